@@ -1,0 +1,127 @@
+// Command docuparse-ingest watches folders, submits new documents to the
+// DocuParse extraction API, receives its signed webhooks and writes every
+// result to CSV and JSON exactly once. This package only parses flags and
+// wires the packages together; see docs/ARCHITECTURE.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Version and Commit are set at build time with -ldflags "-X main.Version=…".
+var (
+	Version = "dev"
+	Commit  = ""
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+	if err := m.Run(ctx, os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "docuparse-ingest:", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintln(os.Stderr, "Run 'docuparse-ingest help' for usage.")
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+// Main is the command line, with its streams and environment injectable
+// for tests.
+type Main struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+}
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+const usage = `docuparse-ingest — submit dropped-in documents to DocuParse, exactly once.
+
+Usage:
+  docuparse-ingest <command> [flags]
+
+Commands:
+  run            run the daemon (--config FILE)
+  demo           run the whole pipeline locally on sample documents, no account needed
+  status         counts by state, oldest pending document, last webhook (--json)
+  check-config   validate the configuration file and environment
+  webhook sign   print the X-DocuParse-Signature header for a payload on stdin
+  version        print the version
+
+Every command that reads the configuration takes --config FILE
+(default /etc/docuparse-ingest/config.toml) and reads secrets from
+DOCUPARSE_API_KEY and DOCUPARSE_WEBHOOK_SECRET or the files the
+configuration names.
+`
+
+// Run dispatches one command.
+func (m *Main) Run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(m.Stderr, usage)
+		return usageError{"no command given"}
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "run":
+		return m.runDaemon(ctx, rest)
+	case "demo":
+		return m.runDemo(ctx, rest)
+	case "status":
+		return m.runStatus(ctx, rest)
+	case "check-config":
+		return m.runCheckConfig(ctx, rest)
+	case "webhook":
+		return m.runWebhook(ctx, rest)
+	case "version", "--version":
+		fmt.Fprintf(m.Stdout, "docuparse-ingest %s%s\n", Version, commitSuffix())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(m.Stdout, usage)
+		return nil
+	default:
+		return usageError{fmt.Sprintf("unknown command %q", cmd)}
+	}
+}
+
+func commitSuffix() string {
+	if Commit == "" {
+		return ""
+	}
+	return " (" + Commit + ")"
+}
+
+// newFlags returns a flag set that reports errors instead of exiting.
+func (m *Main) newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("docuparse-ingest "+name, flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	return nil
+}

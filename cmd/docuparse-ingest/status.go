@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/config"
+	"github.com/docuparse/docuparse-ingest/internal/daemon"
+	"github.com/docuparse/docuparse-ingest/internal/store"
+)
+
+type statusJSON struct {
+	Documents     map[string]int `json:"documents"`
+	Events        map[string]int `json:"webhook_events"`
+	OldestPending *time.Time     `json:"oldest_pending"`
+	LastWebhook   *time.Time     `json:"last_webhook"`
+}
+
+func (m *Main) runStatus(ctx context.Context, args []string) error {
+	fs := m.newFlags("status")
+	path := fs.String("config", config.DefaultPath, "configuration file")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*path, m.Getenv)
+	if err != nil {
+		return err
+	}
+	dbPath := filepath.Join(cfg.StateDir, daemon.StateFile)
+	if _, err := os.Stat(dbPath); err != nil {
+		return fmt.Errorf("no state at %s (has the daemon run yet?): %w", dbPath, err)
+	}
+	st, err := store.Open(ctx, dbPath, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	s, err := st.Status(ctx)
+	if err != nil {
+		return err
+	}
+	out := statusJSON{Documents: map[string]int{}, Events: s.Events}
+	for _, state := range store.States {
+		out.Documents[string(state)] = s.Counts[state]
+	}
+	if !s.OldestPending.IsZero() {
+		out.OldestPending = &s.OldestPending
+	}
+	if !s.LastEvent.IsZero() {
+		out.LastWebhook = &s.LastEvent
+	}
+	if *asJSON {
+		enc := json.NewEncoder(m.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "STATE\tDOCUMENTS")
+	for _, state := range store.States {
+		fmt.Fprintf(tw, "%s\t%d\n", state, s.Counts[state])
+	}
+	tw.Flush()
+	now := time.Now()
+	if out.OldestPending != nil {
+		fmt.Fprintf(m.Stdout, "oldest pending: %s (%s ago)\n", s.OldestPending.Local().Format(time.RFC3339), now.Sub(s.OldestPending).Round(time.Second))
+	} else {
+		fmt.Fprintln(m.Stdout, "oldest pending: none")
+	}
+	if out.LastWebhook != nil {
+		fmt.Fprintf(m.Stdout, "last webhook:   %s (%s ago)\n", s.LastEvent.Local().Format(time.RFC3339), now.Sub(s.LastEvent).Round(time.Second))
+	} else {
+		fmt.Fprintln(m.Stdout, "last webhook:   none yet")
+	}
+	return nil
+}

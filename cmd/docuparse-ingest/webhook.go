@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/docuparse/docuparse-ingest/internal/config"
+	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+)
+
+// maxSignBody bounds what webhook sign reads from stdin.
+const maxSignBody = 64 << 20
+
+func (m *Main) runWebhook(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usageError{"webhook: want a subcommand: sign"}
+	}
+	switch args[0] {
+	case "sign":
+		return m.runWebhookSign(ctx, args[1:])
+	default:
+		return usageError{fmt.Sprintf("webhook: unknown subcommand %q", args[0])}
+	}
+}
+
+// runWebhookSign prints the X-DocuParse-Signature value for the raw bytes on
+// stdin, signed with the first webhook secret.
+func (m *Main) runWebhookSign(_ context.Context, args []string) error {
+	fs := m.newFlags("webhook sign")
+	secretFile := fs.String("secret-file", "", "file holding the webhook secret (default: $"+config.EnvWebhookSecret+")")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var secrets []config.Secret
+	if *secretFile != "" {
+		var err error
+		if secrets, err = config.ReadSecretFile(*secretFile); err != nil {
+			return err
+		}
+	} else {
+		secrets = config.ParseSecretList(m.Getenv(config.EnvWebhookSecret))
+	}
+	if len(secrets) == 0 {
+		return errors.New("no webhook secret: set " + config.EnvWebhookSecret + " or pass --secret-file")
+	}
+	body, err := io.ReadAll(io.LimitReader(m.Stdin, maxSignBody+1))
+	if err != nil {
+		return fmt.Errorf("read payload: %w", err)
+	}
+	if len(body) > maxSignBody {
+		return fmt.Errorf("payload larger than %d bytes", maxSignBody)
+	}
+	fmt.Fprintln(m.Stdout, docuparse.Sign([]byte(strings.TrimSpace(secrets[0].Reveal())), body))
+	return nil
+}

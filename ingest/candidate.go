@@ -1,0 +1,15 @@
+package ingest
+
+import "time"
+
+// Candidate is a file that has settled: its size and modification time were
+// observed unchanged for the source's settle time. A Candidate says nothing
+// about the file's content; hashing, deduplication and recording it in the
+// store happen downstream.
+type Candidate struct {
+	Source  string    // source name from the configuration
+	Path    string    // absolute path of the file (the `source` column of documents-*.csv)
+	Name    string    // base name of Path (the `file_name` column)
+	Size    int64     // size in bytes when it settled; for a symlink, the target's
+	ModTime time.Time // modification time when it settled; for a symlink, the target's
+}

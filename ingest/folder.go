@@ -1,0 +1,546 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// FolderConfig configures a folder source.
+type FolderConfig struct {
+	// Name is the source name from the configuration, copied into every
+	// Candidate. Required.
+	Name string
+	// Root is the absolute path of the directory to watch. It must be an
+	// existing directory (or a symlink to one).
+	Root string
+	// Include lists glob patterns (path.Match syntax) matched
+	// case-insensitively against a file's base name; a file must match one.
+	// Empty means every file.
+	Include []string
+	// Exclude lists patterns in the same syntax, matched case-insensitively
+	// against the base name of files and of directories (an excluded
+	// directory is neither watched nor listed). Defaults to DefaultExclude
+	// when nil; an empty, non-nil slice excludes nothing.
+	Exclude []string
+	// Recursive watches and lists every subdirectory too. Defaults to false.
+	Recursive bool
+	// Settle is how long a file's size and modification time must be seen
+	// unchanged before it is emitted. Defaults to 2 seconds.
+	Settle time.Duration
+	// Rescan is the interval of the periodic full listing, the safety net
+	// for missed events. Defaults to 60 seconds.
+	Rescan time.Duration
+	// Logger receives warnings about directories that cannot be watched or
+	// listed and about watcher errors. Defaults to discarding everything.
+	Logger *slog.Logger
+}
+
+// Folder watches a directory tree and sends each settled file on its output
+// channel as a Candidate.
+//
+// fsnotify events are treated as hints: a full listing at Start, after any
+// watcher error (such as fsnotify.ErrEventOverflow) and every Rescan interval
+// is the truth. A path is emitted once its size and modification time have
+// been seen unchanged for Settle; it is emitted again only if they change.
+// After a restart every file present is emitted again: recognising files
+// already processed is the consumer's job.
+//
+// Only regular files are emitted. A symlink to a regular file is followed:
+// the Candidate has the link's path and the target's size and time. Symlinks
+// to directories are not descended into; devices, FIFOs and sockets are
+// ignored. Directories that cannot be listed or watched are logged once and
+// skipped.
+type Folder struct {
+	cfg     FolderConfig
+	out     chan<- Candidate
+	log     *slog.Logger
+	match   folderMatcher
+	tick    time.Duration // settle check interval
+	rescanC chan struct{}
+	hooks   folderHooks // set by tests before Start
+
+	mu      sync.Mutex
+	started bool
+	cancel  context.CancelFunc
+	done    chan struct{}
+
+	// Owned by the watcher goroutine once started.
+	quit      <-chan struct{}
+	watcher   *fsnotify.Watcher
+	watched   map[string]os.FileInfo // directories with a watch, as they were when watched
+	track     *settleTracker
+	warned    map[folderWarnKey]struct{}
+	watchErrs int // watcher errors since the last full listing
+}
+
+// folderHooks lets tests in this package wait on signals instead of sleeping.
+// Every func runs on the watcher goroutine.
+type folderHooks struct {
+	scanned      func()               // after each full listing
+	ticked       func()               // after each settle check
+	handled      func(fsnotify.Event) // after each fsnotify event
+	sending      func(Candidate)      // just before a Candidate is sent
+	ignoreEvents bool                 // drop fsnotify events, as if they were missed
+}
+
+// folderWarnKey names one problem already logged, so it is logged once.
+type folderWarnKey struct {
+	what string // "watch", "list" or "root"
+	path string
+}
+
+// NewFolder checks cfg and returns a folder source that will send on out.
+// It does not touch the file system beyond checking that Root is a
+// directory.
+func NewFolder(cfg FolderConfig, out chan<- Candidate) (*Folder, error) {
+	var errs []error
+	if cfg.Name == "" {
+		errs = append(errs, errors.New("name: required"))
+	}
+	if out == nil {
+		errs = append(errs, errors.New("output channel is nil"))
+	}
+	if cfg.Settle < 0 {
+		errs = append(errs, fmt.Errorf("settle: negative duration %s", cfg.Settle))
+	}
+	if cfg.Rescan < 0 {
+		errs = append(errs, fmt.Errorf("rescan: negative duration %s", cfg.Rescan))
+	}
+	match, err := newFolderMatcher(cfg.Include, cfg.Exclude)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	switch {
+	case cfg.Root == "":
+		errs = append(errs, errors.New("root: required"))
+	case !filepath.IsAbs(cfg.Root):
+		errs = append(errs, fmt.Errorf("root: %q is not an absolute path", cfg.Root))
+	default:
+		cfg.Root = filepath.Clean(cfg.Root)
+		if fi, err := os.Stat(cfg.Root); err != nil {
+			errs = append(errs, fmt.Errorf("root: %w", err))
+		} else if !fi.IsDir() {
+			errs = append(errs, fmt.Errorf("root: %s is not a directory", cfg.Root))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("folder source %q: %w", cfg.Name, err)
+	}
+
+	if cfg.Settle == 0 {
+		cfg.Settle = 2 * time.Second
+	}
+	if cfg.Rescan == 0 {
+		cfg.Rescan = 60 * time.Second
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Folder{
+		cfg:     cfg,
+		out:     out,
+		log:     log.With("source", cfg.Name),
+		match:   match,
+		tick:    max(cfg.Settle/4, 10*time.Millisecond),
+		rescanC: make(chan struct{}, 1),
+		watched: make(map[string]os.FileInfo),
+		track:   newSettleTracker(cfg.Settle),
+		warned:  make(map[folderWarnKey]struct{}),
+	}, nil
+}
+
+// Start sets up the watch on Root and returns; the initial full listing,
+// the events and the periodic listings run on a goroutine until ctx is done
+// or Stop is called. It fails if Root cannot be watched, or if the source
+// was already started or stopped.
+func (f *Folder) Start(ctx context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.started {
+		return fmt.Errorf("folder source %q: already started or stopped", f.cfg.Name)
+	}
+	root := f.cfg.Root
+	fi, err := os.Stat(root)
+	if err != nil {
+		return fmt.Errorf("folder source %q: %w", f.cfg.Name, err)
+	}
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return fmt.Errorf("folder source %q: create watcher: %w", f.cfg.Name, err)
+	}
+	if err := w.Add(root); err != nil {
+		_ = w.Close()
+		return fmt.Errorf("folder source %q: watch %s: %w", f.cfg.Name, root, err)
+	}
+	f.watcher = w
+	f.watched[root] = fi
+
+	ctx, cancel := context.WithCancel(ctx)
+	f.started, f.cancel, f.done, f.quit = true, cancel, make(chan struct{}), ctx.Done()
+	go f.run(ctx)
+	return nil
+}
+
+// Stop stops the source and waits until its goroutine has returned, which
+// includes abandoning a send the consumer is not reading. Safe to call more
+// than once, and before Start.
+func (f *Folder) Stop() {
+	f.mu.Lock()
+	f.started = true // a stopped source cannot be started
+	cancel, done := f.cancel, f.done
+	f.mu.Unlock()
+	if cancel == nil {
+		return
+	}
+	cancel()
+	<-done
+}
+
+// Rescan asks for a full listing as soon as possible. It does not block;
+// requests made while one is pending are merged.
+func (f *Folder) Rescan() {
+	select {
+	case f.rescanC <- struct{}{}:
+	default:
+	}
+}
+
+func (f *Folder) run(ctx context.Context) {
+	defer close(f.done)
+	defer f.watcher.Close()
+
+	f.fullScan()
+	settle := time.NewTicker(f.tick)
+	defer settle.Stop()
+	rescan := time.NewTicker(f.cfg.Rescan)
+	defer rescan.Stop()
+	events, errs := f.watcher.Events, f.watcher.Errors
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-events:
+			if !ok {
+				events = nil // closed only by Close; keep listing periodically
+				continue
+			}
+			if !f.hooks.ignoreEvents {
+				f.handleEvent(ev)
+			}
+			if f.hooks.handled != nil {
+				f.hooks.handled(ev)
+			}
+		case err, ok := <-errs:
+			if !ok {
+				errs = nil
+				continue
+			}
+			f.watchError(err)
+		case <-f.rescanC:
+			f.fullScan()
+		case <-rescan.C:
+			f.fullScan()
+		case <-settle.C:
+			if !f.emitSettled(ctx) {
+				return
+			}
+			if f.hooks.ticked != nil {
+				f.hooks.ticked()
+			}
+		}
+	}
+}
+
+// emitSettled sends every settled file. It reports false if ctx ended while
+// a send was waiting for the consumer.
+func (f *Folder) emitSettled(ctx context.Context) bool {
+	for _, r := range f.track.due(time.Now(), folderStat) {
+		c := Candidate{
+			Source:  f.cfg.Name,
+			Path:    r.key,
+			Name:    filepath.Base(r.key),
+			Size:    r.sig.size,
+			ModTime: r.sig.mtime,
+		}
+		if f.hooks.sending != nil {
+			f.hooks.sending(c)
+		}
+		select {
+		case f.out <- c:
+			f.track.markEmitted(r.key, r.sig)
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
+}
+
+// watchError reacts to a watcher error (typically fsnotify.ErrEventOverflow,
+// meaning events were lost) with a full listing. Only the first error
+// between two listings is logged, so an overflow storm is one line.
+func (f *Folder) watchError(err error) {
+	f.watchErrs++
+	if f.watchErrs == 1 {
+		f.log.Warn("folder watcher error; listing the whole folder", "root", f.cfg.Root, "err", err)
+	}
+	f.Rescan()
+}
+
+// handleEvent turns one fsnotify event into work: a new directory is watched
+// and listed, a new or written file is (re)observed, a removed path is
+// forgotten.
+func (f *Folder) handleEvent(ev fsnotify.Event) {
+	switch {
+	case ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename):
+		f.gone(ev.Name)
+	case ev.Has(fsnotify.Create):
+		f.appeared(ev.Name, true)
+	case ev.Has(fsnotify.Write) || ev.Has(fsnotify.Chmod):
+		if !f.track.touch(ev.Name, time.Now()) {
+			f.appeared(ev.Name, false)
+		}
+	}
+}
+
+// appeared looks at a path an event named. A directory is watched and listed
+// if it is new (created, or not watched yet); a file is observed.
+func (f *Folder) appeared(p string, created bool) {
+	fi, err := os.Lstat(p)
+	if err != nil {
+		return // gone again; its Remove event follows
+	}
+	if !fi.IsDir() {
+		f.observeFile(p, filepath.Base(p))
+		return
+	}
+	if !f.cfg.Recursive || p == f.cfg.Root || !f.match.dir(filepath.Base(p)) {
+		return
+	}
+	if _, ok := f.watched[p]; ok && !created {
+		return
+	}
+	f.walk(p, fi)
+}
+
+// gone handles a path that was removed or renamed away. Events can be
+// stale: if the path exists again it is looked at afresh, and what is
+// unchanged stays emitted.
+func (f *Folder) gone(p string) {
+	if _, err := os.Lstat(p); err == nil {
+		if p == f.cfg.Root {
+			f.Rescan()
+		} else {
+			f.appeared(p, true)
+		}
+		return
+	}
+	if _, ok := f.watched[p]; ok {
+		f.unwatch(p)
+		f.track.forgetUnder(p)
+		if p == f.cfg.Root {
+			f.warnOnce("root", p, "source folder was removed or renamed; retrying at each rescan", nil)
+		}
+	}
+	f.track.forget(p)
+}
+
+// observeFile records a sighting of the file at p if its name is wanted and
+// it is (or links to) a regular file.
+func (f *Folder) observeFile(p, name string) {
+	if !f.match.file(name) {
+		return
+	}
+	if sig, ok := folderStat(p); ok {
+		f.track.observe(p, sig, time.Now())
+	}
+}
+
+// folderStat returns the signature of the regular file at p, following a
+// symlink; false if p is gone or not a regular file.
+func folderStat(p string) (settleSig, bool) {
+	fi, err := os.Stat(p)
+	if err != nil || !fi.Mode().IsRegular() {
+		return settleSig{}, false
+	}
+	return settleSig{size: fi.Size(), mtime: fi.ModTime()}, true
+}
+
+// fullScan lists the whole tree: the truth that events only hint at. It
+// drops watches on directories that vanished or were replaced, watches and
+// lists every directory, observes every wanted file, and forgets emitted
+// files that no longer exist.
+func (f *Folder) fullScan() {
+	f.watchErrs = 0
+	f.checkWatches()
+	f.track.beginSweep()
+	root := f.cfg.Root
+	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
+		if err == nil {
+			err = errors.New("not a directory")
+		}
+		f.warnOnce("root", root, "source folder is missing; retrying at each rescan", err)
+	} else {
+		f.clearWarn("root", root)
+		f.walk(root, fi)
+	}
+	if f.stopping() {
+		return // the listing is incomplete: do not reconcile from it
+	}
+	f.track.endSweep(folderStillThere)
+	for k := range f.warned {
+		if _, err := os.Lstat(k.path); k.what != "root" && errors.Is(err, fs.ErrNotExist) {
+			delete(f.warned, k)
+		}
+	}
+	if f.hooks.scanned != nil {
+		f.hooks.scanned()
+	}
+}
+
+// checkWatches drops watches that fsnotify dropped by itself (a watched
+// directory was moved or deleted) or whose directory is gone or replaced,
+// so that walk sets them up again on the right path.
+func (f *Folder) checkWatches() {
+	live := make(map[string]bool, len(f.watched))
+	for _, p := range f.watcher.WatchList() {
+		live[p] = true
+	}
+	for p, old := range f.watched {
+		stat := os.Lstat
+		if p == f.cfg.Root {
+			stat = os.Stat // the root may be a symlink
+		}
+		cur, err := stat(p)
+		if !live[p] || err != nil || !os.SameFile(old, cur) {
+			f.unwatch(p)
+		}
+	}
+}
+
+// walk watches dir, then lists it (in that order, so a file created in
+// between is seen one way or the other), observing wanted files and
+// descending into wanted subdirectories when recursive.
+func (f *Folder) walk(dir string, fi os.FileInfo) {
+	if f.stopping() {
+		return
+	}
+	f.watchDir(dir, fi)
+	entries, err := folderReadDir(dir)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			f.warnOnce("list", dir, "cannot list directory; skipping it", err)
+		}
+		if len(entries) == 0 {
+			return
+		}
+	} else {
+		f.clearWarn("list", dir)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		p := filepath.Join(dir, name)
+		switch t := e.Type(); {
+		case t.IsDir():
+			if !f.cfg.Recursive || !f.match.dir(name) {
+				continue
+			}
+			if sub, err := e.Info(); err == nil {
+				f.walk(p, sub)
+			}
+		case t.IsRegular() || t&fs.ModeSymlink != 0:
+			f.observeFile(p, name)
+		}
+	}
+}
+
+// folderReadDir lists dir unsorted; on error it returns what it could read.
+func folderReadDir(dir string) ([]os.DirEntry, error) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	return d.ReadDir(-1)
+}
+
+// watchDir makes sure dir has a watch. Adding a watch that exists is
+// harmless, and repairs one fsnotify dropped by itself; a watch on a
+// directory that was replaced is dropped first, with those below it.
+func (f *Folder) watchDir(dir string, fi os.FileInfo) {
+	if old, ok := f.watched[dir]; ok && !os.SameFile(old, fi) {
+		f.unwatch(dir)
+	}
+	if err := f.watcher.Add(dir); err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			f.warnOnce("watch", dir, "cannot watch directory; relying on periodic rescans", err)
+		}
+		return
+	}
+	f.clearWarn("watch", dir)
+	f.watched[dir] = fi
+}
+
+// unwatch drops the watches on dir and every directory below it. Errors are
+// ignored: the kernel drops a watch by itself when its directory goes.
+func (f *Folder) unwatch(dir string) {
+	prefix := dir + string(filepath.Separator)
+	for p := range f.watched {
+		if p == dir || strings.HasPrefix(p, prefix) {
+			_ = f.watcher.Remove(p)
+			delete(f.watched, p)
+		}
+	}
+}
+
+// folderStillThere tells a full listing whether an emitted file it did not
+// see still exists (it may sit in a directory that could not be listed).
+func folderStillThere(p string) bool {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return errors.Is(err, fs.ErrPermission)
+	}
+	return fi.Mode().IsRegular()
+}
+
+func (f *Folder) stopping() bool {
+	select {
+	case <-f.quit:
+		return true
+	default:
+		return false
+	}
+}
+
+// warnOnce logs a problem with a path the first time it is seen.
+func (f *Folder) warnOnce(what, p, msg string, err error) {
+	k := folderWarnKey{what: what, path: p}
+	if _, ok := f.warned[k]; ok {
+		return
+	}
+	f.warned[k] = struct{}{}
+	if err != nil {
+		f.log.Warn(msg, "path", p, "err", err)
+	} else {
+		f.log.Warn(msg, "path", p)
+	}
+}
+
+// clearWarn notes that a problem logged by warnOnce is over.
+func (f *Folder) clearWarn(what, p string) {
+	k := folderWarnKey{what: what, path: p}
+	if _, ok := f.warned[k]; ok {
+		delete(f.warned, k)
+		f.log.Info("problem resolved", "path", p, "was", what)
+	}
+}

@@ -1,0 +1,705 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+const folderWait = 10 * time.Second // deadline for anything a test waits on
+
+// folderBundle is a started folder source on a real temporary directory,
+// with the signals its test hooks send.
+type folderBundle struct {
+	f       *Folder
+	root    string
+	out     chan Candidate
+	scanned chan struct{} // a full listing finished
+	ticked  chan struct{} // a settle check finished
+	sending chan Candidate
+	logs    *folderLogBuffer
+	n       int // barrier counter
+}
+
+// setupFolder starts a folder source on a fresh directory with a 50 ms
+// settle time and no periodic rescan, lets mod adjust the configuration
+// and hooks, and waits for the initial listing.
+func setupFolder(t *testing.T, mod func(*FolderConfig, *folderHooks)) *folderBundle {
+	t.Helper()
+	t.Parallel()
+	b := &folderBundle{
+		root:    filepath.Join(t.TempDir(), "inbox"),
+		out:     make(chan Candidate),
+		scanned: make(chan struct{}, 1),
+		ticked:  make(chan struct{}, 1),
+		sending: make(chan Candidate, 1),
+		logs:    &folderLogBuffer{},
+	}
+	if err := os.Mkdir(b.root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := FolderConfig{
+		Name:      "inbox",
+		Root:      b.root,
+		Recursive: true,
+		Settle:    50 * time.Millisecond,
+		Rescan:    time.Hour,
+		Logger:    slog.New(slog.NewTextHandler(b.logs, nil)),
+	}
+	hooks := folderHooks{
+		scanned: folderNotify(b.scanned),
+		ticked:  folderNotify(b.ticked),
+		sending: func(c Candidate) {
+			select {
+			case b.sending <- c:
+			default:
+			}
+		},
+	}
+	if mod != nil {
+		mod(&cfg, &hooks)
+	}
+	f, err := NewFolder(cfg, b.out)
+	if err != nil {
+		t.Fatalf("NewFolder: %v", err)
+	}
+	f.hooks = hooks
+	b.f = f
+	if err := f.Start(context.Background()); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(f.Stop)
+	b.waitScan(t)
+	return b
+}
+
+// folderNotify returns a func that signals ch without ever blocking.
+func folderNotify(ch chan struct{}) func() {
+	return func() {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func folderDrain(ch chan struct{}) {
+	select {
+	case <-ch:
+	default:
+	}
+}
+
+func (b *folderBundle) waitScan(t *testing.T) {
+	t.Helper()
+	select {
+	case <-b.scanned:
+	case <-time.After(folderWait):
+		t.Fatal("no full listing within the deadline")
+	}
+}
+
+// rescan asks for a full listing and waits until it is done.
+func (b *folderBundle) rescan(t *testing.T) {
+	t.Helper()
+	folderDrain(b.scanned)
+	b.f.Rescan()
+	b.waitScan(t)
+}
+
+// expect receives candidates until it has one for each path (relative to
+// the root), failing on any other.
+func (b *folderBundle) expect(t *testing.T, rels ...string) map[string]Candidate {
+	t.Helper()
+	want := make(map[string]bool)
+	for _, r := range rels {
+		want[filepath.Join(b.root, r)] = true
+	}
+	got := make(map[string]Candidate)
+	deadline := time.After(folderWait)
+	for len(got) < len(want) {
+		select {
+		case c := <-b.out:
+			if !want[c.Path] {
+				t.Fatalf("unexpected candidate %q (waiting for %q)", c.Path, rels)
+			}
+			if _, dup := got[c.Path]; dup {
+				t.Fatalf("candidate %q emitted twice", c.Path)
+			}
+			got[c.Path] = c
+		case <-deadline:
+			t.Fatalf("got %d of %d candidates %q within the deadline", len(got), len(want), rels)
+		}
+	}
+	return got
+}
+
+// barrier proves that nothing else is on its way: it writes a new file,
+// then fails on any candidate other than that file, up to the end of the
+// settle check that emitted it. Anything pending since before the barrier
+// is due no later than the barrier itself.
+func (b *folderBundle) barrier(t *testing.T) {
+	t.Helper()
+	b.n++
+	name := fmt.Sprintf("zz-barrier-%d.pdf", b.n)
+	path := filepath.Join(b.root, name)
+	folderWrite(t, path, "barrier")
+	deadline := time.After(folderWait)
+	for {
+		select {
+		case c := <-b.out:
+			if c.Path != path {
+				t.Fatalf("unexpected candidate %q", c.Path)
+			}
+			folderDrain(b.ticked) // a stale signal from an earlier check
+			for {
+				select {
+				case c := <-b.out:
+					t.Fatalf("unexpected candidate %q", c.Path)
+				case <-b.ticked:
+					return
+				case <-deadline:
+					t.Fatal("settle check did not finish within the deadline")
+				}
+			}
+		case <-deadline:
+			t.Fatalf("barrier %s not emitted within the deadline", name)
+		}
+	}
+}
+
+func folderWrite(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// folderLogBuffer collects log output from the watcher goroutine.
+type folderLogBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *folderLogBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *folderLogBuffer) count(s string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Count(l.buf.String(), s)
+}
+
+func TestFolderEmitsAFileCopiedIn(t *testing.T) {
+	b := setupFolder(t, nil)
+	src := filepath.Join(t.TempDir(), "source.pdf")
+	folderWrite(t, src, "%PDF-1.7 invoice")
+
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	dst, err := os.Create(filepath.Join(b.root, "invoice.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(dst, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(dst.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	c := b.expect(t, "invoice.pdf")[dst.Name()]
+	want := Candidate{Source: "inbox", Path: dst.Name(), Name: "invoice.pdf", Size: 16, ModTime: fi.ModTime()}
+	if c.Source != want.Source || c.Path != want.Path || c.Name != want.Name || c.Size != want.Size || !c.ModTime.Equal(want.ModTime) {
+		t.Fatalf("candidate = %+v, want %+v", c, want)
+	}
+	b.barrier(t)
+}
+
+func TestFolderEmitsAFileRenamedInFromOutside(t *testing.T) {
+	b := setupFolder(t, nil)
+	src := filepath.Join(t.TempDir(), "outside.pdf")
+	folderWrite(t, src, "content")
+	if err := os.Rename(src, filepath.Join(b.root, "moved.pdf")); err != nil {
+		t.Fatal(err)
+	}
+	b.expect(t, "moved.pdf")
+
+	// rsync writes a hidden temporary name, then renames it into place.
+	tmp := filepath.Join(b.root, ".report.pdf.Xa81Qz")
+	folderWrite(t, tmp, "rsync")
+	if err := os.Rename(tmp, filepath.Join(b.root, "report.pdf")); err != nil {
+		t.Fatal(err)
+	}
+	b.expect(t, "report.pdf")
+	b.barrier(t)
+}
+
+func TestFolderEmitsASlowlyWrittenFileOnceAfterItStopsGrowing(t *testing.T) {
+	b := setupFolder(t, func(c *FolderConfig, _ *folderHooks) {
+		c.Settle = 200 * time.Millisecond // checks every 50 ms
+	})
+	path := filepath.Join(b.root, "big.pdf")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	chunk := bytes.Repeat([]byte("x"), 1000)
+	// Ten chunks, one per settle check: the file grows for longer than the
+	// settle time, but never stays still for that long.
+	for i := 0; i < 10; i++ {
+		if _, err := f.Write(chunk); err != nil {
+			t.Fatal(err)
+		}
+		folderDrain(b.ticked)
+		select {
+		case <-b.ticked:
+		case c := <-b.out:
+			t.Fatalf("emitted while still growing after %d chunks: %+v", i+1, c)
+		case <-time.After(folderWait):
+			t.Fatal("no settle check within the deadline")
+		}
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if c := b.expect(t, "big.pdf")[path]; c.Size != 10000 {
+		t.Fatalf("emitted with size %d, want 10000", c.Size)
+	}
+	b.barrier(t)
+}
+
+func TestFolderWatchesNewSubfoldersAndTheFilesCreatedInThemAtOnce(t *testing.T) {
+	b := setupFolder(t, nil)
+	folderWrite(t, filepath.Join(b.root, "new", "a.pdf"), "a")
+	b.expect(t, "new/a.pdf")
+
+	// Nested directories and files, created faster than watches can be set.
+	rels := []string{"x/1.pdf", "x/y/2.pdf", "x/y/z/3.pdf", "x/y/z/w/4.pdf"}
+	for _, r := range rels {
+		folderWrite(t, filepath.Join(b.root, r), r)
+	}
+	b.expect(t, rels...)
+
+	// A whole tree moved in from outside.
+	outside := filepath.Join(t.TempDir(), "batch")
+	folderWrite(t, filepath.Join(outside, "p.pdf"), "p")
+	folderWrite(t, filepath.Join(outside, "q", "r.pdf"), "r")
+	if err := os.Rename(outside, filepath.Join(b.root, "batch")); err != nil {
+		t.Fatal(err)
+	}
+	b.expect(t, "batch/p.pdf", "batch/q/r.pdf")
+
+	// The new directories are watched: later files are seen too.
+	folderWrite(t, filepath.Join(b.root, "x/y/z/w/5.pdf"), "5")
+	folderWrite(t, filepath.Join(b.root, "batch/q/6.pdf"), "6")
+	b.expect(t, "x/y/z/w/5.pdf", "batch/q/6.pdf")
+	b.barrier(t)
+}
+
+func TestFolderNeverEmitsExcludedNamesOrAnythingInExcludedDirectories(t *testing.T) {
+	b := setupFolder(t, func(c *FolderConfig, _ *folderHooks) {
+		c.Include = []string{"*.pdf"}
+	})
+	for _, r := range []string{
+		".hidden.pdf", ".inv.pdf.a1B2c3", ".inv.pdf.swp", "inv.pdf~", "x.tmp", "x.PART",
+		"notes.txt", ".git/objects/ab.pdf", ".sync/in.pdf", "old~/a.pdf", "ok/.cache/c.pdf",
+	} {
+		folderWrite(t, filepath.Join(b.root, r), "x")
+	}
+	folderWrite(t, filepath.Join(b.root, "ok", "wanted.pdf"), "x")
+	b.expect(t, "ok/wanted.pdf")
+	b.barrier(t)
+	b.rescan(t) // the listing applies the same rules
+	b.barrier(t)
+}
+
+func TestFolderIncludeIgnoresCase(t *testing.T) {
+	b := setupFolder(t, func(c *FolderConfig, _ *folderHooks) {
+		c.Include = []string{"*.pdf", "*.CSV"}
+	})
+	for _, r := range []string{"INVOICE.PDF", "Scan.Pdf", "export.csv", "readme.md"} {
+		folderWrite(t, filepath.Join(b.root, r), "x")
+	}
+	b.expect(t, "INVOICE.PDF", "Scan.Pdf", "export.csv")
+	b.barrier(t)
+}
+
+func TestFolderNonRecursiveIgnoresSubfolders(t *testing.T) {
+	b := setupFolder(t, func(c *FolderConfig, _ *folderHooks) {
+		c.Recursive = false
+	})
+	folderWrite(t, filepath.Join(b.root, "sub", "deep.pdf"), "x")
+	folderWrite(t, filepath.Join(b.root, "top.pdf"), "x")
+	b.expect(t, "top.pdf")
+	b.rescan(t)
+	b.barrier(t)
+}
+
+func TestFolderInitialListingFindsFilesPresentBeforeStart(t *testing.T) {
+	var root string
+	b := setupFolder(t, func(c *FolderConfig, _ *folderHooks) {
+		root = c.Root
+		folderWrite(t, filepath.Join(root, "early.pdf"), "x")
+		folderWrite(t, filepath.Join(root, "sub", "early2.pdf"), "x")
+	})
+	b.expect(t, "early.pdf", "sub/early2.pdf")
+	folderWrite(t, filepath.Join(root, "sub", "later.pdf"), "x") // sub is watched
+	b.expect(t, "sub/later.pdf")
+	b.barrier(t)
+}
+
+func TestFolderRescanFindsFilesWhoseEventsWereMissed(t *testing.T) {
+	b := setupFolder(t, func(_ *FolderConfig, h *folderHooks) {
+		h.ignoreEvents = true
+	})
+	folderWrite(t, filepath.Join(b.root, "missed.pdf"), "x")
+	folderWrite(t, filepath.Join(b.root, "newdir", "missed2.pdf"), "x")
+	b.rescan(t)
+	b.expect(t, "missed.pdf", "newdir/missed2.pdf")
+}
+
+func TestFolderWatcherOverflowTriggersAFullListing(t *testing.T) {
+	b := setupFolder(t, func(_ *FolderConfig, h *folderHooks) {
+		h.ignoreEvents = true
+	})
+	folderWrite(t, filepath.Join(b.root, "lost.pdf"), "x")
+	for i := 0; i < 3; i++ {
+		b.f.watcher.Errors <- fsnotify.ErrEventOverflow // as the kernel would report it
+	}
+	b.expect(t, "lost.pdf")
+	if n := b.logs.count("folder watcher error"); n < 1 || n > 3 {
+		t.Fatalf("logged %d watcher errors", n)
+	}
+}
+
+func TestFolderPeriodicRescanFindsFilesWhoseEventsWereMissed(t *testing.T) {
+	b := setupFolder(t, func(c *FolderConfig, h *folderHooks) {
+		c.Rescan = 20 * time.Millisecond
+		h.ignoreEvents = true
+	})
+	folderWrite(t, filepath.Join(b.root, "found.pdf"), "x")
+	b.expect(t, "found.pdf")
+}
+
+func TestFolderRescanDoesNotReemitUnchangedFiles(t *testing.T) {
+	b := setupFolder(t, nil)
+	folderWrite(t, filepath.Join(b.root, "a.pdf"), "x")
+	folderWrite(t, filepath.Join(b.root, "sub", "b.pdf"), "x")
+	b.expect(t, "a.pdf", "sub/b.pdf")
+	b.rescan(t)
+	b.rescan(t)
+	b.barrier(t)
+}
+
+func TestFolderReemitsAFileWhoseContentChanged(t *testing.T) {
+	b := setupFolder(t, nil)
+	path := filepath.Join(b.root, "a.pdf")
+	folderWrite(t, path, "first")
+	b.expect(t, "a.pdf")
+
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(" and more"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if c := b.expect(t, "a.pdf")[path]; c.Size != int64(len("first and more")) {
+		t.Fatalf("re-emitted with size %d", c.Size)
+	}
+	b.rescan(t)
+	b.barrier(t)
+}
+
+func TestFolderForgetsAFileThatDisappearsBeforeSettling(t *testing.T) {
+	b := setupFolder(t, func(c *FolderConfig, _ *folderHooks) {
+		c.Settle = 500 * time.Millisecond // far longer than create-then-remove
+	})
+	path := filepath.Join(b.root, "brief.pdf")
+	folderWrite(t, path, "x")
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	b.barrier(t)
+}
+
+func TestFolderEmitsZeroByteFiles(t *testing.T) {
+	b := setupFolder(t, nil)
+	folderWrite(t, filepath.Join(b.root, "empty.pdf"), "")
+	if c := b.expect(t, "empty.pdf")[filepath.Join(b.root, "empty.pdf")]; c.Size != 0 {
+		t.Fatalf("size = %d", c.Size)
+	}
+}
+
+func TestFolderHandlesOddNames(t *testing.T) {
+	b := setupFolder(t, nil)
+	rels := []string{
+		"with space.pdf",
+		"Rechnung März – 2026.pdf",
+		"请求书.pdf",
+		"two\nlines.pdf",
+		"bad\xff\xfeutf8.pdf",
+		strings.Repeat("l", 251) + ".pdf", // 255 bytes, the usual maximum
+		"dir with space/ünïcode\n/x.pdf",
+	}
+	for _, r := range rels {
+		folderWrite(t, filepath.Join(b.root, r), r)
+	}
+	got := b.expect(t, rels...)
+	for _, c := range got {
+		if c.Name != filepath.Base(c.Path) {
+			t.Errorf("Name %q is not the base of %q", c.Name, c.Path)
+		}
+	}
+	b.rescan(t)
+	b.barrier(t)
+}
+
+func TestFolderFollowsSymlinksToFilesOnly(t *testing.T) {
+	b := setupFolder(t, nil)
+	outside := t.TempDir()
+	target := filepath.Join(outside, "target.pdf")
+	folderWrite(t, target, "target content")
+	folderWrite(t, filepath.Join(outside, "dir", "inside.pdf"), "x")
+	if err := os.Symlink(target, filepath.Join(b.root, "link.pdf")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(outside, "dir"), filepath.Join(b.root, "linkdir")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(outside, "missing"), filepath.Join(b.root, "dangling.pdf")); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(b.root, "s.sock")
+	if l, err := net.Listen("unix", sock); err == nil { // a non-regular file
+		defer l.Close()
+	} else {
+		t.Logf("no unix socket: %v", err)
+	}
+	c := b.expect(t, "link.pdf")[filepath.Join(b.root, "link.pdf")]
+	if c.Size != int64(len("target content")) {
+		t.Fatalf("symlink candidate size %d, want the target's", c.Size)
+	}
+	b.rescan(t)
+	b.barrier(t)
+}
+
+func TestFolderHandlesRemovedAndRenamedDirectories(t *testing.T) {
+	b := setupFolder(t, nil)
+	folderWrite(t, filepath.Join(b.root, "a", "old.pdf"), "x")
+	folderWrite(t, filepath.Join(b.root, "a", "sub", "s.pdf"), "x")
+	folderWrite(t, filepath.Join(b.root, "gone", "g.pdf"), "x")
+	b.expect(t, "a/old.pdf", "a/sub/s.pdf", "gone/g.pdf")
+
+	// Renamed: the files are at new paths, and the watches follow.
+	if err := os.Rename(filepath.Join(b.root, "a"), filepath.Join(b.root, "b")); err != nil {
+		t.Fatal(err)
+	}
+	b.expect(t, "b/old.pdf", "b/sub/s.pdf")
+	folderWrite(t, filepath.Join(b.root, "b", "new.pdf"), "x")
+	folderWrite(t, filepath.Join(b.root, "b", "sub", "n.pdf"), "x")
+	b.expect(t, "b/new.pdf", "b/sub/n.pdf")
+
+	// Removed and created again.
+	if err := os.RemoveAll(filepath.Join(b.root, "gone")); err != nil {
+		t.Fatal(err)
+	}
+	folderWrite(t, filepath.Join(b.root, "gone", "again.pdf"), "x")
+	b.expect(t, "gone/again.pdf")
+
+	b.rescan(t)
+	b.barrier(t)
+	want := map[string]bool{b.root: true}
+	for _, r := range []string{"b", "b/sub", "gone"} {
+		want[filepath.Join(b.root, r)] = true
+	}
+	got := b.f.watcher.WatchList() // safe from any goroutine
+	if len(got) != len(want) {
+		t.Errorf("watching %q, want %d directories", got, len(want))
+	}
+	for _, p := range got {
+		if !want[p] {
+			t.Errorf("stale watch on %q", p)
+		}
+	}
+}
+
+func TestFolderSurvivesItsRootBeingRemovedAndCreatedAgain(t *testing.T) {
+	b := setupFolder(t, nil)
+	folderWrite(t, filepath.Join(b.root, "a.pdf"), "x")
+	b.expect(t, "a.pdf")
+
+	if err := os.RemoveAll(b.root); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		b.rescan(t)
+	}
+	if n := b.logs.count("level=WARN"); n != 1 {
+		t.Fatalf("%d warnings for a missing root, want 1:\n%s", n, b.logs.buf.String())
+	}
+
+	folderWrite(t, filepath.Join(b.root, "back.pdf"), "x")
+	b.rescan(t)
+	b.expect(t, "back.pdf")
+	folderWrite(t, filepath.Join(b.root, "sub", "watched.pdf"), "x") // watched again
+	b.expect(t, "sub/watched.pdf")
+}
+
+func TestFolderSkipsUnreadableSubdirectoriesAndSaysSoOnce(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads every directory")
+	}
+	b := setupFolder(t, nil)
+	locked := filepath.Join(b.root, "locked")
+	folderWrite(t, filepath.Join(locked, "secret.pdf"), "x")
+	if err := os.Chmod(locked, 0); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.Chmod(locked, 0o755) })
+	b.rescan(t)
+	b.rescan(t)
+	folderWrite(t, filepath.Join(b.root, "fine.pdf"), "x")
+	b.expect(t, "fine.pdf")
+	if n := b.logs.count("cannot list directory"); n != 1 {
+		t.Fatalf("logged %d times, want once", n)
+	}
+}
+
+func TestFolderStopIsSafeTwiceAndBeforeStart(t *testing.T) {
+	b := setupFolder(t, nil)
+	b.f.Stop()
+	b.f.Stop()
+	if err := b.f.Start(context.Background()); err == nil {
+		t.Fatal("Start after Stop succeeded")
+	}
+
+	f, err := NewFolder(FolderConfig{Name: "x", Root: t.TempDir()}, make(chan Candidate))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Stop()
+	f.Stop()
+}
+
+func TestFolderStopReturnsWhileTheConsumerIsNotReading(t *testing.T) {
+	b := setupFolder(t, nil)
+	folderWrite(t, filepath.Join(b.root, "unread.pdf"), "x")
+	select {
+	case <-b.sending: // the goroutine is now blocked sending on b.out
+	case <-time.After(folderWait):
+		t.Fatal("no send within the deadline")
+	}
+	stopped := make(chan struct{})
+	go func() {
+		b.f.Stop()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-time.After(folderWait):
+		t.Fatal("Stop blocked behind a send nobody reads")
+	}
+}
+
+func TestFolderStopsWhenItsContextEnds(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	f, err := NewFolder(FolderConfig{Name: "x", Root: t.TempDir()}, make(chan Candidate))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	select {
+	case <-f.done:
+	case <-time.After(folderWait):
+		t.Fatal("still running after its context ended")
+	}
+	f.Stop()
+}
+
+func TestNewFolderRejectsBadConfiguration(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	folderWrite(t, file, "x")
+	out := make(chan Candidate)
+	tests := []struct {
+		name    string
+		cfg     FolderConfig
+		out     chan Candidate
+		wantErr string
+	}{
+		{"a relative root", FolderConfig{Name: "n", Root: "inbox"}, out, "not an absolute path"},
+		{"a missing root", FolderConfig{Name: "n", Root: filepath.Join(dir, "nope")}, out, "no such file"},
+		{"a file as root", FolderConfig{Name: "n", Root: file}, out, "not a directory"},
+		{"no root", FolderConfig{Name: "n"}, out, "root: required"},
+		{"no name", FolderConfig{Root: dir}, out, "name: required"},
+		{"a bad include", FolderConfig{Name: "n", Root: dir, Include: []string{"[x"}}, out, "include[0]"},
+		{"a negative settle", FolderConfig{Name: "n", Root: dir, Settle: -time.Second}, out, "settle: negative"},
+		{"a negative rescan", FolderConfig{Name: "n", Root: dir, Rescan: -time.Second}, out, "rescan: negative"},
+		{"no output channel", FolderConfig{Name: "n", Root: dir}, nil, "output channel is nil"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var o chan<- Candidate
+			if tt.out != nil {
+				o = tt.out
+			}
+			_, err := NewFolder(tt.cfg, o)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestFolderStartFailsWhenTheRootCannotBeWatched(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	f, err := NewFolder(FolderConfig{Name: "x", Root: root}, make(chan Candidate))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(root); err != nil {
+		t.Fatal(err)
+	}
+	err = f.Start(context.Background())
+	if err == nil || !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Start = %v, want a not-exist error", err)
+	}
+	f.Stop()
+}

@@ -1,0 +1,91 @@
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+)
+
+// DefaultExclude is the exclusion list a folder source uses when its Exclude
+// is nil: hidden names (which also covers rsync's ".name.XXXXXX" temporary
+// files, editors' ".name.swp" and directories such as ".git"), and the usual
+// names of partial downloads and editor backups.
+var DefaultExclude = []string{".*", "*.tmp", "*.part", "*~"}
+
+// folderMatcher decides which base names a folder source looks at. Patterns
+// use path.Match syntax and are matched case-insensitively: both the pattern
+// and the name are lower-cased before matching.
+type folderMatcher struct {
+	include []string // lower-cased; empty means every file
+	exclude []string // lower-cased
+}
+
+// newFolderMatcher validates and lower-cases the patterns. A nil exclude
+// means DefaultExclude; an empty, non-nil one excludes nothing.
+func newFolderMatcher(include, exclude []string) (folderMatcher, error) {
+	if exclude == nil {
+		exclude = DefaultExclude
+	}
+	var m folderMatcher
+	var errs []error
+	var err error
+	if m.include, err = folderPatterns("include", include); err != nil {
+		errs = append(errs, err)
+	}
+	if m.exclude, err = folderPatterns("exclude", exclude); err != nil {
+		errs = append(errs, err)
+	}
+	return m, errors.Join(errs...)
+}
+
+// folderPatterns checks each pattern and returns them lower-cased.
+func folderPatterns(field string, patterns []string) ([]string, error) {
+	out := make([]string, 0, len(patterns))
+	var errs []error
+	for i, p := range patterns {
+		switch {
+		case p == "":
+			errs = append(errs, fmt.Errorf("%s[%d]: empty pattern", field, i))
+			continue
+		case strings.Contains(p, "/"):
+			errs = append(errs, fmt.Errorf("%s[%d]: pattern %q contains '/': patterns match base names only", field, i, p))
+			continue
+		}
+		lp := strings.ToLower(p)
+		if _, err := path.Match(lp, ""); err != nil {
+			errs = append(errs, fmt.Errorf("%s[%d]: pattern %q: %w", field, i, p, err))
+			continue
+		}
+		out = append(out, lp)
+	}
+	return out, errors.Join(errs...)
+}
+
+// file reports whether a file with this base name is wanted: it matches an
+// include pattern (or there are none) and no exclude pattern.
+func (m folderMatcher) file(name string) bool {
+	lname := strings.ToLower(name)
+	if folderMatchAny(m.exclude, lname) {
+		return false
+	}
+	return len(m.include) == 0 || folderMatchAny(m.include, lname)
+}
+
+// dir reports whether a directory with this base name may be descended
+// into: it matches no exclude pattern. Include patterns do not apply to
+// directories.
+func (m folderMatcher) dir(name string) bool {
+	return !folderMatchAny(m.exclude, strings.ToLower(name))
+}
+
+// folderMatchAny reports whether lname matches one of the lower-cased patterns.
+// The patterns were validated, so path.Match cannot fail here.
+func folderMatchAny(patterns []string, lname string) bool {
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, lname); ok {
+			return true
+		}
+	}
+	return false
+}

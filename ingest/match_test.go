@@ -1,0 +1,91 @@
+package ingest
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestFolderMatcher(t *testing.T) {
+	tests := []struct {
+		name    string
+		include []string
+		exclude []string
+		file    string
+		want    bool
+	}{
+		{"an included extension matches", []string{"*.pdf"}, nil, "invoice.pdf", true},
+		{"include ignores case of the name", []string{"*.pdf"}, nil, "INVOICE.PDF", true},
+		{"include ignores case of the pattern", []string{"*.PDF"}, nil, "scan.pdf", true},
+		{"a name matching no include is skipped", []string{"*.pdf", "*.csv"}, nil, "notes.txt", false},
+		{"no include means every file", nil, nil, "notes.txt", true},
+		{"hidden files are excluded by default", []string{"*.pdf"}, nil, ".secret.pdf", false},
+		{"rsync temporary files are excluded by default", []string{"*.pdf"}, nil, ".invoice.pdf.Xy12Ab", false},
+		{"vim swap files are excluded by default", nil, nil, ".invoice.pdf.swp", false},
+		{"editor backups are excluded by default", nil, nil, "invoice.pdf~", false},
+		{"partial downloads are excluded by default", nil, nil, "invoice.PART", false},
+		{"temporary files are excluded by default", nil, nil, "x.TMP", false},
+		{"an empty exclude list excludes nothing", nil, []string{}, ".hidden", true},
+		{"a custom exclude replaces the default", nil, []string{"draft-*"}, ".hidden", true},
+		{"a custom exclude ignores case", []string{"*.pdf"}, []string{"draft-*"}, "DRAFT-1.pdf", false},
+		{"names with spaces and unicode match", []string{"*.pdf"}, nil, "Rechnung März 2026.pdf", true},
+		{"names with a newline match", []string{"*.pdf"}, nil, "two\nlines.pdf", true},
+		{"names with invalid UTF-8 match", []string{"*.pdf"}, nil, "bad\xff\xfe.PDF", true},
+		{"character classes work", []string{"inv-[0-9]*.pdf"}, nil, "INV-42.pdf", true},
+		{"a question mark is one character", []string{"?.csv"}, nil, "ab.csv", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := newFolderMatcher(tt.include, tt.exclude)
+			if err != nil {
+				t.Fatalf("newFolderMatcher: %v", err)
+			}
+			if got := m.file(tt.file); got != tt.want {
+				t.Errorf("file(%q) = %v, want %v", tt.file, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestFolderMatcherDirectories(t *testing.T) {
+	m, err := newFolderMatcher([]string{"*.pdf"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for dir, want := range map[string]bool{
+		"2026":   true, // include patterns do not apply to directories
+		".git":   false,
+		".sync":  false,
+		"old~":   false,
+		"Scans":  true,
+		"x.TMP":  false,
+		"März":   true,
+		"a\nb":   true,
+		"\xffok": true,
+	} {
+		if got := m.dir(dir); got != want {
+			t.Errorf("dir(%q) = %v, want %v", dir, got, want)
+		}
+	}
+}
+
+func TestFolderMatcherRejectsBadPatterns(t *testing.T) {
+	tests := []struct {
+		name    string
+		include []string
+		exclude []string
+		wantErr string
+	}{
+		{"a malformed include", []string{"[a-"}, nil, `include[0]: pattern "[a-"`},
+		{"a malformed exclude", nil, []string{".*", "*["}, `exclude[1]: pattern "*["`},
+		{"an empty pattern", []string{""}, nil, "include[0]: empty pattern"},
+		{"a pattern with a slash", []string{"sub/*.pdf"}, nil, "patterns match base names only"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := newFolderMatcher(tt.include, tt.exclude)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
+			}
+		})
+	}
+}

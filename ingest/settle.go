@@ -1,0 +1,170 @@
+package ingest
+
+import (
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// settleSig is what "unchanged" means for a file: its size and modification
+// time.
+type settleSig struct {
+	size  int64
+	mtime time.Time
+}
+
+func (s settleSig) equal(o settleSig) bool {
+	return s.size == o.size && s.mtime.Equal(o.mtime)
+}
+
+// settlePending is a key in flight: last signature seen, and when the key was
+// last seen changing (or first seen).
+type settlePending struct {
+	sig   settleSig
+	since time.Time
+}
+
+// settleEmitted is a key already handed on, with the signature it had then and
+// the sweep generation that last saw it.
+type settleEmitted struct {
+	sig settleSig
+	gen uint64
+}
+
+// settleReady is a key whose signature has been stable for the settle time.
+type settleReady struct {
+	key string
+	sig settleSig
+}
+
+// settleTracker decides when a key (a file path) has settled: its signature
+// was observed unchanged for at least the settle time. It also remembers
+// what was already emitted, so that an unchanged key is not emitted twice,
+// and a changed one settles and is emitted again.
+//
+// It keeps state only for keys in flight plus one entry per emitted key, and
+// takes the time as an argument, so it has no clock and no goroutine of its
+// own. It is not safe for concurrent use; the folder source uses it from its
+// watcher goroutine only.
+type settleTracker struct {
+	settle  time.Duration
+	pending map[string]*settlePending
+	emitted map[string]settleEmitted
+	gen     uint64 // current sweep generation
+}
+
+func newSettleTracker(settle time.Duration) *settleTracker {
+	return &settleTracker{
+		settle:  settle,
+		pending: make(map[string]*settlePending),
+		emitted: make(map[string]settleEmitted),
+	}
+}
+
+// observe records that key was seen with sig at now. A new or changed key
+// (re)starts its settle time; a key emitted with the same signature is left
+// alone.
+func (t *settleTracker) observe(key string, sig settleSig, now time.Time) {
+	if e, ok := t.emitted[key]; ok {
+		e.gen = t.gen
+		t.emitted[key] = e
+	}
+	if p, ok := t.pending[key]; ok {
+		if !p.sig.equal(sig) {
+			p.sig, p.since = sig, now
+		}
+		return
+	}
+	if e, ok := t.emitted[key]; ok && e.sig.equal(sig) {
+		return
+	}
+	t.pending[key] = &settlePending{sig: sig, since: now}
+}
+
+// touch records activity on key (a write event) without looking at the file:
+// a pending key starts its settle time again, which debounces bursts of
+// writes. It reports whether key was pending; if not, the caller should
+// observe it.
+func (t *settleTracker) touch(key string, now time.Time) bool {
+	p, ok := t.pending[key]
+	if ok {
+		p.since = now
+	}
+	return ok
+}
+
+// forget drops everything known about key (the file is gone).
+func (t *settleTracker) forget(key string) {
+	delete(t.pending, key)
+	delete(t.emitted, key)
+}
+
+// forgetUnder drops every key inside directory dir (the directory is gone).
+func (t *settleTracker) forgetUnder(dir string) {
+	sep := string(filepath.Separator)
+	prefix := strings.TrimSuffix(dir, sep) + sep
+	for k := range t.pending {
+		if strings.HasPrefix(k, prefix) {
+			delete(t.pending, k)
+		}
+	}
+	for k := range t.emitted {
+		if strings.HasPrefix(k, prefix) {
+			delete(t.emitted, k)
+		}
+	}
+}
+
+// due returns, sorted, the pending keys whose settle time has passed at now,
+// after checking each with stat: a key stat reports gone is forgotten, a key
+// back to its emitted signature stops being pending, and a key whose
+// signature changed starts its settle time again. The returned keys stay
+// pending until markEmitted.
+func (t *settleTracker) due(now time.Time, stat func(key string) (settleSig, bool)) []settleReady {
+	var ready []settleReady
+	for k, p := range t.pending {
+		if now.Sub(p.since) < t.settle {
+			continue
+		}
+		sig, ok := stat(k)
+		switch {
+		case !ok:
+			t.forget(k)
+		case t.isEmitted(k, sig):
+			delete(t.pending, k)
+		case !sig.equal(p.sig):
+			p.sig, p.since = sig, now
+		default:
+			ready = append(ready, settleReady{key: k, sig: sig})
+		}
+	}
+	slices.SortFunc(ready, func(a, b settleReady) int { return strings.Compare(a.key, b.key) })
+	return ready
+}
+
+// markEmitted records that key was handed on with sig.
+func (t *settleTracker) markEmitted(key string, sig settleSig) {
+	delete(t.pending, key)
+	t.emitted[key] = settleEmitted{sig: sig, gen: t.gen}
+}
+
+func (t *settleTracker) isEmitted(key string, sig settleSig) bool {
+	e, ok := t.emitted[key]
+	return ok && e.sig.equal(sig)
+}
+
+// beginSweep starts a full listing: keys observed from now on are marked as
+// seen by it.
+func (t *settleTracker) beginSweep() { t.gen++ }
+
+// endSweep ends a full listing: each emitted key the listing did not observe
+// is forgotten unless keep says it still exists (for example in a directory
+// that could not be listed this time).
+func (t *settleTracker) endSweep(keep func(key string) bool) {
+	for k, e := range t.emitted {
+		if e.gen != t.gen && !keep(k) {
+			delete(t.emitted, k)
+		}
+	}
+}

@@ -1,0 +1,178 @@
+package ingest
+
+import (
+	"testing"
+	"time"
+)
+
+// settleFiles is a fake file system for the tracker: key → signature.
+type settleFiles map[string]settleSig
+
+func (fs settleFiles) stat(key string) (settleSig, bool) {
+	sig, ok := fs[key]
+	return sig, ok
+}
+
+func settleKeys(rs []settleReady) []string {
+	var keys []string
+	for _, r := range rs {
+		keys = append(keys, r.key)
+	}
+	return keys
+}
+
+func sameKeys(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestSettleTracker(t *testing.T) {
+	const settle = 100 * time.Millisecond
+	t0 := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	sig := func(size int64, sec int) settleSig { return settleSig{size: size, mtime: t0.Add(time.Duration(sec) * time.Second)} }
+
+	t.Run("a file is due only after its settle time", func(t *testing.T) {
+		tr, files := newSettleTracker(settle), settleFiles{"/a": sig(1, 0)}
+		tr.observe("/a", files["/a"], at(0))
+		if got := tr.due(at(99), files.stat); len(got) != 0 {
+			t.Fatalf("due early: %v", got)
+		}
+		got := tr.due(at(100), files.stat)
+		if !sameKeys(settleKeys(got), []string{"/a"}) || !got[0].sig.equal(sig(1, 0)) {
+			t.Fatalf("due = %v", got)
+		}
+	})
+
+	t.Run("a growing file starts its settle time again", func(t *testing.T) {
+		tr, files := newSettleTracker(settle), settleFiles{"/a": sig(1, 0)}
+		tr.observe("/a", files["/a"], at(0))
+		files["/a"] = sig(2, 1)
+		if got := tr.due(at(100), files.stat); len(got) != 0 {
+			t.Fatalf("due while growing: %v", got)
+		}
+		if got := tr.due(at(199), files.stat); len(got) != 0 {
+			t.Fatalf("due before the new settle time: %v", got)
+		}
+		got := tr.due(at(200), files.stat)
+		if len(got) != 1 || got[0].sig.size != 2 {
+			t.Fatalf("due = %v", got)
+		}
+	})
+
+	t.Run("write activity debounces", func(t *testing.T) {
+		tr, files := newSettleTracker(settle), settleFiles{"/a": sig(1, 0)}
+		if tr.touch("/a", at(0)) {
+			t.Fatal("touch of an unknown key reported pending")
+		}
+		tr.observe("/a", files["/a"], at(0))
+		for ms := 50; ms <= 500; ms += 50 {
+			if !tr.touch("/a", at(ms)) {
+				t.Fatal("touch of a pending key reported not pending")
+			}
+			if got := tr.due(at(ms), files.stat); len(got) != 0 {
+				t.Fatalf("due during writes at %d ms", ms)
+			}
+		}
+		if got := tr.due(at(600), files.stat); len(got) != 1 {
+			t.Fatalf("not due after writes stopped: %v", got)
+		}
+	})
+
+	t.Run("an emitted file is not due again unless it changes", func(t *testing.T) {
+		tr, files := newSettleTracker(settle), settleFiles{"/a": sig(1, 0)}
+		tr.observe("/a", files["/a"], at(0))
+		r := tr.due(at(100), files.stat)[0]
+		tr.markEmitted(r.key, r.sig)
+		tr.observe("/a", files["/a"], at(200))
+		if got := tr.due(at(400), files.stat); len(got) != 0 {
+			t.Fatalf("unchanged file due again: %v", got)
+		}
+		files["/a"] = sig(5, 3)
+		tr.observe("/a", files["/a"], at(500))
+		got := tr.due(at(600), files.stat)
+		if len(got) != 1 || got[0].sig.size != 5 {
+			t.Fatalf("changed file not due: %v", got)
+		}
+	})
+
+	t.Run("a pending file back to its emitted signature is dropped", func(t *testing.T) {
+		tr, files := newSettleTracker(settle), settleFiles{"/a": sig(1, 0)}
+		tr.markEmitted("/a", sig(1, 0))
+		tr.observe("/a", sig(9, 9), at(0)) // a passing change, then restored
+		if got := tr.due(at(100), files.stat); len(got) != 0 {
+			t.Fatalf("due = %v", got)
+		}
+		if len(tr.pending) != 0 {
+			t.Fatalf("still pending: %v", tr.pending)
+		}
+	})
+
+	t.Run("a file that disappears before settling is forgotten", func(t *testing.T) {
+		tr, files := newSettleTracker(settle), settleFiles{"/a": sig(1, 0)}
+		tr.observe("/a", files["/a"], at(0))
+		delete(files, "/a")
+		if got := tr.due(at(100), files.stat); len(got) != 0 {
+			t.Fatalf("due = %v", got)
+		}
+		if len(tr.pending)+len(tr.emitted) != 0 {
+			t.Fatal("state kept for a vanished file")
+		}
+	})
+
+	t.Run("due keys come sorted", func(t *testing.T) {
+		tr, files := newSettleTracker(settle), settleFiles{"/c": sig(1, 0), "/a": sig(1, 0), "/b": sig(1, 0)}
+		for k, s := range files {
+			tr.observe(k, s, at(0))
+		}
+		if got := settleKeys(tr.due(at(100), files.stat)); !sameKeys(got, []string{"/a", "/b", "/c"}) {
+			t.Fatalf("due = %v", got)
+		}
+	})
+
+	t.Run("forgetUnder drops a directory's keys only", func(t *testing.T) {
+		tr := newSettleTracker(settle)
+		tr.observe("/in/sub/a", sig(1, 0), at(0))
+		tr.markEmitted("/in/sub/deep/b", sig(1, 0))
+		tr.observe("/in/subway", sig(1, 0), at(0))
+		tr.markEmitted("/in/c", sig(1, 0))
+		tr.forgetUnder("/in/sub")
+		if _, ok := tr.pending["/in/sub/a"]; ok {
+			t.Error("pending key under the directory kept")
+		}
+		if _, ok := tr.emitted["/in/sub/deep/b"]; ok {
+			t.Error("emitted key under the directory kept")
+		}
+		if _, ok := tr.pending["/in/subway"]; !ok {
+			t.Error("sibling with the same prefix dropped")
+		}
+		if _, ok := tr.emitted["/in/c"]; !ok {
+			t.Error("unrelated key dropped")
+		}
+	})
+
+	t.Run("a sweep forgets emitted files it did not see unless they still exist", func(t *testing.T) {
+		tr := newSettleTracker(settle)
+		for _, k := range []string{"/seen", "/gone", "/unlisted"} {
+			tr.markEmitted(k, sig(1, 0))
+		}
+		tr.beginSweep()
+		tr.observe("/seen", sig(1, 0), at(0))
+		tr.endSweep(func(k string) bool { return k == "/unlisted" })
+		for k, want := range map[string]bool{"/seen": true, "/gone": false, "/unlisted": true} {
+			if _, ok := tr.emitted[k]; ok != want {
+				t.Errorf("emitted[%s] kept = %v, want %v", k, ok, want)
+			}
+		}
+		if len(tr.pending) != 0 {
+			t.Errorf("an unchanged emitted file became pending: %v", tr.pending)
+		}
+	})
+}

@@ -1,0 +1,446 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/apiclient"
+	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+	"github.com/docuparse/docuparse-ingest/internal/store"
+)
+
+// SubmitterConfig configures a Submitter.
+type SubmitterConfig struct {
+	Store  *store.Store
+	Client *apiclient.Client
+	Limits BatchLimits
+	// BatchUpload sends each batch as one POST /batches; off, each file of
+	// a batch goes to POST /extract. Defaults to false (the zero value);
+	// the daemon sets it from api.batch_upload.
+	BatchUpload bool
+	// Concurrency bounds uploads in flight: batches in batch mode, files in
+	// single mode. Defaults to 4.
+	Concurrency int
+	// DocumentType is an optional hint sent with every upload.
+	DocumentType string
+	// Backoff after a submission failed with a transient error (the client
+	// already retried). Doubles up to BackoffMax. Defaults 5 s and 5 min.
+	BackoffMin, BackoffMax time.Duration
+	Now                    func() time.Time
+	Logger                 *slog.Logger
+	// OnDone is called when documents reach a terminal outcome here
+	// (rejected or vanished), to wake the exporter.
+	OnDone func()
+}
+
+// Submitter forms batches from queued documents and uploads them. Each
+// batch's idempotency key is stored before its first attempt, so batches
+// interrupted by a crash are re-sent with the same key on start and the
+// API creates nothing twice.
+type Submitter struct {
+	cfg    SubmitterConfig
+	poke   chan struct{}
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	once   sync.Once
+
+	mu     sync.Mutex
+	active int // batches being uploaded
+	files  chan struct{}
+}
+
+// NewSubmitter returns a Submitter; call Start to run it.
+func NewSubmitter(cfg SubmitterConfig) *Submitter {
+	cfg.Limits.defaults()
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 4
+	}
+	if cfg.BackoffMin <= 0 {
+		cfg.BackoffMin = 5 * time.Second
+	}
+	if cfg.BackoffMax <= 0 {
+		cfg.BackoffMax = 5 * time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Submitter{cfg: cfg, poke: make(chan struct{}, 1), files: make(chan struct{}, cfg.Concurrency)}
+}
+
+// Notify wakes the batcher: documents were queued.
+func (s *Submitter) Notify() {
+	select {
+	case s.poke <- struct{}{}:
+	default:
+	}
+}
+
+// Start resumes batches left submitting by a previous run, then batches
+// queued documents as they come. It returns at once.
+func (s *Submitter) Start(ctx context.Context) {
+	ctx, s.cancel = context.WithCancel(ctx)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.loop(ctx)
+	}()
+}
+
+// Stop cancels uploads in flight and waits for every goroutine to end. An
+// interrupted batch keeps its key and is re-sent by the next Start. Safe to
+// call twice.
+func (s *Submitter) Stop() {
+	s.once.Do(func() {
+		if s.cancel != nil {
+			s.cancel()
+		}
+	})
+	s.wg.Wait()
+}
+
+func (s *Submitter) loop(ctx context.Context) {
+	resumed, err := s.cfg.Store.SubmittingBatches(ctx)
+	if err != nil && ctx.Err() == nil {
+		s.cfg.Logger.Error("cannot list interrupted batches", "err", err)
+	}
+	for i := range resumed {
+		s.cfg.Logger.Info("resuming interrupted batch", "batch", resumed[i].ID, "files", len(resumed[i].Documents))
+		s.launch(ctx, &resumed[i])
+	}
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		wake, err := s.runOnce(ctx)
+		if err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Error("batching failed", "err", err)
+			wake = s.cfg.Now().Add(s.cfg.BackoffMin)
+		}
+		wait := time.Hour
+		if !wake.IsZero() {
+			wait = max(wake.Sub(s.cfg.Now()), time.Millisecond)
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.poke:
+		case <-timer.C:
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+	}
+}
+
+// runOnce forms and launches every batch that is due while upload slots
+// are free, and returns when the next partial batch falls due (zero if
+// nothing waits).
+func (s *Submitter) runOnce(ctx context.Context) (time.Time, error) {
+	s.mu.Lock()
+	free := s.cfg.Concurrency - s.active
+	s.mu.Unlock()
+	if free <= 0 {
+		return time.Time{}, nil // a finishing upload pokes us
+	}
+	queued, err := s.cfg.Store.Documents(ctx, store.StateQueued, s.cfg.Limits.MaxFiles*(free+1))
+	if err != nil {
+		return time.Time{}, err
+	}
+	var next time.Time
+	now := s.cfg.Now()
+	for _, p := range planBatches(queued, s.cfg.Limits) {
+		due, at := p.due(now, s.cfg.Limits.MaxWait)
+		if !due {
+			if next.IsZero() || at.Before(next) {
+				next = at
+			}
+			continue
+		}
+		if free == 0 {
+			break
+		}
+		ids := make([]int64, len(p.docs))
+		for i, d := range p.docs {
+			ids[i] = d.ID
+		}
+		mode := store.ModeSingle
+		if s.cfg.BatchUpload {
+			mode = store.ModeBatch
+		}
+		b, err := s.cfg.Store.CreateBatch(ctx, mode, ids)
+		if err != nil {
+			return time.Time{}, err
+		}
+		s.cfg.Logger.Info("batch created", "batch", b.ID, "files", b.FileCount, "bytes", b.ByteCount, "mode", mode)
+		s.launch(ctx, b)
+		free--
+	}
+	return next, nil
+}
+
+func (s *Submitter) launch(ctx context.Context, b *store.Batch) {
+	s.mu.Lock()
+	s.active++
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer func() {
+			s.mu.Lock()
+			s.active--
+			s.mu.Unlock()
+			s.Notify()
+		}()
+		if b.Mode == store.ModeBatch {
+			s.sendBatch(ctx, b)
+		} else {
+			s.sendSingles(ctx, b)
+		}
+	}()
+}
+
+// sendBatch uploads a batch with POST /batches until the API has answered
+// for every file: recorded, refused or vanished.
+func (s *Submitter) sendBatch(ctx context.Context, b *store.Batch) {
+	log := s.cfg.Logger.With("batch", b.ID)
+	docs := b.Documents
+	backoff := s.cfg.BackoffMin
+	for len(docs) > 0 && ctx.Err() == nil {
+		uploads := make([]apiclient.Upload, len(docs))
+		for i, d := range docs {
+			uploads[i] = upload(d)
+		}
+		resp, err := s.cfg.Client.SubmitBatch(ctx, b.IdempotencyKey, uploads, s.cfg.DocumentType)
+		if err == nil {
+			subs, err := matchBatchResponse(b.Documents, resp)
+			if err == nil {
+				raw, _ := json.Marshal(resp)
+				err = s.cfg.Store.RecordSubmitted(ctx, b.ID, resp.BatchID, raw, subs)
+			}
+			if err != nil {
+				// The API has the files; only recording failed. Re-sending
+				// with the same key returns the same answer.
+				log.Error("cannot record batch submission; will retry", "err", err)
+				s.sleep(ctx, &backoff)
+				continue
+			}
+			log.Info("batch submitted", "api_batch", resp.BatchID, "files", len(subs))
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		var oe *apiclient.OpenError
+		if errors.As(err, &oe) && oe.Index < len(docs) {
+			// Same key, one file fewer: if an earlier attempt reached the
+			// API, it answers with the original response anyway.
+			s.finishUnopenable(ctx, docs[oe.Index], oe.Err)
+			docs = append(docs[:oe.Index:oe.Index], docs[oe.Index+1:]...)
+			continue
+		}
+		var ae *apiclient.APIError
+		if errors.As(err, &ae) && ae.Permanent() && !authError(ae) {
+			s.refused(ctx, b, docs, ae)
+			return
+		}
+		s.failedAttempt(ctx, b.ID, err, &backoff)
+	}
+}
+
+// refused handles a permanent refusal of a whole batch. Nothing of the
+// batch was created (all or nothing): the named file is rejected and the
+// others are queued again for a new batch with a new key.
+func (s *Submitter) refused(ctx context.Context, b *store.Batch, docs []store.Document, ae *apiclient.APIError) {
+	log := s.cfg.Logger.With("batch", b.ID)
+	matched := false
+	if ae.Filename != "" {
+		for _, d := range docs {
+			if apiclient.PartFilename(d.FileName) == ae.Filename {
+				matched = true
+				if err := s.cfg.Store.Finish(ctx, []int64{d.ID}, store.StateRejected, ae.Code, ae.Message); err != nil {
+					log.Error("cannot record refusal", "err", err)
+					return
+				}
+				s.done()
+				break
+			}
+		}
+	}
+	if !matched && len(docs) == 1 {
+		if err := s.cfg.Store.Finish(ctx, []int64{docs[0].ID}, store.StateRejected, apiCode(ae), ae.Message); err != nil {
+			log.Error("cannot record refusal", "err", err)
+		}
+		s.done()
+		return
+	}
+	// Without a file name we know the culprit is unknown: each file goes
+	// alone next time, so the refusal lands on the one that causes it.
+	solo := !matched
+	if err := s.cfg.Store.Requeue(ctx, b.ID, solo, apiCode(ae)); err != nil {
+		log.Error("cannot requeue refused batch", "err", err)
+		return
+	}
+	log.Warn("batch refused by the API; files queued again", "code", ae.Code, "file", ae.Filename, "solo", solo)
+}
+
+// sendSingles uploads each file of a single-mode batch with POST /extract,
+// at most Concurrency files at a time across all batches.
+func (s *Submitter) sendSingles(ctx context.Context, b *store.Batch) {
+	var wg sync.WaitGroup
+	for _, d := range b.Documents {
+		select {
+		case s.files <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-s.files }()
+			s.sendOne(ctx, b, d)
+		}()
+	}
+	wg.Wait()
+}
+
+func (s *Submitter) sendOne(ctx context.Context, b *store.Batch, d store.Document) {
+	log := s.cfg.Logger.With("batch", b.ID, "doc", d.ID)
+	key := store.DocumentKey(b.IdempotencyKey, d.ID)
+	backoff := s.cfg.BackoffMin
+	for ctx.Err() == nil {
+		resp, err := s.cfg.Client.Extract(ctx, key, upload(d), s.cfg.DocumentType)
+		if err == nil {
+			raw, _ := json.Marshal(resp)
+			err = s.cfg.Store.RecordSubmitted(ctx, b.ID, "", raw, []store.Submitted{{DocID: d.ID, DocumentID: resp.DocumentID}})
+			if err == nil {
+				return
+			}
+			log.Error("cannot record submission; will retry", "err", err)
+			s.sleep(ctx, &backoff)
+			continue
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		var oe *apiclient.OpenError
+		if errors.As(err, &oe) {
+			s.finishUnopenable(ctx, d, oe.Err)
+			return
+		}
+		var ae *apiclient.APIError
+		if errors.As(err, &ae) && ae.Permanent() && !authError(ae) {
+			if err := s.cfg.Store.Finish(ctx, []int64{d.ID}, store.StateRejected, apiCode(ae), ae.Message); err != nil {
+				log.Error("cannot record refusal", "err", err)
+			}
+			s.done()
+			return
+		}
+		s.failedAttempt(ctx, b.ID, err, &backoff)
+	}
+}
+
+// finishUnopenable records a file that could not be opened for upload:
+// vanished when it is gone or was replaced, rejected when unreadable.
+func (s *Submitter) finishUnopenable(ctx context.Context, d store.Document, cause error) {
+	to, code, msg := store.StateVanished, "", "file removed before upload"
+	switch {
+	case errors.Is(cause, errChanged), errors.Is(cause, apiclient.ErrSizeChanged):
+		msg = "file changed before upload; its new content is a new document"
+	case !errors.Is(cause, fs.ErrNotExist):
+		to, code, msg = store.StateRejected, CodeUnreadable, cause.Error()
+	}
+	if err := s.cfg.Store.Finish(ctx, []int64{d.ID}, to, code, msg); err != nil {
+		s.cfg.Logger.Error("cannot record unopenable file", "doc", d.ID, "err", err)
+		return
+	}
+	s.cfg.Logger.Warn("document not uploaded", "doc", d.ID, "path", d.Path, "outcome", to, "reason", msg)
+	s.done()
+}
+
+func (s *Submitter) failedAttempt(ctx context.Context, batchID int64, err error, backoff *time.Duration) {
+	msg := err.Error()
+	if rerr := s.cfg.Store.RecordAttempt(ctx, batchID, msg); rerr != nil && ctx.Err() == nil {
+		s.cfg.Logger.Error("cannot record attempt", "batch", batchID, "err", rerr)
+	}
+	s.cfg.Logger.Warn("submission failed; will retry with the same idempotency key", "batch", batchID, "err", msg, "retry_in", *backoff)
+	s.sleep(ctx, backoff)
+}
+
+func (s *Submitter) sleep(ctx context.Context, backoff *time.Duration) {
+	t := time.NewTimer(*backoff)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+	*backoff = min(*backoff*2, s.cfg.BackoffMax)
+}
+
+func (s *Submitter) done() {
+	if s.cfg.OnDone != nil {
+		s.cfg.OnDone()
+	}
+}
+
+// authError: a wrong API key is the operator's to fix, not the file's
+// fault; the batch waits and retries rather than rejecting good files.
+func authError(ae *apiclient.APIError) bool {
+	return ae.StatusCode == http.StatusUnauthorized || ae.StatusCode == http.StatusForbidden
+}
+
+func apiCode(ae *apiclient.APIError) string {
+	if ae.Code != "" {
+		return ae.Code
+	}
+	return fmt.Sprintf("HTTP_%d", ae.StatusCode)
+}
+
+func upload(d store.Document) apiclient.Upload {
+	return apiclient.Upload{
+		Filename:        d.FileName,
+		Size:            d.SizeBytes,
+		ClientReference: d.ClientReference,
+		Open: func() (io.ReadCloser, error) {
+			return openUnchanged(d.Path, d.SizeBytes, d.ModTime)
+		},
+	}
+}
+
+// matchBatchResponse pairs the API's documents with the batch's, by client
+// reference, else by part filename (unique within a batch by construction).
+func matchBatchResponse(docs []store.Document, resp *docuparse.BatchResponse) ([]store.Submitted, error) {
+	byRef := map[string]int64{}
+	byName := map[string]int64{}
+	for _, d := range docs {
+		byRef[d.ClientReference] = d.ID
+		byName[strings.ToLower(apiclient.PartFilename(d.FileName))] = d.ID
+	}
+	var subs []store.Submitted
+	for _, rd := range resp.Documents {
+		id, ok := byRef[rd.ClientReference]
+		if !ok {
+			id, ok = byName[strings.ToLower(rd.Filename)]
+		}
+		if !ok || rd.DocumentID == "" {
+			return nil, fmt.Errorf("batch %s: response document %q (%q) matches no file sent", resp.BatchID, rd.DocumentID, rd.Filename)
+		}
+		subs = append(subs, store.Submitted{DocID: id, DocumentID: rd.DocumentID})
+	}
+	return subs, nil
+}

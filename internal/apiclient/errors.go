@@ -1,0 +1,190 @@
+package apiclient
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+)
+
+// maxErrorBody is how much of a non-2xx body is read to find the error envelope.
+const maxErrorBody = 64 << 10
+
+// maxErrorText bounds the message kept from a body that is not the JSON envelope.
+const maxErrorText = 256
+
+// redactedMark replaces the API key wherever it would otherwise be shown.
+const redactedMark = "[REDACTED]"
+
+// ErrSizeChanged is wrapped by an *OpenError when a file's content does not
+// have the Upload.Size bytes announced for it (it grew or shrank after it was
+// measured). The attempt is aborted before the body is complete, so the API
+// never receives a corrupt document.
+var ErrSizeChanged = errors.New("file size changed since it was measured")
+
+// APIError is a non-2xx answer of the DocuParse API, parsed from its
+// {"error":{...}} envelope. Bodies that are not the envelope are tolerated:
+// Code is then empty and Message holds a short, sanitised excerpt.
+type APIError struct {
+	Endpoint   string        // "submit_batch", "extract", "get_document" or "get_batch"
+	StatusCode int           // HTTP status
+	Code       string        // error.code, e.g. FILE_TOO_LARGE
+	Message    string        // error.message
+	Filename   string        // error.filename: the refused file of a batch
+	RetryAfter time.Duration // from the Retry-After header, 0 when absent
+}
+
+// Error describes the refusal; it never contains the API key.
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "docuparse %s: HTTP %d", e.Endpoint, e.StatusCode)
+	if e.Code != "" {
+		b.WriteString(" " + e.Code)
+	}
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	if e.Filename != "" {
+		fmt.Fprintf(&b, " (file %q)", e.Filename)
+	}
+	return b.String()
+}
+
+// Permanent reports whether sending the same request again cannot succeed:
+// every 4xx except 408, 409 (idempotency conflict: the first request is still
+// in flight) and 429, plus 501 (the endpoint does not exist on this server).
+func (e *APIError) Permanent() bool {
+	switch e.StatusCode {
+	case http.StatusRequestTimeout, http.StatusConflict, http.StatusTooManyRequests:
+		return false
+	case http.StatusNotImplemented:
+		return true
+	}
+	return e.StatusCode >= 400 && e.StatusCode < 500
+}
+
+// IsPermanent reports whether err carries an *APIError that is Permanent. It
+// is false for network errors, exhausted retries of transient statuses,
+// cancellations and *OpenError (a local file problem, not an API refusal).
+func IsPermanent(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Permanent()
+}
+
+// IsNotFound reports whether err carries an *APIError with status 404
+// (unknown document or batch id, or a result older than 30 days).
+func IsNotFound(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.StatusCode == http.StatusNotFound
+}
+
+// OpenError reports that the file of files[Index] could not be sent: its
+// Upload.Open failed (vanished, unreadable), reading it failed, or its size
+// differs from Upload.Size (then Err wraps ErrSizeChanged). Retrying stops at
+// once, so the caller can mark that file and resubmit the others.
+type OpenError struct {
+	Index    int    // position of the file in the submitted slice (0 for Extract)
+	Filename string // Upload.Filename as given by the caller
+	Err      error
+}
+
+// Error names the file by position and name.
+func (e *OpenError) Error() string {
+	return fmt.Sprintf("file %d (%q): %v", e.Index, e.Filename, e.Err)
+}
+
+// Unwrap returns the underlying error (for errors.Is(err, fs.ErrNotExist)).
+func (e *OpenError) Unwrap() error { return e.Err }
+
+// decodeError marks a complete 2xx body that is not what the contract
+// promises. It is not retried: the same server would answer the same way.
+type decodeError struct{ err error }
+
+func (e *decodeError) Error() string { return "invalid response body: " + e.err.Error() }
+func (e *decodeError) Unwrap() error { return e.err }
+
+// limitError marks a failed wait for the client-side rate limiter (the wait
+// would outlast the deadline). It is not retried.
+type limitError struct{ err error }
+
+func (e *limitError) Error() string { return "client rate limit: " + e.err.Error() }
+func (e *limitError) Unwrap() error { return e.err }
+
+// readAPIError reads at most maxErrorBody bytes of a non-2xx response, closes
+// it and returns the parsed, redacted *APIError.
+func (c *Client) readAPIError(endpoint string, resp *http.Response) *APIError {
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody)) // a short read still tells something
+	e := &APIError{Endpoint: endpoint, StatusCode: resp.StatusCode, RetryAfter: retryAfter(resp)}
+	var env docuparse.ErrorEnvelope
+	if json.Unmarshal(body, &env) == nil && (env.Error.Code != "" || env.Error.Message != "") {
+		e.Code = c.redact(clean(env.Error.Code, 64))
+		e.Message = c.redact(clean(env.Error.Message, 4*maxErrorText))
+		e.Filename = c.redact(env.Error.Filename)
+	} else {
+		e.Message = c.redact(clean(string(body), maxErrorText))
+	}
+	if e.Message == "" && e.Code == "" {
+		e.Message = http.StatusText(resp.StatusCode)
+	}
+	return e
+}
+
+// clean makes untrusted text fit for one log line: valid UTF-8, control
+// characters as spaces, runs of space collapsed, at most max bytes.
+func clean(s string, max int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// redact removes the API key from s.
+func (c *Client) redact(s string) string {
+	if c.key == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, c.key, redactedMark)
+}
+
+// safeError is err with the API key removed from its message. Unwrap keeps
+// errors.Is/As working; the *url.Error inside has had its URL redacted too.
+type safeError struct {
+	msg string
+	err error
+}
+
+func (e *safeError) Error() string { return e.msg }
+func (e *safeError) Unwrap() error { return e.err }
+
+// safe returns err such that neither its message nor the URL of a wrapped
+// *url.Error can show the API key.
+func (c *Client) safe(err error) error {
+	if err == nil || c.key == "" {
+		return err
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		ue.URL = c.redact(ue.URL)
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, c.key) {
+		return err
+	}
+	return &safeError{msg: c.redact(msg), err: err}
+}

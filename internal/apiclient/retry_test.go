@@ -1,0 +1,384 @@
+package apiclient
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+)
+
+func TestTransientAnswersAreRetriedWithTheSameKeyAndACompleteBody(t *testing.T) {
+	t.Parallel()
+	script := []func(w http.ResponseWriter){
+		func(w http.ResponseWriter) { writeError(w, 503, "UNAVAILABLE", "maintenance", "") },
+		func(w http.ResponseWriter) { writeError(w, 408, "TIMEOUT", "slow", "") },
+		func(w http.ResponseWriter) {
+			writeError(w, 409, docuparse.CodeIdempotencyConflict, "first request still in flight", "")
+		},
+		func(w http.ResponseWriter) { writeError(w, 500, "INTERNAL", "oops", "") },
+		func(w http.ResponseWriter) {
+			w.Header().Set("Retry-After", "0")
+			writeError(w, 429, docuparse.CodeRateLimited, "slow down", "")
+		},
+		func(w http.ResponseWriter) { w.WriteHeader(http.StatusBadGateway) },
+	}
+	api := newFakeAPI(t, func(n int, a *attempt, w http.ResponseWriter, r *http.Request) bool {
+		if n <= len(script) {
+			script[n-1](w)
+			return true
+		}
+		return false
+	})
+	c, obs := newClient(t, api.url(), nil)
+	dir := t.TempDir()
+	files := []testFile{writeFile(t, dir, "a.pdf", []byte(strings.Repeat("A", 70_000))), writeFile(t, dir, "b.csv", []byte("x,y\n"))}
+
+	resp, err := c.SubmitBatch(context.Background(), "same-key", uploads(files...), "invoice")
+	if err != nil {
+		t.Fatalf("SubmitBatch: %v", err)
+	}
+	if resp.BatchID != "batch_7" {
+		t.Errorf("batch id %q, want the 7th attempt's", resp.BatchID)
+	}
+	got := api.attempts()
+	if len(got) != 7 {
+		t.Fatalf("%d attempts, want 7", len(got))
+	}
+	for i, at := range got {
+		if at.IdempotencyKey != "same-key" {
+			t.Errorf("attempt %d key %q", i+1, at.IdempotencyKey)
+		}
+		if !at.Complete || at.Received != at.ContentLength {
+			t.Errorf("attempt %d body incomplete: %s (%d of %d bytes)", i+1, at.BodyErr, at.Received, at.ContentLength)
+		}
+		fs := at.files()
+		if len(fs) != 2 || fs[0].SHA256 != files[0].sha256 || fs[1].SHA256 != files[1].sha256 {
+			t.Errorf("attempt %d files %+v", i+1, fs)
+		}
+	}
+	if s := obs.statuses(); !slices.Equal(s, []int{503, 408, 409, 500, 429, 502, 202}) {
+		t.Errorf("observed statuses %v", s)
+	}
+	for i, info := range obs.infos {
+		if info.Attempt != i+1 || info.Endpoint != EndpointSubmitBatch {
+			t.Errorf("observed %+v at %d", info, i)
+		}
+	}
+}
+
+func TestRetryAfterIsHonoured(t *testing.T) {
+	t.Parallel()
+	api := newFakeAPI(t, func(n int, a *attempt, w http.ResponseWriter, r *http.Request) bool {
+		if n == 1 {
+			w.Header().Set("Retry-After", "1")
+			writeError(w, 429, docuparse.CodeRateLimited, "slow down", "")
+			return true
+		}
+		return false
+	})
+	c, obs := newClient(t, api.url(), nil)
+	if _, err := c.Extract(context.Background(), "k", writeFile(t, t.TempDir(), "a.pdf", []byte("a")).upload, ""); err != nil {
+		t.Fatal(err)
+	}
+	if s := obs.statuses(); !slices.Equal(s, []int{429, 202}) {
+		t.Errorf("observed statuses %v", s)
+	}
+	// The wait itself is checked on the backoff function, not with a clock.
+	cl := &call{c: c, endpoint: "x"}
+	for _, tc := range []struct {
+		status int
+		header string
+		want   time.Duration
+	}{
+		{429, "7", 7 * time.Second},
+		{503, "120", 120 * time.Second},
+		{503, "99999", maxRetryAfter},
+		{429, "0", time.Millisecond}, // never below RetryWaitMin
+		{429, time.Now().Add(90 * time.Second).UTC().Format(http.TimeFormat), 90 * time.Second},
+	} {
+		resp := &http.Response{StatusCode: tc.status, Header: http.Header{"Retry-After": {tc.header}}}
+		got := cl.backoff(time.Millisecond, 30*time.Second, 0, resp)
+		if got > tc.want || got < tc.want-2*time.Second {
+			t.Errorf("Retry-After %q on %d: wait %v, want about %v", tc.header, tc.status, got, tc.want)
+		}
+	}
+	// Retry-After on other statuses and garbage values fall back to backoff.
+	for _, resp := range []*http.Response{
+		{StatusCode: 500, Header: http.Header{"Retry-After": {"60"}}},
+		{StatusCode: 429, Header: http.Header{"Retry-After": {"soon"}}},
+		{StatusCode: 429, Header: http.Header{"Retry-After": {"-5"}}},
+	} {
+		if got := cl.backoff(time.Millisecond, 8*time.Millisecond, 3, resp); got < 4*time.Millisecond || got > 8*time.Millisecond {
+			t.Errorf("%d %v: wait %v, want backoff in [4ms, 8ms]", resp.StatusCode, resp.Header, got)
+		}
+	}
+}
+
+func TestExponentialBackoffGrowsWithJitterUpToTheMaximum(t *testing.T) {
+	t.Parallel()
+	min, max := 500*time.Millisecond, 30*time.Second
+	for n := 0; n < 70; n++ {
+		d := max
+		if n < 6 {
+			d = min << n
+		}
+		for range 20 {
+			got := expBackoff(min, max, n)
+			if got < d/2 || got > d {
+				t.Fatalf("attempt %d: %v outside [%v, %v]", n, got, d/2, d)
+			}
+		}
+	}
+	if got := expBackoff(0, 0, 3); got != 0 {
+		t.Errorf("zero bounds: %v", got)
+	}
+}
+
+func TestPermanentRefusalsAreNotRetried(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		status         int
+		code, filename string
+	}{
+		{400, docuparse.CodeInvalidRequest, ""},
+		{401, docuparse.CodeUnauthorized, ""},
+		{404, docuparse.CodeNotFound, ""},
+		{413, docuparse.CodeFileTooLarge, "big.pdf"},
+		{413, docuparse.CodeBatchTooLarge, ""},
+		{415, docuparse.CodeUnsupportedMedia, "notes.txt"},
+		{501, "NOT_IMPLEMENTED", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.code, func(t *testing.T) {
+			t.Parallel()
+			api := newFakeAPI(t, func(n int, a *attempt, w http.ResponseWriter, r *http.Request) bool {
+				writeError(w, tc.status, tc.code, "refused", tc.filename)
+				return true
+			})
+			c, _ := newClient(t, api.url(), nil)
+			_, err := c.SubmitBatch(context.Background(), "k", uploads(writeFile(t, t.TempDir(), "big.pdf", []byte("x"))), "")
+			var ae *APIError
+			if !errors.As(err, &ae) {
+				t.Fatalf("err = %v, want *APIError", err)
+			}
+			if ae.StatusCode != tc.status || ae.Code != tc.code || ae.Filename != tc.filename || ae.Message != "refused" || ae.Endpoint != EndpointSubmitBatch {
+				t.Errorf("APIError = %+v", ae)
+			}
+			if !IsPermanent(err) {
+				t.Errorf("IsPermanent false for %d", tc.status)
+			}
+			if tc.filename != "" && !strings.Contains(err.Error(), tc.filename) {
+				t.Errorf("message %q does not name the file", err)
+			}
+			if n := len(api.attempts()); n != 1 {
+				t.Errorf("%d attempts, want 1", n)
+			}
+		})
+	}
+}
+
+func TestExhaustedRetriesSayHowManyAttemptsWereMade(t *testing.T) {
+	t.Parallel()
+	api := newFakeAPI(t, func(n int, a *attempt, w http.ResponseWriter, r *http.Request) bool {
+		writeError(w, 503, "UNAVAILABLE", "down for maintenance", "")
+		return true
+	})
+	c, _ := newClient(t, api.url(), func(cfg *Config) { cfg.MaxRetries = 2 })
+	_, err := c.GetDocument(context.Background(), "doc_1")
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.StatusCode != 503 || ae.Message != "down for maintenance" {
+		t.Fatalf("err = %v, want the last 503 APIError", err)
+	}
+	if IsPermanent(err) || !strings.Contains(err.Error(), "after 3 attempts") {
+		t.Errorf("err = %q (permanent %v)", err, IsPermanent(err))
+	}
+	if n := len(api.attempts()); n != 3 {
+		t.Errorf("%d attempts, want 3", n)
+	}
+
+	// Network errors: nothing listens any more.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	c2, obs := newClient(t, "http://"+addr+"/api/v1", func(cfg *Config) { cfg.MaxRetries = 1 })
+	_, err = c2.GetBatch(context.Background(), "b")
+	if err == nil || !strings.Contains(err.Error(), "after 2 attempts") || !strings.Contains(err.Error(), "get_batch") {
+		t.Errorf("network err = %v", err)
+	}
+	if s := obs.statuses(); !slices.Equal(s, []int{0, 0}) {
+		t.Errorf("observed %v, want two network failures", s)
+	}
+}
+
+func TestErrorBodiesThatAreNotTheEnvelopeAreTolerated(t *testing.T) {
+	t.Parallel()
+	api := newFakeAPI(t, func(n int, a *attempt, w http.ResponseWriter, r *http.Request) bool {
+		switch a.Path {
+		case "/api/v1/documents/html":
+			w.WriteHeader(http.StatusBadGateway)
+			_, _ = w.Write([]byte("<html>\n<body>Bad\tgateway</body></html>"))
+		case "/api/v1/documents/huge":
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(strings.Repeat("x", 1<<20)))
+		default:
+			w.WriteHeader(http.StatusForbidden)
+		}
+		return true
+	})
+	c, _ := newClient(t, api.url(), func(cfg *Config) { cfg.MaxRetries = -1 })
+	ctx := context.Background()
+	_, err := c.GetDocument(ctx, "html")
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.StatusCode != 502 || ae.Code != "" || ae.Message != "<html> <body>Bad gateway</body></html>" {
+		t.Errorf("html: %#v", ae)
+	}
+	_, err = c.GetDocument(ctx, "huge")
+	if !errors.As(err, &ae) || len(ae.Message) > maxErrorText+4 || !IsPermanent(err) {
+		t.Errorf("huge: message of %d bytes, err %v", len(ae.Message), err)
+	}
+	_, err = c.GetDocument(ctx, "empty")
+	if !errors.As(err, &ae) || ae.Message != "Forbidden" {
+		t.Errorf("empty: %#v", ae)
+	}
+	if n := len(api.attempts()); n != 3 {
+		t.Errorf("%d attempts with MaxRetries -1, want 3 (one per call)", n)
+	}
+}
+
+func TestConnectionDroppedMidResponseIsRetried(t *testing.T) {
+	t.Parallel()
+	api := newFakeAPI(t, func(n int, a *attempt, w http.ResponseWriter, r *http.Request) bool {
+		if n > 2 {
+			return false
+		}
+		conn, buf, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Errorf("hijack: %v", err)
+			return true
+		}
+		if n == 1 { // half a response, then a reset
+			_, _ = buf.WriteString("HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n{\"batch_id\":\"batch_")
+			_ = buf.Flush()
+			if tc, ok := conn.(*net.TCPConn); ok {
+				_ = tc.SetLinger(0)
+			}
+		}
+		conn.Close() // n == 2: no answer at all
+		return true
+	})
+	c, obs := newClient(t, api.url(), nil)
+	files := uploads(writeFile(t, t.TempDir(), "a.pdf", []byte("abc")))
+	resp, err := c.SubmitBatch(context.Background(), "k-reset", files, "")
+	if err != nil {
+		t.Fatalf("SubmitBatch: %v", err)
+	}
+	if resp.BatchID != "batch_3" {
+		t.Errorf("batch id %q", resp.BatchID)
+	}
+	got := api.attempts()
+	if len(got) != 3 || got[2].IdempotencyKey != "k-reset" || !got[2].Complete {
+		t.Errorf("attempts = %+v", got)
+	}
+	if s := obs.statuses(); !slices.Equal(s, []int{202, 0, 202}) {
+		t.Errorf("observed %v", s)
+	}
+}
+
+func TestContextCancelStopsAnInFlightAttempt(t *testing.T) {
+	t.Parallel()
+	arrived := make(chan struct{}, 1)
+	release := make(chan struct{})
+	api := newFakeAPI(t, func(n int, a *attempt, w http.ResponseWriter, r *http.Request) bool {
+		arrived <- struct{}{}
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+		return true
+	})
+	defer close(release)
+	c, _ := newClient(t, api.url(), nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.SubmitBatch(ctx, "k", uploads(writeFile(t, t.TempDir(), "a.pdf", []byte("a"))), "")
+		done <- err
+	}()
+	recv(t, "the request to arrive", arrived)
+	cancel()
+	if err := recv(t, "SubmitBatch to return", done); !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+	if n := len(api.attempts()); n != 1 {
+		t.Errorf("%d attempts, want 1", n)
+	}
+}
+
+func TestContextCancelStopsTheWaitBeforeARetry(t *testing.T) {
+	t.Parallel()
+	api := newFakeAPI(t, func(n int, a *attempt, w http.ResponseWriter, r *http.Request) bool {
+		w.Header().Set("Retry-After", "600")
+		writeError(w, 429, docuparse.CodeRateLimited, "slow down", "")
+		return true
+	})
+	c, obs := newClient(t, api.url(), nil)
+	obs.ch = make(chan RequestInfo, 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { _, err := c.GetDocument(ctx, "doc_1"); done <- err }()
+	if info := recv(t, "the first attempt", obs.ch); info.StatusCode != 429 {
+		t.Fatalf("first attempt %+v", info)
+	}
+	cancel()
+	if err := recv(t, "GetDocument to return", done); !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+	if n := len(api.attempts()); n != 1 {
+		t.Errorf("%d attempts, want 1", n)
+	}
+}
+
+func TestRateLimitCountsEveryAttemptIncludingRetries(t *testing.T) {
+	t.Parallel()
+	api := newFakeAPI(t, func(n int, a *attempt, w http.ResponseWriter, r *http.Request) bool {
+		if n <= 2 {
+			writeError(w, 503, "UNAVAILABLE", "busy", "")
+			return true
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"document_id":"doc_1","status":"processing"}`))
+		return true
+	})
+	c, _ := newClient(t, api.url(), func(cfg *Config) { cfg.RateLimit = 5 })
+	if c.rt.limiter == nil || c.rt.limiter.Burst() != 5 || c.rt.limiter.Limit() != 5 {
+		t.Fatalf("limiter from RateLimit 5: %+v", c.rt.limiter)
+	}
+	// Three tokens that never refill within the test: the limiter, not a
+	// clock, shows what was spent.
+	c.rt.limiter = rate.NewLimiter(rate.Every(time.Hour), 3)
+
+	if _, err := c.GetDocument(context.Background(), "doc_1"); err != nil {
+		t.Fatalf("GetDocument: %v", err)
+	}
+	if tokens := c.rt.limiter.Tokens(); tokens >= 1 {
+		t.Errorf("%.2f tokens left after 3 attempts of 3", tokens)
+	}
+	_, err := c.GetDocument(context.Background(), "doc_1")
+	if err == nil || !strings.Contains(err.Error(), "rate limit") {
+		t.Errorf("err = %v, want the client rate limit to refuse", err)
+	}
+	if n := len(api.attempts()); n != 3 {
+		t.Errorf("server saw %d requests, want 3", n)
+	}
+}

@@ -1,0 +1,146 @@
+package config
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"unicode"
+)
+
+// maxSecretFile bounds how much of a secret file is read: a key is a few
+// dozen bytes, so anything larger is the wrong file.
+const maxSecretFile = 64 << 10
+
+// ParseSecretList splits a list of secrets separated by commas or white
+// space, as DOCUPARSE_WEBHOOK_SECRET holds them during a rotation. Empty
+// entries are dropped.
+func ParseSecretList(s string) []Secret {
+	fields := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
+	out := make([]Secret, 0, len(fields))
+	for _, f := range fields {
+		out = append(out, NewSecret(f))
+	}
+	return out
+}
+
+// ReadSecretFile reads a webhook secret file: one or more secrets, one per
+// line, surrounding white space and blank lines ignored. It fails when the
+// file holds no secret. Errors name the path, never the content.
+func ReadSecretFile(path string) ([]Secret, error) {
+	b, err := readSmallFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []Secret
+	for _, line := range strings.Split(string(b), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			out = append(out, NewSecret(line))
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("secret file %s is empty", path)
+	}
+	return out, nil
+}
+
+// ReadKeyFile reads an API key file: its whole content with the trailing
+// newline removed. It fails when the key is empty or holds white space or
+// control characters (a key file with two lines, say). Errors name the path,
+// never the content.
+func ReadKeyFile(path string) (Secret, error) {
+	b, err := readSmallFile(path)
+	if err != nil {
+		return Secret{}, err
+	}
+	key := strings.TrimRight(string(b), "\r\n")
+	if key == "" {
+		return Secret{}, fmt.Errorf("key file %s is empty", path)
+	}
+	if strings.IndexFunc(key, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+		return Secret{}, fmt.Errorf("key file %s: the key contains white space or control characters", path)
+	}
+	return NewSecret(key), nil
+}
+
+func readSmallFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err // *PathError: "open <path>: <reason>"
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(b) > maxSecretFile {
+		return nil, fmt.Errorf("secret file %s is larger than %d bytes: is it the right file?", path, maxSecretFile)
+	}
+	return b, nil
+}
+
+// resolveSecretPath resolves a secret file name. An absolute name is used as
+// is. A relative one is looked up first in $CREDENTIALS_DIRECTORY (systemd
+// LoadCredential=), when that is set and the file exists there, and else
+// against baseDir, the configuration file's directory.
+func resolveSecretPath(name, baseDir, credDir string) string {
+	if filepath.IsAbs(name) {
+		return name
+	}
+	if credDir != "" {
+		p := filepath.Join(credDir, name)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return filepath.Join(baseDir, name)
+}
+
+// loadSecrets fills in the API key and the webhook secrets from the secret
+// files named in the configuration and from the environment.
+//
+// The API key comes from api.api_key_file when that is set (the file is the
+// explicit choice), else from DOCUPARSE_API_KEY. Webhook secrets are the
+// union of DOCUPARSE_WEBHOOK_SECRET, receiver.secret_file and
+// receiver.secret_files, in that order, without duplicates.
+func loadSecrets(c *Config, refs secretRefs, getenv func(string) string, baseDir string, p *problems) {
+	credDir := getenv(EnvCredentialsDirectory)
+
+	if refs.apiKeyFile != "" {
+		path := resolveSecretPath(refs.apiKeyFile, baseDir, credDir)
+		key, err := ReadKeyFile(path)
+		if err != nil {
+			p.add(ErrMissingSecret, "api.api_key_file", "%v", err)
+		} else {
+			c.API.APIKey, c.API.APIKeyFile = key, path
+		}
+	} else {
+		c.API.APIKey = NewSecret(strings.TrimSpace(getenv(EnvAPIKey)))
+	}
+
+	secrets := ParseSecretList(getenv(EnvWebhookSecret))
+	for _, ref := range refs.webhookFiles {
+		path := resolveSecretPath(ref.path, baseDir, credDir)
+		list, err := ReadSecretFile(path)
+		if err != nil {
+			p.add(ErrMissingSecret, ref.key, "%v", err)
+			continue
+		}
+		c.Receiver.SecretFiles = append(c.Receiver.SecretFiles, path)
+		secrets = append(secrets, list...)
+	}
+	c.Receiver.Secrets = uniqueSecrets(secrets)
+}
+
+func uniqueSecrets(in []Secret) []Secret {
+	seen := make(map[string]bool, len(in))
+	out := in[:0]
+	for _, s := range in {
+		if v := s.Reveal(); !seen[v] {
+			seen[v] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}

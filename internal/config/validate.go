@@ -1,0 +1,331 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"net"
+	"net/url"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // report.timezone must load on hosts without a zoneinfo database
+
+	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+)
+
+// Validate checks every value and returns one error joining a *FieldError
+// for each problem, or nil. Parse and Load call it; call it yourself on a
+// Config built in code. It caches the report's time zone.
+func (c *Config) Validate() error {
+	p := newProblems(c.name)
+	c.validate(p)
+	return p.err()
+}
+
+// validate adds a problem for every bad value whose key has no problem yet
+// (a value that failed to decode is not reported twice).
+func (c *Config) validate(p *problems) {
+	bad := func(key string, format string, args ...any) {
+		if !p.reported(key) {
+			p.invalid(key, format, args...)
+		}
+	}
+	if c.StateDir == "" {
+		bad("state_dir", "must not be empty")
+	}
+	if c.OutputDir == "" {
+		bad("output_dir", "must not be empty")
+	}
+	c.validateAPI(p, bad)
+	c.validateReceiver(p, bad)
+
+	b := c.Batch
+	if b.MaxFiles < 1 || b.MaxFiles > docuparse.MaxBatchFiles {
+		bad("batch.max_files", "%d is out of range 1..%d", b.MaxFiles, docuparse.MaxBatchFiles)
+	}
+	switch {
+	case b.MaxBytes <= 0 || b.MaxBytes > docuparse.MaxBatchBytes:
+		bad("batch.max_bytes", "%s is out of range: more than 0 and at most %s (the API's batch limit)", b.MaxBytes, Size(docuparse.MaxBatchBytes))
+	case b.MaxBytes < c.API.MaxFileSize && !p.reported("api.max_file_size"):
+		bad("batch.max_bytes", "%s is smaller than api.max_file_size (%s): the largest files could never be sent", b.MaxBytes, c.API.MaxFileSize)
+	}
+	positive(bad, "batch.max_wait", b.MaxWait)
+
+	r := c.Reconcile
+	notNegative(bad, "reconcile.webhook_grace", r.WebhookGrace)
+	positive(bad, "reconcile.poll_interval", r.PollInterval)
+	if positive(bad, "reconcile.stuck_after", r.StuckAfter) && r.StuckAfter <= r.WebhookGrace && !p.reported("reconcile.webhook_grace") {
+		bad("reconcile.stuck_after", "%s must be longer than reconcile.webhook_grace (%s)", r.StuckAfter, r.WebhookGrace)
+	}
+
+	if _, _, err := parseClock(c.Report.At); err != nil {
+		bad("report.at", "%v", err)
+	}
+	if loc, err := loadLocation(c.Report.Timezone); err != nil {
+		bad("report.timezone", "%v", err)
+	} else {
+		c.Report.loc = loc
+	}
+
+	if c.Admin.Listen != "" {
+		if err := checkHostPort(c.Admin.Listen); err != nil {
+			bad("admin.listen", "%v (or \"\" to disable the admin server)", err)
+		}
+	}
+
+	if !slices.Contains([]string{"text", "json"}, c.Log.Format) {
+		bad("log.format", "%q is not one of \"text\", \"json\"", c.Log.Format)
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
+		bad("log.level", "%q is not one of \"debug\", \"info\", \"warn\", \"error\"", c.Log.Level)
+	}
+
+	c.validateSources(p, bad)
+}
+
+type badFunc func(key string, format string, args ...any)
+
+func (c *Config) validateAPI(p *problems, bad badFunc) {
+	a := c.API
+	if a.BaseURL == "" {
+		bad("api.base_url", "missing: the DocuParse API's base URL, e.g. \"https://example.com/api/v1\"")
+	} else if err := checkBaseURL(a.BaseURL); err != nil {
+		bad("api.base_url", "%v", err)
+	}
+	if a.APIKey.IsZero() && !p.reported("api.api_key_file") {
+		p.add(ErrMissingSecret, "api.api_key", "missing: set %s or api.api_key_file", EnvAPIKey)
+	}
+	if a.Concurrency < 1 || a.Concurrency > 64 {
+		bad("api.concurrency", "%d is out of range 1..64", a.Concurrency)
+	}
+	if a.RateLimit < 0 || math.IsNaN(a.RateLimit) || math.IsInf(a.RateLimit, 0) {
+		bad("api.rate_limit", "%v must be a number of requests per second, 0 or more (0 = unlimited)", a.RateLimit)
+	}
+	positive(bad, "api.timeout", a.Timeout)
+	if a.MaxFileSize <= 0 || a.MaxFileSize > docuparse.MaxFileBytes {
+		bad("api.max_file_size", "%s is out of range: more than 0 and at most %s (the API's file limit)", a.MaxFileSize, Size(docuparse.MaxFileBytes))
+	}
+}
+
+func (c *Config) validateReceiver(p *problems, bad badFunc) {
+	r := c.Receiver
+	if err := checkHostPort(r.Listen); err != nil {
+		bad("receiver.listen", "%v", err)
+	}
+	if !strings.HasPrefix(r.Path, "/") || strings.ContainsAny(r.Path, "?# \t\r\n") {
+		bad("receiver.path", "%q must start with \"/\" and hold no query, fragment or white space", r.Path)
+	}
+	if r.MaxBody <= 0 {
+		bad("receiver.max_body", "%s must be more than 0", r.MaxBody)
+	}
+	if r.Enabled && !r.AllowUnsigned && len(r.Secrets) == 0 && !p.reportedUnder("receiver.secret_file") {
+		p.add(ErrMissingSecret, "receiver.secrets",
+			"missing: set %s or receiver.secret_file (or receiver.enabled = false for poll-only mode)", EnvWebhookSecret)
+	}
+}
+
+func (c *Config) validateSources(p *problems, bad badFunc) {
+	if len(c.Sources) == 0 {
+		bad("source", "missing: at least one [[source]] table is required")
+		return
+	}
+	names := map[string]int{}
+	places := map[string]int{}
+	for i := range c.Sources {
+		s := &c.Sources[i]
+		key := "source[" + strconv.Itoa(i) + "]"
+		switch first, dup := names[s.Name]; {
+		case s.Name == "":
+			bad(key+".name", "missing: every source needs a name")
+		case !validName(s.Name):
+			bad(key+".name", "%q may only hold letters, digits, '_', '.' and '-'", s.Name)
+		case dup:
+			bad(key+".name", "duplicate name %q (also source[%d])", s.Name, first)
+		default:
+			names[s.Name] = i
+		}
+
+		place := ""
+		switch {
+		case s.Path != "" && s.URL != "":
+			bad(key, "set either path (a folder) or url (a bucket), not both")
+		case s.Path != "":
+			place = filepath.Clean(s.Path)
+			if !filepath.IsAbs(s.Path) {
+				bad(key+".path", "%q must be an absolute path", s.Path)
+			}
+		case s.URL != "":
+			place = s.URL
+			if err := checkSourceURL(s.URL); err != nil {
+				bad(key+".url", "%v", err)
+			}
+		default:
+			bad(key, "missing: set path (a folder) or url (a bucket)")
+		}
+		if first, dup := places[place]; dup && place != "" {
+			bad(key, "watches the same place as source[%d]", first)
+		} else if place != "" {
+			places[place] = i
+		}
+
+		if len(s.Include) == 0 {
+			bad(key+".include", "must list at least one pattern, e.g. [\"*.pdf\"]")
+		}
+		checkPatterns(bad, key+".include", s.Include)
+		checkPatterns(bad, key+".exclude", s.Exclude)
+		notNegative(bad, key+".settle", s.Settle)
+		positive(bad, key+".rescan", s.Rescan)
+		c.validateAfter(bad, key, s)
+
+		if s.Path != "" && filepath.IsAbs(s.Path) {
+			for _, d := range []struct{ key, dir string }{{"state_dir", c.StateDir}, {"output_dir", c.OutputDir}} {
+				if within(d.dir, s.Path, s.Recursive) {
+					bad(d.key, "%q is inside %s.path: the source would pick up the daemon's own files", d.dir, key)
+				}
+			}
+		}
+	}
+}
+
+func (c *Config) validateAfter(bad badFunc, key string, s *Source) {
+	switch s.After {
+	case AfterKeep, AfterDelete:
+		if s.MoveTo != "" {
+			bad(key+".move_to", "is only used when after = \"move\" (after is %q)", s.After)
+		}
+	case AfterMove:
+		switch {
+		case s.MoveTo == "":
+			bad(key+".move_to", "missing: required when after = \"move\"")
+		case s.Path != "" && !filepath.IsAbs(s.MoveTo):
+			bad(key+".move_to", "%q must be an absolute directory for a folder source", s.MoveTo)
+		case s.Path != "" && within(s.MoveTo, s.Path, s.Recursive):
+			bad(key+".move_to", "%q is inside the watched folder: moved files would be seen again", s.MoveTo)
+		}
+	default:
+		bad(key+".after", "%q is not one of \"keep\", \"move\", \"delete\"", s.After)
+	}
+}
+
+// within reports whether dir is root itself or, when recursive, below it.
+func within(dir, root string, recursive bool) bool {
+	rel, err := filepath.Rel(filepath.Clean(root), filepath.Clean(dir))
+	if err != nil {
+		return false
+	}
+	if rel == "." {
+		return true
+	}
+	return recursive && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+func positive(bad badFunc, key string, d Duration) bool {
+	if d <= 0 {
+		bad(key, "%s must be more than 0", d)
+		return false
+	}
+	return true
+}
+
+func notNegative(bad badFunc, key string, d Duration) {
+	if d < 0 {
+		bad(key, "%s must not be negative", d)
+	}
+}
+
+func checkPatterns(bad badFunc, key string, patterns []string) {
+	for i, pat := range patterns {
+		if _, err := path.Match(pat, ""); err != nil || pat == "" {
+			bad(fmt.Sprintf("%s[%d]", key, i), "%q is not a valid pattern (path.Match syntax: *, ?, [a-z])", pat)
+		}
+	}
+}
+
+func checkBaseURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute http(s) URL", s)
+	}
+	if u.User != nil {
+		// Do not echo the URL: it holds a password.
+		return fmt.Errorf("must not contain user credentials; the key comes from %s or api.api_key_file", EnvAPIKey)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("%q must use http or https", s)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("%q must not have a query or fragment", s)
+	}
+	return nil
+}
+
+func checkSourceURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("invalid URL: %v", err)
+	}
+	if u.Scheme == "" {
+		return fmt.Errorf("%q needs a scheme, e.g. \"s3://bucket/prefix?region=eu-west-1\"", u.Redacted())
+	}
+	return nil
+}
+
+// checkHostPort accepts "host:port" and ":port" with a numeric port.
+func checkHostPort(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || strings.ContainsAny(host, " \t\r\n") {
+		return fmt.Errorf("%q is not host:port, e.g. \"127.0.0.1:8080\"", s)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q has no valid port number (0..65535)", s)
+	}
+	return nil
+}
+
+// parseClock reads "HH:MM" (or "H:MM") on a 24-hour clock.
+func parseClock(s string) (hour, minute int, err error) {
+	h, m, ok := strings.Cut(s, ":")
+	bad := fmt.Errorf("%q is not a time of day \"HH:MM\" (24-hour clock), e.g. \"02:00\"", s)
+	if !ok || len(h) < 1 || len(h) > 2 || len(m) != 2 || !digits(h) || !digits(m) {
+		return 0, 0, bad
+	}
+	hour, _ = strconv.Atoi(h)
+	minute, _ = strconv.Atoi(m)
+	if hour > 23 || minute > 59 {
+		return 0, 0, bad
+	}
+	return hour, minute, nil
+}
+
+func loadLocation(name string) (*time.Location, error) {
+	if name == "" {
+		return nil, fmt.Errorf("must not be empty: use \"Local\", \"UTC\" or a zone such as \"Europe/Berlin\"")
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("unknown time zone %q: use \"Local\", \"UTC\" or a zone such as \"Europe/Berlin\"", name)
+	}
+	return loc, nil
+}
+
+func digits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func validName(s string) bool {
+	for _, r := range s {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.' || r == '-'
+		if !ok {
+			return false
+		}
+	}
+	return s != ""
+}

@@ -1,0 +1,278 @@
+// Package daemon owns the assembly of a running docuparse-ingest: it builds
+// every long-lived part from a validated configuration, starts them in
+// dependency order and stops them in reverse. It holds no pipeline logic of
+// its own; cmd/docuparse-ingest (run, demo) and the end-to-end tests use it.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/docuparse/docuparse-ingest/ingest"
+	"github.com/docuparse/docuparse-ingest/internal/apiclient"
+	"github.com/docuparse/docuparse-ingest/internal/config"
+	"github.com/docuparse/docuparse-ingest/internal/export"
+	"github.com/docuparse/docuparse-ingest/internal/output"
+	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/receiver"
+)
+
+// StateFile is the database's name inside state_dir.
+const StateFile = "state.db"
+
+// Options are the parts of a daemon that are not configuration.
+type Options struct {
+	Logger *slog.Logger
+	// OnTransition observes every committed document transition (the demo
+	// prints them; tests wait on them). It must not block.
+	OnTransition func(store.Transition)
+	// SubmitBackoff overrides the submitter's first retry pause (tests).
+	SubmitBackoff time.Duration
+}
+
+// Daemon is one running docuparse-ingest.
+type Daemon struct {
+	cfg  *config.Config
+	opts Options
+	log  *slog.Logger
+
+	store      *store.Store
+	client     *apiclient.Client
+	candidates chan ingest.Candidate
+	folders    []*ingest.Folder
+	intake     *ingest.Intake
+	submitter  *ingest.Submitter
+	applier    *receiver.Applier
+	server     *receiver.Server
+	exporter   *export.Exporter
+
+	started  atomic.Bool
+	stopOnce sync.Once
+}
+
+// New builds a daemon from a validated configuration: it opens the store,
+// checks the sources and binds the webhook listener, so that every problem
+// is reported before anything runs.
+func New(ctx context.Context, cfg *config.Config, opts Options) (*Daemon, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	d := &Daemon{cfg: cfg, opts: opts, log: opts.Logger, candidates: make(chan ingest.Candidate, 256)}
+	if err := d.build(ctx); err != nil {
+		d.closeAll()
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *Daemon) build(ctx context.Context) error {
+	cfg := d.cfg
+	for _, dir := range []string{cfg.StateDir, cfg.OutputDir} {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return fmt.Errorf("create %s: %w", dir, err)
+		}
+	}
+	st, err := store.Open(ctx, filepath.Join(cfg.StateDir, StateFile), store.Options{OnTransition: d.transition})
+	if err != nil {
+		return err
+	}
+	d.store = st
+
+	d.client, err = apiclient.New(apiclient.Config{
+		BaseURL:   cfg.API.BaseURL,
+		APIKey:    cfg.API.APIKey.Reveal(),
+		Timeout:   cfg.API.Timeout.D(),
+		RateLimit: cfg.API.RateLimit,
+		Logger:    d.log.With("component", "api"),
+	})
+	if err != nil {
+		return fmt.Errorf("api client: %w", err)
+	}
+
+	dedupe := map[string]bool{}
+	after := map[string]export.SourceAfter{}
+	for i, src := range cfg.Sources {
+		if src.Path == "" {
+			return fmt.Errorf("source[%d] %q: bucket sources (url) are not supported by this version; use a folder path", i, src.Name)
+		}
+		f, err := ingest.NewFolder(ingest.FolderConfig{
+			Name:      src.Name,
+			Root:      src.Path,
+			Include:   src.Include,
+			Exclude:   src.Exclude,
+			Recursive: src.Recursive,
+			Settle:    src.Settle.D(),
+			Rescan:    src.Rescan.D(),
+			Logger:    d.log.With("source", src.Name),
+		}, d.candidates)
+		if err != nil {
+			return fmt.Errorf("source[%d] %q: %w", i, src.Name, err)
+		}
+		d.folders = append(d.folders, f)
+		dedupe[src.Name] = src.Dedupe
+		after[src.Name] = export.SourceAfter{Action: src.After, Root: src.Path, MoveTo: src.MoveTo}
+	}
+
+	d.exporter = export.New(export.Config{
+		Store:  st,
+		Layout: output.Layout{Root: cfg.OutputDir, Location: cfg.Report.Location()},
+		After:  after,
+		Logger: d.log.With("component", "export"),
+	})
+	d.applier = receiver.NewApplier(st, nil, d.log.With("component", "applier"))
+	d.submitter = ingest.NewSubmitter(ingest.SubmitterConfig{
+		Store:  st,
+		Client: d.client,
+		Limits: ingest.BatchLimits{
+			MaxFiles: cfg.Batch.MaxFiles,
+			MaxBytes: cfg.Batch.MaxBytes.Bytes(),
+			MaxWait:  cfg.Batch.MaxWait.D(),
+		},
+		BatchUpload:  cfg.API.BatchUpload,
+		Concurrency:  cfg.API.Concurrency,
+		DocumentType: cfg.API.DocumentType,
+		BackoffMin:   d.opts.SubmitBackoff,
+		Logger:       d.log.With("component", "submit"),
+	})
+	d.intake = ingest.NewIntake(ingest.IntakeConfig{
+		Store:       st,
+		Dedupe:      dedupe,
+		MaxFileSize: cfg.API.MaxFileSize.Bytes(),
+		Logger:      d.log.With("component", "intake"),
+	}, d.candidates)
+
+	if cfg.Receiver.Enabled {
+		secrets := make([][]byte, 0, len(cfg.Receiver.Secrets))
+		for _, s := range cfg.Receiver.Secrets {
+			secrets = append(secrets, []byte(s.Reveal()))
+		}
+		if cfg.Receiver.AllowUnsigned {
+			d.log.Warn("INSECURE: receiver.insecure_skip_verify is on; unsigned webhooks are accepted. Never use this in production.")
+		}
+		h := receiver.NewHandler(receiver.HandlerConfig{
+			Secrets:       secrets,
+			AllowUnsigned: cfg.Receiver.AllowUnsigned,
+			MaxBody:       cfg.Receiver.MaxBody.Bytes(),
+			OnJournaled:   d.applier.Notify,
+			Logger:        d.log.With("component", "receiver"),
+		}, st)
+		d.server, err = receiver.NewServer(cfg.Receiver.Listen, cfg.Receiver.Path, h, d.log.With("component", "receiver"))
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// transition logs each document transition and wakes the part that acts
+// next: the submitter for queued documents, the exporter for terminal ones.
+func (d *Daemon) transition(t store.Transition) {
+	attrs := []any{"doc", t.DocID, "path", t.Path, "from", string(t.From)}
+	if t.DocumentID != "" {
+		attrs = append(attrs, "document_id", t.DocumentID)
+	}
+	if t.Reason != "" {
+		attrs = append(attrs, "reason", t.Reason)
+	}
+	d.log.Info("document "+string(t.To), attrs...)
+	switch t.To {
+	case store.StateQueued:
+		d.submitter.Notify()
+	case store.StateCompleted, store.StateFailed, store.StateRejected, store.StateDuplicate:
+		d.exporter.Notify()
+	}
+	if d.opts.OnTransition != nil {
+		d.opts.OnTransition(t)
+	}
+}
+
+// Start starts every part, consumers before producers, and returns at once.
+func (d *Daemon) Start(ctx context.Context) error {
+	d.started.Store(true)
+	d.exporter.Start(ctx)
+	d.applier.Start(ctx)
+	if d.server != nil {
+		d.server.Start(ctx)
+		d.log.Info("webhook receiver listening", "addr", d.server.Addr(), "path", d.cfg.Receiver.Path)
+	} else {
+		d.log.Warn("webhook receiver disabled: results arrive only by polling")
+	}
+	d.submitter.Start(ctx)
+	d.intake.Start(ctx)
+	for i, f := range d.folders {
+		if err := f.Start(ctx); err != nil {
+			return fmt.Errorf("source %q: %w", d.cfg.Sources[i].Name, err)
+		}
+	}
+	d.log.Info("docuparse-ingest running", "sources", len(d.folders), "state", d.store.Path(), "output", d.cfg.OutputDir)
+	return nil
+}
+
+// Stop stops producers first, then uploads, then the receiver (letting
+// requests in flight finish), then applies and exports what arrived, and
+// closes the store. Interrupted work resumes from the store on the next
+// start. Safe to call twice.
+func (d *Daemon) Stop() {
+	d.stopOnce.Do(func() {
+		for _, f := range d.folders {
+			f.Stop()
+		}
+		if d.intake != nil {
+			d.intake.Stop()
+		}
+		if d.submitter != nil {
+			d.submitter.Stop()
+		}
+		if d.server != nil {
+			d.server.Stop()
+		}
+		if d.applier != nil {
+			d.applier.Stop()
+		}
+		if d.exporter != nil {
+			d.exporter.Stop()
+		}
+		if d.started.Load() {
+			// Flush: apply what was journaled and export what is ready,
+			// so a clean stop leaves nothing for the next start.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if _, err := d.applier.RunOnce(ctx); err != nil {
+				d.log.Warn("final apply incomplete; resumes on next start", "err", err)
+			}
+			if _, err := d.exporter.RunOnce(ctx); err != nil {
+				d.log.Warn("final export incomplete; resumes on next start", "err", err)
+			}
+			cancel()
+		}
+		d.closeAll()
+	})
+}
+
+func (d *Daemon) closeAll() {
+	if d.server != nil && !d.started.Load() {
+		d.server.Stop()
+	}
+	if d.store != nil {
+		if err := d.store.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
+			d.log.Warn("closing the store", "err", err)
+		}
+	}
+}
+
+// Store returns the daemon's state store.
+func (d *Daemon) Store() *store.Store { return d.store }
+
+// ReceiverAddr returns the webhook listener's address, or "" when disabled.
+func (d *Daemon) ReceiverAddr() string {
+	if d.server == nil {
+		return ""
+	}
+	return d.server.Addr()
+}

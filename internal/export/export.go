@@ -1,0 +1,295 @@
+// Package export owns delivering terminal documents to the output
+// directory exactly once: a JSON file per document, rows in the day's
+// documents and line-items CSV files, then the source's after-action (keep,
+// move or delete the input file), then the "exported" mark in the store.
+//
+// Exactly once rests on one rule: the store records, in the same
+// transaction that marks documents exported, how long each CSV file is.
+// Anything past that length is a crash's leftover and is cut off before the
+// next append, so a row is never half-written or written twice. Formatting
+// of rows and files belongs to internal/output.
+package export
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/output"
+	"github.com/docuparse/docuparse-ingest/internal/store"
+)
+
+// After-actions for an input file once its document is exported.
+const (
+	AfterKeep   = "keep"
+	AfterMove   = "move"
+	AfterDelete = "delete"
+)
+
+// SourceAfter says what to do with a source's input files after export.
+type SourceAfter struct {
+	Action string // keep | move | delete
+	Root   string // the source's folder, to keep the relative path on move
+	MoveTo string // destination folder for move
+}
+
+// Config configures an Exporter.
+type Config struct {
+	Store  *store.Store
+	Layout output.Layout
+	// After per source name; sources not listed keep their files.
+	After map[string]SourceAfter
+	// Chunk is how many documents one pass writes per CSV append. Defaults to 256.
+	Chunk  int
+	Logger *slog.Logger
+	// Interval is the safety-net pass period. Defaults to 5 seconds.
+	Interval time.Duration
+}
+
+// Exporter writes terminal documents to the output directory.
+type Exporter struct {
+	cfg    Config
+	poke   chan struct{}
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	once   sync.Once
+}
+
+// New returns an Exporter.
+func New(cfg Config) *Exporter {
+	if cfg.Chunk <= 0 {
+		cfg.Chunk = 256
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = 5 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Layout.Location == nil {
+		cfg.Layout.Location = time.Local
+	}
+	return &Exporter{cfg: cfg, poke: make(chan struct{}, 1)}
+}
+
+// Notify wakes the exporter: documents reached a terminal outcome.
+func (e *Exporter) Notify() {
+	select {
+	case e.poke <- struct{}{}:
+	default:
+	}
+}
+
+// Start runs export passes until Stop. It returns at once.
+func (e *Exporter) Start(ctx context.Context) {
+	ctx, e.cancel = context.WithCancel(ctx)
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		t := time.NewTicker(e.cfg.Interval)
+		defer t.Stop()
+		for {
+			if _, err := e.RunOnce(ctx); err != nil && ctx.Err() == nil {
+				e.cfg.Logger.Error("export failed; will retry", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-e.poke:
+			case <-t.C:
+			}
+		}
+	}()
+}
+
+// Stop waits for the current pass to end. Safe to call twice.
+func (e *Exporter) Stop() {
+	e.once.Do(func() {
+		if e.cancel != nil {
+			e.cancel()
+		}
+	})
+	e.wg.Wait()
+}
+
+// RunOnce exports every ready document and returns how many it exported.
+func (e *Exporter) RunOnce(ctx context.Context) (int, error) {
+	total := 0
+	for ctx.Err() == nil {
+		docs, err := e.cfg.Store.ExportCandidates(ctx, e.cfg.Chunk)
+		if err != nil {
+			return total, err
+		}
+		if len(docs) == 0 {
+			return total, nil
+		}
+		n, err := e.exportChunk(ctx, docs)
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, ctx.Err()
+}
+
+type csvBatch struct {
+	rel     string
+	header  []string
+	records [][]string
+}
+
+func (e *Exporter) exportChunk(ctx context.Context, docs []store.Document) (int, error) {
+	files := map[string]*csvBatch{}
+	var order []string
+	add := func(rel string, header []string, recs ...[]string) {
+		b, ok := files[rel]
+		if !ok {
+			b = &csvBatch{rel: rel, header: header}
+			files[rel] = b
+			order = append(order, rel)
+		}
+		b.records = append(b.records, recs...)
+	}
+	ids := make([]int64, 0, len(docs))
+	for _, sd := range docs {
+		d := toOutput(sd)
+		rec, err := output.DocumentRecord(d)
+		if errors.Is(err, output.ErrBadData) {
+			// The API sent data the outputs cannot represent (a float for
+			// money, say). The raw result stays in the store; the row says
+			// what went wrong instead of blocking every later document.
+			e.cfg.Logger.Error("result data unusable; exporting without extracted fields", "doc", sd.ID, "err", err)
+			d.Data, d.ErrorCode, d.ErrorMessage = nil, "INVALID_RESULT", err.Error()
+			rec, err = output.DocumentRecord(d)
+		}
+		if err == nil {
+			var items [][]string
+			if items, err = output.LineItemRecords(d); err == nil {
+				var js []byte
+				if js, err = output.MarshalJSON(d); err == nil {
+					err = output.WriteFileAtomic(e.cfg.Layout.ResultPath(d), js, 0o644)
+				}
+				if err == nil {
+					day := e.cfg.Layout.Day(d.CompletedAt)
+					add(e.rel(e.cfg.Layout.DocumentsCSV(day)), output.DocumentsHeader, rec)
+					if len(items) > 0 {
+						add(e.rel(e.cfg.Layout.LineItemsCSV(day)), output.LineItemsHeader, items...)
+					}
+				}
+			}
+		}
+		if err != nil {
+			return 0, fmt.Errorf("export document %d (%s): %w", sd.ID, sd.Path, err)
+		}
+		ids = append(ids, sd.ID)
+	}
+	sizes := map[string]int64{}
+	for _, rel := range order {
+		b := files[rel]
+		size, err := e.append(ctx, b)
+		if err != nil {
+			return 0, err
+		}
+		sizes[rel] = size
+	}
+	for _, sd := range docs {
+		e.after(sd)
+	}
+	if err := e.cfg.Store.MarkExported(ctx, ids, sizes); err != nil {
+		return 0, err
+	}
+	return len(ids), nil
+}
+
+func (e *Exporter) append(ctx context.Context, b *csvBatch) (int64, error) {
+	committed, err := e.cfg.Store.CSVCommitted(ctx, b.rel)
+	if err != nil {
+		return 0, err
+	}
+	path := filepath.Join(e.cfg.Layout.Root, b.rel)
+	size, err := output.AppendRecords(path, committed, b.header, b.records)
+	if errors.Is(err, output.ErrShrunk) {
+		// Someone shortened or removed the file. Never cut into what is
+		// there: append after its current end (or start it anew).
+		cur := int64(0)
+		if fi, statErr := os.Stat(path); statErr == nil {
+			cur = fi.Size()
+		}
+		e.cfg.Logger.Warn("output file shrank outside the daemon; appending after its current end",
+			"file", path, "expected_bytes", committed, "found_bytes", cur)
+		size, err = output.AppendRecords(path, cur, b.header, b.records)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("append %s: %w", path, err)
+	}
+	return size, nil
+}
+
+func (e *Exporter) rel(path string) string {
+	r, err := filepath.Rel(e.cfg.Layout.Root, path)
+	if err != nil {
+		return path
+	}
+	return filepath.ToSlash(r)
+}
+
+// after applies the source's after-action. It runs before the exported mark,
+// so a crash repeats it; a file already moved or deleted is fine.
+func (e *Exporter) after(d store.Document) {
+	a, ok := e.cfg.After[d.Source]
+	if !ok || a.Action == AfterKeep || a.Action == "" {
+		return
+	}
+	var err error
+	switch a.Action {
+	case AfterDelete:
+		err = os.Remove(d.Path)
+	case AfterMove:
+		rel, rerr := filepath.Rel(a.Root, d.Path)
+		if rerr != nil || !filepath.IsLocal(rel) {
+			rel = filepath.Base(d.Path)
+		}
+		dst := filepath.Join(a.MoveTo, rel)
+		if err = os.MkdirAll(filepath.Dir(dst), 0o755); err == nil {
+			err = os.Rename(d.Path, dst)
+		}
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		e.cfg.Logger.Warn("after-export action failed; the input file stays", "action", a.Action, "path", d.Path, "err", err)
+	}
+}
+
+// toOutput maps a store document to what the outputs say about it.
+func toOutput(d store.Document) output.Document {
+	o := output.Document{
+		LocalRef:     d.ClientReference,
+		DocumentID:   d.DocumentID,
+		Status:       string(d.Outcome),
+		Source:       d.Path,
+		FileName:     d.FileName,
+		SHA256:       d.SHA256,
+		SizeBytes:    d.SizeBytes,
+		BatchID:      d.APIBatchID,
+		SubmittedAt:  d.SubmittedAt,
+		CompletedAt:  d.CompletedAt,
+		ResultVia:    d.ResultVia,
+		Data:         d.Result,
+		ErrorCode:    d.ErrorCode,
+		ErrorMessage: d.ErrorMessage,
+		APITimestamp: d.APITimestamp,
+	}
+	if o.Status == "" {
+		o.Status = string(d.State)
+	}
+	if d.Outcome == store.StateDuplicate {
+		o.DocumentID = d.OriginalDocumentID
+		o.DuplicateOf = d.OriginalPath
+	}
+	return o
+}

@@ -1,0 +1,133 @@
+package output
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// filePerm is the mode of CSV files this package creates (before umask).
+const filePerm = 0o644
+
+// ErrShrunk is wrapped by AppendRecords' error when the file is shorter than
+// the length the caller recorded as committed (or gone): someone truncated,
+// replaced or deleted it. Rows known to be exported are missing, and
+// appending would misplace the rest, so nothing is written; the caller
+// decides (move the file aside and start over, or alert).
+var ErrShrunk = errors.New("file is shorter than its committed length")
+
+// AppendRecords appends records to the CSV file at path exactly once, given
+// committed: the file's length that the caller's store knows to be complete.
+// The caller saves the returned newSize in the same store transaction that
+// marks the records' documents exported. Then a crash at any point leaves
+// either the old committed length (and the documents still due, so they are
+// appended again) or the new one — never a row twice, never half a row.
+//
+// Step by step: it creates the parent directories and the file if needed.
+// If the file is longer than committed, the tail is cut off: it is a partial
+// row from a crash, or rows appended but never recorded, which this call
+// appends again. If the file is shorter than committed (or missing while
+// committed > 0) it returns an error wrapping ErrShrunk and changes nothing.
+// When committed is 0 the header is written first (unless header is nil).
+// All rows go to the file in one write, then the file is fsynced (and its
+// directory, when the file is new).
+//
+// Every cell is neutralised (see Neutralise; this is idempotent, so rows from
+// DocumentRecord are unchanged). encoding/csv quotes cells holding commas,
+// quotes or newlines, so no cell can break a row. When header is not nil,
+// every record must have as many cells as the header. One writer per file:
+// AppendRecords is not safe for concurrent use on the same path.
+func AppendRecords(path string, committed int64, header []string, records [][]string) (newSize int64, err error) {
+	if committed < 0 {
+		return 0, fmt.Errorf("append %s: negative committed length %d", path, committed)
+	}
+	for i, rec := range records {
+		if len(rec) == 0 {
+			return 0, fmt.Errorf("append %s: record %d is empty", path, i)
+		}
+		if header != nil && len(rec) != len(header) {
+			return 0, fmt.Errorf("append %s: record %d has %d fields, header has %d", path, i, len(rec), len(header))
+		}
+	}
+	buf, err := encodeRecords(committed == 0, header, records)
+	if err != nil {
+		return 0, fmt.Errorf("append %s: %w", path, err)
+	}
+
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, dirPerm); err != nil {
+		return 0, fmt.Errorf("append %s: %w", path, err)
+	}
+	flags := os.O_RDWR
+	if committed == 0 {
+		flags |= os.O_CREATE
+	}
+	f, err := os.OpenFile(path, flags, filePerm)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, fmt.Errorf("append %s: file is missing but %d bytes were committed: %w (%w)", path, committed, ErrShrunk, err)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("append %s: %w", path, err)
+	}
+	defer func() {
+		if cerr := f.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close %s: %w", path, cerr)
+		}
+	}()
+
+	st, err := f.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("append %s: %w", path, err)
+	}
+	switch size := st.Size(); {
+	case size < committed:
+		return 0, fmt.Errorf("append %s: size %d, committed %d: %w", path, size, committed, ErrShrunk)
+	case size > committed:
+		// A partial row from a crash, or rows never recorded as exported.
+		if err := f.Truncate(committed); err != nil {
+			return 0, fmt.Errorf("append %s: truncate to %d: %w", path, committed, err)
+		}
+	}
+	if len(buf) > 0 {
+		if _, err := f.WriteAt(buf, committed); err != nil {
+			return 0, fmt.Errorf("append %s: %w", path, err)
+		}
+	}
+	if err := f.Sync(); err != nil {
+		return 0, fmt.Errorf("append %s: fsync: %w", path, err)
+	}
+	if committed == 0 {
+		if err := syncDir(dir); err != nil {
+			return 0, fmt.Errorf("append %s: %w", path, err)
+		}
+	}
+	return committed + int64(len(buf)), nil
+}
+
+// encodeRecords renders the header (when withHeader and header is not nil)
+// and the neutralised records as CSV.
+func encodeRecords(withHeader bool, header []string, records [][]string) ([]byte, error) {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	if withHeader && header != nil {
+		if err := w.Write(header); err != nil {
+			return nil, fmt.Errorf("encode header: %w", err)
+		}
+	}
+	cells := make([]string, 0, len(header))
+	for i, rec := range records {
+		cells = append(cells[:0], rec...)
+		if err := w.Write(NeutraliseRecord(cells)); err != nil {
+			return nil, fmt.Errorf("encode record %d: %w", i, err)
+		}
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return nil, fmt.Errorf("encode records: %w", err)
+	}
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,143 @@
+package output
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+)
+
+// DocumentsHeader is the header of documents-<day>.csv, a fixed point of the
+// design: one row per file.
+var DocumentsHeader = []string{"document_id", "status", "source", "file_name", "sha256", "size_bytes",
+	"batch_id", "submitted_at", "completed_at", "result_via", "document_type", "merchant", "invoice_id", "date",
+	"due_date", "currency", "subtotal", "tax", "total", "payment_method", "line_item_count", "error_code", "error_message"}
+
+// LineItemsHeader is the header of line_items-<day>.csv: one row per line
+// item of a completed document.
+var LineItemsHeader = []string{"document_id", "line_no", "description", "quantity", "unit_price", "total"}
+
+// ErrBadData is wrapped by the errors of DocumentRecord, LineItemRecords and
+// MarshalJSON when a document's Data is not a JSON object of the contract's
+// shape. Retrying will not help; the exporter should report the document.
+var ErrBadData = errors.New("data is not a valid extraction result")
+
+// ErrNoStatus is wrapped by the error of DocumentRecord for a Document
+// without a Status.
+var ErrNoStatus = errors.New("document has no status")
+
+// DocumentRecord returns d's row of documents-<day>.csv, in the order of
+// DocumentsHeader, every cell neutralised (see Neutralise).
+//
+// The extracted fields (document_type … line_item_count) are filled only for
+// a completed document, from d.Data decoded as docuparse.Data: money stays
+// the decimal string the API sent, fields absent from data and a null
+// payment_method give empty cells, and line_item_count is the number of line
+// items. For every other status they are empty — in particular a duplicate
+// row never repeats the original's totals, so nothing is counted twice.
+// Times are RFC 3339 in UTC; a zero time gives an empty cell.
+func DocumentRecord(d Document) ([]string, error) {
+	if d.Status == "" {
+		return nil, fmt.Errorf("csv row for %q: %w", d.LocalRef, ErrNoStatus)
+	}
+	rec := make([]string, 0, len(DocumentsHeader))
+	rec = append(rec,
+		d.DocumentID,
+		d.Status,
+		d.Source,
+		d.FileName,
+		d.SHA256,
+		strconv.FormatInt(d.SizeBytes, 10),
+		d.BatchID,
+		formatTime(d.SubmittedAt),
+		formatTime(d.CompletedAt),
+		d.ResultVia,
+	)
+	if d.Status == StatusCompleted {
+		data, err := decodeData(d)
+		if err != nil {
+			return nil, err
+		}
+		pm := ""
+		if data.PaymentMethod != nil {
+			pm = *data.PaymentMethod
+		}
+		rec = append(rec,
+			data.DocumentType,
+			data.Merchant,
+			data.InvoiceID,
+			data.Date,
+			data.DueDate,
+			data.Currency,
+			data.Subtotal,
+			data.Tax,
+			data.Total,
+			pm,
+			strconv.Itoa(len(data.LineItems)),
+		)
+	} else {
+		rec = append(rec, "", "", "", "", "", "", "", "", "", "", "")
+	}
+	rec = append(rec, d.ErrorCode, d.ErrorMessage)
+	return NeutraliseRecord(rec), nil
+}
+
+// LineItemRecords returns d's rows of line_items-<day>.csv, in the order of
+// LineItemsHeader, every cell neutralised. Only a completed document has line
+// items; for any other status the result is nil. line_no counts from 1 in the
+// order of data.line_items, and quantity is the number exactly as written in
+// the API's JSON ("35", "1.5").
+func LineItemRecords(d Document) ([][]string, error) {
+	if d.Status != StatusCompleted {
+		return nil, nil
+	}
+	data, err := decodeData(d)
+	if err != nil {
+		return nil, err
+	}
+	if len(data.LineItems) == 0 {
+		return nil, nil
+	}
+	recs := make([][]string, 0, len(data.LineItems))
+	for i, li := range data.LineItems {
+		recs = append(recs, NeutraliseRecord([]string{
+			d.DocumentID,
+			strconv.Itoa(i + 1),
+			li.Description,
+			li.Quantity.String(),
+			li.UnitPrice,
+			li.Total,
+		}))
+	}
+	return recs, nil
+}
+
+// decodeData decodes d.Data as docuparse.Data. Absent or null data is an
+// empty result, not an error.
+func decodeData(d Document) (docuparse.Data, error) {
+	var data docuparse.Data
+	raw := bytes.TrimSpace(d.Data)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return data, nil
+	}
+	if raw[0] != '{' {
+		return data, fmt.Errorf("document %s (%s): %w: not a JSON object", d.DocumentID, d.LocalRef, ErrBadData)
+	}
+	if err := json.Unmarshal(raw, &data); err != nil {
+		return data, fmt.Errorf("document %s (%s): %w: %v", d.DocumentID, d.LocalRef, ErrBadData, err)
+	}
+	return data, nil
+}
+
+// formatTime formats t as RFC 3339 in UTC, with fractional seconds only
+// when t has them; the zero time is "".
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}

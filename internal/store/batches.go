@@ -1,0 +1,294 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Upload modes of a batch.
+const (
+	ModeBatch  = "batch"  // one POST /batches for all its files
+	ModeSingle = "single" // one POST /extract per file, tracked as a batch locally
+)
+
+// Batch is a group of documents submitted together, with the idempotency
+// key that makes re-sending it safe.
+type Batch struct {
+	ID             int64
+	IdempotencyKey string
+	Mode           string
+	State          string // submitting | submitted | abandoned
+	APIBatchID     string
+	FileCount      int
+	ByteCount      int64
+	Attempts       int
+	CreatedAt      time.Time
+	Documents      []Document // the batch's documents still submitting (or all, see BatchDocuments)
+}
+
+// Batch states.
+const (
+	BatchSubmitting = "submitting"
+	BatchSubmitted  = "submitted"
+	BatchAbandoned  = "abandoned" // refused as a whole; its files were queued again
+)
+
+// DocumentKey is the idempotency key of one file of a single-mode batch:
+// derived from the batch's stored key, so it too exists before the first
+// attempt and survives restarts.
+func DocumentKey(batchKey string, docID int64) string {
+	return fmt.Sprintf("%s-%d", batchKey, docID)
+}
+
+// CreateBatch moves the queued documents ids into a new batch in state
+// submitting, with a fresh idempotency key saved before any upload starts.
+func (s *Store) CreateBatch(ctx context.Context, mode string, ids []int64) (*Batch, error) {
+	if len(ids) == 0 {
+		return nil, errors.New("create batch: no documents")
+	}
+	b := &Batch{IdempotencyKey: s.NewIdempotencyKey(), Mode: mode, State: BatchSubmitting}
+	var trs []Transition
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		trs = trs[:0]
+		docs, err := queryDocuments(ctx, tx, `WHERE d.id IN (`+placeholders(len(ids))+`) AND d.state = 'queued' ORDER BY d.id`, int64Args(ids)...)
+		if err != nil {
+			return err
+		}
+		if len(docs) != len(ids) {
+			return fmt.Errorf("%d of %d documents are no longer queued", len(ids)-len(docs), len(ids))
+		}
+		var bytes int64
+		for _, d := range docs {
+			bytes += d.SizeBytes
+		}
+		now := s.now()
+		r, err := tx.ExecContext(ctx, `INSERT INTO batches (idempotency_key, upload_mode, state, file_count, byte_count, created_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, b.IdempotencyKey, mode, BatchSubmitting, len(docs), bytes, now)
+		if err != nil {
+			return err
+		}
+		if b.ID, err = r.LastInsertId(); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE documents SET state = 'submitting', batch_id = ?, updated_at = ?
+			WHERE id IN (`+placeholders(len(ids))+`)`, append([]any{b.ID, now}, int64Args(ids)...)...); err != nil {
+			return err
+		}
+		b.FileCount, b.ByteCount, b.CreatedAt = len(docs), bytes, parseTime(nullString(now))
+		b.Documents = docs
+		for i := range b.Documents {
+			b.Documents[i].State, b.Documents[i].BatchID = StateSubmitting, b.ID
+			trs = append(trs, Transition{DocID: docs[i].ID, Path: docs[i].Path, From: StateQueued, To: StateSubmitting})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create batch: %w", err)
+	}
+	s.notify(trs)
+	return b, nil
+}
+
+// SubmittingBatches returns every batch whose submission has not been
+// recorded yet, each with its documents still in state submitting. After a
+// restart these are sent again with the same idempotency key.
+func (s *Store) SubmittingBatches(ctx context.Context) ([]Batch, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, idempotency_key, upload_mode, state, file_count, byte_count, attempts, created_at
+		FROM batches WHERE state = ? ORDER BY id`, BatchSubmitting)
+	if err != nil {
+		return nil, fmt.Errorf("submitting batches: %w", err)
+	}
+	var out []Batch
+	for rows.Next() {
+		var b Batch
+		var created string
+		if err := rows.Scan(&b.ID, &b.IdempotencyKey, &b.Mode, &b.State, &b.FileCount, &b.ByteCount, &b.Attempts, &created); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("submitting batches: %w", err)
+		}
+		b.CreatedAt = parseTime(nullString(created))
+		out = append(out, b)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("submitting batches: %w", err)
+	}
+	for i := range out {
+		docs, err := queryDocuments(ctx, s.r, `WHERE d.batch_id = ? AND d.state = 'submitting' ORDER BY d.id`, out[i].ID)
+		if err != nil {
+			return nil, fmt.Errorf("submitting batches: %w", err)
+		}
+		out[i].Documents = docs
+	}
+	return out, nil
+}
+
+// Submitted pairs a local document with the id the API gave it.
+type Submitted struct {
+	DocID      int64
+	DocumentID string
+}
+
+// RecordSubmitted records the API's answer to a submit request in one
+// transaction: each listed document becomes submitted with its API id, the
+// batch becomes submitted once none of its documents is still submitting,
+// and webhook events that arrived before this answer (orphans) are applied.
+// Documents not in state submitting are left alone, so recording the same
+// answer twice changes nothing.
+func (s *Store) RecordSubmitted(ctx context.Context, batchID int64, apiBatchID string, response []byte, subs []Submitted) error {
+	var trs []Transition
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		trs = trs[:0]
+		now := s.now()
+		var docIDs []string
+		for _, sub := range subs {
+			var path string
+			var state State
+			err := tx.QueryRowContext(ctx, `SELECT path, state FROM documents WHERE id = ? AND batch_id = ?`, sub.DocID, batchID).Scan(&path, &state)
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("document %d is not in batch %d", sub.DocID, batchID)
+			}
+			if err != nil {
+				return err
+			}
+			// A file marked vanished after the request went out was
+			// uploaded all the same: the API's answer is the truth.
+			if state != StateSubmitting && state != StateVanished {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE documents SET state = 'submitted', outcome = NULL, document_id = ?,
+				submitted_at = ?, updated_at = ? WHERE id = ?`, sub.DocumentID, now, now, sub.DocID); err != nil {
+				return fmt.Errorf("record %s: %w", sub.DocumentID, err)
+			}
+			trs = append(trs, Transition{DocID: sub.DocID, Path: path, From: state, To: StateSubmitted, DocumentID: sub.DocumentID})
+			docIDs = append(docIDs, sub.DocumentID)
+		}
+		if apiBatchID != "" {
+			if _, err := tx.ExecContext(ctx, `UPDATE batches SET api_batch_id = ?, response = ? WHERE id = ? AND api_batch_id IS NULL`,
+				apiBatchID, string(response), batchID); err != nil {
+				return err
+			}
+		}
+		if err := s.closeBatchIfDone(ctx, tx, batchID); err != nil {
+			return err
+		}
+		applied, err := s.adoptOrphans(ctx, tx, docIDs, apiBatchID)
+		trs = append(trs, applied...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("record submission of batch %d: %w", batchID, err)
+	}
+	s.notify(trs)
+	return nil
+}
+
+// closeBatchIfDone marks a batch submitted once none of its documents is
+// still waiting to be submitted.
+func (s *Store) closeBatchIfDone(ctx context.Context, tx *sql.Tx, batchID int64) error {
+	var pending int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM documents WHERE batch_id = ? AND state = 'submitting'`, batchID).Scan(&pending); err != nil {
+		return err
+	}
+	if pending > 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE batches SET state = ?, submitted_at = ? WHERE id = ? AND state = ?`,
+		BatchSubmitted, s.now(), batchID, BatchSubmitting)
+	return err
+}
+
+// RecordAttempt counts a failed attempt at submitting a batch and keeps
+// its (secret-free) error for the status command.
+func (s *Store) RecordAttempt(ctx context.Context, batchID int64, errMsg string) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE batches SET attempts = attempts + 1, last_error = ? WHERE id = ?`, errMsg, batchID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("record attempt of batch %d: %w", batchID, err)
+	}
+	return nil
+}
+
+// Finish moves documents that are queued or submitting to a terminal local
+// outcome: StateRejected (with the reason) or StateVanished. The batch is
+// closed if that was its last pending document.
+func (s *Store) Finish(ctx context.Context, ids []int64, to State, code, message string) error {
+	if to != StateRejected && to != StateVanished {
+		return fmt.Errorf("finish documents: %s is not a local outcome", to)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	var trs []Transition
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		trs = trs[:0]
+		docs, err := queryDocuments(ctx, tx, `WHERE d.id IN (`+placeholders(len(ids))+`) AND d.state IN ('queued', 'submitting')`, int64Args(ids)...)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		batches := map[int64]bool{}
+		for _, d := range docs {
+			if _, err := tx.ExecContext(ctx, `UPDATE documents SET state = ?, outcome = ?, completed_at = ?, error_code = ?, error_message = ?, updated_at = ?
+				WHERE id = ?`, to, to, now, nullString(code), nullString(message), now, d.ID); err != nil {
+				return err
+			}
+			if d.BatchID != 0 {
+				batches[d.BatchID] = true
+			}
+			trs = append(trs, Transition{DocID: d.ID, Path: d.Path, From: d.State, To: to, Reason: code})
+		}
+		for b := range batches {
+			if err := s.closeBatchIfDone(ctx, tx, b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("finish documents as %s: %w", to, err)
+	}
+	s.notify(trs)
+	return nil
+}
+
+// Requeue abandons a batch the API refused as a whole (nothing of it was
+// created) and puts its documents still submitting back in the queue, to be
+// sent in new batches with new keys. With solo set, each goes alone next
+// time, so a refusal that names no file can be pinned on one.
+func (s *Store) Requeue(ctx context.Context, batchID int64, solo bool, reason string) error {
+	var trs []Transition
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		trs = trs[:0]
+		docs, err := queryDocuments(ctx, tx, `WHERE d.batch_id = ? AND d.state = 'submitting'`, batchID)
+		if err != nil {
+			return err
+		}
+		soloFlag := 0
+		if solo {
+			soloFlag = 1
+		}
+		now := s.now()
+		if _, err := tx.ExecContext(ctx, `UPDATE documents SET state = 'queued', batch_id = NULL, solo = ?, updated_at = ?
+			WHERE batch_id = ? AND state = 'submitting'`, soloFlag, now, batchID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE batches SET state = ?, last_error = ? WHERE id = ?`, BatchAbandoned, reason, batchID); err != nil {
+			return err
+		}
+		for _, d := range docs {
+			trs = append(trs, Transition{DocID: d.ID, Path: d.Path, From: StateSubmitting, To: StateQueued, Reason: reason})
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("requeue batch %d: %w", batchID, err)
+	}
+	s.notify(trs)
+	return nil
+}

@@ -1,0 +1,359 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// State is a document's place in the pipeline.
+//
+//	queued → submitting → submitted → completed | failed → exported
+//	queued | submitting → rejected → exported      (refused locally or by the API)
+//	(intake) → duplicate → exported                (same content already taken)
+//	queued | submitting → vanished                 (file gone before upload)
+//
+// "discovered" is held in memory by the source's settle step, not in the
+// store: the watched folder or bucket is itself the durable record of a file
+// not yet settled, and a restart lists it again.
+type State string
+
+// Document states.
+const (
+	StateQueued     State = "queued"
+	StateSubmitting State = "submitting"
+	StateSubmitted  State = "submitted"
+	StateCompleted  State = "completed"
+	StateFailed     State = "failed"
+	StateRejected   State = "rejected"
+	StateDuplicate  State = "duplicate"
+	StateVanished   State = "vanished"
+	StateExported   State = "exported"
+)
+
+// States lists every state in pipeline order, for reports and metrics.
+var States = []State{StateQueued, StateSubmitting, StateSubmitted, StateCompleted,
+	StateFailed, StateRejected, StateDuplicate, StateVanished, StateExported}
+
+// Result channels: how a terminal API outcome reached the daemon.
+const (
+	ViaWebhook = "webhook"
+	ViaPoll    = "poll"
+)
+
+// Transition is one committed change of a document's state.
+type Transition struct {
+	DocID      int64
+	Path       string
+	From, To   State
+	DocumentID string
+	Reason     string // error code or note, when there is one
+}
+
+// Document is one file the daemon has taken responsibility for.
+type Document struct {
+	ID              int64
+	Source          string
+	Path            string
+	FileName        string
+	SizeBytes       int64
+	ModTime         time.Time
+	SHA256          string
+	State           State
+	Outcome         State // terminal outcome once known; kept after export
+	ClientReference string
+	BatchID         int64
+	APIBatchID      string
+	Solo            bool
+	DocumentID      string
+	DuplicateOf     int64
+	DiscoveredAt    time.Time
+	SubmittedAt     time.Time
+	CompletedAt     time.Time
+	ResultVia       string
+	Result          json.RawMessage
+	APITimestamp    string
+	ErrorCode       string
+	ErrorMessage    string
+	ExportedAt      time.Time
+
+	// Filled for duplicates by ExportCandidates: the original's API id and path.
+	OriginalDocumentID string
+	OriginalPath       string
+}
+
+const docColumns = `d.id, d.source, d.path, d.file_name, d.size_bytes, d.mtime, d.sha256, d.state,
+	d.outcome, d.client_reference, d.batch_id, b.api_batch_id, d.solo, d.document_id, d.duplicate_of,
+	d.discovered_at, d.submitted_at, d.completed_at, d.result_via, d.result, d.api_timestamp,
+	d.error_code, d.error_message, d.exported_at`
+
+const docFrom = ` FROM documents d LEFT JOIN batches b ON b.id = d.batch_id `
+
+type rowScanner interface{ Scan(...any) error }
+
+func scanDocument(sc rowScanner, extra ...any) (*Document, error) {
+	var (
+		d                                                       Document
+		mtime, discovered                                       string
+		outcome, apiBatch, docID, via, result, apiTS, code, msg sql.NullString
+		submitted, completed, exported                          sql.NullString
+		batchID, dupOf                                          sql.NullInt64
+		solo                                                    int
+	)
+	dest := []any{&d.ID, &d.Source, &d.Path, &d.FileName, &d.SizeBytes, &mtime, &d.SHA256, &d.State,
+		&outcome, &d.ClientReference, &batchID, &apiBatch, &solo, &docID, &dupOf,
+		&discovered, &submitted, &completed, &via, &result, &apiTS, &code, &msg, &exported}
+	if err := sc.Scan(append(dest, extra...)...); err != nil {
+		return nil, err
+	}
+	d.ModTime = parseTime(sql.NullString{String: mtime, Valid: true})
+	d.DiscoveredAt = parseTime(sql.NullString{String: discovered, Valid: true})
+	d.Outcome = State(outcome.String)
+	d.BatchID = batchID.Int64
+	d.APIBatchID = apiBatch.String
+	d.Solo = solo != 0
+	d.DocumentID = docID.String
+	d.DuplicateOf = dupOf.Int64
+	d.SubmittedAt = parseTime(submitted)
+	d.CompletedAt = parseTime(completed)
+	d.ResultVia = via.String
+	if result.Valid {
+		d.Result = json.RawMessage(result.String)
+	}
+	d.APITimestamp = apiTS.String
+	d.ErrorCode = code.String
+	d.ErrorMessage = msg.String
+	d.ExportedAt = parseTime(exported)
+	return &d, nil
+}
+
+func queryDocuments(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, where string, args ...any) ([]Document, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+docColumns+docFrom+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Document
+	for rows.Next() {
+		d, err := scanDocument(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *d)
+	}
+	return out, rows.Err()
+}
+
+// Get returns the document with local id id, or ErrNotFound.
+func (s *Store) Get(ctx context.Context, id int64) (*Document, error) {
+	docs, err := queryDocuments(ctx, s.r, `WHERE d.id = ?`, id)
+	if err != nil {
+		return nil, fmt.Errorf("get document %d: %w", id, err)
+	}
+	if len(docs) == 0 {
+		return nil, fmt.Errorf("get document %d: %w", id, ErrNotFound)
+	}
+	return &docs[0], nil
+}
+
+// GetByDocumentID returns the document the API knows as documentID.
+func (s *Store) GetByDocumentID(ctx context.Context, documentID string) (*Document, error) {
+	docs, err := queryDocuments(ctx, s.r, `WHERE d.document_id = ?`, documentID)
+	if err != nil {
+		return nil, fmt.Errorf("get document %s: %w", documentID, err)
+	}
+	if len(docs) == 0 {
+		return nil, fmt.Errorf("get document %s: %w", documentID, ErrNotFound)
+	}
+	return &docs[0], nil
+}
+
+// Documents returns the documents in state st (all states when empty),
+// oldest first, at most limit (0 = no limit).
+func (s *Store) Documents(ctx context.Context, st State, limit int) ([]Document, error) {
+	where, args := `WHERE 1 = 1`, []any{}
+	if st != "" {
+		where, args = `WHERE d.state = ?`, append(args, st)
+	}
+	where += ` ORDER BY d.id`
+	if limit > 0 {
+		where += fmt.Sprintf(` LIMIT %d`, limit)
+	}
+	docs, err := queryDocuments(ctx, s.r, where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list %s documents: %w", st, err)
+	}
+	return docs, nil
+}
+
+// Known reports whether the newest document recorded for source/path has
+// this size and modification time: the file was already taken in, so a
+// rescan need not hash it again.
+func (s *Store) Known(ctx context.Context, source, path string, size int64, mtime time.Time) (bool, error) {
+	var (
+		gotSize  int64
+		gotMtime string
+	)
+	err := s.r.QueryRowContext(ctx, `SELECT size_bytes, mtime FROM documents WHERE source = ? AND path = ? ORDER BY id DESC LIMIT 1`,
+		source, path).Scan(&gotSize, &gotMtime)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("look up %s: %w", path, err)
+	}
+	return gotSize == size && gotMtime == formatTime(mtime), nil
+}
+
+// NewFile describes a settled file handed to the store by intake.
+type NewFile struct {
+	Source   string
+	Path     string
+	FileName string
+	Size     int64
+	ModTime  time.Time
+	SHA256   string // empty when the file could not be read
+	Dedupe   bool   // same content as an earlier original → duplicate
+}
+
+// IntakeResult says what the store made of a new file.
+type IntakeResult struct {
+	ID          int64
+	State       State // queued, duplicate, rejected; or "" when Known
+	Known       bool  // same path and content as a document already recorded
+	DuplicateOf int64
+}
+
+// Intake records a settled, hashed file in one transaction: nothing new when
+// the same path already has this content (its stat is refreshed), a
+// duplicate when dedupe is on and an original with this content exists,
+// otherwise a queued document.
+func (s *Store) Intake(ctx context.Context, f NewFile) (IntakeResult, error) {
+	var res IntakeResult
+	var trs []Transition
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		trs = trs[:0]
+		var (
+			id  int64
+			sha string
+		)
+		err := tx.QueryRowContext(ctx, `SELECT id, sha256 FROM documents WHERE source = ? AND path = ? ORDER BY id DESC LIMIT 1`,
+			f.Source, f.Path).Scan(&id, &sha)
+		switch {
+		case err == nil && sha == f.SHA256 && sha != "":
+			res = IntakeResult{ID: id, Known: true}
+			_, err := tx.ExecContext(ctx, `UPDATE documents SET size_bytes = ?, mtime = ?, updated_at = ? WHERE id = ?`,
+				f.Size, formatTime(f.ModTime), s.now(), id)
+			return err
+		case err != nil && !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		state := StateQueued
+		var dupOf sql.NullInt64
+		if f.Dedupe {
+			err := tx.QueryRowContext(ctx, `SELECT id FROM documents
+				WHERE sha256 = ? AND (outcome IS NULL OR outcome IN ('completed', 'failed'))
+				ORDER BY id LIMIT 1`, f.SHA256).Scan(&dupOf)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if dupOf.Valid {
+				state = StateDuplicate
+			}
+		}
+		id, err = s.insertDocument(ctx, tx, f, state, dupOf, "", "")
+		if err != nil {
+			return err
+		}
+		res = IntakeResult{ID: id, State: state, DuplicateOf: dupOf.Int64}
+		trs = append(trs, Transition{DocID: id, Path: f.Path, To: state})
+		return nil
+	})
+	if err != nil {
+		return IntakeResult{}, fmt.Errorf("intake %s: %w", f.Path, err)
+	}
+	s.notify(trs)
+	return res, nil
+}
+
+// Reject records a file refused before it was queued (too large, not a
+// supported type, unreadable, empty) as a rejected document.
+func (s *Store) Reject(ctx context.Context, f NewFile, code, message string) (int64, error) {
+	var id int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		id, err = s.insertDocument(ctx, tx, f, StateRejected, sql.NullInt64{}, code, message)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("reject %s: %w", f.Path, err)
+	}
+	s.notify([]Transition{{DocID: id, Path: f.Path, To: StateRejected, Reason: code}})
+	return id, nil
+}
+
+func (s *Store) insertDocument(ctx context.Context, tx *sql.Tx, f NewFile, state State, dupOf sql.NullInt64, code, msg string) (int64, error) {
+	now := s.now()
+	var outcome, completed sql.NullString
+	if state == StateDuplicate || state == StateRejected {
+		outcome = nullString(string(state))
+		completed = nullString(now)
+	}
+	// The reference is made unique by a random part first and rewritten to
+	// carry the row id once the id is known, in the same transaction.
+	tmpRef := "tmp-" + randomHex(12)
+	r, err := tx.ExecContext(ctx, `INSERT INTO documents
+		(source, path, file_name, size_bytes, mtime, sha256, state, outcome, client_reference,
+		 duplicate_of, discovered_at, completed_at, error_code, error_message, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		f.Source, f.Path, f.FileName, f.Size, formatTime(f.ModTime), f.SHA256, state, outcome, tmpRef,
+		dupOf, now, completed, nullString(code), nullString(msg), now)
+	if err != nil {
+		return 0, err
+	}
+	id, err := r.LastInsertId()
+	if err != nil {
+		return 0, err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE documents SET client_reference = ? WHERE id = ?`,
+		fmt.Sprintf("dpi-%s-%d", s.installID, id), id)
+	return id, err
+}
+
+// OldestQueued returns when the oldest queued document was discovered, and
+// false when nothing is queued.
+func (s *Store) OldestQueued(ctx context.Context) (time.Time, bool, error) {
+	var v sql.NullString
+	err := s.r.QueryRowContext(ctx, `SELECT MIN(discovered_at) FROM documents WHERE state = 'queued'`).Scan(&v)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("oldest queued: %w", err)
+	}
+	return parseTime(v), v.Valid, nil
+}
+
+func (s *Store) notify(trs []Transition) {
+	if s.opts.OnTransition == nil {
+		return
+	}
+	for _, t := range trs {
+		s.opts.OnTransition(t)
+	}
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+func int64Args(ids []int64) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
+}

@@ -1,0 +1,327 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+)
+
+// Event statuses in the journal.
+const (
+	EventPending   = "pending"   // journaled, not applied yet
+	EventOrphan    = "orphan"    // names a document or batch not recorded yet; applied when it is
+	EventApplied   = "applied"   // changed state
+	EventDuplicate = "duplicate" // same outcome already recorded; changed nothing
+	EventConflict  = "conflict"  // contradicts the first terminal outcome; kept, not applied
+	EventDead      = "dead"      // unknown type or unparseable body; kept for the operator
+)
+
+// IncomingEvent is a verified webhook delivery about to be journaled.
+type IncomingEvent struct {
+	DedupeKey  string // identity of the event; a repeat is not stored twice
+	DeliveryID string
+	Type       string
+	DocumentID string
+	BatchID    string
+	Body       []byte // raw verified bytes
+	Dead       bool   // unparseable or unknown type: stored as dead
+	Note       string
+}
+
+// JournalEvent stores a verified delivery durably. It reports false when an
+// event with the same dedupe key was stored before (a retry or duplicate),
+// in which case nothing changes.
+func (s *Store) JournalEvent(ctx context.Context, e IncomingEvent) (bool, error) {
+	status := EventPending
+	if e.Dead {
+		status = EventDead
+	}
+	var inserted bool
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `INSERT INTO events (dedupe_key, delivery_id, event_type, document_id, batch_id, received_at, body, status, note)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
+			e.DedupeKey, nullString(e.DeliveryID), e.Type, nullString(e.DocumentID), nullString(e.BatchID),
+			s.now(), e.Body, status, nullString(e.Note))
+		if err != nil {
+			return err
+		}
+		n, err := r.RowsAffected()
+		inserted = n == 1
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("journal event %s: %w", e.Type, err)
+	}
+	return inserted, nil
+}
+
+// Result is a terminal outcome for a document, from a webhook or a poll.
+type Result struct {
+	DocumentID   string
+	Status       string // docuparse.StatusCompleted or docuparse.StatusFailed
+	Data         json.RawMessage
+	ErrorCode    string
+	ErrorMessage string
+	Via          string // ViaWebhook or ViaPoll
+	APITimestamp string
+}
+
+// Apply outcomes.
+const (
+	Applied   = EventApplied
+	Duplicate = EventDuplicate
+	Conflict  = EventConflict
+)
+
+// ApplyResult records a terminal outcome for a document in one transaction.
+// The first terminal outcome wins: a repeat of it reports Duplicate, a
+// contradicting one Conflict, and neither changes anything. It returns
+// ErrNotFound when no submitted document has that API id.
+func (s *Store) ApplyResult(ctx context.Context, r Result) (string, error) {
+	var outcome string
+	var tr *Transition
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		outcome, tr, err = s.applyResultTx(ctx, tx, r)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("apply result for %s: %w", r.DocumentID, err)
+	}
+	if tr != nil {
+		s.notify([]Transition{*tr})
+	}
+	return outcome, nil
+}
+
+func (s *Store) applyResultTx(ctx context.Context, tx *sql.Tx, r Result) (string, *Transition, error) {
+	var (
+		id      int64
+		path    string
+		state   State
+		outcome sql.NullString
+	)
+	err := tx.QueryRowContext(ctx, `SELECT id, path, state, outcome FROM documents WHERE document_id = ?`, r.DocumentID).
+		Scan(&id, &path, &state, &outcome)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil, ErrNotFound
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	to := StateCompleted
+	if r.Status == docuparse.StatusFailed {
+		to = StateFailed
+	} else if r.Status != docuparse.StatusCompleted {
+		return "", nil, fmt.Errorf("status %q is not terminal", r.Status)
+	}
+	if state != StateSubmitted {
+		if State(outcome.String) == to {
+			return Duplicate, nil, nil
+		}
+		return Conflict, nil, nil
+	}
+	now := s.now()
+	var data sql.NullString
+	if len(r.Data) > 0 && string(r.Data) != "null" {
+		data = nullString(string(r.Data))
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE documents SET state = ?, outcome = ?, completed_at = ?, result_via = ?, result = ?,
+		api_timestamp = ?, error_code = ?, error_message = ?, updated_at = ? WHERE id = ?`,
+		to, to, now, r.Via, data, nullString(r.APITimestamp), nullString(r.ErrorCode), nullString(r.ErrorMessage), now, id)
+	if err != nil {
+		return "", nil, err
+	}
+	return Applied, &Transition{DocID: id, Path: path, From: StateSubmitted, To: to, DocumentID: r.DocumentID, Reason: r.ErrorCode}, nil
+}
+
+// ApplyPendingEvents applies up to limit journaled events in arrival order
+// and reports how many it processed. Each event's outcome is recorded on
+// the event in the same transaction as the state change it causes.
+func (s *Store) ApplyPendingEvents(ctx context.Context, limit int) (int, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, body FROM events WHERE status = ? ORDER BY id LIMIT ?`, EventPending, limit)
+	if err != nil {
+		return 0, fmt.Errorf("pending events: %w", err)
+	}
+	type ev struct {
+		id   int64
+		body []byte
+	}
+	var evs []ev
+	for rows.Next() {
+		var e ev
+		if err := rows.Scan(&e.id, &e.body); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("pending events: %w", err)
+		}
+		evs = append(evs, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("pending events: %w", err)
+	}
+	if len(evs) == 0 {
+		return 0, nil
+	}
+	var trs []Transition
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		trs = trs[:0]
+		for _, e := range evs {
+			t, err := s.applyEventTx(ctx, tx, e.id, e.body)
+			if err != nil {
+				return fmt.Errorf("event %d: %w", e.id, err)
+			}
+			if t != nil {
+				trs = append(trs, *t)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("apply events: %w", err)
+	}
+	s.notify(trs)
+	return len(evs), nil
+}
+
+// applyEventTx applies one journaled event and records its outcome.
+func (s *Store) applyEventTx(ctx context.Context, tx *sql.Tx, id int64, body []byte) (*Transition, error) {
+	var e docuparse.Event
+	if err := json.Unmarshal(body, &e); err != nil {
+		return nil, s.setEventStatus(ctx, tx, id, EventDead, "unparseable: "+err.Error())
+	}
+	switch e.Event {
+	case docuparse.EventDocumentCompleted, docuparse.EventDocumentFailed:
+		if e.DocumentID == "" {
+			return nil, s.setEventStatus(ctx, tx, id, EventDead, "no document_id")
+		}
+		r := Result{DocumentID: e.DocumentID, Via: ViaWebhook, APITimestamp: e.Timestamp}
+		if e.Event == docuparse.EventDocumentCompleted {
+			r.Status, r.Data = docuparse.StatusCompleted, e.Data
+		} else {
+			r.Status = docuparse.StatusFailed
+			if e.Error != nil {
+				r.ErrorCode, r.ErrorMessage = e.Error.Code, e.Error.Message
+			}
+		}
+		outcome, tr, err := s.applyResultTx(ctx, tx, r)
+		if errors.Is(err, ErrNotFound) {
+			return nil, s.setEventStatus(ctx, tx, id, EventOrphan, "")
+		}
+		if err != nil {
+			return nil, err
+		}
+		return tr, s.setEventStatus(ctx, tx, id, outcome, "")
+	case docuparse.EventBatchCompleted:
+		if e.BatchID == "" || e.Summary == nil {
+			return nil, s.setEventStatus(ctx, tx, id, EventDead, "no batch_id or summary")
+		}
+		summary, _ := json.Marshal(e.Summary)
+		r, err := tx.ExecContext(ctx, `UPDATE batches SET summary = ?, summary_at = ? WHERE api_batch_id = ? AND summary IS NULL`,
+			string(summary), s.now(), e.BatchID)
+		if err != nil {
+			return nil, err
+		}
+		if n, _ := r.RowsAffected(); n == 1 {
+			return nil, s.setEventStatus(ctx, tx, id, EventApplied, "")
+		}
+		var known int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM batches WHERE api_batch_id = ?`, e.BatchID).Scan(&known); err != nil {
+			return nil, err
+		}
+		if known == 0 {
+			return nil, s.setEventStatus(ctx, tx, id, EventOrphan, "")
+		}
+		return nil, s.setEventStatus(ctx, tx, id, EventDuplicate, "")
+	default:
+		return nil, s.setEventStatus(ctx, tx, id, EventDead, "unknown event type")
+	}
+}
+
+func (s *Store) setEventStatus(ctx context.Context, tx *sql.Tx, id int64, status, note string) error {
+	_, err := tx.ExecContext(ctx, `UPDATE events SET status = ?, applied_at = ?, note = ? WHERE id = ?`,
+		status, s.now(), nullString(note), id)
+	return err
+}
+
+// adoptOrphans applies, inside a submission's transaction, the events that
+// arrived before the submission was recorded.
+func (s *Store) adoptOrphans(ctx context.Context, tx *sql.Tx, documentIDs []string, apiBatchID string) ([]Transition, error) {
+	args := make([]any, 0, len(documentIDs)+1)
+	for _, id := range documentIDs {
+		args = append(args, id)
+	}
+	where := `document_id IN (` + placeholders(len(documentIDs)) + `)`
+	if len(documentIDs) == 0 {
+		where = `1 = 0`
+	}
+	if apiBatchID != "" {
+		where += ` OR batch_id = ?`
+		args = append(args, apiBatchID)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, body FROM events WHERE status = 'orphan' AND (`+where+`) ORDER BY id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	type ev struct {
+		id   int64
+		body []byte
+	}
+	var evs []ev
+	for rows.Next() {
+		var e ev
+		if err := rows.Scan(&e.id, &e.body); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		evs = append(evs, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var trs []Transition
+	for _, e := range evs {
+		t, err := s.applyEventTx(ctx, tx, e.id, e.body)
+		if err != nil {
+			return nil, fmt.Errorf("adopt event %d: %w", e.id, err)
+		}
+		if t != nil {
+			trs = append(trs, *t)
+		}
+	}
+	return trs, nil
+}
+
+// EventCounts returns journaled events by status.
+func (s *Store) EventCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT status, COUNT(*) FROM events GROUP BY status`)
+	if err != nil {
+		return nil, fmt.Errorf("event counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("event counts: %w", err)
+		}
+		out[st] = n
+	}
+	return out, rows.Err()
+}
+
+// LastEventAt returns when the newest webhook event was journaled.
+func (s *Store) LastEventAt(ctx context.Context) (time.Time, error) {
+	var v sql.NullString
+	if err := s.r.QueryRowContext(ctx, `SELECT MAX(received_at) FROM events`).Scan(&v); err != nil {
+		return time.Time{}, fmt.Errorf("last event: %w", err)
+	}
+	return parseTime(v), nil
+}

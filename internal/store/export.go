@@ -1,0 +1,139 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// ExportCandidates returns up to limit documents with a terminal outcome
+// not yet written to the outputs, oldest first. A duplicate waits until its
+// original has an API id (or has ended without one), so its row can name it.
+func (s *Store) ExportCandidates(ctx context.Context, limit int) ([]Document, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+docColumns+`, o.document_id, o.path`+docFrom+`
+		LEFT JOIN documents o ON o.id = d.duplicate_of
+		WHERE d.state IN ('completed', 'failed', 'rejected', 'duplicate')
+		  AND (d.state <> 'duplicate' OR o.document_id IS NOT NULL OR o.state IN ('rejected', 'vanished') OR o.outcome IN ('rejected', 'vanished'))
+		ORDER BY d.id LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("export candidates: %w", err)
+	}
+	defer rows.Close()
+	var out []Document
+	for rows.Next() {
+		var origID, origPath sql.NullString
+		d, err := scanDocument(rows, &origID, &origPath)
+		if err != nil {
+			return nil, fmt.Errorf("export candidates: %w", err)
+		}
+		d.OriginalDocumentID, d.OriginalPath = origID.String, origPath.String
+		out = append(out, *d)
+	}
+	return out, rows.Err()
+}
+
+// CSVCommitted returns the committed length of each named output file (0
+// for a file never written). Bytes past it are not the store's and are cut
+// off before the next append.
+func (s *Store) CSVCommitted(ctx context.Context, name string) (int64, error) {
+	var n int64
+	err := s.r.QueryRowContext(ctx, `SELECT committed_size FROM csv_files WHERE name = ?`, name).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("committed size of %s: %w", name, err)
+	}
+	return n, nil
+}
+
+// MarkExported records, in one transaction, that the documents ids were
+// written out and that the named CSV files now end at the given sizes.
+func (s *Store) MarkExported(ctx context.Context, ids []int64, sizes map[string]int64) error {
+	if len(ids) == 0 && len(sizes) == 0 {
+		return nil
+	}
+	var trs []Transition
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		trs = trs[:0]
+		names := make([]string, 0, len(sizes))
+		for n := range sizes {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO csv_files (name, committed_size) VALUES (?, ?)
+				ON CONFLICT (name) DO UPDATE SET committed_size = excluded.committed_size`, n, sizes[n]); err != nil {
+				return err
+			}
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		docs, err := queryDocuments(ctx, tx, `WHERE d.id IN (`+placeholders(len(ids))+`)
+			AND d.state IN ('completed', 'failed', 'rejected', 'duplicate')`, int64Args(ids)...)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		for _, d := range docs {
+			if _, err := tx.ExecContext(ctx, `UPDATE documents SET state = 'exported', exported_at = ?, updated_at = ? WHERE id = ?`,
+				now, now, d.ID); err != nil {
+				return err
+			}
+			trs = append(trs, Transition{DocID: d.ID, Path: d.Path, From: d.State, To: StateExported, DocumentID: d.DocumentID})
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("mark exported: %w", err)
+	}
+	s.notify(trs)
+	return nil
+}
+
+// Status summarises the store for the status command and health checks.
+type Status struct {
+	Counts        map[State]int
+	Events        map[string]int
+	OldestPending time.Time // discovered_at of the oldest document not yet terminal
+	LastEvent     time.Time
+}
+
+// Status returns counts by state, the oldest pending document and the last
+// webhook event.
+func (s *Store) Status(ctx context.Context) (*Status, error) {
+	st := &Status{Counts: map[State]int{}}
+	rows, err := s.r.QueryContext(ctx, `SELECT state, COUNT(*) FROM documents GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("status: %w", err)
+	}
+	for rows.Next() {
+		var state State
+		var n int
+		if err := rows.Scan(&state, &n); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("status: %w", err)
+		}
+		st.Counts[state] = n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("status: %w", err)
+	}
+	var oldest sql.NullString
+	if err := s.r.QueryRowContext(ctx, `SELECT MIN(discovered_at) FROM documents WHERE state IN ('queued', 'submitting', 'submitted')`).Scan(&oldest); err != nil {
+		return nil, fmt.Errorf("status: %w", err)
+	}
+	st.OldestPending = parseTime(oldest)
+	if st.Events, err = s.EventCounts(ctx); err != nil {
+		return nil, err
+	}
+	if st.LastEvent, err = s.LastEventAt(ctx); err != nil {
+		return nil, err
+	}
+	return st, nil
+}

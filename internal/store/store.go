@@ -1,0 +1,236 @@
+// Package store owns the daemon's durable state: one SQLite database (WAL
+// mode) holding every document, batch, journaled webhook event and CSV commit
+// offset, and the document state machine over them.
+//
+// Every transition is one transaction, and callers follow one rule: write the
+// intention before the side effect and the result after it, so that a
+// process killed at any line resumes from the database alone. The store does
+// no I/O besides SQL; it does not talk to the API, watch files or write
+// outputs.
+//
+// The SQL is kept portable (no SQLite-only syntax beyond the driver name and
+// pragmas) so that a PostgreSQL backend can share it for the scale-out path.
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
+)
+
+//go:embed migrations/*.up.sql
+var migrationFS embed.FS
+
+// ErrNotFound is returned when a requested row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Options tune a Store. The zero value is ready to use.
+type Options struct {
+	// Now is the clock. Defaults to time.Now.
+	Now func() time.Time
+	// OnTransition, when set, is called after every committed document
+	// transition, outside the transaction. It must not block for long.
+	OnTransition func(Transition)
+}
+
+// Store is the SQLite-backed state store. It is safe for concurrent use.
+type Store struct {
+	path string
+	w    *sql.DB // the single writer connection
+	r    *sql.DB // read-only pool
+	opts Options
+	// installID prefixes client references so two installations never
+	// produce the same reference against one API account.
+	installID string
+}
+
+// Open opens (creating if needed) the database at path and applies pending
+// migrations.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	dsn := func(extra string) string {
+		q := url.Values{}
+		for _, p := range []string{
+			"journal_mode(WAL)",
+			"busy_timeout(10000)",
+			"foreign_keys(ON)",
+			// FULL: a webhook acknowledged with 200 must survive power
+			// loss, not only a process crash.
+			"synchronous(FULL)",
+		} {
+			q.Add("_pragma", p)
+		}
+		if extra != "" {
+			q.Add("_txlock", extra)
+		}
+		return "file:" + abs + "?" + q.Encode()
+	}
+	w, err := sql.Open("sqlite", dsn("immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	// One writer connection: SQLite allows one writer at a time, and a
+	// pool of writers only turns that into SQLITE_BUSY retries (most
+	// visibly under -race). Transactions queue on database/sql instead.
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	r, err := sql.Open("sqlite", dsn("")+"&mode=ro")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(4)
+	s := &Store{path: abs, w: w, r: r, opts: opts}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if err := s.loadInstallID(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Path returns the database file's absolute path.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the database. It is safe to call twice.
+func (s *Store) Close() error {
+	err := s.r.Close()
+	if werr := s.w.Close(); werr != nil {
+		err = werr
+	}
+	return err
+}
+
+// Ping checks that the store answers and is writable.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE meta SET value = value WHERE key = 'install_id'`)
+		return err
+	})
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	names, err := fs.Glob(migrationFS, "migrations/*.up.sql")
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		base := filepath.Base(name)
+		v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("migrate: bad migration name %s", base)
+		}
+		body, err := migrationFS.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		err = s.tx(ctx, func(tx *sql.Tx) error {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, v).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return fmt.Errorf("%s: %w", base, err)
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, v, s.now())
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) loadInstallID(ctx context.Context) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'install_id'`).Scan(&s.installID)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		s.installID = randomHex(4)
+		_, err = tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('install_id', ?)`, s.installID)
+		return err
+	})
+}
+
+// tx runs fn in one write transaction, committing when fn returns nil.
+func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// timeLayout is fixed-width so that times sort and compare as text.
+const timeLayout = "2006-01-02T15:04:05.000000Z"
+
+func (s *Store) now() string { return formatTime(s.opts.Now()) }
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+func parseTime(v sql.NullString) time.Time {
+	if !v.Valid || v.String == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(timeLayout, v.String)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return hex.EncodeToString(b)
+}
+
+// NewIdempotencyKey returns a fresh key for a submit request: printable
+// ASCII, well under the API's 255-character limit, unique per installation.
+func (s *Store) NewIdempotencyKey() string {
+	return "dpi-" + s.installID + "-" + randomHex(12)
+}
+
+func nullString(v string) sql.NullString {
+	return sql.NullString{String: v, Valid: v != ""}
+}

@@ -1,0 +1,126 @@
+package receiver
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+	"github.com/docuparse/docuparse-ingest/internal/store"
+)
+
+// HandlerConfig configures the webhook handler.
+type HandlerConfig struct {
+	// Secrets are the webhook secrets accepted at once (rotation).
+	Secrets [][]byte
+	// AllowUnsigned accepts deliveries without a valid signature. For
+	// local testing only; the daemon logs it loudly.
+	AllowUnsigned bool
+	// MaxBody is the largest body accepted, in bytes. Defaults to 1 MB.
+	MaxBody int64
+	// OnJournaled is called after a new event is stored (to wake the
+	// applier).
+	OnJournaled func()
+	Logger      *slog.Logger
+}
+
+// Handler is the webhook endpoint's http.Handler.
+type Handler struct {
+	cfg   HandlerConfig
+	store *store.Store
+}
+
+// NewHandler returns the webhook handler journaling into st.
+func NewHandler(cfg HandlerConfig, st *store.Store) *Handler {
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = 1_000_000
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Handler{cfg: cfg, store: st}
+}
+
+// ServeHTTP verifies, journals and acknowledges one delivery.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if r.ContentLength > h.cfg.MaxBody {
+		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, "cannot read body", http.StatusBadRequest)
+		return
+	}
+	if !docuparse.Verify(h.cfg.Secrets, body, r.Header.Get(docuparse.HeaderSignature)) && !h.cfg.AllowUnsigned {
+		h.cfg.Logger.Warn("webhook rejected: bad or missing signature", "remote", r.RemoteAddr, "bytes", len(body))
+		http.Error(w, "invalid signature", http.StatusUnauthorized)
+		return
+	}
+	ev := Identify(body, r.Header.Get(docuparse.HeaderDelivery))
+	inserted, err := h.store.JournalEvent(r.Context(), ev)
+	if err != nil {
+		// Not stored: a non-200 makes the API deliver it again.
+		h.cfg.Logger.Error("cannot journal webhook", "event", ev.Type, "err", err)
+		http.Error(w, "cannot store event", http.StatusServiceUnavailable)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+	if inserted {
+		h.cfg.Logger.Debug("webhook journaled", "event", ev.Type, "document_id", ev.DocumentID, "batch_id", ev.BatchID)
+		if h.cfg.OnJournaled != nil {
+			h.cfg.OnJournaled()
+		}
+	} else {
+		h.cfg.Logger.Debug("duplicate webhook acknowledged", "event", ev.Type, "document_id", ev.DocumentID)
+	}
+}
+
+// Identify extracts what the journal indexes from a verified body. The
+// dedupe key is the SHA-256 of the raw bytes: a retry carries the same
+// bytes (the original timestamp included), so every retry and duplicate of
+// one event shares it, whether or not X-DocuParse-Delivery is sent. A body
+// that is not a JSON object with an event name is marked dead.
+func Identify(body []byte, deliveryID string) store.IncomingEvent {
+	sum := sha256.Sum256(body)
+	ev := store.IncomingEvent{
+		DedupeKey:  "sha256:" + hex.EncodeToString(sum[:]),
+		DeliveryID: clip(deliveryID, 255),
+		Body:       body,
+	}
+	var e docuparse.Event
+	if err := json.Unmarshal(body, &e); err != nil {
+		ev.Dead, ev.Note = true, "unparseable: "+clip(err.Error(), 200)
+		return ev
+	}
+	ev.Type, ev.DocumentID, ev.BatchID = clip(e.Event, 100), clip(e.DocumentID, 255), clip(e.BatchID, 255)
+	switch e.Event {
+	case docuparse.EventDocumentCompleted, docuparse.EventDocumentFailed, docuparse.EventBatchCompleted:
+	default:
+		ev.Dead, ev.Note = true, "unknown event type"
+	}
+	return ev
+}
+
+func clip(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) > n {
+		s = s[:n]
+	}
+	return s
+}
