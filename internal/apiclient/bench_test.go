@@ -44,7 +44,6 @@ func BenchmarkSubmitBatch(b *testing.B) {
 	}
 	b.SetBytes(files * size)
 	b.ReportAllocs()
-	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		if _, err := c.SubmitBatch(context.Background(), fmt.Sprintf("bench-%d", i), ups, "invoice"); err != nil {
 			b.Fatal(err)

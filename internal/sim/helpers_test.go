@@ -240,17 +240,3 @@ func (rc *receiver) got() []hit {
 	defer rc.mu.Unlock()
 	return append([]hit(nil), rc.hits...)
 }
-
-// events decodes every delivery received so far.
-func (rc *receiver) events(t *testing.T) []docuparse.Event {
-	t.Helper()
-	var out []docuparse.Event
-	for _, h := range rc.got() {
-		var ev docuparse.Event
-		if err := json.Unmarshal(h.body, &ev); err != nil {
-			t.Fatalf("webhook body %q: %v", h.body, err)
-		}
-		out = append(out, ev)
-	}
-	return out
-}

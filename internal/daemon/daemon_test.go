@@ -1,0 +1,172 @@
+package daemon_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/config"
+	"github.com/docuparse/docuparse-ingest/internal/daemon"
+	"github.com/docuparse/docuparse-ingest/internal/e2e"
+	"github.com/docuparse/docuparse-ingest/internal/samples"
+	"github.com/docuparse/docuparse-ingest/internal/sim"
+	"github.com/docuparse/docuparse-ingest/internal/store"
+)
+
+// tracker counts transitions so tests wait on signals, not sleeps.
+type tracker struct {
+	mu        sync.Mutex
+	ended     map[string]bool // path → exported or vanished
+	submitted int
+	changed   chan struct{}
+}
+
+func newTracker() *tracker {
+	return &tracker{ended: map[string]bool{}, changed: make(chan struct{}, 1)}
+}
+
+func (tr *tracker) observe(t store.Transition) {
+	tr.mu.Lock()
+	switch t.To {
+	case store.StateExported, store.StateVanished:
+		tr.ended[t.Path] = true
+	case store.StateSubmitted:
+		tr.submitted++
+	}
+	tr.mu.Unlock()
+	select {
+	case tr.changed <- struct{}{}:
+	default:
+	}
+}
+
+// waitFor blocks until cond holds, re-checking on every transition.
+func (tr *tracker) waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		tr.mu.Lock()
+		ok := cond()
+		tr.mu.Unlock()
+		if ok {
+			return
+		}
+		select {
+		case <-tr.changed:
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+func (tr *tracker) allEnded(files []e2e.Dropped) func() bool {
+	return func() bool {
+		for _, f := range files {
+			if !tr.ended[f.Path] {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+type harness struct {
+	dir, inbox, staging string
+	sim                 *e2e.Sim
+	cfg                 *config.Config
+	tr                  *tracker
+}
+
+func newHarness(t *testing.T, simCfg sim.Config, apiExtra string) *harness {
+	t.Helper()
+	h := &harness{dir: t.TempDir(), tr: newTracker()}
+	h.inbox = filepath.Join(h.dir, "inbox")
+	h.staging = filepath.Join(h.dir, "staging")
+	for _, d := range []string{h.inbox, h.staging} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.sim = e2e.StartSim(t, simCfg)
+	cfg, err := config.Parse(strings.NewReader(h.sim.Config(h.dir, h.inbox, apiExtra)), "e2e.toml", e2e.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.cfg = cfg
+	return h
+}
+
+// start runs a daemon on the harness; it is stopped at test end if the
+// test does not stop it first.
+func (h *harness) start(t *testing.T) *daemon.Daemon {
+	t.Helper()
+	d, err := daemon.New(context.Background(), h.cfg, daemon.Options{OnTransition: h.tr.observe, SubmitBackoff: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.sim.SetWebhookURL("http://" + d.ReceiverAddr() + h.cfg.Receiver.Path)
+	if err := d.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Stop)
+	return d
+}
+
+func TestEveryDroppedFileEndsWithExactlyOneRowAndOneResult(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		apiExtra string
+	}{
+		{"with batch upload", "batch_upload = true"},
+		{"with one upload per file", "batch_upload = false"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, sim.Config{WebhookDuplicateRate: 0.2, WebhookReorder: 20 * time.Millisecond, Seed: 7}, tc.apiExtra)
+			h.start(t)
+			files := e2e.DropAll(t, h.inbox, h.staging, samples.Generate(200, 42))
+			h.tr.waitFor(t, "all 200 files exported", 90*time.Second, h.tr.allEnded(files))
+			e2e.CheckOutputs(t, h.cfg.OutputDir, files, h.sim.Server)
+		})
+	}
+}
+
+func TestStopMidRunThenRestartLosesAndDuplicatesNothing(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, sim.Config{ProcessingDelay: 300 * time.Millisecond, TimeScale: 0.0005, Seed: 3}, "")
+	d := h.start(t)
+	files := e2e.DropAll(t, h.inbox, h.staging, samples.Generate(100, 9))
+	h.tr.waitFor(t, "some submissions", 60*time.Second, func() bool { return h.tr.submitted >= 25 })
+	d.Stop() // mid-run: documents queued, submitting, submitted and done
+	h.start(t)
+	h.tr.waitFor(t, "all files exported after restart", 90*time.Second, h.tr.allEnded(files))
+	e2e.CheckOutputs(t, h.cfg.OutputDir, files, h.sim.Server)
+}
+
+func TestSameContentIsADuplicateRowNotASecondUpload(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, sim.Config{}, "")
+	h.start(t)
+	f := samples.Demo()[0]
+	first := filepath.Join(h.inbox, f.Name)
+	if err := os.WriteFile(first, f.Content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h.tr.waitFor(t, "original exported", 30*time.Second, func() bool { return h.tr.ended[first] })
+	copyPath := filepath.Join(h.inbox, "copy of "+f.Name)
+	if err := os.WriteFile(copyPath, f.Content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h.tr.waitFor(t, "copy exported", 30*time.Second, func() bool { return h.tr.ended[copyPath] })
+	rows := e2e.ReadCSV(t, h.cfg.OutputDir, "documents-*.csv")
+	if len(rows) != 2 || rows[1]["status"] != "duplicate" || rows[1]["document_id"] != rows[0]["document_id"] || rows[1]["total"] != "" {
+		t.Fatalf("rows = %v, want the copy as a duplicate naming the original and no totals", rows)
+	}
+	if got := h.sim.Stats().DocumentsCreated; got != 1 {
+		t.Fatalf("simulator created %d documents, want 1", got)
+	}
+}
