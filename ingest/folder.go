@@ -435,17 +435,22 @@ func (f *Folder) walk(dir string, fi os.FileInfo) {
 	if f.stopping() {
 		return
 	}
-	f.watchDir(dir, fi)
+	werr := f.watchDir(dir, fi)
 	entries, err := folderReadDir(dir)
-	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			f.warnOnce("list", dir, "cannot list directory; skipping it", err)
-		}
+	switch {
+	case errors.Is(err, fs.ErrNotExist) || errors.Is(werr, fs.ErrNotExist):
+		return // gone meanwhile
+	case err != nil:
+		f.warnOnce("list", dir, "cannot list directory; skipping it", err)
 		if len(entries) == 0 {
 			return
 		}
-	} else {
+	case werr != nil:
 		f.clearWarn("list", dir)
+		f.warnOnce("watch", dir, "cannot watch directory; relying on periodic rescans", werr)
+	default:
+		f.clearWarn("list", dir)
+		f.clearWarn("watch", dir)
 	}
 	for _, e := range entries {
 		name := e.Name()
@@ -474,21 +479,18 @@ func folderReadDir(dir string) ([]os.DirEntry, error) {
 	return d.ReadDir(-1)
 }
 
-// watchDir makes sure dir has a watch. Adding a watch that exists is
+// watchDir makes sure dir has a watch; walk reports a failure. Adding a watch that exists is
 // harmless, and repairs one fsnotify dropped by itself; a watch on a
 // directory that was replaced is dropped first, with those below it.
-func (f *Folder) watchDir(dir string, fi os.FileInfo) {
+func (f *Folder) watchDir(dir string, fi os.FileInfo) error {
 	if old, ok := f.watched[dir]; ok && !os.SameFile(old, fi) {
 		f.unwatch(dir)
 	}
 	if err := f.watcher.Add(dir); err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			f.warnOnce("watch", dir, "cannot watch directory; relying on periodic rescans", err)
-		}
-		return
+		return err
 	}
-	f.clearWarn("watch", dir)
 	f.watched[dir] = fi
+	return nil
 }
 
 // unwatch drops the watches on dir and every directory below it. Errors are

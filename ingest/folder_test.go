@@ -591,8 +591,16 @@ func TestFolderSkipsUnreadableSubdirectoriesAndSaysSoOnce(t *testing.T) {
 	b.rescan(t)
 	folderWrite(t, filepath.Join(b.root, "fine.pdf"), "x")
 	b.expect(t, "fine.pdf")
-	if n := b.logs.count("cannot list directory"); n != 1 {
-		t.Fatalf("logged %d times, want once", n)
+	if n := b.logs.count("level=WARN"); n != 1 || b.logs.count("cannot list directory") != 1 {
+		t.Fatalf("logged %d warnings, want one:\n%s", n, b.logs.buf.String())
+	}
+	if err := os.Chmod(locked, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b.rescan(t)
+	b.expect(t, "locked/secret.pdf")
+	if n := b.logs.count("problem resolved"); n != 1 {
+		t.Fatalf("logged %d recoveries, want one", n)
 	}
 }
 

@@ -37,7 +37,9 @@ func TestSettleTracker(t *testing.T) {
 	const settle = 100 * time.Millisecond
 	t0 := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
-	sig := func(size int64, sec int) settleSig { return settleSig{size: size, mtime: t0.Add(time.Duration(sec) * time.Second)} }
+	sig := func(size int64, sec int) settleSig {
+		return settleSig{size: size, mtime: t0.Add(time.Duration(sec) * time.Second)}
+	}
 
 	t.Run("a file is due only after its settle time", func(t *testing.T) {
 		tr, files := newSettleTracker(settle), settleFiles{"/a": sig(1, 0)}

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -124,23 +125,27 @@ func New(cfg Config) (*Client, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 
-	base0 := http.DefaultTransport.(*http.Transport).Clone()
-	base0.MaxIdleConnsPerHost = 16
-	rt := &transport{base: base0, observe: cfg.Observe}
+	pooled := http.DefaultTransport.(*http.Transport).Clone()
+	pooled.MaxIdleConnsPerHost = 16
+	rt := &transport{base: pooled, observe: cfg.Observe}
 	if cfg.RateLimit > 0 {
-		burst := int(cfg.RateLimit)
-		if float64(burst) < cfg.RateLimit {
-			burst++
-		}
-		rt.limiter = rate.NewLimiter(rate.Limit(cfg.RateLimit), max(burst, 1))
+		burst := int(math.Ceil(min(cfg.RateLimit, 1e6))) // the cap keeps absurd values from overflowing
+		rt.limiter = rate.NewLimiter(rate.Limit(cfg.RateLimit), burst)
 	}
 	return &Client{
 		cfg:  cfg,
 		base: base,
 		key:  cfg.APIKey,
-		http: &http.Client{Transport: rt, Timeout: cfg.Timeout},
-		rt:   rt,
-		log:  cfg.Logger,
+		http: &http.Client{
+			Transport: rt,
+			Timeout:   cfg.Timeout,
+			// A redirect would turn a POST into a body-less GET and could
+			// drop the Authorization header: report it instead (*APIError
+			// with the 3xx status, "redirected to <Location>").
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		rt:  rt,
+		log: cfg.Logger,
 	}, nil
 }
 

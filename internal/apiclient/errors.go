@@ -131,6 +131,9 @@ func (c *Client) readAPIError(endpoint string, resp *http.Response) *APIError {
 	} else {
 		e.Message = c.redact(clean(string(body), maxErrorText))
 	}
+	if loc := resp.Header.Get("Location"); resp.StatusCode/100 == 3 && loc != "" {
+		e.Message = "redirected to " + c.redact(clean(loc, maxErrorText)) + "; set the base URL to the final address"
+	}
 	if e.Message == "" && e.Code == "" {
 		e.Message = http.StatusText(resp.StatusCode)
 	}

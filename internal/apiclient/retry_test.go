@@ -382,3 +382,23 @@ func TestRateLimitCountsEveryAttemptIncludingRetries(t *testing.T) {
 		t.Errorf("server saw %d requests, want 3", n)
 	}
 }
+
+func TestRedirectsAreReportedNotFollowed(t *testing.T) {
+	t.Parallel()
+	api := newFakeAPI(t, func(n int, a *attempt, w http.ResponseWriter, r *http.Request) bool {
+		http.Redirect(w, r, "https://api.example.com/api/v1/batches", http.StatusPermanentRedirect)
+		return true
+	})
+	c, _ := newClient(t, api.url(), nil)
+	_, err := c.SubmitBatch(context.Background(), "k", uploads(writeFile(t, t.TempDir(), "a.pdf", []byte("a"))), "")
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.StatusCode != http.StatusPermanentRedirect || !strings.Contains(ae.Message, "redirected to https://api.example.com/api/v1/batches") {
+		t.Fatalf("err = %v", err)
+	}
+	if IsPermanent(err) {
+		t.Error("a redirect is a configuration problem, not a refusal of the documents")
+	}
+	if n := len(api.attempts()); n != 1 {
+		t.Errorf("%d attempts, want 1", n)
+	}
+}

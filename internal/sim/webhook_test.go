@@ -170,7 +170,7 @@ func TestSlowReceiverTimesOutAndGetsTheEventAgain(t *testing.T) {
 		}
 		return http.StatusOK
 	})
-	b := webhookSetup(t, Config{DeliveryTimeout: 50 * time.Millisecond, TimeScale: 1e-4}, rc)
+	b := webhookSetup(t, Config{DeliveryTimeout: 250 * time.Millisecond, TimeScale: 1e-4}, rc)
 	b.submit(t, "extract", form{files: samples.Demo()[:1]})
 	waitFor(t, "acknowledgement", func() bool { return b.sim.Stats().WebhooksAcknowledged == 1 })
 	if st := b.sim.Stats(); st.WebhooksFailedAttempts != 1 || st.WebhooksAttempted != 2 {

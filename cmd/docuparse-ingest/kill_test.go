@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/daemon"
+	"github.com/docuparse/docuparse-ingest/internal/e2e"
+	"github.com/docuparse/docuparse-ingest/internal/samples"
+	"github.com/docuparse/docuparse-ingest/internal/sim"
+	"github.com/docuparse/docuparse-ingest/internal/store"
+)
+
+var binPath string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "docuparse-ingest-bin")
+	if err != nil {
+		panic(err)
+	}
+	binPath = filepath.Join(dir, "docuparse-ingest")
+	build := exec.Command("go", "build", "-race", "-o", binPath, ".")
+	if os.Getenv("DOCUPARSE_TEST_NORACE") != "" {
+		build = exec.Command("go", "build", "-o", binPath, ".")
+	}
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		os.RemoveAll(dir)
+		panic("build the binary under test: " + err.Error())
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// proc is the real binary running `run`, its JSON log read line by line.
+type proc struct {
+	cmd      *exec.Cmd
+	lines    chan map[string]any
+	receiver chan string
+	exited   chan error
+}
+
+func startBinary(t *testing.T, cfgPath string) *proc {
+	t.Helper()
+	cmd := exec.Command(binPath, "run", "--config", cfgPath)
+	cmd.Env = append(os.Environ(), "DOCUPARSE_API_KEY="+e2e.APIKey, "DOCUPARSE_WEBHOOK_SECRET="+e2e.WebhookSecret)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, lines: make(chan map[string]any, 4096), receiver: make(chan string, 1), exited: make(chan error, 1)}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			var m map[string]any
+			if json.Unmarshal(sc.Bytes(), &m) != nil {
+				t.Logf("non-JSON log line: %s", sc.Text())
+				continue
+			}
+			if m["msg"] == "webhook receiver listening" {
+				p.receiver <- m["addr"].(string)
+			}
+			select {
+			case p.lines <- m:
+			default:
+			}
+		}
+		_, _ = io.Copy(io.Discard, stderr)
+		p.exited <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+	})
+	return p
+}
+
+func (p *proc) receiverAddr(t *testing.T) string {
+	t.Helper()
+	select {
+	case a := <-p.receiver:
+		return a
+	case err := <-p.exited:
+		t.Fatalf("daemon exited before listening: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("daemon did not start listening")
+	}
+	return ""
+}
+
+// waitLog waits for log lines until cond(line) has been true n times.
+func (p *proc) waitLog(t *testing.T, n int, cond func(map[string]any) bool) {
+	t.Helper()
+	deadline := time.After(60 * time.Second)
+	for seen := 0; seen < n; {
+		select {
+		case m := <-p.lines:
+			if cond(m) {
+				seen++
+			}
+		case err := <-p.exited:
+			t.Fatalf("daemon exited: %v", err)
+		case <-deadline:
+			t.Fatalf("saw only %d of %d log lines", seen, n)
+		}
+	}
+}
+
+func TestKillNineMidRunThenRestartLosesAndDuplicatesNothing(t *testing.T) {
+	dir := t.TempDir()
+	inbox, staging := filepath.Join(dir, "inbox"), filepath.Join(dir, "staging")
+	for _, d := range []string{inbox, staging} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := e2e.StartSim(t, sim.Config{ProcessingDelay: 200 * time.Millisecond, TimeScale: 0.0005, Seed: 11})
+	cfgPath := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(cfgPath, []byte(s.Config(dir, inbox, "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	p := startBinary(t, cfgPath)
+	s.SetWebhookURL("http://" + p.receiverAddr(t) + "/webhooks/docuparse")
+	files := e2e.DropAll(t, inbox, staging, samples.Generate(120, 5))
+	p.waitLog(t, 30, func(m map[string]any) bool { return m["msg"] == "document submitted" })
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-p.exited
+
+	p2 := startBinary(t, cfgPath)
+	s.SetWebhookURL("http://" + p2.receiverAddr(t) + "/webhooks/docuparse")
+	st, err := store.Open(context.Background(), filepath.Join(dir, "state", daemon.StateFile), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		status, err := st.Status(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status.Counts[store.StateExported]+status.Counts[store.StateVanished] == len(files) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not all files done after restart: %v", status.Counts)
+		}
+		// Wake on the daemon's next log line (or a second passing).
+		select {
+		case <-p2.lines:
+		case <-time.After(time.Second):
+		case err := <-p2.exited:
+			t.Fatalf("daemon exited: %v", err)
+		}
+	}
+	if err := p2.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p2.exited:
+		if err != nil {
+			t.Fatalf("SIGTERM exit: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("daemon did not stop on SIGTERM")
+	}
+	e2e.CheckOutputs(t, filepath.Join(dir, "out"), files, s.Server)
+}
