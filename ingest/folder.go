@@ -52,8 +52,10 @@ type FolderConfig struct {
 // watcher error (such as fsnotify.ErrEventOverflow) and every Rescan interval
 // is the truth. A path is emitted once its size and modification time have
 // been seen unchanged for Settle; it is emitted again only if they change.
-// After a restart every file present is emitted again: recognising files
-// already processed is the consumer's job.
+// A file renamed within the tree is a new path and is emitted again, and
+// after a restart every file present is emitted again: recognising content
+// already processed is the consumer's job. Paths are Root joined with the
+// names below it; a symlinked Root is not resolved.
 //
 // Only regular files are emitted. A symlink to a regular file is followed:
 // the Candidate has the link's path and the target's size and time. Symlinks
@@ -86,11 +88,10 @@ type Folder struct {
 // folderHooks lets tests in this package wait on signals instead of sleeping.
 // Every func runs on the watcher goroutine.
 type folderHooks struct {
-	scanned      func()               // after each full listing
-	ticked       func()               // after each settle check
-	handled      func(fsnotify.Event) // after each fsnotify event
-	sending      func(Candidate)      // just before a Candidate is sent
-	ignoreEvents bool                 // drop fsnotify events, as if they were missed
+	scanned      func()          // after each full listing
+	ticked       func()          // after each settle check
+	sending      func(Candidate) // just before a Candidate is sent
+	ignoreEvents bool            // drop fsnotify events, as if they were missed
 }
 
 // folderWarnKey names one problem already logged, so it is logged once.
@@ -237,9 +238,6 @@ func (f *Folder) run(ctx context.Context) {
 			}
 			if !f.hooks.ignoreEvents {
 				f.handleEvent(ev)
-			}
-			if f.hooks.handled != nil {
-				f.hooks.handled(ev)
 			}
 		case err, ok := <-errs:
 			if !ok {
@@ -436,7 +434,7 @@ func (f *Folder) walk(dir string, fi os.FileInfo) {
 		return
 	}
 	werr := f.watchDir(dir, fi)
-	entries, err := folderReadDir(dir)
+	entries, err := os.ReadDir(dir) // on error, what it could read
 	switch {
 	case errors.Is(err, fs.ErrNotExist) || errors.Is(werr, fs.ErrNotExist):
 		return // gone meanwhile
@@ -469,19 +467,9 @@ func (f *Folder) walk(dir string, fi os.FileInfo) {
 	}
 }
 
-// folderReadDir lists dir unsorted; on error it returns what it could read.
-func folderReadDir(dir string) ([]os.DirEntry, error) {
-	d, err := os.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer d.Close()
-	return d.ReadDir(-1)
-}
-
-// watchDir makes sure dir has a watch; walk reports a failure. Adding a watch that exists is
-// harmless, and repairs one fsnotify dropped by itself; a watch on a
-// directory that was replaced is dropped first, with those below it.
+// watchDir makes sure dir has a watch. Adding a watch that exists is
+// harmless and repairs one fsnotify dropped by itself; the watches on a
+// directory that was replaced, and below it, are dropped first.
 func (f *Folder) watchDir(dir string, fi os.FileInfo) error {
 	if old, ok := f.watched[dir]; ok && !os.SameFile(old, fi) {
 		f.unwatch(dir)

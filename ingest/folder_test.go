@@ -202,11 +202,13 @@ func (l *folderLogBuffer) Write(p []byte) (int, error) {
 	return l.buf.Write(p)
 }
 
-func (l *folderLogBuffer) count(s string) int {
+func (l *folderLogBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return strings.Count(l.buf.String(), s)
+	return l.buf.String()
 }
+
+func (l *folderLogBuffer) count(s string) int { return strings.Count(l.String(), s) }
 
 func TestFolderEmitsAFileCopiedIn(t *testing.T) {
 	b := setupFolder(t, nil)
@@ -566,7 +568,7 @@ func TestFolderSurvivesItsRootBeingRemovedAndCreatedAgain(t *testing.T) {
 		b.rescan(t)
 	}
 	if n := b.logs.count("level=WARN"); n != 1 {
-		t.Fatalf("%d warnings for a missing root, want 1:\n%s", n, b.logs.buf.String())
+		t.Fatalf("%d warnings for a missing root, want 1:\n%s", n, b.logs.String())
 	}
 
 	folderWrite(t, filepath.Join(b.root, "back.pdf"), "x")
@@ -592,7 +594,7 @@ func TestFolderSkipsUnreadableSubdirectoriesAndSaysSoOnce(t *testing.T) {
 	folderWrite(t, filepath.Join(b.root, "fine.pdf"), "x")
 	b.expect(t, "fine.pdf")
 	if n := b.logs.count("level=WARN"); n != 1 || b.logs.count("cannot list directory") != 1 {
-		t.Fatalf("logged %d warnings, want one:\n%s", n, b.logs.buf.String())
+		t.Fatalf("logged %d warnings, want one:\n%s", n, b.logs.String())
 	}
 	if err := os.Chmod(locked, 0o755); err != nil {
 		t.Fatal(err)

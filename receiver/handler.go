@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/store"
@@ -117,10 +118,15 @@ func Identify(body []byte, deliveryID string) store.IncomingEvent {
 	return ev
 }
 
+// clip returns s as valid UTF-8, cut to at most n bytes on a rune boundary
+// (cutting inside a multi-byte rune would store invalid UTF-8).
 func clip(s string, n int) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) > n {
-		s = s[:n]
+	if len(s) <= n {
+		return s
 	}
-	return s
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

@@ -3,6 +3,7 @@ package apiclient
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"slices"
@@ -400,5 +401,28 @@ func TestRedirectsAreReportedNotFollowed(t *testing.T) {
 	}
 	if n := len(api.attempts()); n != 1 {
 		t.Errorf("%d attempts, want 1", n)
+	}
+}
+
+func TestAnAttemptThatTimesOutIsRetried(t *testing.T) {
+	t.Parallel()
+	api := newFakeAPI(t, func(n int, a *attempt, w http.ResponseWriter, r *http.Request) bool {
+		if n == 1 {
+			<-r.Context().Done() // hang until the client gives this attempt up
+			return true
+		}
+		return false
+	})
+	c, obs := newClient(t, api.url(), func(cfg *Config) { cfg.Timeout = 500 * time.Millisecond })
+	resp, err := c.Extract(context.Background(), "k-timeout", writeFile(t, t.TempDir(), "a.pdf", []byte("a")).upload, "")
+	if err != nil {
+		t.Fatalf("Extract: %v", err)
+	}
+	got := api.attempts()
+	if resp.DocumentID != fmt.Sprintf("doc_%d", len(got)) || got[0].IdempotencyKey != got[len(got)-1].IdempotencyKey {
+		t.Errorf("response %+v after attempts %+v", resp, got)
+	}
+	if s := obs.statuses(); len(s) < 2 || s[0] != 0 {
+		t.Errorf("observed %v, want a timed-out first attempt then more", s)
 	}
 }

@@ -126,11 +126,11 @@ func generateName(rng *rand.Rand, i int, inv Invoice) string {
 	case 3:
 		return fmt.Sprintf("請求書-%05d%s", i, ext)
 	default:
-		id := inv.InvoiceID
-		if id == "" {
-			id = inv.DocumentType
+		if inv.DocumentType == TypeInvoice {
+			// The invoice id already holds i.
+			return fmt.Sprintf("%s-%s%s", slug(inv.Merchant), inv.InvoiceID, ext)
 		}
-		return fmt.Sprintf("%s-%s-%05d%s", slug(inv.Merchant), id, i, ext)
+		return fmt.Sprintf("%s-receipt-%05d%s", slug(inv.Merchant), i, ext)
 	}
 }
 
@@ -145,11 +145,14 @@ func nameWord(merchant string) string {
 	return w
 }
 
+// asciiFold replaces the accented letters of the merchant pool.
+var asciiFold = strings.NewReplacer("é", "e", "è", "e", "ü", "u", "ö", "o", "å", "a", "ñ", "n", "ż", "z", "í", "i")
+
 // slug turns a merchant name into lower-case ASCII words joined by hyphens.
 func slug(s string) string {
 	var sb strings.Builder
 	dash := false
-	for _, r := range strings.ToLower(s) {
+	for _, r := range asciiFold.Replace(strings.ToLower(s)) {
 		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
 			if dash && sb.Len() > 0 {
 				sb.WriteByte('-')

@@ -69,6 +69,7 @@ func TestNotFoundAndWrongMethodUseTheEnvelope(t *testing.T) {
 		{"GET", "/batches/batch_unknown", 404, docuparse.CodeNotFound},
 		{"GET", "/documents/", 404, docuparse.CodeNotFound},
 		{"GET", "/whatever", 404, docuparse.CodeNotFound},
+		{"GET", "", 404, docuparse.CodeNotFound},
 		{"GET", "/extract", 405, docuparse.CodeInvalidRequest},
 		{"DELETE", "/documents/doc_x", 405, docuparse.CodeInvalidRequest},
 		{"PUT", "/batches", 405, docuparse.CodeInvalidRequest},

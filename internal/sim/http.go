@@ -24,9 +24,11 @@ func (s *Server) routes() http.Handler {
 	mux.Handle(apiPrefix+"/batches", s.api("POST /batches", http.MethodPost, s.handleBatches))
 	mux.Handle(apiPrefix+"/batches/{id}", s.api("GET /batches/{id}", http.MethodGet, s.handleGetBatch))
 	mux.Handle(apiPrefix+"/documents/{id}", s.api("GET /documents/{id}", http.MethodGet, s.handleGetDocument))
-	mux.Handle(apiPrefix+"/", s.api("other", "", func(w http.ResponseWriter, r *http.Request) {
+	notFound := s.api("other", "", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, docuparse.Error{Code: docuparse.CodeNotFound, Message: "no such endpoint"})
-	}))
+	})
+	mux.Handle(apiPrefix+"/", notFound)
+	mux.Handle(apiPrefix, notFound)
 	mux.HandleFunc("GET /_sim/stats", s.handleStats)
 	return mux
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -433,6 +434,36 @@ func TestDroppedConnectionThenReplayGetsTheOriginalResponse(t *testing.T) {
 	for sum, n := range st.CreatedBySHA256 {
 		if n != 1 {
 			t.Errorf("%s created %d times", sum, n)
+		}
+	}
+}
+
+// BenchmarkSubmitBatch measures one POST /batches of 50 generated files
+// through loopback HTTP: multipart streaming, hashing and extraction.
+func BenchmarkSubmitBatch(b *testing.B) {
+	s, err := New(Config{APIKey: testKey, ProcessingDelay: time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Stop()
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	body, ct := form{files: samples.Generate(50, 1)}.encode()
+	client := srv.Client()
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/v1/batches", bytes.NewReader(body))
+		req.Header.Set("Content-Type", ct)
+		req.Header.Set("Authorization", "Bearer "+testKey)
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			b.Fatalf("status %d", resp.StatusCode)
 		}
 	}
 }

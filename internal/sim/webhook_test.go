@@ -91,6 +91,8 @@ func TestWebhooksAreSignedAndShapedLikeTheArticle(t *testing.T) {
 			}
 		}
 	}
+	// The receiver records a hit before the simulator reads the answer.
+	waitFor(t, "9 acknowledgements", func() bool { return b.sim.Stats().WebhooksAcknowledged == 9 })
 	st := b.sim.Stats()
 	if st.WebhooksAttempted != 9 || st.WebhooksAcknowledged != 9 || st.WebhooksPending != 0 || st.WebhooksFailedAttempts != 0 {
 		t.Errorf("stats %+v", st)
