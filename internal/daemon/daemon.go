@@ -22,6 +22,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/output"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 	"github.com/docuparse/docuparse-ingest/receiver"
+	"github.com/docuparse/docuparse-ingest/reconcile"
 )
 
 // StateFile is the database's name inside state_dir.
@@ -52,6 +53,7 @@ type Daemon struct {
 	applier    *receiver.Applier
 	server     *receiver.Server
 	exporter   *export.Exporter
+	poller     *reconcile.Poller
 
 	started  atomic.Bool
 	stopOnce sync.Once
@@ -148,6 +150,18 @@ func (d *Daemon) build(ctx context.Context) error {
 		Logger:      d.log.With("component", "intake"),
 	}, d.candidates)
 
+	grace := cfg.Reconcile.WebhookGrace.D()
+	if !cfg.Receiver.Enabled {
+		grace = 0 // poll-only: no webhook will come
+	}
+	d.poller = reconcile.New(reconcile.Config{
+		Store:        st,
+		Client:       d.client,
+		WebhookGrace: grace,
+		PollInterval: cfg.Reconcile.PollInterval.D(),
+		Logger:       d.log.With("component", "reconcile"),
+	})
+
 	if cfg.Receiver.Enabled {
 		secrets := make([][]byte, 0, len(cfg.Receiver.Secrets))
 		for _, s := range cfg.Receiver.Secrets {
@@ -202,8 +216,9 @@ func (d *Daemon) Start(ctx context.Context) error {
 		d.server.Start(ctx)
 		d.log.Info("webhook receiver listening", "addr", d.server.Addr(), "path", d.cfg.Receiver.Path)
 	} else {
-		d.log.Warn("webhook receiver disabled: results arrive only by polling")
+		d.log.Warn("webhook receiver disabled: results arrive only by polling", "poll_interval", d.cfg.Reconcile.PollInterval.D())
 	}
+	d.poller.Start(ctx)
 	d.submitter.Start(ctx)
 	d.intake.Start(ctx)
 	for i, f := range d.folders {
@@ -229,6 +244,9 @@ func (d *Daemon) Stop() {
 		}
 		if d.submitter != nil {
 			d.submitter.Stop()
+		}
+		if d.poller != nil {
+			d.poller.Stop()
 		}
 		if d.server != nil {
 			d.server.Stop()

@@ -108,7 +108,11 @@ func (h *harness) start(t *testing.T) *daemon.Daemon {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.sim.SetWebhookURL("http://" + d.ReceiverAddr() + h.cfg.Receiver.Path)
+	if addr := d.ReceiverAddr(); addr != "" {
+		h.sim.SetWebhookURL("http://" + addr + h.cfg.Receiver.Path)
+	} else {
+		h.sim.SetWebhookURL("")
+	}
 	if err := d.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -168,5 +172,45 @@ func TestSameContentIsADuplicateRowNotASecondUpload(t *testing.T) {
 	}
 	if got := h.sim.Stats().DocumentsCreated; got != 1 {
 		t.Fatalf("simulator created %d documents, want 1", got)
+	}
+}
+
+func TestLostWebhooksAreRecoveredByPolling(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		simCfg   sim.Config
+		receiver bool
+	}{
+		{"with 30% of webhooks dropped", sim.Config{WebhookDropRate: 0.3, Seed: 5}, true},
+		{"with the receiver off", sim.Config{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, tc.simCfg, "batch_upload = false")
+			h.cfg.Reconcile.WebhookGrace = config.Duration(time.Second)
+			h.cfg.Reconcile.PollInterval = config.Duration(200 * time.Millisecond)
+			h.cfg.Receiver.Enabled = tc.receiver
+			h.start(t)
+			files := e2e.DropAll(t, h.inbox, h.staging, samples.Generate(60, 21))
+			h.tr.waitFor(t, "all files exported", 90*time.Second, h.tr.allEnded(files))
+			e2e.CheckOutputs(t, h.cfg.OutputDir, files, h.sim.Server)
+			polled := 0
+			for _, r := range e2e.ReadCSV(t, h.cfg.OutputDir, "documents-*.csv") {
+				if r["result_via"] == "poll" {
+					polled++
+				}
+			}
+			st := h.sim.Stats()
+			want := st.WebhooksDropped
+			if !tc.receiver {
+				want = len(files)
+			}
+			if polled != want {
+				t.Fatalf("%d results came by polling, want %d (the webhooks lost)", polled, want)
+			}
+			if want == 0 {
+				t.Fatal("the fault injection dropped nothing; the test proves nothing")
+			}
+		})
 	}
 }

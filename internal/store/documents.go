@@ -80,6 +80,7 @@ type Document struct {
 	ErrorCode       string
 	ErrorMessage    string
 	ExportedAt      time.Time
+	PollCount       int // polls made while waiting for a result
 
 	// Filled for duplicates by ExportCandidates: the original's API id and path.
 	OriginalDocumentID string
@@ -89,7 +90,7 @@ type Document struct {
 const docColumns = `d.id, d.source, d.path, d.file_name, d.size_bytes, d.mtime, d.sha256, d.state,
 	d.outcome, d.client_reference, d.batch_id, b.api_batch_id, d.solo, d.document_id, d.duplicate_of,
 	d.discovered_at, d.submitted_at, d.completed_at, d.result_via, d.result, d.api_timestamp,
-	d.error_code, d.error_message, d.exported_at`
+	d.error_code, d.error_message, d.exported_at, d.poll_count`
 
 const docFrom = ` FROM documents d LEFT JOIN batches b ON b.id = d.batch_id `
 
@@ -106,7 +107,7 @@ func scanDocument(sc rowScanner, extra ...any) (*Document, error) {
 	)
 	dest := []any{&d.ID, &d.Source, &d.Path, &d.FileName, &d.SizeBytes, &mtime, &d.SHA256, &d.State,
 		&outcome, &d.ClientReference, &batchID, &apiBatch, &solo, &docID, &dupOf,
-		&discovered, &submitted, &completed, &via, &result, &apiTS, &code, &msg, &exported}
+		&discovered, &submitted, &completed, &via, &result, &apiTS, &code, &msg, &exported, &d.PollCount}
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
