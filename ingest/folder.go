@@ -263,7 +263,7 @@ func (f *Folder) run(ctx context.Context) {
 // emitSettled sends every settled file. It reports false if ctx ended while
 // a send was waiting for the consumer.
 func (f *Folder) emitSettled(ctx context.Context) bool {
-	for _, r := range f.track.due(time.Now(), folderStat) {
+	for _, r := range f.track.due(time.Now(), settleStat) {
 		c := Candidate{
 			Source:  f.cfg.Name,
 			Path:    r.key,
@@ -359,19 +359,9 @@ func (f *Folder) observeFile(p, name string) {
 	if !f.match.file(name) {
 		return
 	}
-	if sig, ok := folderStat(p); ok {
+	if sig, ok := settleStat(p); ok {
 		f.track.observe(p, sig, time.Now())
 	}
-}
-
-// folderStat returns the signature of the regular file at p, following a
-// symlink; false if p is gone or not a regular file.
-func folderStat(p string) (settleSig, bool) {
-	fi, err := os.Stat(p)
-	if err != nil || !fi.Mode().IsRegular() {
-		return settleSig{}, false
-	}
-	return settleSig{size: fi.Size(), mtime: fi.ModTime()}, true
 }
 
 // fullScan lists the whole tree: the truth that events only hint at. It

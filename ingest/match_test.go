@@ -1,6 +1,9 @@
 package ingest
 
 import (
+	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -88,4 +91,72 @@ func TestFolderMatcherRejectsBadPatterns(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestFolderNeverEmitsExcludedNamesOrAnythingInExcludedDirectories(t *testing.T) {
+	b := setupFolder(t, func(c *FolderConfig, _ *folderHooks) {
+		c.Include = []string{"*.pdf"}
+	})
+	for _, r := range []string{
+		".hidden.pdf", ".inv.pdf.a1B2c3", ".inv.pdf.swp", "inv.pdf~", "x.tmp", "x.PART",
+		"notes.txt", ".git/objects/ab.pdf", ".sync/in.pdf", "old~/a.pdf", "ok/.cache/c.pdf",
+	} {
+		folderWrite(t, filepath.Join(b.root, r), "x")
+	}
+	folderWrite(t, filepath.Join(b.root, "ok", "wanted.pdf"), "x")
+	b.expect(t, "ok/wanted.pdf")
+	b.barrier(t)
+	b.rescan(t) // the listing applies the same rules
+	b.barrier(t)
+}
+
+func TestFolderIncludeIgnoresCase(t *testing.T) {
+	b := setupFolder(t, func(c *FolderConfig, _ *folderHooks) {
+		c.Include = []string{"*.pdf", "*.CSV"}
+	})
+	for _, r := range []string{"INVOICE.PDF", "Scan.Pdf", "export.csv", "readme.md"} {
+		folderWrite(t, filepath.Join(b.root, r), "x")
+	}
+	b.expect(t, "INVOICE.PDF", "Scan.Pdf", "export.csv")
+	b.barrier(t)
+}
+
+func TestFolderNonRecursiveIgnoresSubfolders(t *testing.T) {
+	b := setupFolder(t, func(c *FolderConfig, _ *folderHooks) {
+		c.Recursive = false
+	})
+	folderWrite(t, filepath.Join(b.root, "sub", "deep.pdf"), "x")
+	folderWrite(t, filepath.Join(b.root, "top.pdf"), "x")
+	b.expect(t, "top.pdf")
+	b.rescan(t)
+	b.barrier(t)
+}
+
+func TestFolderFollowsSymlinksToFilesOnly(t *testing.T) {
+	b := setupFolder(t, nil)
+	outside := t.TempDir()
+	target := filepath.Join(outside, "target.pdf")
+	folderWrite(t, target, "target content")
+	folderWrite(t, filepath.Join(outside, "dir", "inside.pdf"), "x")
+	if err := os.Symlink(target, filepath.Join(b.root, "link.pdf")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(outside, "dir"), filepath.Join(b.root, "linkdir")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(outside, "missing"), filepath.Join(b.root, "dangling.pdf")); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(b.root, "s.sock")
+	if l, err := net.Listen("unix", sock); err == nil { // a non-regular file
+		defer l.Close()
+	} else {
+		t.Logf("no unix socket: %v", err)
+	}
+	c := b.expect(t, "link.pdf")[filepath.Join(b.root, "link.pdf")]
+	if c.Size != int64(len("target content")) {
+		t.Fatalf("symlink candidate size %d, want the target's", c.Size)
+	}
+	b.rescan(t)
+	b.barrier(t)
 }

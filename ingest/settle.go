@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,6 +17,16 @@ type settleSig struct {
 
 func (s settleSig) equal(o settleSig) bool {
 	return s.size == o.size && s.mtime.Equal(o.mtime)
+}
+
+// settleStat returns the signature of the regular file at p, following a
+// symlink; false if p is gone or not a regular file.
+func settleStat(p string) (settleSig, bool) {
+	fi, err := os.Stat(p)
+	if err != nil || !fi.Mode().IsRegular() {
+		return settleSig{}, false
+	}
+	return settleSig{size: fi.Size(), mtime: fi.ModTime()}, true
 }
 
 // settlePending is a key in flight: last signature seen, and when the key was

@@ -1,6 +1,9 @@
 package ingest
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -177,4 +180,92 @@ func TestSettleTracker(t *testing.T) {
 			t.Errorf("an unchanged emitted file became pending: %v", tr.pending)
 		}
 	})
+}
+
+func TestFolderEmitsASlowlyWrittenFileOnceAfterItStopsGrowing(t *testing.T) {
+	b := setupFolder(t, func(c *FolderConfig, _ *folderHooks) {
+		c.Settle = 200 * time.Millisecond // checks every 50 ms
+	})
+	path := filepath.Join(b.root, "big.pdf")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	chunk := bytes.Repeat([]byte("x"), 1000)
+	// Ten chunks, one per settle check: the file grows for longer than the
+	// settle time, but never stays still for that long.
+	for i := 0; i < 10; i++ {
+		if _, err := f.Write(chunk); err != nil {
+			t.Fatal(err)
+		}
+		folderDrain(b.ticked)
+		select {
+		case <-b.ticked:
+		case c := <-b.out:
+			t.Fatalf("emitted while still growing after %d chunks: %+v", i+1, c)
+		case <-time.After(folderWait):
+			t.Fatal("no settle check within the deadline")
+		}
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if c := b.expect(t, "big.pdf")[path]; c.Size != 10000 {
+		t.Fatalf("emitted with size %d, want 10000", c.Size)
+	}
+	b.barrier(t)
+}
+
+func TestFolderRescanDoesNotReemitUnchangedFiles(t *testing.T) {
+	b := setupFolder(t, nil)
+	folderWrite(t, filepath.Join(b.root, "a.pdf"), "x")
+	folderWrite(t, filepath.Join(b.root, "sub", "b.pdf"), "x")
+	b.expect(t, "a.pdf", "sub/b.pdf")
+	b.rescan(t)
+	b.rescan(t)
+	b.barrier(t)
+}
+
+func TestFolderReemitsAFileWhoseContentChanged(t *testing.T) {
+	b := setupFolder(t, nil)
+	path := filepath.Join(b.root, "a.pdf")
+	folderWrite(t, path, "first")
+	b.expect(t, "a.pdf")
+
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(" and more"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if c := b.expect(t, "a.pdf")[path]; c.Size != int64(len("first and more")) {
+		t.Fatalf("re-emitted with size %d", c.Size)
+	}
+	b.rescan(t)
+	b.barrier(t)
+}
+
+func TestFolderForgetsAFileThatDisappearsBeforeSettling(t *testing.T) {
+	b := setupFolder(t, func(c *FolderConfig, _ *folderHooks) {
+		c.Settle = 500 * time.Millisecond // far longer than create-then-remove
+	})
+	path := filepath.Join(b.root, "brief.pdf")
+	folderWrite(t, path, "x")
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	b.barrier(t)
+}
+
+func TestFolderEmitsZeroByteFiles(t *testing.T) {
+	b := setupFolder(t, nil)
+	folderWrite(t, filepath.Join(b.root, "empty.pdf"), "")
+	if c := b.expect(t, "empty.pdf")[filepath.Join(b.root, "empty.pdf")]; c.Size != 0 {
+		t.Fatalf("size = %d", c.Size)
+	}
 }
