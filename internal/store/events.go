@@ -37,25 +37,47 @@ type IncomingEvent struct {
 // event with the same dedupe key was stored before (a retry or duplicate),
 // in which case nothing changes.
 func (s *Store) JournalEvent(ctx context.Context, e IncomingEvent) (bool, error) {
-	status := EventPending
-	if e.Dead {
-		status = EventDead
+	inserted, err := s.JournalEvents(ctx, []IncomingEvent{e})
+	if err != nil {
+		return false, err
 	}
-	var inserted bool
+	return inserted[0], nil
+}
+
+// JournalEvents stores several verified deliveries in one transaction —
+// one fsync for all of them (group commit) — and reports for each whether
+// it was new. Repeats of a dedupe key, within evs or of an event stored
+// before, are not stored twice.
+func (s *Store) JournalEvents(ctx context.Context, evs []IncomingEvent) ([]bool, error) {
+	inserted := make([]bool, len(evs))
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, `INSERT INTO events (dedupe_key, delivery_id, event_type, document_id, batch_id, received_at, body, status, note)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
-			e.DedupeKey, nullString(e.DeliveryID), e.Type, nullString(e.DocumentID), nullString(e.BatchID),
-			s.now(), e.Body, status, nullString(e.Note))
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (dedupe_key, delivery_id, event_type, document_id, batch_id, received_at, body, status, note)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`)
 		if err != nil {
 			return err
 		}
-		n, err := r.RowsAffected()
-		inserted = n == 1
-		return err
+		defer stmt.Close()
+		now := s.now()
+		for i, e := range evs {
+			status := EventPending
+			if e.Dead {
+				status = EventDead
+			}
+			r, err := stmt.ExecContext(ctx, e.DedupeKey, nullString(e.DeliveryID), e.Type, nullString(e.DocumentID),
+				nullString(e.BatchID), now, e.Body, status, nullString(e.Note))
+			if err != nil {
+				return err
+			}
+			n, err := r.RowsAffected()
+			if err != nil {
+				return err
+			}
+			inserted[i] = n == 1
+		}
+		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("journal event %s: %w", e.Type, err)
+		return nil, fmt.Errorf("journal %d event(s): %w", len(evs), err)
 	}
 	return inserted, nil
 }
