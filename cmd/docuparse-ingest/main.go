@@ -62,6 +62,7 @@ Commands:
   status         counts by state, oldest pending document, last webhook (--json)
   check-config   validate the configuration file and environment
   webhook sign   print the X-DocuParse-Signature header for a payload on stdin
+  webhook send   sign and post a sample event (or --payload FILE) to a receiver
   version        print the version
 
 Every command that reads the configuration takes --config FILE

@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/docuparse/docuparse-ingest/internal/config"
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
@@ -16,11 +14,13 @@ const maxSignBody = 64 << 20
 
 func (m *Main) runWebhook(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usageError{"webhook: want a subcommand: sign"}
+		return usageError{"webhook: want a subcommand: sign or send"}
 	}
 	switch args[0] {
 	case "sign":
 		return m.runWebhookSign(ctx, args[1:])
+	case "send":
+		return m.runWebhookSend(ctx, args[1:])
 	default:
 		return usageError{fmt.Sprintf("webhook: unknown subcommand %q", args[0])}
 	}
@@ -34,17 +34,9 @@ func (m *Main) runWebhookSign(_ context.Context, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	var secrets []config.Secret
-	if *secretFile != "" {
-		var err error
-		if secrets, err = config.ReadSecretFile(*secretFile); err != nil {
-			return err
-		}
-	} else {
-		secrets = config.ParseSecretList(m.Getenv(config.EnvWebhookSecret))
-	}
-	if len(secrets) == 0 {
-		return errors.New("no webhook secret: set " + config.EnvWebhookSecret + " or pass --secret-file")
+	secret, err := m.webhookSecret(*secretFile)
+	if err != nil {
+		return err
 	}
 	body, err := io.ReadAll(io.LimitReader(m.Stdin, maxSignBody+1))
 	if err != nil {
@@ -53,6 +45,6 @@ func (m *Main) runWebhookSign(_ context.Context, args []string) error {
 	if len(body) > maxSignBody {
 		return fmt.Errorf("payload larger than %d bytes", maxSignBody)
 	}
-	fmt.Fprintln(m.Stdout, docuparse.Sign([]byte(strings.TrimSpace(secrets[0].Reveal())), body))
+	fmt.Fprintln(m.Stdout, docuparse.Sign(secret, body))
 	return nil
 }

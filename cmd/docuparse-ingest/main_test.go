@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/docuparse/docuparse-ingest/internal/e2e"
+	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/receiver"
+)
+
+// run executes one command in-process and returns its stdout and stderr.
+func run(t *testing.T, env map[string]string, stdin string, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	m := &Main{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }}
+	err := m.Run(context.Background(), args)
+	return out.String(), errb.String(), err
+}
+
+var secretEnv = map[string]string{"DOCUPARSE_WEBHOOK_SECRET": "whsec_cli_test", "DOCUPARSE_API_KEY": "dex_cli_test"}
+
+func TestWebhookSignPrintsTheArticlesSignature(t *testing.T) {
+	body := `{"event":"document.completed","document_id":"doc_test123"}`
+	out, _, err := run(t, secretEnv, body, "webhook", "sign")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := hmac.New(sha256.New, []byte("whsec_cli_test"))
+	m.Write([]byte(body))
+	if want := "sha256=" + hex.EncodeToString(m.Sum(nil)) + "\n"; out != want {
+		t.Fatalf("got %q, want %q", out, want)
+	}
+	if _, _, err := run(t, nil, body, "webhook", "sign"); err == nil || !strings.Contains(err.Error(), "DOCUPARSE_WEBHOOK_SECRET") {
+		t.Fatalf("without a secret: %v", err)
+	}
+}
+
+func TestWebhookSendIsAcceptedByARealReceiver(t *testing.T) {
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "state.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	h := receiver.NewHandler(receiver.HandlerConfig{Secrets: [][]byte{[]byte("whsec_cli_test")}}, st)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	for _, ev := range []string{"document.completed", "document.failed", "batch.completed"} {
+		out, _, err := run(t, secretEnv, "", "webhook", "send", "--url", srv.URL, "--event", ev)
+		if err != nil || !strings.Contains(out, "200 OK") {
+			t.Fatalf("%s: %q, %v", ev, out, err)
+		}
+	}
+	if c, _ := st.EventCounts(context.Background()); c[store.EventPending] != 3 {
+		t.Fatalf("journal = %v, want 3 pending events", c)
+	}
+	wrong := map[string]string{"DOCUPARSE_WEBHOOK_SECRET": "not-the-secret"}
+	if _, _, err := run(t, wrong, "", "webhook", "send", "--url", srv.URL); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("wrong secret: %v", err)
+	}
+	if _, _, err := run(t, secretEnv, "", "webhook", "send", "--url", srv.URL, "--event", "nope"); err == nil {
+		t.Fatal("an unknown event must be refused")
+	}
+}
+
+func TestCheckConfigNamesEveryBadKey(t *testing.T) {
+	dir := t.TempDir()
+	inbox := filepath.Join(dir, "inbox")
+	if err := os.MkdirAll(inbox, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join(dir, "good.toml")
+	s := &e2e.Sim{BaseURL: "http://127.0.0.1:9/api/v1"}
+	if err := os.WriteFile(good, []byte(s.Config(dir, inbox, "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := run(t, secretEnv, "", "check-config", "--config", good)
+	if err != nil || !strings.Contains(out, "ok") {
+		t.Fatalf("good config: %q, %v", out, err)
+	}
+	bad := filepath.Join(dir, "bad.toml")
+	text := strings.Replace(s.Config(dir, inbox, "colour = \"blue\""), `max_wait  = "200ms"`, `max_wait  = "5x"`, 1)
+	if err := os.WriteFile(bad, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = run(t, nil, "", "check-config", "--config", bad)
+	if err == nil {
+		t.Fatal("bad config accepted")
+	}
+	for _, want := range []string{"bad.toml", "batch.max_wait", "api.colour", "api.api_key", "DOCUPARSE_API_KEY", "receiver.secrets"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not name %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestUnknownCommandsAndFlagsAreUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{}, {"frobnicate"}, {"status", "--nope"}, {"webhook"}, {"webhook", "verify"}} {
+		_, _, err := run(t, nil, "", args...)
+		var ue usageError
+		if err == nil || !errors.As(err, &ue) {
+			t.Errorf("%v: %v, want a usage error", args, err)
+		}
+	}
+	out, _, err := run(t, nil, "", "version")
+	if err != nil || !strings.HasPrefix(out, "docuparse-ingest ") {
+		t.Fatalf("version: %q, %v", out, err)
+	}
+}
+
+func TestDemoOnceProcessesEverySampleThenStatusReportsThem(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	out, _, err := run(t, nil, "", "demo", "--once", "--dir", dir, "--processing-delay", "10ms")
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "All 8 samples accounted for") {
+		t.Fatalf("demo output:\n%s", out)
+	}
+	rows := e2e.ReadCSV(t, filepath.Join(dir, "out"), "documents-*.csv")
+	if len(rows) != 8 {
+		t.Fatalf("%d rows, want 8", len(rows))
+	}
+	// A second demo in the same folder starts afresh.
+	if _, _, err := run(t, nil, "", "demo", "--once", "--dir", dir, "--processing-delay", "10ms"); err != nil {
+		t.Fatalf("second demo: %v", err)
+	}
+	if rows := e2e.ReadCSV(t, filepath.Join(dir, "out"), "documents-*.csv"); len(rows) != 8 {
+		t.Fatalf("second demo: %d rows, want 8", len(rows))
+	}
+	// status reads the demo's configuration and state.
+	env := map[string]string{"DOCUPARSE_API_KEY": "x", "DOCUPARSE_WEBHOOK_SECRET": "y"}
+	js, _, err := run(t, env, "", "status", "--json", "--config", filepath.Join(dir, "config.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st statusJSON
+	if err := json.Unmarshal([]byte(js), &st); err != nil {
+		t.Fatalf("%v\n%s", err, js)
+	}
+	if st.Documents["exported"] != 8 {
+		t.Fatalf("status = %+v", st)
+	}
+	// A folder the demo did not make is never wiped.
+	other := t.TempDir()
+	if err := os.WriteFile(filepath.Join(other, "precious.txt"), []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := run(t, nil, "", "demo", "--once", "--dir", other); err == nil {
+		t.Fatal("demo used a folder it did not make")
+	}
+	if _, err := os.Stat(filepath.Join(other, "precious.txt")); err != nil {
+		t.Fatal("demo touched a folder it did not make")
+	}
+}
+
