@@ -21,27 +21,70 @@ type Server struct {
 	once sync.Once
 }
 
-// NewServer listens on addr and serves h at path. Listening happens here,
-// so a port conflict is reported before anything starts, and Addr is known.
-func NewServer(addr, path string, h http.Handler, log *slog.Logger) (*Server, error) {
+// Timeouts bound how long one client may hold a connection. A zero field
+// keeps its default, given in brackets.
+type Timeouts struct {
+	ReadHeader time.Duration // request line and headers [5s]
+	Read       time.Duration // the whole request, body included [10s]
+	Write      time.Duration // from the end of the headers to the end of the answer [10s]
+	Idle       time.Duration // a kept-alive connection between requests [60s]
+}
+
+// ServerOption tunes a Server.
+type ServerOption func(*Timeouts)
+
+// WithTimeouts replaces the default timeouts by the non-zero fields of t.
+func WithTimeouts(t Timeouts) ServerOption {
+	return func(d *Timeouts) {
+		if t.ReadHeader > 0 {
+			d.ReadHeader = t.ReadHeader
+		}
+		if t.Read > 0 {
+			d.Read = t.Read
+		}
+		if t.Write > 0 {
+			d.Write = t.Write
+		}
+		if t.Idle > 0 {
+			d.Idle = t.Idle
+		}
+	}
+}
+
+// NewServer listens on addr and serves h at exactly path (any other path is
+// 404). Listening happens here, so a port conflict is reported before
+// anything starts, and Addr is known.
+func NewServer(addr, path string, h http.Handler, log *slog.Logger, opts ...ServerOption) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	to := Timeouts{ReadHeader: 5 * time.Second, Read: 10 * time.Second, Write: 10 * time.Second, Idle: 60 * time.Second}
+	for _, o := range opts {
+		o(&to)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("webhook receiver: listen on %s: %w", addr, err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle(path, h)
+	// An exact comparison, not a ServeMux pattern: a configured path is
+	// matched as written, so "{", "}" or a trailing "/" in it can neither
+	// panic nor widen what is served.
+	exact := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != path {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 	return &Server{
 		ln:  ln,
 		log: log,
 		srv: &http.Server{
-			Handler:           mux,
-			ReadHeaderTimeout: 5 * time.Second,
-			ReadTimeout:       10 * time.Second,
-			WriteTimeout:      10 * time.Second,
-			IdleTimeout:       60 * time.Second,
+			Handler:           exact,
+			ReadHeaderTimeout: to.ReadHeader,
+			ReadTimeout:       to.Read,
+			WriteTimeout:      to.Write,
+			IdleTimeout:       to.Idle,
 			MaxHeaderBytes:    16 << 10,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 		},

@@ -163,4 +163,3 @@ func TestDemoOnceProcessesEverySampleThenStatusReportsThem(t *testing.T) {
 		t.Fatal("demo touched a folder it did not make")
 	}
 }
-
