@@ -3,8 +3,9 @@ package receiver
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/lifecycle"
 
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
@@ -17,10 +18,8 @@ type Applier struct {
 	interval time.Duration
 	onDone   func()
 	log      *slog.Logger
-	poke     chan struct{}
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	once     sync.Once
+	poke     lifecycle.Poke
+	group    lifecycle.Group
 }
 
 // NewApplier returns an Applier. onApplied, when set, is called after a
@@ -29,48 +28,26 @@ func NewApplier(st *store.Store, onApplied func(), log *slog.Logger) *Applier {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Applier{store: st, interval: 5 * time.Second, onDone: onApplied, log: log, poke: make(chan struct{}, 1)}
+	return &Applier{store: st, interval: 5 * time.Second, onDone: onApplied, log: log, poke: lifecycle.NewPoke()}
 }
 
 // Notify wakes the applier.
-func (a *Applier) Notify() {
-	select {
-	case a.poke <- struct{}{}:
-	default:
-	}
-}
+func (a *Applier) Notify() { a.poke.Notify() }
 
 // Start runs the applier until Stop. It returns at once.
 func (a *Applier) Start(ctx context.Context) {
-	ctx, a.cancel = context.WithCancel(ctx)
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		t := time.NewTicker(a.interval)
-		defer t.Stop()
-		for {
+	a.group.Go(ctx, func(ctx context.Context) {
+		lifecycle.Loop(ctx, a.interval, a.poke, func(ctx context.Context) {
 			if _, err := a.RunOnce(ctx); err != nil && ctx.Err() == nil {
 				a.log.Error("applying webhook events failed; will retry", "err", err)
 			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-a.poke:
-			case <-t.C:
-			}
-		}
-	}()
+		})
+	})
 }
 
-// Stop waits for the current pass to finish. Safe to call twice.
-func (a *Applier) Stop() {
-	a.once.Do(func() {
-		if a.cancel != nil {
-			a.cancel()
-		}
-	})
-	a.wg.Wait()
-}
+// Stop waits for the current pass to finish. Safe to call twice, and
+// before Start.
+func (a *Applier) Stop() { a.group.Stop() }
 
 // RunOnce applies every pending event and returns how many it processed.
 func (a *Applier) RunOnce(ctx context.Context) (int, error) {

@@ -1,6 +1,7 @@
 package receiver
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -32,8 +33,9 @@ type HandlerConfig struct {
 
 // Handler is the webhook endpoint's http.Handler.
 type Handler struct {
-	cfg   HandlerConfig
-	store *store.Store
+	cfg     HandlerConfig
+	store   *store.Store
+	journal *journal
 }
 
 // NewHandler returns the webhook handler journaling into st.
@@ -44,8 +46,18 @@ func NewHandler(cfg HandlerConfig, st *store.Store) *Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{cfg: cfg, store: st}
+	return &Handler{cfg: cfg, store: st, journal: newJournal(st)}
 }
+
+// Start runs the group-commit writer: concurrent deliveries then share one
+// transaction. Without Start each delivery is its own transaction. It
+// returns at once.
+func (h *Handler) Start(ctx context.Context) { h.journal.start(ctx) }
+
+// Stop stops the writer; deliveries after it are answered 503 (the API
+// retries them). Stop the HTTP server first so that requests in flight
+// finish. Safe to call twice.
+func (h *Handler) Stop() { h.journal.stop() }
 
 // ServeHTTP verifies, journals and acknowledges one delivery.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -74,7 +86,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev := Identify(body, r.Header.Get(docuparse.HeaderDelivery))
-	inserted, err := h.store.JournalEvent(r.Context(), ev)
+	inserted, err := h.journal.write(r.Context(), ev)
 	if err != nil {
 		// Not stored: a non-200 makes the API deliver it again.
 		h.cfg.Logger.Error("cannot journal webhook", "event", ev.Type, "err", err)

@@ -11,11 +11,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/apiclient"
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+	"github.com/docuparse/docuparse-ingest/internal/lifecycle"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
@@ -50,10 +50,8 @@ type Pass struct {
 // Poller polls overdue documents. Its API calls go through the shared
 // client, so they count against api.rate_limit and honour Retry-After.
 type Poller struct {
-	cfg    Config
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	once   sync.Once
+	cfg   Config
+	group lifecycle.Group
 }
 
 // New returns a Poller; Start runs it.
@@ -78,18 +76,9 @@ func New(cfg Config) *Poller {
 
 // Start runs a pass every PollInterval until Stop. It returns at once.
 func (p *Poller) Start(ctx context.Context) {
-	ctx, p.cancel = context.WithCancel(ctx)
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		t := time.NewTicker(p.cfg.PollInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
+	p.group.Go(ctx, func(ctx context.Context) {
+		// No poke: polling is driven by time alone.
+		lifecycle.Loop(ctx, p.cfg.PollInterval, nil, func(ctx context.Context) {
 			pass, err := p.RunOnce(ctx)
 			if err != nil && ctx.Err() == nil {
 				p.cfg.Logger.Error("polling pass failed", "err", err)
@@ -98,19 +87,13 @@ func (p *Poller) Start(ctx context.Context) {
 				p.cfg.Logger.Info("polling pass", "polled", pass.Polled, "completed", pass.Completed,
 					"failed", pass.Failed, "processing", pass.Processing, "errors", pass.Errors)
 			}
-		}
-	}()
+		})
+	})
 }
 
-// Stop waits for the current pass to end. Safe to call twice.
-func (p *Poller) Stop() {
-	p.once.Do(func() {
-		if p.cancel != nil {
-			p.cancel()
-		}
-	})
-	p.wg.Wait()
-}
+// Stop waits for the current pass to end. Safe to call twice, and before
+// Start.
+func (p *Poller) Stop() { p.group.Stop() }
 
 // RunOnce polls every document that is due now.
 func (p *Poller) RunOnce(ctx context.Context) (Pass, error) {

@@ -52,6 +52,7 @@ type Daemon struct {
 	submitter  *ingest.Submitter
 	applier    *receiver.Applier
 	server     *receiver.Server
+	handler    *receiver.Handler
 	exporter   *export.Exporter
 	poller     *reconcile.Poller
 
@@ -170,14 +171,14 @@ func (d *Daemon) build(ctx context.Context) error {
 		if cfg.Receiver.AllowUnsigned {
 			d.log.Warn("INSECURE: receiver.insecure_skip_verify is on; unsigned webhooks are accepted. Never use this in production.")
 		}
-		h := receiver.NewHandler(receiver.HandlerConfig{
+		d.handler = receiver.NewHandler(receiver.HandlerConfig{
 			Secrets:       secrets,
 			AllowUnsigned: cfg.Receiver.AllowUnsigned,
 			MaxBody:       cfg.Receiver.MaxBody.Bytes(),
 			OnJournaled:   d.applier.Notify,
 			Logger:        d.log.With("component", "receiver"),
 		}, st)
-		d.server, err = receiver.NewServer(cfg.Receiver.Listen, cfg.Receiver.Path, h, d.log.With("component", "receiver"))
+		d.server, err = receiver.NewServer(cfg.Receiver.Listen, cfg.Receiver.Path, d.handler, d.log.With("component", "receiver"))
 		if err != nil {
 			return err
 		}
@@ -213,6 +214,7 @@ func (d *Daemon) Start(ctx context.Context) error {
 	d.exporter.Start(ctx)
 	d.applier.Start(ctx)
 	if d.server != nil {
+		d.handler.Start(ctx)
 		d.server.Start(ctx)
 		d.log.Info("webhook receiver listening", "addr", d.server.Addr(), "path", d.cfg.Receiver.Path)
 	} else {
@@ -250,6 +252,7 @@ func (d *Daemon) Stop() {
 		}
 		if d.server != nil {
 			d.server.Stop()
+			d.handler.Stop()
 		}
 		if d.applier != nil {
 			d.applier.Stop()

@@ -1,0 +1,105 @@
+package receiver
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/store"
+)
+
+func testJournal(t *testing.T) *journal {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "state.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return newJournal(st)
+}
+
+func incoming(i int) store.IncomingEvent {
+	body := []byte(fmt.Sprintf(`{"event":"document.completed","document_id":"doc_%d"}`, i))
+	return Identify(body, "")
+}
+
+func TestConcurrentDeliveriesShareOneTransaction(t *testing.T) {
+	j := testJournal(t)
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var groups []int
+	j.beforeCommit = func(n int) {
+		mu.Lock()
+		groups = append(groups, n)
+		first := len(groups) == 1
+		mu.Unlock()
+		if first {
+			<-release // hold the writer while the others queue up
+		}
+	}
+	j.start(context.Background())
+	defer j.stop()
+
+	results := make(chan error, 11)
+	write := func(i int) {
+		inserted, err := j.write(context.Background(), incoming(i))
+		if err == nil && !inserted {
+			err = fmt.Errorf("delivery %d not stored", i)
+		}
+		results <- err
+	}
+	go write(0)
+	waitUntil(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(groups) == 1 })
+	for i := 1; i <= 10; i++ {
+		go write(i)
+	}
+	waitUntil(t, func() bool { return len(j.reqs) == 10 })
+	close(release)
+	for range 11 {
+		if err := <-results; err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if fmt.Sprint(groups) != "[1 10]" {
+		t.Fatalf("groups = %v, want [1 10]: the ten waiting deliveries share one transaction", groups)
+	}
+}
+
+func TestDeliveriesAfterStopAreRefusedNotLost(t *testing.T) {
+	j := testJournal(t)
+	j.start(context.Background())
+	if ok, err := j.write(context.Background(), incoming(1)); err != nil || !ok {
+		t.Fatalf("write = %v, %v", ok, err)
+	}
+	j.stop()
+	j.stop()
+	if _, err := j.write(context.Background(), incoming(2)); err != errJournalStopped {
+		t.Fatalf("after stop: %v, want errJournalStopped (a non-200, so the API retries)", err)
+	}
+}
+
+func TestAJournalNeverStartedWritesDirectly(t *testing.T) {
+	j := testJournal(t)
+	if ok, err := j.write(context.Background(), incoming(1)); err != nil || !ok {
+		t.Fatalf("write = %v, %v", ok, err)
+	}
+	if ok, _ := j.write(context.Background(), incoming(1)); ok {
+		t.Fatal("a repeat must not be stored twice")
+	}
+}
+
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
