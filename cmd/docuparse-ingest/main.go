@@ -63,6 +63,8 @@ Commands:
   check-config   validate the configuration file and environment
   webhook sign   print the X-DocuParse-Signature header for a payload on stdin
   webhook send   sign and post a sample event (or --payload FILE) to a receiver
+  webhook list   list journaled webhook events; dead letters by default (--status, --json)
+  webhook replay queue dead, orphan or conflicting events to be applied again (IDs)
   version        print the version
 
 Every command that reads the configuration takes --config FILE

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -161,5 +162,52 @@ func TestDemoOnceProcessesEverySampleThenStatusReportsThem(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(other, "precious.txt")); err != nil {
 		t.Fatal("demo touched a folder it did not make")
+	}
+}
+
+func TestWebhookListShowsDeadLettersAndReplayQueuesThem(t *testing.T) {
+	dir := t.TempDir()
+	inbox := filepath.Join(dir, "inbox")
+	if err := os.MkdirAll(filepath.Join(dir, "state"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(inbox, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "config.toml")
+	s := &e2e.Sim{BaseURL: "http://127.0.0.1:9/api/v1"}
+	if err := os.WriteFile(cfgPath, []byte(s.Config(dir, inbox, "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), filepath.Join(dir, "state", "state.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range []string{`{"event":"document.exploded","document_id":"doc_x"}`, `not json at all`} {
+		if _, err := st.JournalEvent(context.Background(), receiver.Identify([]byte(body), "")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+
+	out, _, err := run(t, secretEnv, "", "webhook", "list", "--config", cfgPath)
+	if err != nil || !strings.Contains(out, "document.exploded") || strings.Count(out, "dead") != 2 {
+		t.Fatalf("list: %v\n%s", err, out)
+	}
+	js, _, err := run(t, secretEnv, "", "webhook", "list", "--json", "--config", cfgPath)
+	var evs []eventJSON
+	if err != nil || json.Unmarshal([]byte(js), &evs) != nil || len(evs) != 2 || evs[1].RawBody != "not json at all" {
+		t.Fatalf("list --json: %v\n%s", err, js)
+	}
+	out, _, err = run(t, secretEnv, "", "webhook", "replay", "--config", cfgPath, fmt.Sprint(evs[0].ID), "999")
+	if err != nil || !strings.Contains(out, "1 of 2") {
+		t.Fatalf("replay: %v\n%s", err, out)
+	}
+	out, _, _ = run(t, secretEnv, "", "webhook", "list", "--status", "pending", "--config", cfgPath)
+	if !strings.Contains(out, "replayed by operator") {
+		t.Fatalf("pending after replay:\n%s", out)
+	}
+	if _, _, err := run(t, secretEnv, "", "webhook", "replay", "--config", cfgPath, "abc"); err == nil {
+		t.Fatal("a bad id must be a usage error")
 	}
 }

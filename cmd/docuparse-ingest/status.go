@@ -28,15 +28,7 @@ func (m *Main) runStatus(ctx context.Context, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(*path, m.Getenv)
-	if err != nil {
-		return err
-	}
-	dbPath := filepath.Join(cfg.StateDir, daemon.StateFile)
-	if _, err := os.Stat(dbPath); err != nil {
-		return fmt.Errorf("no state at %s (has the daemon run yet?): %w", dbPath, err)
-	}
-	st, err := store.Open(ctx, dbPath, store.Options{})
+	st, err := m.openState(ctx, *path)
 	if err != nil {
 		return err
 	}
@@ -78,4 +70,18 @@ func (m *Main) runStatus(ctx context.Context, args []string) error {
 		fmt.Fprintln(m.Stdout, "last webhook:   none yet")
 	}
 	return nil
+}
+
+// openState opens the store of the configuration at path, for commands
+// that run beside the daemon (SQLite in WAL mode allows it).
+func (m *Main) openState(ctx context.Context, path string) (*store.Store, error) {
+	cfg, err := config.Load(path, m.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	dbPath := filepath.Join(cfg.StateDir, daemon.StateFile)
+	if _, err := os.Stat(dbPath); err != nil {
+		return nil, fmt.Errorf("no state at %s (has the daemon run yet?): %w", dbPath, err)
+	}
+	return store.Open(ctx, dbPath, store.Options{})
 }

@@ -14,13 +14,17 @@ const maxSignBody = 64 << 20
 
 func (m *Main) runWebhook(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usageError{"webhook: want a subcommand: sign or send"}
+		return usageError{"webhook: want a subcommand: sign, send, list or replay"}
 	}
 	switch args[0] {
 	case "sign":
 		return m.runWebhookSign(ctx, args[1:])
 	case "send":
 		return m.runWebhookSend(ctx, args[1:])
+	case "list":
+		return m.runWebhookList(ctx, args[1:])
+	case "replay":
+		return m.runWebhookReplay(ctx, args[1:])
 	default:
 		return usageError{fmt.Sprintf("webhook: unknown subcommand %q", args[0])}
 	}

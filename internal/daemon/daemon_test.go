@@ -131,10 +131,13 @@ func TestEveryDroppedFileEndsWithExactlyOneRowAndOneResult(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, sim.Config{WebhookDuplicateRate: 0.2, WebhookReorder: 20 * time.Millisecond, Seed: 7}, tc.apiExtra)
-			h.start(t)
+			d := h.start(t)
 			files := e2e.DropAll(t, h.inbox, h.staging, samples.Generate(200, 42))
 			h.tr.waitFor(t, "all 200 files exported", 90*time.Second, h.tr.allEnded(files))
 			e2e.CheckOutputs(t, h.cfg.OutputDir, files, h.sim.Server)
+			if tc.apiExtra == "batch_upload = true" {
+				checkBatches(t, d)
+			}
 		})
 	}
 }
@@ -212,5 +215,36 @@ func TestLostWebhooksAreRecoveredByPolling(t *testing.T) {
 				t.Fatal("the fault injection dropped nothing; the test proves nothing")
 			}
 		})
+	}
+}
+
+// checkBatches waits until every batch's batch.completed summary has been
+// checked against the daemon's own counts, and requires them all to match.
+func checkBatches(t *testing.T, d *daemon.Daemon) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		checks, err := d.Store().BatchChecks(ctx, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts, err := d.Store().BatchCounts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		submitted := counts[store.BatchSubmitted]
+		if len(checks) == submitted {
+			for _, c := range checks {
+				if c.Check != store.CheckMatch {
+					t.Errorf("batch %s: %s", c.APIBatchID, c.Check)
+				}
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d batches checked", len(checks), submitted)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

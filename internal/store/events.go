@@ -127,9 +127,10 @@ func (s *Store) applyResultTx(ctx context.Context, tx *sql.Tx, r Result) (string
 		path    string
 		state   State
 		outcome sql.NullString
+		batchID sql.NullInt64
 	)
-	err := tx.QueryRowContext(ctx, `SELECT id, path, state, outcome FROM documents WHERE document_id = ?`, r.DocumentID).
-		Scan(&id, &path, &state, &outcome)
+	err := tx.QueryRowContext(ctx, `SELECT id, path, state, outcome, batch_id FROM documents WHERE document_id = ?`, r.DocumentID).
+		Scan(&id, &path, &state, &outcome, &batchID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil, ErrNotFound
 	}
@@ -158,6 +159,11 @@ func (s *Store) applyResultTx(ctx context.Context, tx *sql.Tx, r Result) (string
 		to, to, now, r.Via, data, nullString(r.APITimestamp), nullString(r.ErrorCode), nullString(r.ErrorMessage), now, id)
 	if err != nil {
 		return "", nil, err
+	}
+	if batchID.Valid {
+		if err := s.checkBatchTx(ctx, tx, batchID.Int64); err != nil {
+			return "", nil, err
+		}
 	}
 	return Applied, &Transition{DocID: id, Path: path, From: StateSubmitted, To: to, DocumentID: r.DocumentID, Reason: r.ErrorCode}, nil
 }
@@ -250,6 +256,13 @@ func (s *Store) applyEventTx(ctx context.Context, tx *sql.Tx, id int64, body []b
 			return nil, err
 		}
 		if n, _ := r.RowsAffected(); n == 1 {
+			var batchID int64
+			if err := tx.QueryRowContext(ctx, `SELECT id FROM batches WHERE api_batch_id = ?`, e.BatchID).Scan(&batchID); err != nil {
+				return nil, err
+			}
+			if err := s.checkBatchTx(ctx, tx, batchID); err != nil {
+				return nil, err
+			}
 			return nil, s.setEventStatus(ctx, tx, id, EventApplied, "")
 		}
 		var known int
@@ -346,4 +359,69 @@ func (s *Store) LastEventAt(ctx context.Context) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("last event: %w", err)
 	}
 	return parseTime(v), nil
+}
+
+// EventRecord is one journaled webhook delivery.
+type EventRecord struct {
+	ID         int64
+	DeliveryID string
+	Type       string
+	DocumentID string
+	BatchID    string
+	ReceivedAt time.Time
+	Status     string
+	Note       string
+	Body       []byte
+}
+
+// Events returns journaled events with the given status (all when empty),
+// oldest first, at most limit.
+func (s *Store) Events(ctx context.Context, status string, limit int) ([]EventRecord, error) {
+	q, args := `SELECT id, delivery_id, event_type, document_id, batch_id, received_at, status, note, body FROM events`, []any{}
+	if status != "" {
+		q, args = q+` WHERE status = ?`, append(args, status)
+	}
+	rows, err := s.r.QueryContext(ctx, q+` ORDER BY id LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	defer rows.Close()
+	var out []EventRecord
+	for rows.Next() {
+		var e EventRecord
+		var delivery, doc, batch, note sql.NullString
+		var received string
+		if err := rows.Scan(&e.ID, &delivery, &e.Type, &doc, &batch, &received, &e.Status, &note, &e.Body); err != nil {
+			return nil, fmt.Errorf("list events: %w", err)
+		}
+		e.DeliveryID, e.DocumentID, e.BatchID, e.Note = delivery.String, doc.String, batch.String, note.String
+		e.ReceivedAt = parseTime(nullString(received))
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// ReplayEvents puts dead, orphan or conflicting events back in the queue
+// to be applied again (after an upgrade that understands them, say).
+// Applying stays idempotent: a replayed event can never change a terminal
+// outcome. Events already applied are left alone. It returns how many
+// events were queued.
+func (s *Store) ReplayEvents(ctx context.Context, ids []int64) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	var n int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `UPDATE events SET status = 'pending', note = 'replayed by operator'
+			WHERE id IN (`+placeholders(len(ids))+`) AND status IN ('dead', 'orphan', 'conflict')`, int64Args(ids)...)
+		if err != nil {
+			return err
+		}
+		n, err = r.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("replay events: %w", err)
+	}
+	return int(n), nil
 }

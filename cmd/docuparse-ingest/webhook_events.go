@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/config"
+	"github.com/docuparse/docuparse-ingest/internal/store"
+)
+
+type eventJSON struct {
+	ID         int64           `json:"id"`
+	ReceivedAt time.Time       `json:"received_at"`
+	Status     string          `json:"status"`
+	Event      string          `json:"event"`
+	DocumentID string          `json:"document_id,omitempty"`
+	BatchID    string          `json:"batch_id,omitempty"`
+	DeliveryID string          `json:"delivery_id,omitempty"`
+	Note       string          `json:"note,omitempty"`
+	Body       json.RawMessage `json:"body,omitempty"`
+	RawBody    string          `json:"raw_body,omitempty"` // when the body is not JSON
+}
+
+// runWebhookList lists journaled webhook events; by default the dead
+// letters (unknown types, unparseable bodies) an operator should look at.
+func (m *Main) runWebhookList(ctx context.Context, args []string) error {
+	fs := m.newFlags("webhook list")
+	path := fs.String("config", config.DefaultPath, "configuration file")
+	status := fs.String("status", store.EventDead, "dead, orphan, conflict, duplicate, applied, pending, or all")
+	limit := fs.Int("limit", 100, "most events to list")
+	asJSON := fs.Bool("json", false, "print JSON, bodies included")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	st, err := m.openState(ctx, *path)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	filter := *status
+	if filter == "all" {
+		filter = ""
+	}
+	evs, err := st.Events(ctx, filter, *limit)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		out := make([]eventJSON, 0, len(evs))
+		for _, e := range evs {
+			j := eventJSON{ID: e.ID, ReceivedAt: e.ReceivedAt, Status: e.Status, Event: e.Type, DocumentID: e.DocumentID,
+				BatchID: e.BatchID, DeliveryID: e.DeliveryID, Note: e.Note}
+			if json.Valid(e.Body) {
+				j.Body = e.Body
+			} else {
+				j.RawBody = string(e.Body)
+			}
+			out = append(out, j)
+		}
+		enc := json.NewEncoder(m.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tRECEIVED\tSTATUS\tEVENT\tDOCUMENT/BATCH\tNOTE")
+	for _, e := range evs {
+		subject := e.DocumentID
+		if subject == "" {
+			subject = e.BatchID
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", e.ID, e.ReceivedAt.Local().Format(time.RFC3339), e.Status,
+			orDash(e.Type), orDash(subject), e.Note)
+	}
+	tw.Flush()
+	if len(evs) == 0 {
+		fmt.Fprintf(m.Stdout, "no %s events\n", *status)
+	}
+	return nil
+}
+
+// runWebhookReplay queues dead, orphan or conflicting events to be applied
+// again by the running daemon (within its applier's next pass).
+func (m *Main) runWebhookReplay(ctx context.Context, args []string) error {
+	fs := m.newFlags("webhook replay")
+	path := fs.String("config", config.DefaultPath, "configuration file")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	if fs.NArg() == 0 {
+		return usageError{"webhook replay: give the ids of the events to replay (see webhook list)"}
+	}
+	ids := make([]int64, 0, fs.NArg())
+	for _, a := range fs.Args() {
+		id, err := strconv.ParseInt(a, 10, 64)
+		if err != nil || id <= 0 {
+			return usageError{fmt.Sprintf("webhook replay: %q is not an event id", a)}
+		}
+		ids = append(ids, id)
+	}
+	st, err := m.openState(ctx, *path)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n, err := st.ReplayEvents(ctx, ids)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "%d of %d event(s) queued to be applied again\n", n, len(ids))
+	return nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,115 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+)
+
+// Batch check outcomes (batches.summary_check).
+const (
+	CheckMatch    = "match"
+	CheckMismatch = "mismatch"
+)
+
+// checkBatchTx compares a batch's batch.completed summary with the
+// daemon's own counts once the summary is in and none of the batch's
+// documents is still waiting for a result. It records "match" or
+// "mismatch: …" on the batch; until both conditions hold it does nothing,
+// so a summary that arrives before its documents' events is checked when
+// the last of them is applied.
+func (s *Store) checkBatchTx(ctx context.Context, tx *sql.Tx, batchID int64) error {
+	var summary sql.NullString
+	var check sql.NullString
+	err := tx.QueryRowContext(ctx, `SELECT summary, summary_check FROM batches WHERE id = ?`, batchID).Scan(&summary, &check)
+	if err != nil || !summary.Valid || check.Valid {
+		return ignoreNoRows(err)
+	}
+	var want docuparse.Summary
+	if err := json.Unmarshal([]byte(summary.String), &want); err != nil {
+		return s.setBatchCheck(ctx, tx, batchID, CheckMismatch+": unreadable summary")
+	}
+	var pending, succeeded, failed int
+	err = tx.QueryRowContext(ctx, `SELECT
+			COALESCE(SUM(CASE WHEN state IN ('submitting', 'submitted') THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN outcome = 'completed' THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN outcome = 'failed' THEN 1 ELSE 0 END), 0)
+		FROM documents WHERE batch_id = ? AND document_id IS NOT NULL`, batchID).Scan(&pending, &succeeded, &failed)
+	if err != nil || pending > 0 {
+		return err
+	}
+	got := docuparse.Summary{Total: succeeded + failed, Succeeded: succeeded, Failed: failed}
+	if got == want {
+		return s.setBatchCheck(ctx, tx, batchID, CheckMatch)
+	}
+	return s.setBatchCheck(ctx, tx, batchID, fmt.Sprintf("%s: API says total %d, succeeded %d, failed %d; daemon has total %d, succeeded %d, failed %d",
+		CheckMismatch, want.Total, want.Succeeded, want.Failed, got.Total, got.Succeeded, got.Failed))
+}
+
+func (s *Store) setBatchCheck(ctx context.Context, tx *sql.Tx, batchID int64, check string) error {
+	_, err := tx.ExecContext(ctx, `UPDATE batches SET summary_check = ?, checked_at = ? WHERE id = ?`, check, s.now(), batchID)
+	return err
+}
+
+func ignoreNoRows(err error) error {
+	if err == sql.ErrNoRows {
+		return nil
+	}
+	return err
+}
+
+// BatchCheck is a batch whose summary has been checked.
+type BatchCheck struct {
+	ID         int64
+	APIBatchID string
+	Check      string // "match" or "mismatch: …"
+	CheckedAt  time.Time
+}
+
+// BatchChecks returns checked batches, mismatches only when mismatches is
+// set, oldest first.
+func (s *Store) BatchChecks(ctx context.Context, mismatches bool) ([]BatchCheck, error) {
+	q := `SELECT id, api_batch_id, summary_check, checked_at FROM batches WHERE summary_check IS NOT NULL`
+	if mismatches {
+		q += ` AND summary_check <> 'match'`
+	}
+	rows, err := s.r.QueryContext(ctx, q+` ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("batch checks: %w", err)
+	}
+	defer rows.Close()
+	var out []BatchCheck
+	for rows.Next() {
+		var c BatchCheck
+		var api, at sql.NullString
+		if err := rows.Scan(&c.ID, &api, &c.Check, &at); err != nil {
+			return nil, fmt.Errorf("batch checks: %w", err)
+		}
+		c.APIBatchID, c.CheckedAt = api.String, parseTime(at)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// BatchCounts returns the number of batches in each state.
+func (s *Store) BatchCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT state, COUNT(*) FROM batches GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("batch counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("batch counts: %w", err)
+		}
+		out[st] = n
+	}
+	return out, rows.Err()
+}
