@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -64,6 +65,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if !jsonContentType(r.Header.Get("Content-Type")) {
+		h.cfg.Logger.Warn("webhook rejected: not JSON", "remote", r.RemoteAddr, "content_type", clip(r.Header.Get("Content-Type"), 100))
+		http.Error(w, "content type must be application/json", http.StatusUnsupportedMediaType)
 		return
 	}
 	if r.ContentLength > h.cfg.MaxBody {
@@ -141,4 +147,15 @@ func clip(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// jsonContentType accepts application/json with any parameters, and a
+// missing header (the article's own curl example may omit it). Anything
+// else was not sent by the API: DocuParse always posts JSON.
+func jsonContentType(v string) bool {
+	if v == "" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(v)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }

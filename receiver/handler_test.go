@@ -309,3 +309,32 @@ func TestTheHandlerServesWithoutTheServerToo(t *testing.T) {
 		t.Fatalf("%d events stored, want 1", n)
 	}
 }
+
+func TestContentTypesOtherThanJSONAreRefusedBeforeAnythingIsStored(t *testing.T) {
+	st := openStore(t)
+	url := receiverURL(t, receiver.HandlerConfig{Secrets: [][]byte{secretA}}, st)
+	body := completedEvent("doc_ct")
+	for _, tc := range []struct {
+		contentType string
+		want        int
+	}{
+		{"application/json", http.StatusOK},
+		{"application/json; charset=utf-8", http.StatusOK},
+		{"", http.StatusOK},
+		{"text/plain", http.StatusUnsupportedMediaType},
+		{"application/x-www-form-urlencoded", http.StatusUnsupportedMediaType},
+		{"multipart/form-data; boundary=x", http.StatusUnsupportedMediaType},
+		{";;;", http.StatusUnsupportedMediaType},
+	} {
+		h := signed(secretA, body)
+		if tc.contentType != "" {
+			h["Content-Type"] = tc.contentType
+		}
+		if got := post(t, url, body, h); got.status != tc.want {
+			t.Errorf("Content-Type %q: %d, want %d", tc.contentType, got.status, tc.want)
+		}
+	}
+	if n := totalEvents(t, st); n != 1 {
+		t.Fatalf("%d events stored, want 1 (the JSON ones are one event)", n)
+	}
+}
