@@ -11,9 +11,9 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+	"github.com/docuparse/docuparse-ingest/internal/lifecycle"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
@@ -50,11 +50,9 @@ type IntakeConfig struct {
 // refuses what the API would refuse anyway, and records the rest as queued
 // (or duplicate).
 type Intake struct {
-	cfg    IntakeConfig
-	in     <-chan Candidate
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	once   sync.Once
+	cfg   IntakeConfig
+	in    <-chan Candidate
+	group lifecycle.Group
 }
 
 // NewIntake returns an Intake reading candidates from in.
@@ -70,10 +68,7 @@ func NewIntake(cfg IntakeConfig, in <-chan Candidate) *Intake {
 
 // Start begins consuming candidates and returns at once.
 func (in *Intake) Start(ctx context.Context) {
-	ctx, in.cancel = context.WithCancel(ctx)
-	in.wg.Add(1)
-	go func() {
-		defer in.wg.Done()
+	in.group.Go(ctx, func(ctx context.Context) {
 		for {
 			select {
 			case <-ctx.Done():
@@ -86,18 +81,12 @@ func (in *Intake) Start(ctx context.Context) {
 				}
 			}
 		}
-	}()
+	})
 }
 
-// Stop waits for the current file to be recorded. It is safe to call twice.
-func (in *Intake) Stop() {
-	in.once.Do(func() {
-		if in.cancel != nil {
-			in.cancel()
-		}
-	})
-	in.wg.Wait()
-}
+// Stop waits for the current file to be recorded. Safe to call twice, and
+// before Start.
+func (in *Intake) Stop() { in.group.Stop() }
 
 // Take records one candidate. A file already recorded with the same size
 // and modification time is skipped without reading it.

@@ -11,6 +11,13 @@ import (
 // precision). A mismatch returns errChanged, so content that changed after
 // it was hashed is never uploaded under the old hash.
 func openUnchanged(path string, size int64, mtime time.Time) (*os.File, error) {
+	// Check before opening: opening a FIFO put in the file's place would
+	// block until something writes to it.
+	if fi, err := os.Stat(path); err != nil {
+		return nil, err
+	} else if !fi.Mode().IsRegular() {
+		return nil, errChanged
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err

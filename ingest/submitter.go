@@ -15,6 +15,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/apiclient"
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+	"github.com/docuparse/docuparse-ingest/internal/lifecycle"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
@@ -47,11 +48,9 @@ type SubmitterConfig struct {
 // interrupted by a crash are re-sent with the same key on start and the
 // API creates nothing twice.
 type Submitter struct {
-	cfg    SubmitterConfig
-	poke   chan struct{}
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	once   sync.Once
+	cfg   SubmitterConfig
+	poke  lifecycle.Poke
+	group lifecycle.Group
 
 	mu     sync.Mutex
 	active int // batches being uploaded
@@ -76,39 +75,20 @@ func NewSubmitter(cfg SubmitterConfig) *Submitter {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Submitter{cfg: cfg, poke: make(chan struct{}, 1), files: make(chan struct{}, cfg.Concurrency)}
+	return &Submitter{cfg: cfg, poke: lifecycle.NewPoke(), files: make(chan struct{}, cfg.Concurrency)}
 }
 
 // Notify wakes the batcher: documents were queued.
-func (s *Submitter) Notify() {
-	select {
-	case s.poke <- struct{}{}:
-	default:
-	}
-}
+func (s *Submitter) Notify() { s.poke.Notify() }
 
 // Start resumes batches left submitting by a previous run, then batches
 // queued documents as they come. It returns at once.
-func (s *Submitter) Start(ctx context.Context) {
-	ctx, s.cancel = context.WithCancel(ctx)
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		s.loop(ctx)
-	}()
-}
+func (s *Submitter) Start(ctx context.Context) { s.group.Go(ctx, s.loop) }
 
 // Stop cancels uploads in flight and waits for every goroutine to end. An
 // interrupted batch keeps its key and is re-sent by the next Start. Safe to
-// call twice.
-func (s *Submitter) Stop() {
-	s.once.Do(func() {
-		if s.cancel != nil {
-			s.cancel()
-		}
-	})
-	s.wg.Wait()
-}
+// call twice, and before Start.
+func (s *Submitter) Stop() { s.group.Stop() }
 
 func (s *Submitter) loop(ctx context.Context) {
 	resumed, err := s.cfg.Store.SubmittingBatches(ctx)
@@ -197,9 +177,7 @@ func (s *Submitter) launch(ctx context.Context, b *store.Batch) {
 	s.mu.Lock()
 	s.active++
 	s.mu.Unlock()
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
+	started := s.group.Go(ctx, func(ctx context.Context) {
 		defer func() {
 			s.mu.Lock()
 			s.active--
@@ -211,7 +189,12 @@ func (s *Submitter) launch(ctx context.Context, b *store.Batch) {
 		} else {
 			s.sendSingles(ctx, b)
 		}
-	}()
+	})
+	if !started { // stopping: the batch stays submitting for the next start
+		s.mu.Lock()
+		s.active--
+		s.mu.Unlock()
+	}
 }
 
 // sendBatch uploads a batch with POST /batches until the API has answered
@@ -398,10 +381,17 @@ func (s *Submitter) done() {
 	}
 }
 
-// authError: a wrong API key is the operator's to fix, not the file's
-// fault; the batch waits and retries rather than rejecting good files.
+// authError: a wrong API key, or a base URL or upload mode the server does
+// not serve (404, 405, 501 on a submit endpoint), is the operator's to fix,
+// not the file's fault; the batch waits and retries rather than rejecting
+// good files.
 func authError(ae *apiclient.APIError) bool {
-	return ae.StatusCode == http.StatusUnauthorized || ae.StatusCode == http.StatusForbidden
+	switch ae.StatusCode {
+	case http.StatusUnauthorized, http.StatusForbidden,
+		http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusNotImplemented:
+		return true
+	}
+	return false
 }
 
 func apiCode(ae *apiclient.APIError) string {

@@ -178,7 +178,10 @@ func (c *Client) SubmitBatch(ctx context.Context, idempotencyKey string, files [
 		if out.BatchID == "" {
 			return errors.New("batch_id is missing")
 		}
-		if len(out.Documents) != len(files) {
+		// More documents than files is legitimate: a batch re-sent under
+		// the same key without a file that vanished meanwhile gets the
+		// original answer, which still lists it. Fewer is not.
+		if len(out.Documents) < len(files) {
 			return fmt.Errorf("%d documents for %d files", len(out.Documents), len(files))
 		}
 		for i, d := range out.Documents {

@@ -18,9 +18,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sync"
+	"strings"
 	"time"
 
+	"github.com/docuparse/docuparse-ingest/internal/lifecycle"
 	"github.com/docuparse/docuparse-ingest/internal/output"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
@@ -54,11 +55,9 @@ type Config struct {
 
 // Exporter writes terminal documents to the output directory.
 type Exporter struct {
-	cfg    Config
-	poke   chan struct{}
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	once   sync.Once
+	cfg   Config
+	poke  lifecycle.Poke
+	group lifecycle.Group
 }
 
 // New returns an Exporter.
@@ -75,48 +74,26 @@ func New(cfg Config) *Exporter {
 	if cfg.Layout.Location == nil {
 		cfg.Layout.Location = time.Local
 	}
-	return &Exporter{cfg: cfg, poke: make(chan struct{}, 1)}
+	return &Exporter{cfg: cfg, poke: lifecycle.NewPoke()}
 }
 
 // Notify wakes the exporter: documents reached a terminal outcome.
-func (e *Exporter) Notify() {
-	select {
-	case e.poke <- struct{}{}:
-	default:
-	}
-}
+func (e *Exporter) Notify() { e.poke.Notify() }
 
 // Start runs export passes until Stop. It returns at once.
 func (e *Exporter) Start(ctx context.Context) {
-	ctx, e.cancel = context.WithCancel(ctx)
-	e.wg.Add(1)
-	go func() {
-		defer e.wg.Done()
-		t := time.NewTicker(e.cfg.Interval)
-		defer t.Stop()
-		for {
+	e.group.Go(ctx, func(ctx context.Context) {
+		lifecycle.Loop(ctx, e.cfg.Interval, e.poke, func(ctx context.Context) {
 			if _, err := e.RunOnce(ctx); err != nil && ctx.Err() == nil {
 				e.cfg.Logger.Error("export failed; will retry", "err", err)
 			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-e.poke:
-			case <-t.C:
-			}
-		}
-	}()
+		})
+	})
 }
 
-// Stop waits for the current pass to end. Safe to call twice.
-func (e *Exporter) Stop() {
-	e.once.Do(func() {
-		if e.cancel != nil {
-			e.cancel()
-		}
-	})
-	e.wg.Wait()
-}
+// Stop waits for the current pass to end. Safe to call twice, and before
+// Start.
+func (e *Exporter) Stop() { e.group.Stop() }
 
 // RunOnce exports every ready document and returns how many it exported.
 func (e *Exporter) RunOnce(ctx context.Context) (int, error) {
@@ -223,7 +200,9 @@ func (e *Exporter) append(ctx context.Context, b *csvBatch) (int64, error) {
 		}
 		e.cfg.Logger.Warn("output file shrank outside the daemon; appending after its current end",
 			"file", path, "expected_bytes", committed, "found_bytes", cur)
-		size, err = output.AppendRecords(path, cur, b.header, b.records)
+		if cur, err = endWithNewline(path, cur); err == nil {
+			size, err = output.AppendRecords(path, cur, b.header, b.records)
+		}
 	}
 	if err != nil {
 		return 0, fmt.Errorf("append %s: %w", path, err)
@@ -246,7 +225,18 @@ func (e *Exporter) after(d store.Document) {
 	if !ok || a.Action == AfterKeep || a.Action == "" {
 		return
 	}
-	var err error
+	// The path may hold a newer file by now (saved again under the same
+	// name): that one is another document's, not yet processed. Only the
+	// file this document was taken in as is moved or deleted.
+	fi, err := os.Stat(d.Path)
+	if err != nil || fi.Size() != d.SizeBytes || !fi.ModTime().Truncate(time.Microsecond).Equal(d.ModTime.Truncate(time.Microsecond)) {
+		if err == nil {
+			e.cfg.Logger.Info("input file changed since it was taken in; left in place", "action", a.Action, "path", d.Path)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			e.cfg.Logger.Warn("after-export action failed; the input file stays", "action", a.Action, "path", d.Path, "err", err)
+		}
+		return
+	}
 	switch a.Action {
 	case AfterDelete:
 		err = os.Remove(d.Path)
@@ -257,7 +247,7 @@ func (e *Exporter) after(d store.Document) {
 		}
 		dst := filepath.Join(a.MoveTo, rel)
 		if err = os.MkdirAll(filepath.Dir(dst), 0o755); err == nil {
-			err = os.Rename(d.Path, dst)
+			err = moveNoClobber(d.Path, dst)
 		}
 	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -292,4 +282,59 @@ func toOutput(d store.Document) output.Document {
 		o.DuplicateOf = d.OriginalPath
 	}
 	return o
+}
+
+// endWithNewline makes sure a file cut short outside the daemon ends with a
+// line break, so new rows never run on from a half row someone left; it
+// returns the file's new size.
+func endWithNewline(path string, size int64) (int64, error) {
+	if size == 0 {
+		return 0, nil
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	last := make([]byte, 1)
+	if _, err := f.ReadAt(last, size-1); err != nil {
+		return 0, err
+	}
+	if last[0] == '\n' {
+		return size, nil
+	}
+	if _, err := f.WriteAt([]byte{'\n'}, size); err != nil {
+		return 0, err
+	}
+	return size + 1, f.Sync()
+}
+
+// moveNoClobber moves src to dst, or to "dst (2)", "dst (3)", … when a file
+// by that name is already there: an archived file is never replaced.
+func moveNoClobber(src, dst string) error {
+	ext := filepath.Ext(dst)
+	stem := strings.TrimSuffix(dst, ext)
+	for i := 1; i <= 1000; i++ {
+		cand := dst
+		if i > 1 {
+			cand = fmt.Sprintf("%s (%d)%s", stem, i, ext)
+		}
+		// A hard link fails if cand exists, atomically; then the original
+		// name is removed. Where links are impossible (another file system,
+		// some network mounts) fall back to rename after a check.
+		err := os.Link(src, cand)
+		switch {
+		case err == nil:
+			return os.Remove(src)
+		case errors.Is(err, fs.ErrExist):
+			continue
+		case errors.Is(err, fs.ErrNotExist):
+			return err
+		}
+		if _, statErr := os.Lstat(cand); statErr == nil {
+			continue
+		}
+		return os.Rename(src, cand)
+	}
+	return fmt.Errorf("move %s: no free name next to %s", src, dst)
 }

@@ -244,8 +244,10 @@ func (s *Store) Intake(ctx context.Context, f NewFile) (IntakeResult, error) {
 			id  int64
 			sha string
 		)
-		err := tx.QueryRowContext(ctx, `SELECT id, sha256 FROM documents WHERE source = ? AND path = ? ORDER BY id DESC LIMIT 1`,
-			f.Source, f.Path).Scan(&id, &sha)
+		// A vanished document does not count: the file that is back (or
+		// was only touched) is taken in again.
+		err := tx.QueryRowContext(ctx, `SELECT id, sha256 FROM documents WHERE source = ? AND path = ? AND state <> 'vanished'
+			ORDER BY id DESC LIMIT 1`, f.Source, f.Path).Scan(&id, &sha)
 		switch {
 		case err == nil && sha == f.SHA256 && sha != "":
 			res = IntakeResult{ID: id, Known: true}

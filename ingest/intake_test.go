@@ -1,0 +1,510 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/store"
+)
+
+// ingestDeadline bounds anything an intake or submitter test waits for.
+const ingestDeadline = 10 * time.Second
+
+// ingestStore is a real store in a temporary directory whose committed
+// transitions are logged and wake waiters.
+type ingestStore struct {
+	*store.Store
+	wake chan struct{}
+
+	mu  sync.Mutex
+	trs []store.Transition
+}
+
+// openIngestStore opens (or reopens) the store at path and closes it when
+// the test ends. Transitions poke wake (a new channel when nil).
+func openIngestStore(t *testing.T, path string, wake chan struct{}) *ingestStore {
+	t.Helper()
+	if wake == nil {
+		wake = make(chan struct{}, 1)
+	}
+	s := &ingestStore{wake: wake}
+	st, err := store.Open(context.Background(), path, store.Options{OnTransition: func(tr store.Transition) {
+		s.mu.Lock()
+		s.trs = append(s.trs, tr)
+		s.mu.Unlock()
+		poke(s.wake)
+	}})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	s.Store = st
+	t.Cleanup(func() { st.Close() })
+	return s
+}
+
+// poke signals ch without blocking.
+func poke(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+func (s *ingestStore) transitions() []store.Transition {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]store.Transition(nil), s.trs...)
+}
+
+// all returns every document, oldest first.
+func (s *ingestStore) all(t *testing.T) []store.Document {
+	t.Helper()
+	docs, err := s.Documents(context.Background(), "", 0)
+	if err != nil {
+		t.Fatalf("list documents: %v", err)
+	}
+	return docs
+}
+
+func (s *ingestStore) get(t *testing.T, id int64) store.Document {
+	t.Helper()
+	d, err := s.Get(context.Background(), id)
+	if err != nil {
+		t.Fatalf("get document %d: %v", id, err)
+	}
+	return *d
+}
+
+// waitFor returns once cond holds. It re-checks on every signal of wake and
+// at a short poll interval (for changes that send no signal), and fails the
+// test at the deadline.
+func waitFor(t *testing.T, wake <-chan struct{}, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.NewTimer(ingestDeadline)
+	defer deadline.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-wake:
+		case <-tick.C:
+		case <-deadline.C:
+			t.Fatalf("timed out after %v waiting for %s", ingestDeadline, what)
+		}
+	}
+}
+
+// writeInput writes content to path and returns the settled candidate a
+// folder source would emit for it.
+func writeInput(t *testing.T, path string, content []byte) Candidate {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return statCandidate(t, "inbox", path)
+}
+
+func statCandidate(t *testing.T, source, path string) Candidate {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Candidate{Source: source, Path: path, Name: filepath.Base(path), Size: fi.Size(), ModTime: fi.ModTime()}
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// intakeRig is an Intake on a real store, counting its callbacks.
+type intakeRig struct {
+	st             *ingestStore
+	in             *Intake
+	dir            string
+	queued, doneCt atomic.Int32
+}
+
+func newIntakeRig(t *testing.T, dedupe map[string]bool, maxFileSize int64, feed <-chan Candidate) *intakeRig {
+	t.Helper()
+	dir := t.TempDir()
+	r := &intakeRig{st: openIngestStore(t, filepath.Join(dir, "state.db"), nil), dir: filepath.Join(dir, "inbox")}
+	if err := os.MkdirAll(r.dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r.in = NewIntake(IntakeConfig{
+		Store: r.st.Store, Dedupe: dedupe, MaxFileSize: maxFileSize,
+		OnQueued: func() { r.queued.Add(1) },
+		OnDone:   func() { r.doneCt.Add(1) },
+	}, feed)
+	return r
+}
+
+func (r *intakeRig) take(t *testing.T, c Candidate) {
+	t.Helper()
+	if err := r.in.Take(t.Context(), c); err != nil {
+		t.Fatalf("Take(%s): %v", c.Path, err)
+	}
+}
+
+func TestIntakeTake(t *testing.T) {
+	const limit = 64
+	content := []byte("%PDF-1.4 a small invoice")
+	tests := []struct {
+		name string
+		// setup prepares the inbox and returns the candidate to take.
+		setup    func(t *testing.T, dir string) Candidate
+		rootSkip bool // root reads anything: the case cannot be built
+		// want is the recorded state; "" means nothing may be recorded.
+		want     store.State
+		wantCode string
+	}{
+		{
+			name: "a PDF is hashed and queued",
+			setup: func(t *testing.T, dir string) Candidate {
+				return writeInput(t, filepath.Join(dir, "a.pdf"), content)
+			},
+			want: store.StateQueued,
+		},
+		{
+			name: "an upper-case extension is supported",
+			setup: func(t *testing.T, dir string) Candidate {
+				return writeInput(t, filepath.Join(dir, "SCAN.PDF"), content)
+			},
+			want: store.StateQueued,
+		},
+		{
+			name: "a CSV is queued",
+			setup: func(t *testing.T, dir string) Candidate {
+				return writeInput(t, filepath.Join(dir, "receipt.csv"), []byte("a,b\n1,2\n"))
+			},
+			want: store.StateQueued,
+		},
+		{
+			name: "a file of exactly the size limit is queued",
+			setup: func(t *testing.T, dir string) Candidate {
+				return writeInput(t, filepath.Join(dir, "full.pdf"), bytes.Repeat([]byte("x"), limit))
+			},
+			want: store.StateQueued,
+		},
+		{
+			// The path does not exist: had intake opened it, the file would
+			// count as vanished and nothing would be recorded.
+			name: "an unsupported extension is rejected UNSUPPORTED_MEDIA_TYPE without reading the file",
+			setup: func(t *testing.T, dir string) Candidate {
+				return Candidate{Source: "inbox", Path: filepath.Join(dir, "notes.txt"), Name: "notes.txt", Size: 10, ModTime: time.Now()}
+			},
+			want: store.StateRejected, wantCode: CodeUnsupportedMedia,
+		},
+		{
+			name: "a file without an extension is rejected UNSUPPORTED_MEDIA_TYPE",
+			setup: func(t *testing.T, dir string) Candidate {
+				return writeInput(t, filepath.Join(dir, "README"), content)
+			},
+			want: store.StateRejected, wantCode: CodeUnsupportedMedia,
+		},
+		{
+			name: "a file over the size limit is rejected FILE_TOO_LARGE without reading it",
+			setup: func(t *testing.T, dir string) Candidate {
+				return Candidate{Source: "inbox", Path: filepath.Join(dir, "huge.pdf"), Name: "huge.pdf", Size: limit + 1, ModTime: time.Now()}
+			},
+			want: store.StateRejected, wantCode: CodeFileTooLarge,
+		},
+		{
+			name: "an empty file is rejected EMPTY_FILE",
+			setup: func(t *testing.T, dir string) Candidate {
+				return writeInput(t, filepath.Join(dir, "empty.pdf"), nil)
+			},
+			want: store.StateRejected, wantCode: CodeEmptyFile,
+		},
+		{
+			name:     "a file without read permission is rejected UNREADABLE",
+			rootSkip: true,
+			setup: func(t *testing.T, dir string) Candidate {
+				c := writeInput(t, filepath.Join(dir, "secret.pdf"), content)
+				if err := os.Chmod(c.Path, 0); err != nil {
+					t.Fatal(err)
+				}
+				return c
+			},
+			want: store.StateRejected, wantCode: CodeUnreadable,
+		},
+		{
+			// A symlink to itself cannot be opened by anyone, root included
+			// (ELOOP), and is not "gone" either.
+			name: "a symlink that loops is rejected UNREADABLE",
+			setup: func(t *testing.T, dir string) Candidate {
+				p := filepath.Join(dir, "loop.pdf")
+				if err := os.Symlink("loop.pdf", p); err != nil {
+					t.Fatal(err)
+				}
+				return Candidate{Source: "inbox", Path: p, Name: "loop.pdf", Size: 10, ModTime: time.Now()}
+			},
+			want: store.StateRejected, wantCode: CodeUnreadable,
+		},
+		{
+			name: "a file that vanished before hashing records nothing",
+			setup: func(t *testing.T, dir string) Candidate {
+				c := writeInput(t, filepath.Join(dir, "gone.pdf"), content)
+				if err := os.Remove(c.Path); err != nil {
+					t.Fatal(err)
+				}
+				return c
+			},
+		},
+		{
+			name: "a file that grew since it settled records nothing",
+			setup: func(t *testing.T, dir string) Candidate {
+				c := writeInput(t, filepath.Join(dir, "growing.pdf"), content)
+				f, err := os.OpenFile(c.Path, os.O_APPEND|os.O_WRONLY, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				if _, err := f.WriteString(" more"); err != nil {
+					t.Fatal(err)
+				}
+				return c
+			},
+		},
+		{
+			name: "a file rewritten with the same size since it settled records nothing",
+			setup: func(t *testing.T, dir string) Candidate {
+				c := writeInput(t, filepath.Join(dir, "rewritten.pdf"), content)
+				later := c.ModTime.Add(3 * time.Second)
+				if err := os.Chtimes(c.Path, later, later); err != nil {
+					t.Fatal(err)
+				}
+				return c
+			},
+		},
+		{
+			name: "a directory in the place of the file records nothing",
+			setup: func(t *testing.T, dir string) Candidate {
+				p := filepath.Join(dir, "folder.pdf")
+				if err := os.Mkdir(p, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				return Candidate{Source: "inbox", Path: p, Name: "folder.pdf", Size: 10, ModTime: time.Now()}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.rootSkip && os.Geteuid() == 0 {
+				t.Skip("running as root: permissions do not stop reading (the symlink-loop case covers UNREADABLE)")
+			}
+			r := newIntakeRig(t, nil, limit, nil)
+			c := tt.setup(t, r.dir)
+			r.take(t, c)
+			docs := r.st.all(t)
+			if tt.want == "" {
+				if len(docs) != 0 || r.queued.Load() != 0 || r.doneCt.Load() != 0 {
+					t.Fatalf("recorded %+v (queued calls %d, done calls %d), want nothing", docs, r.queued.Load(), r.doneCt.Load())
+				}
+				return
+			}
+			if len(docs) != 1 {
+				t.Fatalf("recorded %d documents, want 1", len(docs))
+			}
+			d := docs[0]
+			if d.State != tt.want || d.ErrorCode != tt.wantCode || d.Path != c.Path || d.FileName != c.Name ||
+				d.SizeBytes != c.Size || d.Source != "inbox" {
+				t.Fatalf("recorded %s %q %q (%s, %s, %d bytes), want %s %q for %s", d.State, d.ErrorCode, d.ErrorMessage,
+					d.Path, d.FileName, d.SizeBytes, tt.want, tt.wantCode, c.Path)
+			}
+			switch tt.want {
+			case store.StateQueued:
+				b, err := os.ReadFile(c.Path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d.SHA256 != sha256Hex(b) {
+					t.Errorf("sha256 = %s, want %s", d.SHA256, sha256Hex(b))
+				}
+				if r.queued.Load() != 1 || r.doneCt.Load() != 0 {
+					t.Errorf("OnQueued called %d times and OnDone %d, want 1 and 0", r.queued.Load(), r.doneCt.Load())
+				}
+			case store.StateRejected:
+				if d.Outcome != store.StateRejected || d.ErrorMessage == "" || d.CompletedAt.IsZero() {
+					t.Errorf("rejected row has outcome %q, message %q, completed_at %v", d.Outcome, d.ErrorMessage, d.CompletedAt)
+				}
+				if r.queued.Load() != 0 || r.doneCt.Load() != 1 {
+					t.Errorf("OnQueued called %d times and OnDone %d, want 0 and 1", r.queued.Load(), r.doneCt.Load())
+				}
+			}
+		})
+	}
+}
+
+func TestIntakeSkipsAKnownFileWithoutReadingIt(t *testing.T) {
+	r := newIntakeRig(t, nil, 0, nil)
+	c := writeInput(t, filepath.Join(r.dir, "a.pdf"), []byte("%PDF first content"))
+	r.take(t, c)
+
+	// Same size and modification time, other bytes: only a read could tell.
+	if err := os.WriteFile(c.Path, []byte("%PDF other content"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(c.Path, c.ModTime, c.ModTime); err != nil {
+		t.Fatal(err)
+	}
+	r.take(t, statCandidate(t, "inbox", c.Path))
+	docs := r.st.all(t)
+	if len(docs) != 1 || docs[0].SHA256 != sha256Hex([]byte("%PDF first content")) || r.queued.Load() != 1 {
+		t.Fatalf("after a rescan of an unchanged stat: %d documents, OnQueued %d times; want the first one only", len(docs), r.queued.Load())
+	}
+
+	// A new modification time makes it a new file again: read, new content.
+	later := c.ModTime.Add(2 * time.Second)
+	if err := os.Chtimes(c.Path, later, later); err != nil {
+		t.Fatal(err)
+	}
+	r.take(t, statCandidate(t, "inbox", c.Path))
+	docs = r.st.all(t)
+	if len(docs) != 2 || docs[1].SHA256 != sha256Hex([]byte("%PDF other content")) || docs[1].State != store.StateQueued {
+		t.Fatalf("after the file changed: %+v, want a second, queued document with the new content", docs)
+	}
+}
+
+func TestIntakeRecordsAFileOnlyOnceAcrossRescans(t *testing.T) {
+	tests := []struct {
+		name    string
+		content []byte
+		want    store.State
+	}{
+		{"a queued file taken again is not queued twice", []byte("%PDF once"), store.StateQueued},
+		{"a rejected file taken again is not rejected twice", nil, store.StateRejected},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newIntakeRig(t, nil, 0, nil)
+			c := writeInput(t, filepath.Join(r.dir, "a.pdf"), tt.content)
+			for range 3 {
+				r.take(t, c)
+			}
+			docs := r.st.all(t)
+			if len(docs) != 1 || docs[0].State != tt.want {
+				t.Fatalf("recorded %+v, want one %s document", docs, tt.want)
+			}
+			if got := r.queued.Load() + r.doneCt.Load(); got != 1 {
+				t.Fatalf("callbacks fired %d times, want 1", got)
+			}
+		})
+	}
+}
+
+func TestIntakeTouchedFileWithTheSameContentIsNotNew(t *testing.T) {
+	r := newIntakeRig(t, nil, 0, nil)
+	c := writeInput(t, filepath.Join(r.dir, "a.pdf"), []byte("%PDF same"))
+	r.take(t, c)
+	later := c.ModTime.Add(5 * time.Second)
+	if err := os.Chtimes(c.Path, later, later); err != nil {
+		t.Fatal(err)
+	}
+	c2 := statCandidate(t, "inbox", c.Path)
+	r.take(t, c2)
+	docs := r.st.all(t)
+	if len(docs) != 1 || r.queued.Load() != 1 {
+		t.Fatalf("recorded %d documents (OnQueued %d times), want the first one only", len(docs), r.queued.Load())
+	}
+	// Its stat was refreshed, so the next rescan skips it without reading.
+	known, err := r.st.Known(t.Context(), "inbox", c.Path, c2.Size, c2.ModTime)
+	if err != nil || !known {
+		t.Fatalf("Known after the touch = %v, %v; want true", known, err)
+	}
+}
+
+func TestIntakeDedupe(t *testing.T) {
+	same := []byte("%PDF identical bytes")
+	tests := []struct {
+		name        string
+		dedupe      map[string]bool
+		second      string // source of the second file
+		wantSecond  store.State
+		wantOnDone  int32
+		wantOnQueue int32
+	}{
+		{"with dedupe on, the same content under another name is a duplicate of the first",
+			map[string]bool{"inbox": true}, "inbox", store.StateDuplicate, 1, 1},
+		{"with dedupe off, the same content under another name is queued again",
+			map[string]bool{"inbox": false}, "inbox", store.StateQueued, 0, 2},
+		{"dedupe is per source: a source without it queues the same content",
+			map[string]bool{"inbox": true}, "scanner", store.StateQueued, 0, 2},
+		{"dedupe is per source: a source with it finds the original of another source",
+			map[string]bool{"scanner": true}, "scanner", store.StateDuplicate, 1, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newIntakeRig(t, tt.dedupe, 0, nil)
+			first := writeInput(t, filepath.Join(r.dir, "a.pdf"), same)
+			r.take(t, first)
+			p := filepath.Join(r.dir, tt.second, "copy of a.pdf")
+			writeInput(t, p, same)
+			r.take(t, statCandidate(t, tt.second, p))
+			docs := r.st.all(t)
+			if len(docs) != 2 {
+				t.Fatalf("recorded %d documents, want 2", len(docs))
+			}
+			d := docs[1]
+			if d.State != tt.wantSecond || d.Source != tt.second || d.SHA256 != sha256Hex(same) {
+				t.Fatalf("second document is %s from %q, want %s from %q", d.State, d.Source, tt.wantSecond, tt.second)
+			}
+			if tt.wantSecond == store.StateDuplicate && (d.DuplicateOf != docs[0].ID || d.Outcome != store.StateDuplicate) {
+				t.Errorf("duplicate_of = %d, outcome %q; want %d, duplicate", d.DuplicateOf, d.Outcome, docs[0].ID)
+			}
+			if tt.wantSecond != store.StateDuplicate && d.DuplicateOf != 0 {
+				t.Errorf("duplicate_of = %d, want none", d.DuplicateOf)
+			}
+			if r.doneCt.Load() != tt.wantOnDone || r.queued.Load() != tt.wantOnQueue {
+				t.Errorf("OnDone %d, OnQueued %d times; want %d and %d", r.doneCt.Load(), r.queued.Load(), tt.wantOnDone, tt.wantOnQueue)
+			}
+		})
+	}
+}
+
+func TestIntakeStartTakesCandidatesFromItsChannel(t *testing.T) {
+	feed := make(chan Candidate)
+	r := newIntakeRig(t, nil, 0, feed)
+	r.in.Start(t.Context())
+	t.Cleanup(r.in.Stop)
+
+	names := []string{"a.pdf", "b.csv", "c.txt"}
+	for _, n := range names {
+		c := writeInput(t, filepath.Join(r.dir, n), []byte("content of "+n))
+		select {
+		case feed <- c:
+		case <-time.After(ingestDeadline):
+			t.Fatalf("intake did not take %s", n)
+		}
+	}
+	waitFor(t, r.st.wake, "three documents recorded", func() bool { return len(r.st.all(t)) == 3 })
+	var got []string
+	for _, d := range r.st.all(t) {
+		got = append(got, d.FileName+"="+string(d.State))
+	}
+	if want := "a.pdf=queued b.csv=queued c.txt=rejected"; strings.Join(got, " ") != want {
+		t.Fatalf("recorded %v, want %s", got, want)
+	}
+	r.in.Stop()
+	r.in.Stop()
+}
+
+func TestIntakeStopIsSafeBeforeStartAndTwice(t *testing.T) {
+	r := newIntakeRig(t, nil, 0, make(chan Candidate))
+	r.in.Stop()
+	r.in.Stop()
+}
