@@ -97,19 +97,9 @@ func (s *Store) BatchChecks(ctx context.Context, mismatches bool) ([]BatchCheck,
 
 // BatchCounts returns the number of batches in each state.
 func (s *Store) BatchCounts(ctx context.Context) (map[string]int, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT state, COUNT(*) FROM batches GROUP BY state`)
+	out, err := s.countBy(ctx, `SELECT state, COUNT(*) FROM batches GROUP BY state`)
 	if err != nil {
 		return nil, fmt.Errorf("batch counts: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("batch counts: %w", err)
-		}
-		out[st] = n
-	}
-	return out, rows.Err()
+	return out, nil
 }

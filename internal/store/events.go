@@ -172,25 +172,8 @@ func (s *Store) applyResultTx(ctx context.Context, tx *sql.Tx, r Result) (string
 // and reports how many it processed. Each event's outcome is recorded on
 // the event in the same transaction as the state change it causes.
 func (s *Store) ApplyPendingEvents(ctx context.Context, limit int) (int, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, body FROM events WHERE status = ? ORDER BY id LIMIT ?`, EventPending, limit)
+	evs, err := queryEventBodies(ctx, s.r, `SELECT id, body FROM events WHERE status = ? ORDER BY id LIMIT ?`, EventPending, limit)
 	if err != nil {
-		return 0, fmt.Errorf("pending events: %w", err)
-	}
-	type ev struct {
-		id   int64
-		body []byte
-	}
-	var evs []ev
-	for rows.Next() {
-		var e ev
-		if err := rows.Scan(&e.id, &e.body); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("pending events: %w", err)
-		}
-		evs = append(evs, e)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("pending events: %w", err)
 	}
 	if len(evs) == 0 {
@@ -299,25 +282,8 @@ func (s *Store) adoptOrphans(ctx context.Context, tx *sql.Tx, documentIDs []stri
 		where += ` OR batch_id = ?`
 		args = append(args, apiBatchID)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, body FROM events WHERE status = 'orphan' AND (`+where+`) ORDER BY id`, args...)
+	evs, err := queryEventBodies(ctx, tx, `SELECT id, body FROM events WHERE status = 'orphan' AND (`+where+`) ORDER BY id`, args...)
 	if err != nil {
-		return nil, err
-	}
-	type ev struct {
-		id   int64
-		body []byte
-	}
-	var evs []ev
-	for rows.Next() {
-		var e ev
-		if err := rows.Scan(&e.id, &e.body); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		evs = append(evs, e)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	var trs []Transition
@@ -335,21 +301,11 @@ func (s *Store) adoptOrphans(ctx context.Context, tx *sql.Tx, documentIDs []stri
 
 // EventCounts returns journaled events by status.
 func (s *Store) EventCounts(ctx context.Context) (map[string]int, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT status, COUNT(*) FROM events GROUP BY status`)
+	out, err := s.countBy(ctx, `SELECT status, COUNT(*) FROM events GROUP BY status`)
 	if err != nil {
 		return nil, fmt.Errorf("event counts: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("event counts: %w", err)
-		}
-		out[st] = n
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // LastEventAt returns when the newest webhook event was journaled.
@@ -424,4 +380,48 @@ func (s *Store) ReplayEvents(ctx context.Context, ids []int64) (int, error) {
 		return 0, fmt.Errorf("replay events: %w", err)
 	}
 	return int(n), nil
+}
+
+// eventBody is a journaled event's id and raw bytes.
+type eventBody struct {
+	id   int64
+	body []byte
+}
+
+func queryEventBodies(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, query string, args ...any) ([]eventBody, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var evs []eventBody
+	for rows.Next() {
+		var e eventBody
+		if err := rows.Scan(&e.id, &e.body); err != nil {
+			return nil, err
+		}
+		evs = append(evs, e)
+	}
+	return evs, rows.Err()
+}
+
+// countBy runs a "SELECT key, COUNT(*) … GROUP BY key" query.
+func (s *Store) countBy(ctx context.Context, query string) (map[string]int, error) {
+	rows, err := s.r.QueryContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var k string
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, err
+		}
+		out[k] = n
+	}
+	return out, rows.Err()
 }

@@ -107,22 +107,12 @@ type Status struct {
 // webhook event.
 func (s *Store) Status(ctx context.Context) (*Status, error) {
 	st := &Status{Counts: map[State]int{}}
-	rows, err := s.r.QueryContext(ctx, `SELECT state, COUNT(*) FROM documents GROUP BY state`)
+	counts, err := s.countBy(ctx, `SELECT state, COUNT(*) FROM documents GROUP BY state`)
 	if err != nil {
 		return nil, fmt.Errorf("status: %w", err)
 	}
-	for rows.Next() {
-		var state State
-		var n int
-		if err := rows.Scan(&state, &n); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("status: %w", err)
-		}
-		st.Counts[state] = n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("status: %w", err)
+	for k, n := range counts {
+		st.Counts[State(k)] = n
 	}
 	var oldest sql.NullString
 	if err := s.r.QueryRowContext(ctx, `SELECT MIN(discovered_at) FROM documents WHERE state IN ('queued', 'submitting', 'submitted')`).Scan(&oldest); err != nil {
