@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
@@ -51,28 +52,12 @@ func (s *Store) JournalEvent(ctx context.Context, e IncomingEvent) (bool, error)
 func (s *Store) JournalEvents(ctx context.Context, evs []IncomingEvent) ([]bool, error) {
 	inserted := make([]bool, len(evs))
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (dedupe_key, delivery_id, event_type, document_id, batch_id, received_at, body, status, note)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
 		now := s.now()
-		for i, e := range evs {
-			status := EventPending
-			if e.Dead {
-				status = EventDead
-			}
-			r, err := stmt.ExecContext(ctx, e.DedupeKey, nullString(e.DeliveryID), e.Type, nullString(e.DocumentID),
-				nullString(e.BatchID), now, e.Body, status, nullString(e.Note))
-			if err != nil {
+		for start := 0; start < len(evs); start += journalChunk {
+			chunk := evs[start:min(start+journalChunk, len(evs))]
+			if err := s.journalChunk(ctx, tx, now, chunk, inserted[start:]); err != nil {
 				return err
 			}
-			n, err := r.RowsAffected()
-			if err != nil {
-				return err
-			}
-			inserted[i] = n == 1
 		}
 		return nil
 	})
@@ -80,6 +65,54 @@ func (s *Store) JournalEvents(ctx context.Context, evs []IncomingEvent) ([]bool,
 		return nil, fmt.Errorf("journal %d event(s): %w", len(evs), err)
 	}
 	return inserted, nil
+}
+
+// journalChunk bounds the rows of one multi-row INSERT (9 parameters each,
+// well under SQLite's and PostgreSQL's parameter limits).
+const journalChunk = 200
+
+// journalChunk inserts evs with one multi-row statement; RETURNING names
+// the rows actually inserted, so repeats (earlier or within evs) are told
+// apart without a statement per row.
+func (s *Store) journalChunk(ctx context.Context, tx *sql.Tx, now string, evs []IncomingEvent, inserted []bool) error {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO events (dedupe_key, delivery_id, event_type, document_id, batch_id, received_at, body, status, note) VALUES `)
+	args := make([]any, 0, 9*len(evs))
+	for i, e := range evs {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		status := EventPending
+		if e.Dead {
+			status = EventDead
+		}
+		args = append(args, e.DedupeKey, nullString(e.DeliveryID), e.Type, nullString(e.DocumentID),
+			nullString(e.BatchID), now, e.Body, status, nullString(e.Note))
+	}
+	q.WriteString(` ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key`)
+	rows, err := tx.QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	fresh := map[string]bool{}
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return err
+		}
+		fresh[k] = true
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for i, e := range evs {
+		// Only the first of several equal keys in evs was inserted.
+		inserted[i] = fresh[e.DedupeKey]
+		delete(fresh, e.DedupeKey)
+	}
+	return nil
 }
 
 // Result is a terminal outcome for a document, from a webhook or a poll.

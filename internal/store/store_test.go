@@ -280,3 +280,39 @@ func TestStateSurvivesReopen(t *testing.T) {
 		t.Fatalf("after reopen: %+v", pending)
 	}
 }
+
+func TestJournalEventsStoresEachKeyOnceWithinAndAcrossGroups(t *testing.T) {
+	s, _ := setup(t)
+	ctx := context.Background()
+	ev := func(k string) IncomingEvent {
+		return IncomingEvent{DedupeKey: k, Type: docuparse.EventDocumentCompleted, DocumentID: "doc_" + k, Body: []byte(`{"k":"` + k + `"}`)}
+	}
+	got, err := s.JournalEvents(ctx, []IncomingEvent{ev("a"), ev("b"), ev("a")})
+	if err != nil || fmt.Sprint(got) != "[true true false]" {
+		t.Fatalf("first group = %v, %v", got, err)
+	}
+	got, err = s.JournalEvents(ctx, []IncomingEvent{ev("c"), ev("a")})
+	if err != nil || fmt.Sprint(got) != "[true false]" {
+		t.Fatalf("second group = %v, %v", got, err)
+	}
+	many := make([]IncomingEvent, 450) // more than one multi-row chunk
+	for i := range many {
+		many[i] = ev(fmt.Sprintf("m%d", i%300))
+	}
+	got, err = s.JournalEvents(ctx, many)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, ok := range got {
+		if ok {
+			n++
+		}
+	}
+	if n != 300 {
+		t.Fatalf("%d of 450 stored, want the 300 distinct keys", n)
+	}
+	if c, _ := s.EventCounts(ctx); c[EventPending] != 303 {
+		t.Fatalf("journal = %v, want 303 pending", c)
+	}
+}
