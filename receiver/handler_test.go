@@ -338,3 +338,18 @@ func TestContentTypesOtherThanJSONAreRefusedBeforeAnythingIsStored(t *testing.T)
 		t.Fatalf("%d events stored, want 1 (the JSON ones are one event)", n)
 	}
 }
+
+func TestATenMegabyteBodyIsRefusedWithTheDefaultLimit(t *testing.T) {
+	st := openStore(t)
+	url := receiverURL(t, receiver.HandlerConfig{Secrets: [][]byte{secretA}}, st) // MaxBody: the 1 MB default
+	body := padTo(t, completedEvent("doc_big"), 10<<20)
+	for _, chunked := range []bool{false, true} {
+		got := send(t, url, delivery{body: body, chunked: chunked, headers: signed(secretA, body)})
+		if got.status != http.StatusRequestEntityTooLarge {
+			t.Errorf("chunked=%v: %d, want 413", chunked, got.status)
+		}
+	}
+	if n := totalEvents(t, st); n != 0 {
+		t.Fatalf("%d events stored from oversized bodies", n)
+	}
+}
