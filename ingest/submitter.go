@@ -43,6 +43,10 @@ type SubmitterConfig struct {
 	OnDone func()
 }
 
+// idleRecheck bounds how long the batcher sleeps without looking at the
+// queue.
+const idleRecheck = 5 * time.Second
+
 // Submitter forms batches from queued documents and uploads them. Each
 // batch's idempotency key is stored before its first attempt, so batches
 // interrupted by a crash are re-sent with the same key on start and the
@@ -107,9 +111,11 @@ func (s *Submitter) loop(ctx context.Context) {
 			s.cfg.Logger.Error("batching failed", "err", err)
 			wake = s.cfg.Now().Add(s.cfg.BackoffMin)
 		}
-		wait := time.Hour
+		// Re-check the queue now and then even without a poke: another
+		// process (the retry command) may have queued documents.
+		wait := idleRecheck
 		if !wake.IsZero() {
-			wait = max(wake.Sub(s.cfg.Now()), time.Millisecond)
+			wait = min(max(wake.Sub(s.cfg.Now()), time.Millisecond), idleRecheck)
 		}
 		timer.Reset(wait)
 		select {

@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/apiclient"
@@ -40,11 +41,20 @@ type Config struct {
 
 // Pass says what one polling pass did.
 type Pass struct {
-	Polled     int // GET /documents/{id} calls answered
-	Completed  int // results applied
-	Failed     int // failures applied
-	Processing int // still processing: polled again later
-	Errors     int // calls that failed (404 included); polled again later
+	Polled       int // GET /documents/{id} calls answered
+	BatchPolls   int // GET /batches/{id} calls answered while polling
+	Completed    int // results applied
+	Failed       int // failures applied
+	Processing   int // still processing: polled again later
+	Errors       int // calls that failed (404 included); polled again later
+	Verified     int // batches checked with GET /batches/{id}
+	Mismatches   int // of those, batches the API disagrees about
+	VerifyErrors int // batch checks that failed; tried again next pass
+}
+
+// Calls is the number of API calls the pass made.
+func (p Pass) Calls() int {
+	return p.Polled + p.BatchPolls + p.Errors + p.Verified + p.VerifyErrors
 }
 
 // Poller polls overdue documents. Its API calls go through the shared
@@ -83,9 +93,10 @@ func (p *Poller) Start(ctx context.Context) {
 			if err != nil && ctx.Err() == nil {
 				p.cfg.Logger.Error("polling pass failed", "err", err)
 			}
-			if pass.Polled+pass.Errors > 0 {
-				p.cfg.Logger.Info("polling pass", "polled", pass.Polled, "completed", pass.Completed,
-					"failed", pass.Failed, "processing", pass.Processing, "errors", pass.Errors)
+			if pass.Calls() > 0 {
+				p.cfg.Logger.Info("reconcile pass", "api_calls", pass.Calls(), "polled", pass.Polled, "batch_polls", pass.BatchPolls,
+					"completed", pass.Completed, "failed", pass.Failed, "processing", pass.Processing, "errors", pass.Errors,
+					"batches_verified", pass.Verified, "batch_mismatches", pass.Mismatches)
 			}
 		})
 	})
@@ -95,7 +106,8 @@ func (p *Poller) Start(ctx context.Context) {
 // Start.
 func (p *Poller) Stop() { p.group.Stop() }
 
-// RunOnce polls every document that is due now.
+// RunOnce polls every document that is due now, then confirms with the
+// API the batches whose batch.completed never came or disagreed.
 func (p *Poller) RunOnce(ctx context.Context) (Pass, error) {
 	var pass Pass
 	now := p.cfg.Now()
@@ -103,15 +115,138 @@ func (p *Poller) RunOnce(ctx context.Context) (Pass, error) {
 	if err != nil {
 		return pass, err
 	}
+	// Several due documents of one batch: one GET /batches/{id} tells which
+	// are still processing, so only the finished ones cost a call each.
+	perBatch := map[string]int{}
+	for _, d := range docs {
+		if d.APIBatchID != "" {
+			perBatch[d.APIBatchID]++
+		}
+	}
+	statuses := map[string]map[string]string{}
 	for _, d := range docs {
 		if ctx.Err() != nil {
 			return pass, ctx.Err()
+		}
+		if perBatch[d.APIBatchID] >= 2 {
+			st, ok := statuses[d.APIBatchID]
+			if !ok {
+				st = p.batchStatuses(ctx, d.APIBatchID, &pass)
+				statuses[d.APIBatchID] = st
+			}
+			if st[d.DocumentID] == docuparse.StatusProcessing {
+				pass.Processing++
+				if err := p.cfg.Store.RecordPoll(ctx, d.ID, p.next(d), ""); err != nil {
+					return pass, err
+				}
+				continue
+			}
 		}
 		if err := p.poll(ctx, d, &pass); err != nil {
 			return pass, err
 		}
 	}
+	if err := p.verifyBatches(ctx, now, &pass); err != nil {
+		return pass, err
+	}
 	return pass, nil
+}
+
+// batchStatuses returns the API's status of each document of a batch, or
+// nil when the batch cannot be read (then each document is polled alone).
+func (p *Poller) batchStatuses(ctx context.Context, apiBatchID string, pass *Pass) map[string]string {
+	b, err := p.cfg.Client.GetBatch(ctx, apiBatchID)
+	if err != nil {
+		if ctx.Err() == nil {
+			pass.Errors++
+			p.cfg.Logger.Warn("cannot read batch; polling its documents one by one", "api_batch", apiBatchID, "err", err)
+		}
+		return nil
+	}
+	pass.BatchPolls++
+	out := make(map[string]string, len(b.Documents))
+	for _, d := range b.Documents {
+		out[d.DocumentID] = d.Status
+	}
+	return out
+}
+
+// verifyBatches asks the API about batches whose documents are all done
+// but whose batch.completed never came (within the webhook grace) or
+// disagreed with the daemon's own counts, and records what it says.
+func (p *Poller) verifyBatches(ctx context.Context, now time.Time, pass *Pass) error {
+	batches, err := p.cfg.Store.BatchesToVerify(ctx, now.Add(-p.cfg.WebhookGrace), p.cfg.Limit)
+	if err != nil {
+		return err
+	}
+	for _, b := range batches {
+		got, err := p.cfg.Client.GetBatch(ctx, b.APIBatchID)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			pass.VerifyErrors++
+			p.cfg.Logger.Warn("cannot verify batch; will try again", "api_batch", b.APIBatchID, "reason", b.Reason, "err", err)
+			continue
+		}
+		pass.Verified++
+		result := CompareBatch(got, b.Documents)
+		if result != store.CheckMatch {
+			pass.Mismatches++
+			p.cfg.Logger.Warn("batch outcome disagrees with the API", "api_batch", b.APIBatchID, "result", result)
+		}
+		if err := p.cfg.Store.RecordBatchVerification(ctx, b.ID, result); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CompareBatch compares the API's view of a batch with the daemon's
+// documents of it and returns "match" or "mismatch: …" naming the
+// differences (at most five, then a count).
+func CompareBatch(api *docuparse.Batch, docs []store.Document) string {
+	own := make(map[string]store.State, len(docs))
+	var succeeded, failed int
+	for _, d := range docs {
+		own[d.DocumentID] = d.Outcome
+		switch d.Outcome {
+		case store.StateCompleted:
+			succeeded++
+		case store.StateFailed:
+			failed++
+		}
+	}
+	var diffs []string
+	if api.Summary.Total != len(docs) || api.Summary.Succeeded != succeeded || api.Summary.Failed != failed {
+		diffs = append(diffs, fmt.Sprintf("summary: API total %d, succeeded %d, failed %d; daemon total %d, succeeded %d, failed %d",
+			api.Summary.Total, api.Summary.Succeeded, api.Summary.Failed, len(docs), succeeded, failed))
+	}
+	listed := map[string]bool{}
+	for _, ad := range api.Documents {
+		listed[ad.DocumentID] = true
+		mine, ok := own[ad.DocumentID]
+		switch {
+		case !ok:
+			diffs = append(diffs, fmt.Sprintf("%s: listed by the API, unknown to the daemon", ad.DocumentID))
+		case string(mine) != ad.Status:
+			diffs = append(diffs, fmt.Sprintf("%s: API says %s, daemon has %s", ad.DocumentID, ad.Status, mine))
+		}
+	}
+	for _, d := range docs {
+		if !listed[d.DocumentID] {
+			diffs = append(diffs, fmt.Sprintf("%s: not listed by the API", d.DocumentID))
+		}
+	}
+	if len(diffs) == 0 {
+		return store.CheckMatch
+	}
+	more := ""
+	if len(diffs) > 5 {
+		more = fmt.Sprintf("; and %d more", len(diffs)-5)
+		diffs = diffs[:5]
+	}
+	return store.CheckMismatch + ": " + strings.Join(diffs, "; ") + more
 }
 
 func (p *Poller) poll(ctx context.Context, d store.Document, pass *Pass) error {

@@ -103,3 +103,75 @@ func (s *Store) BatchCounts(ctx context.Context) (map[string]int, error) {
 	}
 	return out, nil
 }
+
+// BatchToVerify is a batch whose outcome should be confirmed with the API.
+type BatchToVerify struct {
+	ID         int64
+	APIBatchID string
+	Reason     string // "summary missing" or the mismatch found
+	Documents  []Document
+}
+
+// BatchesToVerify returns up to limit submitted batches, not yet verified
+// with the API, whose documents are all done and which either never got a
+// batch.completed by summaryDueBefore (submitted before it) or got one that
+// disagrees with the daemon's counts.
+func (s *Store) BatchesToVerify(ctx context.Context, summaryDueBefore time.Time, limit int) ([]BatchToVerify, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT b.id, b.api_batch_id, b.summary_check FROM batches b
+		WHERE b.state = 'submitted' AND b.api_batch_id IS NOT NULL AND b.api_check IS NULL
+		  AND ((b.summary IS NULL AND b.submitted_at <= ?) OR b.summary_check LIKE 'mismatch%')
+		  AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.batch_id = b.id AND d.state IN ('submitting', 'submitted'))
+		ORDER BY b.id LIMIT ?`, formatTime(summaryDueBefore), limit)
+	if err != nil {
+		return nil, fmt.Errorf("batches to verify: %w", err)
+	}
+	var out []BatchToVerify
+	for rows.Next() {
+		var b BatchToVerify
+		var check sql.NullString
+		if err := rows.Scan(&b.ID, &b.APIBatchID, &check); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("batches to verify: %w", err)
+		}
+		b.Reason = "summary missing"
+		if check.Valid {
+			b.Reason = check.String
+		}
+		out = append(out, b)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("batches to verify: %w", err)
+	}
+	for i := range out {
+		docs, err := queryDocuments(ctx, s.r, `WHERE d.batch_id = ? AND d.document_id IS NOT NULL ORDER BY d.id`, out[i].ID)
+		if err != nil {
+			return nil, fmt.Errorf("batches to verify: %w", err)
+		}
+		out[i].Documents = docs
+	}
+	return out, nil
+}
+
+// RecordBatchVerification keeps what the API said about a batch: "match"
+// or "mismatch: …".
+func (s *Store) RecordBatchVerification(ctx context.Context, batchID int64, result string) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE batches SET api_check = ?, api_checked_at = ? WHERE id = ?`, result, s.now(), batchID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("record verification of batch %d: %w", batchID, err)
+	}
+	return nil
+}
+
+// BatchVerification returns what the API said about a batch, or "" when it
+// was not asked.
+func (s *Store) BatchVerification(ctx context.Context, batchID int64) (string, error) {
+	var v sql.NullString
+	if err := s.r.QueryRowContext(ctx, `SELECT api_check FROM batches WHERE id = ?`, batchID).Scan(&v); err != nil {
+		return "", fmt.Errorf("verification of batch %d: %w", batchID, err)
+	}
+	return v.String, nil
+}
