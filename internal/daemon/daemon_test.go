@@ -183,13 +183,15 @@ func TestLostWebhooksAreRecoveredByPolling(t *testing.T) {
 		name     string
 		simCfg   sim.Config
 		receiver bool
+		apiExtra string
 	}{
-		{"with 30% of webhooks dropped", sim.Config{WebhookDropRate: 0.3, Seed: 5}, true},
-		{"with the receiver off", sim.Config{}, false},
+		{"with 30% of webhooks dropped", sim.Config{WebhookDropRate: 0.3, Seed: 5}, true, "batch_upload = false"},
+		{"with the receiver off", sim.Config{}, false, "batch_upload = false"},
+		{"with the receiver off and batch upload", sim.Config{ProcessingDelay: 500 * time.Millisecond}, false, "batch_upload = true"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, tc.simCfg, "batch_upload = false")
+			h := newHarness(t, tc.simCfg, tc.apiExtra)
 			h.cfg.Reconcile.WebhookGrace = config.Duration(time.Second)
 			h.cfg.Reconcile.PollInterval = config.Duration(200 * time.Millisecond)
 			h.cfg.Receiver.Enabled = tc.receiver
@@ -213,6 +215,18 @@ func TestLostWebhooksAreRecoveredByPolling(t *testing.T) {
 			}
 			if want == 0 {
 				t.Fatal("the fault injection dropped nothing; the test proves nothing")
+			}
+			calls := 0
+			for endpoint, byStatus := range st.Requests {
+				if strings.HasPrefix(endpoint, "GET") {
+					for _, n := range byStatus {
+						calls += n
+					}
+				}
+			}
+			t.Logf("%s: %d GET calls for %d documents (%.2f per document)", tc.name, calls, len(files), float64(calls)/float64(len(files)))
+			if calls > 3*len(files) {
+				t.Fatalf("%d polling calls for %d documents: backoff is not working", calls, len(files))
 			}
 		})
 	}
