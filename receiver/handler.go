@@ -29,8 +29,19 @@ type HandlerConfig struct {
 	// OnJournaled is called after a new event is stored (to wake the
 	// applier).
 	OnJournaled func()
+	// OnRefused, when set, is told why a request was refused before
+	// anything was stored: RefusedBadSignature, RefusedTooLarge or
+	// RefusedBadRequest (for counters and the nightly report).
+	OnRefused func(reason string)
 	Logger      *slog.Logger
 }
+
+// Reasons given to HandlerConfig.OnRefused.
+const (
+	RefusedBadSignature = "bad_signature"
+	RefusedTooLarge     = "too_large"
+	RefusedBadRequest   = "bad_request"
+)
 
 // Handler is the webhook endpoint's http.Handler.
 type Handler struct {
@@ -63,16 +74,19 @@ func (h *Handler) Stop() { h.journal.stop() }
 // ServeHTTP verifies, journals and acknowledges one delivery.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
+		h.refused(RefusedBadRequest)
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
 	if !jsonContentType(r.Header.Get("Content-Type")) {
 		h.cfg.Logger.Warn("webhook rejected: not JSON", "remote", r.RemoteAddr, "content_type", clip(r.Header.Get("Content-Type"), 100))
+		h.refused(RefusedBadRequest)
 		http.Error(w, "content type must be application/json", http.StatusUnsupportedMediaType)
 		return
 	}
 	if r.ContentLength > h.cfg.MaxBody {
+		h.refused(RefusedTooLarge)
 		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
 		return
 	}
@@ -80,13 +94,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
+			h.refused(RefusedTooLarge)
 			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
 			return
 		}
+		h.refused(RefusedBadRequest)
 		http.Error(w, "cannot read body", http.StatusBadRequest)
 		return
 	}
 	if !docuparse.Verify(h.cfg.Secrets, body, r.Header.Get(docuparse.HeaderSignature)) && !h.cfg.AllowUnsigned {
+		h.refused(RefusedBadSignature)
 		h.cfg.Logger.Warn("webhook rejected: bad or missing signature", "remote", r.RemoteAddr, "bytes", len(body))
 		http.Error(w, "invalid signature", http.StatusUnauthorized)
 		return
@@ -158,4 +175,10 @@ func jsonContentType(v string) bool {
 	}
 	mt, _, err := mime.ParseMediaType(v)
 	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+}
+
+func (h *Handler) refused(reason string) {
+	if h.cfg.OnRefused != nil {
+		h.cfg.OnRefused(reason)
+	}
 }

@@ -353,3 +353,31 @@ func TestATenMegabyteBodyIsRefusedWithTheDefaultLimit(t *testing.T) {
 		t.Fatalf("%d events stored from oversized bodies", n)
 	}
 }
+
+func TestRefusedDeliveriesAreCountedByReason(t *testing.T) {
+	st := openStore(t)
+	var mu sync.Mutex
+	got := map[string]int{}
+	cfg := receiver.HandlerConfig{Secrets: [][]byte{secretA}, MaxBody: 1024, OnRefused: func(reason string) {
+		mu.Lock()
+		got[reason]++
+		mu.Unlock()
+	}}
+	url := receiverURL(t, cfg, st)
+	doc := completedEvent("doc_refused")
+	big := padTo(t, doc, 4096)
+	post(t, url, doc, signed(secretB, doc))                                      // wrong secret
+	post(t, url, doc, nil)                                                       // no signature
+	post(t, url, big, signed(secretA, big))                                      // too large
+	send(t, url, delivery{method: http.MethodGet})                               // wrong method
+	post(t, url, doc, map[string]string{"Content-Type": "text/plain"})           // not JSON
+	if a := post(t, url, doc, signed(secretA, doc)); a.status != http.StatusOK { // accepted: not counted
+		t.Fatalf("good delivery: %d", a.status)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := map[string]int{receiver.RefusedBadSignature: 2, receiver.RefusedTooLarge: 1, receiver.RefusedBadRequest: 2}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("refusals = %v, want %v", got, want)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/ingest"
 	"github.com/docuparse/docuparse-ingest/internal/apiclient"
 	"github.com/docuparse/docuparse-ingest/internal/config"
+	"github.com/docuparse/docuparse-ingest/internal/counters"
 	"github.com/docuparse/docuparse-ingest/internal/export"
 	"github.com/docuparse/docuparse-ingest/internal/output"
 	"github.com/docuparse/docuparse-ingest/internal/store"
@@ -55,6 +56,7 @@ type Daemon struct {
 	handler    *receiver.Handler
 	exporter   *export.Exporter
 	poller     *reconcile.Poller
+	counters   *counters.Counters
 
 	started  atomic.Bool
 	stopOnce sync.Once
@@ -87,8 +89,12 @@ func (d *Daemon) build(ctx context.Context) error {
 		return err
 	}
 	d.store = st
+	d.counters = counters.New(st.AddCounters, cfg.Report.Location(), 0, d.log.With("component", "counters"))
 
 	d.client, err = apiclient.New(apiclient.Config{
+		Observe: func(ri apiclient.RequestInfo) {
+			d.counters.Add(counters.APICallsPrefix+ri.Endpoint, 1)
+		},
 		BaseURL:   cfg.API.BaseURL,
 		APIKey:    cfg.API.APIKey.Reveal(),
 		Timeout:   cfg.API.Timeout.D(),
@@ -176,7 +182,10 @@ func (d *Daemon) build(ctx context.Context) error {
 			AllowUnsigned: cfg.Receiver.AllowUnsigned,
 			MaxBody:       cfg.Receiver.MaxBody.Bytes(),
 			OnJournaled:   d.applier.Notify,
-			Logger:        d.log.With("component", "receiver"),
+			OnRefused: func(reason string) {
+				d.counters.Add("webhook_"+reason, 1)
+			},
+			Logger: d.log.With("component", "receiver"),
 		}, st)
 		d.server, err = receiver.NewServer(cfg.Receiver.Listen, cfg.Receiver.Path, d.handler, d.log.With("component", "receiver"))
 		if err != nil {
@@ -211,6 +220,7 @@ func (d *Daemon) transition(t store.Transition) {
 // Start starts every part, consumers before producers, and returns at once.
 func (d *Daemon) Start(ctx context.Context) error {
 	d.started.Store(true)
+	d.counters.Start(ctx)
 	d.exporter.Start(ctx)
 	d.applier.Start(ctx)
 	if d.server != nil {
@@ -271,6 +281,9 @@ func (d *Daemon) Stop() {
 				d.log.Warn("final export incomplete; resumes on next start", "err", err)
 			}
 			cancel()
+		}
+		if d.counters != nil {
+			d.counters.Stop()
 		}
 		d.closeAll()
 	})
