@@ -60,6 +60,9 @@ Commands:
   run            run the daemon (--config FILE)
   demo           run the whole pipeline locally on sample documents, no account needed
   status         counts by state, oldest pending document, last webhook (--json)
+  report         write and print the reconciliation report (--date D, or --from D --to D)
+  reconcile      run one reconciliation pass now: poll overdue documents, verify batches
+  retry          resubmit failed or stuck documents (--failed, --stuck, --code, IDs; --dry-run)
   check-config   validate the configuration file and environment
   webhook sign   print the X-DocuParse-Signature header for a payload on stdin
   webhook send   sign and post a sample event (or --payload FILE) to a receiver
@@ -87,6 +90,12 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.runDemo(ctx, rest)
 	case "status":
 		return m.runStatus(ctx, rest)
+	case "report":
+		return m.runReport(ctx, rest)
+	case "reconcile":
+		return m.runReconcile(ctx, rest)
+	case "retry":
+		return m.runRetry(ctx, rest)
 	case "check-config":
 		return m.runCheckConfig(ctx, rest)
 	case "webhook":

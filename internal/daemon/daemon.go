@@ -56,6 +56,7 @@ type Daemon struct {
 	handler    *receiver.Handler
 	exporter   *export.Exporter
 	poller     *reconcile.Poller
+	reporter   *reconcile.Reporter
 	counters   *counters.Counters
 
 	started  atomic.Bool
@@ -91,15 +92,8 @@ func (d *Daemon) build(ctx context.Context) error {
 	d.store = st
 	d.counters = counters.New(st.AddCounters, cfg.Report.Location(), 0, d.log.With("component", "counters"))
 
-	d.client, err = apiclient.New(apiclient.Config{
-		Observe: func(ri apiclient.RequestInfo) {
-			d.counters.Add(counters.APICallsPrefix+ri.Endpoint, 1)
-		},
-		BaseURL:   cfg.API.BaseURL,
-		APIKey:    cfg.API.APIKey.Reveal(),
-		Timeout:   cfg.API.Timeout.D(),
-		RateLimit: cfg.API.RateLimit,
-		Logger:    d.log.With("component", "api"),
+	d.client, err = NewClient(cfg, d.log, func(ri apiclient.RequestInfo) {
+		d.counters.Add(counters.APICallsPrefix+ri.Endpoint, 1)
 	})
 	if err != nil {
 		return fmt.Errorf("api client: %w", err)
@@ -169,6 +163,16 @@ func (d *Daemon) build(ctx context.Context) error {
 		Logger:       d.log.With("component", "reconcile"),
 	})
 
+	hour, minute := cfg.Report.Clock()
+	d.reporter = reconcile.NewReporter(reconcile.ReporterConfig{
+		Store:      st,
+		Layout:     output.Layout{Root: cfg.OutputDir, Location: cfg.Report.Location()},
+		Hour:       hour,
+		Minute:     minute,
+		StuckAfter: cfg.Reconcile.StuckAfter.D(),
+		Logger:     d.log.With("component", "report"),
+	})
+
 	if cfg.Receiver.Enabled {
 		secrets := make([][]byte, 0, len(cfg.Receiver.Secrets))
 		for _, s := range cfg.Receiver.Secrets {
@@ -193,6 +197,19 @@ func (d *Daemon) build(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// NewClient builds the DocuParse API client of a configuration; observe,
+// when set, sees every request attempt.
+func NewClient(cfg *config.Config, log *slog.Logger, observe func(apiclient.RequestInfo)) (*apiclient.Client, error) {
+	return apiclient.New(apiclient.Config{
+		BaseURL:   cfg.API.BaseURL,
+		APIKey:    cfg.API.APIKey.Reveal(),
+		Timeout:   cfg.API.Timeout.D(),
+		RateLimit: cfg.API.RateLimit,
+		Logger:    log.With("component", "api"),
+		Observe:   observe,
+	})
 }
 
 // transition logs each document transition and wakes the part that acts
@@ -231,6 +248,7 @@ func (d *Daemon) Start(ctx context.Context) error {
 		d.log.Warn("webhook receiver disabled: results arrive only by polling", "poll_interval", d.cfg.Reconcile.PollInterval.D())
 	}
 	d.poller.Start(ctx)
+	d.reporter.Start(ctx)
 	d.submitter.Start(ctx)
 	d.intake.Start(ctx)
 	for i, f := range d.folders {
@@ -259,6 +277,9 @@ func (d *Daemon) Stop() {
 		}
 		if d.poller != nil {
 			d.poller.Stop()
+		}
+		if d.reporter != nil {
+			d.reporter.Stop()
 		}
 		if d.server != nil {
 			d.server.Stop()

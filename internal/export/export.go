@@ -176,7 +176,7 @@ func (e *Exporter) exportChunk(ctx context.Context, docs []store.Document) (int,
 		sizes[rel] = size
 	}
 	for _, sd := range docs {
-		e.after(sd)
+		e.after(ctx, sd)
 	}
 	if err := e.cfg.Store.MarkExported(ctx, ids, sizes); err != nil {
 		return 0, err
@@ -220,9 +220,17 @@ func (e *Exporter) rel(path string) string {
 
 // after applies the source's after-action. It runs before the exported mark,
 // so a crash repeats it; a file already moved or deleted is fine.
-func (e *Exporter) after(d store.Document) {
+func (e *Exporter) after(ctx context.Context, d store.Document) {
 	a, ok := e.cfg.After[d.Source]
 	if !ok || a.Action == AfterKeep || a.Action == "" {
+		return
+	}
+	// A document that was retried no longer owns its file: the retry
+	// needs it, and applies the after-action when it is exported.
+	if newer, err := e.cfg.Store.RetriedAs(ctx, d.ID); err != nil || newer != 0 {
+		if err != nil {
+			e.cfg.Logger.Warn("after-export action skipped", "path", d.Path, "err", err)
+		}
 		return
 	}
 	// The path may hold a newer file by now (saved again under the same

@@ -1,6 +1,7 @@
 package export
 
 import (
+	"github.com/docuparse/docuparse-ingest/internal/store"
 	"os"
 	"path/filepath"
 	"testing"
@@ -53,5 +54,20 @@ func TestRowsNeverRunOnFromAHalfRowLeftByHand(t *testing.T) {
 		if err != nil || string(got) != tc.want || size != int64(len(tc.want)) {
 			t.Errorf("%q → %q (size %d), %v; want %q", tc.content, got, size, err, tc.want)
 		}
+	}
+}
+
+func TestARetriedDocumentLeavesItsFileToTheRetry(t *testing.T) {
+	r := newRig(t)
+	id := r.failed(t, "retry-me.pdf", r.sample().Content)
+	newID, err := r.st.Retry(t.Context(), id, store.RetryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := r.exporter(func(c *Config) { c.After = map[string]SourceAfter{"inbox": {Action: AfterDelete}} })
+	r.runOnce(t, e, 1) // the old, failed document's row
+	path := filepath.Join(r.inbox, "retry-me.pdf")
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("the file was deleted although document %d (its retry) still needs it: %v", newID, err)
 	}
 }

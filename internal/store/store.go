@@ -234,3 +234,40 @@ func (s *Store) NewIdempotencyKey() string {
 func nullString(v string) sql.NullString {
 	return sql.NullString{String: v, Valid: v != ""}
 }
+
+// Meta returns a value of the store's key-value table, and false when the
+// key was never set.
+func (s *Store) Meta(ctx context.Context, key string) (string, bool, error) {
+	var v string
+	err := s.r.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("read %s: %w", key, err)
+	}
+	return v, true, nil
+}
+
+// SetMeta sets a value of the store's key-value table.
+func (s *Store) SetMeta(ctx context.Context, key, value string) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("set %s: %w", key, err)
+	}
+	return nil
+}
+
+// FirstDiscovered returns when the first document was discovered, and
+// false when there is none.
+func (s *Store) FirstDiscovered(ctx context.Context) (time.Time, bool, error) {
+	var v sql.NullString
+	if err := s.r.QueryRowContext(ctx, `SELECT MIN(discovered_at) FROM documents`).Scan(&v); err != nil {
+		return time.Time{}, false, fmt.Errorf("first discovered: %w", err)
+	}
+	return parseTime(v), v.Valid, nil
+}

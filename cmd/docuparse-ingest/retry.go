@@ -1,0 +1,309 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/config"
+	"github.com/docuparse/docuparse-ingest/internal/store"
+)
+
+// progressEvery is how many documents pass between progress lines.
+const progressEvery = 1000
+
+// retryTarget is one document the retry command was asked about: by the
+// user's id (arg) and, once resolved, its local id.
+type retryTarget struct {
+	arg string
+	id  int64 // 0: no such document
+}
+
+// runRetry resubmits chosen documents: each becomes a new queued document
+// linked to the old one, which the running daemon's submitter picks up. It
+// only writes the store; SQLite in WAL mode lets it run beside the daemon.
+func (m *Main) runRetry(ctx context.Context, args []string) error {
+	flags := m.newFlags("retry")
+	path := flags.String("config", config.DefaultPath, "configuration file")
+	failed := flags.Bool("failed", false, "retry every failed document not retried yet")
+	code := flags.String("code", "", "only documents with this error_code (implies --failed; a rejection code chooses rejected documents too)")
+	stuck := flags.Bool("stuck", false, "retry every document submitted longer than reconcile.stuck_after ago")
+	source := flags.String("source", "", "with --failed or --stuck: only documents of this source")
+	again := flags.Bool("again", false, "also retry documents that were retried before")
+	dryRun := flags.Bool("dry-run", false, "print what would happen and change nothing")
+	flags.Usage = func() {
+		fmt.Fprintln(flags.Output(), "Usage: docuparse-ingest retry --config FILE [--failed] [--stuck] [--code CODE] [--source NAME] [--again] [--dry-run] [ID ...]")
+		fmt.Fprintln(flags.Output(), "IDs are local document ids (as in status and report) or the API's doc_… ids.")
+		flags.PrintDefaults()
+	}
+	args, err := parseInterleaved(flags, args)
+	if err != nil {
+		return err
+	}
+	for _, a := range args {
+		if !validDocumentRef(a) {
+			return usageError{fmt.Sprintf("retry: %q is not a document id (a local number or the API's doc_… id)", a)}
+		}
+	}
+	selecting := *failed || *code != "" || *stuck
+	if !selecting && len(args) == 0 {
+		return usageError{"retry: choose documents: --failed, --stuck, --code CODE or document ids"}
+	}
+	if *source != "" && !selecting {
+		return usageError{"retry: --source narrows --failed, --stuck or --code; it does not apply to ids"}
+	}
+	cfg, err := config.Load(*path, m.Getenv)
+	if err != nil {
+		return err
+	}
+	st, err := m.openState(ctx, *path)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	targets, err := resolveTargets(ctx, st, args)
+	if err != nil {
+		return err
+	}
+	if selecting {
+		q := store.RetryQuery{Failed: *failed, Code: *code, Stuck: *stuck, Source: *source, Again: *again}
+		if *stuck {
+			q.StuckBefore = time.Now().Add(-cfg.Reconcile.StuckAfter.D())
+		}
+		docs, err := st.SelectForRetry(ctx, q)
+		if err != nil {
+			return err
+		}
+		if len(docs) == 0 && len(targets) == 0 {
+			return errors.New("nothing selected: " + describeQuery(q, cfg.Reconcile.StuckAfter.D()))
+		}
+		seen := make(map[int64]bool, len(targets))
+		for _, t := range targets {
+			seen[t.id] = true
+		}
+		for _, d := range docs {
+			if !seen[d.ID] {
+				seen[d.ID] = true
+				targets = append(targets, retryTarget{arg: strconv.FormatInt(d.ID, 10), id: d.ID})
+			}
+		}
+	}
+
+	var prog *progress
+	if isTerminal(m.Stdout) {
+		prog = &progress{w: m.Stderr, every: progressEvery, total: len(targets)}
+	}
+	opts := store.RetryOptions{Again: *again}
+	retried := 0
+	for i, t := range targets {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("interrupted after %d of %d document(s), %d retried: %w", i, len(targets), retried, err)
+		}
+		ok, err := m.retryOne(ctx, st, t, opts, *dryRun)
+		if err != nil {
+			return fmt.Errorf("%w (%d document(s) retried before it)", err, retried)
+		}
+		if ok {
+			retried++
+		}
+		prog.step(retried)
+	}
+	skipped := len(targets) - retried
+	verb := "retried"
+	if *dryRun {
+		verb = "would be retried"
+	}
+	if len(targets) > 1 {
+		fmt.Fprintf(m.Stdout, "%d of %d document(s) %s, %d skipped\n", retried, len(targets), verb, skipped)
+	}
+	if retried == 0 {
+		return fmt.Errorf("nothing %s: %d document(s) skipped", verb, skipped)
+	}
+	return nil
+}
+
+// retryOne retries (or, dry, checks) one target and prints its line. It
+// reports whether the document was (or would be) retried; an error is one
+// the next document would run into too.
+func (m *Main) retryOne(ctx context.Context, st *store.Store, t retryTarget, opts store.RetryOptions, dry bool) (bool, error) {
+	if t.id == 0 {
+		fmt.Fprintf(m.Stdout, "skip %s: no such document\n", t.arg)
+		return false, nil
+	}
+	d, err := st.CheckRetry(ctx, t.id, opts)
+	if err == nil {
+		if problem := fileProblem(d); problem != "" {
+			fmt.Fprintf(m.Stdout, "skip %d: %s (%s)\n", t.id, problem, d.Path)
+			return false, nil
+		}
+		if dry {
+			fmt.Fprintf(m.Stdout, "would retry %d (%s)%s\n", t.id, d.Path, resubmitNote(d))
+			return true, nil
+		}
+		var newID int64
+		if newID, err = st.Retry(ctx, t.id, opts); err == nil {
+			fmt.Fprintf(m.Stdout, "retry %d → %d (%s)\n", t.id, newID, d.Path)
+			return true, nil
+		}
+	}
+	var nr *store.NotRetryableError
+	switch {
+	case errors.As(err, &nr):
+		hint := ""
+		if nr.RetriedAs != 0 {
+			hint = " (--again retries it anyway)"
+		}
+		fmt.Fprintf(m.Stdout, "skip %d: %s%s\n", t.id, nr.Reason, hint)
+		return false, nil
+	case errors.Is(err, store.ErrNotFound):
+		fmt.Fprintf(m.Stdout, "skip %s: no such document\n", t.arg)
+		return false, nil
+	default:
+		return false, err
+	}
+}
+
+// resubmitNote tells, in a dry run, that a stuck document would end failed.
+func resubmitNote(d *store.Document) string {
+	if d.State != store.StateSubmitted {
+		return ""
+	}
+	return fmt.Sprintf("; it would end failed as %s", store.CodeResubmitted)
+}
+
+// fileProblem says why the document's input file cannot be sent again, or
+// "" when it is still there as it was taken in. Bucket objects are left to
+// the submitter, which checks them when it uploads.
+func fileProblem(d *store.Document) string {
+	if strings.Contains(d.Path, "://") {
+		return ""
+	}
+	fi, err := os.Stat(d.Path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "file is gone"
+	case err != nil:
+		return fmt.Sprintf("cannot check the file: %v", err)
+	case !fi.Mode().IsRegular():
+		return "the path is no longer a regular file"
+	case fi.Size() != d.SizeBytes || !fi.ModTime().Truncate(time.Microsecond).Equal(d.ModTime.Truncate(time.Microsecond)):
+		return "file has changed since it was taken in (its new content is a document of its own)"
+	}
+	return ""
+}
+
+// validDocumentRef accepts a positive local id or an API document id.
+func validDocumentRef(a string) bool {
+	if strings.HasPrefix(a, "doc_") {
+		return len(a) > len("doc_")
+	}
+	id, err := strconv.ParseInt(a, 10, 64)
+	return err == nil && id > 0
+}
+
+// resolveTargets turns the user's ids into local ids, in the order given,
+// each document once. An id that names no document stays, with id 0.
+func resolveTargets(ctx context.Context, st *store.Store, args []string) ([]retryTarget, error) {
+	out := make([]retryTarget, 0, len(args))
+	seen := map[int64]bool{}
+	for _, a := range args {
+		t := retryTarget{arg: a}
+		if strings.HasPrefix(a, "doc_") {
+			d, err := st.GetByDocumentID(ctx, a)
+			switch {
+			case err == nil:
+				t.id = d.ID
+			case !errors.Is(err, store.ErrNotFound):
+				return nil, err
+			}
+		} else {
+			t.id, _ = strconv.ParseInt(a, 10, 64) // checked by validDocumentRef
+		}
+		if t.id != 0 && seen[t.id] {
+			continue
+		}
+		seen[t.id] = true
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// describeQuery says in words what a selection looked for.
+func describeQuery(q store.RetryQuery, stuckAfter time.Duration) string {
+	var parts []string
+	if q.Failed || q.Code != "" {
+		s := "failed documents"
+		if q.Code != "" {
+			s = "failed or rejected documents with error_code " + q.Code
+		}
+		parts = append(parts, s)
+	}
+	if q.Stuck {
+		parts = append(parts, fmt.Sprintf("documents submitted more than %s ago (reconcile.stuck_after)", stuckAfter))
+	}
+	s := "no " + strings.Join(parts, " and no ")
+	if q.Source != "" {
+		s += " in source " + q.Source
+	}
+	if !q.Again {
+		s += " that were not retried already"
+	}
+	return s
+}
+
+// parseInterleaved parses flags that may come before, between or after
+// the positional arguments, and returns the positional ones.
+func parseInterleaved(flags *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := flags.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageError{err.Error()}
+		}
+		args = flags.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// isTerminal reports whether w is a character device (a terminal), using
+// only the standard library.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// progress prints a line every so many documents of a long run. A nil
+// progress prints nothing.
+type progress struct {
+	w            io.Writer
+	every, total int
+	done         int
+}
+
+func (p *progress) step(retried int) {
+	if p == nil {
+		return
+	}
+	p.done++
+	if p.done%p.every == 0 && p.done < p.total {
+		fmt.Fprintf(p.w, "… %d of %d document(s) done, %d retried\n", p.done, p.total, retried)
+	}
+}

@@ -1,0 +1,458 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/config"
+	"github.com/docuparse/docuparse-ingest/internal/daemon"
+	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+	"github.com/docuparse/docuparse-ingest/internal/e2e"
+	"github.com/docuparse/docuparse-ingest/internal/samples"
+	"github.com/docuparse/docuparse-ingest/internal/sim"
+	"github.com/docuparse/docuparse-ingest/internal/store"
+)
+
+// retryFixture is a configuration and a store built through the store's
+// own transitions, with real input files in the inbox.
+type retryFixture struct {
+	t       *testing.T
+	cfgPath string
+	inbox   string
+	st      *store.Store
+	clock   time.Time // the store's clock while building
+	ids     map[string]int64
+}
+
+func newRetryFixture(t *testing.T) *retryFixture {
+	t.Helper()
+	dir := t.TempDir()
+	f := &retryFixture{t: t, inbox: filepath.Join(dir, "inbox"), cfgPath: filepath.Join(dir, "config.toml"), ids: map[string]int64{}}
+	for _, d := range []string{f.inbox, filepath.Join(dir, "state")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := &e2e.Sim{BaseURL: "http://127.0.0.1:9/api/v1"}
+	if err := os.WriteFile(f.cfgPath, []byte(s.Config(dir, f.inbox, "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), filepath.Join(dir, "state", daemon.StateFile), store.Options{Now: func() time.Time { return f.clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	f.st, f.clock = st, time.Now()
+	return f
+}
+
+// add writes a file named name into the inbox and takes it in as a
+// document in the given situation, recorded under name.
+func (f *retryFixture) add(name, situation, code string) int64 {
+	t, ctx := f.t, context.Background()
+	t.Helper()
+	path := filepath.Join(f.inbox, name)
+	content := []byte("%PDF-1.4 " + name)
+	if err := os.WriteFile(path, content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(content)
+	nf := store.NewFile{Source: "inbox", Path: path, FileName: name, Size: fi.Size(), ModTime: fi.ModTime(), SHA256: hex.EncodeToString(sum[:])}
+	var id int64
+	if situation == "rejected" {
+		id, err = f.st.Reject(ctx, nf, code, "refused")
+	} else {
+		var r store.IntakeResult
+		r, err = f.st.Intake(ctx, nf)
+		id = r.ID
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.ids[name] = id
+	if situation == "queued" || situation == "rejected" {
+		return id
+	}
+	b, err := f.st.CreateBatch(ctx, store.ModeSingle, []int64{id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.RecordSubmitted(ctx, b.ID, "", nil, []store.Submitted{{DocID: id, DocumentID: "doc_" + name}}); err != nil {
+		t.Fatal(err)
+	}
+	r := store.Result{DocumentID: "doc_" + name, Status: situation, ErrorCode: code, Via: store.ViaWebhook}
+	switch situation {
+	case "submitted":
+		return id
+	case docuparse.StatusCompleted:
+		r.Data = []byte(`{"total":"1.00"}`)
+	}
+	if _, err := f.st.ApplyResult(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.MarkExported(ctx, []int64{id}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// standard builds the documents most tests use: two days ago a failed, a
+// completed, a stuck, a queued, a rejected document, one whose file is gone
+// and one whose file changed; and a document submitted just now.
+func (f *retryFixture) standard() {
+	f.clock = time.Now().Add(-48 * time.Hour)
+	f.add("failed.pdf", docuparse.StatusFailed, docuparse.CodeExtractionFailed)
+	f.add("completed.pdf", docuparse.StatusCompleted, "")
+	f.add("stuck.pdf", "submitted", "")
+	f.add("queued.pdf", "queued", "")
+	f.add("rejected.pdf", "rejected", docuparse.CodeUnsupportedMedia)
+	f.add("gone.pdf", docuparse.StatusFailed, docuparse.CodeExtractionFailed)
+	f.add("changed.pdf", docuparse.StatusFailed, docuparse.CodeExtractionFailed)
+	f.clock = time.Now()
+	f.add("fresh.pdf", "submitted", "")
+	if err := os.Remove(filepath.Join(f.inbox, "gone.pdf")); err != nil {
+		f.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(f.inbox, "changed.pdf"), []byte("%PDF-1.4 new content"), 0o644); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *retryFixture) run(args ...string) (string, error) {
+	f.t.Helper()
+	out, _, err := run(f.t, secretEnv, "", append([]string{"retry", "--config", f.cfgPath}, args...)...)
+	return out, err
+}
+
+func (f *retryFixture) doc(name string) *store.Document {
+	f.t.Helper()
+	d, err := f.st.Get(context.Background(), f.ids[name])
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return d
+}
+
+// retried finds the output line of name's retry and returns the new id.
+func (f *retryFixture) retried(out, name string) int64 {
+	f.t.Helper()
+	m := regexp.MustCompile(fmt.Sprintf(`(?m)^retry %d → (\d+) \(%s\)$`, f.ids[name], regexp.QuoteMeta(filepath.Join(f.inbox, name)))).FindStringSubmatch(out)
+	if m == nil {
+		f.t.Fatalf("no retry line for %s (%d):\n%s", name, f.ids[name], out)
+	}
+	var id int64
+	fmt.Sscan(m[1], &id)
+	return id
+}
+
+func (f *retryFixture) skipped(out, name, reason string) {
+	f.t.Helper()
+	if want := fmt.Sprintf("skip %d: %s", f.ids[name], reason); !strings.Contains(out, want) {
+		f.t.Fatalf("no line %q:\n%s", want, out)
+	}
+}
+
+func (f *retryFixture) count() int {
+	f.t.Helper()
+	docs, err := f.st.Documents(context.Background(), "", 0)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return len(docs)
+}
+
+func TestRetryFailedAndStuckResubmitsThemAndSaysWhyOthersAreSkipped(t *testing.T) {
+	f := newRetryFixture(t)
+	f.standard()
+	out, err := f.run("--failed", "--stuck")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	newFailed, newStuck := f.retried(out, "failed.pdf"), f.retried(out, "stuck.pdf")
+	f.skipped(out, "gone.pdf", "file is gone")
+	f.skipped(out, "changed.pdf", "file has changed")
+	for _, name := range []string{"completed.pdf", "queued.pdf", "rejected.pdf", "fresh.pdf"} {
+		if id := f.ids[name]; strings.Contains(out, fmt.Sprintf("retry %d ", id)) || strings.Contains(out, fmt.Sprintf("skip %d:", id)) {
+			t.Errorf("%s was selected:\n%s", name, out)
+		}
+	}
+	if !strings.Contains(out, "2 of 4 document(s) retried, 2 skipped") {
+		t.Errorf("no summary:\n%s", out)
+	}
+	for _, id := range []int64{newFailed, newStuck} {
+		d, err := f.st.Get(context.Background(), id)
+		if err != nil || d.State != store.StateQueued {
+			t.Fatalf("retry %d = %+v, %v; want queued", id, d, err)
+		}
+	}
+	if d := f.doc("failed.pdf"); d.State != store.StateExported || d.ErrorCode != docuparse.CodeExtractionFailed {
+		t.Errorf("the failed document changed: %+v", d)
+	}
+	if d := f.doc("stuck.pdf"); d.State != store.StateFailed || d.ErrorCode != store.CodeResubmitted ||
+		d.ErrorMessage != fmt.Sprintf("resubmitted as document %d", newStuck) {
+		t.Errorf("the stuck document = %+v, want failed RESUBMITTED", d)
+	}
+
+	// Run again: what was retried is not selected again; what is left
+	// cannot be retried, so the command fails with a one-line reason.
+	out, err = f.run("--failed", "--stuck")
+	if err == nil || !strings.Contains(err.Error(), "nothing retried: 2 document(s) skipped") || strings.Contains(out, "retry ") {
+		t.Fatalf("second run: %v\n%s", err, out)
+	}
+}
+
+func TestRetryByIDRefusesWhatCannotBeRetriedWithAReasonEach(t *testing.T) {
+	f := newRetryFixture(t)
+	f.standard()
+	out, err := f.run(fmt.Sprint(f.ids["completed.pdf"]), fmt.Sprint(f.ids["queued.pdf"]), "doc_failed.pdf", "9999", "doc_unknown",
+		fmt.Sprint(f.ids["failed.pdf"]), fmt.Sprint(f.ids["fresh.pdf"]))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	f.skipped(out, "completed.pdf", "completed documents are not retried")
+	f.skipped(out, "queued.pdf", "queued documents are not retried")
+	for _, want := range []string{"skip 9999: no such document", "skip doc_unknown: no such document"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q:\n%s", want, out)
+		}
+	}
+	first := f.retried(out, "failed.pdf")
+	if strings.Count(out, fmt.Sprintf("retry %d ", f.ids["failed.pdf"])) != 1 {
+		t.Errorf("the document named twice (by both ids) was retried twice:\n%s", out)
+	}
+	f.retried(out, "fresh.pdf") // named explicitly: retried however recent
+
+	out, err = f.run(fmt.Sprint(f.ids["failed.pdf"]))
+	if err == nil {
+		t.Fatalf("a second retry was accepted:\n%s", out)
+	}
+	f.skipped(out, "failed.pdf", fmt.Sprintf("already retried as document %d (--again retries it anyway)", first))
+	out, err = f.run("--again", fmt.Sprint(f.ids["failed.pdf"]))
+	if second := f.retried(out, "failed.pdf"); err != nil || second == first {
+		t.Fatalf("--again: %v\n%s", err, out)
+	}
+}
+
+func TestRetryDryRunChangesNothing(t *testing.T) {
+	f := newRetryFixture(t)
+	f.standard()
+	before := f.count()
+	out, err := f.run("--dry-run", "--failed", "--stuck")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{
+		fmt.Sprintf("would retry %d (%s)\n", f.ids["failed.pdf"], filepath.Join(f.inbox, "failed.pdf")),
+		fmt.Sprintf("would retry %d (%s); it would end failed as RESUBMITTED\n", f.ids["stuck.pdf"], filepath.Join(f.inbox, "stuck.pdf")),
+		fmt.Sprintf("skip %d: file is gone", f.ids["gone.pdf"]),
+		"2 of 4 document(s) would be retried, 2 skipped",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q:\n%s", want, out)
+		}
+	}
+	if f.count() != before || f.doc("stuck.pdf").State != store.StateSubmitted {
+		t.Fatal("a dry run changed the store")
+	}
+}
+
+func TestRetrySelectsByCodeAndSource(t *testing.T) {
+	f := newRetryFixture(t)
+	f.standard()
+	out, err := f.run("--code", docuparse.CodeUnsupportedMedia)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	f.retried(out, "rejected.pdf")
+	if strings.Count(out, "\n") != 1 {
+		t.Errorf("more than the rejected document was chosen:\n%s", out)
+	}
+	out, err = f.run("--failed", "--source", "elsewhere")
+	if err == nil || !strings.Contains(err.Error(), "nothing selected: no failed documents in source elsewhere") || out != "" {
+		t.Fatalf("empty selection: %v\n%s", err, out)
+	}
+}
+
+func TestRetryUsageErrors(t *testing.T) {
+	f := newRetryFixture(t)
+	for _, args := range [][]string{{}, {"abc"}, {"0"}, {"doc_"}, {"--source", "inbox", "12"}, {"--nope"}} {
+		_, err := f.run(args...)
+		var ue usageError
+		if err == nil || !errors.As(err, &ue) {
+			t.Errorf("%v: %v, want a usage error", args, err)
+		}
+	}
+}
+
+func TestRetryProgressIsPrintedEveryThousandOnlyOnATerminal(t *testing.T) {
+	var buf bytes.Buffer
+	p := &progress{w: &buf, every: 2, total: 5}
+	for i := 1; i <= 5; i++ {
+		p.step(i)
+	}
+	if want := "… 2 of 5 document(s) done, 2 retried\n… 4 of 5 document(s) done, 4 retried\n"; buf.String() != want {
+		t.Fatalf("progress:\n%q, want\n%q", buf.String(), want)
+	}
+	var quiet *progress
+	quiet.step(1) // not a terminal: no progress, no panic
+	file, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	if isTerminal(&buf) || isTerminal(file) {
+		t.Fatal("a buffer or a regular file taken for a terminal")
+	}
+}
+
+// retryTracker records the daemon's transitions by path.
+type retryTracker struct {
+	mu      sync.Mutex
+	byPath  map[string][]store.Transition
+	changed chan struct{}
+}
+
+func (tr *retryTracker) observe(t store.Transition) {
+	tr.mu.Lock()
+	tr.byPath[t.Path] = append(tr.byPath[t.Path], t)
+	tr.mu.Unlock()
+	select {
+	case tr.changed <- struct{}{}:
+	default:
+	}
+}
+
+// reached reports whether path has had n transitions to state to.
+func (tr *retryTracker) reached(path string, to store.State, n int) func() bool {
+	return func() bool {
+		for _, t := range tr.byPath[path] {
+			if t.To == to {
+				n--
+			}
+		}
+		return n <= 0
+	}
+}
+
+func (tr *retryTracker) waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		tr.mu.Lock()
+		ok := cond()
+		tr.mu.Unlock()
+		if ok {
+			return
+		}
+		select {
+		case <-tr.changed:
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+func startRetryDaemon(t *testing.T, s *e2e.Sim, dir, inbox string, tr *retryTracker) (*daemon.Daemon, string) {
+	t.Helper()
+	text := s.Config(dir, inbox, "")
+	cfg, err := config.Parse(strings.NewReader(text), "retry.toml", e2e.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := daemon.New(context.Background(), cfg, daemon.Options{OnTransition: tr.observe, SubmitBackoff: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetWebhookURL("http://" + d.ReceiverAddr() + cfg.Receiver.Path)
+	if err := d.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Stop)
+	return d, text
+}
+
+// A failed and a stuck document, retried by the command beside a running
+// daemon, are submitted by that daemon on its own and each gets its own
+// row, while the old documents keep exactly their one failure row.
+func TestRetriedDocumentsAreSubmittedByTheRunningDaemon(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	inbox := filepath.Join(dir, "inbox")
+	if err := os.MkdirAll(inbox, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files := samples.Generate(2, 11) // neither carries the failure marker
+	pathX, pathY := filepath.Join(inbox, files[0].Name), filepath.Join(inbox, files[1].Name)
+	tr := &retryTracker{byPath: map[string][]store.Transition{}, changed: make(chan struct{}, 1)}
+
+	// Phase 1: an API that fails every extraction. X fails; Y's result
+	// never reaches the daemon (no webhook, not polled within the grace).
+	broken := e2e.StartSim(t, sim.Config{FailureRate: 1})
+	first, _ := startRetryDaemon(t, broken, dir, inbox, tr)
+	if err := os.WriteFile(pathX, files[0].Content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tr.waitFor(t, "X exported as failed", tr.reached(pathX, store.StateExported, 1))
+	broken.SetWebhookURL("")
+	if err := os.WriteFile(pathY, files[1].Content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tr.waitFor(t, "Y submitted", tr.reached(pathY, store.StateSubmitted, 1))
+	first.Stop()
+
+	// Phase 2: a working API; the retry command runs beside the daemon.
+	good := e2e.StartSim(t, sim.Config{})
+	_, text := startRetryDaemon(t, good, dir, inbox, tr)
+	cfgPath := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(cfgPath, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tr.mu.Lock()
+	oldX, oldY := tr.byPath[pathX][0].DocID, tr.byPath[pathY][0].DocID
+	tr.mu.Unlock()
+	env := map[string]string{"DOCUPARSE_API_KEY": e2e.APIKey, "DOCUPARSE_WEBHOOK_SECRET": e2e.WebhookSecret}
+	out, _, err := run(t, env, "", "retry", "--config", cfgPath, fmt.Sprint(oldX), fmt.Sprint(oldY))
+	if err != nil || strings.Count(out, "retry ") != 2 {
+		t.Fatalf("retry: %v\n%s", err, out)
+	}
+	tr.waitFor(t, "both retries and the resubmitted Y exported", func() bool {
+		return tr.reached(pathX, store.StateExported, 2)() && tr.reached(pathY, store.StateExported, 2)()
+	})
+
+	rows := e2e.ReadCSV(t, filepath.Join(dir, "out"), "documents-*.csv")
+	byPath := map[string][]e2e.Row{}
+	ids := map[string]bool{}
+	for _, r := range rows {
+		byPath[r["source"]] = append(byPath[r["source"]], r)
+		ids[r["document_id"]] = true
+	}
+	if len(rows) != 4 || len(ids) != 4 {
+		t.Fatalf("%d rows with %d document ids, want 4 and 4: %v", len(rows), len(ids), rows)
+	}
+	for path, wantCode := range map[string]string{pathX: docuparse.CodeExtractionFailed, pathY: store.CodeResubmitted} {
+		got := byPath[path]
+		if len(got) != 2 || got[0]["status"] != "failed" || got[0]["error_code"] != wantCode || got[1]["status"] != "completed" {
+			t.Errorf("%s: rows %v, want one failed (%s) then one completed", filepath.Base(path), got, wantCode)
+		}
+	}
+	for sha, n := range good.Stats().CreatedBySHA256 {
+		if n != 1 {
+			t.Errorf("content %s submitted %d times to the working API", sha[:12], n)
+		}
+	}
+}

@@ -1,0 +1,421 @@
+package reconcile
+
+// The nightly reconciliation report: for one calendar day, every file
+// discovered that day and where it ended up, plus the day's webhook
+// activity, batch cross-checks and money totals. BuildReport reads the
+// store (one snapshot) and classifies; Markdown, JSON and CSV render;
+// WriteReport writes the three files. Scheduling it every night and the
+// `report` command are the caller's.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/output"
+	"github.com/docuparse/docuparse-ingest/internal/store"
+)
+
+// ReportOptions tune BuildReport. The zero value is ready to use.
+type ReportOptions struct {
+	// Location is the time zone whose calendar days are reported
+	// (config report.timezone). Defaults to UTC, as output.Layout does.
+	Location *time.Location
+	// StuckAfter is how long a submitted document may wait for its result
+	// before it is listed as stuck (config reconcile.stuck_after).
+	// Defaults to 24 hours.
+	StuckAfter time.Duration
+	// Now is the report time: pending ages and stuck-ness are measured
+	// at it. Defaults to time.Now().
+	Now time.Time
+}
+
+// DefaultStuckAfter is ReportOptions.StuckAfter's default.
+const DefaultStuckAfter = 24 * time.Hour
+
+// Bucket is where a discovered file stands in the accounting line.
+type Bucket string
+
+// Buckets of the accounting line. Every state of the store maps to exactly
+// one; an exported document counts under its outcome. Unclassified exists
+// only so that a state this version does not know (a newer store, a hand
+// edit) is shown rather than lost; it is normally zero.
+const (
+	BucketCompleted    Bucket = "completed"
+	BucketFailed       Bucket = "failed"
+	BucketRejected     Bucket = "rejected"
+	BucketDuplicate    Bucket = "duplicate"
+	BucketVanished     Bucket = "vanished"
+	BucketPending      Bucket = "pending" // queued, submitting or submitted
+	BucketUnclassified Bucket = "unclassified"
+)
+
+// BucketOf returns the bucket of a document in state with outcome (the
+// outcome matters only once the document is exported).
+func BucketOf(state, outcome store.State) Bucket {
+	switch state {
+	case store.StateQueued, store.StateSubmitting, store.StateSubmitted:
+		return BucketPending
+	case store.StateExported:
+		state = outcome
+	}
+	switch state {
+	case store.StateCompleted, store.StateFailed, store.StateRejected, store.StateDuplicate, store.StateVanished:
+		return Bucket(state)
+	}
+	return BucketUnclassified
+}
+
+// Accounting is the report's promise in one line: every file discovered
+// that day is in exactly one bucket.
+type Accounting struct {
+	// Discovered is counted by the store on its own, not summed from the
+	// buckets, so Balanced checks the classification.
+	Discovered   int
+	Completed    int
+	Failed       int
+	Rejected     int
+	Duplicate    int
+	Vanished     int
+	Pending      int
+	Unclassified int
+	// Balanced is Discovered == the sum of the buckets.
+	Balanced bool
+}
+
+// Sum returns the sum of the buckets.
+func (a Accounting) Sum() int {
+	return a.Completed + a.Failed + a.Rejected + a.Duplicate + a.Vanished + a.Pending + a.Unclassified
+}
+
+func (a *Accounting) add(b Bucket) {
+	switch b {
+	case BucketCompleted:
+		a.Completed++
+	case BucketFailed:
+		a.Failed++
+	case BucketRejected:
+		a.Rejected++
+	case BucketDuplicate:
+		a.Duplicate++
+	case BucketVanished:
+		a.Vanished++
+	case BucketPending:
+		a.Pending++
+	default:
+		a.Unclassified++
+	}
+}
+
+// FileLine is one file discovered that day.
+type FileLine struct {
+	Path          string
+	FileName      string
+	DocumentID    string // the API's id; empty when it has none
+	Bucket        Bucket
+	State         store.State
+	ErrorCode     string
+	ErrorMessage  string
+	ResultVia     string // store.ViaWebhook, store.ViaPoll or empty
+	DiscoveredAt  time.Time
+	SubmittedAt   time.Time
+	CompletedAt   time.Time
+	LastPollError string
+	// Age is the time since discovery at report time (pending files).
+	Age time.Duration
+	// Stuck: submitted, and waiting for its result longer than StuckAfter.
+	Stuck bool
+}
+
+// FailureGroup is the failed and rejected files of one error code.
+type FailureGroup struct {
+	ErrorCode string // empty when none was recorded
+	Files     []FileLine
+}
+
+// ResultsVia counts how the API's results (completed and failed files) for
+// the day's files arrived.
+type ResultsVia struct {
+	Webhook int
+	Poll    int // the webhook never came (or came late): recovered by polling
+	Other   int // a result with no channel recorded
+}
+
+// Delivery is one journaled webhook delivery the report lists.
+type Delivery struct {
+	ID         int64
+	Type       string // empty when the body could not be parsed
+	DocumentID string
+	BatchID    string
+	Path       string // of the document it names, when recorded
+	ReceivedAt time.Time
+	Note       string
+}
+
+// Webhooks is the day's webhook deliveries (received that day) by status.
+type Webhooks struct {
+	Received                                            int
+	Applied, Duplicate, Conflict, Orphan, Dead, Pending int
+	Other                                               int // a status this version does not know
+	DeadLetters                                         []Delivery
+	Conflicts                                           []Delivery
+	Orphans                                             []Delivery // still waiting for a document never recorded
+}
+
+// Counter is one daily counter (see store.AddCounters).
+type Counter struct {
+	Name  string
+	Count int64
+}
+
+// Report is one day's reconciliation report.
+type Report struct {
+	Day         string // "2006-01-02" in Location
+	Location    *time.Location
+	From, To    time.Time // the day's instants: [From, To)
+	GeneratedAt time.Time
+	StuckAfter  time.Duration
+
+	Accounting Accounting
+	// Files lists every file discovered that day, in discovery order.
+	Files []FileLine
+	// Pending lists the pending files, oldest first; Stuck the stuck ones
+	// among them, longest waiting first.
+	Pending, Stuck []FileLine
+	// Unclassified lists files in a state this version does not know.
+	Unclassified []FileLine
+	// Failures groups the failed and rejected files by error code, the
+	// largest group first.
+	Failures   []FailureGroup
+	ResultsVia ResultsVia
+	Webhooks   Webhooks
+	// Counters are the day's counters by name, such as deliveries refused
+	// before they were journaled (store.CounterBadSignature, …).
+	Counters []Counter
+	// SummaryMismatches are batches whose batch.completed summary, checked
+	// that day, disagreed with the daemon's own counts.
+	SummaryMismatches []store.BatchCheck
+	// SummaryMissing are batches done that day with no batch.completed.
+	SummaryMissing []store.MissingSummary
+	Money          Money
+}
+
+// BuildReport builds the report of the calendar day, in o.Location, that
+// contains day, from the store alone. It covers the files discovered in
+// that day (whatever happened to them since) and the deliveries received,
+// batches checked and counters kept that day.
+func BuildReport(ctx context.Context, st *store.Store, day time.Time, o ReportOptions) (*Report, error) {
+	if st == nil {
+		return nil, errors.New("build report: no store")
+	}
+	if o.Location == nil {
+		o.Location = time.UTC
+	}
+	if o.StuckAfter <= 0 {
+		o.StuckAfter = DefaultStuckAfter
+	}
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	r := &Report{Location: o.Location, GeneratedAt: o.Now, StuckAfter: o.StuckAfter}
+	r.Day, r.From, r.To = dayWindow(day, o.Location)
+	data, err := st.ReportData(ctx, store.ReportWindow{Day: r.Day, From: r.From, To: r.To})
+	if err != nil {
+		return nil, fmt.Errorf("build report for %s: %w", r.Day, err)
+	}
+	r.addFiles(data.Documents, o)
+	r.Accounting.Discovered = data.Discovered
+	r.Accounting.Balanced = r.Accounting.Discovered == r.Accounting.Sum()
+	r.addWebhooks(data)
+	for name, n := range data.Counters {
+		r.Counters = append(r.Counters, Counter{Name: name, Count: n})
+	}
+	sort.Slice(r.Counters, func(i, j int) bool { return r.Counters[i].Name < r.Counters[j].Name })
+	r.SummaryMismatches, r.SummaryMissing = data.Mismatches, data.MissingSummaries
+	r.Money = sumMoney(data.Documents)
+	return r, nil
+}
+
+// ParseDay parses a "2006-01-02" day (the `report --date` flag) as the
+// first instant of that day in loc (UTC when nil), for BuildReport.
+func ParseDay(s string, loc *time.Location) (time.Time, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	// Parsed in UTC, where every midnight exists: in loc it may not.
+	t, err := time.Parse(output.DayFormat, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("parse day %q: want YYYY-MM-DD", s)
+	}
+	y, m, d := t.Date()
+	return dayStart(y, m, d, loc), nil
+}
+
+// dayWindow returns the name of t's calendar day in loc and the instants
+// it starts and ends. A day is 23 or 25 hours long across a DST change.
+func dayWindow(t time.Time, loc *time.Location) (string, time.Time, time.Time) {
+	y, m, d := t.In(loc).Date()
+	return fmt.Sprintf("%04d-%02d-%02d", y, m, d), dayStart(y, m, d, loc), dayStart(y, m, d+1, loc)
+}
+
+// dayStart returns the first instant whose date in loc is the given day
+// (d may overflow the month, as time.Date allows). That is local midnight,
+// or, where a DST change skips midnight itself, the change; where midnight
+// happens twice, the first. Found by bisection to the second (zone
+// changes fall on whole seconds), as the date is not a function time.Date
+// can invert at such changes.
+func dayStart(y int, m time.Month, d int, loc *time.Location) time.Time {
+	noon := time.Date(y, m, d, 12, 0, 0, 0, loc)
+	day := dateKey(noon)
+	lo, hi := noon.Add(-36*time.Hour).Unix(), noon.Unix() // before the day, within it
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if dateKey(time.Unix(mid, 0).In(loc)) < day {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return time.Unix(hi, 0).In(loc)
+}
+
+// dateKey orders t's calendar dates (in t's location).
+func dateKey(t time.Time) int {
+	y, m, d := t.Date()
+	return y*10000 + int(m)*100 + d
+}
+
+func (r *Report) addFiles(docs []store.ReportDocument, o ReportOptions) {
+	r.Files = make([]FileLine, 0, len(docs))
+	failures := map[string][]FileLine{}
+	for _, d := range docs {
+		f := FileLine{
+			Path: d.Path, FileName: d.FileName, DocumentID: d.DocumentID,
+			Bucket: BucketOf(d.State, d.Outcome), State: d.State,
+			ErrorCode: d.ErrorCode, ErrorMessage: d.ErrorMessage, ResultVia: d.ResultVia,
+			DiscoveredAt: d.DiscoveredAt, SubmittedAt: d.SubmittedAt, CompletedAt: d.CompletedAt,
+			LastPollError: d.LastPollError,
+		}
+		r.Accounting.add(f.Bucket)
+		switch f.Bucket {
+		case BucketPending:
+			f.Age = nonNegative(o.Now.Sub(f.DiscoveredAt))
+			f.Stuck = f.State == store.StateSubmitted && !f.SubmittedAt.IsZero() && o.Now.Sub(f.SubmittedAt) > o.StuckAfter
+			r.Pending = append(r.Pending, f)
+			if f.Stuck {
+				r.Stuck = append(r.Stuck, f)
+			}
+		case BucketFailed, BucketRejected:
+			failures[f.ErrorCode] = append(failures[f.ErrorCode], f)
+		case BucketUnclassified:
+			r.Unclassified = append(r.Unclassified, f)
+		}
+		if f.Bucket == BucketCompleted || f.Bucket == BucketFailed {
+			switch f.ResultVia {
+			case store.ViaWebhook:
+				r.ResultsVia.Webhook++
+			case store.ViaPoll:
+				r.ResultsVia.Poll++
+			default:
+				r.ResultsVia.Other++
+			}
+		}
+		r.Files = append(r.Files, f)
+	}
+	sort.SliceStable(r.Pending, func(i, j int) bool {
+		return lessByTime(r.Pending[i], r.Pending[j], r.Pending[i].DiscoveredAt, r.Pending[j].DiscoveredAt)
+	})
+	sort.SliceStable(r.Stuck, func(i, j int) bool {
+		return lessByTime(r.Stuck[i], r.Stuck[j], r.Stuck[i].SubmittedAt, r.Stuck[j].SubmittedAt)
+	})
+	for code, files := range failures {
+		sort.SliceStable(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+		r.Failures = append(r.Failures, FailureGroup{ErrorCode: code, Files: files})
+	}
+	sort.Slice(r.Failures, func(i, j int) bool {
+		a, b := r.Failures[i], r.Failures[j]
+		if len(a.Files) != len(b.Files) {
+			return len(a.Files) > len(b.Files)
+		}
+		return a.ErrorCode < b.ErrorCode
+	})
+}
+
+func lessByTime(a, b FileLine, ta, tb time.Time) bool {
+	if !ta.Equal(tb) {
+		return ta.Before(tb)
+	}
+	return a.Path < b.Path
+}
+
+func nonNegative(d time.Duration) time.Duration {
+	return max(d, 0)
+}
+
+func (r *Report) addWebhooks(data *store.ReportData) {
+	w := &r.Webhooks
+	for status, n := range data.EventCounts {
+		w.Received += n
+		switch status {
+		case store.EventApplied:
+			w.Applied += n
+		case store.EventDuplicate:
+			w.Duplicate += n
+		case store.EventConflict:
+			w.Conflict += n
+		case store.EventOrphan:
+			w.Orphan += n
+		case store.EventDead:
+			w.Dead += n
+		case store.EventPending:
+			w.Pending += n
+		default:
+			w.Other += n
+		}
+	}
+	for _, e := range data.Events {
+		d := Delivery{ID: e.ID, Type: e.Type, DocumentID: e.DocumentID, BatchID: e.BatchID, Path: e.Path,
+			ReceivedAt: e.ReceivedAt, Note: e.Note}
+		switch e.Status {
+		case store.EventDead:
+			w.DeadLetters = append(w.DeadLetters, d)
+		case store.EventConflict:
+			w.Conflicts = append(w.Conflicts, d)
+		case store.EventOrphan:
+			w.Orphans = append(w.Orphans, d)
+		}
+	}
+}
+
+// WriteReport writes r as reconciliation-<day>.md, .json and .csv under
+// layout's reports directory, each atomically (a reader sees the old file
+// or the new one, never a part), and returns the three paths. Everything is
+// rendered before the first file is written.
+func WriteReport(layout output.Layout, r *Report) ([]string, error) {
+	if r == nil {
+		return nil, errors.New("write report: no report")
+	}
+	js, err := r.JSON()
+	if err != nil {
+		return nil, fmt.Errorf("write report for %s: %w", r.Day, err)
+	}
+	cs, err := r.CSV()
+	if err != nil {
+		return nil, fmt.Errorf("write report for %s: %w", r.Day, err)
+	}
+	files := []struct {
+		ext  string
+		data []byte
+	}{{"md", r.Markdown()}, {"json", js}, {"csv", cs}}
+	paths := make([]string, 0, len(files))
+	for _, f := range files {
+		p := layout.ReportPath(r.Day, f.ext)
+		if err := output.WriteFileAtomic(p, f.data, 0o644); err != nil {
+			return paths, fmt.Errorf("write report for %s: %w", r.Day, err)
+		}
+		paths = append(paths, p)
+	}
+	return paths, nil
+}

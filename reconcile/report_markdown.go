@@ -1,0 +1,386 @@
+package reconcile
+
+// The report's Markdown form, for people: it is mailed, so it must read
+// well as plain text too. A headline and what needs attention first, then
+// one section per subject, tables only for counts, file lists capped.
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// maxListed caps every list in the Markdown form; the JSON and CSV forms
+// are complete.
+const maxListed = 50
+
+// mdTimeLayout shows times in the report's zone, to the minute.
+const mdTimeLayout = "2006-01-02 15:04 MST"
+
+// Markdown renders the report for people. Names and ids are shown in code
+// spans and free text is escaped, so a file name can neither break the
+// layout nor inject markup; control characters are shown as escapes.
+func (r *Report) Markdown() []byte {
+	var b bytes.Buffer
+	a := r.Accounting
+	fmt.Fprintf(&b, "# Reconciliation report for %s\n\n", r.Day)
+	fmt.Fprintf(&b, "Files discovered from %s to %s (%s). Generated %s.\n\n",
+		r.mdTime(r.From), r.mdTime(r.To), locationName(r.Location), r.mdTime(r.GeneratedAt))
+	line := fmt.Sprintf("%s discovered: %d completed, %d failed, %d rejected, %d duplicate, %d vanished, %d pending",
+		plural(a.Discovered, "file"), a.Completed, a.Failed, a.Rejected, a.Duplicate, a.Vanished, a.Pending)
+	if a.Unclassified > 0 {
+		line += fmt.Sprintf(", %d unclassified", a.Unclassified)
+	}
+	if a.Balanced {
+		fmt.Fprintf(&b, "**%s. Balanced.**\n\n", line)
+	} else {
+		fmt.Fprintf(&b, "**%s. NOT BALANCED: the buckets add up to %d.**\n\n", line, a.Sum())
+	}
+	r.mdAttention(&b)
+	r.mdFiles(&b)
+	r.mdWebhooks(&b)
+	r.mdBatches(&b)
+	r.mdMoney(&b)
+	return b.Bytes()
+}
+
+func (r *Report) mdAttention(b *bytes.Buffer) {
+	var items []string
+	add := func(format string, args ...any) { items = append(items, fmt.Sprintf(format, args...)) }
+	if n := len(r.Stuck); n > 0 {
+		add("%s stuck: submitted more than %s ago, still without a result.", plural(n, "file"), mdSetting(r.StuckAfter))
+	}
+	if n := len(r.Pending) - len(r.Stuck); n > 0 {
+		add("%s still pending.", plural(n, "file"))
+	}
+	if n := r.Accounting.Failed + r.Accounting.Rejected; n > 0 {
+		add("%s failed or rejected (see Failures).", plural(n, "file"))
+	}
+	if n := r.Accounting.Unclassified; n > 0 {
+		add("%s in a state this version does not know.", plural(n, "file"))
+	}
+	w := r.Webhooks
+	var odd []string
+	for _, c := range []struct {
+		n    int
+		noun string
+	}{{w.Dead, "dead letter"}, {w.Conflict, "conflict"}, {w.Orphan, "orphan"}} {
+		if c.n > 0 {
+			odd = append(odd, plural(c.n, c.noun))
+		}
+	}
+	if len(odd) > 0 {
+		add("%s among %s.", joinAnd(odd), plural(w.Received, "webhook delivery"))
+	}
+	if n := r.refusedTotal(); n > 0 {
+		add("%s refused before they were stored (see Refused deliveries).", plural64(n, "delivery"))
+	}
+	if n := len(r.SummaryMismatches); n > 0 {
+		add("%s whose batch.completed summary disagrees with our counts.", plural(n, "batch"))
+	}
+	if n := len(r.SummaryMissing); n > 0 {
+		add("%s done without a batch.completed event.", plural(n, "batch"))
+	}
+	if n := len(r.Money.Problems); n > 0 {
+		add("%s could not be read and %s not in the totals.", plural(n, "amount"), isAre(n))
+	}
+	if len(items) == 0 {
+		b.WriteString("Nothing needs attention.\n\n")
+	} else {
+		b.WriteString("Needs attention:\n\n")
+		for _, it := range items {
+			fmt.Fprintf(b, "- %s\n", it)
+		}
+		b.WriteString("\n")
+	}
+	v := r.ResultsVia
+	fmt.Fprintf(b, "Results: %d by webhook, %d by polling (webhook missed, recovered by polling)", v.Webhook, v.Poll)
+	if v.Other > 0 {
+		fmt.Fprintf(b, ", %d by an unrecorded channel", v.Other)
+	}
+	b.WriteString(".\n\n")
+}
+
+func (r *Report) mdFiles(b *bytes.Buffer) {
+	a := r.Accounting
+	b.WriteString("## Files\n\n| bucket | files |\n|---|---:|\n")
+	for _, row := range []struct {
+		name string
+		n    int
+	}{{"completed", a.Completed}, {"failed", a.Failed}, {"rejected", a.Rejected}, {"duplicate", a.Duplicate},
+		{"vanished", a.Vanished}, {"pending", a.Pending}} {
+		fmt.Fprintf(b, "| %s | %d |\n", row.name, row.n)
+	}
+	if a.Unclassified > 0 {
+		fmt.Fprintf(b, "| unclassified | %d |\n", a.Unclassified)
+	}
+	fmt.Fprintf(b, "| **discovered** | **%d** |\n\n", a.Discovered)
+	b.WriteString("Every file is listed in the CSV file of this report.\n\n")
+
+	if len(r.Stuck) > 0 {
+		fmt.Fprintf(b, "## Stuck (%d)\n\nSubmitted more than %s ago and still without a result:\n\n", len(r.Stuck), mdSetting(r.StuckAfter))
+		mdList(b, len(r.Stuck), func(i int) string {
+			f := r.Stuck[i]
+			s := fmt.Sprintf("%s — document %s, submitted %s", mdCode(f.Path), mdCode(f.DocumentID), r.mdTime(f.SubmittedAt))
+			if f.LastPollError != "" {
+				s += ", last poll: " + mdText(f.LastPollError)
+			}
+			return s
+		})
+	}
+	if len(r.Pending) > 0 {
+		fmt.Fprintf(b, "## Pending (%d)\n\n", len(r.Pending))
+		mdList(b, len(r.Pending), func(i int) string {
+			f := r.Pending[i]
+			s := fmt.Sprintf("%s — %s, waiting %s", mdCode(f.Path), f.State, mdDuration(f.Age))
+			if f.Stuck {
+				s += " (stuck)"
+			}
+			return s
+		})
+	}
+	if len(r.Unclassified) > 0 {
+		fmt.Fprintf(b, "## Unclassified (%d)\n\n", len(r.Unclassified))
+		mdList(b, len(r.Unclassified), func(i int) string {
+			f := r.Unclassified[i]
+			return fmt.Sprintf("%s — state %s", mdCode(f.Path), mdCode(string(f.State)))
+		})
+	}
+	if len(r.Failures) > 0 {
+		fmt.Fprintf(b, "## Failures (%d)\n\n", a.Failed+a.Rejected)
+		for _, g := range r.Failures {
+			code := "(no error code)"
+			if g.ErrorCode != "" {
+				code = mdCode(g.ErrorCode)
+			}
+			fmt.Fprintf(b, "### %s: %d\n\n", code, len(g.Files))
+			mdList(b, len(g.Files), func(i int) string {
+				f := g.Files[i]
+				s := fmt.Sprintf("%s (%s)", mdCode(f.Path), f.Bucket)
+				if f.ErrorMessage != "" {
+					s += ": " + mdText(shorten(f.ErrorMessage, 200))
+				}
+				return s
+			})
+		}
+	}
+}
+
+func (r *Report) mdWebhooks(b *bytes.Buffer) {
+	w := r.Webhooks
+	fmt.Fprintf(b, "## Webhook deliveries (%d)\n\n", w.Received)
+	if w.Received > 0 {
+		b.WriteString("| status | deliveries |\n|---|---:|\n")
+		for _, row := range []struct {
+			name string
+			n    int
+		}{{"applied", w.Applied}, {"duplicate", w.Duplicate}, {"conflict", w.Conflict}, {"orphan", w.Orphan},
+			{"dead", w.Dead}, {"pending", w.Pending}} {
+			fmt.Fprintf(b, "| %s | %d |\n", row.name, row.n)
+		}
+		if w.Other > 0 {
+			fmt.Fprintf(b, "| other | %d |\n", w.Other)
+		}
+		b.WriteString("\n")
+	} else {
+		b.WriteString("None received.\n\n")
+	}
+	delivery := func(ds []Delivery) func(int) string {
+		return func(i int) string {
+			d := ds[i]
+			typ := "(unparseable)"
+			if d.Type != "" {
+				typ = mdCode(d.Type)
+			}
+			s := fmt.Sprintf("#%d %s, received %s", d.ID, typ, r.mdTime(d.ReceivedAt))
+			if d.DocumentID != "" {
+				s += ", document " + mdCode(d.DocumentID)
+			}
+			if d.Path != "" {
+				s += " (" + mdCode(d.Path) + ")"
+			}
+			if d.BatchID != "" {
+				s += ", batch " + mdCode(d.BatchID)
+			}
+			if d.Note != "" {
+				s += ": " + mdText(d.Note)
+			}
+			return s
+		}
+	}
+	for _, sec := range []struct {
+		title, about string
+		ds           []Delivery
+	}{
+		{"Dead letters", "Kept but not understood; `webhook list` and `webhook replay` act on them.", w.DeadLetters},
+		{"Conflicts", "Contradict the document's first outcome, which stands.", w.Conflicts},
+		{"Orphans", "Name a document or batch this daemon has not recorded.", w.Orphans},
+	} {
+		if len(sec.ds) == 0 {
+			continue
+		}
+		fmt.Fprintf(b, "### %s (%d)\n\n%s\n\n", sec.title, len(sec.ds), sec.about)
+		mdList(b, len(sec.ds), delivery(sec.ds))
+	}
+	if len(r.Counters) > 0 {
+		b.WriteString("## Refused deliveries\n\nRefused before anything was stored, so counted only:\n\n")
+		for _, c := range r.Counters {
+			label := counterLabels[c.Name]
+			if label == "" {
+				label = mdCode(c.Name)
+			} else {
+				label += " (" + mdCode(c.Name) + ")"
+			}
+			fmt.Fprintf(b, "- %s: %d\n", label, c.Count)
+		}
+		b.WriteString("\n")
+	}
+}
+
+// counterLabels name the receiver's counters in words.
+var counterLabels = map[string]string{
+	"webhook_bad_signature": "bad or missing signature",
+	"webhook_too_large":     "body too large",
+	"webhook_bad_request":   "not a delivery (wrong path, method or content type)",
+}
+
+func (r *Report) refusedTotal() int64 {
+	var n int64
+	for _, c := range r.Counters {
+		n += c.Count
+	}
+	return n
+}
+
+func (r *Report) mdBatches(b *bytes.Buffer) {
+	if len(r.SummaryMismatches) == 0 && len(r.SummaryMissing) == 0 {
+		return
+	}
+	b.WriteString("## Batches\n\n")
+	if n := len(r.SummaryMismatches); n > 0 {
+		fmt.Fprintf(b, "### Summary mismatches (%d)\n\n", n)
+		mdList(b, n, func(i int) string {
+			m := r.SummaryMismatches[i]
+			return fmt.Sprintf("batch %d (%s), checked %s: %s", m.ID, mdCode(m.APIBatchID), r.mdTime(m.CheckedAt), mdText(m.Check))
+		})
+	}
+	if n := len(r.SummaryMissing); n > 0 {
+		fmt.Fprintf(b, "### Summary missing (%d)\n\nEvery document is done, but no batch.completed event came:\n\n", n)
+		mdList(b, n, func(i int) string {
+			m := r.SummaryMissing[i]
+			return fmt.Sprintf("batch %d (%s), %s, done %s", m.ID, mdCode(m.APIBatchID), plural(m.FileCount, "file"), r.mdTime(m.DoneAt))
+		})
+	}
+}
+
+func (r *Report) mdMoney(b *bytes.Buffer) {
+	m := r.Money
+	if len(m.Currencies) == 0 && len(m.Problems) == 0 {
+		return
+	}
+	b.WriteString("## Totals of completed files\n\nExact sums of the extracted amounts; duplicates are not counted.\n\n")
+	if len(m.Currencies) > 0 {
+		b.WriteString("| currency | files | total | tax |\n|---|---:|---:|---:|\n")
+		for _, c := range m.Currencies {
+			cur := "(none)"
+			if c.Currency != "" {
+				cur = strings.ReplaceAll(mdCode(c.Currency), "|", `\|`)
+			}
+			fmt.Fprintf(b, "| %s | %d | %s | %s |\n", cur, c.Documents, c.Total, c.Tax)
+		}
+		b.WriteString("\n")
+	}
+	if n := len(m.Problems); n > 0 {
+		fmt.Fprintf(b, "### Amounts not counted (%d)\n\n", n)
+		mdList(b, n, func(i int) string {
+			p := m.Problems[i]
+			s := fmt.Sprintf("%s %s", mdCode(p.Path), p.Field)
+			if p.Value != "" {
+				s += " " + mdCode(p.Value)
+			}
+			return s + ": " + p.Reason
+		})
+	}
+}
+
+// mdList writes n items as a bullet list, at most maxListed of them.
+func mdList(b *bytes.Buffer, n int, item func(int) string) {
+	for i := 0; i < n && i < maxListed; i++ {
+		fmt.Fprintf(b, "- %s\n", item(i))
+	}
+	if n > maxListed {
+		fmt.Fprintf(b, "- … and %d more\n", n-maxListed)
+	}
+	b.WriteString("\n")
+}
+
+func (r *Report) mdTime(t time.Time) string {
+	if t.IsZero() {
+		return "(unknown)"
+	}
+	loc := r.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	return t.In(loc).Format(mdTimeLayout)
+}
+
+// mdDuration shows d coarsely: "2d 3h", "5h 12m", "12m", "40s".
+func mdDuration(d time.Duration) string {
+	d = d.Truncate(time.Second)
+	days, hours, mins := int(d/(24*time.Hour)), int(d/time.Hour)%24, int(d/time.Minute)%60
+	switch {
+	case days > 0:
+		return fmt.Sprintf("%dd %dh", days, hours)
+	case hours > 0:
+		return fmt.Sprintf("%dh %dm", hours, mins)
+	case mins > 0:
+		return fmt.Sprintf("%dm", mins)
+	}
+	return fmt.Sprintf("%ds", int(d/time.Second))
+}
+
+// mdSetting shows a configured duration: "24h", "1h30m", "90s".
+func mdSetting(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// joinAnd joins "a", "b" and "c" as "a, b and c".
+func joinAnd(items []string) string {
+	if len(items) <= 1 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+}
+
+func plural(n int, noun string) string { return plural64(int64(n), noun) }
+
+func plural64(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	switch {
+	case strings.HasSuffix(noun, "y"):
+		noun = strings.TrimSuffix(noun, "y") + "ies"
+	case strings.HasSuffix(noun, "ch"):
+		noun += "es"
+	default:
+		noun += "s"
+	}
+	return fmt.Sprintf("%d %s", n, noun)
+}
+
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
+}

@@ -1,0 +1,100 @@
+package reconcile
+
+// Escaping for the Markdown form. Names come from the file system and text
+// from the API: neither may break the report's layout or inject markup.
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// visible replaces what would change the layout or hide in plain text —
+// control characters, line and paragraph separators, invalid UTF-8 — with
+// Go-style escapes (\n, \t, \x1b, \u2028), and a backslash with two.
+func visible(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r >= 0x80 && r < 0xa0, r == 0x2028, r == 0x2029, r == 0xfeff, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+			// C1 controls, separators, BOM and bidi overrides (which can
+			// make a name read as another).
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// mdCode shows s verbatim in a code span, fenced with more backticks than
+// s contains in a row, as CommonMark allows. The empty string is "(empty)".
+func mdCode(s string) string {
+	if s == "" {
+		return "(empty)"
+	}
+	s = visible(s)
+	longest, run := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	// CommonMark strips one space from each side when both are present;
+	// padding keeps a leading or trailing backtick or space intact.
+	if s[0] == '`' || s[len(s)-1] == '`' || s[0] == ' ' && s[len(s)-1] == ' ' {
+		s = " " + s + " "
+	}
+	return fence + s + fence
+}
+
+// mdText shows free text inline: escapes as visible does, and a backslash
+// before every character that could start markup in the middle of a line
+// (mdText never starts one). An underscore inside a word and an ampersand
+// that cannot start an entity are left alone, so "NOT_FOUND" and "A & B"
+// read as they are in plain text.
+func mdText(s string) string {
+	s = visible(s)
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		escape := false
+		switch c {
+		case '`', '*', '[', ']', '<', '|', '~':
+			escape = true
+		case '_':
+			escape = i == 0 || i == len(s)-1 || !isWordByte(s[i-1]) || !isWordByte(s[i+1])
+		case '&':
+			escape = i+1 < len(s) && (s[i+1] == '#' || isWordByte(s[i+1]))
+		}
+		// A backslash needs nothing more: visible already doubled every
+		// backslash of s, and its own escapes (\n, \x1b) show as written.
+		if escape {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
