@@ -33,7 +33,7 @@ type HandlerConfig struct {
 	// anything was stored: RefusedBadSignature, RefusedTooLarge or
 	// RefusedBadRequest (for counters and the nightly report).
 	OnRefused func(reason string)
-	Logger      *slog.Logger
+	Logger    *slog.Logger
 }
 
 // Reasons given to HandlerConfig.OnRefused.
