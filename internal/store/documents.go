@@ -16,6 +16,8 @@ import (
 //	queued | submitting → rejected → exported      (refused locally or by the API)
 //	(intake) → duplicate → exported                (same content already taken)
 //	queued | submitting → vanished                 (file gone before upload)
+//	submitted → failed (RESUBMITTED)               (stuck, retried: see Retry)
+//	failed | rejected | stuck ⇒ a new queued document with retry_of
 //
 // "discovered" is held in memory by the source's settle step, not in the
 // store: the watched folder or bucket is itself the durable record of a file
