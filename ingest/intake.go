@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/lifecycle"
@@ -53,6 +54,16 @@ type Intake struct {
 	cfg   IntakeConfig
 	in    <-chan Candidate
 	group lifecycle.Group
+
+	mu     sync.Mutex
+	dedupe map[string]bool // cfg.Dedupe, replaced by SetDedupe
+}
+
+// SetDedupe replaces the per-source dedupe setting (a reload).
+func (in *Intake) SetDedupe(dedupe map[string]bool) {
+	in.mu.Lock()
+	in.dedupe = dedupe
+	in.mu.Unlock()
 }
 
 // NewIntake returns an Intake reading candidates from in.
@@ -63,7 +74,7 @@ func NewIntake(cfg IntakeConfig, in <-chan Candidate) *Intake {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Intake{cfg: cfg, in: in}
+	return &Intake{cfg: cfg, in: in, dedupe: cfg.Dedupe}
 }
 
 // Start begins consuming candidates and returns at once.
@@ -97,7 +108,7 @@ func (in *Intake) Take(ctx context.Context, c Candidate) error {
 		return err
 	}
 	f := store.NewFile{Source: c.Source, Path: c.Path, FileName: c.Name, Size: c.Size, ModTime: c.ModTime,
-		Dedupe: in.cfg.Dedupe[c.Source]}
+		Dedupe: in.dedupeFor(c.Source)}
 	if code, msg := in.refuse(c); code != "" {
 		return in.reject(ctx, f, code, msg)
 	}
@@ -184,4 +195,10 @@ func hashFile(c Candidate) (string, error) {
 		return "", errChanged
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func (in *Intake) dedupeFor(source string) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.dedupe[source]
 }

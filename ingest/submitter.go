@@ -56,9 +56,12 @@ type Submitter struct {
 	poke  lifecycle.Poke
 	group lifecycle.Group
 
-	mu     sync.Mutex
-	active int // batches being uploaded
-	files  chan struct{}
+	mu       sync.Mutex
+	active   int // batches being uploaded
+	limits   BatchLimits
+	draining bool
+	idle     chan struct{} // closed when draining and no upload is left
+	files    chan struct{}
 }
 
 // NewSubmitter returns a Submitter; call Start to run it.
@@ -79,7 +82,7 @@ func NewSubmitter(cfg SubmitterConfig) *Submitter {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Submitter{cfg: cfg, poke: lifecycle.NewPoke(), files: make(chan struct{}, cfg.Concurrency)}
+	return &Submitter{cfg: cfg, poke: lifecycle.NewPoke(), limits: cfg.Limits, files: make(chan struct{}, cfg.Concurrency)}
 }
 
 // Notify wakes the batcher: documents were queued.
@@ -93,6 +96,41 @@ func (s *Submitter) Start(ctx context.Context) { s.group.Go(ctx, s.loop) }
 // interrupted batch keeps its key and is re-sent by the next Start. Safe to
 // call twice, and before Start.
 func (s *Submitter) Stop() { s.group.Stop() }
+
+// Drain stops forming new batches, lets the uploads in flight finish until
+// ctx ends, then stops. It reports whether every upload finished; those
+// cut short keep their keys and resume at the next start.
+func (s *Submitter) Drain(ctx context.Context) bool {
+	s.mu.Lock()
+	s.draining = true
+	if s.active == 0 {
+		s.mu.Unlock()
+		s.Stop()
+		return true
+	}
+	if s.idle == nil {
+		s.idle = make(chan struct{})
+	}
+	idle := s.idle
+	s.mu.Unlock()
+	drained := false
+	select {
+	case <-idle:
+		drained = true
+	case <-ctx.Done():
+	}
+	s.Stop()
+	return drained
+}
+
+// SetLimits changes the batch limits from the next batch on (a reload).
+func (s *Submitter) SetLimits(l BatchLimits) {
+	l.defaults()
+	s.mu.Lock()
+	s.limits = l
+	s.mu.Unlock()
+	s.Notify()
+}
 
 func (s *Submitter) loop(ctx context.Context) {
 	resumed, err := s.cfg.Store.SubmittingBatches(ctx)
@@ -139,18 +177,19 @@ func (s *Submitter) loop(ctx context.Context) {
 func (s *Submitter) runOnce(ctx context.Context) (time.Time, error) {
 	s.mu.Lock()
 	free := s.cfg.Concurrency - s.active
+	limits, draining := s.limits, s.draining
 	s.mu.Unlock()
-	if free <= 0 {
+	if free <= 0 || draining {
 		return time.Time{}, nil // a finishing upload pokes us
 	}
-	queued, err := s.cfg.Store.Documents(ctx, store.StateQueued, s.cfg.Limits.MaxFiles*(free+1))
+	queued, err := s.cfg.Store.Documents(ctx, store.StateQueued, limits.MaxFiles*(free+1))
 	if err != nil {
 		return time.Time{}, err
 	}
 	var next time.Time
 	now := s.cfg.Now()
-	for _, p := range planBatches(queued, s.cfg.Limits) {
-		due, at := p.due(now, s.cfg.Limits.MaxWait)
+	for _, p := range planBatches(queued, limits) {
+		due, at := p.due(now, limits.MaxWait)
 		if !due {
 			if next.IsZero() || at.Before(next) {
 				next = at
@@ -184,12 +223,7 @@ func (s *Submitter) launch(ctx context.Context, b *store.Batch) {
 	s.active++
 	s.mu.Unlock()
 	started := s.group.Go(ctx, func(ctx context.Context) {
-		defer func() {
-			s.mu.Lock()
-			s.active--
-			s.mu.Unlock()
-			s.Notify()
-		}()
+		defer s.finished()
 		if b.Mode == store.ModeBatch {
 			s.sendBatch(ctx, b)
 		} else {
@@ -197,10 +231,20 @@ func (s *Submitter) launch(ctx context.Context, b *store.Batch) {
 		}
 	})
 	if !started { // stopping: the batch stays submitting for the next start
-		s.mu.Lock()
-		s.active--
-		s.mu.Unlock()
+		s.finished()
 	}
+}
+
+// finished accounts for an upload that ended.
+func (s *Submitter) finished() {
+	s.mu.Lock()
+	s.active--
+	if s.draining && s.active == 0 && s.idle != nil {
+		close(s.idle)
+		s.idle = nil
+	}
+	s.mu.Unlock()
+	s.Notify()
 }
 
 // sendBatch uploads a batch with POST /batches until the API has answered

@@ -3,8 +3,13 @@
 // them in poll-only mode) and applies what it finds exactly as a webhook
 // would be applied, marked result_via = poll.
 //
-// It does not receive webhooks or write outputs. Stuck detection, batch
-// cross-checks and the nightly report are to come in this package.
+// It also verifies with the API the batches whose batch.completed never
+// came or disagreed, and writes the nightly reconciliation report (stuck
+// and lost documents, results via webhook versus polling, refused and dead
+// deliveries, failures by code, money totals, and an accounting line that
+// proves every file discovered that day is in exactly one bucket).
+//
+// It does not receive webhooks or write CSV and JSON results.
 package reconcile
 
 import (

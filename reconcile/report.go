@@ -164,7 +164,7 @@ type Webhooks struct {
 	Orphans                                             []Delivery // still waiting for a document never recorded
 }
 
-// Counter is one daily counter (see store.AddCounters).
+// Counter is one daily counter (see internal/counters and store.AddCounters).
 type Counter struct {
 	Name  string
 	Count int64
@@ -192,7 +192,8 @@ type Report struct {
 	ResultsVia ResultsVia
 	Webhooks   Webhooks
 	// Counters are the day's counters by name, such as deliveries refused
-	// before they were journaled (store.CounterBadSignature, …).
+	// before they were journaled (counters.WebhookBadSignature, …) and API
+	// calls (counters.APICallsPrefix).
 	Counters []Counter
 	// SummaryMismatches are batches whose batch.completed summary, checked
 	// that day, disagreed with the daemon's own counts.

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docuparse/docuparse-ingest/internal/counters"
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
@@ -34,7 +35,7 @@ func busyDay(t *testing.T) (*repFixture, time.Time, ReportOptions) {
 	f.webhookCompleted("doc_c", "usd", "100", "0")
 	f.webhookFailed("doc_d", "EXTRACTION_FAILED", "Could not read the document")
 	f.at(utc(27, 8, 11)).webhookCompleted("doc_a", "EUR", "3850.00", "731.50") // a retry with a new timestamp: duplicate
-	f.webhookFailed("doc_a", "EXTRACTION_FAILED", "late and wrong")              // conflict
+	f.webhookFailed("doc_a", "EXTRACTION_FAILED", "late and wrong")            // conflict
 	f.at(utc(27, 9, 0)).polled("doc_b", "EUR", "-12.5", "-2.38")               // a credit note
 	f.at(utc(27, 9, 30)).deliver(docuparse.Event{Event: docuparse.EventBatchCompleted, BatchID: "batch_one",
 		Summary: &docuparse.Summary{Total: 4, Succeeded: 4}})
@@ -77,9 +78,10 @@ func busyDay(t *testing.T) (*repFixture, time.Time, ReportOptions) {
 	f.at(end).intake("/in/tomorrow.pdf")
 	f.at(end).deliver(docuparse.Event{Event: "document.archived", DocumentID: "doc_b"})
 
-	f.fatal(f.st.AddCounters(f.ctx, "2026-11-27", map[string]int64{store.CounterBadSignature: 3, store.CounterTooLarge: 1}))
-	f.fatal(f.st.AddCounters(f.ctx, "2026-11-27", map[string]int64{store.CounterBadSignature: 1}))
-	f.fatal(f.st.AddCounters(f.ctx, "2026-11-26", map[string]int64{store.CounterBadRequest: 7}))
+	f.fatal(f.st.AddCounters(f.ctx, "2026-11-27", map[string]int64{counters.WebhookBadSignature: 3, counters.WebhookTooLarge: 1}))
+	f.fatal(f.st.AddCounters(f.ctx, "2026-11-27", map[string]int64{counters.WebhookBadSignature: 1}))
+	f.fatal(f.st.AddCounters(f.ctx, "2026-11-27", map[string]int64{counters.APICallsPrefix + "get_document": 12, counters.APICallsPrefix + "submit_batch": 3}))
+	f.fatal(f.st.AddCounters(f.ctx, "2026-11-26", map[string]int64{counters.WebhookBadRequest: 7}))
 
 	o := ReportOptions{Location: mustLocation(t, "Europe/Berlin"), Now: utc(28, 1, 0)}
 	return f, utc(27, 12, 0), o

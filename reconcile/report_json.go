@@ -160,7 +160,6 @@ type jsonMoney struct {
 // types): indented, ending with a newline, byte-for-byte the same for the
 // same report.
 func (r *Report) JSON() ([]byte, error) {
-	a := r.Accounting
 	j := jsonReport{
 		SchemaVersion:     ReportSchemaVersion,
 		Day:               r.Day,
@@ -169,13 +168,12 @@ func (r *Report) JSON() ([]byte, error) {
 		To:                jsonTime(r.To),
 		GeneratedAt:       jsonTime(r.GeneratedAt),
 		StuckAfterSeconds: int64(r.StuckAfter / time.Second),
-		Accounting: jsonAccounting{Discovered: a.Discovered, Completed: a.Completed, Failed: a.Failed, Rejected: a.Rejected,
-			Duplicate: a.Duplicate, Vanished: a.Vanished, Pending: a.Pending, Unclassified: a.Unclassified, Balanced: a.Balanced},
-		Pending:      jsonFiles(r.Pending),
-		Stuck:        jsonFiles(r.Stuck),
-		Unclassified: jsonFiles(r.Unclassified),
-		Failures:     []jsonFailures{},
-		ResultsVia:   jsonResultsVia{Webhook: r.ResultsVia.Webhook, Poll: r.ResultsVia.Poll, Other: r.ResultsVia.Other},
+		Accounting:        jsonAccounting(r.Accounting),
+		Pending:           jsonFiles(r.Pending),
+		Stuck:             jsonFiles(r.Stuck),
+		Unclassified:      jsonFiles(r.Unclassified),
+		Failures:          []jsonFailures{},
+		ResultsVia:        jsonResultsVia{Webhook: r.ResultsVia.Webhook, Poll: r.ResultsVia.Poll, Other: r.ResultsVia.Other},
 		Webhooks: jsonWebhooks{Received: r.Webhooks.Received, Applied: r.Webhooks.Applied, Duplicate: r.Webhooks.Duplicate,
 			Conflict: r.Webhooks.Conflict, Orphan: r.Webhooks.Orphan, Dead: r.Webhooks.Dead, Pending: r.Webhooks.Pending,
 			Other: r.Webhooks.Other, DeadLetters: jsonDeliveries(r.Webhooks.DeadLetters),
@@ -189,7 +187,7 @@ func (r *Report) JSON() ([]byte, error) {
 		j.Failures = append(j.Failures, jsonFailures{ErrorCode: g.ErrorCode, Count: len(g.Files), Files: jsonFiles(g.Files)})
 	}
 	for _, c := range r.Counters {
-		j.Counters = append(j.Counters, jsonCounter{Name: c.Name, Count: c.Count})
+		j.Counters = append(j.Counters, jsonCounter(c))
 	}
 	for _, b := range r.SummaryMismatches {
 		j.Batches.SummaryMismatches = append(j.Batches.SummaryMismatches, jsonMismatch{BatchID: b.ID, APIBatchID: b.APIBatchID,

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/counters"
 )
 
 // maxListed caps every list in the Markdown form; the JSON and CSV forms
@@ -223,9 +225,17 @@ func (r *Report) mdWebhooks(b *bytes.Buffer) {
 		fmt.Fprintf(b, "### %s (%d)\n\n%s\n\n", sec.title, len(sec.ds), sec.about)
 		mdList(b, len(sec.ds), delivery(sec.ds))
 	}
-	if len(r.Counters) > 0 {
+	var refused, other []Counter
+	for _, c := range r.Counters {
+		if isRefusal(c.Name) {
+			refused = append(refused, c)
+		} else {
+			other = append(other, c)
+		}
+	}
+	if len(refused) > 0 {
 		b.WriteString("## Refused deliveries\n\nRefused before anything was stored, so counted only:\n\n")
-		for _, c := range r.Counters {
+		for _, c := range refused {
 			label := counterLabels[c.Name]
 			if label == "" {
 				label = mdCode(c.Name)
@@ -236,19 +246,32 @@ func (r *Report) mdWebhooks(b *bytes.Buffer) {
 		}
 		b.WriteString("\n")
 	}
+	if len(other) > 0 {
+		b.WriteString("## Other counters\n\n")
+		for _, c := range other {
+			fmt.Fprintf(b, "- %s: %d\n", mdCode(c.Name), c.Count)
+		}
+		b.WriteString("\n")
+	}
 }
 
 // counterLabels name the receiver's counters in words.
 var counterLabels = map[string]string{
-	"webhook_bad_signature": "bad or missing signature",
-	"webhook_too_large":     "body too large",
-	"webhook_bad_request":   "not a delivery (wrong path, method or content type)",
+	counters.WebhookBadSignature: "bad or missing signature",
+	counters.WebhookTooLarge:     "body too large",
+	counters.WebhookBadRequest:   "not a delivery (wrong path, method or content type)",
 }
+
+// isRefusal tells the counters of refused webhook deliveries (all named
+// "webhook_…") from the others, such as API calls.
+func isRefusal(name string) bool { return strings.HasPrefix(name, "webhook_") }
 
 func (r *Report) refusedTotal() int64 {
 	var n int64
 	for _, c := range r.Counters {
-		n += c.Count
+		if isRefusal(c.Name) {
+			n += c.Count
+		}
 	}
 	return n
 }

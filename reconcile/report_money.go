@@ -5,6 +5,7 @@ package reconcile
 // scaled by a power of ten (math/big), never as floats.
 
 import (
+	"bytes"
 	"encoding/json"
 	"math/big"
 	"sort"
@@ -92,7 +93,7 @@ func sumMoney(docs []store.ReportDocument) Money {
 		case len(d.Result) == 0:
 			problem("", "data", "", ReasonNoData)
 			continue
-		case json.Unmarshal(d.Result, &a) != nil || !isJSONObject(d.Result):
+		case !isJSONObject(d.Result) || json.Unmarshal(d.Result, &a) != nil:
 			problem("", "data", string(d.Result), ReasonBadData)
 			continue
 		}
@@ -150,8 +151,8 @@ func shorten(s string, n int) string {
 }
 
 func isJSONObject(b []byte) bool {
-	s := strings.TrimLeft(string(b), " \t\r\n")
-	return strings.HasPrefix(s, "{")
+	b = bytes.TrimLeft(b, " \t\r\n")
+	return len(b) > 0 && b[0] == '{'
 }
 
 // jsonString decodes raw as a JSON string. It returns ok false when raw is

@@ -76,12 +76,19 @@ func (r *Reporter) Stop() { r.group.Stop() }
 func (r *Reporter) DueDay(now time.Time) time.Time {
 	loc := r.cfg.Layout.Location
 	lt := now.In(loc)
-	today := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, loc)
+	today := noon(lt)
 	at := time.Date(lt.Year(), lt.Month(), lt.Day(), r.cfg.Hour, r.cfg.Minute, 0, 0, loc)
 	if now.Before(at) {
 		return today.AddDate(0, 0, -2)
 	}
 	return today.AddDate(0, 0, -1)
+}
+
+// noon returns 12:00 on t's calendar day in t's location. Day arithmetic
+// is done at noon: midnight does not exist on some days in some zones
+// (Santiago, Havana), noon always does.
+func noon(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 12, 0, 0, 0, t.Location())
 }
 
 // RunOnce writes every report that is due and not written yet, oldest
@@ -98,7 +105,7 @@ func (r *Reporter) RunOnce(ctx context.Context) ([]string, error) {
 	}
 	if ok {
 		d, err := time.ParseInLocation(output.DayFormat, last, loc)
-		if err == nil && d.AddDate(0, 0, 1).After(start) {
+		if d = noon(d); err == nil && d.AddDate(0, 0, 1).After(start) {
 			start = d.AddDate(0, 0, 1)
 		}
 	} else {
@@ -110,8 +117,7 @@ func (r *Reporter) RunOnce(ctx context.Context) ([]string, error) {
 		if !any {
 			return nil, nil
 		}
-		ft := first.In(loc)
-		if d := time.Date(ft.Year(), ft.Month(), ft.Day(), 0, 0, 0, 0, loc); d.After(start) {
+		if d := noon(first.In(loc)); d.After(start) {
 			start = d
 		}
 	}

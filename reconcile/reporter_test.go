@@ -94,3 +94,20 @@ func TestALongOutageCatchesUpAtMostAMonth(t *testing.T) {
 		t.Fatalf("wrote %d days, %v; want %d", len(days), err, maxCatchUp)
 	}
 }
+
+func TestDayArithmeticHoldsWhereMidnightIsSkipped(t *testing.T) {
+	santiago, err := time.LoadLocation("America/Santiago")
+	if err != nil {
+		t.Skip("no zone data")
+	}
+	r, _, _, _ := reporterRig(t, santiago)
+	// Chile skipped 00:00–01:00 on 2026-09-06 (clocks went forward at
+	// midnight). At 03:00 on the 7th the 6th is due, and it is one day.
+	due := r.DueDay(time.Date(2026, 9, 7, 3, 0, 0, 0, santiago))
+	if got := due.Format(output.DayFormat); got != "2026-09-06" {
+		t.Fatalf("due %s, want 2026-09-06", got)
+	}
+	if got := due.AddDate(0, 0, -1).Format(output.DayFormat); got != "2026-09-05" {
+		t.Fatalf("day before = %s", got)
+	}
+}

@@ -49,10 +49,11 @@ type proc struct {
 	exited   chan error
 }
 
-func startBinary(t *testing.T, cfgPath string) *proc {
+func startBinary(t *testing.T, cfgPath string, extraEnv ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(binPath, "run", "--config", cfgPath)
 	cmd.Env = append(os.Environ(), "DOCUPARSE_API_KEY="+e2e.APIKey, "DOCUPARSE_WEBHOOK_SECRET="+e2e.WebhookSecret)
+	cmd.Env = append(cmd.Env, extraEnv...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

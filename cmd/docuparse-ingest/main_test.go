@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/e2e"
 	"github.com/docuparse/docuparse-ingest/internal/store"
@@ -209,5 +210,40 @@ func TestWebhookListShowsDeadLettersAndReplayQueuesThem(t *testing.T) {
 	}
 	if _, _, err := run(t, secretEnv, "", "webhook", "replay", "--config", cfgPath, "abc"); err == nil {
 		t.Fatal("a bad id must be a usage error")
+	}
+}
+
+func TestReportWritesEachDayOfARangeAndReconcileRunsAPass(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	if _, _, err := run(t, nil, "", "demo", "--once", "--dir", dir, "--processing-delay", "10ms"); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "config.toml")
+	env := map[string]string{"DOCUPARSE_API_KEY": "x", "DOCUPARSE_WEBHOOK_SECRET": "y"}
+	today := time.Now().Format("2006-01-02")
+	yesterday := time.Now().AddDate(0, 0, -1).Format("2006-01-02")
+	out, errOut, err := run(t, env, "", "report", "--config", cfg, "--from", yesterday, "--to", today)
+	if err != nil {
+		t.Fatalf("report: %v\n%s", err, errOut)
+	}
+	for _, day := range []string{yesterday, today} {
+		for _, ext := range []string{"md", "json", "csv"} {
+			if _, err := os.Stat(filepath.Join(dir, "out", "reports", "reconciliation-"+day+"."+ext)); err != nil {
+				t.Errorf("%s.%s: %v", day, ext, err)
+			}
+		}
+	}
+	if !strings.Contains(out, "8") {
+		t.Fatalf("today's report does not mention the 8 samples:\n%s", out)
+	}
+	for _, args := range [][]string{{"--date", "2026-13-01"}, {"--date", today, "--from", today}, {"--to", today}, {"--from", today, "--to", yesterday}} {
+		if _, _, err := run(t, env, "", append([]string{"report", "--config", cfg}, args...)...); err == nil {
+			t.Errorf("report %v: accepted", args)
+		}
+	}
+	// The demo's simulator is gone: nothing is overdue, so no call is made.
+	out, _, err = run(t, env, "", "reconcile", "--config", cfg)
+	if err != nil || !strings.Contains(out, "0 API call(s)") {
+		t.Fatalf("reconcile: %v\n%s", err, out)
 	}
 }

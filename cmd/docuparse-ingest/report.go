@@ -37,6 +37,10 @@ func (m *Main) runReport(ctx context.Context, args []string) error {
 	}
 	defer st.Close()
 	layout := output.Layout{Root: cfg.OutputDir, Location: loc}
+	// Step at noon: adding days to a midnight that does not exist in loc
+	// could skip or repeat a day.
+	first = time.Date(first.Year(), first.Month(), first.Day(), 12, 0, 0, 0, loc)
+	last = time.Date(last.Year(), last.Month(), last.Day(), 12, 0, 0, 0, loc)
 	for day := first; !day.After(last); day = day.AddDate(0, 0, 1) {
 		rep, err := reconcile.BuildReport(ctx, st, day, reconcile.ReportOptions{Location: loc, StuckAfter: cfg.Reconcile.StuckAfter.D(), Now: now})
 		if err != nil {
@@ -59,7 +63,7 @@ const maxReportDays = 366
 
 func reportRange(date, from, to string, now time.Time, loc *time.Location) (time.Time, time.Time, error) {
 	parse := func(flag, v string) (time.Time, error) {
-		t, err := time.ParseInLocation(output.DayFormat, v, loc)
+		t, err := reconcile.ParseDay(v, loc)
 		if err != nil {
 			return time.Time{}, usageError{fmt.Sprintf("report: --%s %q is not a date (YYYY-MM-DD)", flag, v)}
 		}
@@ -93,6 +97,6 @@ func reportRange(date, from, to string, now time.Time, loc *time.Location) (time
 		return time.Time{}, time.Time{}, usageError{"report: --to needs --from"}
 	}
 	lt := now.In(loc)
-	y := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, loc).AddDate(0, 0, -1)
+	y := time.Date(lt.Year(), lt.Month(), lt.Day(), 12, 0, 0, 0, loc).AddDate(0, 0, -1) // noon always exists
 	return y, y, nil
 }

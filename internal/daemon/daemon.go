@@ -48,7 +48,8 @@ type Daemon struct {
 	store      *store.Store
 	client     *apiclient.Client
 	candidates chan ingest.Candidate
-	folders    []*ingest.Folder
+	folders    []*ingest.Folder // in the order of cfg.Sources
+	runCtx     context.Context  // the context Start was given, for sources added by Reload
 	intake     *ingest.Intake
 	submitter  *ingest.Submitter
 	applier    *receiver.Applier
@@ -99,29 +100,14 @@ func (d *Daemon) build(ctx context.Context) error {
 		return fmt.Errorf("api client: %w", err)
 	}
 
-	dedupe := map[string]bool{}
-	after := map[string]export.SourceAfter{}
 	for i, src := range cfg.Sources {
-		if src.Path == "" {
-			return fmt.Errorf("source[%d] %q: bucket sources (url) are not supported by this version; use a folder path", i, src.Name)
-		}
-		f, err := ingest.NewFolder(ingest.FolderConfig{
-			Name:      src.Name,
-			Root:      src.Path,
-			Include:   src.Include,
-			Exclude:   src.Exclude,
-			Recursive: src.Recursive,
-			Settle:    src.Settle.D(),
-			Rescan:    src.Rescan.D(),
-			Logger:    d.log.With("source", src.Name),
-		}, d.candidates)
+		f, err := d.newFolder(src)
 		if err != nil {
 			return fmt.Errorf("source[%d] %q: %w", i, src.Name, err)
 		}
 		d.folders = append(d.folders, f)
-		dedupe[src.Name] = src.Dedupe
-		after[src.Name] = export.SourceAfter{Action: src.After, Root: src.Path, MoveTo: src.MoveTo}
 	}
+	dedupe, after := policies(cfg.Sources)
 
 	d.exporter = export.New(export.Config{
 		Store:  st,
@@ -237,6 +223,7 @@ func (d *Daemon) transition(t store.Transition) {
 // Start starts every part, consumers before producers, and returns at once.
 func (d *Daemon) Start(ctx context.Context) error {
 	d.started.Store(true)
+	d.runCtx = ctx
 	d.counters.Start(ctx)
 	d.exporter.Start(ctx)
 	d.applier.Start(ctx)

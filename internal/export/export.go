@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/lifecycle"
@@ -58,6 +59,16 @@ type Exporter struct {
 	cfg   Config
 	poke  lifecycle.Poke
 	group lifecycle.Group
+
+	mu      sync.Mutex
+	actions map[string]SourceAfter // cfg.After, replaced by SetAfter
+}
+
+// SetAfter replaces the per-source after-actions (a reload).
+func (e *Exporter) SetAfter(after map[string]SourceAfter) {
+	e.mu.Lock()
+	e.actions = after
+	e.mu.Unlock()
 }
 
 // New returns an Exporter.
@@ -74,7 +85,7 @@ func New(cfg Config) *Exporter {
 	if cfg.Layout.Location == nil {
 		cfg.Layout.Location = time.Local
 	}
-	return &Exporter{cfg: cfg, poke: lifecycle.NewPoke()}
+	return &Exporter{cfg: cfg, poke: lifecycle.NewPoke(), actions: cfg.After}
 }
 
 // Notify wakes the exporter: documents reached a terminal outcome.
@@ -221,7 +232,9 @@ func (e *Exporter) rel(path string) string {
 // after applies the source's after-action. It runs before the exported mark,
 // so a crash repeats it; a file already moved or deleted is fine.
 func (e *Exporter) after(ctx context.Context, d store.Document) {
-	a, ok := e.cfg.After[d.Source]
+	e.mu.Lock()
+	a, ok := e.actions[d.Source]
+	e.mu.Unlock()
 	if !ok || a.Action == AfterKeep || a.Action == "" {
 		return
 	}

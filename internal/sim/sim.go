@@ -80,6 +80,9 @@ type Config struct {
 	// DropConnectionRate: a submit creates its documents and remembers its
 	// idempotent response, then the connection is closed without an answer.
 	DropConnectionRate float64
+	// SubmitDelay holds every submit this long after its body was read and
+	// before anything is created, as a slow API would. Defaults to 0.
+	SubmitDelay time.Duration
 	// Seed seeds the fault generator. Defaults to 0 (still deterministic).
 	Seed int64
 

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
@@ -95,6 +96,18 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request, endpoint s
 		return
 	}
 
+	if s.cfg.SubmitDelay > 0 {
+		// A slow API: the upload is in flight for this long. A client that
+		// goes away meanwhile creates nothing (and releases its key).
+		select {
+		case <-time.After(s.cfg.SubmitDelay):
+		case <-r.Context().Done():
+			if hasKey {
+				s.releaseKey(endpoint, key)
+			}
+			return
+		}
+	}
 	body := s.create(sub, isBatch, endpoint, key, hasKey)
 
 	if s.draw(s.cfg.DropConnectionRate) {

@@ -8,21 +8,13 @@ import (
 	"time"
 )
 
-// Names of the daily counters the receiver keeps for deliveries it refuses
-// before anything is journaled (see AddCounters). The report shows every
-// counter present, these and any other.
-const (
-	CounterBadSignature = "webhook_bad_signature" // 401: bad or missing signature
-	CounterTooLarge     = "webhook_too_large"     // 413: body over receiver.max_body
-	CounterBadRequest   = "webhook_bad_request"   // 404, 405, 415: not a delivery
-)
-
 // counterDayLayout is the layout of a counter's day, as in the output file names.
 const counterDayLayout = "2006-01-02"
 
 // AddCounters adds counts to the named counters of day ("2006-01-02", the
 // calendar day in the report's time zone), creating them at zero first, in
-// one transaction. Zero counts are skipped; a negative count, an empty name
+// one transaction. The names are the caller's (see internal/counters); the
+// store keeps any. Zero counts are skipped; a negative count, an empty name
 // or a malformed day is an error and nothing is added.
 func (s *Store) AddCounters(ctx context.Context, day string, counts map[string]int64) error {
 	if _, err := time.Parse(counterDayLayout, day); err != nil {
@@ -171,7 +163,7 @@ func (s *Store) ReportData(ctx context.Context, w ReportWindow) (*ReportData, er
 		{"count documents", func() error {
 			return tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM documents WHERE discovered_at >= ? AND discovered_at < ?`, from, to).Scan(&d.Discovered)
 		}},
-		{"documents", func() (err error) { d.Documents, err = reportDocuments(ctx, tx, from, to); return err }},
+		{"documents", func() (err error) { d.Documents, err = reportDocuments(ctx, tx, from, to, d.Discovered); return err }},
 		{"event counts", func() (err error) { d.EventCounts, err = reportEventCounts(ctx, tx, from, to); return err }},
 		{"events", func() (err error) { d.Events, err = reportEvents(ctx, tx, from, to); return err }},
 		{"batch mismatches", func() (err error) { d.Mismatches, err = reportMismatches(ctx, tx, from, to); return err }},
@@ -186,14 +178,16 @@ func (s *Store) ReportData(ctx context.Context, w ReportWindow) (*ReportData, er
 	return d, nil
 }
 
-func reportDocuments(ctx context.Context, q reportQuerier, from, to string) ([]ReportDocument, error) {
+// reportDocuments reads the documents discovered in [from, to); n, their
+// count, sizes the slice once (a day can hold tens of thousands).
+func reportDocuments(ctx context.Context, q reportQuerier, from, to string, n int) ([]ReportDocument, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+docColumns+`, d.last_poll_error`+docFrom+`
 		WHERE d.discovered_at >= ? AND d.discovered_at < ? ORDER BY d.discovered_at, d.id`, from, to)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []ReportDocument
+	out := make([]ReportDocument, 0, n)
 	for rows.Next() {
 		var pollErr sql.NullString
 		doc, err := scanDocument(rows, &pollErr)

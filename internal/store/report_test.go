@@ -46,20 +46,20 @@ func openReportStore(t *testing.T) (*Store, *reportClock) {
 func TestAddCountersAddsToTheDaysCounters(t *testing.T) {
 	s, _ := openReportStore(t)
 	ctx := context.Background()
-	if err := s.AddCounters(ctx, "2026-11-27", map[string]int64{CounterBadSignature: 3, CounterTooLarge: 1, "zero": 0}); err != nil {
+	if err := s.AddCounters(ctx, "2026-11-27", map[string]int64{"webhook_bad_signature": 3, "webhook_too_large": 1, "zero": 0}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AddCounters(ctx, "2026-11-27", map[string]int64{CounterBadSignature: 2}); err != nil {
+	if err := s.AddCounters(ctx, "2026-11-27", map[string]int64{"webhook_bad_signature": 2}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AddCounters(ctx, "2026-11-28", map[string]int64{CounterBadRequest: 7}); err != nil {
+	if err := s.AddCounters(ctx, "2026-11-28", map[string]int64{"webhook_bad_request": 7}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Counters(ctx, "2026-11-27")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int64{CounterBadSignature: 5, CounterTooLarge: 1}
+	want := map[string]int64{"webhook_bad_signature": 5, "webhook_too_large": 1}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("counters = %v, want %v", got, want)
 	}
@@ -101,7 +101,7 @@ func TestAddCountersFromManyGoroutinesLosesNothing(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < adds; i++ {
-				errs <- s.AddCounters(ctx, "2026-11-27", map[string]int64{CounterBadSignature: 1, CounterTooLarge: 2})
+				errs <- s.AddCounters(ctx, "2026-11-27", map[string]int64{"webhook_bad_signature": 1, "webhook_too_large": 2})
 			}
 		}()
 	}
@@ -116,7 +116,7 @@ func TestAddCountersFromManyGoroutinesLosesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got[CounterBadSignature] != workers*adds || got[CounterTooLarge] != 2*workers*adds {
+	if got["webhook_bad_signature"] != workers*adds || got["webhook_too_large"] != 2*workers*adds {
 		t.Fatalf("counters = %v, want %d and %d", got, workers*adds, 2*workers*adds)
 	}
 }
@@ -186,7 +186,7 @@ func TestReportDataTakesTheWindowHalfOpen(t *testing.T) {
 	c.set(from.Add(5 * time.Hour))
 	journalAndApply(t, s, docuparse.Event{Event: docuparse.EventDocumentFailed, DocumentID: "doc_3",
 		Error: &docuparse.Error{Code: "EXTRACTION_FAILED"}})
-	if err := s.AddCounters(ctx, "2026-11-27", map[string]int64{CounterBadSignature: 2}); err != nil {
+	if err := s.AddCounters(ctx, "2026-11-27", map[string]int64{"webhook_bad_signature": 2}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -217,7 +217,7 @@ func TestReportDataTakesTheWindowHalfOpen(t *testing.T) {
 	if len(d.MissingSummaries) != 1 || d.MissingSummaries[0].APIBatchID != "batch_y" || d.MissingSummaries[0].FileCount != 1 {
 		t.Errorf("missing summaries = %+v, want batch_y", d.MissingSummaries)
 	}
-	if d.Counters[CounterBadSignature] != 2 {
+	if d.Counters["webhook_bad_signature"] != 2 {
 		t.Errorf("counters = %v", d.Counters)
 	}
 	if _, err := s.ReportData(ctx, ReportWindow{Day: "x", From: to, To: from}); err == nil {

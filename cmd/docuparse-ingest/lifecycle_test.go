@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/daemon"
+	"github.com/docuparse/docuparse-ingest/internal/e2e"
+	"github.com/docuparse/docuparse-ingest/internal/samples"
+	"github.com/docuparse/docuparse-ingest/internal/sim"
+	"github.com/docuparse/docuparse-ingest/internal/store"
+)
+
+// notifySocket is a fake systemd notification socket.
+type notifySocket struct {
+	path string
+	conn *net.UnixConn
+	msgs chan string
+}
+
+func newNotifySocket(t *testing.T) *notifySocket {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "sd") // short: socket paths are limited to ~100 bytes
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	ns := &notifySocket{path: filepath.Join(dir, "notify"), msgs: make(chan string, 64)}
+	ns.conn, err = net.ListenUnixgram("unixgram", &net.UnixAddr{Name: ns.path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.conn.Close() })
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := ns.conn.Read(buf)
+			if err != nil {
+				close(ns.msgs)
+				return
+			}
+			ns.msgs <- string(buf[:n])
+		}
+	}()
+	return ns
+}
+
+// expect waits for a notification containing want.
+func (ns *notifySocket) expect(t *testing.T, want string) {
+	t.Helper()
+	deadline := time.After(60 * time.Second)
+	for {
+		select {
+		case m := <-ns.msgs:
+			if strings.Contains(m, want) {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no %q notification", want)
+		}
+	}
+}
+
+type lifecycleRig struct {
+	dir, inbox, staging, cfgPath string
+	sim                          *e2e.Sim
+}
+
+func newLifecycleRig(t *testing.T, simCfg sim.Config) *lifecycleRig {
+	t.Helper()
+	r := &lifecycleRig{dir: t.TempDir()}
+	r.inbox, r.staging = filepath.Join(r.dir, "inbox"), filepath.Join(r.dir, "staging")
+	for _, d := range []string{r.inbox, r.staging} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.sim = e2e.StartSim(t, simCfg)
+	r.cfgPath = filepath.Join(r.dir, "config.toml")
+	r.writeConfig(t, r.sim.Config(r.dir, r.inbox, ""))
+	return r
+}
+
+func (r *lifecycleRig) writeConfig(t *testing.T, text string) {
+	t.Helper()
+	if err := os.WriteFile(r.cfgPath, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (r *lifecycleRig) start(t *testing.T, env ...string) *proc {
+	t.Helper()
+	p := startBinary(t, r.cfgPath, env...)
+	r.sim.SetWebhookURL("http://" + p.receiverAddr(t) + "/webhooks/docuparse")
+	return p
+}
+
+// waitDone waits until every file has ended (exported or vanished),
+// checking the store whenever the daemon logs.
+func (r *lifecycleRig) waitDone(t *testing.T, p *proc, n int) {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(r.dir, "state", daemon.StateFile), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		status, err := st.Status(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status.Counts[store.StateExported]+status.Counts[store.StateVanished] == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not done: %v", status.Counts)
+		}
+		select {
+		case <-p.lines:
+		case <-time.After(time.Second):
+		case err := <-p.exited:
+			t.Fatalf("daemon exited: %v", err)
+		}
+	}
+}
+
+func (p *proc) signalAndWait(t *testing.T, sig syscall.Signal) error {
+	t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.exited:
+		return err
+	case <-time.After(60 * time.Second):
+		t.Fatalf("daemon did not exit after %v", sig)
+	}
+	return nil
+}
+
+func TestReadyAndStoppingAreSentToSystemd(t *testing.T) {
+	r := newLifecycleRig(t, sim.Config{})
+	ns := newNotifySocket(t)
+	p := r.start(t, "NOTIFY_SOCKET="+ns.path)
+	ns.expect(t, "READY=1")
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	ns.expect(t, "STOPPING=1")
+	if err := <-p.exited; err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+}
+
+func TestSIGTERMDuringAnUploadLosesAndDuplicatesNothing(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		signals []syscall.Signal
+	}{
+		{"one SIGTERM lets the upload finish", []syscall.Signal{syscall.SIGTERM}},
+		{"a second SIGTERM stops at once", []syscall.Signal{syscall.SIGTERM, syscall.SIGTERM}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newLifecycleRig(t, sim.Config{SubmitDelay: 1500 * time.Millisecond, TimeScale: 0.0005})
+			p := r.start(t)
+			files := e2e.DropAll(t, r.inbox, r.staging, samples.Generate(30, 13))
+			p.waitLog(t, 1, func(m map[string]any) bool { return m["msg"] == "batch created" })
+			for _, sig := range tc.signals {
+				if err := p.cmd.Process.Signal(sig); err != nil {
+					t.Fatal(err)
+				}
+				p.waitLog(t, 1, func(m map[string]any) bool {
+					msg, _ := m["msg"].(string)
+					return strings.HasPrefix(msg, "shutting down") || strings.HasPrefix(msg, "second signal")
+				})
+			}
+			if err := <-p.exited; err != nil {
+				t.Fatalf("exit: %v", err)
+			}
+			p2 := r.start(t)
+			r.waitDone(t, p2, len(files))
+			if err := p2.signalAndWait(t, syscall.SIGTERM); err != nil {
+				t.Fatalf("exit: %v", err)
+			}
+			e2e.CheckOutputs(t, filepath.Join(r.dir, "out"), files, r.sim.Server)
+		})
+	}
+}
+
+func TestSIGHUPAppliesAGoodConfigAndRefusesABadOne(t *testing.T) {
+	r := newLifecycleRig(t, sim.Config{})
+	p := r.start(t)
+	second := filepath.Join(r.dir, "second")
+	if err := os.MkdirAll(second, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	good := r.sim.Config(r.dir, r.inbox, "") + `
+[[source]]
+name   = "second"
+path   = "` + second + `"
+settle = "400ms"
+`
+	r.writeConfig(t, good)
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	p.waitLog(t, 1, func(m map[string]any) bool { return m["msg"] == "configuration reloaded" })
+	f := samples.Demo()[0]
+	if err := os.WriteFile(filepath.Join(second, f.Name), f.Content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.waitDone(t, p, 1)
+
+	r.writeConfig(t, strings.Replace(good, `max_wait  = "200ms"`, `max_wait  = "soon"`, 1))
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	p.waitLog(t, 1, func(m map[string]any) bool {
+		msg, _ := m["msg"].(string)
+		errText, _ := m["err"].(string)
+		return strings.HasPrefix(msg, "reload refused") && strings.Contains(errText, "batch.max_wait")
+	})
+	// Still running on the old configuration: both folders still watched.
+	g := samples.Demo()[1]
+	if err := os.WriteFile(filepath.Join(r.inbox, g.Name), g.Content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.waitDone(t, p, 2)
+	if err := p.signalAndWait(t, syscall.SIGTERM); err != nil {
+		t.Fatalf("exit: %v", err)
+	}
+}

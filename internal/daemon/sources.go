@@ -1,0 +1,143 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/docuparse/docuparse-ingest/ingest"
+	"github.com/docuparse/docuparse-ingest/internal/config"
+	"github.com/docuparse/docuparse-ingest/internal/export"
+)
+
+// newFolder builds the watcher of one configured source.
+func (d *Daemon) newFolder(src config.Source) (*ingest.Folder, error) {
+	if src.Path == "" {
+		return nil, fmt.Errorf("bucket sources (url) are not supported by this version; use a folder path")
+	}
+	return ingest.NewFolder(ingest.FolderConfig{
+		Name:      src.Name,
+		Root:      src.Path,
+		Include:   src.Include,
+		Exclude:   src.Exclude,
+		Recursive: src.Recursive,
+		Settle:    src.Settle.D(),
+		Rescan:    src.Rescan.D(),
+		Logger:    d.log.With("source", src.Name),
+	}, d.candidates)
+}
+
+// policies returns the per-source dedupe and after-export settings.
+func policies(srcs []config.Source) (map[string]bool, map[string]export.SourceAfter) {
+	dedupe := map[string]bool{}
+	after := map[string]export.SourceAfter{}
+	for _, src := range srcs {
+		dedupe[src.Name] = src.Dedupe
+		after[src.Name] = export.SourceAfter{Action: src.After, Root: src.Path, MoveTo: src.MoveTo}
+	}
+	return dedupe, after
+}
+
+// Reload applies a new configuration's sources (added, removed or changed:
+// paths, include/exclude, recursion, settle, rescan, dedupe, after-action)
+// and batch limits, without dropping work in flight: a changed source's
+// watcher is replaced, and files it had not settled yet are found again by
+// the new one's first listing. Other settings need a restart; their keys
+// are returned and they keep their running values. On error nothing
+// changed.
+func (d *Daemon) Reload(next *config.Config) (needRestart []string, err error) {
+	cur := d.cfg
+	for _, c := range []struct {
+		key      string
+		old, new any
+	}{
+		{"state_dir", cur.StateDir, next.StateDir},
+		{"output_dir", cur.OutputDir, next.OutputDir},
+		{"api", cur.API, next.API},
+		{"receiver", cur.Receiver, next.Receiver},
+		{"reconcile", cur.Reconcile, next.Reconcile},
+		{"report", cur.Report, next.Report},
+		{"admin", cur.Admin, next.Admin},
+		{"log", cur.Log, next.Log},
+	} {
+		if !reflect.DeepEqual(c.old, c.new) {
+			needRestart = append(needRestart, c.key)
+		}
+	}
+
+	// Build every new watcher first, so a bad one changes nothing.
+	oldByName := map[string]int{}
+	for i, src := range cur.Sources {
+		oldByName[src.Name] = i
+	}
+	folders := make([]*ingest.Folder, len(next.Sources))
+	fresh := make([]bool, len(next.Sources))
+	for i, src := range next.Sources {
+		if j, ok := oldByName[src.Name]; ok && reflect.DeepEqual(cur.Sources[j], src) {
+			folders[i] = d.folders[j]
+			continue
+		}
+		f, err := d.newFolder(src)
+		if err != nil {
+			return nil, fmt.Errorf("source[%d] %q: %w", i, src.Name, err)
+		}
+		folders[i], fresh[i] = f, true
+	}
+	kept := map[*ingest.Folder]bool{}
+	for _, f := range folders {
+		kept[f] = true
+	}
+	for i, f := range d.folders {
+		if !kept[f] {
+			d.log.Info("source stopped by reload", "source", cur.Sources[i].Name)
+			f.Stop()
+		}
+	}
+	dedupe, after := policies(next.Sources)
+	d.intake.SetDedupe(dedupe)
+	d.exporter.SetAfter(after)
+	d.submitter.SetLimits(ingest.BatchLimits{
+		MaxFiles: next.Batch.MaxFiles,
+		MaxBytes: next.Batch.MaxBytes.Bytes(),
+		MaxWait:  next.Batch.MaxWait.D(),
+	})
+	for i, f := range folders {
+		if !fresh[i] {
+			continue
+		}
+		if err := f.Start(d.runCtx); err != nil {
+			// Already validated; a folder that vanished since is retried
+			// by a later reload. The rest of the reload stands.
+			d.log.Error("source could not start after reload", "source", next.Sources[i].Name, "err", err)
+			continue
+		}
+		d.log.Info("source started by reload", "source", next.Sources[i].Name, "path", next.Sources[i].Path)
+	}
+	d.folders = folders
+	applied := *cur
+	applied.Sources, applied.Batch = next.Sources, next.Batch
+	d.cfg = &applied
+	return needRestart, nil
+}
+
+// Shutdown stops taking new files, lets uploads in flight finish until ctx
+// ends, then stops everything (see Stop). It reports whether the uploads
+// finished; those cut short resume from the store at the next start.
+func (d *Daemon) Shutdown(ctx context.Context) bool {
+	start := time.Now()
+	for _, f := range d.folders {
+		f.Stop()
+	}
+	d.intake.Stop()
+	drained := d.submitter.Drain(ctx)
+	d.log.Info("uploads drained", "complete", drained, "took", time.Since(start).Round(time.Millisecond))
+	d.Stop()
+	return drained
+}
+
+// Healthy reports whether the daemon can still do its work: the store
+// answers writes. (Used for the systemd watchdog and /readyz.)
+func (d *Daemon) Healthy(ctx context.Context) error {
+	return d.store.Ping(ctx)
+}
