@@ -2,29 +2,197 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/docuparse/docuparse-ingest/internal/config"
 )
 
-func (m *Main) runCheckConfig(_ context.Context, args []string) error {
+// check is one line of check-config's verdict.
+type check struct {
+	ok   bool
+	what string // what was checked
+	fix  string // what to do, when not ok
+}
+
+// runCheckConfig validates the configuration file and the environment the
+// daemon would run in, and says exactly what to fix.
+func (m *Main) runCheckConfig(ctx context.Context, args []string) error {
 	fs := m.newFlags("check-config")
 	path := fs.String("config", config.DefaultPath, "configuration file")
+	offline := fs.Bool("offline", false, "do not contact the API")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	cfg, err := config.Load(*path, m.Getenv)
 	if err != nil {
-		return err
+		fmt.Fprintln(m.Stdout, "FAIL configuration:")
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintln(m.Stdout, "     "+line)
+		}
+		return errors.New("configuration is invalid")
 	}
-	fmt.Fprintf(m.Stdout, "%s: ok (%d source(s); receiver %s; batch upload %t)\n",
-		cfg.Name(), len(cfg.Sources), onOff(cfg.Receiver.Enabled), cfg.API.BatchUpload)
+	checks := []check{{ok: true, what: fmt.Sprintf("%s parses; secrets present (%d webhook secret(s))", cfg.Name(), len(cfg.Receiver.Secrets))}}
+	checks = append(checks, checkDirs(cfg)...)
+	checks = append(checks, checkWatches(cfg, "/proc/sys/fs/inotify/max_user_watches"))
+	if *offline {
+		checks = append(checks, check{ok: true, what: "API not contacted (--offline)"})
+	} else {
+		checks = append(checks, checkAPI(ctx, cfg))
+	}
+	failed := 0
+	for _, c := range checks {
+		if c.ok {
+			fmt.Fprintf(m.Stdout, "ok   %s\n", c.what)
+			continue
+		}
+		failed++
+		fmt.Fprintf(m.Stdout, "FAIL %s\n     fix: %s\n", c.what, c.fix)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d check(s) failed", failed)
+	}
 	return nil
 }
 
-func onOff(b bool) string {
-	if b {
-		return "on"
+// checkDirs checks the folders the daemon reads and writes.
+func checkDirs(cfg *config.Config) []check {
+	var out []check
+	out = append(out, writableDir("state_dir", cfg.StateDir), writableDir("output_dir", cfg.OutputDir))
+	for i, src := range cfg.Sources {
+		key := fmt.Sprintf("source[%d] %q", i, src.Name)
+		if src.Path == "" {
+			out = append(out, check{what: key + ": " + src.URL, fix: "bucket sources are not supported by this version; use a folder path"})
+			continue
+		}
+		fi, err := os.Stat(src.Path)
+		switch {
+		case err != nil:
+			out = append(out, check{what: key + ": " + src.Path + " exists", fix: "create it or correct source.path: " + errText(err)})
+			continue
+		case !fi.IsDir():
+			out = append(out, check{what: key + ": " + src.Path + " is a folder", fix: "point source.path at a folder"})
+			continue
+		}
+		if _, err := os.ReadDir(src.Path); err != nil {
+			out = append(out, check{what: key + ": " + src.Path + " is readable", fix: "give the service user read access: " + errText(err)})
+			continue
+		}
+		if src.After == config.AfterKeep {
+			out = append(out, check{ok: true, what: key + ": " + src.Path + " is readable"})
+			continue
+		}
+		if err := unix.Access(src.Path, unix.W_OK); err != nil {
+			out = append(out, check{what: key + ": " + src.Path + " is writable (after = " + src.After + ")",
+				fix: "give the service user write access, or set after = \"keep\""})
+			continue
+		}
+		out = append(out, check{ok: true, what: key + ": " + src.Path + " is readable and writable (after = " + src.After + ")"})
 	}
-	return "off"
+	return out
+}
+
+// writableDir checks that dir, or its nearest existing parent (the daemon
+// creates the rest), is writable.
+func writableDir(key, dir string) check {
+	d := dir
+	for {
+		fi, err := os.Stat(d)
+		if err == nil {
+			if !fi.IsDir() {
+				return check{what: key + " " + dir, fix: d + " is not a folder"}
+			}
+			break
+		}
+		if !errors.Is(err, fs.ErrNotExist) || filepath.Dir(d) == d {
+			return check{what: key + " " + dir, fix: errText(err)}
+		}
+		d = filepath.Dir(d)
+	}
+	if err := unix.Access(d, unix.W_OK); err != nil {
+		return check{what: key + " " + dir + " is writable", fix: "give the service user write access to " + d}
+	}
+	return check{ok: true, what: key + " " + dir + " is writable"}
+}
+
+// checkWatches compares the folders to watch with the inotify limit: the
+// daemon needs one watch per folder of every recursive source.
+func checkWatches(cfg *config.Config, limitFile string) check {
+	need := 0
+	for _, src := range cfg.Sources {
+		if src.Path == "" {
+			continue
+		}
+		if !src.Recursive {
+			need++
+			continue
+		}
+		_ = filepath.WalkDir(src.Path, func(_ string, d fs.DirEntry, err error) error {
+			if err == nil && d.IsDir() {
+				need++
+			}
+			if need > 10_000_000 {
+				return filepath.SkipAll
+			}
+			return nil
+		})
+	}
+	raw, err := os.ReadFile(limitFile)
+	if err != nil {
+		return check{ok: true, what: fmt.Sprintf("%d folder(s) to watch (inotify limit unknown: %s)", need, errText(err))}
+	}
+	limit, err := strconv.Atoi(strings.TrimSpace(string(raw)))
+	if err != nil {
+		return check{ok: true, what: fmt.Sprintf("%d folder(s) to watch (inotify limit unreadable)", need)}
+	}
+	what := fmt.Sprintf("%d folder(s) to watch, inotify limit %d", need, limit)
+	if need*2 > limit {
+		return check{what: what, fix: fmt.Sprintf("raise it (other programs use watches too): sysctl -w fs.inotify.max_user_watches=%d, and persist it in /etc/sysctl.d/", max(need*4, 65536))}
+	}
+	return check{ok: true, what: what}
+}
+
+// checkAPI makes one authenticated request that creates nothing: the
+// answer for a document id that cannot exist tells reachable (404) from
+// refused key (401) from unreachable.
+func checkAPI(ctx context.Context, cfg *config.Config) check {
+	url := cfg.API.BaseURL + "/documents/doc_docuparse_ingest_check"
+	what := "API reachable at " + cfg.API.BaseURL
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return check{what: what, fix: "correct api.base_url: " + errText(err)}
+	}
+	req.Header.Set("Authorization", "Bearer "+cfg.API.APIKey.Reveal())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return check{what: what, fix: "check api.base_url, DNS, proxy and firewall: " + strings.ReplaceAll(errText(err), cfg.API.APIKey.Reveal(), "[redacted]")}
+	}
+	resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		return check{what: what + " and the API key accepted", fix: "the API refused the key (HTTP " + strconv.Itoa(resp.StatusCode) + "): check " + config.EnvAPIKey + " or api.api_key_file"}
+	case resp.StatusCode == http.StatusNotFound || resp.StatusCode < 300:
+		return check{ok: true, what: what + " and the API key accepted"}
+	default:
+		return check{what: what, fix: fmt.Sprintf("unexpected answer HTTP %d; is api.base_url the API's base (…/api/v1)?", resp.StatusCode)}
+	}
+}
+
+func errText(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
 }

@@ -75,37 +75,6 @@ func TestWebhookSendIsAcceptedByARealReceiver(t *testing.T) {
 	}
 }
 
-func TestCheckConfigNamesEveryBadKey(t *testing.T) {
-	dir := t.TempDir()
-	inbox := filepath.Join(dir, "inbox")
-	if err := os.MkdirAll(inbox, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	good := filepath.Join(dir, "good.toml")
-	s := &e2e.Sim{BaseURL: "http://127.0.0.1:9/api/v1"}
-	if err := os.WriteFile(good, []byte(s.Config(dir, inbox, "")), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, _, err := run(t, secretEnv, "", "check-config", "--config", good)
-	if err != nil || !strings.Contains(out, "ok") {
-		t.Fatalf("good config: %q, %v", out, err)
-	}
-	bad := filepath.Join(dir, "bad.toml")
-	text := strings.Replace(s.Config(dir, inbox, "colour = \"blue\""), `max_wait  = "200ms"`, `max_wait  = "5x"`, 1)
-	if err := os.WriteFile(bad, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	_, _, err = run(t, nil, "", "check-config", "--config", bad)
-	if err == nil {
-		t.Fatal("bad config accepted")
-	}
-	for _, want := range []string{"bad.toml", "batch.max_wait", "api.colour", "api.api_key", "DOCUPARSE_API_KEY", "receiver.secrets"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error does not name %q:\n%v", want, err)
-		}
-	}
-}
-
 func TestUnknownCommandsAndFlagsAreUsageErrors(t *testing.T) {
 	for _, args := range [][]string{{}, {"frobnicate"}, {"status", "--nope"}, {"webhook"}, {"webhook", "verify"}} {
 		_, _, err := run(t, nil, "", args...)

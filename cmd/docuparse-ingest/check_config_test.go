@@ -1,0 +1,122 @@
+package main
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/docuparse/docuparse-ingest/internal/config"
+	"github.com/docuparse/docuparse-ingest/internal/e2e"
+	"github.com/docuparse/docuparse-ingest/internal/sim"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// TestCheckConfigOutput compares check-config's verdict on broken (and one
+// good) setups with golden files under testdata/check-config. Paths and
+// ports that change per run are replaced by {{DIR}} and {{API}}.
+func TestCheckConfigOutput(t *testing.T) {
+	s := e2e.StartSim(t, sim.Config{})
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		// edit turns the working configuration into the broken one.
+		edit    func(text, dir string) string
+		wantErr bool
+	}{
+		{name: "good", env: secretsOf(e2e.APIKey), edit: func(t, _ string) string { return t }},
+		{name: "unknown-key-and-bad-duration", env: secretsOf(e2e.APIKey), wantErr: true, edit: func(t, _ string) string {
+			return strings.Replace(strings.Replace(t, `max_wait  = "200ms"`, `max_wait  = "5x"`, 1), "[api]\n", "[api]\ncolour = \"blue\"\n", 1)
+		}},
+		{name: "missing-secrets", env: map[string]string{}, wantErr: true, edit: func(t, _ string) string { return t }},
+		{name: "missing-inbox", env: secretsOf(e2e.APIKey), wantErr: true, edit: func(t, dir string) string {
+			return strings.Replace(t, filepath.Join(dir, "inbox"), filepath.Join(dir, "no-such-inbox"), 1)
+		}},
+		{name: "wrong-api-key", env: secretsOf("dex_wrong"), wantErr: true, edit: func(t, _ string) string { return t }},
+		{name: "api-unreachable", env: secretsOf(e2e.APIKey), wantErr: true, edit: func(t, _ string) string {
+			return strings.Replace(t, s.BaseURL, "http://127.0.0.1:9/api/v1", 1)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.MkdirAll(filepath.Join(dir, "inbox"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			cfgPath := filepath.Join(dir, "config.toml")
+			if err := os.WriteFile(cfgPath, []byte(tc.edit(s.Config(dir, filepath.Join(dir, "inbox"), ""), dir)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out, _, err := run(t, tc.env, "", "check-config", "--config", cfgPath)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, want error %v\n%s", err, tc.wantErr, out)
+			}
+			got := strings.NewReplacer(dir, "{{DIR}}", s.BaseURL, "{{API}}").Replace(out)
+			got = maskInotify(got)
+			golden := filepath.Join("testdata", "check-config", tc.name+".golden")
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("output differs from %s:\n--- got\n%s--- want\n%s", golden, got, want)
+			}
+		})
+	}
+}
+
+func secretsOf(apiKey string) map[string]string {
+	return map[string]string{"DOCUPARSE_API_KEY": apiKey, "DOCUPARSE_WEBHOOK_SECRET": e2e.WebhookSecret}
+}
+
+// maskInotify hides the machine's inotify limit, which differs per host.
+func maskInotify(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if j := strings.Index(l, "inotify limit "); j >= 0 {
+			lines[i] = l[:j] + "inotify limit {{N}}"
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+func TestTheWatchLimitCheckAsksToRaiseALowLimit(t *testing.T) {
+	dir := t.TempDir()
+	for _, sub := range []string{"a", "a/b", "c"} {
+		if err := os.MkdirAll(filepath.Join(dir, "inbox", sub), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	limit := filepath.Join(dir, "max_user_watches")
+	if err := os.WriteFile(limit, []byte("6\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfgText := (&e2e.Sim{BaseURL: "http://127.0.0.1:9/api/v1"}).Config(dir, filepath.Join(dir, "inbox"), "")
+	cfgPath := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := run(t, secretsOf("x"), "", "check-config", "--offline", "--config", cfgPath)
+	if err != nil {
+		t.Fatalf("offline check with the real limit: %v", err)
+	}
+	c := checkWatches(mustLoad(t, cfgPath), limit)
+	if c.ok || !strings.Contains(c.what, "4 folder(s) to watch, inotify limit 6") || !strings.Contains(c.fix, "fs.inotify.max_user_watches") {
+		t.Fatalf("check = %+v", c)
+	}
+}
+
+func mustLoad(t *testing.T, path string) *config.Config {
+	t.Helper()
+	cfg, err := config.Load(path, func(k string) string { return secretsOf("x")[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
