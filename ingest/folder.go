@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -82,7 +83,8 @@ type Folder struct {
 	watched   map[string]os.FileInfo // directories with a watch, as they were when watched
 	track     *settleTracker
 	warned    map[folderWarnKey]struct{}
-	watchErrs int // watcher errors since the last full listing
+	rootOK    atomic.Bool // the root was listed by the last full scan
+	watchErrs int         // watcher errors since the last full listing
 }
 
 // folderHooks lets tests in this package wait on signals instead of sleeping.
@@ -206,6 +208,15 @@ func (f *Folder) Stop() {
 	}
 	cancel()
 	<-done
+}
+
+// Healthy reports whether the source is being watched: its folder was
+// found and listed by the latest full scan (for /readyz).
+func (f *Folder) Healthy() error {
+	if !f.rootOK.Load() {
+		return fmt.Errorf("folder %s is not being watched (missing, or not listed yet)", f.cfg.Root)
+	}
+	return nil
 }
 
 // Rescan asks for a full listing as soon as possible. It does not block;
@@ -378,8 +389,10 @@ func (f *Folder) fullScan() {
 			err = errors.New("not a directory")
 		}
 		f.warnOnce("root", root, "source folder is missing; retrying at each rescan", err)
+		f.rootOK.Store(false)
 	} else {
 		f.clearWarn("root", root)
+		f.rootOK.Store(true)
 		f.walk(root, fi)
 	}
 	if f.stopping() {

@@ -41,6 +41,9 @@ type SubmitterConfig struct {
 	// OnDone is called when documents reach a terminal outcome here
 	// (rejected or vanished), to wake the exporter.
 	OnDone func()
+	// OnBatchSubmitted, when set, is told of each batch the API accepted
+	// (for metrics): its mode and how many files it had.
+	OnBatchSubmitted func(mode string, files int)
 }
 
 // idleRecheck bounds how long the batcher sleeps without looking at the
@@ -273,6 +276,9 @@ func (s *Submitter) sendBatch(ctx context.Context, b *store.Batch) {
 				continue
 			}
 			log.Info("batch submitted", "api_batch", resp.BatchID, "files", len(subs))
+			if s.cfg.OnBatchSubmitted != nil {
+				s.cfg.OnBatchSubmitted(store.ModeBatch, len(subs))
+			}
 			return
 		}
 		if ctx.Err() != nil {
@@ -362,6 +368,9 @@ func (s *Submitter) sendOne(ctx context.Context, b *store.Batch, d store.Documen
 			raw, _ := json.Marshal(resp)
 			err = s.cfg.Store.RecordSubmitted(ctx, b.ID, "", raw, []store.Submitted{{DocID: d.ID, DocumentID: resp.DocumentID}})
 			if err == nil {
+				if s.cfg.OnBatchSubmitted != nil {
+					s.cfg.OnBatchSubmitted(store.ModeSingle, 1)
+				}
 				return
 			}
 			log.Error("cannot record submission; will retry", "err", err)

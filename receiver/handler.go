@@ -33,7 +33,10 @@ type HandlerConfig struct {
 	// anything was stored: RefusedBadSignature, RefusedTooLarge or
 	// RefusedBadRequest (for counters and the nightly report).
 	OnRefused func(reason string)
-	Logger    *slog.Logger
+	// OnAccepted, when set, is told of each delivery answered 200, and
+	// whether it repeated one already stored.
+	OnAccepted func(duplicate bool)
+	Logger     *slog.Logger
 }
 
 // Reasons given to HandlerConfig.OnRefused.
@@ -41,6 +44,7 @@ const (
 	RefusedBadSignature = "bad_signature"
 	RefusedTooLarge     = "too_large"
 	RefusedBadRequest   = "bad_request"
+	RefusedStoreError   = "store_error" // verified but not stored: answered 503, the API retries
 )
 
 // Handler is the webhook endpoint's http.Handler.
@@ -112,11 +116,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	inserted, err := h.journal.write(r.Context(), ev)
 	if err != nil {
 		// Not stored: a non-200 makes the API deliver it again.
+		h.refused(RefusedStoreError)
 		h.cfg.Logger.Error("cannot journal webhook", "event", ev.Type, "err", err)
 		http.Error(w, "cannot store event", http.StatusServiceUnavailable)
 		return
 	}
 	w.WriteHeader(http.StatusOK)
+	if h.cfg.OnAccepted != nil {
+		h.cfg.OnAccepted(!inserted)
+	}
 	if inserted {
 		h.cfg.Logger.Debug("webhook journaled", "event", ev.Type, "document_id", ev.DocumentID, "batch_id", ev.BatchID)
 		if h.cfg.OnJournaled != nil {

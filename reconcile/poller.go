@@ -42,6 +42,8 @@ type Config struct {
 	Limit  int
 	Now    func() time.Time
 	Logger *slog.Logger
+	// OnPass, when set, sees what each pass did (for metrics).
+	OnPass func(Pass)
 }
 
 // Pass says what one polling pass did.
@@ -97,6 +99,9 @@ func (p *Poller) Start(ctx context.Context) {
 			pass, err := p.RunOnce(ctx)
 			if err != nil && ctx.Err() == nil {
 				p.cfg.Logger.Error("polling pass failed", "err", err)
+			}
+			if p.cfg.OnPass != nil {
+				p.cfg.OnPass(pass)
 			}
 			if pass.Calls() > 0 {
 				p.cfg.Logger.Info("reconcile pass", "api_calls", pass.Calls(), "polled", pass.Polled, "batch_polls", pass.BatchPolls,

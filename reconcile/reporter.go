@@ -30,6 +30,8 @@ type ReporterConfig struct {
 	Check  time.Duration
 	Now    func() time.Time
 	Logger *slog.Logger
+	// OnReport, when set, is told whether each report was written.
+	OnReport func(ok bool)
 }
 
 // Reporter writes the nightly reconciliation report for each day once it
@@ -127,7 +129,11 @@ func (r *Reporter) RunOnce(ctx context.Context) ([]string, error) {
 			return written, ctx.Err()
 		}
 		name := day.Format(output.DayFormat)
-		if err := r.Write(ctx, day, now); err != nil {
+		err := r.Write(ctx, day, now)
+		if r.cfg.OnReport != nil {
+			r.cfg.OnReport(err == nil)
+		}
+		if err != nil {
 			return written, fmt.Errorf("report for %s: %w", name, err)
 		}
 		if err := r.cfg.Store.SetMeta(ctx, lastReportKey, name); err != nil {

@@ -2,13 +2,18 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/docuparse/docuparse-ingest/internal/daemon"
 	"github.com/docuparse/docuparse-ingest/internal/e2e"
@@ -235,5 +240,95 @@ settle = "400ms"
 	r.waitDone(t, p, 2)
 	if err := p.signalAndWait(t, syscall.SIGTERM); err != nil {
 		t.Fatalf("exit: %v", err)
+	}
+}
+
+// scrape reads /metrics and returns each sample's value by its metric name
+// and sorted labels, e.g. `docuparse_documents{state="exported"}`.
+func scrape(t *testing.T, base string) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/metrics: %s", resp.Status)
+	}
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("/metrics does not parse: %v", err)
+	}
+	out := map[string]float64{}
+	for name, mf := range families {
+		for _, m := range mf.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+			}
+			key := name
+			if len(labels) > 0 {
+				key += "{" + strings.Join(labels, ",") + "}"
+			}
+			switch {
+			case m.GetCounter() != nil:
+				out[key] = m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				out[key] = m.GetGauge().GetValue()
+			case m.GetHistogram() != nil:
+				out[key+"_count"] = float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	return out
+}
+
+func TestMetricsParseAndMoveAsDocumentsFlow(t *testing.T) {
+	r := newLifecycleRig(t, sim.Config{})
+	r.writeConfig(t, strings.Replace(r.sim.Config(r.dir, r.inbox, ""), "[admin]\nlisten = \"\"", "[admin]\nlisten = \"127.0.0.1:0\"", 1))
+	p := startBinary(t, r.cfgPath)
+	var adminAddr string
+	p.waitLog(t, 1, func(m map[string]any) bool {
+		if m["msg"] == "admin listening" {
+			adminAddr, _ = m["addr"].(string)
+			return true
+		}
+		return false
+	})
+	r.sim.SetWebhookURL("http://" + p.receiverAddr(t) + "/webhooks/docuparse")
+	base := "http://" + adminAddr
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %s", path, resp.Status)
+		}
+	}
+	before := scrape(t, base)
+	if before[`docuparse_documents{state="exported"}`] != 0 || before[`docuparse_store_up`] != 1 {
+		t.Fatalf("before: exported %v, store_up %v", before[`docuparse_documents{state="exported"}`], before[`docuparse_store_up`])
+	}
+	files := e2e.DropAll(t, r.inbox, r.staging, samples.Demo())
+	r.waitDone(t, p, len(files))
+	after := scrape(t, base)
+	for key, want := range map[string]float64{
+		`docuparse_documents{state="exported"}`:                            float64(len(files)),
+		`docuparse_document_transitions_total{to="exported"}`:              float64(len(files)),
+		`docuparse_webhook_deliveries_total{outcome="ok"}`:                 float64(len(files)),
+		`docuparse_api_requests_total{code="202",endpoint="submit_batch"}`: 1,
+	} {
+		if after[key] < want {
+			t.Errorf("%s = %v, want at least %v", key, after[key], want)
+		}
+	}
+	if after[`docuparse_outputs_written_total{kind="documents_csv_rows"}`] != float64(len(files)) {
+		t.Errorf("rows written = %v, want %d", after[`docuparse_outputs_written_total{kind="documents_csv_rows"}`], len(files))
+	}
+	if err := p.signalAndWait(t, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
 	}
 }

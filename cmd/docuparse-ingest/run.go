@@ -44,7 +44,7 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 	runCtx, cancelRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelRun()
 
-	d, err := daemon.New(runCtx, cfg, daemon.Options{Logger: log})
+	d, err := daemon.New(runCtx, cfg, daemon.Options{Logger: log, Version: Version, Commit: Commit})
 	if err != nil {
 		return err
 	}

@@ -16,10 +16,12 @@ import (
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/ingest"
+	"github.com/docuparse/docuparse-ingest/internal/admin"
 	"github.com/docuparse/docuparse-ingest/internal/apiclient"
 	"github.com/docuparse/docuparse-ingest/internal/config"
 	"github.com/docuparse/docuparse-ingest/internal/counters"
 	"github.com/docuparse/docuparse-ingest/internal/export"
+	"github.com/docuparse/docuparse-ingest/internal/metrics"
 	"github.com/docuparse/docuparse-ingest/internal/output"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 	"github.com/docuparse/docuparse-ingest/receiver"
@@ -37,6 +39,8 @@ type Options struct {
 	OnTransition func(store.Transition)
 	// SubmitBackoff overrides the submitter's first retry pause (tests).
 	SubmitBackoff time.Duration
+	// Version and Commit label docuparse_build_info.
+	Version, Commit string
 }
 
 // Daemon is one running docuparse-ingest.
@@ -50,6 +54,7 @@ type Daemon struct {
 	candidates chan ingest.Candidate
 	folders    []*ingest.Folder // in the order of cfg.Sources
 	runCtx     context.Context  // the context Start was given, for sources added by Reload
+	startedAt  time.Time
 	intake     *ingest.Intake
 	submitter  *ingest.Submitter
 	applier    *receiver.Applier
@@ -59,6 +64,8 @@ type Daemon struct {
 	poller     *reconcile.Poller
 	reporter   *reconcile.Reporter
 	counters   *counters.Counters
+	metrics    *metrics.Metrics
+	admin      *admin.Server
 
 	started  atomic.Bool
 	stopOnce sync.Once
@@ -92,9 +99,15 @@ func (d *Daemon) build(ctx context.Context) error {
 	}
 	d.store = st
 	d.counters = counters.New(st.AddCounters, cfg.Report.Location(), 0, d.log.With("component", "counters"))
+	d.metrics, err = metrics.New(metrics.Options{Status: st.Status, Version: d.opts.Version, Commit: d.opts.Commit,
+		Logger: d.log.With("component", "metrics")})
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
 
 	d.client, err = NewClient(cfg, d.log, func(ri apiclient.RequestInfo) {
 		d.counters.Add(counters.APICallsPrefix+ri.Endpoint, 1)
+		d.metrics.ObserveRequest(ri)
 	})
 	if err != nil {
 		return fmt.Errorf("api client: %w", err)
@@ -114,6 +127,11 @@ func (d *Daemon) build(ctx context.Context) error {
 		Layout: output.Layout{Root: cfg.OutputDir, Location: cfg.Report.Location()},
 		After:  after,
 		Logger: d.log.With("component", "export"),
+		OnWritten: func(jsonFiles, rows, items int) {
+			d.metrics.OutputsWritten(metrics.OutputJSON, jsonFiles)
+			d.metrics.OutputsWritten(metrics.OutputDocumentRows, rows)
+			d.metrics.OutputsWritten(metrics.OutputLineItemRows, items)
+		},
 	})
 	d.applier = receiver.NewApplier(st, nil, d.log.With("component", "applier"))
 	d.submitter = ingest.NewSubmitter(ingest.SubmitterConfig{
@@ -129,6 +147,9 @@ func (d *Daemon) build(ctx context.Context) error {
 		DocumentType: cfg.API.DocumentType,
 		BackoffMin:   d.opts.SubmitBackoff,
 		Logger:       d.log.With("component", "submit"),
+		OnBatchSubmitted: func(mode string, files int) {
+			d.metrics.BatchSubmitted(mode, files)
+		},
 	})
 	d.intake = ingest.NewIntake(ingest.IntakeConfig{
 		Store:       st,
@@ -147,6 +168,9 @@ func (d *Daemon) build(ctx context.Context) error {
 		WebhookGrace: grace,
 		PollInterval: cfg.Reconcile.PollInterval.D(),
 		Logger:       d.log.With("component", "reconcile"),
+		OnPass: func(p reconcile.Pass) {
+			d.metrics.Polls(p.Polled, p.BatchPolls, p.Errors+p.VerifyErrors)
+		},
 	})
 
 	hour, minute := cfg.Report.Clock()
@@ -157,6 +181,7 @@ func (d *Daemon) build(ctx context.Context) error {
 		Minute:     minute,
 		StuckAfter: cfg.Reconcile.StuckAfter.D(),
 		Logger:     d.log.With("component", "report"),
+		OnReport:   d.metrics.ReportRun,
 	})
 
 	if cfg.Receiver.Enabled {
@@ -174,12 +199,35 @@ func (d *Daemon) build(ctx context.Context) error {
 			OnJournaled:   d.applier.Notify,
 			OnRefused: func(reason string) {
 				d.counters.Add("webhook_"+reason, 1)
+				d.metrics.Webhook(reason)
+			},
+			OnAccepted: func(duplicate bool) {
+				if duplicate {
+					d.metrics.Webhook(metrics.WebhookDuplicate)
+				} else {
+					d.metrics.Webhook(metrics.WebhookOK)
+				}
 			},
 			Logger: d.log.With("component", "receiver"),
 		}, st)
 		d.server, err = receiver.NewServer(cfg.Receiver.Listen, cfg.Receiver.Path, d.handler, d.log.With("component", "receiver"))
 		if err != nil {
 			return err
+		}
+	}
+	if cfg.Admin.Listen != "" {
+		d.admin, err = admin.New(cfg.Admin.Listen, admin.Config{
+			Metrics: d.metrics.Handler(),
+			Checks: map[string]func(context.Context) error{
+				"store":   st.Ping,
+				"sources": d.sourcesHealthy,
+				"api":     d.apiHealthy,
+			},
+			Redact: secretsOf(cfg),
+			Logger: d.log.With("component", "admin"),
+		})
+		if err != nil {
+			return fmt.Errorf("admin listener: %w", err)
 		}
 	}
 	return nil
@@ -209,6 +257,7 @@ func (d *Daemon) transition(t store.Transition) {
 		attrs = append(attrs, "reason", t.Reason)
 	}
 	d.log.Info("document "+string(t.To), attrs...)
+	d.metrics.Transition(string(t.From), string(t.To))
 	switch t.To {
 	case store.StateQueued:
 		d.submitter.Notify()
@@ -223,8 +272,12 @@ func (d *Daemon) transition(t store.Transition) {
 // Start starts every part, consumers before producers, and returns at once.
 func (d *Daemon) Start(ctx context.Context) error {
 	d.started.Store(true)
-	d.runCtx = ctx
+	d.runCtx, d.startedAt = ctx, time.Now()
 	d.counters.Start(ctx)
+	if d.admin != nil {
+		d.admin.Start(ctx)
+		d.log.Info("admin listening", "addr", d.admin.Addr())
+	}
 	d.exporter.Start(ctx)
 	d.applier.Start(ctx)
 	if d.server != nil {
@@ -293,6 +346,9 @@ func (d *Daemon) Stop() {
 		if d.counters != nil {
 			d.counters.Stop()
 		}
+		if d.admin != nil {
+			d.admin.Stop()
+		}
 		d.closeAll()
 	})
 }
@@ -300,6 +356,9 @@ func (d *Daemon) Stop() {
 func (d *Daemon) closeAll() {
 	if d.server != nil && !d.started.Load() {
 		d.server.Stop()
+	}
+	if d.admin != nil && !d.started.Load() {
+		d.admin.Stop()
 	}
 	if d.store != nil {
 		if err := d.store.Close(); err != nil && !errors.Is(err, os.ErrClosed) {

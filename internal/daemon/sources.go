@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"time"
@@ -140,4 +141,46 @@ func (d *Daemon) Shutdown(ctx context.Context) bool {
 // answers writes. (Used for the systemd watchdog and /readyz.)
 func (d *Daemon) Healthy(ctx context.Context) error {
 	return d.store.Ping(ctx)
+}
+
+// sourcesHealthy reports whether every source is being watched.
+func (d *Daemon) sourcesHealthy(context.Context) error {
+	var errs []error
+	for _, f := range d.folders {
+		if err := f.Healthy(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// apiUnreachableAfter is how long the API may fail every request before
+// the daemon reports itself not ready.
+const apiUnreachableAfter = 5 * time.Minute
+
+// apiHealthy reports whether the API answered recently: not ready when
+// every request since the last answer failed, for longer than
+// apiUnreachableAfter. No request yet counts as healthy.
+func (d *Daemon) apiHealthy(context.Context) error {
+	answered, failed := d.metrics.APIStatus()
+	if failed.IsZero() || !failed.After(answered) {
+		return nil
+	}
+	since := answered
+	if since.IsZero() {
+		since = d.startedAt // never answered since start
+	}
+	if time.Since(since) > apiUnreachableAfter {
+		return fmt.Errorf("no answer from the API since %s", since.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// secretsOf lists the configured secrets, for redaction.
+func secretsOf(cfg *config.Config) []string {
+	out := []string{cfg.API.APIKey.Reveal()}
+	for _, s := range cfg.Receiver.Secrets {
+		out = append(out, s.Reveal())
+	}
+	return out
 }

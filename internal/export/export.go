@@ -52,6 +52,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Interval is the safety-net pass period. Defaults to 5 seconds.
 	Interval time.Duration
+	// OnWritten, when set, is told what each chunk wrote (for metrics):
+	// JSON files, documents CSV rows and line-item rows.
+	OnWritten func(jsonFiles, documentRows, lineItemRows int)
 }
 
 // Exporter writes terminal documents to the output directory.
@@ -191,6 +194,15 @@ func (e *Exporter) exportChunk(ctx context.Context, docs []store.Document) (int,
 	}
 	if err := e.cfg.Store.MarkExported(ctx, ids, sizes); err != nil {
 		return 0, err
+	}
+	if e.cfg.OnWritten != nil {
+		items := 0
+		for _, b := range files {
+			if len(b.header) == len(output.LineItemsHeader) {
+				items += len(b.records)
+			}
+		}
+		e.cfg.OnWritten(len(ids), len(ids), items)
 	}
 	return len(ids), nil
 }
