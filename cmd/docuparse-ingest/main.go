@@ -12,6 +12,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -101,7 +103,11 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	case "webhook":
 		return m.runWebhook(ctx, rest)
 	case "version", "--version":
-		fmt.Fprintf(m.Stdout, "docuparse-ingest %s%s\n", Version, commitSuffix())
+		v, c := buildVersion()
+		if c != "" {
+			c = " (" + c + ")"
+		}
+		fmt.Fprintf(m.Stdout, "docuparse-ingest %s%s %s\n", v, c, runtime.Version())
 		return nil
 	case "help", "-h", "--help":
 		fmt.Fprint(m.Stdout, usage)
@@ -111,11 +117,26 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	}
 }
 
-func commitSuffix() string {
-	if Commit == "" {
-		return ""
+// buildVersion returns the version and commit set at build time with
+// -ldflags, or else what the Go toolchain recorded (a module version for
+// go install …@v1.2.3, the VCS revision for a build in a checkout).
+func buildVersion() (version, commit string) {
+	version, commit = Version, Commit
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return version, commit
 	}
-	return " (" + Commit + ")"
+	if version == "dev" && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		version = info.Main.Version
+	}
+	if commit == "" {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				commit = s.Value[:12]
+			}
+		}
+	}
+	return version, commit
 }
 
 // newFlags returns a flag set that reports errors instead of exiting.

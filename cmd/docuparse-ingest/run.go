@@ -44,7 +44,9 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 	runCtx, cancelRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelRun()
 
-	d, err := daemon.New(runCtx, cfg, daemon.Options{Logger: log, Version: Version, Commit: Commit})
+	version, commit := buildVersion()
+	log.Info("docuparse-ingest starting", "version", version, "commit", commit, "config", *path)
+	d, err := daemon.New(runCtx, cfg, daemon.Options{Logger: log, Version: version, Commit: commit})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"text/tabwriter"
 	"time"
 
@@ -15,10 +16,13 @@ import (
 )
 
 type statusJSON struct {
-	Documents     map[string]int `json:"documents"`
-	Events        map[string]int `json:"webhook_events"`
-	OldestPending *time.Time     `json:"oldest_pending"`
-	LastWebhook   *time.Time     `json:"last_webhook"`
+	Documents       map[string]int            `json:"documents"`
+	Sources         map[string]map[string]int `json:"sources"`
+	Events          map[string]int            `json:"webhook_events"`
+	OldestPending   *time.Time                `json:"oldest_pending"`
+	LastWebhook     *time.Time                `json:"last_webhook"`
+	LastReport      string                    `json:"last_report_day,omitempty"`
+	BatchMismatches int                       `json:"batch_mismatches"`
 }
 
 func (m *Main) runStatus(ctx context.Context, args []string) error {
@@ -37,10 +41,30 @@ func (m *Main) runStatus(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	out := statusJSON{Documents: map[string]int{}, Events: s.Events}
+	out := statusJSON{Documents: map[string]int{}, Sources: map[string]map[string]int{}, Events: s.Events}
 	for _, state := range store.States {
 		out.Documents[string(state)] = s.Counts[state]
 	}
+	perSource, err := st.SourceCounts(ctx)
+	if err != nil {
+		return err
+	}
+	for src, counts := range perSource {
+		out.Sources[src] = map[string]int{}
+		for state, n := range counts {
+			out.Sources[src][string(state)] = n
+		}
+	}
+	if day, ok, err := st.Meta(ctx, "last_report_day"); err != nil {
+		return err
+	} else if ok {
+		out.LastReport = day
+	}
+	mism, err := st.BatchChecks(ctx, true)
+	if err != nil {
+		return err
+	}
+	out.BatchMismatches = len(mism)
 	if !s.OldestPending.IsZero() {
 		out.OldestPending = &s.OldestPending
 	}
@@ -52,10 +76,23 @@ func (m *Main) runStatus(ctx context.Context, args []string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
-	tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "STATE\tDOCUMENTS")
+	sources := make([]string, 0, len(out.Sources))
+	for src := range out.Sources {
+		sources = append(sources, src)
+	}
+	sort.Strings(sources)
+	tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "STATE\tALL\t")
+	for _, src := range sources {
+		fmt.Fprintf(tw, "%s\t", src)
+	}
+	fmt.Fprintln(tw)
 	for _, state := range store.States {
-		fmt.Fprintf(tw, "%s\t%d\n", state, s.Counts[state])
+		fmt.Fprintf(tw, "%s\t%d\t", state, s.Counts[state])
+		for _, src := range sources {
+			fmt.Fprintf(tw, "%d\t", out.Sources[src][string(state)])
+		}
+		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 	now := time.Now()
@@ -68,6 +105,14 @@ func (m *Main) runStatus(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stdout, "last webhook:   %s (%s ago)\n", s.LastEvent.Local().Format(time.RFC3339), now.Sub(s.LastEvent).Round(time.Second))
 	} else {
 		fmt.Fprintln(m.Stdout, "last webhook:   none yet")
+	}
+	if out.LastReport != "" {
+		fmt.Fprintf(m.Stdout, "last report:    %s\n", out.LastReport)
+	} else {
+		fmt.Fprintln(m.Stdout, "last report:    none yet")
+	}
+	if out.BatchMismatches > 0 {
+		fmt.Fprintf(m.Stdout, "batch mismatches: %d (see the reconciliation report)\n", out.BatchMismatches)
 	}
 	return nil
 }
