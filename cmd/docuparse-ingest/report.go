@@ -41,7 +41,13 @@ func (m *Main) runReport(ctx context.Context, args []string) error {
 	// could skip or repeat a day.
 	first = time.Date(first.Year(), first.Month(), first.Day(), 12, 0, 0, 0, loc)
 	last = time.Date(last.Year(), last.Month(), last.Day(), 12, 0, 0, 0, loc)
+	total := int(last.Sub(first).Round(24*time.Hour)/(24*time.Hour)) + 1
+	n := 0
 	for day := first; !day.After(last); day = day.AddDate(0, 0, 1) {
+		n++
+		if total > 1 && isTerminal(m.Stderr) {
+			fmt.Fprintf(m.Stderr, "… report %d of %d: %s\n", n, total, day.Format(output.DayFormat))
+		}
 		rep, err := reconcile.BuildReport(ctx, st, day, reconcile.ReportOptions{Location: loc, StuckAfter: cfg.Reconcile.StuckAfter.D(), Now: now})
 		if err != nil {
 			return err
