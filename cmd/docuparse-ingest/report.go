@@ -21,7 +21,7 @@ func (m *Main) runReport(ctx context.Context, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(*path, m.Getenv)
+	cfg, err := config.LoadWithoutSecrets(*path, m.Getenv)
 	if err != nil {
 		return err
 	}

@@ -59,7 +59,7 @@ func (m *Main) runRetry(ctx context.Context, args []string) error {
 	if *source != "" && !selecting {
 		return usageError{"retry: --source narrows --failed, --stuck or --code; it does not apply to ids"}
 	}
-	cfg, err := config.Load(*path, m.Getenv)
+	cfg, err := config.LoadWithoutSecrets(*path, m.Getenv)
 	if err != nil {
 		return err
 	}

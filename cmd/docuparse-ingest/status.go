@@ -118,9 +118,10 @@ func (m *Main) runStatus(ctx context.Context, args []string) error {
 }
 
 // openState opens the store of the configuration at path, for commands
-// that run beside the daemon (SQLite in WAL mode allows it).
+// that run beside the daemon (SQLite in WAL mode allows it). They need no
+// secrets: under systemd only the service is given them.
 func (m *Main) openState(ctx context.Context, path string) (*store.Store, error) {
-	cfg, err := config.Load(path, m.Getenv)
+	cfg, err := config.LoadWithoutSecrets(path, m.Getenv)
 	if err != nil {
 		return nil, err
 	}

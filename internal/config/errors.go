@@ -75,3 +75,14 @@ func (p *problems) reportedUnder(prefix string) bool {
 
 // err joins everything collected; nil when nothing was.
 func (p *problems) err() error { return errors.Join(p.errs...) }
+
+// drop forgets the problems of one kind.
+func (p *problems) drop(kind error) {
+	kept := p.errs[:0]
+	for _, e := range p.errs {
+		if !errors.Is(e, kind) {
+			kept = append(kept, e)
+		}
+	}
+	p.errs = kept
+}

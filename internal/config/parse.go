@@ -36,6 +36,23 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 // *FieldError per problem (errors.Is ErrUnknownKey, ErrInvalid or
 // ErrMissingSecret), or an ErrSyntax error for a file that is not TOML.
 func Parse(r io.Reader, name string, getenv func(string) string) (*Config, error) {
+	return parseConfig(r, name, getenv, true)
+}
+
+// LoadWithoutSecrets is Load for commands that only read the daemon's
+// state (status, report, webhook list): a missing secret is not an error,
+// since systemd hands secrets to the service alone. Secrets that are
+// present are still read; every other problem is still reported.
+func LoadWithoutSecrets(path string, getenv func(string) string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open config: %w", err)
+	}
+	defer f.Close()
+	return parseConfig(f, path, getenv, false)
+}
+
+func parseConfig(r io.Reader, name string, getenv func(string) string, requireSecrets bool) (*Config, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
@@ -72,6 +89,9 @@ func Parse(r io.Reader, name string, getenv func(string) string) (*Config, error
 	c.normalize(baseDir)
 	loadSecrets(c, refs, getenv, baseDir, p)
 	c.validate(p)
+	if !requireSecrets {
+		p.drop(ErrMissingSecret)
+	}
 	if err := p.err(); err != nil {
 		return nil, err
 	}

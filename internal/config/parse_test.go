@@ -445,3 +445,30 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestLoadWithoutSecretsAcceptsMissingSecretsButNothingElse(t *testing.T) {
+	dir := t.TempDir()
+	inbox := filepath.Join(dir, "inbox")
+	if err := os.MkdirAll(inbox, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	good := "[api]\nbase_url = \"https://example.com/api/v1\"\n\n[[source]]\nname = \"inbox\"\npath = \"" + inbox + "\"\n"
+	path := filepath.Join(dir, "c.toml")
+	if err := os.WriteFile(path, []byte(good), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	noEnv := func(string) string { return "" }
+	if _, err := Load(path, noEnv); !errors.Is(err, ErrMissingSecret) {
+		t.Fatalf("Load without secrets: %v, want ErrMissingSecret", err)
+	}
+	cfg, err := LoadWithoutSecrets(path, noEnv)
+	if err != nil || cfg.API.APIKey.Reveal() != "" {
+		t.Fatalf("LoadWithoutSecrets: %v", err)
+	}
+	if err := os.WriteFile(path, []byte(good+"\n[batch]\nmax_wait = \"5x\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadWithoutSecrets(path, noEnv); !errors.Is(err, ErrInvalid) || errors.Is(err, ErrMissingSecret) {
+		t.Fatalf("a bad value must still be an error (and only it): %v", err)
+	}
+}
