@@ -84,6 +84,9 @@ type Folder struct {
 	track     *settleTracker
 	warned    map[folderWarnKey]struct{}
 	rootOK    atomic.Bool // the root was listed by the last full scan
+
+	firstScanDone bool      // owned by the run goroutine
+	startedAt     time.Time // set by Start
 	watchErrs int         // watcher errors since the last full listing
 }
 
@@ -178,6 +181,7 @@ func (f *Folder) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("folder source %q: %w", f.cfg.Name, err)
 	}
+	f.startedAt = time.Now()
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		return fmt.Errorf("folder source %q: create watcher: %w", f.cfg.Name, err)
@@ -399,6 +403,13 @@ func (f *Folder) fullScan() {
 		return // the listing is incomplete: do not reconcile from it
 	}
 	f.track.endSweep(folderStillThere)
+	if !f.firstScanDone {
+		// The first listing of a large tree can take a while: say when it
+		// is done and how much it found.
+		f.firstScanDone = true
+		f.log.Info("source listed", "path", root, "folders", len(f.watched),
+			"files", len(f.track.pending)+len(f.track.emitted), "took", time.Since(f.startedAt).Round(time.Millisecond))
+	}
 	for k := range f.warned {
 		if _, err := os.Lstat(k.path); k.what != "root" && errors.Is(err, fs.ErrNotExist) {
 			delete(f.warned, k)

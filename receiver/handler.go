@@ -126,12 +126,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.cfg.OnAccepted(!inserted)
 	}
 	if inserted {
-		h.cfg.Logger.Debug("webhook journaled", "event", ev.Type, "document_id", ev.DocumentID, "batch_id", ev.BatchID)
+		h.cfg.Logger.Debug("webhook journaled", "event", ev.Type, "document_id", ev.DocumentID, "batch_id", ev.BatchID, "delivery", ev.DeliveryID)
 		if h.cfg.OnJournaled != nil {
 			h.cfg.OnJournaled()
 		}
 	} else {
-		h.cfg.Logger.Debug("duplicate webhook acknowledged", "event", ev.Type, "document_id", ev.DocumentID)
+		h.cfg.Logger.Debug("duplicate webhook acknowledged", "event", ev.Type, "document_id", ev.DocumentID, "delivery", ev.DeliveryID)
 	}
 }
 
