@@ -78,16 +78,16 @@ type Folder struct {
 	done    chan struct{}
 
 	// Owned by the watcher goroutine once started.
-	quit      <-chan struct{}
-	watcher   *fsnotify.Watcher
-	watched   map[string]os.FileInfo // directories with a watch, as they were when watched
-	track     *settleTracker
-	warned    map[folderWarnKey]struct{}
-	rootOK    atomic.Bool // the root was listed by the last full scan
+	quit    <-chan struct{}
+	watcher *fsnotify.Watcher
+	watched map[string]os.FileInfo // directories with a watch, as they were when watched
+	track   *settleTracker
+	warned  map[folderWarnKey]struct{}
+	rootOK  atomic.Bool // the root was listed by the last full scan
 
 	firstScanDone bool      // owned by the run goroutine
 	startedAt     time.Time // set by Start
-	watchErrs int         // watcher errors since the last full listing
+	watchErrs     int       // watcher errors since the last full listing
 }
 
 // folderHooks lets tests in this package wait on signals instead of sleeping.

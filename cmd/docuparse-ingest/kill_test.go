@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"io"
 	"os"
@@ -12,11 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docuparse/docuparse-ingest/internal/daemon"
 	"github.com/docuparse/docuparse-ingest/internal/e2e"
 	"github.com/docuparse/docuparse-ingest/internal/samples"
 	"github.com/docuparse/docuparse-ingest/internal/sim"
-	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
 var binPath string
@@ -120,65 +117,19 @@ func (p *proc) waitLog(t *testing.T, n int, cond func(map[string]any) bool) {
 }
 
 func TestKillNineMidRunThenRestartLosesAndDuplicatesNothing(t *testing.T) {
-	dir := t.TempDir()
-	inbox, staging := filepath.Join(dir, "inbox"), filepath.Join(dir, "staging")
-	for _, d := range []string{inbox, staging} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s := e2e.StartSim(t, sim.Config{ProcessingDelay: 200 * time.Millisecond, TimeScale: 0.0005, Seed: 11})
-	cfgPath := filepath.Join(dir, "config.toml")
-	if err := os.WriteFile(cfgPath, []byte(s.Config(dir, inbox, "")), 0o600); err != nil {
-		t.Fatal(err)
-	}
-
-	p := startBinary(t, cfgPath)
-	s.SetWebhookURL("http://" + p.receiverAddr(t) + "/webhooks/docuparse")
-	files := e2e.DropAll(t, inbox, staging, samples.Generate(120, 5))
+	r := newLifecycleRig(t, sim.Config{ProcessingDelay: 200 * time.Millisecond, TimeScale: 0.0005, Seed: 11})
+	p := r.start(t)
+	files := e2e.DropAll(t, r.inbox, r.staging, samples.Generate(120, 5))
 	p.waitLog(t, 30, func(m map[string]any) bool { return m["msg"] == "document submitted" })
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	<-p.exited
 
-	p2 := startBinary(t, cfgPath)
-	s.SetWebhookURL("http://" + p2.receiverAddr(t) + "/webhooks/docuparse")
-	st, err := store.Open(context.Background(), filepath.Join(dir, "state", daemon.StateFile), store.Options{})
-	if err != nil {
-		t.Fatal(err)
+	p2 := r.start(t)
+	r.waitDone(t, p2, len(files))
+	if err := p2.signalAndWait(t, syscall.SIGTERM); err != nil {
+		t.Fatalf("SIGTERM exit: %v", err)
 	}
-	defer st.Close()
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		status, err := st.Status(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if status.Counts[store.StateExported]+status.Counts[store.StateVanished] == len(files) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not all files done after restart: %v", status.Counts)
-		}
-		// Wake on the daemon's next log line (or a second passing).
-		select {
-		case <-p2.lines:
-		case <-time.After(time.Second):
-		case err := <-p2.exited:
-			t.Fatalf("daemon exited: %v", err)
-		}
-	}
-	if err := p2.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-p2.exited:
-		if err != nil {
-			t.Fatalf("SIGTERM exit: %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("daemon did not stop on SIGTERM")
-	}
-	e2e.CheckOutputs(t, filepath.Join(dir, "out"), files, s.Server)
+	e2e.CheckOutputs(t, filepath.Join(r.dir, "out"), files, r.sim.Server)
 }

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -320,61 +319,14 @@ func TestRetryProgressIsPrintedEveryThousandOnlyOnATerminal(t *testing.T) {
 	}
 }
 
-// retryTracker records the daemon's transitions by path.
-type retryTracker struct {
-	mu      sync.Mutex
-	byPath  map[string][]store.Transition
-	changed chan struct{}
-}
-
-func (tr *retryTracker) observe(t store.Transition) {
-	tr.mu.Lock()
-	tr.byPath[t.Path] = append(tr.byPath[t.Path], t)
-	tr.mu.Unlock()
-	select {
-	case tr.changed <- struct{}{}:
-	default:
-	}
-}
-
-// reached reports whether path has had n transitions to state to.
-func (tr *retryTracker) reached(path string, to store.State, n int) func() bool {
-	return func() bool {
-		for _, t := range tr.byPath[path] {
-			if t.To == to {
-				n--
-			}
-		}
-		return n <= 0
-	}
-}
-
-func (tr *retryTracker) waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.After(30 * time.Second)
-	for {
-		tr.mu.Lock()
-		ok := cond()
-		tr.mu.Unlock()
-		if ok {
-			return
-		}
-		select {
-		case <-tr.changed:
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
-}
-
-func startRetryDaemon(t *testing.T, s *e2e.Sim, dir, inbox string, tr *retryTracker) (*daemon.Daemon, string) {
+func startRetryDaemon(t *testing.T, s *e2e.Sim, dir, inbox string, tr *e2e.Tracker) (*daemon.Daemon, string) {
 	t.Helper()
 	text := s.Config(dir, inbox, "")
 	cfg, err := config.Parse(strings.NewReader(text), "retry.toml", e2e.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := daemon.New(context.Background(), cfg, daemon.Options{OnTransition: tr.observe, SubmitBackoff: 50 * time.Millisecond})
+	d, err := daemon.New(context.Background(), cfg, daemon.Options{OnTransition: tr.Observe, SubmitBackoff: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,7 +350,7 @@ func TestRetriedDocumentsAreSubmittedByTheRunningDaemon(t *testing.T) {
 	}
 	files := samples.Generate(2, 11) // neither carries the failure marker
 	pathX, pathY := filepath.Join(inbox, files[0].Name), filepath.Join(inbox, files[1].Name)
-	tr := &retryTracker{byPath: map[string][]store.Transition{}, changed: make(chan struct{}, 1)}
+	tr := e2e.NewTracker()
 
 	// Phase 1: an API that fails every extraction. X fails; Y's result
 	// never reaches the daemon (no webhook, not polled within the grace).
@@ -407,12 +359,12 @@ func TestRetriedDocumentsAreSubmittedByTheRunningDaemon(t *testing.T) {
 	if err := os.WriteFile(pathX, files[0].Content, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	tr.waitFor(t, "X exported as failed", tr.reached(pathX, store.StateExported, 1))
+	tr.WaitFor(t, "X exported as failed", 30*time.Second, func() bool { return tr.Reached(pathX, store.StateExported, 1) })
 	broken.SetWebhookURL("")
 	if err := os.WriteFile(pathY, files[1].Content, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	tr.waitFor(t, "Y submitted", tr.reached(pathY, store.StateSubmitted, 1))
+	tr.WaitFor(t, "Y submitted", 30*time.Second, func() bool { return tr.Reached(pathY, store.StateSubmitted, 1) })
 	first.Stop()
 
 	// Phase 2: a working API; the retry command runs beside the daemon.
@@ -422,16 +374,14 @@ func TestRetriedDocumentsAreSubmittedByTheRunningDaemon(t *testing.T) {
 	if err := os.WriteFile(cfgPath, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	tr.mu.Lock()
-	oldX, oldY := tr.byPath[pathX][0].DocID, tr.byPath[pathY][0].DocID
-	tr.mu.Unlock()
+	oldX, oldY := tr.Transitions(pathX)[0].DocID, tr.Transitions(pathY)[0].DocID
 	env := map[string]string{"DOCUPARSE_API_KEY": e2e.APIKey, "DOCUPARSE_WEBHOOK_SECRET": e2e.WebhookSecret}
 	out, _, err := run(t, env, "", "retry", "--config", cfgPath, fmt.Sprint(oldX), fmt.Sprint(oldY))
 	if err != nil || strings.Count(out, "retry ") != 2 {
 		t.Fatalf("retry: %v\n%s", err, out)
 	}
-	tr.waitFor(t, "both retries and the resubmitted Y exported", func() bool {
-		return tr.reached(pathX, store.StateExported, 2)() && tr.reached(pathY, store.StateExported, 2)()
+	tr.WaitFor(t, "both retries and the resubmitted Y exported", 30*time.Second, func() bool {
+		return tr.Reached(pathX, store.StateExported, 2) && tr.Reached(pathY, store.StateExported, 2)
 	})
 
 	rows := e2e.ReadCSV(t, filepath.Join(dir, "out"), "documents-*.csv")

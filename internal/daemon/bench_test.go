@@ -14,6 +14,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/e2e"
 	"github.com/docuparse/docuparse-ingest/internal/samples"
 	"github.com/docuparse/docuparse-ingest/internal/sim"
+	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
 // BenchmarkEndToEnd measures documents per second through the whole
@@ -54,8 +55,8 @@ func runOnce(b *testing.B, files []samples.File, mode string) time.Duration {
 	if err != nil {
 		b.Fatal(err)
 	}
-	tr := newTracker()
-	d, err := daemon.New(context.Background(), cfg, daemon.Options{OnTransition: tr.observe})
+	tr := e2e.NewTracker()
+	d, err := daemon.New(context.Background(), cfg, daemon.Options{OnTransition: tr.Observe})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -70,18 +71,6 @@ func runOnce(b *testing.B, files []samples.File, mode string) time.Duration {
 			b.Fatal(err)
 		}
 	}
-	deadline := time.After(2 * time.Minute)
-	for {
-		tr.mu.Lock()
-		n := len(tr.ended)
-		tr.mu.Unlock()
-		if n == len(files) {
-			return time.Since(start)
-		}
-		select {
-		case <-tr.changed:
-		case <-deadline:
-			b.Fatalf("only %d of %d documents exported", n, len(files))
-		}
-	}
+	tr.WaitFor(b, "every document exported", 2*time.Minute, func() bool { return tr.Count(store.StateExported) == len(files) })
+	return time.Since(start)
 }

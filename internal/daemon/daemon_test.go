@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,73 +16,16 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
-// tracker counts transitions so tests wait on signals, not sleeps.
-type tracker struct {
-	mu        sync.Mutex
-	ended     map[string]bool // path → exported or vanished
-	submitted int
-	changed   chan struct{}
-}
-
-func newTracker() *tracker {
-	return &tracker{ended: map[string]bool{}, changed: make(chan struct{}, 1)}
-}
-
-func (tr *tracker) observe(t store.Transition) {
-	tr.mu.Lock()
-	switch t.To {
-	case store.StateExported, store.StateVanished:
-		tr.ended[t.Path] = true
-	case store.StateSubmitted:
-		tr.submitted++
-	}
-	tr.mu.Unlock()
-	select {
-	case tr.changed <- struct{}{}:
-	default:
-	}
-}
-
-// waitFor blocks until cond holds, re-checking on every transition.
-func (tr *tracker) waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.After(timeout)
-	for {
-		tr.mu.Lock()
-		ok := cond()
-		tr.mu.Unlock()
-		if ok {
-			return
-		}
-		select {
-		case <-tr.changed:
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
-}
-
-func (tr *tracker) allEnded(files []e2e.Dropped) func() bool {
-	return func() bool {
-		for _, f := range files {
-			if !tr.ended[f.Path] {
-				return false
-			}
-		}
-		return true
-	}
-}
-
 type harness struct {
 	dir, inbox, staging string
 	sim                 *e2e.Sim
 	cfg                 *config.Config
-	tr                  *tracker
+	tr                  *e2e.Tracker
 }
 
 func newHarness(t *testing.T, simCfg sim.Config, apiExtra string) *harness {
 	t.Helper()
-	h := &harness{dir: t.TempDir(), tr: newTracker()}
+	h := &harness{dir: t.TempDir(), tr: e2e.NewTracker()}
 	h.inbox = filepath.Join(h.dir, "inbox")
 	h.staging = filepath.Join(h.dir, "staging")
 	for _, d := range []string{h.inbox, h.staging} {
@@ -104,7 +46,7 @@ func newHarness(t *testing.T, simCfg sim.Config, apiExtra string) *harness {
 // test does not stop it first.
 func (h *harness) start(t *testing.T) *daemon.Daemon {
 	t.Helper()
-	d, err := daemon.New(context.Background(), h.cfg, daemon.Options{OnTransition: h.tr.observe, SubmitBackoff: 50 * time.Millisecond})
+	d, err := daemon.New(context.Background(), h.cfg, daemon.Options{OnTransition: h.tr.Observe, SubmitBackoff: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +75,7 @@ func TestEveryDroppedFileEndsWithExactlyOneRowAndOneResult(t *testing.T) {
 			h := newHarness(t, sim.Config{WebhookDuplicateRate: 0.2, WebhookReorder: 20 * time.Millisecond, Seed: 7}, tc.apiExtra)
 			d := h.start(t)
 			files := e2e.DropAll(t, h.inbox, h.staging, samples.Generate(200, 42))
-			h.tr.waitFor(t, "all 200 files exported", 90*time.Second, h.tr.allEnded(files))
+			h.tr.WaitFor(t, "all 200 files exported", 90*time.Second, h.tr.AllEnded(files))
 			e2e.CheckOutputs(t, h.cfg.OutputDir, files, h.sim.Server)
 			if tc.apiExtra == "batch_upload = true" {
 				checkBatches(t, d)
@@ -147,10 +89,10 @@ func TestStopMidRunThenRestartLosesAndDuplicatesNothing(t *testing.T) {
 	h := newHarness(t, sim.Config{ProcessingDelay: 300 * time.Millisecond, TimeScale: 0.0005, Seed: 3}, "")
 	d := h.start(t)
 	files := e2e.DropAll(t, h.inbox, h.staging, samples.Generate(100, 9))
-	h.tr.waitFor(t, "some submissions", 60*time.Second, func() bool { return h.tr.submitted >= 25 })
+	h.tr.WaitFor(t, "some submissions", 60*time.Second, func() bool { return h.tr.Count(store.StateSubmitted) >= 25 })
 	d.Stop() // mid-run: documents queued, submitting, submitted and done
 	h.start(t)
-	h.tr.waitFor(t, "all files exported after restart", 90*time.Second, h.tr.allEnded(files))
+	h.tr.WaitFor(t, "all files exported after restart", 90*time.Second, h.tr.AllEnded(files))
 	e2e.CheckOutputs(t, h.cfg.OutputDir, files, h.sim.Server)
 }
 
@@ -163,12 +105,12 @@ func TestSameContentIsADuplicateRowNotASecondUpload(t *testing.T) {
 	if err := os.WriteFile(first, f.Content, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	h.tr.waitFor(t, "original exported", 30*time.Second, func() bool { return h.tr.ended[first] })
+	h.tr.WaitFor(t, "original exported", 30*time.Second, func() bool { return h.tr.Ended(first) })
 	copyPath := filepath.Join(h.inbox, "copy of "+f.Name)
 	if err := os.WriteFile(copyPath, f.Content, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	h.tr.waitFor(t, "copy exported", 30*time.Second, func() bool { return h.tr.ended[copyPath] })
+	h.tr.WaitFor(t, "copy exported", 30*time.Second, func() bool { return h.tr.Ended(copyPath) })
 	rows := e2e.ReadCSV(t, h.cfg.OutputDir, "documents-*.csv")
 	if len(rows) != 2 || rows[1]["status"] != "duplicate" || rows[1]["document_id"] != rows[0]["document_id"] || rows[1]["total"] != "" {
 		t.Fatalf("rows = %v, want the copy as a duplicate naming the original and no totals", rows)
@@ -197,7 +139,7 @@ func TestLostWebhooksAreRecoveredByPolling(t *testing.T) {
 			h.cfg.Receiver.Enabled = tc.receiver
 			h.start(t)
 			files := e2e.DropAll(t, h.inbox, h.staging, samples.Generate(60, 21))
-			h.tr.waitFor(t, "all files exported", 90*time.Second, h.tr.allEnded(files))
+			h.tr.WaitFor(t, "all files exported", 90*time.Second, h.tr.AllEnded(files))
 			e2e.CheckOutputs(t, h.cfg.OutputDir, files, h.sim.Server)
 			polled := 0
 			for _, r := range e2e.ReadCSV(t, h.cfg.OutputDir, "documents-*.csv") {
