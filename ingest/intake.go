@@ -24,7 +24,7 @@ const (
 	CodeFileTooLarge     = docuparse.CodeFileTooLarge
 	CodeUnsupportedMedia = docuparse.CodeUnsupportedMedia
 	CodeEmptyFile        = "EMPTY_FILE"
-	CodeUnreadable       = "UNREADABLE"
+	CodeUnreadable       = store.CodeUnreadable
 )
 
 // SupportedExtensions are the file types the API documents (PDF and CSV).

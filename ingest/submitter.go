@@ -252,18 +252,44 @@ func (s *Submitter) finished() {
 
 // sendBatch uploads a batch with POST /batches until the API has answered
 // for every file: recorded, refused or vanished.
+//
+// A file that can no longer be opened is not written off at once: if the
+// batch's key may already have reached the API, the API's answer decides.
+// The batch is re-sent under the same key without it (or, when no file is
+// left, the key alone is replayed); a replayed answer that lists the file
+// means the API has it, and only otherwise is it vanished.
 func (s *Submitter) sendBatch(ctx context.Context, b *store.Batch) {
 	log := s.cfg.Logger.With("batch", b.ID)
-	docs := b.Documents
+	docs := append([]store.Document(nil), b.Documents...)
+	var gone []goneFile
 	backoff := s.cfg.BackoffMin
-	for len(docs) > 0 && ctx.Err() == nil {
-		uploads := make([]apiclient.Upload, len(docs))
-		for i, d := range docs {
-			uploads[i] = upload(d)
+	for ctx.Err() == nil {
+		if !b.Sent {
+			// The intention before the side effect: from here on the API
+			// may have this key.
+			if err := s.cfg.Store.MarkSent(ctx, b.ID); err != nil {
+				log.Error("cannot record the batch as sent; will retry", "err", err)
+				s.sleep(ctx, &backoff)
+				continue
+			}
+			b.Sent = true
 		}
-		resp, err := s.cfg.Client.SubmitBatch(ctx, b.IdempotencyKey, uploads, s.cfg.DocumentType)
+		var resp *docuparse.BatchResponse
+		var err error
+		if len(docs) == 0 {
+			if len(gone) == 0 {
+				return
+			}
+			resp, err = s.cfg.Client.ReplayBatch(ctx, b.IdempotencyKey)
+		} else {
+			uploads := make([]apiclient.Upload, len(docs))
+			for i, d := range docs {
+				uploads[i] = upload(d)
+			}
+			resp, err = s.cfg.Client.SubmitBatch(ctx, b.IdempotencyKey, uploads, s.cfg.DocumentType)
+		}
 		if err == nil {
-			subs, err := matchBatchResponse(b.Documents, resp)
+			subs, err := matchBatchResponse(b.AllDocuments, resp)
 			if err == nil {
 				raw, _ := json.Marshal(resp)
 				err = s.cfg.Store.RecordSubmitted(ctx, b.ID, resp.BatchID, raw, subs)
@@ -275,6 +301,7 @@ func (s *Submitter) sendBatch(ctx context.Context, b *store.Batch) {
 				s.sleep(ctx, &backoff)
 				continue
 			}
+			s.finishGone(ctx, gone, subs)
 			log.Info("batch submitted", "api_batch", resp.BatchID, "files", len(subs))
 			if s.cfg.OnBatchSubmitted != nil {
 				s.cfg.OnBatchSubmitted(store.ModeBatch, len(subs))
@@ -286,18 +313,42 @@ func (s *Submitter) sendBatch(ctx context.Context, b *store.Batch) {
 		}
 		var oe *apiclient.OpenError
 		if errors.As(err, &oe) && oe.Index < len(docs) {
-			// Same key, one file fewer: if an earlier attempt reached the
-			// API, it answers with the original response anyway.
-			s.finishUnopenable(ctx, docs[oe.Index], oe.Err)
+			gone = append(gone, goneFile{doc: docs[oe.Index], cause: oe.Err})
 			docs = append(docs[:oe.Index:oe.Index], docs[oe.Index+1:]...)
 			continue
 		}
 		var ae *apiclient.APIError
 		if errors.As(err, &ae) && ae.Permanent() && !authError(ae) {
-			s.refused(ctx, b, docs, ae)
+			// Refused as a whole: nothing of the batch exists at the API
+			// (a replay of a known key would have answered), so the files
+			// that are gone are gone.
+			s.finishGone(ctx, gone, nil)
+			if len(docs) > 0 {
+				s.refused(ctx, b, docs, ae)
+			}
 			return
 		}
 		s.failedAttempt(ctx, b.ID, err, &backoff)
+	}
+}
+
+// goneFile is a document whose file could not be opened for upload.
+type goneFile struct {
+	doc   store.Document
+	cause error
+}
+
+// finishGone records the files that could not be opened and that the API's
+// answer does not list as vanished (or rejected, when unreadable).
+func (s *Submitter) finishGone(ctx context.Context, gone []goneFile, subs []store.Submitted) {
+	have := map[int64]bool{}
+	for _, sub := range subs {
+		have[sub.DocID] = true
+	}
+	for _, g := range gone {
+		if !have[g.doc.ID] {
+			s.finishUnopenable(ctx, g.doc, g.cause)
+		}
 	}
 }
 
@@ -340,6 +391,15 @@ func (s *Submitter) refused(ctx context.Context, b *store.Batch, docs []store.Do
 // sendSingles uploads each file of a single-mode batch with POST /extract,
 // at most Concurrency files at a time across all batches.
 func (s *Submitter) sendSingles(ctx context.Context, b *store.Batch) {
+	backoff := s.cfg.BackoffMin
+	for !b.Sent && ctx.Err() == nil {
+		if err := s.cfg.Store.MarkSent(ctx, b.ID); err != nil {
+			s.cfg.Logger.Error("cannot record the batch as sent; will retry", "batch", b.ID, "err", err)
+			s.sleep(ctx, &backoff)
+			continue
+		}
+		b.Sent = true
+	}
 	var wg sync.WaitGroup
 	for _, d := range b.Documents {
 		select {
@@ -362,8 +422,15 @@ func (s *Submitter) sendOne(ctx context.Context, b *store.Batch, d store.Documen
 	log := s.cfg.Logger.With("batch", b.ID, "doc", d.ID)
 	key := store.DocumentKey(b.IdempotencyKey, d.ID)
 	backoff := s.cfg.BackoffMin
+	var gone error // the file could not be opened: only the key is replayed
 	for ctx.Err() == nil {
-		resp, err := s.cfg.Client.Extract(ctx, key, upload(d), s.cfg.DocumentType)
+		var resp *docuparse.ExtractResponse
+		var err error
+		if gone != nil {
+			resp, err = s.cfg.Client.ReplayExtract(ctx, key)
+		} else {
+			resp, err = s.cfg.Client.Extract(ctx, key, upload(d), s.cfg.DocumentType)
+		}
 		if err == nil {
 			raw, _ := json.Marshal(resp)
 			err = s.cfg.Store.RecordSubmitted(ctx, b.ID, "", raw, []store.Submitted{{DocID: d.ID, DocumentID: resp.DocumentID}})
@@ -382,11 +449,17 @@ func (s *Submitter) sendOne(ctx context.Context, b *store.Batch, d store.Documen
 		}
 		var oe *apiclient.OpenError
 		if errors.As(err, &oe) {
-			s.finishUnopenable(ctx, d, oe.Err)
-			return
+			// An earlier attempt (before a crash, or a retry whose answer
+			// was lost) may have reached the API: ask it under the key.
+			gone = oe.Err
+			continue
 		}
 		var ae *apiclient.APIError
 		if errors.As(err, &ae) && ae.Permanent() && !authError(ae) {
+			if gone != nil {
+				s.finishUnopenable(ctx, d, gone) // the API never had it
+				return
+			}
 			if err := s.cfg.Store.Finish(ctx, []int64{d.ID}, store.StateRejected, apiCode(ae), ae.Message); err != nil {
 				log.Error("cannot record refusal", "err", err)
 			}

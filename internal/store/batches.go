@@ -26,7 +26,13 @@ type Batch struct {
 	ByteCount      int64
 	Attempts       int
 	CreatedAt      time.Time
-	Documents      []Document // the batch's documents still submitting (or all, see BatchDocuments)
+	// Sent is true once the key may have reached the API (see MarkSent).
+	Sent bool
+	// Documents are the batch's documents still submitting.
+	Documents []Document
+	// AllDocuments are all of the batch's documents, whatever their state:
+	// an answer replayed for the key lists every file of the first attempt.
+	AllDocuments []Document
 }
 
 // Batch states.
@@ -83,6 +89,7 @@ func (s *Store) CreateBatch(ctx context.Context, mode string, ids []int64) (*Bat
 			b.Documents[i].State, b.Documents[i].BatchID = StateSubmitting, b.ID
 			trs = append(trs, Transition{DocID: docs[i].ID, Path: docs[i].Path, From: StateQueued, To: StateSubmitting})
 		}
+		b.AllDocuments = append([]Document(nil), b.Documents...)
 		return nil
 	})
 	if err != nil {
@@ -96,7 +103,7 @@ func (s *Store) CreateBatch(ctx context.Context, mode string, ids []int64) (*Bat
 // recorded yet, each with its documents still in state submitting. After a
 // restart these are sent again with the same idempotency key.
 func (s *Store) SubmittingBatches(ctx context.Context) ([]Batch, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, idempotency_key, upload_mode, state, file_count, byte_count, attempts, created_at
+	rows, err := s.r.QueryContext(ctx, `SELECT id, idempotency_key, upload_mode, state, file_count, byte_count, attempts, created_at, sent_at
 		FROM batches WHERE state = ? ORDER BY id`, BatchSubmitting)
 	if err != nil {
 		return nil, fmt.Errorf("submitting batches: %w", err)
@@ -105,11 +112,12 @@ func (s *Store) SubmittingBatches(ctx context.Context) ([]Batch, error) {
 	for rows.Next() {
 		var b Batch
 		var created string
-		if err := rows.Scan(&b.ID, &b.IdempotencyKey, &b.Mode, &b.State, &b.FileCount, &b.ByteCount, &b.Attempts, &created); err != nil {
+		var sent sql.NullString
+		if err := rows.Scan(&b.ID, &b.IdempotencyKey, &b.Mode, &b.State, &b.FileCount, &b.ByteCount, &b.Attempts, &created, &sent); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("submitting batches: %w", err)
 		}
-		b.CreatedAt = parseTime(nullString(created))
+		b.CreatedAt, b.Sent = parseTime(nullString(created)), sent.Valid
 		out = append(out, b)
 	}
 	rows.Close()
@@ -117,11 +125,16 @@ func (s *Store) SubmittingBatches(ctx context.Context) ([]Batch, error) {
 		return nil, fmt.Errorf("submitting batches: %w", err)
 	}
 	for i := range out {
-		docs, err := queryDocuments(ctx, s.r, `WHERE d.batch_id = ? AND d.state = 'submitting' ORDER BY d.id`, out[i].ID)
+		all, err := queryDocuments(ctx, s.r, `WHERE d.batch_id = ? ORDER BY d.id`, out[i].ID)
 		if err != nil {
 			return nil, fmt.Errorf("submitting batches: %w", err)
 		}
-		out[i].Documents = docs
+		out[i].AllDocuments = all
+		for _, d := range all {
+			if d.State == StateSubmitting {
+				out[i].Documents = append(out[i].Documents, d)
+			}
+		}
 	}
 	return out, nil
 }
@@ -201,6 +214,19 @@ func (s *Store) closeBatchIfDone(ctx context.Context, tx *sql.Tx, batchID int64)
 	return err
 }
 
+// MarkSent records, before the first request with a batch's key goes out,
+// that the API may have the batch from now on. Safe to call again.
+func (s *Store) MarkSent(ctx context.Context, batchID int64) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE batches SET sent_at = ? WHERE id = ? AND sent_at IS NULL`, s.now(), batchID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("mark batch %d sent: %w", batchID, err)
+	}
+	return nil
+}
+
 // RecordAttempt counts a failed attempt at submitting a batch and keeps
 // its (secret-free) error for the status command.
 func (s *Store) RecordAttempt(ctx context.Context, batchID int64, errMsg string) error {
@@ -242,6 +268,15 @@ func (s *Store) Finish(ctx context.Context, ids []int64, to State, code, message
 				batches[d.BatchID] = true
 			}
 			trs = append(trs, Transition{DocID: d.ID, Path: d.Path, From: d.State, To: to, Reason: code})
+			// The original's content was never extracted: a duplicate of it
+			// still on disk takes its place instead of pointing at nothing.
+			if to == StateVanished || code == CodeUnreadable {
+				promoted, err := s.promoteDuplicateTx(ctx, tx, d.ID)
+				if err != nil {
+					return err
+				}
+				trs = append(trs, promoted...)
+			}
 		}
 		for b := range batches {
 			if err := s.closeBatchIfDone(ctx, tx, b); err != nil {
@@ -291,4 +326,29 @@ func (s *Store) Requeue(ctx context.Context, batchID int64, solo bool, reason st
 	}
 	s.notify(trs)
 	return nil
+}
+
+// CodeUnreadable is the refusal of a file that could not be read: its
+// content is unknown, so duplicates of it are not settled by it.
+const CodeUnreadable = "UNREADABLE"
+
+// promoteDuplicateTx makes the oldest duplicate of an original that ended
+// without being extracted a queued document of its own, and points the
+// other duplicates at it.
+func (s *Store) promoteDuplicateTx(ctx context.Context, tx *sql.Tx, original int64) ([]Transition, error) {
+	dups, err := queryDocuments(ctx, tx, `WHERE d.duplicate_of = ? AND d.state = 'duplicate' ORDER BY d.id`, original)
+	if err != nil || len(dups) == 0 {
+		return nil, err
+	}
+	heir := dups[0]
+	now := s.now()
+	if _, err := tx.ExecContext(ctx, `UPDATE documents SET state = 'queued', outcome = NULL, duplicate_of = NULL, completed_at = NULL,
+		updated_at = ? WHERE id = ?`, now, heir.ID); err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE documents SET duplicate_of = ?, updated_at = ? WHERE duplicate_of = ? AND state = 'duplicate'`,
+		heir.ID, now, original); err != nil {
+		return nil, err
+	}
+	return []Transition{{DocID: heir.ID, Path: heir.Path, From: StateDuplicate, To: StateQueued, Reason: "original ended without a result"}}, nil
 }

@@ -203,8 +203,10 @@ func (s *Store) Known(ctx context.Context, source, path string, size int64, mtim
 		gotSize  int64
 		gotMtime string
 	)
-	err := s.r.QueryRowContext(ctx, `SELECT size_bytes, mtime FROM documents WHERE source = ? AND path = ? ORDER BY id DESC LIMIT 1`,
-		source, path).Scan(&gotSize, &gotMtime)
+	// A vanished document does not make its path known: a file that comes
+	// back unchanged (moved away and back, cp -p) is taken in again.
+	err := s.r.QueryRowContext(ctx, `SELECT size_bytes, mtime FROM documents WHERE source = ? AND path = ? AND state <> 'vanished'
+		ORDER BY id DESC LIMIT 1`, source, path).Scan(&gotSize, &gotMtime)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -289,17 +291,36 @@ func (s *Store) Intake(ctx context.Context, f NewFile) (IntakeResult, error) {
 
 // Reject records a file refused before it was queued (too large, not a
 // supported type, unreadable, empty) as a rejected document.
+//
+// A file refused before for the same reason (touched since, so its stat
+// changed) keeps its one rejected document: its stat is refreshed and its
+// id returned, with no new row.
 func (s *Store) Reject(ctx context.Context, f NewFile, code, message string) (int64, error) {
 	var id int64
+	var inserted bool
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var err error
+		var prevCode sql.NullString
+		var outcome sql.NullString
+		err := tx.QueryRowContext(ctx, `SELECT id, outcome, error_code FROM documents WHERE source = ? AND path = ? AND state <> 'vanished'
+			ORDER BY id DESC LIMIT 1`, f.Source, f.Path).Scan(&id, &outcome, &prevCode)
+		switch {
+		case err == nil && outcome.String == string(StateRejected) && prevCode.String == code:
+			_, err := tx.ExecContext(ctx, `UPDATE documents SET size_bytes = ?, mtime = ?, updated_at = ? WHERE id = ?`,
+				f.Size, formatTime(f.ModTime), s.now(), id)
+			return err
+		case err != nil && !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
 		id, err = s.insertDocument(ctx, tx, f, StateRejected, sql.NullInt64{}, code, message)
+		inserted = err == nil
 		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("reject %s: %w", f.Path, err)
 	}
-	s.notify([]Transition{{DocID: id, Path: f.Path, To: StateRejected, Reason: code}})
+	if inserted {
+		s.notify([]Transition{{DocID: id, Path: f.Path, To: StateRejected, Reason: code}})
+	}
 	return id, nil
 }
 

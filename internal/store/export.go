@@ -11,12 +11,13 @@ import (
 
 // ExportCandidates returns up to limit documents with a terminal outcome
 // not yet written to the outputs, oldest first. A duplicate waits until its
-// original has an API id (or has ended without one), so its row can name it.
+// original has an API id (or was refused), so its row can name it; an
+// original that vanished hands its place to a duplicate (see Finish).
 func (s *Store) ExportCandidates(ctx context.Context, limit int) ([]Document, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+docColumns+`, o.document_id, o.path`+docFrom+`
 		LEFT JOIN documents o ON o.id = d.duplicate_of
 		WHERE d.state IN ('completed', 'failed', 'rejected', 'duplicate')
-		  AND (d.state <> 'duplicate' OR o.document_id IS NOT NULL OR o.state IN ('rejected', 'vanished') OR o.outcome IN ('rejected', 'vanished'))
+		  AND (d.state <> 'duplicate' OR o.document_id IS NOT NULL OR o.outcome = 'rejected')
 		ORDER BY d.id LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("export candidates: %w", err)
