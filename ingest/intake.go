@@ -39,6 +39,9 @@ type IntakeConfig struct {
 	// MaxFileSize refuses larger files without reading them. Defaults to
 	// the API's documented 10 MB.
 	MaxFileSize int64
+	// Roots confines reading to each source's folder. Nil confines each
+	// file to its own directory.
+	Roots *Roots
 	// OnQueued is called after a document is queued (to wake the batcher).
 	OnQueued func()
 	// OnDone is called after a document reaches a terminal outcome at intake
@@ -112,7 +115,7 @@ func (in *Intake) Take(ctx context.Context, c Candidate) error {
 	if code, msg := in.refuse(c); code != "" {
 		return in.reject(ctx, f, code, msg)
 	}
-	sum, err := hashFile(c)
+	sum, err := in.cfg.Roots.hashFile(c)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		// Gone before we took responsibility for it: nothing to account for.
@@ -180,8 +183,8 @@ var errChanged = errors.New("file changed since it settled")
 
 // hashFile returns the hex SHA-256 of the file, checking that it still has
 // the candidate's size and modification time.
-func hashFile(c Candidate) (string, error) {
-	f, err := openUnchanged(c.Path, c.Size, c.ModTime)
+func (r *Roots) hashFile(c Candidate) (string, error) {
+	f, err := r.openUnchanged(c.Source, c.Path, c.Size, c.ModTime)
 	if err != nil {
 		return "", err
 	}

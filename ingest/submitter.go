@@ -33,6 +33,9 @@ type SubmitterConfig struct {
 	Concurrency int
 	// DocumentType is an optional hint sent with every upload.
 	DocumentType string
+	// Roots confines reading to each source's folder. Nil confines each
+	// file to its own directory.
+	Roots *Roots
 	// Backoff after a submission failed with a transient error (the client
 	// already retried). Doubles up to BackoffMax. Defaults 5 s and 5 min.
 	BackoffMin, BackoffMax time.Duration
@@ -284,7 +287,7 @@ func (s *Submitter) sendBatch(ctx context.Context, b *store.Batch) {
 		} else {
 			uploads := make([]apiclient.Upload, len(docs))
 			for i, d := range docs {
-				uploads[i] = upload(d)
+				uploads[i] = s.upload(d)
 			}
 			resp, err = s.cfg.Client.SubmitBatch(ctx, b.IdempotencyKey, uploads, s.cfg.DocumentType)
 		}
@@ -429,7 +432,7 @@ func (s *Submitter) sendOne(ctx context.Context, b *store.Batch, d store.Documen
 		if gone != nil {
 			resp, err = s.cfg.Client.ReplayExtract(ctx, key)
 		} else {
-			resp, err = s.cfg.Client.Extract(ctx, key, upload(d), s.cfg.DocumentType)
+			resp, err = s.cfg.Client.Extract(ctx, key, s.upload(d), s.cfg.DocumentType)
 		}
 		if err == nil {
 			raw, _ := json.Marshal(resp)
@@ -533,13 +536,13 @@ func apiCode(ae *apiclient.APIError) string {
 	return fmt.Sprintf("HTTP_%d", ae.StatusCode)
 }
 
-func upload(d store.Document) apiclient.Upload {
+func (s *Submitter) upload(d store.Document) apiclient.Upload {
 	return apiclient.Upload{
 		Filename:        d.FileName,
 		Size:            d.SizeBytes,
 		ClientReference: d.ClientReference,
 		Open: func() (io.ReadCloser, error) {
-			return openUnchanged(d.Path, d.SizeBytes, d.ModTime)
+			return s.cfg.Roots.openUnchanged(d.Source, d.Path, d.SizeBytes, d.ModTime)
 		},
 	}
 }

@@ -384,7 +384,7 @@ func sendAsCrashedRun(t *testing.T, cl *apiclient.Client, b *store.Batch, ids ma
 	if b.Mode == store.ModeBatch {
 		ups := make([]apiclient.Upload, len(b.Documents))
 		for i, d := range b.Documents {
-			ups[i] = upload(d)
+			ups[i] = (&Submitter{}).upload(d)
 		}
 		resp, err := cl.SubmitBatch(t.Context(), b.IdempotencyKey, ups, "")
 		if err != nil {
@@ -396,7 +396,7 @@ func sendAsCrashedRun(t *testing.T, cl *apiclient.Client, b *store.Batch, ids ma
 		return
 	}
 	for _, d := range b.Documents {
-		resp, err := cl.Extract(t.Context(), store.DocumentKey(b.IdempotencyKey, d.ID), upload(d), "")
+		resp, err := cl.Extract(t.Context(), store.DocumentKey(b.IdempotencyKey, d.ID), (&Submitter{}).upload(d), "")
 		if err != nil {
 			t.Fatal(err)
 		}

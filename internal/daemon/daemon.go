@@ -53,7 +53,8 @@ type Daemon struct {
 	client     *apiclient.Client
 	candidates chan ingest.Candidate
 	folders    []*ingest.Folder // in the order of cfg.Sources
-	runCtx     context.Context  // the context Start was given, for sources added by Reload
+	roots      *ingest.Roots
+	runCtx     context.Context // the context Start was given, for sources added by Reload
 	startedAt  time.Time
 	intake     *ingest.Intake
 	submitter  *ingest.Submitter
@@ -121,6 +122,7 @@ func (d *Daemon) build(ctx context.Context) error {
 		d.folders = append(d.folders, f)
 	}
 	dedupe, after := policies(cfg.Sources)
+	d.roots = ingest.NewRoots(rootsOf(cfg.Sources))
 
 	d.exporter = export.New(export.Config{
 		Store:  st,
@@ -143,6 +145,7 @@ func (d *Daemon) build(ctx context.Context) error {
 			MaxWait:  cfg.Batch.MaxWait.D(),
 		},
 		BatchUpload:  cfg.API.BatchUpload,
+		Roots:        d.roots,
 		Concurrency:  cfg.API.Concurrency,
 		DocumentType: cfg.API.DocumentType,
 		BackoffMin:   d.opts.SubmitBackoff,
@@ -155,6 +158,7 @@ func (d *Daemon) build(ctx context.Context) error {
 		Store:       st,
 		Dedupe:      dedupe,
 		MaxFileSize: cfg.API.MaxFileSize.Bytes(),
+		Roots:       d.roots,
 		Logger:      d.log.With("component", "intake"),
 	}, d.candidates)
 

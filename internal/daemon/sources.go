@@ -29,6 +29,15 @@ func (d *Daemon) newFolder(src config.Source) (*ingest.Folder, error) {
 	}, d.candidates)
 }
 
+// rootsOf maps each source to the folder its files must stay within.
+func rootsOf(srcs []config.Source) map[string]string {
+	out := make(map[string]string, len(srcs))
+	for _, src := range srcs {
+		out[src.Name] = src.Path
+	}
+	return out
+}
+
 // policies returns the per-source dedupe and after-export settings.
 func policies(srcs []config.Source) (map[string]bool, map[string]export.SourceAfter) {
 	dedupe := map[string]bool{}
@@ -96,6 +105,7 @@ func (d *Daemon) Reload(next *config.Config) (needRestart []string, err error) {
 		}
 	}
 	dedupe, after := policies(next.Sources)
+	d.roots.Set(rootsOf(next.Sources))
 	d.intake.SetDedupe(dedupe)
 	d.exporter.SetAfter(after)
 	d.submitter.SetLimits(ingest.BatchLimits{

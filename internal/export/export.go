@@ -18,7 +18,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -258,33 +257,12 @@ func (e *Exporter) after(ctx context.Context, d store.Document) {
 		}
 		return
 	}
-	// The path may hold a newer file by now (saved again under the same
-	// name): that one is another document's, not yet processed. Only the
-	// file this document was taken in as is moved or deleted.
-	fi, err := os.Stat(d.Path)
-	if err != nil || fi.Size() != d.SizeBytes || !fi.ModTime().Truncate(time.Microsecond).Equal(d.ModTime.Truncate(time.Microsecond)) {
-		if err == nil {
+	if err := applyAfter(a, d); err != nil {
+		if errors.Is(err, errChangedSince) {
 			e.cfg.Logger.Info("input file changed since it was taken in; left in place", "action", a.Action, "path", d.Path)
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			e.cfg.Logger.Warn("after-export action failed; the input file stays", "action", a.Action, "path", d.Path, "err", err)
 		}
-		return
-	}
-	switch a.Action {
-	case AfterDelete:
-		err = os.Remove(d.Path)
-	case AfterMove:
-		rel, rerr := filepath.Rel(a.Root, d.Path)
-		if rerr != nil || !filepath.IsLocal(rel) {
-			rel = filepath.Base(d.Path)
-		}
-		dst := filepath.Join(a.MoveTo, rel)
-		if err = os.MkdirAll(filepath.Dir(dst), 0o755); err == nil {
-			err = moveNoClobber(d.Path, dst)
-		}
-	}
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		e.cfg.Logger.Warn("after-export action failed; the input file stays", "action", a.Action, "path", d.Path, "err", err)
 	}
 }
 
@@ -340,34 +318,4 @@ func endWithNewline(path string, size int64) (int64, error) {
 		return 0, err
 	}
 	return size + 1, f.Sync()
-}
-
-// moveNoClobber moves src to dst, or to "dst (2)", "dst (3)", … when a file
-// by that name is already there: an archived file is never replaced.
-func moveNoClobber(src, dst string) error {
-	ext := filepath.Ext(dst)
-	stem := strings.TrimSuffix(dst, ext)
-	for i := 1; i <= 1000; i++ {
-		cand := dst
-		if i > 1 {
-			cand = fmt.Sprintf("%s (%d)%s", stem, i, ext)
-		}
-		// A hard link fails if cand exists, atomically; then the original
-		// name is removed. Where links are impossible (another file system,
-		// some network mounts) fall back to rename after a check.
-		err := os.Link(src, cand)
-		switch {
-		case err == nil:
-			return os.Remove(src)
-		case errors.Is(err, fs.ErrExist):
-			continue
-		case errors.Is(err, fs.ErrNotExist):
-			return err
-		}
-		if _, statErr := os.Lstat(cand); statErr == nil {
-			continue
-		}
-		return os.Rename(src, cand)
-	}
-	return fmt.Errorf("move %s: no free name next to %s", src, dst)
 }

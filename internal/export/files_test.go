@@ -9,16 +9,21 @@ import (
 
 func TestMoveNeverReplacesAnArchivedFile(t *testing.T) {
 	dir := t.TempDir()
-	dst := filepath.Join(dir, "done", "inv.pdf")
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	inbox, done := filepath.Join(dir, "inbox"), filepath.Join(dir, "done")
+	if err := os.MkdirAll(inbox, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	root, err := os.OpenRoot(inbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
 	for i, content := range []string{"first", "second", "third"} {
-		src := filepath.Join(dir, "inv.pdf")
+		src := filepath.Join(inbox, "inv.pdf")
 		if err := os.WriteFile(src, []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if err := moveNoClobber(src, dst); err != nil {
+		if err := moveOut(root, "inv.pdf", done); err != nil {
 			t.Fatalf("move %d: %v", i, err)
 		}
 		if _, err := os.Stat(src); !os.IsNotExist(err) {
@@ -26,13 +31,50 @@ func TestMoveNeverReplacesAnArchivedFile(t *testing.T) {
 		}
 	}
 	for name, want := range map[string]string{"inv.pdf": "first", "inv (2).pdf": "second", "inv (3).pdf": "third"} {
-		got, err := os.ReadFile(filepath.Join(dir, "done", name))
+		got, err := os.ReadFile(filepath.Join(done, name))
 		if err != nil || string(got) != want {
 			t.Errorf("%s = %q, %v; want %q", name, got, err, want)
 		}
 	}
-	if err := moveNoClobber(filepath.Join(dir, "gone.pdf"), dst); !os.IsNotExist(err) {
+	if err := moveOut(root, "gone.pdf", done); !os.IsNotExist(err) {
 		t.Fatalf("moving a missing file: %v", err)
+	}
+}
+
+// A folder of the inbox swapped for a symlink after its file was taken in
+// must not lead delete or move to a file outside the inbox.
+func TestAfterActionsNeverFollowAFolderSwappedForASymlink(t *testing.T) {
+	for _, action := range []string{AfterDelete, AfterMove} {
+		t.Run(action, func(t *testing.T) {
+			dir := t.TempDir()
+			inbox, precious := filepath.Join(dir, "inbox"), filepath.Join(dir, "precious")
+			for _, d := range []string{filepath.Join(inbox, "sub"), precious} {
+				if err := os.MkdirAll(d, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			victim := filepath.Join(precious, "victim.pdf")
+			if err := os.WriteFile(victim, []byte("keep me"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			fi, _ := os.Stat(victim)
+			// The document was taken in as inbox/sub/victim.pdf with the
+			// victim's size and mtime; then sub became a link to precious.
+			if err := os.RemoveAll(filepath.Join(inbox, "sub")); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(precious, filepath.Join(inbox, "sub")); err != nil {
+				t.Fatal(err)
+			}
+			d := store.Document{Source: "inbox", Path: filepath.Join(inbox, "sub", "victim.pdf"), SizeBytes: fi.Size(), ModTime: fi.ModTime()}
+			err := applyAfter(SourceAfter{Action: action, Root: inbox, MoveTo: filepath.Join(dir, "done")}, d)
+			if err == nil {
+				t.Fatal("the after-action went through a symlinked folder")
+			}
+			if got, err := os.ReadFile(victim); err != nil || string(got) != "keep me" {
+				t.Fatalf("the file outside the inbox was touched: %q, %v", got, err)
+			}
+		})
 	}
 }
 

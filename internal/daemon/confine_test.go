@@ -1,0 +1,43 @@
+package daemon_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/e2e"
+	"github.com/docuparse/docuparse-ingest/internal/samples"
+	"github.com/docuparse/docuparse-ingest/internal/sim"
+)
+
+// A symlink dropped in the inbox that points outside it (at the service's
+// credentials, say) is never read or uploaded: it becomes a rejected row.
+// A symlink to a file inside the inbox is just another path to it.
+func TestASymlinkOutOfTheInboxIsRefusedNotUploaded(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, sim.Config{}, "")
+	outside := filepath.Join(h.dir, "outside-secret")
+	if err := os.MkdirAll(outside, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	f := samples.Demo()[0]
+	target := filepath.Join(outside, "private.bin")
+	if err := os.WriteFile(target, f.Content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h.start(t)
+	link := filepath.Join(h.inbox, "innocent.pdf")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	h.tr.WaitFor(t, "the link's row", 30*time.Second, func() bool { return h.tr.Ended(link) })
+	if n := h.sim.Stats().DocumentsCreated; n != 0 {
+		t.Fatalf("the API received %d document(s) through a symlink out of the inbox", n)
+	}
+	rows := e2e.ReadCSV(t, h.cfg.OutputDir, "documents-*.csv")
+	if len(rows) != 1 || rows[0]["status"] != "rejected" || rows[0]["error_code"] != "UNREADABLE" || !strings.Contains(rows[0]["error_message"], "escapes") {
+		t.Fatalf("rows = %v, want one rejected UNREADABLE row saying the path escapes the folder", rows)
+	}
+}
