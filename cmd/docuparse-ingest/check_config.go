@@ -70,10 +70,6 @@ func checkDirs(cfg *config.Config) []check {
 	out = append(out, writableDir("state_dir", cfg.StateDir), writableDir("output_dir", cfg.OutputDir))
 	for i, src := range cfg.Sources {
 		key := fmt.Sprintf("source[%d] %q", i, src.Name)
-		if src.Path == "" {
-			out = append(out, check{what: key + ": " + src.URL, fix: "bucket sources are not supported by this version; use a folder path"})
-			continue
-		}
 		fi, err := os.Stat(src.Path)
 		switch {
 		case err != nil:

@@ -188,7 +188,7 @@ func TestReportWritesEachDayOfARangeAndReconcileRunsAPass(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := filepath.Join(dir, "config.toml")
-	env := map[string]string{"DOCUPARSE_API_KEY": "x", "DOCUPARSE_WEBHOOK_SECRET": "y"}
+	env := map[string]string{"DOCUPARSE_API_KEY": "dex_x", "DOCUPARSE_WEBHOOK_SECRET": e2e.WebhookSecret}
 	today := time.Now().Format("2006-01-02")
 	yesterday := time.Now().AddDate(0, 0, -1).Format("2006-01-02")
 	out, errOut, err := run(t, env, "", "report", "--config", cfg, "--from", yesterday, "--to", today)

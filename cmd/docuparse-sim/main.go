@@ -2,7 +2,7 @@
 // demos, tests and staging: every endpoint of the contract, signed webhooks
 // with retries, and optional seeded faults.
 //
-//	DOCUPARSE_API_KEY=dex_local DOCUPARSE_WEBHOOK_SECRET=whsec_local \
+//	DOCUPARSE_API_KEY=dex_local DOCUPARSE_WEBHOOK_SECRET=whsec_local_0123456789 \
 //	  docuparse-sim --webhook-url http://127.0.0.1:8080/webhooks/docuparse
 //
 // It prints the base URL to use as api.base_url, logs with log/slog to

@@ -24,6 +24,10 @@ const (
 	EnvCredentialsDirectory = "CREDENTIALS_DIRECTORY"
 )
 
+// MaxReceiverBody is the largest receiver.max_body accepted: the API's
+// webhook bodies are small JSON documents.
+const MaxReceiverBody = 16 * MB
+
 // Values of Source.After.
 const (
 	AfterKeep   = "keep"
@@ -117,7 +121,8 @@ type Receiver struct {
 	Secrets []Secret `json:"secrets"`
 	// SecretFiles are the resolved paths of secret_file and secret_files.
 	SecretFiles []string `json:"secret_files,omitempty"`
-	// MaxBody is the largest accepted request body. Defaults to 1 MB.
+	// MaxBody is the largest accepted request body, at most MaxReceiverBody.
+	// Defaults to 1 MB.
 	MaxBody Size `json:"max_body"`
 	// AllowUnsigned accepts requests without a valid signature (TOML key
 	// insecure_skip_verify). For local testing only. Defaults to false.
@@ -173,6 +178,7 @@ type Source struct {
 	// set.
 	Path string `json:"path,omitempty"`
 	// URL is a bucket URL such as s3://bucket/prefix?region=eu-west-1.
+	// Validate refuses it: this version does not support bucket sources.
 	URL string `json:"url,omitempty"`
 	// Include lists the base-name patterns (path.Match syntax) to ingest.
 	// Defaults to ["*.pdf", "*.csv"].

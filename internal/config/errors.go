@@ -15,7 +15,9 @@ var (
 	// or a required value is missing.
 	ErrInvalid = errors.New("invalid value")
 	// ErrMissingSecret: a required secret was found neither in the
-	// environment nor in a secret file, or a secret file cannot be read.
+	// environment nor in a secret file, a secret file cannot be read, or a
+	// secret found is unusable (white space or control characters inside,
+	// a webhook secret shorter than MinWebhookSecret).
 	ErrMissingSecret = errors.New("missing secret")
 )
 

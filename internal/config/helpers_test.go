@@ -11,7 +11,7 @@ import (
 // Secret values used by the tests; no error or printed form may contain them.
 const (
 	testKey     = "dex_live_SUPERSECRETKEY"
-	testSecret1 = "whsec_first_ONE"
+	testSecret1 = "whsec_first_ONE_1"
 	testSecret2 = "whsec_second_TWO"
 )
 

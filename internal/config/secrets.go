@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -12,6 +13,24 @@ import (
 // maxSecretFile bounds how much of a secret file is read: a key is a few
 // dozen bytes, so anything larger is the wrong file.
 const maxSecretFile = 64 << 10
+
+// MinWebhookSecret is the length in bytes of the shortest webhook secret
+// accepted: anything shorter is too easy to guess to sign with.
+const MinWebhookSecret = 16
+
+// hasSpaceOrControl reports whether s holds white space or a control
+// character, which no key or secret does (a paste error, two lines joined).
+func hasSpaceOrControl(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0
+}
+
+// looksLikeSecret reports whether the value of a secret-file key is a
+// secret pasted in place of a file name: no path separator and a key's or
+// webhook secret's prefix.
+func looksLikeSecret(name string) bool {
+	return !strings.ContainsRune(name, '/') && !strings.ContainsRune(name, filepath.Separator) &&
+		(strings.HasPrefix(name, "dex_") || strings.HasPrefix(name, "whsec_"))
+}
 
 // ParseSecretList splits a list of secrets separated by commas or white
 // space, as DOCUPARSE_WEBHOOK_SECRET holds them during a rotation. Empty
@@ -27,15 +46,19 @@ func ParseSecretList(s string) []Secret {
 
 // ReadSecretFile reads a webhook secret file: one or more secrets, one per
 // line, surrounding white space and blank lines ignored. It fails when the
-// file holds no secret. Errors name the path, never the content.
+// file holds no secret or a line holds white space or control characters
+// inside its secret. Errors name the path, never the content.
 func ReadSecretFile(path string) ([]Secret, error) {
 	b, err := readSmallFile(path)
 	if err != nil {
 		return nil, err
 	}
 	var out []Secret
-	for _, line := range strings.Split(string(b), "\n") {
+	for i, line := range strings.Split(string(b), "\n") {
 		if line = strings.TrimSpace(line); line != "" {
+			if hasSpaceOrControl(line) {
+				return nil, fmt.Errorf("secret file %s: line %d contains white space or control characters", path, i+1)
+			}
 			out = append(out, NewSecret(line))
 		}
 	}
@@ -58,7 +81,7 @@ func ReadKeyFile(path string) (Secret, error) {
 	if key == "" {
 		return Secret{}, fmt.Errorf("key file %s is empty", path)
 	}
-	if strings.IndexFunc(key, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+	if hasSpaceOrControl(key) {
 		return Secret{}, fmt.Errorf("key file %s: the key contains white space or control characters", path)
 	}
 	return NewSecret(key), nil
@@ -104,10 +127,17 @@ func resolveSecretPath(name, baseDir, credDir string) string {
 // explicit choice), else from DOCUPARSE_API_KEY. Webhook secrets are the
 // union of DOCUPARSE_WEBHOOK_SECRET, receiver.secret_file and
 // receiver.secret_files, in that order, without duplicates.
+//
+// A secret with white space or control characters inside, a webhook secret
+// shorter than MinWebhookSecret, and a secret pasted where a file name
+// belongs are refused; no error shows the value.
 func loadSecrets(c *Config, refs secretRefs, getenv func(string) string, baseDir string, p *problems) {
 	credDir := getenv(EnvCredentialsDirectory)
 
-	if refs.apiKeyFile != "" {
+	switch {
+	case refs.apiKeyFile != "" && looksLikeSecret(refs.apiKeyFile):
+		p.invalid("api.api_key_file", "looks like a secret, not a file name: put the key in a file and name the file here, or set %s", EnvAPIKey)
+	case refs.apiKeyFile != "":
 		path := resolveSecretPath(refs.apiKeyFile, baseDir, credDir)
 		key, err := ReadKeyFile(path)
 		if err != nil {
@@ -115,22 +145,56 @@ func loadSecrets(c *Config, refs secretRefs, getenv func(string) string, baseDir
 		} else {
 			c.API.APIKey, c.API.APIKeyFile = key, path
 		}
-	} else {
-		c.API.APIKey = NewSecret(strings.TrimSpace(getenv(EnvAPIKey)))
+	default:
+		key := strings.TrimSpace(getenv(EnvAPIKey))
+		if hasSpaceOrControl(key) {
+			p.add(ErrMissingSecret, "api.api_key", "%s contains white space or control characters", EnvAPIKey)
+		} else {
+			c.API.APIKey = NewSecret(key)
+		}
 	}
 
-	secrets := ParseSecretList(getenv(EnvWebhookSecret))
+	var secrets []Secret
+	for _, s := range ParseSecretList(getenv(EnvWebhookSecret)) {
+		if problem := webhookSecretProblem(s); problem != "" {
+			if !p.reported("receiver.secrets") {
+				p.add(ErrMissingSecret, "receiver.secrets", "%s holds a secret that %s", EnvWebhookSecret, problem)
+			}
+			continue
+		}
+		secrets = append(secrets, s)
+	}
 	for _, ref := range refs.webhookFiles {
+		if looksLikeSecret(ref.path) {
+			p.invalid(ref.key, "looks like a secret, not a file name: put the secret in a file and name the file here, or set %s", EnvWebhookSecret)
+			continue
+		}
 		path := resolveSecretPath(ref.path, baseDir, credDir)
 		list, err := ReadSecretFile(path)
 		if err != nil {
 			p.add(ErrMissingSecret, ref.key, "%v", err)
 			continue
 		}
+		if i := slices.IndexFunc(list, func(s Secret) bool { return webhookSecretProblem(s) != "" }); i >= 0 {
+			p.add(ErrMissingSecret, ref.key, "secret file %s holds a secret that %s", path, webhookSecretProblem(list[i]))
+			continue
+		}
 		c.Receiver.SecretFiles = append(c.Receiver.SecretFiles, path)
 		secrets = append(secrets, list...)
 	}
 	c.Receiver.Secrets = uniqueSecrets(secrets)
+}
+
+// webhookSecretProblem says what is wrong with a webhook secret, without
+// its value, or "" when nothing is.
+func webhookSecretProblem(s Secret) string {
+	switch v := s.Reveal(); {
+	case hasSpaceOrControl(v):
+		return "contains control characters"
+	case len(v) < MinWebhookSecret:
+		return fmt.Sprintf("is too short to be a webhook secret (at least %d bytes)", MinWebhookSecret)
+	}
+	return ""
 }
 
 func uniqueSecrets(in []Secret) []Secret {

@@ -144,9 +144,9 @@ func TestWebhookSecrets(t *testing.T) {
 	t.Run("the environment variable holds a rotation list separated by commas or white space", func(t *testing.T) {
 		c := mustParse(t, minimal, env(map[string]string{
 			EnvAPIKey:        testKey,
-			EnvWebhookSecret: " " + testSecret1 + ", " + testSecret2 + "\twhsec_three,,",
+			EnvWebhookSecret: " " + testSecret1 + ", " + testSecret2 + "\twhsec_third_THREE,,",
 		}))
-		want := []string{testSecret1, testSecret2, "whsec_three"}
+		want := []string{testSecret1, testSecret2, "whsec_third_THREE"}
 		if got := reveal(c.Receiver.Secrets); !reflect.DeepEqual(got, want) {
 			t.Fatalf("secrets = %q, want %q", got, want)
 		}
@@ -154,14 +154,14 @@ func TestWebhookSecrets(t *testing.T) {
 	t.Run("environment, secret_file and secret_files are all accepted, without duplicates", func(t *testing.T) {
 		dir := t.TempDir()
 		writeFile(t, dir, "ws", testSecret1+"\n\n  "+testSecret2+"  \n")
-		writeFile(t, dir, "next", "whsec_next\n")
+		writeFile(t, dir, "next", "whsec_next_NEXT_1\n")
 		writeFile(t, dir, "old", testSecret1+"\n")
 		text := "receiver.secret_file = \"ws\"\nreceiver.secret_files = [\"next\", \"old\"]\n" + minimal
-		c, err := Load(writeFile(t, dir, "config.toml", text), env(map[string]string{EnvAPIKey: testKey, EnvWebhookSecret: "whsec_env"}))
+		c, err := Load(writeFile(t, dir, "config.toml", text), env(map[string]string{EnvAPIKey: testKey, EnvWebhookSecret: "whsec_env_ENV_111"}))
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []string{"whsec_env", testSecret1, testSecret2, "whsec_next"}
+		want := []string{"whsec_env_ENV_111", testSecret1, testSecret2, "whsec_next_NEXT_1"}
 		if got := reveal(c.Receiver.Secrets); !reflect.DeepEqual(got, want) {
 			t.Fatalf("secrets = %q, want %q", got, want)
 		}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net"
@@ -95,7 +96,7 @@ func (c *Config) validateAPI(p *problems, bad badFunc) {
 	} else if err := checkBaseURL(a.BaseURL); err != nil {
 		bad("api.base_url", "%v", err)
 	}
-	if a.APIKey.IsZero() && !p.reported("api.api_key_file") {
+	if a.APIKey.IsZero() && !p.reported("api.api_key_file") && !p.reported("api.api_key") {
 		p.add(ErrMissingSecret, "api.api_key", "missing: set %s or api.api_key_file", EnvAPIKey)
 	}
 	if a.Concurrency < 1 || a.Concurrency > 64 {
@@ -118,10 +119,17 @@ func (c *Config) validateReceiver(p *problems, bad badFunc) {
 	if !strings.HasPrefix(r.Path, "/") || strings.ContainsAny(r.Path, "?# \t\r\n") {
 		bad("receiver.path", "%q must start with \"/\" and hold no query, fragment or white space", r.Path)
 	}
-	if r.MaxBody <= 0 {
+	switch {
+	case r.MaxBody <= 0:
 		bad("receiver.max_body", "%s must be more than 0", r.MaxBody)
+	case r.MaxBody > MaxReceiverBody:
+		bad("receiver.max_body", "%s is more than %s: webhook bodies are small JSON", r.MaxBody, MaxReceiverBody)
 	}
-	if r.Enabled && !r.AllowUnsigned && len(r.Secrets) == 0 && !p.reportedUnder("receiver.secret_file") {
+	if r.Enabled && r.AllowUnsigned && !p.reported("receiver.listen") && !loopbackListen(r.Listen) {
+		bad("receiver.insecure_skip_verify", "only allowed with a loopback listen address (receiver.listen is %q): anyone who can reach it could post forged results", r.Listen)
+	}
+	// "receiver.secret" covers secret_file, secret_files[i] and secrets.
+	if r.Enabled && !r.AllowUnsigned && len(r.Secrets) == 0 && !p.reportedUnder("receiver.secret") {
 		p.add(ErrMissingSecret, "receiver.secrets",
 			"missing: set %s or receiver.secret_file (or receiver.enabled = false for poll-only mode)", EnvWebhookSecret)
 	}
@@ -181,9 +189,13 @@ func (c *Config) validateSources(p *problems, bad badFunc) {
 		c.validateAfter(bad, key, s)
 
 		if s.Path != "" && filepath.IsAbs(s.Path) {
-			for _, d := range []struct{ key, dir string }{{"state_dir", c.StateDir}, {"output_dir", c.OutputDir}} {
-				if within(d.dir, s.Path, s.Recursive) {
+			for _, d := range c.ownDirs() {
+				switch {
+				case d.dir == "":
+				case within(d.dir, s.Path, s.Recursive):
 					bad(d.key, "%q is inside %s.path: the source would pick up the daemon's own files", d.dir, key)
+				case within(s.Path, d.dir, true):
+					bad(key+".path", "%q is inside %s (%q): the source would pick up the daemon's own files", s.Path, d.key, d.dir)
 				}
 			}
 		}
@@ -204,9 +216,35 @@ func (c *Config) validateAfter(bad badFunc, key string, s *Source) {
 			bad(key+".move_to", "%q must be an absolute directory for a folder source", s.MoveTo)
 		case s.Path != "" && within(s.MoveTo, s.Path, s.Recursive):
 			bad(key+".move_to", "%q is inside the watched folder: moved files would be seen again", s.MoveTo)
+		case s.Path != "":
+			c.checkMoveTo(bad, key, s)
 		}
 	default:
 		bad(key+".after", "%q is not one of \"keep\", \"move\", \"delete\"", s.After)
+	}
+}
+
+// ownDirs are the directories the daemon writes to, with their keys.
+func (c *Config) ownDirs() []struct{ key, dir string } {
+	return []struct{ key, dir string }{{"output_dir", c.OutputDir}, {"state_dir", c.StateDir}}
+}
+
+// checkMoveTo refuses a folder source's move_to that is (or is inside) the
+// state or output directory, or a folder another source watches: the moved
+// files would be mixed with the daemon's own, or ingested again.
+func (c *Config) checkMoveTo(bad badFunc, key string, s *Source) {
+	for _, d := range c.ownDirs() {
+		if d.dir != "" && within(s.MoveTo, d.dir, true) {
+			bad(key+".move_to", "%q is inside %s (%q): moved files would be mixed with the daemon's own files", s.MoveTo, d.key, d.dir)
+			return
+		}
+	}
+	for j := range c.Sources {
+		o := &c.Sources[j]
+		if o != s && o.Path != "" && filepath.IsAbs(o.Path) && within(s.MoveTo, o.Path, o.Recursive) {
+			bad(key+".move_to", "%q is inside source[%d].path: moved files would be ingested again", s.MoveTo, j)
+			return
+		}
 	}
 }
 
@@ -246,31 +284,74 @@ func checkPatterns(bad badFunc, key string, patterns []string) {
 
 func checkBaseURL(s string) error {
 	u, err := url.Parse(s)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return fmt.Errorf("%q is not an absolute http(s) URL", s)
+	if err != nil {
+		// Do not echo the value: it may hold a password.
+		return errors.New("is not a valid URL (value not shown: it may hold credentials)")
 	}
 	if u.User != nil {
-		// Do not echo the URL: it holds a password.
-		return fmt.Errorf("must not contain user credentials; the key comes from %s or api.api_key_file", EnvAPIKey)
+		// Do not echo the URL: it holds a password or a key.
+		return fmt.Errorf("must not contain user credentials: credentials do not belong in base_url; use %s or api.api_key_file", EnvAPIKey)
+	}
+	if u.Scheme == "" || u.Host == "" {
+		return fmt.Errorf("%sis not an absolute http(s) URL", showURL(u))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("%q must use http or https", s)
+		return fmt.Errorf("%smust use http or https", showURL(u))
 	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("%q must not have a query or fragment", s)
+	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
+		return fmt.Errorf("%smust not have a query or fragment (not shown: it may hold a secret)", showURL(u))
+	}
+	if u.Scheme == "http" && !loopbackHost(u.Hostname()) {
+		return fmt.Errorf("%suses plain http to a host that is not loopback: the API key would travel in cleartext; use https", showURL(u))
 	}
 	return nil
 }
 
+// checkSourceURL refuses every bucket URL: this version watches folders
+// only (the daemon and check-config say the same). A malformed URL is
+// reported without its value, which may hold credentials.
 func checkSourceURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil {
-		return fmt.Errorf("invalid URL: %v", err)
+		return errors.New("is not a valid URL (value not shown: it may hold credentials)")
 	}
 	if u.Scheme == "" {
-		return fmt.Errorf("%q needs a scheme, e.g. \"s3://bucket/prefix?region=eu-west-1\"", u.Redacted())
+		return fmt.Errorf("%sneeds a scheme, e.g. \"s3://bucket/prefix?region=eu-west-1\"", showURL(u))
 	}
-	return nil
+	return errors.New("bucket sources are not supported by this version; use path")
+}
+
+// showURL formats u for an error message, quoted and followed by a space,
+// without anything that may hold a credential: user information, query and
+// fragment are left out, and a URL with an opaque part or an '@' left in it
+// is not shown at all ("").
+func showURL(u *url.URL) string {
+	if u.Opaque != "" {
+		return ""
+	}
+	v := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
+	shown := v.String()
+	if strings.Contains(shown, "@") {
+		return ""
+	}
+	return strconv.Quote(shown) + " "
+}
+
+// loopbackHost reports whether host (without port) is "localhost" or a
+// loopback IP address.
+func loopbackHost(host string) bool {
+	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// loopbackListen reports whether a host:port listen address binds to
+// loopback only; ":port" binds to every interface.
+func loopbackListen(hostPort string) bool {
+	host, _, err := net.SplitHostPort(hostPort)
+	return err == nil && loopbackHost(host)
 }
 
 // checkHostPort accepts "host:port" and ":port" with a numeric port.
