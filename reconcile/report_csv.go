@@ -3,10 +3,6 @@ package reconcile
 // The report's CSV form: one row per file discovered that day.
 
 import (
-	"bytes"
-	"encoding/csv"
-	"fmt"
-
 	"github.com/docuparse/docuparse-ingest/internal/output"
 )
 
@@ -15,24 +11,18 @@ var ReportCSVHeader = []string{"path", "file_name", "document_id", "bucket", "st
 	"discovered_at", "completed_at"}
 
 // CSV renders one row per file discovered that day, in discovery order,
-// under ReportCSVHeader. Times are RFC 3339 in UTC; every cell is
-// neutralised against spreadsheet formulas (output.NeutraliseRecord).
+// under ReportCSVHeader. Times are RFC 3339 in UTC. It is written by
+// output.EncodeCSV, the daemon's one CSV writer, like documents-<day>.csv:
+// every cell neutralised against spreadsheet formulas and every non-empty
+// cell quoted, so a spreadsheet that splits on ';' or a tab cannot make a
+// cell out of part of a file name (see output.Neutralise). The error is
+// always nil; it is kept for callers written against an encoder that could
+// fail.
 func (r *Report) CSV() ([]byte, error) {
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	if err := w.Write(ReportCSVHeader); err != nil {
-		return nil, fmt.Errorf("report for %s as CSV: %w", r.Day, err)
-	}
+	recs := make([][]string, 0, len(r.Files))
 	for _, f := range r.Files {
-		rec := output.NeutraliseRecord([]string{f.Path, f.FileName, f.DocumentID, string(f.Bucket), string(f.State),
+		recs = append(recs, []string{f.Path, f.FileName, f.DocumentID, string(f.Bucket), string(f.State),
 			f.ErrorCode, f.ResultVia, reportTime(f.DiscoveredAt), reportTime(f.CompletedAt)})
-		if err := w.Write(rec); err != nil {
-			return nil, fmt.Errorf("report for %s as CSV: %s: %w", r.Day, f.Path, err)
-		}
 	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		return nil, fmt.Errorf("report for %s as CSV: %w", r.Day, err)
-	}
-	return buf.Bytes(), nil
+	return output.EncodeCSV(ReportCSVHeader, recs), nil
 }

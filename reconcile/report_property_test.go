@@ -17,6 +17,7 @@ type model struct {
 	path           string
 	discovered     time.Time
 	batch          int64
+	dupOf          int64 // for a duplicate: its original
 }
 
 // randomHistory drives a real store through ops random pipeline steps,
@@ -53,7 +54,7 @@ func randomHistory(t *testing.T, f *repFixture, rng *rand.Rand, ops int) map[int
 			p := fmt.Sprintf("/in/f%03d.pdf", step)
 			r, err := f.st.Intake(f.ctx, f.newFile(p, sha))
 			f.fatal(err)
-			docs[r.ID] = &model{state: r.State, path: p, discovered: now}
+			docs[r.ID] = &model{state: r.State, path: p, discovered: now, dupOf: r.DuplicateOf}
 			order = append(order, r.ID)
 		case op == 3: // refused locally
 			p := fmt.Sprintf("/in/r%03d.exe", step)
@@ -108,6 +109,20 @@ func randomHistory(t *testing.T, f *repFixture, rng *rand.Rand, ops int) map[int
 			}
 			f.finish(to, "X", "", id)
 			docs[id].state = to
+			if to == store.StateVanished {
+				// The original was never extracted: its oldest duplicate
+				// takes its place, and the others point at that one.
+				heir := int64(0)
+				for _, did := range order {
+					if d := docs[did]; d.state == store.StateDuplicate && d.dupOf == id {
+						if heir == 0 {
+							heir, d.state, d.dupOf = did, store.StateQueued, 0
+						} else {
+							d.dupOf = heir
+						}
+					}
+				}
+			}
 		case op >= 8 && op <= 10: // a result, by webhook or poll, first one wins
 			s := inState(store.StateSubmitted, store.StateCompleted, store.StateFailed, store.StateExported)
 			if len(s) == 0 {

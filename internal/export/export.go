@@ -21,6 +21,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/docuparse/docuparse-ingest/internal/lifecycle"
 	"github.com/docuparse/docuparse-ingest/internal/output"
 	"github.com/docuparse/docuparse-ingest/internal/store"
@@ -163,7 +165,7 @@ func (e *Exporter) exportChunk(ctx context.Context, docs []store.Document) (int,
 			if items, err = output.LineItemRecords(d); err == nil {
 				var js []byte
 				if js, err = output.MarshalJSON(d); err == nil {
-					err = output.WriteFileAtomic(e.cfg.Layout.ResultPath(d), js, 0o644)
+					err = e.cfg.Layout.WriteFileAtomic(e.cfg.Layout.ResultPath(d), js, 0o644)
 				}
 				if err == nil {
 					day := e.cfg.Layout.Day(d.CompletedAt)
@@ -212,18 +214,18 @@ func (e *Exporter) append(ctx context.Context, b *csvBatch) (int64, error) {
 		return 0, err
 	}
 	path := filepath.Join(e.cfg.Layout.Root, b.rel)
-	size, err := output.AppendRecords(path, committed, b.header, b.records)
+	size, err := e.cfg.Layout.AppendRecords(path, committed, b.header, b.records)
 	if errors.Is(err, output.ErrShrunk) {
 		// Someone shortened or removed the file. Never cut into what is
 		// there: append after its current end (or start it anew).
 		cur := int64(0)
-		if fi, statErr := os.Stat(path); statErr == nil {
+		if fi, statErr := os.Lstat(path); statErr == nil && fi.Mode().IsRegular() {
 			cur = fi.Size()
 		}
 		e.cfg.Logger.Warn("output file shrank outside the daemon; appending after its current end",
 			"file", path, "expected_bytes", committed, "found_bytes", cur)
 		if cur, err = endWithNewline(path, cur); err == nil {
-			size, err = output.AppendRecords(path, cur, b.header, b.records)
+			size, err = e.cfg.Layout.AppendRecords(path, cur, b.header, b.records)
 		}
 	}
 	if err != nil {
@@ -302,11 +304,15 @@ func endWithNewline(path string, size int64) (int64, error) {
 	if size == 0 {
 		return 0, nil
 	}
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	// No symlink followed, nothing but a regular file written to.
+	f, err := os.OpenFile(path, os.O_RDWR|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return 0, fmt.Errorf("%s is not a regular file", path)
+	}
 	last := make([]byte, 1)
 	if _, err := f.ReadAt(last, size-1); err != nil {
 		return 0, err

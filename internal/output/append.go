@@ -1,13 +1,12 @@
 package output
 
 import (
-	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
+
+	"golang.org/x/sys/unix"
 )
 
 // filePerm is the mode of CSV files this package creates (before umask).
@@ -36,12 +35,41 @@ var ErrShrunk = errors.New("file is shorter than its committed length")
 // All rows go to the file in one write, then the file is fsynced (and its
 // directory, when the file is new).
 //
-// Every cell is neutralised (see Neutralise; this is idempotent, so rows from
-// DocumentRecord are unchanged). encoding/csv quotes cells holding commas,
-// quotes or newlines, so no cell can break a row. When header is not nil,
-// every record must have as many cells as the header. One writer per file:
-// AppendRecords is not safe for concurrent use on the same path.
+// The file is opened with O_NOFOLLOW and must be a regular file: a symbolic
+// link or anything else (a FIFO, a device) in its place gives an error
+// wrapping ErrUnsafePath, and nothing is written or truncated. Directories
+// on the way to it are trusted here; for a file under the output directory
+// use Layout.AppendRecords, which also refuses a symlinked directory below
+// the output root.
+//
+// The rows are encoded by EncodeCSV: every cell neutralised (see Neutralise;
+// this is idempotent, so rows from DocumentRecord are unchanged) and every
+// non-empty cell quoted, so no cell can break a row or split into two. When
+// header is not nil, every record must have as many cells as the header.
+// One writer per file: AppendRecords is not safe for concurrent use on the
+// same path.
 func AppendRecords(path string, committed int64, header []string, records [][]string) (newSize int64, err error) {
+	dir, name := filepath.Split(path)
+	return appendRecords(dir, name, path, committed, header, records)
+}
+
+// AppendRecords is AppendRecords for a file under l.Root (a path from
+// DocumentsCSV or LineItemsCSV, say), with one more guarantee: every
+// directory between l.Root and the file is opened without following
+// symbolic links (a symlink there gives an error wrapping ErrUnsafePath),
+// so a link planted in the output directory cannot redirect the write.
+// l.Root itself may be a symlink. A path outside l.Root is an error.
+func (l Layout) AppendRecords(path string, committed int64, header []string, records [][]string) (newSize int64, err error) {
+	rel, err := splitBelow(l.Root, path)
+	if err != nil {
+		return 0, fmt.Errorf("append %s: %w", path, err)
+	}
+	return appendRecords(l.Root, rel, path, committed, header, records)
+}
+
+// appendRecords does AppendRecords for the file rel below root, trusting
+// root and nothing below it; path names the file in errors.
+func appendRecords(root, rel, path string, committed int64, header []string, records [][]string) (newSize int64, err error) {
 	if committed < 0 {
 		return 0, fmt.Errorf("append %s: negative committed length %d", path, committed)
 	}
@@ -53,20 +81,21 @@ func AppendRecords(path string, committed int64, header []string, records [][]st
 			return 0, fmt.Errorf("append %s: record %d has %d fields, header has %d", path, i, len(rec), len(header))
 		}
 	}
-	buf, err := encodeRecords(committed == 0, header, records)
+	if committed != 0 {
+		header = nil
+	}
+	buf := EncodeCSV(header, records)
+
+	dir, err := openDirBelow(root, filepath.Dir(rel))
 	if err != nil {
 		return 0, fmt.Errorf("append %s: %w", path, err)
 	}
-
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, dirPerm); err != nil {
-		return 0, fmt.Errorf("append %s: %w", path, err)
-	}
-	flags := os.O_RDWR
+	defer dir.Close()
+	flags := unix.O_RDWR
 	if committed == 0 {
-		flags |= os.O_CREATE
+		flags |= unix.O_CREAT
 	}
-	f, err := os.OpenFile(path, flags, filePerm)
+	f, err := openFileIn(dir, filepath.Base(rel), flags, filePerm)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, fmt.Errorf("append %s: file is missing but %d bytes were committed: %w (%w)", path, committed, ErrShrunk, err)
 	}
@@ -82,6 +111,9 @@ func AppendRecords(path string, committed int64, header []string, records [][]st
 	st, err := f.Stat()
 	if err != nil {
 		return 0, fmt.Errorf("append %s: %w", path, err)
+	}
+	if !st.Mode().IsRegular() {
+		return 0, fmt.Errorf("append %s: not a regular file (%s): %w", path, st.Mode().Type(), ErrUnsafePath)
 	}
 	switch size := st.Size(); {
 	case size < committed:
@@ -106,28 +138,4 @@ func AppendRecords(path string, committed int64, header []string, records [][]st
 		}
 	}
 	return committed + int64(len(buf)), nil
-}
-
-// encodeRecords renders the header (when withHeader and header is not nil)
-// and the neutralised records as CSV.
-func encodeRecords(withHeader bool, header []string, records [][]string) ([]byte, error) {
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	if withHeader && header != nil {
-		if err := w.Write(header); err != nil {
-			return nil, fmt.Errorf("encode header: %w", err)
-		}
-	}
-	cells := make([]string, 0, len(header))
-	for i, rec := range records {
-		cells = append(cells[:0], rec...)
-		if err := w.Write(NeutraliseRecord(cells)); err != nil {
-			return nil, fmt.Errorf("encode record %d: %w", i, err)
-		}
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		return nil, fmt.Errorf("encode records: %w", err)
-	}
-	return buf.Bytes(), nil
 }

@@ -3,9 +3,14 @@ package output
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // dirPerm is the mode of directories this package creates (before umask):
@@ -19,18 +24,45 @@ const dirPerm = 0o755
 // file in the same directory (named ".<base>.tmp-*", so watchers that skip
 // dot files ignore it), fsyncs it, sets perm, renames it over path and
 // fsyncs the directory. On error the temporary file is removed.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
+//
+// The temporary file is created with O_EXCL|O_NOFOLLOW and the rename
+// replaces whatever is at path (a symbolic link there is replaced, never
+// followed). Directories on the way to path are trusted here; for a file
+// under the output directory use Layout.WriteFileAtomic, which also refuses
+// a symlinked directory below the output root.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
 	if base == "" {
 		return fmt.Errorf("write %s: no file name", path)
 	}
-	if err := os.MkdirAll(dir, dirPerm); err != nil {
+	return writeFileAtomic(dir, base, path, data, perm)
+}
+
+// WriteFileAtomic is WriteFileAtomic for a file under l.Root (a path from
+// ResultPath or ReportPath, say), with one more guarantee: every directory
+// between l.Root and the file is opened without following symbolic links
+// (a symlink there — a planted day folder, say — gives an error wrapping
+// ErrUnsafePath, and nothing is written), so a link planted in the output
+// directory cannot redirect the write. l.Root itself may be a symlink. A
+// path outside l.Root is an error.
+func (l Layout) WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	rel, err := splitBelow(l.Root, path)
+	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	return writeFileAtomic(l.Root, rel, path, data, perm)
+}
+
+// writeFileAtomic does WriteFileAtomic for the file rel below root,
+// trusting root and nothing below it; path names the file in errors.
+func writeFileAtomic(root, rel, path string, data []byte, perm os.FileMode) (err error) {
+	dir, err := openDirBelow(root, filepath.Dir(rel))
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer dir.Close()
+	base := filepath.Base(rel)
+	tmp, tmpBase, err := createTemp(dir, "."+base+".tmp-")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -38,7 +70,7 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
 	defer func() {
 		if err != nil {
 			_ = tmp.Close()
-			_ = os.Remove(tmpName)
+			_ = unix.Unlinkat(int(dir.Fd()), tmpBase, 0)
 		}
 	}()
 	if _, err := tmp.Write(data); err != nil {
@@ -53,7 +85,8 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", tmpName, err)
 	}
-	if err := os.Rename(tmpName, path); err != nil {
+	dirfd := int(dir.Fd())
+	if err := ignoringEINTR(func() error { return unix.Renameat(dirfd, tmpBase, dirfd, base) }); err != nil {
 		return fmt.Errorf("rename %s to %s: %w", tmpName, path, err)
 	}
 	if err := syncDir(dir); err != nil {
@@ -62,17 +95,27 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
 	return nil
 }
 
-// syncDir fsyncs a directory so that a file created or renamed in it
-// survives a crash. File systems that cannot fsync a directory (EINVAL) are
-// tolerated. The daemon targets Linux; elsewhere this is best effort.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open dir %s: %w", dir, err)
+// createTemp creates a new file named prefix followed by a random number in
+// dir, with O_EXCL and O_NOFOLLOW, mode 0600 until the caller sets its own.
+// It returns the file and its base name.
+func createTemp(dir *os.File, prefix string) (*os.File, string, error) {
+	for range 100 {
+		name := prefix + strconv.FormatUint(uint64(rand.Uint32()), 10)
+		f, err := openFileIn(dir, name, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return f, name, err
 	}
-	defer d.Close()
+	return nil, "", fmt.Errorf("create a temporary file in %s: %w", dir.Name(), fs.ErrExist)
+}
+
+// syncDir fsyncs an open directory so that a file created or renamed in it
+// survives a crash. File systems that cannot fsync a directory (EINVAL) are
+// tolerated.
+func syncDir(d *os.File) error {
 	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
-		return fmt.Errorf("fsync dir %s: %w", dir, err)
+		return fmt.Errorf("fsync dir %s: %w", d.Name(), err)
 	}
 	return nil
 }

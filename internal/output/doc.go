@@ -1,10 +1,19 @@
 // Package output owns the daemon's output directory: where a document's
 // result files live (Layout), what a documents-*.csv and line_items-*.csv
 // row says about a document (DocumentRecord, LineItemRecords), the per
-// document JSON file (MarshalJSON), and the two write primitives the
-// exporter is built on: WriteFileAtomic (temp file, fsync, rename, fsync
-// directory) and AppendRecords (append CSV rows exactly once, given the
-// length the state store knows to be complete).
+// document JSON file (MarshalJSON), the project's one CSV writer
+// (EncodeCSV), and the two write primitives the exporter and the reporter
+// are built on: WriteFileAtomic (temp file, fsync, rename, fsync directory)
+// and AppendRecords (append CSV rows exactly once, given the length the
+// state store knows to be complete).
+//
+// The output directory is shared with other users, so its contents are not
+// trusted: the Layout forms of the write primitives (Layout.WriteFileAtomic,
+// Layout.AppendRecords) open every directory below Layout.Root and the CSV
+// file itself without following symbolic links, and append only to a
+// regular file; a planted link gives an error wrapping ErrUnsafePath
+// instead of a write elsewhere. Use them for everything under the output
+// directory.
 //
 // It does not own the state store, decide which documents are due for
 // export, record what was exported, or write the nightly report's contents;
@@ -13,6 +22,7 @@
 // goroutines.
 //
 // Every CSV cell this package produces is neutralised against spreadsheet
-// formula injection (see Neutralise). Money and quantities are kept as the
-// decimal text the API sent; nothing is ever parsed to a float.
+// formula injection and every non-empty cell is quoted (see Neutralise and
+// EncodeCSV). Money and quantities are kept as the decimal text the API
+// sent; nothing is ever parsed to a float.
 package output

@@ -12,6 +12,19 @@ package output
 //
 // Neutralise is idempotent: a neutralised cell starts with a single quote
 // and is not changed again. The empty cell stays empty.
+//
+// Only the first character is looked at, so the second half of the defence
+// is quoting, done by EncodeCSV (and so by AppendRecords): every non-empty
+// cell is written in double quotes. A spreadsheet does not always split on
+// ',': German or French Excel splits a .csv on ';' (the list separator of
+// those locales), and LibreOffice offers tab, ';' and space. A file name like
+// "x;=cmd|' /C calc'!A0;.pdf" would then, unquoted, yield a cell starting
+// with '='. With every cell quoted, each byte of data lies between a cell's
+// own quotes, so a reader that honours the quotes sees no separator, line
+// break or formula start inside it, whichever separator it splits on.
+// Quoting only the cells that hold ';' would leave tab, '|' and space open;
+// RFC 4180 readers, Excel and LibreOffice read quoted numbers as numbers, so
+// quoting everything costs two bytes a cell and nothing else.
 func Neutralise(cell string) string {
 	if cell == "" {
 		return cell
