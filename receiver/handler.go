@@ -89,6 +89,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "content type must be application/json", http.StatusUnsupportedMediaType)
 		return
 	}
+	// A missing or malformed signature cannot become valid whatever the
+	// body holds: refuse it before reading a byte, so an unsigned client
+	// cannot hold a connection and MaxBody of memory for the read timeout.
+	// Connection: close keeps net/http from draining the unread body.
+	if !h.cfg.AllowUnsigned && !wellFormedSignature(r.Header.Get(docuparse.HeaderSignature)) {
+		h.refused(RefusedBadSignature)
+		h.cfg.Logger.Warn("webhook rejected: missing or malformed signature", "remote", r.RemoteAddr, "declared_bytes", r.ContentLength)
+		w.Header().Set("Connection", "close")
+		http.Error(w, "invalid signature", http.StatusUnauthorized)
+		return
+	}
 	if r.ContentLength > h.cfg.MaxBody {
 		h.refused(RefusedTooLarge)
 		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
@@ -108,7 +119,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !docuparse.Verify(h.cfg.Secrets, body, r.Header.Get(docuparse.HeaderSignature)) && !h.cfg.AllowUnsigned {
 		h.refused(RefusedBadSignature)
-		h.cfg.Logger.Warn("webhook rejected: bad or missing signature", "remote", r.RemoteAddr, "bytes", len(body))
+		h.cfg.Logger.Warn("webhook rejected: bad signature", "remote", r.RemoteAddr, "bytes", len(body))
 		http.Error(w, "invalid signature", http.StatusUnauthorized)
 		return
 	}
@@ -183,6 +194,23 @@ func jsonContentType(v string) bool {
 	}
 	mt, _, err := mime.ParseMediaType(v)
 	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+}
+
+// wellFormedSignature reports whether header has the shape docuparse.Verify
+// can accept: after trimming surrounding space, "sha256=" followed by
+// exactly 64 hex digits of either case. It says nothing about validity.
+func wellFormedSignature(header string) bool {
+	digest, ok := strings.CutPrefix(strings.TrimSpace(header), docuparse.SignaturePrefix)
+	if !ok || len(digest) != 2*sha256.Size {
+		return false
+	}
+	for i := 0; i < len(digest); i++ {
+		c := digest[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 func (h *Handler) refused(reason string) {

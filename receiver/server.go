@@ -30,12 +30,23 @@ type Timeouts struct {
 	Idle       time.Duration // a kept-alive connection between requests [60s]
 }
 
+// DefaultMaxInFlight is how many requests a Server handles at once unless
+// WithMaxInFlight says otherwise.
+const DefaultMaxInFlight = 256
+
+// serverOptions is what ServerOptions tune.
+type serverOptions struct {
+	timeouts    Timeouts
+	maxInFlight int
+}
+
 // ServerOption tunes a Server.
-type ServerOption func(*Timeouts)
+type ServerOption func(*serverOptions)
 
 // WithTimeouts replaces the default timeouts by the non-zero fields of t.
 func WithTimeouts(t Timeouts) ServerOption {
-	return func(d *Timeouts) {
+	return func(o *serverOptions) {
+		d := &o.timeouts
 		if t.ReadHeader > 0 {
 			d.ReadHeader = t.ReadHeader
 		}
@@ -51,17 +62,33 @@ func WithTimeouts(t Timeouts) ServerOption {
 	}
 }
 
+// WithMaxInFlight bounds how many requests are handled at once to n; any
+// request beyond it is answered 503 with Retry-After: 1 (the API retries
+// it). n <= 0 keeps DefaultMaxInFlight.
+func WithMaxInFlight(n int) ServerOption {
+	return func(o *serverOptions) {
+		if n > 0 {
+			o.maxInFlight = n
+		}
+	}
+}
+
 // NewServer listens on addr and serves h at exactly path (any other path is
-// 404). Listening happens here, so a port conflict is reported before
-// anything starts, and Addr is known.
+// 404), at most DefaultMaxInFlight requests at once (see WithMaxInFlight).
+// Listening happens here, so a port conflict is reported before anything
+// starts, and Addr is known.
 func NewServer(addr, path string, h http.Handler, log *slog.Logger, opts ...ServerOption) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	to := Timeouts{ReadHeader: 5 * time.Second, Read: 10 * time.Second, Write: 10 * time.Second, Idle: 60 * time.Second}
-	for _, o := range opts {
-		o(&to)
+	so := serverOptions{
+		timeouts:    Timeouts{ReadHeader: 5 * time.Second, Read: 10 * time.Second, Write: 10 * time.Second, Idle: 60 * time.Second},
+		maxInFlight: DefaultMaxInFlight,
 	}
+	for _, o := range opts {
+		o(&so)
+	}
+	to := so.timeouts
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("webhook receiver: listen on %s: %w", addr, err)
@@ -80,7 +107,7 @@ func NewServer(addr, path string, h http.Handler, log *slog.Logger, opts ...Serv
 		ln:  ln,
 		log: log,
 		srv: &http.Server{
-			Handler:           exact,
+			Handler:           limitInFlight(so.maxInFlight, exact, log),
 			ReadHeaderTimeout: to.ReadHeader,
 			ReadTimeout:       to.Read,
 			WriteTimeout:      to.Write,

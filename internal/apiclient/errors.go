@@ -122,17 +122,21 @@ func (e *limitError) Unwrap() error { return e.err }
 func (c *Client) readAPIError(endpoint string, resp *http.Response) *APIError {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody)) // a short read still tells something
+	text := string(body)
+	if len(body) == maxErrorBody { // possibly cut: the key may straddle the limit
+		text = c.redactCutKey(text, len(text))
+	}
 	e := &APIError{Endpoint: endpoint, StatusCode: resp.StatusCode, RetryAfter: retryAfter(resp)}
 	var env docuparse.ErrorEnvelope
-	if json.Unmarshal(body, &env) == nil && (env.Error.Code != "" || env.Error.Message != "") {
-		e.Code = c.redact(clean(env.Error.Code, 64))
-		e.Message = c.redact(clean(env.Error.Message, 4*maxErrorText))
+	if json.Unmarshal([]byte(text), &env) == nil && (env.Error.Code != "" || env.Error.Message != "") {
+		e.Code = c.cleanRedacted(env.Error.Code, 64)
+		e.Message = c.cleanRedacted(env.Error.Message, 4*maxErrorText)
 		e.Filename = c.redact(env.Error.Filename)
 	} else {
-		e.Message = c.redact(clean(string(body), maxErrorText))
+		e.Message = c.cleanRedacted(text, maxErrorText)
 	}
 	if loc := resp.Header.Get("Location"); resp.StatusCode/100 == 3 && loc != "" {
-		e.Message = "redirected to " + c.redact(clean(loc, maxErrorText)) + "; set the base URL to the final address"
+		e.Message = "redirected to " + c.cleanRedacted(loc, maxErrorText) + "; set the base URL to the final address"
 	}
 	if e.Message == "" && e.Code == "" {
 		e.Message = http.StatusText(resp.StatusCode)
@@ -140,22 +144,64 @@ func (c *Client) readAPIError(endpoint string, resp *http.Response) *APIError {
 	return e
 }
 
-// clean makes untrusted text fit for one log line: valid UTF-8, control
-// characters as spaces, runs of space collapsed, at most max bytes.
-func clean(s string, max int) string {
+// squash makes untrusted text fit for one log line: valid UTF-8, control
+// characters as spaces, runs of space collapsed. It neither bounds nor
+// redacts: text from the API goes through cleanRedacted.
+func squash(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
+}
+
+// runeCut returns the largest n <= limit at which s can be cut on a rune
+// boundary.
+func runeCut(s string, limit int) int {
+	if limit >= len(s) {
+		return len(s)
 	}
-	return s
+	n := max(limit, 0)
+	for n > 0 && !utf8RuneStart(s[n]) {
+		n--
+	}
+	return n
 }
 
 func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// minKeyPrefix is the shortest start of the API key that redactCutKey hides
+// at the end of a cut text. Shorter ones tell little and would mask
+// ordinary words.
+const minKeyPrefix = 8
+
+// cleanRedacted makes text from the API fit for one log line and an error
+// field: squashed, the API key redacted, then cut to at most limit bytes
+// (plus "…" when cut). The key is redacted before the text is cut, so a key
+// straddling the cut cannot survive as a part the exact match misses; a
+// start of the key of at least minKeyPrefix bytes left at the cut is
+// redacted as well.
+func (c *Client) cleanRedacted(s string, limit int) string {
+	s = c.redact(squash(s))
+	if len(s) <= limit {
+		return s
+	}
+	return c.redactCutKey(s[:runeCut(s, limit)], limit) + "…"
+}
+
+// redactCutKey replaces a tail of s that is the first minKeyPrefix or more
+// bytes of the API key (what is left of a key cut by a length bound) with
+// redactedMark, keeping the result within limit bytes.
+func (c *Client) redactCutKey(s string, limit int) string {
+	for n := min(len(c.key)-1, len(s)); n >= minKeyPrefix; n-- {
+		if !strings.HasSuffix(s, c.key[:n]) {
+			continue
+		}
+		head := s[:len(s)-n]
+		if room := limit - len(redactedMark); len(head) > room {
+			head = head[:runeCut(head, room)]
+		}
+		return head + redactedMark
+	}
+	return s
+}
 
 // redact removes the API key from s.
 func (c *Client) redact(s string) string {
