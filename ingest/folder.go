@@ -75,6 +75,7 @@ type Folder struct {
 	mu      sync.Mutex
 	started bool
 	cancel  context.CancelFunc
+	stopped bool
 	done    chan struct{}
 
 	// Owned by the watcher goroutine once started.
@@ -205,6 +206,7 @@ func (f *Folder) Start(ctx context.Context) error {
 func (f *Folder) Stop() {
 	f.mu.Lock()
 	f.started = true // a stopped source cannot be started
+	f.stopped = true
 	cancel, done := f.cancel, f.done
 	f.mu.Unlock()
 	if cancel == nil {
@@ -212,6 +214,14 @@ func (f *Folder) Stop() {
 	}
 	cancel()
 	<-done
+}
+
+// Running reports whether Start succeeded and Stop was not called; a
+// Folder whose Start failed may be started again.
+func (f *Folder) Running() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.cancel != nil && !f.stopped
 }
 
 // Healthy reports whether the source is being watched: its folder was

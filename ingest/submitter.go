@@ -226,6 +226,12 @@ func (s *Submitter) runOnce(ctx context.Context) (time.Time, error) {
 
 func (s *Submitter) launch(ctx context.Context, b *store.Batch) {
 	s.mu.Lock()
+	if s.draining {
+		// Draining: no new upload. The batch keeps its key and resumes at
+		// the next start.
+		s.mu.Unlock()
+		return
+	}
 	s.active++
 	s.mu.Unlock()
 	started := s.group.Go(ctx, func(ctx context.Context) {

@@ -59,7 +59,9 @@ func newJournal(st *store.Store) *journal {
 func (j *journal) start(ctx context.Context) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.state == journalIdle && j.group.Go(ctx, j.run) {
+	// Only stop ends the writer: a writer gone while the state still says
+	// running would leave deliveries waiting for an answer forever.
+	if j.state == journalIdle && j.group.Go(context.WithoutCancel(ctx), j.run) {
 		j.state = journalRunning
 	}
 }

@@ -103,3 +103,23 @@ func waitUntil(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// The context given to Start may end before Stop (the demo's Ctrl-C): the
+// writer must keep answering until Stop, never leave a delivery waiting.
+func TestTheWriterOutlivesTheContextItWasStartedWith(t *testing.T) {
+	j := testJournal(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	j.start(ctx)
+	defer j.stop()
+	cancel()
+	done := make(chan error, 1)
+	go func() { _, err := j.write(context.Background(), incoming(1)); done <- err }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a delivery waited forever after the start context ended")
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -40,6 +42,7 @@ func TestMain(m *testing.M) {
 
 // proc is the real binary running `run`, its JSON log read line by line.
 type proc struct {
+	raced    atomic.Bool // the -race binary printed a race report
 	cmd      *exec.Cmd
 	lines    chan map[string]any
 	receiver chan string
@@ -65,6 +68,9 @@ func startBinary(t *testing.T, cfgPath string, extraEnv ...string) *proc {
 		for sc.Scan() {
 			var m map[string]any
 			if json.Unmarshal(sc.Bytes(), &m) != nil {
+				if strings.Contains(sc.Text(), "WARNING: DATA RACE") {
+					p.raced.Store(true)
+				}
 				t.Logf("non-JSON log line: %s", sc.Text())
 				continue
 			}
@@ -81,6 +87,9 @@ func startBinary(t *testing.T, cfgPath string, extraEnv ...string) *proc {
 	}()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
+		if p.raced.Load() {
+			t.Error("the daemon under test reported a data race (see the log above)")
+		}
 	})
 	return p
 }

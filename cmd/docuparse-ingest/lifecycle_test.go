@@ -314,7 +314,17 @@ func TestMetricsParseAndMoveAsDocumentsFlow(t *testing.T) {
 	}
 	files := e2e.DropAll(t, r.inbox, r.staging, samples.Demo())
 	r.waitDone(t, p, len(files))
-	after := scrape(t, base)
+	// The counters move right after the store commits: scrape until the
+	// last transition is counted.
+	var after map[string]float64
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		after = scrape(t, base)
+		if after[`docuparse_document_transitions_total{to="exported"}`] >= float64(len(files)) &&
+			after[`docuparse_outputs_written_total{kind="documents_csv_rows"}`] >= float64(len(files)) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	for key, want := range map[string]float64{
 		`docuparse_documents{state="exported"}`:                            float64(len(files)),
 		`docuparse_document_transitions_total{to="exported"}`:              float64(len(files)),
@@ -330,5 +340,31 @@ func TestMetricsParseAndMoveAsDocumentsFlow(t *testing.T) {
 	}
 	if err := p.signalAndWait(t, syscall.SIGTERM); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestSIGHUPDuringTheDrainDoesNotCutItShort(t *testing.T) {
+	r := newLifecycleRig(t, sim.Config{SubmitDelay: 1500 * time.Millisecond, TimeScale: 0.0005})
+	p := r.start(t)
+	e2e.DropAll(t, r.inbox, r.staging, samples.Generate(10, 17))
+	p.waitLog(t, 1, func(m map[string]any) bool { return m["msg"] == "batch created" })
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	p.waitLog(t, 1, func(m map[string]any) bool { return strings.HasPrefix(m["msg"].(string), "shutting down") })
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	p.waitLog(t, 1, func(m map[string]any) bool {
+		if m["msg"] == "uploads drained" {
+			if m["complete"] != true {
+				t.Errorf("a SIGHUP during the drain cut it short: %v", m)
+			}
+			return true
+		}
+		return false
+	})
+	if err := <-p.exited; err != nil {
+		t.Fatalf("exit: %v", err)
 	}
 }

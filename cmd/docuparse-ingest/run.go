@@ -28,19 +28,22 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	// Signals are ours from the start (a SIGHUP's default action would kill
+	// the process while the configuration loads). main's signal context is
+	// released so each signal arrives here once; the daemon's own context
+	// is not a signal context: the first signal must start a drain, not
+	// cancel every part at once.
+	sigs := make(chan os.Signal, 4)
+	signal.Reset(syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+
 	cfg, err := config.Load(*path, m.Getenv)
 	if err != nil {
 		return err
 	}
 	log := newLogger(m.Stderr, cfg.Log)
 
-	// The daemon's own context is not the signal context: the first signal
-	// must start a drain, not cancel every part at once.
-	// main's signal context is released, so each signal arrives here once.
-	sigs := make(chan os.Signal, 4)
-	signal.Reset(syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	defer signal.Stop(sigs)
 	runCtx, cancelRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelRun()
 
@@ -73,11 +76,19 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 		stopWatchdog()
 		drainCtx, cancelDrain := context.WithTimeout(context.Background(), *drainTimeout)
 		go func() {
-			select {
-			case s := <-sigs:
-				log.Warn("second signal: stopping now; interrupted uploads resume at the next start", "signal", s.String())
-				cancelDrain()
-			case <-drainCtx.Done():
+			for {
+				select {
+				case s := <-sigs:
+					if s == syscall.SIGHUP {
+						log.Info("reload ignored while shutting down")
+						continue
+					}
+					log.Warn("second signal: stopping now; interrupted uploads resume at the next start", "signal", s.String())
+					cancelDrain()
+					return
+				case <-drainCtx.Done():
+					return
+				}
 			}
 		}()
 		d.Shutdown(drainCtx)

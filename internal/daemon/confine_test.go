@@ -1,12 +1,14 @@
 package daemon_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/docuparse/docuparse-ingest/internal/config"
 	"github.com/docuparse/docuparse-ingest/internal/e2e"
 	"github.com/docuparse/docuparse-ingest/internal/samples"
 	"github.com/docuparse/docuparse-ingest/internal/sim"
@@ -40,4 +42,43 @@ func TestASymlinkOutOfTheInboxIsRefusedNotUploaded(t *testing.T) {
 	if len(rows) != 1 || rows[0]["status"] != "rejected" || rows[0]["error_code"] != "UNREADABLE" || !strings.Contains(rows[0]["error_message"], "escapes") {
 		t.Fatalf("rows = %v, want one rejected UNREADABLE row saying the path escapes the folder", rows)
 	}
+}
+
+// Reload replaces the watchers while /readyz reads them (run with -race).
+func TestReloadAndReadinessChecksDoNotRace(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, sim.Config{}, "")
+	d := h.start(t)
+	second := filepath.Join(h.dir, "second")
+	if err := os.MkdirAll(second, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	withSecond := *h.cfg
+	src := h.cfg.Sources[0]
+	src.Name, src.Path = "second", second
+	withSecond.Sources = append(append([]config.Source(nil), h.cfg.Sources...), src)
+	stop := make(chan struct{})
+	checked := make(chan struct{})
+	go func() {
+		defer close(checked)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				_ = d.CheckSources(context.Background())
+			}
+		}
+	}()
+	for i := 0; i < 10; i++ {
+		next := h.cfg
+		if i%2 == 0 {
+			next = &withSecond
+		}
+		if _, err := d.Reload(next); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	<-checked
 }

@@ -52,6 +52,7 @@ type Daemon struct {
 	store      *store.Store
 	client     *apiclient.Client
 	candidates chan ingest.Candidate
+	foldersMu  sync.RWMutex     // guards folders and cfg against Reload
 	folders    []*ingest.Folder // in the order of cfg.Sources
 	roots      *ingest.Roots
 	runCtx     context.Context // the context Start was given, for sources added by Reload

@@ -85,7 +85,8 @@ func (d *Daemon) Reload(next *config.Config) (needRestart []string, err error) {
 	fresh := make([]bool, len(next.Sources))
 	for i, src := range next.Sources {
 		if j, ok := oldByName[src.Name]; ok && reflect.DeepEqual(cur.Sources[j], src) {
-			folders[i] = d.folders[j]
+			// Unchanged; started again if its watcher failed to start.
+			folders[i], fresh[i] = d.folders[j], !d.folders[j].Running()
 			continue
 		}
 		f, err := d.newFolder(src)
@@ -125,10 +126,11 @@ func (d *Daemon) Reload(next *config.Config) (needRestart []string, err error) {
 		}
 		d.log.Info("source started by reload", "source", next.Sources[i].Name, "path", next.Sources[i].Path)
 	}
-	d.folders = folders
 	applied := *cur
 	applied.Sources, applied.Batch = next.Sources, next.Batch
-	d.cfg = &applied
+	d.foldersMu.Lock()
+	d.folders, d.cfg = folders, &applied
+	d.foldersMu.Unlock()
 	return needRestart, nil
 }
 
@@ -155,8 +157,11 @@ func (d *Daemon) Healthy(ctx context.Context) error {
 
 // sourcesHealthy reports whether every source is being watched.
 func (d *Daemon) sourcesHealthy(context.Context) error {
+	d.foldersMu.RLock()
+	folders := d.folders
+	d.foldersMu.RUnlock()
 	var errs []error
-	for _, f := range d.folders {
+	for _, f := range folders {
 		if err := f.Healthy(); err != nil {
 			errs = append(errs, err)
 		}
