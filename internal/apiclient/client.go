@@ -174,15 +174,23 @@ func (c *Client) SubmitBatch(ctx context.Context, idempotencyKey string, files [
 		parts = append(parts, formPart{name: fieldDocumentType, text: documentType})
 	}
 	var out docuparse.BatchResponse
-	err := c.submit(ctx, EndpointSubmitBatch, "/batches", idempotencyKey, parts, &out, func() error {
+	if err := c.submit(ctx, EndpointSubmitBatch, "/batches", idempotencyKey, parts, &out, validBatch(&out, len(files))); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// validBatch checks a batch answer: an id, and a document id for each of at
+// least minDocs documents. More documents than files is legitimate: a batch
+// re-sent under the same key without a file that vanished meanwhile gets
+// the original answer, which still lists it. Fewer is not.
+func validBatch(out *docuparse.BatchResponse, minDocs int) func() error {
+	return func() error {
 		if out.BatchID == "" {
 			return errors.New("batch_id is missing")
 		}
-		// More documents than files is legitimate: a batch re-sent under
-		// the same key without a file that vanished meanwhile gets the
-		// original answer, which still lists it. Fewer is not.
-		if len(out.Documents) < len(files) {
-			return fmt.Errorf("%d documents for %d files", len(out.Documents), len(files))
+		if len(out.Documents) < minDocs {
+			return fmt.Errorf("%d documents for %d files", len(out.Documents), minDocs)
 		}
 		for i, d := range out.Documents {
 			if d.DocumentID == "" {
@@ -190,11 +198,17 @@ func (c *Client) SubmitBatch(ctx context.Context, idempotencyKey string, files [
 			}
 		}
 		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
-	return &out, nil
+}
+
+// validExtract checks a single-document answer.
+func validExtract(out *docuparse.ExtractResponse) func() error {
+	return func() error {
+		if out.DocumentID == "" {
+			return errors.New("document_id is missing")
+		}
+		return nil
+	}
 }
 
 // Extract sends one file to POST /extract with the parts "file",
@@ -209,13 +223,7 @@ func (c *Client) Extract(ctx context.Context, idempotencyKey string, f Upload, d
 		parts = append(parts, formPart{name: fieldDocumentType, text: documentType})
 	}
 	var out docuparse.ExtractResponse
-	err := c.submit(ctx, EndpointExtract, "/extract", idempotencyKey, parts, &out, func() error {
-		if out.DocumentID == "" {
-			return errors.New("document_id is missing")
-		}
-		return nil
-	})
-	if err != nil {
+	if err := c.submit(ctx, EndpointExtract, "/extract", idempotencyKey, parts, &out, validExtract(&out)); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -2,7 +2,6 @@ package apiclient
 
 import (
 	"context"
-	"errors"
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 )
@@ -18,13 +17,7 @@ import (
 // whether they were uploaded.
 func (c *Client) ReplayBatch(ctx context.Context, idempotencyKey string) (*docuparse.BatchResponse, error) {
 	var out docuparse.BatchResponse
-	err := c.submit(ctx, EndpointSubmitBatch, "/batches", idempotencyKey, nil, &out, func() error {
-		if out.BatchID == "" {
-			return errors.New("batch_id is missing")
-		}
-		return nil
-	})
-	if err != nil {
+	if err := c.submit(ctx, EndpointSubmitBatch, "/batches", idempotencyKey, nil, &out, validBatch(&out, 0)); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -33,13 +26,7 @@ func (c *Client) ReplayBatch(ctx context.Context, idempotencyKey string) (*docup
 // ReplayExtract is ReplayBatch for POST /extract.
 func (c *Client) ReplayExtract(ctx context.Context, idempotencyKey string) (*docuparse.ExtractResponse, error) {
 	var out docuparse.ExtractResponse
-	err := c.submit(ctx, EndpointExtract, "/extract", idempotencyKey, nil, &out, func() error {
-		if out.DocumentID == "" {
-			return errors.New("document_id is missing")
-		}
-		return nil
-	})
-	if err != nil {
+	if err := c.submit(ctx, EndpointExtract, "/extract", idempotencyKey, nil, &out, validExtract(&out)); err != nil {
 		return nil, err
 	}
 	return &out, nil
