@@ -8,7 +8,7 @@ import (
 )
 
 // DefaultExclude is the exclusion list a folder source uses when its Exclude
-// is nil: hidden names (which also covers rsync's ".name.XXXXXX" temporary
+// is nil: hidden names (which also covers rsync's ".name.a1B2c3" temporary
 // files, editors' ".name.swp" and directories such as ".git"), and the usual
 // names of partial downloads and editor backups.
 var DefaultExclude = []string{".*", "*.tmp", "*.part", "*~"}
