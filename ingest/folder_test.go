@@ -1,16 +1,15 @@
 package ingest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"github.com/docuparse/docuparse-ingest/internal/testlog"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -189,25 +188,8 @@ func folderWrite(t *testing.T, path, content string) {
 	}
 }
 
-// folderLogBuffer collects log output from the watcher goroutine.
-type folderLogBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *folderLogBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *folderLogBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func (l *folderLogBuffer) count(s string) int { return strings.Count(l.String(), s) }
+// folderLogBuffer collects log output written from other goroutines.
+type folderLogBuffer = testlog.Buffer
 
 func TestFolderEmitsAFileCopiedIn(t *testing.T) {
 	b := setupFolder(t, nil)
@@ -321,7 +303,7 @@ func TestFolderWatcherOverflowTriggersAFullListing(t *testing.T) {
 		b.f.watcher.Errors <- fsnotify.ErrEventOverflow // as the kernel would report it
 	}
 	b.expect(t, "lost.pdf")
-	if n := b.logs.count("folder watcher error"); n < 1 || n > 3 {
+	if n := b.logs.Count("folder watcher error"); n < 1 || n > 3 {
 		t.Fatalf("logged %d watcher errors", n)
 	}
 }
@@ -410,7 +392,7 @@ func TestFolderSurvivesItsRootBeingRemovedAndCreatedAgain(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		b.rescan(t)
 	}
-	if n := b.logs.count("level=WARN"); n != 1 {
+	if n := b.logs.Count("level=WARN"); n != 1 {
 		t.Fatalf("%d warnings for a missing root, want 1:\n%s", n, b.logs.String())
 	}
 
@@ -436,7 +418,7 @@ func TestFolderSkipsUnreadableSubdirectoriesAndSaysSoOnce(t *testing.T) {
 	b.rescan(t)
 	folderWrite(t, filepath.Join(b.root, "fine.pdf"), "x")
 	b.expect(t, "fine.pdf")
-	if n := b.logs.count("level=WARN"); n != 1 || b.logs.count("cannot list directory") != 1 {
+	if n := b.logs.Count("level=WARN"); n != 1 || b.logs.Count("cannot list directory") != 1 {
 		t.Fatalf("logged %d warnings, want one:\n%s", n, b.logs.String())
 	}
 	if err := os.Chmod(locked, 0o755); err != nil {
@@ -444,7 +426,7 @@ func TestFolderSkipsUnreadableSubdirectoriesAndSaysSoOnce(t *testing.T) {
 	}
 	b.rescan(t)
 	b.expect(t, "locked/secret.pdf")
-	if n := b.logs.count("problem resolved"); n != 1 {
+	if n := b.logs.Count("problem resolved"); n != 1 {
 		t.Fatalf("logged %d recoveries, want one", n)
 	}
 }

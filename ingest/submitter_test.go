@@ -1,9 +1,9 @@
 package ingest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
+	"github.com/docuparse/docuparse-ingest/internal/testlog"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -35,23 +35,8 @@ type subRequest struct {
 	key  string
 }
 
-// subLog is a slog destination the test can read.
-type subLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *subLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *subLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
+// subLog collects log output written from other goroutines.
+type subLog = testlog.Buffer
 
 // subRig is a real store, a real Intake and the project's simulator on
 // loopback, for running Submitters against.

@@ -5,12 +5,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"github.com/docuparse/docuparse-ingest/internal/testlog"
 	"io"
 	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,29 +26,11 @@ var (
 	secretB = []byte("whsec_B_do-not-leak-41aa0d")
 )
 
-// lockedBuffer collects log output written from server goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// lockedBuffer collects log output written from other goroutines.
+type lockedBuffer = testlog.Buffer
 
 // debugLogger logs everything, debug included, into a buffer.
-func debugLogger() (*slog.Logger, *lockedBuffer) {
-	buf := &lockedBuffer{}
-	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
-}
+func debugLogger() (*slog.Logger, *lockedBuffer) { return testlog.Logger(slog.LevelDebug) }
 
 func openStore(t *testing.T) *store.Store {
 	t.Helper()

@@ -1,10 +1,10 @@
 package admin
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"github.com/docuparse/docuparse-ingest/internal/testlog"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -208,20 +208,5 @@ func TestReadyzRunsChecksConcurrently(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the logger's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects log output written from other goroutines.
+type syncBuffer = testlog.Buffer

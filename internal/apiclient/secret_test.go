@@ -1,34 +1,18 @@
 package apiclient
 
 import (
-	"bytes"
 	"context"
 	"errors"
+	"github.com/docuparse/docuparse-ingest/internal/testlog"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 )
 
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects log output written from other goroutines.
+type syncBuffer = testlog.Buffer
 
 func TestTheAPIKeyNeverAppearsInErrorsOrLogs(t *testing.T) {
 	t.Parallel()

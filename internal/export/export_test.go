@@ -8,12 +8,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/docuparse/docuparse-ingest/internal/testlog"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -30,23 +30,8 @@ var day0 = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
 
 const dayName = "2026-11-28"
 
-// logBuf is a slog destination the test can read.
-type logBuf struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
+// logBuf collects log output written from other goroutines.
+type logBuf = testlog.Buffer
 
 // rig is a real store with terminal documents built from real sample files,
 // and the output directory an Exporter writes to.
