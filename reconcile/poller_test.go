@@ -3,9 +3,9 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"github.com/docuparse/docuparse-ingest/internal/testclock"
 	"net/http/httptest"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,33 +15,16 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 type bundle struct {
 	store  *store.Store
 	sim    *sim.Server
 	client *apiclient.Client
-	clock  *clock
+	clock  *testclock.Clock
 }
 
 func setup(t *testing.T, simCfg sim.Config) (*Poller, *bundle) {
 	t.Helper()
-	b := &bundle{clock: &clock{t: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)}}
+	b := &bundle{clock: testclock.New(time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC))}
 	var err error
 	b.store, err = store.Open(context.Background(), filepath.Join(t.TempDir(), "state.db"), store.Options{Now: b.clock.Now})
 	if err != nil {

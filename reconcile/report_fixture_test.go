@@ -7,11 +7,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"flag"
+	"github.com/docuparse/docuparse-ingest/internal/testclock"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -43,30 +43,18 @@ func checkReportGolden(t *testing.T, name string, got []byte) {
 	}
 }
 
-// repClock is the store's settable clock.
-type repClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *repClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
 // repFixture fills a real store through its own transitions, as the
 // pipeline would, at the times it is told.
 type repFixture struct {
 	t     testing.TB
 	ctx   context.Context
 	st    *store.Store
-	clock *repClock
+	clock *testclock.Clock
 }
 
 func newRepFixture(t testing.TB) *repFixture {
 	t.Helper()
-	c := &repClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	c := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "state.db"), store.Options{Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -84,9 +72,7 @@ func (f *repFixture) fatal(err error) {
 
 // at sets the clock; every later step happens then.
 func (f *repFixture) at(t time.Time) *repFixture {
-	f.clock.mu.Lock()
-	f.clock.t = t
-	f.clock.mu.Unlock()
+	f.clock.Set(t)
 	return f
 }
 

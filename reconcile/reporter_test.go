@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"github.com/docuparse/docuparse-ingest/internal/testclock"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,9 +13,9 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
-func reporterRig(t *testing.T, loc *time.Location) (*Reporter, *store.Store, *clock, string) {
+func reporterRig(t *testing.T, loc *time.Location) (*Reporter, *store.Store, *testclock.Clock, string) {
 	t.Helper()
-	c := &clock{t: time.Date(2026, 11, 20, 10, 0, 0, 0, loc)}
+	c := testclock.New(time.Date(2026, 11, 20, 10, 0, 0, 0, loc))
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "state.db"), store.Options{Now: c.Now})
 	if err != nil {
 		t.Fatal(err)

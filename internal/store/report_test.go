@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/docuparse/docuparse-ingest/internal/testclock"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -14,28 +15,10 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 )
 
-// reportClock is a settable clock for the store.
-type reportClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *reportClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *reportClock) set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
-func openReportStore(t *testing.T) (*Store, *reportClock) {
+func openReportStore(t *testing.T) (*Store, *testclock.Clock) {
 	t.Helper()
-	c := &reportClock{t: time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)}
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "state.db"), Options{Now: c.now})
+	c := testclock.New(time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC))
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "state.db"), Options{Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +128,7 @@ func TestReportDataTakesTheWindowHalfOpen(t *testing.T) {
 	from := time.Date(2026, 11, 26, 23, 0, 0, 0, time.UTC)
 	to := from.Add(24 * time.Hour)
 	intakeAt := func(at time.Time, i int) int64 {
-		c.set(at)
+		c.Set(at)
 		f := newFile(i, fmt.Sprintf("sha%d", i))
 		return mustIntake(t, s, f).ID
 	}
@@ -157,7 +140,7 @@ func TestReportDataTakesTheWindowHalfOpen(t *testing.T) {
 
 	// Document 3 is submitted in a batch of its own; polling finds the API
 	// no longer knows it.
-	c.set(from.Add(2 * time.Hour))
+	c.Set(from.Add(2 * time.Hour))
 	b, err := s.CreateBatch(ctx, ModeBatch, []int64{stuck})
 	if err != nil {
 		t.Fatal(err)
@@ -181,9 +164,9 @@ func TestReportDataTakesTheWindowHalfOpen(t *testing.T) {
 	journalAndApply(t, s, docuparse.Event{Event: docuparse.EventBatchCompleted, BatchID: "batch_x",
 		Summary: &docuparse.Summary{Total: 1, Succeeded: 1}})
 	journalAndApply(t, s, docuparse.Event{Event: docuparse.EventDocumentCompleted, DocumentID: "doc_ghost"})
-	c.set(to.Add(time.Minute))
+	c.Set(to.Add(time.Minute))
 	journalAndApply(t, s, docuparse.Event{Event: "document.archived", DocumentID: "doc_2"}) // the next day
-	c.set(from.Add(5 * time.Hour))
+	c.Set(from.Add(5 * time.Hour))
 	journalAndApply(t, s, docuparse.Event{Event: docuparse.EventDocumentFailed, DocumentID: "doc_3",
 		Error: &docuparse.Error{Code: "EXTRACTION_FAILED"}})
 	if err := s.AddCounters(ctx, "2026-11-27", map[string]int64{"webhook_bad_signature": 2}); err != nil {
