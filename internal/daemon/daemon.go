@@ -95,7 +95,10 @@ func (d *Daemon) build(ctx context.Context) error {
 			return fmt.Errorf("create %s: %w", dir, err)
 		}
 	}
-	st, err := store.Open(ctx, filepath.Join(cfg.StateDir, StateFile), store.Options{OnTransition: d.transition})
+	st, err := store.Open(ctx, filepath.Join(cfg.StateDir, StateFile), store.Options{
+		OnTransition: d.transition,
+		OnEvent:      func(status string) { d.metrics.WebhookApplied(status) },
+	})
 	if err != nil {
 		return err
 	}

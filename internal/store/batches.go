@@ -153,6 +153,7 @@ type Submitted struct {
 // answer twice changes nothing.
 func (s *Store) RecordSubmitted(ctx context.Context, batchID int64, apiBatchID string, response []byte, subs []Submitted) error {
 	var trs []Transition
+	var statuses []string
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		trs = trs[:0]
 		now := s.now()
@@ -188,14 +189,15 @@ func (s *Store) RecordSubmitted(ctx context.Context, batchID int64, apiBatchID s
 		if err := s.closeBatchIfDone(ctx, tx, batchID); err != nil {
 			return err
 		}
-		applied, err := s.adoptOrphans(ctx, tx, docIDs, apiBatchID)
-		trs = append(trs, applied...)
+		applied, st, err := s.adoptOrphans(ctx, tx, docIDs, apiBatchID)
+		trs, statuses = append(trs, applied...), st
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("record submission of batch %d: %w", batchID, err)
 	}
 	s.notify(trs)
+	s.notifyEvents(statuses)
 	return nil
 }
 

@@ -213,36 +213,61 @@ func (s *Store) ApplyPendingEvents(ctx context.Context, limit int) (int, error) 
 		return 0, nil
 	}
 	var trs []Transition
+	var statuses []string
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		trs = trs[:0]
-		for _, e := range evs {
-			t, err := s.applyEventTx(ctx, tx, e.id, e.body)
-			if err != nil {
-				return fmt.Errorf("event %d: %w", e.id, err)
-			}
-			if t != nil {
-				trs = append(trs, *t)
-			}
-		}
-		return nil
+		var err error
+		trs, statuses, err = s.applyEventsTx(ctx, tx, evs)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("apply events: %w", err)
 	}
 	s.notify(trs)
+	s.notifyEvents(statuses)
 	return len(evs), nil
 }
 
+// applyEventsTx applies journaled events in order inside tx and returns
+// the document transitions they caused and each event's new status.
+func (s *Store) applyEventsTx(ctx context.Context, tx *sql.Tx, evs []eventBody) ([]Transition, []string, error) {
+	var trs []Transition
+	statuses := make([]string, 0, len(evs))
+	for _, e := range evs {
+		t, status, err := s.applyEventTx(ctx, tx, e.id, e.body)
+		if err != nil {
+			return nil, nil, fmt.Errorf("event %d: %w", e.id, err)
+		}
+		if t != nil {
+			trs = append(trs, *t)
+		}
+		statuses = append(statuses, status)
+	}
+	return trs, statuses, nil
+}
+
+// notifyEvents reports, after commit, the status each applied event took.
+func (s *Store) notifyEvents(statuses []string) {
+	if s.opts.OnEvent == nil {
+		return
+	}
+	for _, st := range statuses {
+		s.opts.OnEvent(st)
+	}
+}
+
 // applyEventTx applies one journaled event and records its outcome.
-func (s *Store) applyEventTx(ctx context.Context, tx *sql.Tx, id int64, body []byte) (*Transition, error) {
+func (s *Store) applyEventTx(ctx context.Context, tx *sql.Tx, id int64, body []byte) (*Transition, string, error) {
+	set := func(tr *Transition, status, note string) (*Transition, string, error) {
+		return tr, status, s.setEventStatus(ctx, tx, id, status, note)
+	}
 	var e docuparse.Event
 	if err := json.Unmarshal(body, &e); err != nil {
-		return nil, s.setEventStatus(ctx, tx, id, EventDead, "unparseable: "+err.Error())
+		return set(nil, EventDead, "unparseable: "+err.Error())
 	}
 	switch e.Event {
 	case docuparse.EventDocumentCompleted, docuparse.EventDocumentFailed:
 		if e.DocumentID == "" {
-			return nil, s.setEventStatus(ctx, tx, id, EventDead, "no document_id")
+			return set(nil, EventDead, "no document_id")
 		}
 		r := Result{DocumentID: e.DocumentID, Via: ViaWebhook, APITimestamp: e.Timestamp}
 		if e.Event == docuparse.EventDocumentCompleted {
@@ -255,42 +280,42 @@ func (s *Store) applyEventTx(ctx context.Context, tx *sql.Tx, id int64, body []b
 		}
 		outcome, tr, err := s.applyResultTx(ctx, tx, r)
 		if errors.Is(err, ErrNotFound) {
-			return nil, s.setEventStatus(ctx, tx, id, EventOrphan, "")
+			return set(nil, EventOrphan, "")
 		}
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
-		return tr, s.setEventStatus(ctx, tx, id, outcome, "")
+		return set(tr, outcome, "")
 	case docuparse.EventBatchCompleted:
 		if e.BatchID == "" || e.Summary == nil {
-			return nil, s.setEventStatus(ctx, tx, id, EventDead, "no batch_id or summary")
+			return set(nil, EventDead, "no batch_id or summary")
 		}
 		summary, _ := json.Marshal(e.Summary)
 		r, err := tx.ExecContext(ctx, `UPDATE batches SET summary = ?, summary_at = ? WHERE api_batch_id = ? AND summary IS NULL`,
 			string(summary), s.now(), e.BatchID)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if n, _ := r.RowsAffected(); n == 1 {
 			var batchID int64
 			if err := tx.QueryRowContext(ctx, `SELECT id FROM batches WHERE api_batch_id = ?`, e.BatchID).Scan(&batchID); err != nil {
-				return nil, err
+				return nil, "", err
 			}
 			if err := s.checkBatchTx(ctx, tx, batchID); err != nil {
-				return nil, err
+				return nil, "", err
 			}
-			return nil, s.setEventStatus(ctx, tx, id, EventApplied, "")
+			return set(nil, EventApplied, "")
 		}
 		var known int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM batches WHERE api_batch_id = ?`, e.BatchID).Scan(&known); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if known == 0 {
-			return nil, s.setEventStatus(ctx, tx, id, EventOrphan, "")
+			return set(nil, EventOrphan, "")
 		}
-		return nil, s.setEventStatus(ctx, tx, id, EventDuplicate, "")
+		return set(nil, EventDuplicate, "")
 	default:
-		return nil, s.setEventStatus(ctx, tx, id, EventDead, "unknown event type")
+		return set(nil, EventDead, "unknown event type")
 	}
 }
 
@@ -302,7 +327,7 @@ func (s *Store) setEventStatus(ctx context.Context, tx *sql.Tx, id int64, status
 
 // adoptOrphans applies, inside a submission's transaction, the events that
 // arrived before the submission was recorded.
-func (s *Store) adoptOrphans(ctx context.Context, tx *sql.Tx, documentIDs []string, apiBatchID string) ([]Transition, error) {
+func (s *Store) adoptOrphans(ctx context.Context, tx *sql.Tx, documentIDs []string, apiBatchID string) ([]Transition, []string, error) {
 	args := make([]any, 0, len(documentIDs)+1)
 	for _, id := range documentIDs {
 		args = append(args, id)
@@ -317,19 +342,9 @@ func (s *Store) adoptOrphans(ctx context.Context, tx *sql.Tx, documentIDs []stri
 	}
 	evs, err := queryEventBodies(ctx, tx, `SELECT id, body FROM events WHERE status = 'orphan' AND (`+where+`) ORDER BY id`, args...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var trs []Transition
-	for _, e := range evs {
-		t, err := s.applyEventTx(ctx, tx, e.id, e.body)
-		if err != nil {
-			return nil, fmt.Errorf("adopt event %d: %w", e.id, err)
-		}
-		if t != nil {
-			trs = append(trs, *t)
-		}
-	}
-	return trs, nil
+	return s.applyEventsTx(ctx, tx, evs)
 }
 
 // EventCounts returns journaled events by status.

@@ -44,6 +44,10 @@ type Options struct {
 	// OnTransition, when set, is called after every committed document
 	// transition, outside the transaction. It must not block for long.
 	OnTransition func(Transition)
+	// OnEvent, when set, is told the status each journaled webhook event
+	// took when it was applied (applied, duplicate, conflict, orphan, dead),
+	// after the commit. It must not block for long.
+	OnEvent func(status string)
 }
 
 // Store is the SQLite-backed state store. It is safe for concurrent use.

@@ -316,3 +316,34 @@ func TestJournalEventsStoresEachKeyOnceWithinAndAcrossGroups(t *testing.T) {
 		t.Fatalf("journal = %v, want 303 pending", c)
 	}
 }
+
+func TestEveryAppliedEventReportsItsStatus(t *testing.T) {
+	var mu sync.Mutex
+	got := map[string]int{}
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "state.db"), Options{OnEvent: func(st string) {
+		mu.Lock()
+		got[st]++
+		mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	a := mustIntake(t, s, newFile(1, "a1"))
+	batch, _ := s.CreateBatch(ctx, ModeSingle, []int64{a.ID})
+	event(t, s, "early", docuparse.Event{Event: docuparse.EventDocumentCompleted, DocumentID: "doc_a"})
+	event(t, s, "odd", docuparse.Event{Event: "document.exploded"})
+	if _, err := s.ApplyPendingEvents(ctx, 10); err != nil {
+		t.Fatal(err)
+	}
+	// The orphan is adopted when the submission is recorded.
+	if err := s.RecordSubmitted(ctx, batch.ID, "", nil, []Submitted{{a.ID, "doc_a"}}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if fmt.Sprint(got) != fmt.Sprint(map[string]int{EventApplied: 1, EventDead: 1, EventOrphan: 1}) {
+		t.Fatalf("statuses reported = %v", got)
+	}
+}
