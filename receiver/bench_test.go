@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -73,6 +74,8 @@ func BenchmarkDelivery(b *testing.B) {
 			b.ReportMetric(c, "ceiling/s")
 			b.ReportMetric(bare.percentile(99), "ceiling-p99-ms")
 			b.ReportMetric(100*j/c, "pct-of-ceiling")
+			b.ReportMetric(journaled.cpuPerDelivery(), "cpu-µs/delivery")
+			b.ReportMetric(bare.cpuPerDelivery(), "ceiling-cpu-µs/delivery")
 			b.ReportMetric(0, "ns/op")
 		})
 	}
@@ -84,6 +87,7 @@ type benchSide struct {
 	client  *http.Client
 	senders int
 	elapsed time.Duration
+	cpu     time.Duration // the process's CPU time while this side ran
 	lat     []time.Duration
 }
 
@@ -108,7 +112,7 @@ func (s *benchSide) run(b *testing.B, secret []byte, next *atomic.Int64, n int) 
 	lat := make([]time.Duration, n)
 	var sent atomic.Int64
 	var wg sync.WaitGroup
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	for range s.senders {
 		wg.Go(func() {
 			for {
@@ -137,7 +141,14 @@ func (s *benchSide) run(b *testing.B, secret []byte, next *atomic.Int64, n int) 
 	}
 	wg.Wait()
 	s.elapsed += time.Since(start)
+	s.cpu += cpuTime() - cpu0
 	s.lat = append(s.lat, lat...)
+}
+
+// cpuPerDelivery is the CPU time, server and senders together, one
+// delivery cost in microseconds.
+func (s *benchSide) cpuPerDelivery() float64 {
+	return float64(s.cpu.Nanoseconds()) / 1000 / float64(len(s.lat))
 }
 
 func (s *benchSide) rate() float64 {
@@ -155,4 +166,13 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// cpuTime is the CPU time (user and system) the process has used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -3,7 +3,6 @@ package receiver
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -154,7 +153,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func Identify(body []byte, deliveryID string) store.IncomingEvent {
 	sum := sha256.Sum256(body)
 	ev := store.IncomingEvent{
-		DedupeKey:  "sha256:" + hex.EncodeToString(sum[:]),
+		DedupeKey:  string(sum[:]),
 		DeliveryID: clip(deliveryID, 255),
 		Body:       body,
 	}

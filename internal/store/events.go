@@ -3,10 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
@@ -24,7 +24,7 @@ const (
 
 // IncomingEvent is a verified webhook delivery about to be journaled.
 type IncomingEvent struct {
-	DedupeKey  string // identity of the event; a repeat is not stored twice
+	DedupeKey  string // identity of the event (stored as bytes); a repeat is not stored twice
 	DeliveryID string
 	Type       string
 	DocumentID string
@@ -49,15 +49,43 @@ func (s *Store) JournalEvent(ctx context.Context, e IncomingEvent) (bool, error)
 // one fsync for all of them (group commit) — and reports for each whether
 // it was new. Repeats of a dedupe key, within evs or of an event stored
 // before, are not stored twice.
+//
+// It is the webhook receiver's hot path, so it runs on the driver
+// directly (rawTx) with one prepared statement executed per delivery.
 func (s *Store) JournalEvents(ctx context.Context, evs []IncomingEvent) ([]bool, error) {
 	inserted := make([]bool, len(evs))
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.rawTx(ctx, func(c rawConn) error {
+		st, err := c.PrepareContext(ctx, journalInsert)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		insert, ok := st.(driver.StmtExecContext)
+		if !ok {
+			return fmt.Errorf("sqlite driver statement %T cannot execute with a context", st)
+		}
 		now := s.now()
-		for start := 0; start < len(evs); start += journalChunk {
-			chunk := evs[start:min(start+journalChunk, len(evs))]
-			if err := s.journalChunk(ctx, tx, now, chunk, inserted[start:]); err != nil {
+		args := make([]driver.NamedValue, 9)
+		for i, e := range evs {
+			status := EventPending
+			if e.Dead {
+				status = EventDead
+			}
+			for k, v := range [...]driver.Value{[]byte(e.DedupeKey), nullValue(e.DeliveryID), e.Type, nullValue(e.DocumentID),
+				nullValue(e.BatchID), now, e.Body, status, nullValue(e.Note)} {
+				args[k] = driver.NamedValue{Ordinal: k + 1, Value: v}
+			}
+			r, err := insert.ExecContext(ctx, args)
+			if err != nil {
 				return err
 			}
+			n, err := r.RowsAffected()
+			if err != nil {
+				return err
+			}
+			// ON CONFLICT DO NOTHING changes no row for a repeat, including
+			// a repeat of an earlier delivery in evs.
+			inserted[i] = n == 1
 		}
 		return nil
 	})
@@ -67,53 +95,17 @@ func (s *Store) JournalEvents(ctx context.Context, evs []IncomingEvent) ([]bool,
 	return inserted, nil
 }
 
-// journalChunk bounds the rows of one multi-row INSERT (9 parameters each,
-// well under SQLite's and PostgreSQL's parameter limits).
-const journalChunk = 200
-
-// journalChunk inserts evs with one multi-row statement; RETURNING names
-// the rows actually inserted, so repeats (earlier or within evs) are told
-// apart without a statement per row.
-func (s *Store) journalChunk(ctx context.Context, tx *sql.Tx, now string, evs []IncomingEvent, inserted []bool) error {
-	var q strings.Builder
-	q.WriteString(`INSERT INTO events (dedupe_key, delivery_id, event_type, document_id, batch_id, received_at, body, status, note) VALUES `)
-	args := make([]any, 0, 9*len(evs))
-	for i, e := range evs {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		status := EventPending
-		if e.Dead {
-			status = EventDead
-		}
-		args = append(args, e.DedupeKey, nullString(e.DeliveryID), e.Type, nullString(e.DocumentID),
-			nullString(e.BatchID), now, e.Body, status, nullString(e.Note))
+// nullValue is nullString for the driver level: NULL for "".
+func nullValue(v string) driver.Value {
+	if v == "" {
+		return nil
 	}
-	q.WriteString(` ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key`)
-	rows, err := tx.QueryContext(ctx, q.String(), args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	fresh := map[string]bool{}
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			return err
-		}
-		fresh[k] = true
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for i, e := range evs {
-		// Only the first of several equal keys in evs was inserted.
-		inserted[i] = fresh[e.DedupeKey]
-		delete(fresh, e.DedupeKey)
-	}
-	return nil
+	return v
 }
+
+// journalInsert stores one delivery unless its dedupe key is stored.
+const journalInsert = `INSERT INTO events (dedupe_key, delivery_id, event_type, document_id, batch_id, received_at, body, status, note)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`
 
 // Result is a terminal outcome for a document, from a webhook or a poll.
 type Result struct {

@@ -295,7 +295,7 @@ func TestJournalEventsStoresEachKeyOnceWithinAndAcrossGroups(t *testing.T) {
 	if err != nil || fmt.Sprint(got) != "[true false]" {
 		t.Fatalf("second group = %v, %v", got, err)
 	}
-	many := make([]IncomingEvent, 450) // more than one multi-row chunk
+	many := make([]IncomingEvent, 450) // larger than any group the receiver forms
 	for i := range many {
 		many[i] = ev(fmt.Sprintf("m%d", i%300))
 	}
