@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -32,6 +33,10 @@ const benchRounds = 5
 // checks the HMAC. Each iteration is one delivery to each of the two; they
 // take turns in slices and pct-of-ceiling is the ratio of their rates.
 //
+// Both run with GOMAXPROCS as the daemon sets it (store.ReserveWriterProc:
+// one more than the CPUs, reported as gomaxprocs); set GOMAXPROCS in the
+// environment to measure another value.
+//
 //	go test -run '^$' -bench Delivery -benchtime 10000x -count 3 ./receiver/
 func BenchmarkDelivery(b *testing.B) {
 	secret := []byte("whsec_bench")
@@ -45,6 +50,10 @@ func BenchmarkDelivery(b *testing.B) {
 	})
 	for _, senders := range []int{1, 16, 128} {
 		b.Run(fmt.Sprintf("senders=%d", senders), func(b *testing.B) {
+			// testing sets GOMAXPROCS before each benchmark and wants it
+			// back as it was afterwards.
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+			store.ReserveWriterProc()
 			st, err := store.Open(context.Background(), filepath.Join(b.TempDir(), "state.db"), store.Options{})
 			if err != nil {
 				b.Fatal(err)
@@ -76,6 +85,7 @@ func BenchmarkDelivery(b *testing.B) {
 			b.ReportMetric(100*j/c, "pct-of-ceiling")
 			b.ReportMetric(journaled.cpuPerDelivery(), "cpu-µs/delivery")
 			b.ReportMetric(bare.cpuPerDelivery(), "ceiling-cpu-µs/delivery")
+			b.ReportMetric(float64(runtime.GOMAXPROCS(0)), "gomaxprocs")
 			b.ReportMetric(0, "ns/op")
 		})
 	}

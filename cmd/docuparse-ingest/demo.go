@@ -124,6 +124,7 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 		p.samples[filepath.Join(cfg.Sources[0].Path, f.Name)] = true
 	}
 	p.left = len(files)
+	store.ReserveWriterProc()
 	d, err := daemon.New(ctx, cfg, daemon.Options{Logger: log, OnTransition: p.transition})
 	if err != nil {
 		return err

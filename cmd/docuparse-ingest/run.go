@@ -14,6 +14,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/config"
 	"github.com/docuparse/docuparse-ingest/internal/daemon"
+	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
 // runDaemon runs the daemon until SIGTERM or SIGINT. The first signal
@@ -48,7 +49,8 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 	defer cancelRun()
 
 	version, commit := buildVersion()
-	log.Info("docuparse-ingest starting", "version", version, "commit", commit, "config", *path)
+	procs := store.ReserveWriterProc()
+	log.Info("docuparse-ingest starting", "version", version, "commit", commit, "config", *path, "gomaxprocs", procs)
 	d, err := daemon.New(runCtx, cfg, daemon.Options{Logger: log, Version: version, Commit: commit})
 	if err != nil {
 		return err
