@@ -24,7 +24,7 @@ const (
 
 // IncomingEvent is a verified webhook delivery about to be journaled.
 type IncomingEvent struct {
-	DedupeKey  string // identity of the event (stored as bytes); a repeat is not stored twice
+	DedupeKey  string // identity of the event (stored as bytes); a recent repeat is not stored again
 	DeliveryID string
 	Type       string
 	DocumentID string
@@ -34,9 +34,8 @@ type IncomingEvent struct {
 	Note       string
 }
 
-// JournalEvent stores a verified delivery durably. It reports false when an
-// event with the same dedupe key was stored before (a retry or duplicate),
-// in which case nothing changes.
+// JournalEvent stores a verified delivery durably. It reports false when it
+// repeats a recent event (see JournalEvents), in which case nothing changes.
 func (s *Store) JournalEvent(ctx context.Context, e IncomingEvent) (bool, error) {
 	inserted, err := s.JournalEvents(ctx, []IncomingEvent{e})
 	if err != nil {
@@ -47,12 +46,17 @@ func (s *Store) JournalEvent(ctx context.Context, e IncomingEvent) (bool, error)
 
 // JournalEvents stores several verified deliveries in one transaction —
 // one fsync for all of them (group commit) — and reports for each whether
-// it was new. Repeats of a dedupe key, within evs or of an event stored
-// before, are not stored twice.
+// it was new. A repeat of a dedupe key within evs, or of one of the last
+// recentWindow events journaled, is not stored again. An older repeat is
+// stored and found a duplicate when applied; see recentKeys.
 //
 // It is the webhook receiver's hot path, so it runs on the driver
-// directly (rawTx) with one prepared statement executed per delivery.
+// directly (rawTx) with one prepared statement executed per delivery, and
+// the events table has no index on the key: every row it adds lands at
+// the end of the table and of its indexes.
 func (s *Store) JournalEvents(ctx context.Context, evs []IncomingEvent) ([]bool, error) {
+	s.journalMu.Lock()
+	defer s.journalMu.Unlock()
 	inserted := make([]bool, len(evs))
 	err := s.rawTx(ctx, func(c rawConn) error {
 		st, err := c.PrepareContext(ctx, journalInsert)
@@ -66,7 +70,12 @@ func (s *Store) JournalEvents(ctx context.Context, evs []IncomingEvent) ([]bool,
 		}
 		now := s.now()
 		args := make([]driver.NamedValue, 9)
+		group := make(map[string]bool, len(evs))
 		for i, e := range evs {
+			if group[e.DedupeKey] || s.recent.contains(e.DedupeKey) {
+				continue
+			}
+			group[e.DedupeKey] = true
 			status := EventPending
 			if e.Dead {
 				status = EventDead
@@ -75,22 +84,20 @@ func (s *Store) JournalEvents(ctx context.Context, evs []IncomingEvent) ([]bool,
 				nullValue(e.BatchID), now, e.Body, status, nullValue(e.Note)} {
 				args[k] = driver.NamedValue{Ordinal: k + 1, Value: v}
 			}
-			r, err := insert.ExecContext(ctx, args)
-			if err != nil {
+			if _, err := insert.ExecContext(ctx, args); err != nil {
 				return err
 			}
-			n, err := r.RowsAffected()
-			if err != nil {
-				return err
-			}
-			// ON CONFLICT DO NOTHING changes no row for a repeat, including
-			// a repeat of an earlier delivery in evs.
-			inserted[i] = n == 1
+			inserted[i] = true
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("journal %d event(s): %w", len(evs), err)
+	}
+	for i, e := range evs {
+		if inserted[i] {
+			s.recent.add(e.DedupeKey)
+		}
 	}
 	return inserted, nil
 }
@@ -103,9 +110,9 @@ func nullValue(v string) driver.Value {
 	return v
 }
 
-// journalInsert stores one delivery unless its dedupe key is stored.
+// journalInsert stores one delivery.
 const journalInsert = `INSERT INTO events (dedupe_key, delivery_id, event_type, document_id, batch_id, received_at, body, status, note)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // Result is a terminal outcome for a document, from a webhook or a poll.
 type Result struct {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"path/filepath"
 	"testing"
 
@@ -79,5 +80,72 @@ func TestJournalEventsFailedGroupStoresNothing(t *testing.T) {
 	got, err := s.JournalEvents(ctx, []IncomingEvent{ok})
 	if err != nil || !got[0] {
 		t.Fatalf("journal after a failed group: %v, %v", got, err)
+	}
+}
+
+// The journal remembers the last keys it stored: a repeat inside the
+// window is not stored, one older than the window is — and applying it
+// changes nothing, because the document's first outcome wins.
+func TestRepeatOlderThanTheWindowIsStoredAndAppliesAsDuplicate(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "state.db"), Options{window: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	a := mustIntake(t, s, newFile(1, "a1"))
+	batch, _ := s.CreateBatch(ctx, ModeSingle, []int64{a.ID})
+	if err := s.RecordSubmitted(ctx, batch.ID, "", nil, []Submitted{{a.ID, "doc_a"}}); err != nil {
+		t.Fatal(err)
+	}
+	completed := docuparse.Event{Event: docuparse.EventDocumentCompleted, DocumentID: "doc_a", Data: json.RawMessage(`{"total":"1.00"}`)}
+	if !event(t, s, "first", completed) {
+		t.Fatal("first delivery not stored")
+	}
+	if event(t, s, "first", completed) {
+		t.Fatal("a repeat inside the window was stored")
+	}
+	for _, k := range []string{"x", "y", "z"} { // push "first" out of the window
+		event(t, s, k, docuparse.Event{Event: docuparse.EventBatchCompleted, BatchID: "batch_" + k})
+	}
+	if !event(t, s, "first", completed) {
+		t.Fatal("a repeat older than the window was not stored")
+	}
+	if _, err := s.ApplyPendingEvents(ctx, 100); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.EventCounts(ctx)
+	if err != nil || c[EventApplied] != 1 || c[EventDuplicate] != 1 {
+		t.Fatalf("events = %v, %v; want the first applied and the old repeat a duplicate", c, err)
+	}
+	if d, _ := s.Get(ctx, a.ID); d.State != StateCompleted {
+		t.Fatalf("document = %s, want completed once", d.State)
+	}
+}
+
+// The window survives a restart: it is loaded from the journal's latest
+// events, oldest first, so the newest keys are the ones kept.
+func TestWindowIsReloadedOnOpen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state.db")
+	s, err := Open(ctx, path, Options{window: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"old", "mid", "new"} {
+		event(t, s, k, docuparse.Event{Event: docuparse.EventBatchCompleted, BatchID: "batch_" + k})
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(ctx, path, Options{window: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for k, want := range map[string]bool{"mid": false, "new": false, "old": true} {
+		if got := event(t, s, k, docuparse.Event{Event: docuparse.EventBatchCompleted, BatchID: "batch_" + k}); got != want {
+			t.Errorf("after reopen, %q stored = %v, want %v", k, got, want)
+		}
 	}
 }

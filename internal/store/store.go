@@ -28,6 +28,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
@@ -50,6 +51,16 @@ type Options struct {
 	// took when it was applied (applied, duplicate, conflict, orphan, dead),
 	// after the commit. It must not block for long.
 	OnEvent func(status string)
+
+	// window, set only by tests, replaces recentWindow.
+	window int
+}
+
+func (o Options) recentWindow() int {
+	if o.window > 0 {
+		return o.window
+	}
+	return recentWindow
 }
 
 // Store is the SQLite-backed state store. It is safe for concurrent use.
@@ -61,6 +72,9 @@ type Store struct {
 	// installID prefixes client references so two installations never
 	// produce the same reference against one API account.
 	installID string
+
+	journalMu sync.Mutex  // one JournalEvents at a time: the check and the insert of a key are one step
+	recent    *recentKeys // guarded by journalMu
 }
 
 // Open opens (creating if needed) the database at path and applies pending
@@ -117,6 +131,10 @@ func open(ctx context.Context, path string, opts Options, upTo int) (*Store, err
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	if err := s.loadInstallID(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if err := s.loadRecentKeys(ctx, opts.recentWindow()); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}

@@ -1,15 +1,18 @@
--- 009: an event's dedupe key is stored as the 32 raw bytes of the body's
--- SHA-256 instead of 71 characters of "sha256:" and hex. Every delivery
--- inserts into this unique index at a random place, dirtying one of its
--- pages, so its size is what the webhook journal's hot path pays for: the
--- binary key halves it (docs/benchmarks.md). SQLite cannot change a
--- column's type in place, so the table is rebuilt with its ids; keys of
--- the old form are converted, so a retry of an event journaled before the
--- upgrade is still recognised. unhex() is SQLite's; PostgreSQL would use
+-- 009: the webhook journal's hot path. An event's dedupe key was unique
+-- and indexed: every delivery inserted into that index at a random place
+-- (SHA-256 keys), dirtying one more page per delivery — the largest cost
+-- of journaling at load (docs/benchmarks.md). The journal now tells
+-- recent repeats apart in memory (store.recentKeys) and the state machine
+-- makes any older repeat harmless, so the key keeps no index, and it is
+-- stored as the digest's 32 bytes instead of 71 characters of "sha256:"
+-- and hex. SQLite cannot drop a constraint or change a column's type in
+-- place, so the table is rebuilt with its ids; old keys are converted so
+-- that the window loaded at start still recognises a retry of an event
+-- journaled before the upgrade. unhex() is SQLite's; PostgreSQL would use
 -- decode(…, 'hex').
 CREATE TABLE events_new (
     id          INTEGER PRIMARY KEY,
-    dedupe_key  BLOB NOT NULL UNIQUE,           -- SHA-256 of the raw body
+    dedupe_key  BLOB NOT NULL,                  -- SHA-256 of the raw body
     delivery_id TEXT,
     event_type  TEXT NOT NULL,                  -- '' when the body could not be parsed
     document_id TEXT,
