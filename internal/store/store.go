@@ -10,6 +10,9 @@
 //
 // The SQL is kept portable (no SQLite-only syntax beyond the driver name and
 // pragmas) so that a PostgreSQL backend can share it for the scale-out path.
+// Two measured exceptions say so where they are: the webhook journal's
+// transaction on the raw driver (rawTx, BEGIN IMMEDIATE) and migration 009's
+// unhex().
 package store
 
 import (
