@@ -57,6 +57,13 @@ func (s *Store) JournalEvent(ctx context.Context, e IncomingEvent) (bool, error)
 func (s *Store) JournalEvents(ctx context.Context, evs []IncomingEvent) ([]bool, error) {
 	s.journalMu.Lock()
 	defer s.journalMu.Unlock()
+	if s.recent == nil {
+		// Loaded on first use, not at Open: commands that only read the
+		// store would pay for it (~150 ms for a full window) for nothing.
+		if err := s.loadRecentKeys(ctx, s.opts.recentWindow()); err != nil {
+			return nil, fmt.Errorf("journal: load recent keys: %w", err)
+		}
+	}
 	inserted := make([]bool, len(evs))
 	err := s.rawTx(ctx, func(c rawConn) error {
 		st, err := c.PrepareContext(ctx, journalInsert)

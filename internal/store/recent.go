@@ -47,7 +47,7 @@ func (r *recentKeys) add(k string) {
 }
 
 // loadRecentKeys fills the window from the journal's latest events, so a
-// restart forgets nothing the window held.
+// restart forgets nothing the window held. The caller holds journalMu.
 func (s *Store) loadRecentKeys(ctx context.Context, capacity int) error {
 	rows, err := s.r.QueryContext(ctx, `SELECT dedupe_key FROM events ORDER BY id DESC LIMIT ?`, capacity)
 	if err != nil {

@@ -77,7 +77,7 @@ type Store struct {
 	installID string
 
 	journalMu sync.Mutex  // one JournalEvents at a time: the check and the insert of a key are one step
-	recent    *recentKeys // guarded by journalMu
+	recent    *recentKeys // guarded by journalMu; loaded by the first JournalEvents
 }
 
 // Open opens (creating if needed) the database at path and applies pending
@@ -137,10 +137,7 @@ func open(ctx context.Context, path string, opts Options, upTo int) (*Store, err
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	if err := s.loadRecentKeys(ctx, opts.recentWindow()); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
+
 	return s, nil
 }
 

@@ -7,7 +7,7 @@
 -- stored as the digest's 32 bytes instead of 71 characters of "sha256:"
 -- and hex. SQLite cannot drop a constraint or change a column's type in
 -- place, so the table is rebuilt with its ids; old keys are converted so
--- that the window loaded at start still recognises a retry of an event
+-- that the window read back after a start still recognises a retry of an event
 -- journaled before the upgrade. unhex() is SQLite's; PostgreSQL would use
 -- decode(…, 'hex').
 CREATE TABLE events_new (
