@@ -33,8 +33,8 @@ const benchRounds = 5
 // checks the HMAC. Each iteration is one delivery to each of the two; they
 // take turns in slices and pct-of-ceiling is the ratio of their rates.
 //
-// Both run with GOMAXPROCS as the daemon sets it (store.ReserveWriterProc:
-// one more than the CPUs, reported as gomaxprocs); set GOMAXPROCS in the
+// Both run with GOMAXPROCS as the daemon sets it (store.WriterProcs: one
+// more than the CPUs, reported as gomaxprocs); set GOMAXPROCS in the
 // environment to measure another value.
 //
 //	go test -run '^$' -bench Delivery -benchtime 10000x -count 3 ./receiver/
@@ -50,10 +50,9 @@ func BenchmarkDelivery(b *testing.B) {
 	})
 	for _, senders := range []int{1, 16, 128} {
 		b.Run(fmt.Sprintf("senders=%d", senders), func(b *testing.B) {
-			// testing sets GOMAXPROCS before each benchmark and wants it
-			// back as it was afterwards.
-			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-			store.ReserveWriterProc()
+			// testing sets GOMAXPROCS (-cpu) before each benchmark and
+			// wants it back as it was afterwards.
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(store.WriterProcs(runtime.GOMAXPROCS(0))))
 			st, err := store.Open(context.Background(), filepath.Join(b.TempDir(), "state.db"), store.Options{})
 			if err != nil {
 				b.Fatal(err)
@@ -72,8 +71,12 @@ func BenchmarkDelivery(b *testing.B) {
 			b.ResetTimer()
 			for round := range benchRounds {
 				n := b.N/benchRounds + boolInt(round < b.N%benchRounds)
-				journaled.run(b, secret, &next, n)
-				bare.run(b, secret, &next, n)
+				first, second := journaled, bare
+				if round%2 == 1 { // neither side always goes first
+					first, second = bare, journaled
+				}
+				first.run(b, secret, &next, n)
+				second.run(b, secret, &next, n)
 			}
 			b.StopTimer()
 			j, c := journaled.rate(), bare.rate()

@@ -6,8 +6,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 )
@@ -143,9 +146,78 @@ func TestWindowIsReloadedOnOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	for k, want := range map[string]bool{"mid": false, "new": false, "old": true} {
-		if got := event(t, s, k, docuparse.Event{Event: docuparse.EventBatchCompleted, BatchID: "batch_" + k}); got != want {
-			t.Errorf("after reopen, %q stored = %v, want %v", k, got, want)
+	// In this order: storing "old" again pushes "mid" out of the window.
+	for _, c := range []struct {
+		key  string
+		want bool
+	}{{"mid", false}, {"new", false}, {"old", true}} {
+		if got := event(t, s, c.key, docuparse.Event{Event: docuparse.EventBatchCompleted, BatchID: "batch_" + c.key}); got != c.want {
+			t.Errorf("after reopen, %q stored = %v, want %v", c.key, got, c.want)
 		}
+	}
+}
+
+// A context that ends at any moment of a journal write leaves the store
+// usable and tells the truth: an error means the deliveries were not
+// stored, success that they were. (The driver reports a statement during
+// which the context ended as failed even when it ran, which once left the
+// writer inside a transaction for good.)
+func TestJournalEventsUnderCancellationNeverWedgesOrLies(t *testing.T) {
+	s, _ := setup(t)
+	stored := map[string]bool{}
+	for i := range 400 {
+		key := fmt.Sprintf("k%d", i)
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			time.Sleep(time.Duration(rand.IntN(300)) * time.Microsecond)
+			cancel()
+		}()
+		ok, err := s.JournalEvent(ctx, IncomingEvent{DedupeKey: key, Type: docuparse.EventDocumentCompleted, DocumentID: "doc_" + key, Body: []byte(`{}`)})
+		cancel()
+		if err == nil && ok {
+			stored[key] = true
+		}
+	}
+	if err := s.Ping(context.Background()); err != nil {
+		t.Fatalf("store unusable after cancelled writes: %v", err)
+	}
+	rows, err := s.r.Query(`SELECT dedupe_key FROM events`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	inTable := map[string]bool{}
+	for rows.Next() {
+		var k []byte
+		if err := rows.Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		inTable[string(k)] = true
+	}
+	for k := range stored {
+		if !inTable[k] {
+			t.Errorf("%s reported stored but is not in the journal", k)
+		}
+	}
+	for k := range inTable {
+		if !stored[k] {
+			t.Errorf("%s is in the journal but its write reported failure", k)
+		}
+	}
+}
+
+// An old repeat stored twice in the journal (outside the window) is read
+// back once, so it cannot push a newer key out of the window early.
+func TestWindowReadBackCountsARepeatOnce(t *testing.T) {
+	r := newRecentKeys(2)
+	for _, k := range []string{"a", "b", "a"} {
+		r.add(k)
+	}
+	if !r.contains("a") || !r.contains("b") || len(r.set) != 2 || len(r.ring) != 2 {
+		t.Fatalf("window = %v (ring %v), want a and b", r.set, r.ring)
+	}
+	r.add("c")
+	if r.contains("a") || !r.contains("b") || !r.contains("c") || len(r.set) != 2 {
+		t.Fatalf("after c, window = %v, want b and c", r.set)
 	}
 }

@@ -5,23 +5,31 @@ import (
 	"testing"
 )
 
-func TestReserveWriterProcAddsOnePOnce(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+func TestWriterProcsAddsOnePUnlessTheOperatorOrAQuotaDecides(t *testing.T) {
+	cpus := runtime.NumCPU()
 	t.Setenv("GOMAXPROCS", "")
-	base := defaultProcs()
-	if got := ReserveWriterProc(); got != base+1 || runtime.GOMAXPROCS(0) != base+1 {
-		t.Fatalf("ReserveWriterProc = %d, GOMAXPROCS %d; want %d", got, runtime.GOMAXPROCS(0), base+1)
+	if got := WriterProcs(cpus); got != cpus+1 {
+		t.Errorf("WriterProcs(%d CPUs) = %d, want %d", cpus, got, cpus+1)
 	}
-	if got := ReserveWriterProc(); got != base+1 {
-		t.Fatalf("a second call gave %d, want %d still", got, base+1)
+	if cpus > 1 {
+		if got := WriterProcs(cpus - 1); got != cpus-1 {
+			t.Errorf("under a quota of %d of %d CPUs, WriterProcs = %d, want the quota", cpus-1, cpus, got)
+		}
+	}
+	t.Setenv("GOMAXPROCS", "7")
+	if got := WriterProcs(7); got != 7 {
+		t.Errorf("with GOMAXPROCS=7 in the environment, WriterProcs = %d", got)
 	}
 }
 
-func TestReserveWriterProcLeavesAnExplicitSettingAlone(t *testing.T) {
+func TestReserveWriterProcSetsItOnce(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	t.Setenv("GOMAXPROCS", "7")
-	runtime.GOMAXPROCS(7) // as the runtime would have at start
-	if got := ReserveWriterProc(); got != 7 || runtime.GOMAXPROCS(0) != 7 {
-		t.Fatalf("ReserveWriterProc = %d with GOMAXPROCS=7 in the environment", got)
+	t.Setenv("GOMAXPROCS", "")
+	want := WriterProcs(defaultProcs())
+	if got := ReserveWriterProc(); got != want || runtime.GOMAXPROCS(0) != want {
+		t.Fatalf("ReserveWriterProc = %d, GOMAXPROCS %d; want %d", got, runtime.GOMAXPROCS(0), want)
+	}
+	if got := ReserveWriterProc(); got != want {
+		t.Fatalf("a second call gave %d, want %d still", got, want)
 	}
 }

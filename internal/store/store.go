@@ -231,31 +231,43 @@ type rawConn interface {
 // set to watch the context, and at thousands of group commits a second
 // those, with their wake-ups, cost more CPU than the inserts
 // (docs/benchmarks.md). Everything else uses tx.
+//
+// ctx is checked before the transaction begins and passed to fn; BEGIN,
+// COMMIT and ROLLBACK themselves run to completion. The driver reports
+// ctx.Err() for a statement during which ctx ended even when the statement
+// succeeded, so a cancelled BEGIN could leave the only writer connection
+// inside a transaction, and a cancelled COMMIT report a commit that
+// happened as failed.
 func (s *Store) rawTx(ctx context.Context, fn func(rawConn) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	conn, err := s.w.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	whole := context.WithoutCancel(ctx)
 	return conn.Raw(func(dc any) error {
 		c, ok := dc.(rawConn)
 		if !ok {
 			return fmt.Errorf("sqlite driver connection %T lacks ExecContext or PrepareContext", dc)
 		}
-		if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE", nil); err != nil {
+		if _, err := c.ExecContext(whole, "BEGIN IMMEDIATE", nil); err != nil {
 			return err
 		}
 		err := fn(c)
 		if err == nil {
-			if _, err = c.ExecContext(ctx, "COMMIT", nil); err == nil {
+			if _, err = c.ExecContext(whole, "COMMIT", nil); err == nil {
 				return nil
 			}
 		}
-		// A failed COMMIT (busy, interrupted) leaves the transaction open
-		// too. A connection that cannot even roll back is handed back as
-		// bad, so that database/sql closes it instead of reusing it
-		// inside a transaction.
-		if _, rerr := c.ExecContext(context.WithoutCancel(ctx), "ROLLBACK", nil); rerr != nil {
+		// A failed COMMIT (busy) leaves the transaction open too; an
+		// interrupted statement may have made SQLite roll it back
+		// already. A connection that cannot roll back for another reason
+		// is handed back as bad, so that database/sql closes it instead of
+		// reusing it inside a transaction.
+		if _, rerr := c.ExecContext(whole, "ROLLBACK", nil); rerr != nil && !strings.Contains(rerr.Error(), "no transaction is active") {
 			return errors.Join(err, driver.ErrBadConn)
 		}
 		return err
