@@ -38,7 +38,7 @@ func WriterProcs(procs int) int {
 // its ticks, 20 µs apart while it finds work, back off to 10 ms when it
 // finds none. With 2 CPUs that left the HTTP side one P for most of each
 // fsync, and the process used ~160 % of its 200 %. One more P keeps both
-// CPUs busy: the receiver benchmark at 128 senders goes from 45 % to 59 %
+// CPUs busy: the receiver benchmark at 128 senders goes from 44 % to 56 %
 // of its ceiling on 2 cores, and the ceiling itself (a CPU-bound handler)
 // does not change (docs/benchmarks.md).
 func ReserveWriterProc() int {
