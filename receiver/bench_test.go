@@ -12,10 +12,10 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/docuparse/docuparse-ingest/internal/cputime"
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 	"github.com/docuparse/docuparse-ingest/receiver"
@@ -125,7 +125,7 @@ func (s *benchSide) run(b *testing.B, secret []byte, next *atomic.Int64, n int) 
 	lat := make([]time.Duration, n)
 	var sent atomic.Int64
 	var wg sync.WaitGroup
-	start, cpu0 := time.Now(), cpuTime()
+	start, cpu0 := time.Now(), cputime.Process()
 	for range s.senders {
 		wg.Go(func() {
 			for {
@@ -154,7 +154,7 @@ func (s *benchSide) run(b *testing.B, secret []byte, next *atomic.Int64, n int) 
 	}
 	wg.Wait()
 	s.elapsed += time.Since(start)
-	s.cpu += cpuTime() - cpu0
+	s.cpu += cputime.Process() - cpu0
 	s.lat = append(s.lat, lat...)
 }
 
@@ -179,13 +179,4 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
-}
-
-// cpuTime is the CPU time (user and system) the process has used so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -5,10 +5,10 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/docuparse/docuparse-ingest/internal/cputime"
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
@@ -32,7 +32,7 @@ func BenchmarkJournalEvents(b *testing.B) {
 			n := 0
 			b.ReportAllocs()
 			b.ResetTimer()
-			start, cpu0 := time.Now(), cpuTime()
+			start, cpu0 := time.Now(), cputime.Process()
 			for range b.N {
 				for k := range evs {
 					body := fmt.Appendf(nil, `{"event":"document.completed","document_id":"doc_%d","timestamp":"2026-05-19T14:32:00Z","data":{"total":"1.00"}}`, n)
@@ -44,18 +44,9 @@ func BenchmarkJournalEvents(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			wall, cpu := time.Since(start), cpuTime()-cpu0
+			wall, cpu := time.Since(start), cputime.Process()-cpu0
 			b.ReportMetric(float64(wall.Nanoseconds())/1000/float64(n), "µs/delivery")
 			b.ReportMetric(float64(cpu.Nanoseconds())/1000/float64(n), "cpu-µs/delivery")
 		})
 	}
-}
-
-// cpuTime is the CPU time (user and system) the process has used so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
