@@ -296,6 +296,10 @@ func TestMetricsParseAndMoveAsDocumentsFlow(t *testing.T) {
 		}
 		return false
 	})
+	// The admin listener starts before the sources are watched, and
+	// /readyz is rightly 503 until they are: probe once the daemon says it
+	// is running.
+	p.waitLog(t, 1, func(m map[string]any) bool { return m["msg"] == "docuparse-ingest running" })
 	r.sim.SetWebhookURL("http://" + p.receiverAddr(t) + "/webhooks/docuparse")
 	base := "http://" + adminAddr
 	for _, path := range []string{"/healthz", "/readyz"} {
