@@ -548,7 +548,7 @@ func (s *Submitter) upload(d store.Document) apiclient.Upload {
 		Size:            d.SizeBytes,
 		ClientReference: d.ClientReference,
 		Open: func() (io.ReadCloser, error) {
-			return s.cfg.Roots.openUnchanged(d.Source, d.Path, d.SizeBytes, d.ModTime)
+			return s.cfg.Roots.openVerified(d.Source, d.Path, d.SizeBytes, d.SHA256)
 		},
 	}
 }

@@ -60,6 +60,9 @@ type subRig struct {
 	hold                  int32
 	inFlight, maxInFlight atomic.Int32
 	onDone                atomic.Int32
+	// outage, while set, answers every submit 503 before the simulator
+	// sees it: the API is down and nothing is created.
+	outage atomic.Bool
 }
 
 type subRigOpts struct {
@@ -100,6 +103,12 @@ func (r *subRig) observe(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.Method != http.MethodPost {
 			h.ServeHTTP(w, req)
+			return
+		}
+		if r.outage.Load() {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"error":{"code":"SERVICE_UNAVAILABLE","message":"down for the test"}}`))
 			return
 		}
 		r.mu.Lock()
