@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/lifecycle"
@@ -47,12 +49,22 @@ type IntakeConfig struct {
 	// OnDone is called after a document reaches a terminal outcome at intake
 	// (duplicate or rejected: ready to export).
 	OnDone func()
-	Logger *slog.Logger
+	// RetryMin and RetryMax bound the wait before a file whose recording
+	// failed (the state store locked, full or failing) is taken again; the
+	// wait doubles with each failure of the same file. Default to 1 second
+	// and 30 seconds.
+	RetryMin, RetryMax time.Duration
+	Logger             *slog.Logger
 }
 
 // Intake turns settled candidates into store records: it hashes each file,
 // refuses what the API would refuse anyway, and records the rest as queued
 // (or duplicate).
+//
+// A source hands a file over once; a file counts as taken only when the
+// store has committed its row. Until then Intake holds it and takes it
+// again with backoff, so a store that is locked, full or failing for a
+// while delays files but loses none.
 type Intake struct {
 	cfg   IntakeConfig
 	in    <-chan Candidate
@@ -60,6 +72,20 @@ type Intake struct {
 
 	mu     sync.Mutex
 	dedupe map[string]bool // cfg.Dedupe, replaced by SetDedupe
+
+	held  map[heldKey]*heldFile // owned by the run goroutine
+	nheld atomic.Int64          // len(held), for Held
+}
+
+// heldKey names a file held for another attempt.
+type heldKey struct{ source, path string }
+
+// heldFile is a candidate whose recording failed: the newest one offered
+// for its path, when to try it again, and the wait after that.
+type heldFile struct {
+	c    Candidate
+	due  time.Time // monotonic: from time.Now
+	wait time.Duration
 }
 
 // SetDedupe replaces the per-source dedupe setting (a reload).
@@ -77,25 +103,91 @@ func NewIntake(cfg IntakeConfig, in <-chan Candidate) *Intake {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Intake{cfg: cfg, in: in, dedupe: cfg.Dedupe}
+	if cfg.RetryMin <= 0 {
+		cfg.RetryMin = time.Second
+	}
+	if cfg.RetryMax < cfg.RetryMin {
+		cfg.RetryMax = max(30*time.Second, cfg.RetryMin)
+	}
+	return &Intake{cfg: cfg, in: in, dedupe: cfg.Dedupe, held: make(map[heldKey]*heldFile)}
 }
 
 // Start begins consuming candidates and returns at once.
-func (in *Intake) Start(ctx context.Context) {
-	in.group.Go(ctx, func(ctx context.Context) {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case c := <-in.in:
-				if err := in.Take(ctx, c); err != nil && ctx.Err() == nil {
-					// The file stays in the folder: the next rescan offers
-					// it again, so a store hiccup loses nothing.
-					in.cfg.Logger.Error("intake failed; will retry on the next scan", "path", c.Path, "err", err)
+func (in *Intake) Start(ctx context.Context) { in.group.Go(ctx, in.run) }
+
+// Held returns how many files are waiting to be taken again because the
+// store could not record them.
+func (in *Intake) Held() int { return int(in.nheld.Load()) }
+
+func (in *Intake) run(ctx context.Context) {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		var due <-chan time.Time
+		if next, ok := in.nextDue(); ok {
+			timer.Reset(max(time.Until(next), 0))
+			due = timer.C
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case c := <-in.in:
+			in.attempt(ctx, c)
+		case <-due:
+			now := time.Now()
+			for _, h := range in.held {
+				if ctx.Err() == nil && !h.due.After(now) {
+					in.attempt(ctx, h.c)
 				}
 			}
 		}
-	})
+	}
+}
+
+// attempt takes c, or holds it for another attempt if the store failed.
+func (in *Intake) attempt(ctx context.Context, c Candidate) {
+	k := heldKey{c.Source, c.Path}
+	err := in.Take(ctx, c)
+	if ctx.Err() != nil {
+		return // stopping: a restart lists the file again
+	}
+	h, wasHeld := in.held[k]
+	if err == nil {
+		if wasHeld {
+			in.release(k)
+		}
+		return
+	}
+	if !wasHeld {
+		h = &heldFile{wait: in.cfg.RetryMin}
+		in.held[k] = h
+		if in.nheld.Add(1) == 1 {
+			in.cfg.Logger.Error("cannot record files in the state store; holding them and trying again",
+				"path", c.Path, "err", err)
+		}
+	}
+	in.cfg.Logger.Debug("intake failed; will try again", "path", c.Path, "in", h.wait, "err", err)
+	h.c, h.due = c, time.Now().Add(h.wait)
+	h.wait = min(2*h.wait, in.cfg.RetryMax)
+}
+
+// release forgets a held file that is now taken.
+func (in *Intake) release(k heldKey) {
+	delete(in.held, k)
+	if in.nheld.Add(-1) == 0 {
+		in.cfg.Logger.Info("the state store records files again; every held file is taken")
+	}
+}
+
+// nextDue returns when the earliest held file is due.
+func (in *Intake) nextDue() (time.Time, bool) {
+	var next time.Time
+	for _, h := range in.held {
+		if next.IsZero() || h.due.Before(next) {
+			next = h.due
+		}
+	}
+	return next, !next.IsZero()
 }
 
 // Stop waits for the current file to be recorded. Safe to call twice, and

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/storefault"
 )
 
 // ingestDeadline bounds anything an intake or submitter test waits for.
@@ -149,6 +150,7 @@ func newIntakeRig(t *testing.T, dedupe map[string]bool, maxFileSize int64, feed 
 		Store: r.st.Store, Dedupe: dedupe, MaxFileSize: maxFileSize,
 		OnQueued: func() { r.queued.Add(1) },
 		OnDone:   func() { r.doneCt.Add(1) },
+		RetryMin: 5 * time.Millisecond, RetryMax: 20 * time.Millisecond,
 	}, feed)
 	return r
 }
@@ -501,6 +503,49 @@ func TestIntakeStartTakesCandidatesFromItsChannel(t *testing.T) {
 	}
 	r.in.Stop()
 	r.in.Stop()
+}
+
+// A file handed over while the store cannot record it (a lock held too
+// long, a full disk, an I/O error on state_dir) is not lost: the source
+// will not offer it again, so intake holds it and takes it once the store
+// records again.
+func TestIntakeHoldsFilesTheStoreCouldNotRecordAndTakesThemOnceItCan(t *testing.T) {
+	feed := make(chan Candidate)
+	r := newIntakeRig(t, nil, 0, feed)
+	fault := storefault.Break(t, r.st.Path(), "documents", "INSERT", "")
+	r.in.Start(t.Context())
+	t.Cleanup(r.in.Stop)
+
+	names := []string{"a.pdf", "b.csv", "c.txt"} // queued, queued, rejected
+	for _, n := range names {
+		c := writeInput(t, filepath.Join(r.dir, n), []byte("content of "+n))
+		select {
+		case feed <- c:
+		case <-time.After(ingestDeadline):
+			t.Fatalf("intake did not take %s", n)
+		}
+	}
+	waitFor(t, r.st.wake, "three files held", func() bool { return r.in.Held() == 3 })
+	if docs := r.st.all(t); len(docs) != 0 {
+		t.Fatalf("%d documents recorded while the store fails, want none", len(docs))
+	}
+	// A newer sighting of a held file replaces the older one.
+	c := writeInput(t, filepath.Join(r.dir, "a.pdf"), []byte("content of a.pdf, saved again"))
+	feed <- c
+
+	fault.Heal()
+	waitFor(t, r.st.wake, "three documents recorded", func() bool { return len(r.st.all(t)) == 3 })
+	waitFor(t, r.st.wake, "nothing held", func() bool { return r.in.Held() == 0 })
+	got := map[string]string{}
+	for _, d := range r.st.all(t) {
+		got[d.FileName] = string(d.State)
+		if d.FileName == "a.pdf" && d.SHA256 != sha256Hex([]byte("content of a.pdf, saved again")) {
+			t.Errorf("a.pdf recorded with the hash of its older content")
+		}
+	}
+	if got["a.pdf"] != "queued" || got["b.csv"] != "queued" || got["c.txt"] != "rejected" {
+		t.Errorf("recorded %v, want a.pdf and b.csv queued, c.txt rejected", got)
+	}
 }
 
 func TestIntakeStopIsSafeBeforeStartAndTwice(t *testing.T) {
