@@ -47,6 +47,10 @@ type SubmitterConfig struct {
 	// OnBatchSubmitted, when set, is told of each batch the API accepted
 	// (for metrics): its mode and how many files it had.
 	OnBatchSubmitted func(mode string, files int)
+	// ResumeEvery is how often batches left submitting with no upload in
+	// flight in this process are looked for and resumed (at start, and
+	// then as a safety net). Defaults to 30 seconds.
+	ResumeEvery time.Duration
 }
 
 // idleRecheck bounds how long the batcher sleeps without looking at the
@@ -63,7 +67,8 @@ type Submitter struct {
 	group lifecycle.Group
 
 	mu       sync.Mutex
-	active   int // batches being uploaded
+	active   int            // batches being uploaded
+	inFlight map[int64]bool // their ids
 	limits   BatchLimits
 	draining bool
 	idle     chan struct{} // closed when draining and no upload is left
@@ -88,7 +93,11 @@ func NewSubmitter(cfg SubmitterConfig) *Submitter {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Submitter{cfg: cfg, poke: lifecycle.NewPoke(), limits: cfg.Limits, files: make(chan struct{}, cfg.Concurrency)}
+	if cfg.ResumeEvery <= 0 {
+		cfg.ResumeEvery = 30 * time.Second
+	}
+	return &Submitter{cfg: cfg, poke: lifecycle.NewPoke(), limits: cfg.Limits, inFlight: map[int64]bool{},
+		files: make(chan struct{}, cfg.Concurrency)}
 }
 
 // Notify wakes the batcher: documents were queued.
@@ -139,17 +148,15 @@ func (s *Submitter) SetLimits(l BatchLimits) {
 }
 
 func (s *Submitter) loop(ctx context.Context) {
-	resumed, err := s.cfg.Store.SubmittingBatches(ctx)
-	if err != nil && ctx.Err() == nil {
-		s.cfg.Logger.Error("cannot list interrupted batches", "err", err)
-	}
-	for i := range resumed {
-		s.cfg.Logger.Info("resuming interrupted batch", "batch", resumed[i].ID, "files", len(resumed[i].Documents))
-		s.launch(ctx, &resumed[i])
-	}
+	s.resume(ctx, true)
+	lastResume := time.Now()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
+		if time.Since(lastResume) >= s.cfg.ResumeEvery {
+			s.resume(ctx, false)
+			lastResume = time.Now()
+		}
 		wake, err := s.runOnce(ctx)
 		if err != nil && ctx.Err() == nil {
 			s.cfg.Logger.Error("batching failed", "err", err)
@@ -157,9 +164,9 @@ func (s *Submitter) loop(ctx context.Context) {
 		}
 		// Re-check the queue now and then even without a poke: another
 		// process (the retry command) may have queued documents.
-		wait := idleRecheck
+		wait := min(idleRecheck, max(s.cfg.ResumeEvery-time.Since(lastResume), time.Millisecond))
 		if !wake.IsZero() {
-			wait = min(max(wake.Sub(s.cfg.Now()), time.Millisecond), idleRecheck)
+			wait = min(max(wake.Sub(s.cfg.Now()), time.Millisecond), wait)
 		}
 		timer.Reset(wait)
 		select {
@@ -174,6 +181,35 @@ func (s *Submitter) loop(ctx context.Context) {
 			default:
 			}
 		}
+	}
+}
+
+// resume launches every batch left submitting that has no upload in flight
+// here: at start, the batches a previous run was interrupted in; later, any
+// batch an upload gave up on without recording its outcome (a safety net:
+// every outcome is written until it commits, so none is expected).
+func (s *Submitter) resume(ctx context.Context, atStart bool) {
+	batches, err := s.cfg.Store.SubmittingBatches(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.cfg.Logger.Error("cannot list batches left submitting", "err", err)
+		}
+		return
+	}
+	for i := range batches {
+		b := &batches[i]
+		s.mu.Lock()
+		busy := s.inFlight[b.ID]
+		s.mu.Unlock()
+		switch {
+		case busy:
+			continue
+		case atStart:
+			s.cfg.Logger.Info("resuming interrupted batch", "batch", b.ID, "files", len(b.Documents))
+		default:
+			s.cfg.Logger.Warn("resuming a batch left submitting with no upload in flight", "batch", b.ID, "files", len(b.Documents))
+		}
+		s.launch(ctx, b)
 	}
 }
 
@@ -233,9 +269,10 @@ func (s *Submitter) launch(ctx context.Context, b *store.Batch) {
 		return
 	}
 	s.active++
+	s.inFlight[b.ID] = true
 	s.mu.Unlock()
 	started := s.group.Go(ctx, func(ctx context.Context) {
-		defer s.finished()
+		defer s.finished(b.ID)
 		if b.Mode == store.ModeBatch {
 			s.sendBatch(ctx, b)
 		} else {
@@ -243,14 +280,15 @@ func (s *Submitter) launch(ctx context.Context, b *store.Batch) {
 		}
 	})
 	if !started { // stopping: the batch stays submitting for the next start
-		s.finished()
+		s.finished(b.ID)
 	}
 }
 
 // finished accounts for an upload that ended.
-func (s *Submitter) finished() {
+func (s *Submitter) finished(batchID int64) {
 	s.mu.Lock()
 	s.active--
+	delete(s.inFlight, batchID)
 	if s.draining && s.active == 0 && s.idle != nil {
 		close(s.idle)
 		s.idle = nil
@@ -272,17 +310,12 @@ func (s *Submitter) sendBatch(ctx context.Context, b *store.Batch) {
 	docs := append([]store.Document(nil), b.Documents...)
 	var gone []goneFile
 	backoff := s.cfg.BackoffMin
+	// The intention before the side effect: from here on the API may have
+	// this key.
+	if !s.markSent(ctx, log, b) {
+		return
+	}
 	for ctx.Err() == nil {
-		if !b.Sent {
-			// The intention before the side effect: from here on the API
-			// may have this key.
-			if err := s.cfg.Store.MarkSent(ctx, b.ID); err != nil {
-				log.Error("cannot record the batch as sent; will retry", "err", err)
-				s.sleep(ctx, &backoff)
-				continue
-			}
-			b.Sent = true
-		}
 		var resp *docuparse.BatchResponse
 		var err error
 		if len(docs) == 0 {
@@ -299,16 +332,17 @@ func (s *Submitter) sendBatch(ctx context.Context, b *store.Batch) {
 		}
 		if err == nil {
 			subs, err := matchBatchResponse(b.AllDocuments, resp)
-			if err == nil {
-				raw, _ := json.Marshal(resp)
-				err = s.cfg.Store.RecordSubmitted(ctx, b.ID, resp.BatchID, raw, subs)
-			}
 			if err != nil {
-				// The API has the files; only recording failed. Re-sending
-				// with the same key returns the same answer.
-				log.Error("cannot record batch submission; will retry", "err", err)
+				// Asking again under the same key returns the same answer.
+				log.Error("the API's answer does not match the batch; will ask again", "err", err)
 				s.sleep(ctx, &backoff)
 				continue
+			}
+			raw, _ := json.Marshal(resp)
+			if !s.persist(ctx, log, "the batch's submission", func(ctx context.Context) error {
+				return s.cfg.Store.RecordSubmitted(ctx, b.ID, resp.BatchID, raw, subs)
+			}) {
+				return
 			}
 			s.finishGone(ctx, gone, subs)
 			log.Info("batch submitted", "api_batch", resp.BatchID, "files", len(subs))
@@ -371,27 +405,23 @@ func (s *Submitter) refused(ctx context.Context, b *store.Batch, docs []store.Do
 		for _, d := range docs {
 			if apiclient.PartFilename(d.FileName) == ae.Filename {
 				matched = true
-				if err := s.cfg.Store.Finish(ctx, []int64{d.ID}, store.StateRejected, ae.Code, ae.Message); err != nil {
-					log.Error("cannot record refusal", "err", err)
+				if !s.reject(ctx, log, d.ID, ae.Code, ae.Message) {
 					return
 				}
-				s.done()
 				break
 			}
 		}
 	}
 	if !matched && len(docs) == 1 {
-		if err := s.cfg.Store.Finish(ctx, []int64{docs[0].ID}, store.StateRejected, apiCode(ae), ae.Message); err != nil {
-			log.Error("cannot record refusal", "err", err)
-		}
-		s.done()
+		s.reject(ctx, log, docs[0].ID, apiCode(ae), ae.Message)
 		return
 	}
 	// Without a file name we know the culprit is unknown: each file goes
 	// alone next time, so the refusal lands on the one that causes it.
 	solo := !matched
-	if err := s.cfg.Store.Requeue(ctx, b.ID, solo, apiCode(ae)); err != nil {
-		log.Error("cannot requeue refused batch", "err", err)
+	if !s.persist(ctx, log, "the refused batch's files as queued again", func(ctx context.Context) error {
+		return s.cfg.Store.Requeue(ctx, b.ID, solo, apiCode(ae))
+	}) {
 		return
 	}
 	log.Warn("batch refused by the API; files queued again", "code", ae.Code, "file", ae.Filename, "solo", solo)
@@ -400,14 +430,8 @@ func (s *Submitter) refused(ctx context.Context, b *store.Batch, docs []store.Do
 // sendSingles uploads each file of a single-mode batch with POST /extract,
 // at most Concurrency files at a time across all batches.
 func (s *Submitter) sendSingles(ctx context.Context, b *store.Batch) {
-	backoff := s.cfg.BackoffMin
-	for !b.Sent && ctx.Err() == nil {
-		if err := s.cfg.Store.MarkSent(ctx, b.ID); err != nil {
-			s.cfg.Logger.Error("cannot record the batch as sent; will retry", "batch", b.ID, "err", err)
-			s.sleep(ctx, &backoff)
-			continue
-		}
-		b.Sent = true
+	if !s.markSent(ctx, s.cfg.Logger.With("batch", b.ID), b) {
+		return
 	}
 	var wg sync.WaitGroup
 	for _, d := range b.Documents {
@@ -442,16 +466,12 @@ func (s *Submitter) sendOne(ctx context.Context, b *store.Batch, d store.Documen
 		}
 		if err == nil {
 			raw, _ := json.Marshal(resp)
-			err = s.cfg.Store.RecordSubmitted(ctx, b.ID, "", raw, []store.Submitted{{DocID: d.ID, DocumentID: resp.DocumentID}})
-			if err == nil {
-				if s.cfg.OnBatchSubmitted != nil {
-					s.cfg.OnBatchSubmitted(store.ModeSingle, 1)
-				}
-				return
+			if s.persist(ctx, log, "the submission", func(ctx context.Context) error {
+				return s.cfg.Store.RecordSubmitted(ctx, b.ID, "", raw, []store.Submitted{{DocID: d.ID, DocumentID: resp.DocumentID}})
+			}) && s.cfg.OnBatchSubmitted != nil {
+				s.cfg.OnBatchSubmitted(store.ModeSingle, 1)
 			}
-			log.Error("cannot record submission; will retry", "err", err)
-			s.sleep(ctx, &backoff)
-			continue
+			return
 		}
 		if ctx.Err() != nil {
 			return
@@ -469,10 +489,7 @@ func (s *Submitter) sendOne(ctx context.Context, b *store.Batch, d store.Documen
 				s.finishUnopenable(ctx, d, gone) // the API never had it
 				return
 			}
-			if err := s.cfg.Store.Finish(ctx, []int64{d.ID}, store.StateRejected, apiCode(ae), ae.Message); err != nil {
-				log.Error("cannot record refusal", "err", err)
-			}
-			s.done()
+			s.reject(ctx, log, d.ID, apiCode(ae), ae.Message)
 			return
 		}
 		s.failedAttempt(ctx, b.ID, err, &backoff)
@@ -489,12 +506,61 @@ func (s *Submitter) finishUnopenable(ctx context.Context, d store.Document, caus
 	case !errors.Is(cause, fs.ErrNotExist):
 		to, code, msg = store.StateRejected, CodeUnreadable, cause.Error()
 	}
-	if err := s.cfg.Store.Finish(ctx, []int64{d.ID}, to, code, msg); err != nil {
-		s.cfg.Logger.Error("cannot record unopenable file", "doc", d.ID, "err", err)
+	log := s.cfg.Logger.With("doc", d.ID)
+	if !s.persist(ctx, log, "the file as "+string(to), func(ctx context.Context) error {
+		return s.cfg.Store.Finish(ctx, []int64{d.ID}, to, code, msg)
+	}) {
 		return
 	}
-	s.cfg.Logger.Warn("document not uploaded", "doc", d.ID, "path", d.Path, "outcome", to, "reason", msg)
+	log.Warn("document not uploaded", "path", d.Path, "outcome", to, "reason", msg)
 	s.done()
+}
+
+// reject records the API's refusal of one file. It reports whether the
+// refusal was recorded (false only when ctx ended first).
+func (s *Submitter) reject(ctx context.Context, log *slog.Logger, docID int64, code, msg string) bool {
+	if !s.persist(ctx, log, "the refusal", func(ctx context.Context) error {
+		return s.cfg.Store.Finish(ctx, []int64{docID}, store.StateRejected, code, msg)
+	}) {
+		return false
+	}
+	s.done()
+	return true
+}
+
+// markSent records, before its first request, that a batch's key may reach
+// the API. It reports false only when ctx ended first.
+func (s *Submitter) markSent(ctx context.Context, log *slog.Logger, b *store.Batch) bool {
+	if b.Sent {
+		return true
+	}
+	if !s.persist(ctx, log, "the batch as sent", func(ctx context.Context) error {
+		return s.cfg.Store.MarkSent(ctx, b.ID)
+	}) {
+		return false
+	}
+	b.Sent = true
+	return true
+}
+
+// persist runs a state write until it commits or ctx ends, and reports
+// whether it committed. Every outcome on the submit path goes through it:
+// an outcome that is not recorded would leave its batch submitting with no
+// upload left to finish it. When ctx ends first, the batch stays
+// submitting and the next start resumes it.
+func (s *Submitter) persist(ctx context.Context, log *slog.Logger, what string, write func(context.Context) error) bool {
+	backoff := s.cfg.BackoffMin
+	for {
+		err := write(ctx)
+		if err == nil {
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		log.Error("cannot record "+what+"; will retry", "err", err, "retry_in", backoff)
+		s.sleep(ctx, &backoff)
+	}
 }
 
 func (s *Submitter) failedAttempt(ctx context.Context, batchID int64, err error, backoff *time.Duration) {

@@ -16,6 +16,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/sim"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/storefault"
 )
 
 func TestSubmitterRejectsWhatTheAPIRefusesAndSubmitsTheRest(t *testing.T) {
@@ -66,9 +67,8 @@ func TestSubmitterRejectsWhatTheAPIRefusesAndSubmitsTheRest(t *testing.T) {
 				}
 				r.checkSubmitted(t, cl, a, c)
 				r.checkCreatedOnce(t, "a.pdf", "c.pdf")
-				if r.onDone.Load() == 0 {
-					t.Error("OnDone was not called for the rejected file")
-				}
+				// OnDone follows the commit that woke waitIn.
+				waitFor(t, r.wake, "OnDone for the rejected file", func() bool { return r.onDone.Load() > 0 })
 				requeued := map[int64]string{}
 				for _, tr := range r.st.transitions() {
 					if tr.From == store.StateSubmitting && tr.To == store.StateQueued {
@@ -170,9 +170,8 @@ func TestSubmitterFilesThatChangedAfterTheyWereQueued(t *testing.T) {
 				}
 				r.checkSubmitted(t, cl, ids[0], ids[2])
 				r.checkCreatedOnce(t, "a.pdf", "c.pdf")
-				if r.onDone.Load() == 0 {
-					t.Error("OnDone was not called for the vanished file")
-				}
+				// OnDone follows the commit that woke waitIn.
+				waitFor(t, r.wake, "OnDone for the vanished file", func() bool { return r.onDone.Load() > 0 })
 			})
 		}
 	}
@@ -486,5 +485,104 @@ func TestSubmitterAFileTouchedWhileItsUploadWaitsIsSubmittedOnce(t *testing.T) {
 				t.Error("OnDone was called: nothing should have ended at the submitter")
 			}
 		})
+	}
+}
+
+// Every outcome on the submit path is written until it commits: a store
+// that fails while a rejection, a vanish or a requeue is recorded delays
+// it, and never leaves the batch submitting until a restart.
+func TestSubmitterRecordsOutcomesTheStoreFailedToRecordAtFirst(t *testing.T) {
+	rows := []struct {
+		name      string
+		batchOnly bool
+		when      string // the writes that fail
+		// setup queues the files and returns the one with an outcome
+		// other than submitted, and the state it must end in.
+		setup func(t *testing.T, r *subRig) (ids []int64, odd int64, want store.State)
+	}{
+		{
+			name: "a vanished file",
+			when: "NEW.state = 'vanished'",
+			setup: func(t *testing.T, r *subRig) ([]int64, int64, store.State) {
+				ids := r.queue(t, "a.pdf", "b.pdf", "c.pdf")
+				mustRemove(t, r.st.get(t, ids[1]).Path)
+				return ids, ids[1], store.StateVanished
+			},
+		},
+		{
+			name: "a file the API refused",
+			when: "NEW.state = 'rejected'",
+			setup: func(t *testing.T, r *subRig) ([]int64, int64, store.State) {
+				a := r.queue(t, "a.pdf")[0]
+				bad := r.queueDirect(t, "scan.tiff", []byte("II*\x00 not a pdf"))
+				c := r.queue(t, "c.pdf")[0]
+				return []int64{a, bad, c}, bad, store.StateRejected
+			},
+		},
+		{
+			name:      "the other files of a batch the API refused",
+			batchOnly: true,
+			when:      "NEW.state = 'queued'",
+			setup: func(t *testing.T, r *subRig) ([]int64, int64, store.State) {
+				a := r.queue(t, "a.pdf")[0]
+				bad := r.queueDirect(t, "scan.tiff", []byte("II*\x00 not a pdf"))
+				c := r.queue(t, "c.pdf")[0]
+				return []int64{a, bad, c}, bad, store.StateRejected
+			},
+		},
+	}
+	for _, row := range rows {
+		for _, mode := range uploadModes {
+			if row.batchOnly && !mode.batch {
+				continue
+			}
+			t.Run(row.name+"/"+mode.name, func(t *testing.T) {
+				t.Parallel()
+				r := newSubRig(t, mode.batch, subRigOpts{})
+				ids, odd, want := row.setup(t, r)
+				fault := storefault.Break(t, r.dbPath, "documents", "UPDATE OF state", row.when)
+				r.start(t, r.submitter(t, r.client(t, subAPIKey, 2), nil))
+				waitFor(t, r.wake, "a failed write", func() bool { return strings.Contains(r.logs.String(), storefault.Message) })
+
+				fault.Heal()
+				r.waitIn(t, want, odd)
+				var rest []int64
+				for _, id := range ids {
+					if id != odd {
+						rest = append(rest, id)
+					}
+				}
+				r.waitIn(t, store.StateSubmitted, rest...)
+				waitFor(t, r.wake, "no batch left submitting", func() bool {
+					bs, err := r.st.SubmittingBatches(t.Context())
+					if err != nil {
+						t.Fatal(err)
+					}
+					return len(bs) == 0
+				})
+				r.checkSubmitted(t, nil, rest...)
+			})
+		}
+	}
+}
+
+// A batch left submitting with no upload in flight (its outcome never
+// recorded) is found and resumed without waiting for a restart.
+func TestSubmitterResumesABatchLeftSubmittingWithoutARestart(t *testing.T) {
+	r := newSubRig(t, true, subRigOpts{})
+	s := r.submitter(t, r.client(t, subAPIKey, 2), func(c *SubmitterConfig) {
+		c.ResumeEvery = 20 * time.Millisecond
+		c.Limits.MaxWait = time.Hour // the submitter does not batch them itself
+	})
+	r.start(t, s)
+	ids := r.queue(t, "a.pdf", "b.pdf")
+	// As if an upload had given up: the batch exists, nothing sends it.
+	if _, err := r.st.CreateBatch(t.Context(), store.ModeBatch, ids); err != nil {
+		t.Fatal(err)
+	}
+	r.waitIn(t, store.StateSubmitted, ids...)
+	r.checkCreatedOnce(t, "a.pdf", "b.pdf")
+	if !strings.Contains(r.logs.String(), "no upload in flight") {
+		t.Errorf("the log does not say a stranded batch was resumed:\n%s", r.logs.String())
 	}
 }
