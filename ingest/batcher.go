@@ -73,17 +73,47 @@ func planBatches(queued []store.Document, lim BatchLimits) []plan {
 	return plans
 }
 
-// due reports whether a plan should be sent now, and otherwise when.
-func (p plan) due(now time.Time, maxWait time.Duration) (bool, time.Time) {
-	if p.full {
-		return true, now
-	}
-	oldest := p.docs[0].DiscoveredAt
-	for _, d := range p.docs[1:] {
-		if d.DiscoveredAt.Before(oldest) {
-			oldest = d.DiscoveredAt
+// waits remembers when the submitter first saw each queued document, as a
+// reading of the monotonic clock, so that max_wait is measured in elapsed
+// time. Measured from discovered_at alone, a wall clock stepped back (by an
+// operator, NTP or a restored VM) would hold a partial batch for as long as
+// the step. Not safe for concurrent use: the batcher's loop owns it.
+type waits struct {
+	seen map[int64]time.Time
+}
+
+// observe records the documents queued at mono (oldest first, as the
+// batcher lists them): a new one starts waiting now, and one no longer
+// listed is forgotten.
+func (w *waits) observe(queued []store.Document, mono time.Time) {
+	seen := make(map[int64]time.Time, len(queued))
+	for _, d := range queued {
+		at, ok := w.seen[d.ID]
+		if !ok {
+			at = mono
 		}
+		seen[d.ID] = at
 	}
-	at := oldest.Add(maxWait)
-	return !now.Before(at), at
+	w.seen = seen
+}
+
+// due reports whether a plan should be sent now, and otherwise in how long.
+// A partial plan is due once its oldest document has waited maxWait on the
+// monotonic clock (mono) since the batcher first saw it, or earlier once
+// its discovered_at is maxWait behind the wall clock (wall): a document
+// queued before a restart, or while every upload slot was busy, has
+// waited already. The wall clock can only make a batch go sooner, so a
+// step back delays it by at most maxWait, never by the step.
+func (w *waits) due(p plan, wall, mono time.Time, maxWait time.Duration) (bool, time.Duration) {
+	if p.full {
+		return true, 0
+	}
+	left := maxWait
+	for _, d := range p.docs {
+		if at, ok := w.seen[d.ID]; ok {
+			left = min(left, maxWait-mono.Sub(at))
+		}
+		left = min(left, maxWait-wall.Sub(d.DiscoveredAt))
+	}
+	return left <= 0, left
 }

@@ -152,54 +152,103 @@ func TestPlanBatches(t *testing.T) {
 }
 
 func TestPlanDue(t *testing.T) {
-	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	wall := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	mono := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC) // unrelated to wall, as a monotonic clock is
 	const maxWait = 5 * time.Second
+	// at makes documents discovered the given times before wall.
 	at := func(ago ...time.Duration) []store.Document {
 		docs := make([]store.Document, len(ago))
 		for i, a := range ago {
-			docs[i] = store.Document{ID: int64(i + 1), DiscoveredAt: now.Add(-a)}
+			docs[i] = store.Document{ID: int64(i + 1), DiscoveredAt: wall.Add(-a)}
 		}
 		return docs
 	}
 	tests := []struct {
-		name    string
-		plan    plan
-		wantDue bool
-		wantAt  time.Time
+		name     string
+		plan     plan
+		seen     []time.Duration // how long before mono the batcher saw each document; none: not seen yet
+		wantDue  bool
+		wantLeft time.Duration
 	}{
 		{
 			name:    "a full batch is due at once, however young",
 			plan:    plan{docs: at(0), full: true},
-			wantDue: true, wantAt: now,
+			wantDue: true, wantLeft: 0,
 		},
 		{
 			name:    "a partial batch is not due before its oldest file has waited max_wait",
 			plan:    plan{docs: at(2 * time.Second)},
-			wantDue: false, wantAt: now.Add(3 * time.Second),
+			wantDue: false, wantLeft: 3 * time.Second,
 		},
 		{
 			name:    "a partial batch is due once its oldest file has waited exactly max_wait",
 			plan:    plan{docs: at(maxWait)},
-			wantDue: true, wantAt: now,
+			wantDue: true, wantLeft: 0,
 		},
 		{
 			name:    "a partial batch long overdue is due",
 			plan:    plan{docs: at(time.Hour)},
-			wantDue: true, wantAt: now.Add(-time.Hour + maxWait),
+			wantDue: true, wantLeft: -time.Hour + maxWait,
 		},
 		{
 			name:    "the oldest file counts even when it is not first in the batch",
 			plan:    plan{docs: at(time.Second, 4*time.Second, 2*time.Second)},
-			wantDue: false, wantAt: now.Add(time.Second),
+			wantDue: false, wantLeft: time.Second,
+		},
+		{
+			name:    "a file discovered in the wall clock's future (stepped back) waits max_wait from when it was seen",
+			plan:    plan{docs: at(-time.Hour)},
+			seen:    []time.Duration{2 * time.Second},
+			wantDue: false, wantLeft: 3 * time.Second,
+		},
+		{
+			name:    "elapsed time makes a batch due whatever the wall clock says",
+			plan:    plan{docs: at(-time.Hour)},
+			seen:    []time.Duration{maxWait},
+			wantDue: true, wantLeft: 0,
+		},
+		{
+			name:    "a file not seen yet waits at most max_wait",
+			plan:    plan{docs: at(-time.Hour)},
+			wantDue: false, wantLeft: maxWait,
+		},
+		{
+			name:    "a file older by the wall clock than the batcher has seen it counts by its age",
+			plan:    plan{docs: at(4 * time.Second)},
+			seen:    []time.Duration{time.Second},
+			wantDue: false, wantLeft: time.Second,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			due, when := tt.plan.due(now, maxWait)
-			if due != tt.wantDue || !when.Equal(tt.wantAt) {
-				t.Fatalf("due = %v at %v, want %v at %v", due, when, tt.wantDue, tt.wantAt)
+			var w waits
+			w.observe(tt.plan.docs, mono)
+			for i, ago := range tt.seen {
+				w.seen[tt.plan.docs[i].ID] = mono.Add(-ago)
+			}
+			due, left := w.due(tt.plan, wall, mono, maxWait)
+			if due != tt.wantDue || left != tt.wantLeft {
+				t.Fatalf("due = %v in %v, want %v in %v", due, left, tt.wantDue, tt.wantLeft)
 			}
 		})
+	}
+}
+
+func TestWaitsRemembersWhenEachQueuedDocumentWasFirstSeen(t *testing.T) {
+	mono := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	docs := planDocs(planDoc{name: "1.pdf"}, planDoc{name: "2.pdf"})
+	var w waits
+	w.observe(docs[:1], mono)
+	w.observe(docs, mono.Add(time.Second))
+	if got := w.seen[1]; !got.Equal(mono) {
+		t.Fatalf("document 1 seen at %v after a second look, want its first sighting %v", got, mono)
+	}
+	if got := w.seen[2]; !got.Equal(mono.Add(time.Second)) {
+		t.Fatalf("document 2 seen at %v, want %v", got, mono.Add(time.Second))
+	}
+	w.observe(docs[1:], mono.Add(2*time.Second))
+	if _, ok := w.seen[1]; ok || len(w.seen) != 1 {
+		t.Fatalf("a document no longer queued is still remembered: %v", w.seen)
 	}
 }
 

@@ -39,8 +39,12 @@ type SubmitterConfig struct {
 	// Backoff after a submission failed with a transient error (the client
 	// already retried). Doubles up to BackoffMax. Defaults 5 s and 5 min.
 	BackoffMin, BackoffMax time.Duration
-	Now                    func() time.Time
-	Logger                 *slog.Logger
+	// Now is the wall clock, compared with the documents' discovered_at.
+	// Mono is the clock that deadlines are measured on: only differences
+	// between its readings count, and it must never step back. Both
+	// default to time.Now, whose readings carry the monotonic clock.
+	Now, Mono func() time.Time
+	Logger    *slog.Logger
 	// OnDone is called when documents reach a terminal outcome here
 	// (rejected or vanished), to wake the exporter.
 	OnDone func()
@@ -73,6 +77,8 @@ type Submitter struct {
 	draining bool
 	idle     chan struct{} // closed when draining and no upload is left
 	files    chan struct{}
+
+	waits waits // when each queued document started waiting; the loop's own
 }
 
 // NewSubmitter returns a Submitter; call Start to run it.
@@ -89,6 +95,9 @@ func NewSubmitter(cfg SubmitterConfig) *Submitter {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Mono == nil {
+		cfg.Mono = time.Now
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -160,13 +169,13 @@ func (s *Submitter) loop(ctx context.Context) {
 		wake, err := s.runOnce(ctx)
 		if err != nil && ctx.Err() == nil {
 			s.cfg.Logger.Error("batching failed", "err", err)
-			wake = s.cfg.Now().Add(s.cfg.BackoffMin)
+			wake = s.cfg.Mono().Add(s.cfg.BackoffMin)
 		}
 		// Re-check the queue now and then even without a poke: another
 		// process (the retry command) may have queued documents.
 		wait := min(idleRecheck, max(s.cfg.ResumeEvery-time.Since(lastResume), time.Millisecond))
 		if !wake.IsZero() {
-			wait = min(max(wake.Sub(s.cfg.Now()), time.Millisecond), wait)
+			wait = min(max(wake.Sub(s.cfg.Mono()), time.Millisecond), wait)
 		}
 		timer.Reset(wait)
 		select {
@@ -214,8 +223,8 @@ func (s *Submitter) resume(ctx context.Context, atStart bool) {
 }
 
 // runOnce forms and launches every batch that is due while upload slots
-// are free, and returns when the next partial batch falls due (zero if
-// nothing waits).
+// are free, and returns when the next partial batch falls due, on the Mono
+// clock (zero if nothing waits).
 func (s *Submitter) runOnce(ctx context.Context) (time.Time, error) {
 	s.mu.Lock()
 	free := s.cfg.Concurrency - s.active
@@ -229,11 +238,12 @@ func (s *Submitter) runOnce(ctx context.Context) (time.Time, error) {
 		return time.Time{}, err
 	}
 	var next time.Time
-	now := s.cfg.Now()
+	wall, mono := s.cfg.Now(), s.cfg.Mono()
+	s.waits.observe(queued, mono)
 	for _, p := range planBatches(queued, limits) {
-		due, at := p.due(now, limits.MaxWait)
+		due, left := s.waits.due(p, wall, mono, limits.MaxWait)
 		if !due {
-			if next.IsZero() || at.Before(next) {
+			if at := mono.Add(left); next.IsZero() || at.Before(next) {
 				next = at
 			}
 			continue

@@ -19,6 +19,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/sim"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/testclock"
 )
 
 const subAPIKey = "dex_submitter_test_key"
@@ -359,12 +360,10 @@ func TestSubmitterSendsAPartialBatchOnlyOnceMaxWaitHasPassed(t *testing.T) {
 	r := newSubRig(t, true, subRigOpts{})
 	ids := r.queue(t, "a.pdf", "b.pdf", "c.pdf")
 	oldest := r.st.get(t, ids[0]).DiscoveredAt
-	var now atomic.Pointer[time.Time]
-	setNow := func(t time.Time) { now.Store(&t) }
-	setNow(oldest.Add(time.Second))
+	clock := testclock.New(oldest.Add(time.Second))
 	s := r.submitter(t, r.client(t, subAPIKey, 2), func(cfg *SubmitterConfig) {
 		cfg.Limits = BatchLimits{MaxFiles: 2, MaxWait: time.Minute}
-		cfg.Now = func() time.Time { return *now.Load() }
+		cfg.Now, cfg.Mono = clock.Now, clock.Mono
 	})
 	t.Cleanup(s.Stop)
 
@@ -378,12 +377,12 @@ func TestSubmitterSendsAPartialBatchOnlyOnceMaxWaitHasPassed(t *testing.T) {
 	if third.State != store.StateQueued {
 		t.Fatalf("the third file is %s before max_wait passed, want queued", third.State)
 	}
-	if want := third.DiscoveredAt.Add(time.Minute); !next.Equal(want) {
-		t.Fatalf("runOnce says the next batch is due at %v, want %v", next, want)
+	if got, want := next.Sub(clock.Mono()), third.DiscoveredAt.Add(time.Minute).Sub(clock.Now()); got != want {
+		t.Fatalf("runOnce says the next batch is due in %v, want %v", got, want)
 	}
 
 	// Still young: nothing happens.
-	setNow(third.DiscoveredAt.Add(59 * time.Second))
+	clock.Set(third.DiscoveredAt.Add(59 * time.Second))
 	if _, err := s.runOnce(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -391,7 +390,7 @@ func TestSubmitterSendsAPartialBatchOnlyOnceMaxWaitHasPassed(t *testing.T) {
 		t.Fatalf("the third file is %s one second before max_wait, want queued", got)
 	}
 
-	setNow(third.DiscoveredAt.Add(time.Minute))
+	clock.Set(third.DiscoveredAt.Add(time.Minute))
 	next, err = s.runOnce(t.Context())
 	if err != nil {
 		t.Fatal(err)

@@ -36,7 +36,9 @@ type Config struct {
 	// document's backoff. Defaults to 30 seconds.
 	PollInterval time.Duration
 	// MaxBackoff caps the time between two polls of one document.
-	// Defaults to 30 minutes.
+	// Defaults to 30 minutes. A next poll stored further ahead than this
+	// was scheduled before the wall clock was stepped back: it is due now
+	// (see store.DueForPoll).
 	MaxBackoff time.Duration
 	// Limit is the most documents polled in one pass. Defaults to 500.
 	Limit  int
@@ -121,7 +123,7 @@ func (p *Poller) Stop() { p.group.Stop() }
 func (p *Poller) RunOnce(ctx context.Context) (Pass, error) {
 	var pass Pass
 	now := p.cfg.Now()
-	docs, err := p.cfg.Store.DueForPoll(ctx, now.Add(-p.cfg.WebhookGrace), now, p.cfg.Limit)
+	docs, err := p.cfg.Store.DueForPoll(ctx, now, p.cfg.WebhookGrace, p.cfg.MaxBackoff, p.cfg.Limit)
 	if err != nil {
 		return pass, err
 	}
@@ -185,7 +187,7 @@ func (p *Poller) batchStatuses(ctx context.Context, apiBatchID string, pass *Pas
 // but whose batch.completed never came (within the webhook grace) or
 // disagreed with the daemon's own counts, and records what it says.
 func (p *Poller) verifyBatches(ctx context.Context, now time.Time, pass *Pass) error {
-	batches, err := p.cfg.Store.BatchesToVerify(ctx, now.Add(-p.cfg.WebhookGrace), p.cfg.Limit)
+	batches, err := p.cfg.Store.BatchesToVerify(ctx, now, p.cfg.WebhookGrace, p.cfg.Limit)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/apiclient"
@@ -24,10 +25,11 @@ func (m *Metrics) ObserveAPI(endpoint string, status int, d time.Duration, attem
 	if status == http.StatusTooManyRequests {
 		m.apiRateLimited.Inc()
 	}
+	now := m.now()
 	if status > 0 && status < 500 {
-		m.apiAnswered.Store(m.now().UnixNano())
+		m.apiAnswered.Store(&now)
 	} else {
-		m.apiFailed.Store(m.now().UnixNano())
+		m.apiFailed.Store(&now)
 	}
 }
 
@@ -41,19 +43,23 @@ func (m *Metrics) ObserveRequest(ri apiclient.RequestInfo) {
 // (any status below 500, 4xx and 429 included: the API was reachable) and
 // when one last did not (no response, or 5xx), for a readiness check such
 // as "API reachable recently". Each is the zero time when no such attempt
-// happened since New, and both are on a nil *Metrics.
+// happened since New, and both are on a nil *Metrics. Each is the clock's
+// reading as taken: from time.Now, with its monotonic reading, so that
+// comparing the two, or measuring time.Since either, ignores wall clock
+// steps.
 func (m *Metrics) APIStatus() (lastAnswered, lastFailed time.Time) {
 	if m == nil {
 		return time.Time{}, time.Time{}
 	}
-	return fromNanos(m.apiAnswered.Load()), fromNanos(m.apiFailed.Load())
+	return load(&m.apiAnswered), load(&m.apiFailed)
 }
 
-func fromNanos(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
+// load returns the time p holds, the zero time if none.
+func load(p *atomic.Pointer[time.Time]) time.Time {
+	if t := p.Load(); t != nil {
+		return *t
 	}
-	return time.Unix(0, n)
+	return time.Time{}
 }
 
 // Transition records one committed document transition (store.Transition's

@@ -386,3 +386,20 @@ func TestAPIStatusTracksAnswersAndFailures(t *testing.T) {
 		t.Error("nil Metrics reports API times")
 	}
 }
+
+// The readiness check compares these times with each other and with
+// time.Now: they must keep the monotonic reading they were taken with, or
+// a wall clock stepped back would hide an API down for the size of the
+// step (a failure after the step looks older than the last answer).
+func TestAPIStatusKeepsTheMonotonicReading(t *testing.T) {
+	m, _ := newMetrics(t, Options{})
+	m.ObserveAPI(apiclient.EndpointExtract, 202, time.Second, 1)
+	m.ObserveAPI(apiclient.EndpointExtract, 503, time.Second, 1)
+	a, f := m.APIStatus()
+	for name, at := range map[string]time.Time{"answered": a, "failed": f} {
+		// time.Time's String ends in "m=±…" exactly when it has one.
+		if !strings.Contains(at.String(), " m=") {
+			t.Errorf("last %s %v has lost its monotonic clock reading", name, at)
+		}
+	}
+}

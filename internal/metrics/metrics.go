@@ -53,8 +53,10 @@ type Metrics struct {
 	apiDuration    *histogramFamily
 	apiRetries     *counterFamily
 	apiRateLimited prometheus.Counter
-	apiAnswered    atomic.Int64 // UnixNano of the last attempt the API answered (< 500)
-	apiFailed      atomic.Int64 // UnixNano of the last attempt with no answer or a 5xx
+	// The last attempt the API answered (< 500), and the last with no
+	// answer or a 5xx: clock readings as taken, monotonic reading
+	// included, so that comparing them is immune to a wall clock step.
+	apiAnswered, apiFailed atomic.Pointer[time.Time]
 
 	transitions *counterFamily
 	batches     *counterFamily

@@ -114,14 +114,16 @@ type BatchToVerify struct {
 
 // BatchesToVerify returns up to limit submitted batches, not yet verified
 // with the API, whose documents are all done and which either never got a
-// batch.completed by summaryDueBefore (submitted before it) or got one that
-// disagrees with the daemon's counts.
-func (s *Store) BatchesToVerify(ctx context.Context, summaryDueBefore time.Time, limit int) ([]BatchToVerify, error) {
+// batch.completed within grace of their submission or got one that
+// disagrees with the daemon's counts. A batch submitted more than grace
+// ahead of now is taken as overdue: the wall clock was stepped back since,
+// and the step must not delay its check (see DueForPoll).
+func (s *Store) BatchesToVerify(ctx context.Context, now time.Time, grace time.Duration, limit int) ([]BatchToVerify, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT b.id, b.api_batch_id, b.summary_check FROM batches b
 		WHERE b.state = 'submitted' AND b.api_batch_id IS NOT NULL AND b.api_check IS NULL
-		  AND ((b.summary IS NULL AND b.submitted_at <= ?) OR b.summary_check LIKE 'mismatch%')
+		  AND ((b.summary IS NULL AND (b.submitted_at <= ? OR b.submitted_at > ?)) OR b.summary_check LIKE 'mismatch%')
 		  AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.batch_id = b.id AND d.state IN ('submitting', 'submitted'))
-		ORDER BY b.id LIMIT ?`, formatTime(summaryDueBefore), limit)
+		ORDER BY b.id LIMIT ?`, formatTime(now.Add(-grace)), formatTime(now.Add(grace)), limit)
 	if err != nil {
 		return nil, fmt.Errorf("batches to verify: %w", err)
 	}

@@ -7,14 +7,23 @@ import (
 	"time"
 )
 
-// DueForPoll returns up to limit submitted documents that have waited for
-// their webhook since before cutoff and whose next poll time has come,
-// least recently polled first.
-func (s *Store) DueForPoll(ctx context.Context, cutoff, now time.Time, limit int) ([]Document, error) {
-	docs, err := queryDocuments(ctx, s.r, `WHERE d.state = 'submitted' AND d.submitted_at <= ?
-		AND (d.next_poll_at IS NULL OR d.next_poll_at <= ?)
+// DueForPoll returns up to limit submitted documents due for a poll at
+// now, least recently polled first: those never polled that were submitted
+// at least grace ago (their webhook is overdue), and those whose next poll
+// time has come.
+//
+// A stored time further ahead of now than it can be means the wall clock
+// was stepped back since it was written: a submission more than grace
+// ahead, or a next poll more than maxInterval (the longest time a poll is
+// ever scheduled ahead) ahead. Such a document is due now, so that a step
+// back delays a poll by at most one grace or one interval, never by the
+// step; the poll then schedules the next one by the new wall time.
+func (s *Store) DueForPoll(ctx context.Context, now time.Time, grace, maxInterval time.Duration, limit int) ([]Document, error) {
+	docs, err := queryDocuments(ctx, s.r, `WHERE d.state = 'submitted'
+		AND (d.next_poll_at IS NOT NULL OR d.submitted_at <= ? OR d.submitted_at > ?)
+		AND (d.next_poll_at IS NULL OR d.next_poll_at <= ? OR d.next_poll_at > ?)
 		ORDER BY COALESCE(d.next_poll_at, d.submitted_at), d.id LIMIT ?`,
-		formatTime(cutoff), formatTime(now), limit)
+		formatTime(now.Add(-grace)), formatTime(now.Add(grace)), formatTime(now), formatTime(now.Add(maxInterval)), limit)
 	if err != nil {
 		return nil, fmt.Errorf("documents due for polling: %w", err)
 	}

@@ -235,7 +235,7 @@ func TestALateResultForAResubmittedDocumentChangesNothing(t *testing.T) {
 	if after := mustGet(t, s, id); !reflect.DeepEqual(after, before) {
 		t.Fatalf("late result changed the resubmitted document: %+v", after)
 	}
-	if due, _ := s.DueForPoll(ctx, time.Now().Add(time.Hour), time.Now().Add(time.Hour), 10); len(due) != 0 {
+	if due, _ := s.DueForPoll(ctx, time.Now().Add(time.Hour), 0, time.Hour, 10); len(due) != 0 {
 		t.Fatalf("a resubmitted document is still polled: %+v", due)
 	}
 	// The retry is queued like any new file and goes into a batch.
