@@ -35,9 +35,9 @@ var SupportedExtensions = []string{".pdf", ".csv"}
 // IntakeConfig configures an Intake.
 type IntakeConfig struct {
 	Store *store.Store
-	// Dedupe per source name: same content as an earlier original becomes a
-	// duplicate row instead of an upload.
-	Dedupe map[string]bool
+	// Sources holds each source's intake policy, by source name. A source
+	// missing from it has the zero policy with the default EmptyWait.
+	Sources map[string]SourcePolicy
 	// MaxFileSize refuses larger files without reading them. Defaults to
 	// the API's documented 10 MB.
 	MaxFileSize int64
@@ -57,6 +57,22 @@ type IntakeConfig struct {
 	Logger             *slog.Logger
 }
 
+// DefaultEmptyWait is how long an empty file is given to receive content
+// before it is rejected as EMPTY_FILE.
+const DefaultEmptyWait = 10 * time.Minute
+
+// SourcePolicy is what intake does with one source's files.
+type SourcePolicy struct {
+	// Dedupe: same content as an earlier original becomes a duplicate row
+	// instead of an upload.
+	Dedupe bool
+	// EmptyWait is how long an empty file may stay empty before it is
+	// rejected as EMPTY_FILE: a placeholder created first and filled later
+	// (by a scanner, a download, an editor) is one document, not an
+	// EMPTY_FILE row and then another. Defaults to DefaultEmptyWait.
+	EmptyWait time.Duration
+}
+
 // Intake turns settled candidates into store records: it hashes each file,
 // refuses what the API would refuse anyway, and records the rest as queued
 // (or duplicate).
@@ -70,10 +86,12 @@ type Intake struct {
 	in    <-chan Candidate
 	group lifecycle.Group
 
-	mu     sync.Mutex
-	dedupe map[string]bool // cfg.Dedupe, replaced by SetDedupe
+	mu      sync.Mutex
+	sources map[string]SourcePolicy // cfg.Sources, replaced by SetSources
 
-	held  map[heldKey]*heldFile // owned by the run goroutine
+	// Owned by the run goroutine.
+	held  map[heldKey]*heldFile // files the store could not record yet
+	empty map[heldKey]*heldFile // empty files given time to be filled
 	nheld atomic.Int64          // len(held), for Held
 }
 
@@ -88,11 +106,21 @@ type heldFile struct {
 	wait time.Duration
 }
 
-// SetDedupe replaces the per-source dedupe setting (a reload).
-func (in *Intake) SetDedupe(dedupe map[string]bool) {
+// SetSources replaces the per-source policies (a reload).
+func (in *Intake) SetSources(sources map[string]SourcePolicy) {
 	in.mu.Lock()
-	in.dedupe = dedupe
+	in.sources = sources
 	in.mu.Unlock()
+}
+
+func (in *Intake) policy(source string) SourcePolicy {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	p := in.sources[source]
+	if p.EmptyWait <= 0 {
+		p.EmptyWait = DefaultEmptyWait
+	}
+	return p
 }
 
 // NewIntake returns an Intake reading candidates from in.
@@ -109,7 +137,8 @@ func NewIntake(cfg IntakeConfig, in <-chan Candidate) *Intake {
 	if cfg.RetryMax < cfg.RetryMin {
 		cfg.RetryMax = max(30*time.Second, cfg.RetryMin)
 	}
-	return &Intake{cfg: cfg, in: in, dedupe: cfg.Dedupe, held: make(map[heldKey]*heldFile)}
+	return &Intake{cfg: cfg, in: in, sources: cfg.Sources,
+		held: make(map[heldKey]*heldFile), empty: make(map[heldKey]*heldFile)}
 }
 
 // Start begins consuming candidates and returns at once.
@@ -132,12 +161,18 @@ func (in *Intake) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case c := <-in.in:
-			in.attempt(ctx, c)
+			in.attempt(ctx, c, false)
 		case <-due:
 			now := time.Now()
 			for _, h := range in.held {
 				if ctx.Err() == nil && !h.due.After(now) {
-					in.attempt(ctx, h.c)
+					in.attempt(ctx, h.c, false)
+				}
+			}
+			for k, h := range in.empty {
+				if ctx.Err() == nil && !h.due.After(now) {
+					delete(in.empty, k)
+					in.emptyDue(ctx, h.c)
 				}
 			}
 		}
@@ -145,11 +180,23 @@ func (in *Intake) run(ctx context.Context) {
 }
 
 // attempt takes c, or holds it for another attempt if the store failed.
-func (in *Intake) attempt(ctx context.Context, c Candidate) {
+// emptyDue says an empty c has had its time to be filled.
+func (in *Intake) attempt(ctx context.Context, c Candidate, emptyDue bool) {
 	k := heldKey{c.Source, c.Path}
-	err := in.Take(ctx, c)
+	if c.Size > 0 {
+		delete(in.empty, k) // filled: this sighting replaces the empty one
+	}
+	err := in.take(ctx, c, emptyDue)
 	if ctx.Err() != nil {
 		return // stopping: a restart lists the file again
+	}
+	var wait errEmptyWait
+	if errors.As(err, &wait) {
+		if _, ok := in.empty[k]; !ok {
+			in.cfg.Logger.Info("file is empty; waiting for its content", "path", c.Path, "for", wait.left.Round(time.Second))
+		}
+		in.empty[k] = &heldFile{c: c, due: time.Now().Add(wait.left)}
+		err = nil
 	}
 	h, wasHeld := in.held[k]
 	if err == nil {
@@ -179,15 +226,35 @@ func (in *Intake) release(k heldKey) {
 	}
 }
 
-// nextDue returns when the earliest held file is due.
+// emptyDue decides on a file that was empty when it settled and has had
+// its time to be filled: still empty and untouched, it is rejected once;
+// otherwise the source offers its new state (or nothing, if it is gone).
+func (in *Intake) emptyDue(ctx context.Context, c Candidate) {
+	sig, ok := in.cfg.Roots.stat(c.Source, c.Path)
+	if !ok || sig.size != 0 || !sameTime(sig.mtime, c.ModTime) {
+		return
+	}
+	in.attempt(ctx, c, true)
+}
+
+// nextDue returns when the earliest held or empty file is due.
 func (in *Intake) nextDue() (time.Time, bool) {
 	var next time.Time
-	for _, h := range in.held {
-		if next.IsZero() || h.due.Before(next) {
-			next = h.due
+	for _, m := range []map[heldKey]*heldFile{in.held, in.empty} {
+		for _, h := range m {
+			if next.IsZero() || h.due.Before(next) {
+				next = h.due
+			}
 		}
 	}
 	return next, !next.IsZero()
+}
+
+// errEmptyWait: the file is empty and has time left to be filled.
+type errEmptyWait struct{ left time.Duration }
+
+func (e errEmptyWait) Error() string {
+	return fmt.Sprintf("file is empty; waiting %s for its content", e.left)
 }
 
 // Stop waits for the current file to be recorded. Safe to call twice, and
@@ -195,16 +262,30 @@ func (in *Intake) nextDue() (time.Time, bool) {
 func (in *Intake) Stop() { in.group.Stop() }
 
 // Take records one candidate. A file already recorded with the same size
-// and modification time is skipped without reading it.
-func (in *Intake) Take(ctx context.Context, c Candidate) error {
+// and modification time is skipped without reading it. An empty file whose
+// modification time is more recent than its source's EmptyWait is not
+// recorded yet: Take returns an error saying how long it has left (the
+// running Intake waits that long, then rejects it if it is still empty).
+func (in *Intake) Take(ctx context.Context, c Candidate) error { return in.take(ctx, c, false) }
+
+func (in *Intake) take(ctx context.Context, c Candidate, emptyDue bool) error {
 	st := in.cfg.Store
 	known, err := st.Known(ctx, c.Source, c.Path, c.Size, c.ModTime)
 	if err != nil || known {
 		return err
 	}
+	pol := in.policy(c.Source)
+	code, msg := in.refuse(c, pol)
+	if code == CodeEmptyFile && !emptyDue {
+		// Wall-clock age of the file, so that a restart does not start the
+		// wait over; bounded to [0, EmptyWait] against clock steps.
+		if left := pol.EmptyWait - max(time.Since(c.ModTime), 0); left > 0 {
+			return errEmptyWait{left: min(left, pol.EmptyWait)}
+		}
+	}
 	f := store.NewFile{Source: c.Source, Path: c.Path, FileName: c.Name, Size: c.Size, ModTime: c.ModTime,
-		Dedupe: in.dedupeFor(c.Source)}
-	if code, msg := in.refuse(c); code != "" {
+		Dedupe: pol.Dedupe}
+	if code != "" {
 		return in.reject(ctx, f, code, msg)
 	}
 	sum, err := in.cfg.Roots.hashFile(c)
@@ -252,7 +333,7 @@ func (in *Intake) reject(ctx context.Context, f store.NewFile, code, msg string)
 }
 
 // refuse returns the code and reason for a file the API would refuse.
-func (in *Intake) refuse(c Candidate) (string, string) {
+func (in *Intake) refuse(c Candidate, pol SourcePolicy) (string, string) {
 	ext := strings.ToLower(filepath.Ext(c.Name))
 	supported := false
 	for _, e := range SupportedExtensions {
@@ -264,7 +345,7 @@ func (in *Intake) refuse(c Candidate) (string, string) {
 	case c.Size > in.cfg.MaxFileSize:
 		return CodeFileTooLarge, fmt.Sprintf("file is %d bytes; the limit is %d", c.Size, in.cfg.MaxFileSize)
 	case c.Size == 0:
-		return CodeEmptyFile, "file is empty"
+		return CodeEmptyFile, fmt.Sprintf("file is empty, and stayed empty for %s", pol.EmptyWait)
 	}
 	return "", ""
 }
@@ -292,8 +373,3 @@ func (r *Roots) hashFile(c Candidate) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func (in *Intake) dedupeFor(source string) bool {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	return in.dedupe[source]
-}

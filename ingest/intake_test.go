@@ -146,8 +146,12 @@ func newIntakeRig(t *testing.T, dedupe map[string]bool, maxFileSize int64, feed 
 	if err := os.MkdirAll(r.dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	sources := map[string]SourcePolicy{}
+	for name, on := range dedupe {
+		sources[name] = SourcePolicy{Dedupe: on}
+	}
 	r.in = NewIntake(IntakeConfig{
-		Store: r.st.Store, Dedupe: dedupe, MaxFileSize: maxFileSize,
+		Store: r.st.Store, Sources: sources, MaxFileSize: maxFileSize,
 		OnQueued: func() { r.queued.Add(1) },
 		OnDone:   func() { r.doneCt.Add(1) },
 		RetryMin: 5 * time.Millisecond, RetryMax: 20 * time.Millisecond,
@@ -226,9 +230,14 @@ func TestIntakeTake(t *testing.T) {
 			want: store.StateRejected, wantCode: CodeFileTooLarge,
 		},
 		{
-			name: "an empty file is rejected EMPTY_FILE",
+			name: "a file empty for longer than its source's empty wait is rejected EMPTY_FILE",
 			setup: func(t *testing.T, dir string) Candidate {
-				return writeInput(t, filepath.Join(dir, "empty.pdf"), nil)
+				c := writeInput(t, filepath.Join(dir, "empty.pdf"), nil)
+				old := time.Now().Add(-DefaultEmptyWait - time.Minute)
+				if err := os.Chtimes(c.Path, old, old); err != nil {
+					t.Fatal(err)
+				}
+				return statCandidate(t, "inbox", c.Path)
 			},
 			want: store.StateRejected, wantCode: CodeEmptyFile,
 		},
@@ -389,11 +398,11 @@ func TestIntakeRecordsAFileOnlyOnceAcrossRescans(t *testing.T) {
 		want    store.State
 	}{
 		{"a queued file taken again is not queued twice", []byte("%PDF once"), store.StateQueued},
-		{"a rejected file taken again is not rejected twice", nil, store.StateRejected},
+		{"a rejected file taken again is not rejected twice", []byte("%PDF too large for the limit"), store.StateRejected},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newIntakeRig(t, nil, 0, nil)
+			r := newIntakeRig(t, nil, 16, nil)
 			c := writeInput(t, filepath.Join(r.dir, "a.pdf"), tt.content)
 			for range 3 {
 				r.take(t, c)
@@ -545,6 +554,62 @@ func TestIntakeHoldsFilesTheStoreCouldNotRecordAndTakesThemOnceItCan(t *testing.
 	}
 	if got["a.pdf"] != "queued" || got["b.csv"] != "queued" || got["c.txt"] != "rejected" {
 		t.Errorf("recorded %v, want a.pdf and b.csv queued, c.txt rejected", got)
+	}
+}
+
+// An empty placeholder (a scanner or a download creates the file first and
+// fills it later) is one document: intake waits for its content instead of
+// rejecting it EMPTY_FILE and then taking it again as a second row.
+func TestIntakeAnEmptyPlaceholderFilledLaterIsOneDocument(t *testing.T) {
+	feed := make(chan Candidate)
+	r := newIntakeRig(t, nil, 0, feed)
+	r.in.Start(t.Context())
+	t.Cleanup(r.in.Stop)
+
+	p := filepath.Join(r.dir, "scan.pdf")
+	feed <- writeInput(t, p, nil)
+	feed <- writeInput(t, filepath.Join(r.dir, "other.pdf"), []byte("%PDF-1.4 other")) // a barrier: taken after the empty one
+	waitFor(t, r.st.wake, "other.pdf recorded", func() bool { return len(r.st.all(t)) == 1 })
+
+	content := []byte("%PDF-1.4 the scan, written at last")
+	feed <- writeInput(t, p, content)
+	waitFor(t, r.st.wake, "scan.pdf recorded", func() bool { return len(r.st.all(t)) == 2 })
+	for _, d := range r.st.all(t) {
+		if d.State != store.StateQueued {
+			t.Errorf("%s recorded %s %s, want queued", d.FileName, d.State, d.ErrorCode)
+		}
+		if d.Path == p && d.SHA256 != sha256Hex(content) {
+			t.Errorf("scan.pdf recorded with sha256 %s, want its content's", d.SHA256)
+		}
+	}
+}
+
+// A file that stays empty is rejected once, after its source's empty wait,
+// and a later sighting of it (a rescan, a restart) adds nothing; an empty
+// file removed during its wait leaves no row.
+func TestIntakeAFileThatStaysEmptyIsRejectedOnceAfterItsWait(t *testing.T) {
+	feed := make(chan Candidate)
+	r := newIntakeRig(t, nil, 0, feed)
+	r.in.SetSources(map[string]SourcePolicy{"inbox": {EmptyWait: 50 * time.Millisecond}})
+	r.in.Start(t.Context())
+	t.Cleanup(r.in.Stop)
+
+	stays := writeInput(t, filepath.Join(r.dir, "stays.pdf"), nil)
+	removed := writeInput(t, filepath.Join(r.dir, "removed.pdf"), nil)
+	feed <- stays
+	feed <- removed
+	mustRemove(t, removed.Path)
+	waitFor(t, r.st.wake, "stays.pdf rejected", func() bool { return len(r.st.all(t)) == 1 })
+	feed <- stays
+	feed <- writeInput(t, filepath.Join(r.dir, "barrier.pdf"), []byte("%PDF-1.4 barrier"))
+	waitFor(t, r.st.wake, "barrier.pdf recorded", func() bool { return len(r.st.all(t)) == 2 })
+
+	docs := r.st.all(t)
+	if d := docs[0]; d.Path != stays.Path || d.State != store.StateRejected || d.ErrorCode != CodeEmptyFile {
+		t.Errorf("first row: %s %s %s, want stays.pdf rejected %s", d.FileName, d.State, d.ErrorCode, CodeEmptyFile)
+	}
+	if d := docs[1]; d.Path == removed.Path || d.Path == stays.Path {
+		t.Errorf("second row is %s, want barrier.pdf only", d.FileName)
 	}
 }
 

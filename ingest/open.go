@@ -96,6 +96,17 @@ func (r *Roots) openVerified(source, path string, size int64, sha256Hex string) 
 	return &verifyingReader{f: f, h: sha256.New(), want: want}, nil
 }
 
+// stat returns the signature of the regular file at path within its
+// source's folder; false if it is gone, unreadable or not a regular file.
+func (r *Roots) stat(source, path string) (settleSig, bool) {
+	f, fi, err := r.openRegular(source, path)
+	if err != nil {
+		return settleSig{}, false
+	}
+	f.Close()
+	return settleSig{size: fi.Size(), mtime: fi.ModTime()}, true
+}
+
 // openRegular opens the file at path within its source's folder and checks
 // that it is a regular file. It never blocks on a FIFO put in the file's
 // place (O_NONBLOCK; the type is checked on the open descriptor).

@@ -135,7 +135,7 @@ func TestABatchOfOneWhoseFileWasDeletedAfterUploadIsRecordedSubmitted(t *testing
 // naming no document.
 func TestADuplicateOfAVanishedOriginalIsSubmittedInItsPlace(t *testing.T) {
 	r := newSubRig(t, true, subRigOpts{})
-	r.intake = NewIntake(IntakeConfig{Store: r.st.Store, Dedupe: map[string]bool{"inbox": true}}, nil)
+	r.intake = NewIntake(IntakeConfig{Store: r.st.Store, Sources: map[string]SourcePolicy{"inbox": {Dedupe: true}}}, nil)
 	ids := r.queue(t, "a.pdf")
 	cb := writeInput(t, r.dir+"/b.pdf", fileContent("a.pdf")) // same bytes
 	if err := r.intake.Take(t.Context(), cb); err != nil {

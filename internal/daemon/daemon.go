@@ -125,7 +125,7 @@ func (d *Daemon) build(ctx context.Context) error {
 		}
 		d.folders = append(d.folders, f)
 	}
-	dedupe, after := policies(cfg.Sources)
+	intakePolicies, after := policies(cfg.Sources)
 	d.roots = ingest.NewRoots(rootsOf(cfg.Sources))
 
 	d.exporter = export.New(export.Config{
@@ -160,7 +160,7 @@ func (d *Daemon) build(ctx context.Context) error {
 	})
 	d.intake = ingest.NewIntake(ingest.IntakeConfig{
 		Store:       st,
-		Dedupe:      dedupe,
+		Sources:     intakePolicies,
 		MaxFileSize: cfg.API.MaxFileSize.Bytes(),
 		Roots:       d.roots,
 		Logger:      d.log.With("component", "intake"),

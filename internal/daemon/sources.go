@@ -38,15 +38,15 @@ func rootsOf(srcs []config.Source) map[string]string {
 	return out
 }
 
-// policies returns the per-source dedupe and after-export settings.
-func policies(srcs []config.Source) (map[string]bool, map[string]export.SourceAfter) {
-	dedupe := map[string]bool{}
+// policies returns the per-source intake and after-export settings.
+func policies(srcs []config.Source) (map[string]ingest.SourcePolicy, map[string]export.SourceAfter) {
+	intake := map[string]ingest.SourcePolicy{}
 	after := map[string]export.SourceAfter{}
 	for _, src := range srcs {
-		dedupe[src.Name] = src.Dedupe
+		intake[src.Name] = ingest.SourcePolicy{Dedupe: src.Dedupe}
 		after[src.Name] = export.SourceAfter{Action: src.After, Root: src.Path, MoveTo: src.MoveTo}
 	}
-	return dedupe, after
+	return intake, after
 }
 
 // Reload applies a new configuration's sources (added, removed or changed:
@@ -105,9 +105,9 @@ func (d *Daemon) Reload(next *config.Config) (needRestart []string, err error) {
 			f.Stop()
 		}
 	}
-	dedupe, after := policies(next.Sources)
+	intake, after := policies(next.Sources)
 	d.roots.Set(rootsOf(next.Sources))
-	d.intake.SetDedupe(dedupe)
+	d.intake.SetSources(intake)
 	d.exporter.SetAfter(after)
 	d.submitter.SetLimits(ingest.BatchLimits{
 		MaxFiles: next.Batch.MaxFiles,
