@@ -59,6 +59,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.Float64Var(&cfg.Rate503, "rate-503", 0, "fault: share of API requests answered 503")
 	fs.IntVar(&cfg.RetryAfterSeconds, "retry-after", 1, "Retry-After seconds of injected 429/503")
 	fs.Float64Var(&cfg.DropConnectionRate, "drop-connection-rate", 0, "fault: share of submits whose connection is closed after the documents are created")
+	fs.DurationVar(&cfg.SubmitDelay, "submit-delay", 0, "fault: hold every submit this long after reading its body, before answering")
+	fs.Int64Var(&cfg.UploadRate, "upload-rate", 0, "fault: read every submit's body at this many bytes per second (0: unpaced)")
+	fs.Float64Var(&cfg.UploadStallRate, "upload-stall-rate", 0, "fault: share of submits that stop reading their body for --upload-stall")
+	fs.Int64Var(&cfg.UploadStallAfter, "upload-stall-after", 0, "fault: bytes of the body read before a stalled submit stops")
+	fs.DurationVar(&cfg.UploadStall, "upload-stall", time.Minute, "fault: how long a stalled submit stops reading")
 	fs.Int64Var(&cfg.Seed, "seed", 1, "seed of the fault generator")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: docuparse-sim [flags]\n\nEnvironment: DOCUPARSE_API_KEY (required), DOCUPARSE_WEBHOOK_SECRET (required with --webhook-url).\n\nFlags:")

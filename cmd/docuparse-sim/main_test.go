@@ -55,6 +55,8 @@ func TestRunRefusesBadSetups(t *testing.T) {
 		{nil, nil, "DOCUPARSE_API_KEY"},
 		{[]string{"--webhook-url", "http://127.0.0.1:1/h"}, map[string]string{"DOCUPARSE_API_KEY": "k"}, "DOCUPARSE_WEBHOOK_SECRET"},
 		{[]string{"--failure-rate", "2"}, map[string]string{"DOCUPARSE_API_KEY": "k"}, "FailureRate"},
+		{[]string{"--upload-stall-rate", "2"}, map[string]string{"DOCUPARSE_API_KEY": "k"}, "UploadStallRate"},
+		{[]string{"--upload-rate", "-1"}, map[string]string{"DOCUPARSE_API_KEY": "k"}, "UploadRate"},
 		{[]string{"extra"}, map[string]string{"DOCUPARSE_API_KEY": "k"}, "unexpected"},
 		{[]string{"--no-such-flag"}, nil, "no-such-flag"},
 	} {

@@ -17,6 +17,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -48,8 +49,14 @@ type Config struct {
 	// APIKey is sent as "Authorization: Bearer <key>". It is a secret: it
 	// never appears in an error, a log line or Observe. Required.
 	APIKey string
-	// Timeout bounds one attempt, from the rate-limit wait to the end of the
-	// response body. Defaults to 60 seconds.
+	// Timeout bounds every silence of an attempt, not its length: the dial
+	// and the TLS handshake; each stretch of the upload in which the
+	// connection takes no byte of the request (StageSend); the wait for the
+	// answer once the request is sent (StageAwait); each stretch in which no
+	// byte of the answer arrives (StageReceive); and the wait for the rate
+	// limiter. A large body on a slow link is never cut while it keeps
+	// moving. A stall ends the attempt with a *TimeoutError, retried under
+	// the same Idempotency-Key. Defaults to 60 seconds.
 	Timeout time.Duration
 	// RateLimit is the maximum number of requests per second over all
 	// attempts, retries included, with a burst of ceil(RateLimit). 0 means
@@ -127,7 +134,11 @@ func New(cfg Config) (*Client, error) {
 
 	pooled := http.DefaultTransport.(*http.Transport).Clone()
 	pooled.MaxIdleConnsPerHost = 16
-	rt := &transport{base: pooled, observe: cfg.Observe}
+	pooled.DialContext = (&net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}).DialContext
+	pooled.TLSHandshakeTimeout = cfg.Timeout
+	// No http.Client.Timeout and no ResponseHeaderTimeout: the transport's
+	// watchdog bounds each silence of an attempt, never its length.
+	rt := &transport{base: pooled, observe: cfg.Observe, timeout: cfg.Timeout}
 	if cfg.RateLimit > 0 {
 		burst := int(math.Ceil(min(cfg.RateLimit, 1e6))) // the cap keeps absurd values from overflowing
 		rt.limiter = rate.NewLimiter(rate.Limit(cfg.RateLimit), burst)
@@ -138,7 +149,6 @@ func New(cfg Config) (*Client, error) {
 		key:  cfg.APIKey,
 		http: &http.Client{
 			Transport: rt,
-			Timeout:   cfg.Timeout,
 			// A redirect would turn a POST into a body-less GET and could
 			// drop the Authorization header: report it instead (*APIError
 			// with the 3xx status, "redirected to <Location>").

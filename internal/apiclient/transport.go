@@ -1,6 +1,7 @@
 package apiclient
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -17,25 +18,22 @@ type RequestInfo struct {
 
 // transport sits under net/http's client, so it sees every attempt —
 // retries and redirects included. It waits for the rate limiter before each
-// one and reports each to Observe.
+// one, runs each under a watchdog of timeout (see watched) and reports each
+// to Observe.
 type transport struct {
 	base    http.RoundTripper
 	limiter *rate.Limiter // nil: unlimited
 	observe func(RequestInfo)
+	timeout time.Duration // Config.Timeout: the longest silence of an attempt
 }
 
 // RoundTrip implements http.RoundTripper.
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if t.limiter != nil {
-		if err := t.limiter.Wait(req.Context()); err != nil {
-			if req.Body != nil {
-				req.Body.Close() // a RoundTripper must close the body, even on error
-			}
-			if req.Context().Err() != nil {
-				return nil, req.Context().Err()
-			}
-			return nil, &limitError{err: err}
+	if err := t.wait(req.Context()); err != nil {
+		if req.Body != nil {
+			req.Body.Close() // a RoundTripper must close the body, even on error
 		}
+		return nil, err
 	}
 	cl := callFrom(req.Context())
 	attempt := 0
@@ -43,7 +41,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		attempt = int(cl.attempts.Add(1))
 	}
 	start := time.Now()
-	resp, err := t.base.RoundTrip(req)
+	resp, err := watched(t.base, req, t.timeout)
 	if t.observe != nil && cl != nil {
 		info := RequestInfo{Endpoint: cl.endpoint, Attempt: attempt, Duration: time.Since(start)}
 		if err == nil {
@@ -52,4 +50,22 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.observe(info)
 	}
 	return resp, err
+}
+
+// wait takes a token of the rate limiter. A wait longer than the timeout is
+// refused at once (*limitError, not retried): the limit is set too low for
+// the traffic.
+func (t *transport) wait(ctx context.Context) error {
+	if t.limiter == nil {
+		return nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, t.timeout)
+	defer cancel()
+	if err := t.limiter.Wait(wctx); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return &limitError{err: err}
+	}
+	return nil
 }

@@ -24,6 +24,11 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{APIKey: "k", ProcessingDelay: -time.Second},
 		{APIKey: "k", TimeScale: -1},
 		{APIKey: "k", WebhookWorkers: -1},
+		{APIKey: "k", UploadRate: -1},
+		{APIKey: "k", UploadStallRate: 1.5},
+		{APIKey: "k", UploadStallAfter: -1},
+		{APIKey: "k", UploadStall: -time.Second},
+		{APIKey: "k", SubmitDelay: -time.Second},
 	}
 	for i, cfg := range bad {
 		if _, err := New(cfg); err == nil {

@@ -2,9 +2,9 @@
 // shared/docuparse-api.md (POST /extract, POST /batches, GET /documents/{id},
 // GET /batches/{id}) with idempotency, limits and the error envelope, plus
 // signed webhook delivery with the documented retry schedule, and seeded fault
-// injection (429/503 answers, dropped connections, dropped, duplicated and
-// reordered webhooks). Tests, benchmarks, the demo and staging use it in place
-// of the real service.
+// injection (429/503 answers, dropped connections, slow answers, slow and
+// stalled uploads, dropped, duplicated and reordered webhooks). Tests,
+// benchmarks, the demo and staging use it in place of the real service.
 //
 // Extraction is deterministic: a document's outcome is what internal/samples
 // parses from the file (Extract), so a test always knows the truth. The
@@ -83,6 +83,21 @@ type Config struct {
 	// SubmitDelay holds every submit this long after its body was read and
 	// before anything is created, as a slow API would. Defaults to 0.
 	SubmitDelay time.Duration
+	// UploadRate, when positive, paces the reading of every submit's body
+	// to this many bytes per second, as a slow uplink would: the client sees
+	// its upload move, slowly. 0 reads as fast as the body arrives.
+	UploadRate int64
+	// UploadStallRate: a submit stops reading its body after
+	// UploadStallAfter bytes and resumes UploadStall later, as a stalled
+	// connection would. A client that gave up meanwhile has sent an
+	// incomplete body: nothing is created and the key is released.
+	UploadStallRate float64
+	// UploadStallAfter is where a stalled upload stops, in bytes of the
+	// request body. Defaults to 0 (before the first byte).
+	UploadStallAfter int64
+	// UploadStall is how long a stalled upload stops reading. Defaults to
+	// 1 minute.
+	UploadStall time.Duration
 	// Seed seeds the fault generator. Defaults to 0 (still deterministic).
 	Seed int64
 
@@ -134,6 +149,9 @@ type testHooks struct {
 	// keyClaimed runs after a submit has claimed its idempotency key and
 	// before it reads the body.
 	keyClaimed func()
+	// uploadStalled runs when a submit stops reading its body (the
+	// UploadStallRate fault), before it waits UploadStall.
+	uploadStalled func()
 }
 
 // New checks cfg, applies defaults and returns a Server ready to serve.
@@ -148,6 +166,7 @@ func New(cfg Config) (*Server, error) {
 		"FailureRate": cfg.FailureRate, "WebhookDropRate": cfg.WebhookDropRate,
 		"WebhookDuplicateRate": cfg.WebhookDuplicateRate, "Rate429": cfg.Rate429,
 		"Rate503": cfg.Rate503, "DropConnectionRate": cfg.DropConnectionRate,
+		"UploadStallRate": cfg.UploadStallRate,
 	} {
 		if p < 0 || p > 1 || p != p {
 			return nil, fmt.Errorf("sim: %s %v is outside 0..1", name, p)
@@ -155,7 +174,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	for name, d := range map[string]time.Duration{
 		"ProcessingDelay": cfg.ProcessingDelay, "DeliveryTimeout": cfg.DeliveryTimeout,
-		"WebhookReorder": cfg.WebhookReorder,
+		"WebhookReorder": cfg.WebhookReorder, "SubmitDelay": cfg.SubmitDelay,
+		"UploadStall": cfg.UploadStall,
 	} {
 		if d < 0 {
 			return nil, fmt.Errorf("sim: %s %v is negative", name, d)
@@ -170,8 +190,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.DeliveryTimeout == 0 {
 		cfg.DeliveryTimeout = 10 * time.Second
 	}
-	if cfg.WebhookWorkers < 0 || cfg.RetryAfterSeconds < 0 {
-		return nil, errors.New("sim: WebhookWorkers and RetryAfterSeconds must not be negative")
+	if cfg.WebhookWorkers < 0 || cfg.RetryAfterSeconds < 0 || cfg.UploadRate < 0 || cfg.UploadStallAfter < 0 {
+		return nil, errors.New("sim: WebhookWorkers, RetryAfterSeconds, UploadRate and UploadStallAfter must not be negative")
+	}
+	if cfg.UploadStall == 0 {
+		cfg.UploadStall = time.Minute
 	}
 	if cfg.WebhookWorkers == 0 {
 		cfg.WebhookWorkers = 4

@@ -43,6 +43,9 @@ type Stats struct {
 	Injected429        int `json:"injected_429"`
 	Injected503        int `json:"injected_503"`
 	ConnectionsDropped int `json:"connections_dropped"`
+	// UploadsStalled counts submits that stopped reading their body
+	// (UploadStallRate).
+	UploadsStalled int `json:"uploads_stalled"`
 }
 
 func newStats() Stats {

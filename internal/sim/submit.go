@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"path"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
@@ -87,6 +86,7 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request, endpoint s
 		}
 	}
 
+	r.Body = s.uploadBody(r.Context(), r.Body)
 	sub, aerr := s.readSubmission(r, isBatch)
 	if aerr != nil {
 		if hasKey {
@@ -99,9 +99,7 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request, endpoint s
 	if s.cfg.SubmitDelay > 0 {
 		// A slow API: the upload is in flight for this long. A client that
 		// goes away meanwhile creates nothing (and releases its key).
-		select {
-		case <-time.After(s.cfg.SubmitDelay):
-		case <-r.Context().Done():
+		if !pause(r.Context(), s.cfg.SubmitDelay) {
 			if hasKey {
 				s.releaseKey(endpoint, key)
 			}
