@@ -44,7 +44,7 @@ func policies(srcs []config.Source) (map[string]bool, map[string]export.SourceAf
 	after := map[string]export.SourceAfter{}
 	for _, src := range srcs {
 		dedupe[src.Name] = src.Dedupe
-		after[src.Name] = export.SourceAfter{Action: src.After, Root: src.Path, MoveTo: src.MoveTo}
+		after[src.Name] = export.SourceAfter{Action: src.After, Root: src.Path, MoveTo: src.MoveTo, MoveRejectedTo: src.RejectedDir()}
 	}
 	return dedupe, after
 }

@@ -41,6 +41,9 @@ type SourceAfter struct {
 	Action string // keep | move | delete
 	Root   string // the source's folder, to keep the relative path on move
 	MoveTo string // destination folder for move
+	// MoveRejectedTo is where move takes rejected files (never read, or
+	// refused); empty: they stay where they are. Delete never removes them.
+	MoveRejectedTo string
 }
 
 // Config configures an Exporter.
@@ -340,8 +343,10 @@ func (e *Exporter) rel(path string) string {
 	return filepath.ToSlash(r)
 }
 
-// after applies the source's after-action. It runs before the exported mark,
-// so a crash repeats it; a file already moved or deleted is fine.
+// after applies the source's after-action to an input file whose content
+// reached a result (see reachedResult); a rejected file stays, or goes to
+// MoveRejectedTo under move. It runs before the exported mark, so a crash
+// repeats it; a file already moved or deleted (or vanished) is fine.
 func (e *Exporter) after(ctx context.Context, d store.Document) {
 	e.mu.Lock()
 	a, ok := e.actions[d.Source]
@@ -357,6 +362,13 @@ func (e *Exporter) after(ctx context.Context, d store.Document) {
 		}
 		return
 	}
+	if !reachedResult(d) {
+		// Never read, or refused: it may be the only copy of an invoice.
+		if a.Action != AfterMove || a.MoveRejectedTo == "" {
+			return
+		}
+		a.MoveTo = a.MoveRejectedTo
+	}
 	if err := applyAfter(a, d); err != nil {
 		if errors.Is(err, errChangedSince) {
 			e.cfg.Logger.Info("input file changed since it was taken in; left in place", "action", a.Action, "path", d.Path)
@@ -364,6 +376,21 @@ func (e *Exporter) after(ctx context.Context, d store.Document) {
 			e.cfg.Logger.Warn("after-export action failed; the input file stays", "action", a.Action, "path", d.Path, "err", err)
 		}
 	}
+}
+
+// reachedResult reports whether d's content reached a result: extracted
+// (completed) or tried and failed by the API, or a duplicate of such a
+// document. A rejected file — unreadable, too large, of a wrong type, or
+// refused by the API — and a duplicate of one did not: the after-action
+// leaves it where it is (or moves it to MoveRejectedTo).
+func reachedResult(d store.Document) bool {
+	switch d.State {
+	case store.StateCompleted, store.StateFailed:
+		return true
+	case store.StateDuplicate:
+		return d.OriginalOutcome != store.StateRejected
+	}
+	return false
 }
 
 // toOutput maps a store document to what the outputs say about it.

@@ -90,9 +90,11 @@ type Document struct {
 	ExportAttempts int
 	NextExportAt   time.Time
 
-	// Filled for duplicates by ExportCandidates: the original's API id and path.
+	// Filled for duplicates by ExportCandidates: the original's API id,
+	// path and outcome (empty while it has none).
 	OriginalDocumentID string
 	OriginalPath       string
+	OriginalOutcome    State
 }
 
 const docColumns = `d.id, d.source, d.path, d.file_name, d.size_bytes, d.mtime, d.sha256, d.state,

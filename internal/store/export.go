@@ -15,7 +15,7 @@ import (
 // original that vanished hands its place to a duplicate (see Finish). A
 // document held by HoldExport waits until its next try is due.
 func (s *Store) ExportCandidates(ctx context.Context, limit int) ([]Document, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+docColumns+`, o.document_id, o.path`+docFrom+`
+	rows, err := s.r.QueryContext(ctx, `SELECT `+docColumns+`, o.document_id, o.path, o.outcome`+docFrom+`
 		LEFT JOIN documents o ON o.id = d.duplicate_of
 		WHERE d.state IN ('completed', 'failed', 'rejected', 'duplicate')
 		  AND (d.state <> 'duplicate' OR o.document_id IS NOT NULL OR o.outcome = 'rejected')
@@ -27,12 +27,13 @@ func (s *Store) ExportCandidates(ctx context.Context, limit int) ([]Document, er
 	defer rows.Close()
 	var out []Document
 	for rows.Next() {
-		var origID, origPath sql.NullString
-		d, err := scanDocument(rows, &origID, &origPath)
+		var origID, origPath, origOutcome sql.NullString
+		d, err := scanDocument(rows, &origID, &origPath, &origOutcome)
 		if err != nil {
 			return nil, fmt.Errorf("export candidates: %w", err)
 		}
 		d.OriginalDocumentID, d.OriginalPath = origID.String, origPath.String
+		d.OriginalOutcome = State(origOutcome.String)
 		out = append(out, *d)
 	}
 	return out, rows.Err()
