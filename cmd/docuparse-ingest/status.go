@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -23,7 +24,21 @@ type statusJSON struct {
 	LastWebhook     *time.Time                `json:"last_webhook"`
 	LastReport      string                    `json:"last_report_day,omitempty"`
 	BatchMismatches int                       `json:"batch_mismatches"`
+	ExportHeld      []heldJSON                `json:"export_held"`
 }
+
+// heldJSON is a document the exporter holds, and why.
+type heldJSON struct {
+	ID        int64     `json:"id"`
+	Path      string    `json:"path"`
+	State     string    `json:"state"`
+	Reason    string    `json:"reason"`
+	Attempts  int       `json:"attempts"`
+	NextRetry time.Time `json:"next_retry"`
+}
+
+// maxHeldShown bounds the held documents status lists.
+const maxHeldShown = 20
 
 func (m *Main) runStatus(ctx context.Context, args []string) error {
 	fs := m.newFlags("status")
@@ -65,6 +80,9 @@ func (m *Main) runStatus(ctx context.Context, args []string) error {
 		return err
 	}
 	out.BatchMismatches = len(mism)
+	if out.ExportHeld, err = exportHeld(ctx, st); err != nil {
+		return err
+	}
 	if !s.OldestPending.IsZero() {
 		out.OldestPending = &s.OldestPending
 	}
@@ -76,6 +94,13 @@ func (m *Main) runStatus(ctx context.Context, args []string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
+	m.printStatus(s, out)
+	return nil
+}
+
+// printStatus prints the status as text: a table of states by source, then
+// the times and what needs an operator's eye.
+func (m *Main) printStatus(s *store.Status, out statusJSON) {
 	sources := make([]string, 0, len(out.Sources))
 	for src := range out.Sources {
 		sources = append(sources, src)
@@ -114,7 +139,36 @@ func (m *Main) runStatus(ctx context.Context, args []string) error {
 	if out.BatchMismatches > 0 {
 		fmt.Fprintf(m.Stdout, "batch mismatches: %d (see the reconciliation report)\n", out.BatchMismatches)
 	}
-	return nil
+	printHeld(m.Stdout, s.ExportHeld, out.ExportHeld)
+}
+
+// exportHeld lists the documents the exporter holds (at most maxHeldShown).
+func exportHeld(ctx context.Context, st *store.Store) ([]heldJSON, error) {
+	docs, err := st.ExportHeld(ctx, maxHeldShown)
+	if err != nil {
+		return nil, err
+	}
+	out := []heldJSON{}
+	for _, d := range docs {
+		out = append(out, heldJSON{ID: d.ID, Path: d.Path, State: string(d.State), Reason: d.ExportError,
+			Attempts: d.ExportAttempts, NextRetry: d.NextExportAt})
+	}
+	return out, nil
+}
+
+// printHeld prints the documents held from export: n in all, the first of
+// them with their reasons.
+func printHeld(w io.Writer, n int, held []heldJSON) {
+	if n == 0 {
+		return
+	}
+	fmt.Fprintf(w, "held from export: %d (their output path is unsafe; tried again with backoff)\n", n)
+	for _, h := range held {
+		fmt.Fprintf(w, "  %d %s: %s (next try %s)\n", h.ID, h.Path, h.Reason, h.NextRetry.Local().Format(time.RFC3339))
+	}
+	if n > len(held) {
+		fmt.Fprintf(w, "  … and %d more\n", n-len(held))
+	}
 }
 
 // openState opens the store of the configuration at path, for commands

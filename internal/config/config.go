@@ -199,12 +199,31 @@ type Source struct {
 	// for a folder source (outside Path when Recursive), a key prefix for a
 	// bucket source.
 	MoveTo string `json:"move_to,omitempty"`
+	// MoveRejectedTo is where files go when After is "move" and their
+	// document was rejected (unreadable, too large, of a wrong type, or
+	// refused by the API): a directory, absolute or relative to Path, kept
+	// apart like MoveTo. Empty (the default): rejected files stay where
+	// they are, as they do under "delete" — a file never read may be the
+	// only copy of an invoice. See RejectedDir.
+	MoveRejectedTo string `json:"move_rejected_to,omitempty"`
 	// Dedupe turns a file whose content was already processed into a
 	// "duplicate" row instead of an upload. Defaults to true.
 	Dedupe bool `json:"dedupe"`
 	// Rescan is the interval of the periodic full listing, the safety net
 	// under file-system events. Defaults to 60 seconds.
 	Rescan Duration `json:"rescan"`
+}
+
+// RejectedDir returns the absolute folder rejected files are moved to
+// (MoveRejectedTo resolved against Path), or "" when they stay.
+func (s Source) RejectedDir() string {
+	switch {
+	case s.MoveRejectedTo == "":
+		return ""
+	case filepath.IsAbs(s.MoveRejectedTo) || s.Path == "":
+		return filepath.Clean(s.MoveRejectedTo)
+	}
+	return filepath.Join(s.Path, s.MoveRejectedTo)
 }
 
 // Default include and exclude patterns of a source.

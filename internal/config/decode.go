@@ -230,6 +230,7 @@ func (d decoder) source(f *fileSource, key string) Source {
 	d.duration(f.Settle, key+".settle", &s.Settle)
 	d.str(f.After, key+".after", &s.After)
 	d.str(f.MoveTo, key+".move_to", &s.MoveTo)
+	d.str(f.MoveRejectedTo, key+".move_rejected_to", &s.MoveRejectedTo)
 	d.boolean(f.Dedupe, key+".dedupe", &s.Dedupe)
 	d.duration(f.Rescan, key+".rescan", &s.Rescan)
 	return s

@@ -93,8 +93,10 @@ type fileSource struct {
 	Settle    raw `toml:"settle"`
 	After     raw `toml:"after"`
 	MoveTo    raw `toml:"move_to"`
-	Dedupe    raw `toml:"dedupe"`
-	Rescan    raw `toml:"rescan"`
+	// MoveRejectedTo is read into Source.MoveRejectedTo.
+	MoveRejectedTo raw `toml:"move_rejected_to"`
+	Dedupe         raw `toml:"dedupe"`
+	Rescan         raw `toml:"rescan"`
 }
 
 // tables are the top-level keys that must hold a table.

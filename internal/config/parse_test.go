@@ -91,6 +91,7 @@ recursive = false
 settle = "0s"
 after = "move"
 move_to = "/srv/done"
+move_rejected_to = "rejected"
 dedupe = false
 rescan = "5m"
 `
@@ -131,6 +132,8 @@ rescan = "5m"
 		{"settle", s.Settle.D(), time.Duration(0)},
 		{"after", s.After, "move"},
 		{"move_to", s.MoveTo, "/srv/done"},
+		{"move_rejected_to", s.MoveRejectedTo, "rejected"},
+		{"move_rejected_to is relative to a non-recursive source's path", s.RejectedDir(), "/srv/scans/rejected"},
 		{"dedupe", s.Dedupe, false},
 		{"rescan", s.Rescan.D(), 5 * time.Minute},
 	}
@@ -226,6 +229,10 @@ func TestParseRejectsBadValues(t *testing.T) {
 		{"move_to must be absolute for a folder", fragment{source: "after = \"move\"\nmove_to = \"done\""}, "source[0].move_to", `"done" must be an absolute directory`},
 		{"move_to inside a recursive folder is refused", fragment{source: "after = \"move\"\nmove_to = \"/srv/invoices/inbox/done\""}, "source[0].move_to", `"/srv/invoices/inbox/done" is inside the watched folder`},
 		{"move_to without after = move is refused", fragment{source: `move_to = "/srv/done"`}, "source[0].move_to", `is only used when after = "move"`},
+		{"move_rejected_to without after = move is refused", fragment{source: "after = \"delete\"\nmove_rejected_to = \"/srv/rejected\""}, "source[0].move_rejected_to", `is only used when after = "move"`},
+		{"move_rejected_to inside a recursive folder is refused", fragment{source: "after = \"move\"\nmove_to = \"/srv/done\"\nmove_rejected_to = \"rejected\""}, "source[0].move_rejected_to", `"rejected" (/srv/invoices/inbox/rejected) is inside the watched folder`},
+		{"move_rejected_to inside output_dir is refused", fragment{source: "after = \"move\"\nmove_to = \"/srv/done\"\nmove_rejected_to = \"/var/lib/docuparse-ingest/out/rejected\""}, "source[0].move_rejected_to", `"/var/lib/docuparse-ingest/out/rejected" is inside output_dir`},
+		{"move_rejected_to inside another source is refused", fragment{source: "after = \"move\"\nmove_to = \"/srv/done\"\nmove_rejected_to = \"/srv/other/rejected\"", extra: "[[source]]\nname = \"other\"\npath = \"/srv/other\""}, "source[0].move_rejected_to", `"/srv/other/rejected" is inside source[1].path`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -263,6 +270,7 @@ func TestParseAcceptsEdgeValues(t *testing.T) {
 		{"UTC reports", fragment{top: `report.timezone = "UTC"`}},
 		{"move_to beside the watched folder", fragment{source: "after = \"move\"\nmove_to = \"/srv/invoices/done\""}},
 		{"move_to below a non-recursive folder", fragment{source: "recursive = false\nafter = \"move\"\nmove_to = \"/srv/invoices/inbox/done\""}},
+		{"move_rejected_to beside the watched folder", fragment{source: "after = \"move\"\nmove_to = \"/srv/invoices/done\"\nmove_rejected_to = \"/srv/invoices/rejected\""}},
 		{"output_dir below a non-recursive folder", fragment{top: `output_dir = "/srv/invoices/inbox/out"`, source: "recursive = false"}},
 		{"delete after export", fragment{source: `after = "delete"`}},
 		{"sources as an inline array of tables", fragment{top: `source = [{name = "a", path = "/a"}, {name = "b", path = "/b"}]`, from: "[[source]]\nname = \"inbox\"\npath = \"/srv/invoices/inbox\""}},

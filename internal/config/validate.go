@@ -208,16 +208,24 @@ func (c *Config) validateAfter(bad badFunc, key string, s *Source) {
 		if s.MoveTo != "" {
 			bad(key+".move_to", "is only used when after = \"move\" (after is %q)", s.After)
 		}
+		if s.MoveRejectedTo != "" {
+			bad(key+".move_rejected_to", "is only used when after = \"move\" (after is %q): rejected files always stay where they are otherwise", s.After)
+		}
 	case AfterMove:
 		switch {
 		case s.MoveTo == "":
 			bad(key+".move_to", "missing: required when after = \"move\"")
 		case s.Path != "" && !filepath.IsAbs(s.MoveTo):
 			bad(key+".move_to", "%q must be an absolute directory for a folder source", s.MoveTo)
-		case s.Path != "" && within(s.MoveTo, s.Path, s.Recursive):
-			bad(key+".move_to", "%q is inside the watched folder: moved files would be seen again", s.MoveTo)
 		case s.Path != "":
-			c.checkMoveTo(bad, key, s)
+			c.checkMoveDir(bad, key+".move_to", s, s.MoveTo, fmt.Sprintf("%q", s.MoveTo))
+		}
+		if s.MoveRejectedTo != "" && s.Path != "" && filepath.IsAbs(s.Path) {
+			shown := fmt.Sprintf("%q", s.MoveRejectedTo)
+			if !filepath.IsAbs(s.MoveRejectedTo) {
+				shown += " (" + s.RejectedDir() + ")"
+			}
+			c.checkMoveDir(bad, key+".move_rejected_to", s, s.RejectedDir(), shown)
 		}
 	default:
 		bad(key+".after", "%q is not one of \"keep\", \"move\", \"delete\"", s.After)
@@ -229,20 +237,27 @@ func (c *Config) ownDirs() []struct{ key, dir string } {
 	return []struct{ key, dir string }{{"output_dir", c.OutputDir}, {"state_dir", c.StateDir}}
 }
 
-// checkMoveTo refuses a folder source's move_to that is (or is inside) the
-// state or output directory, or a folder another source watches: the moved
-// files would be mixed with the daemon's own, or ingested again.
-func (c *Config) checkMoveTo(bad badFunc, key string, s *Source) {
+// checkMoveDir refuses dir, where the folder source s moves files to
+// (move_to or move_rejected_to, named by key and shown as shown), when it
+// is s's own watched folder or inside it (recursive), or is (or is inside)
+// the state or output directory, or a folder another source watches: the
+// moved files would be seen again, mixed with the daemon's own files, or
+// ingested again.
+func (c *Config) checkMoveDir(bad badFunc, key string, s *Source, dir, shown string) {
+	if within(dir, s.Path, s.Recursive) {
+		bad(key, "%s is inside the watched folder: moved files would be seen again", shown)
+		return
+	}
 	for _, d := range c.ownDirs() {
-		if d.dir != "" && within(s.MoveTo, d.dir, true) {
-			bad(key+".move_to", "%q is inside %s (%q): moved files would be mixed with the daemon's own files", s.MoveTo, d.key, d.dir)
+		if d.dir != "" && within(dir, d.dir, true) {
+			bad(key, "%s is inside %s (%q): moved files would be mixed with the daemon's own files", shown, d.key, d.dir)
 			return
 		}
 	}
 	for j := range c.Sources {
 		o := &c.Sources[j]
-		if o != s && o.Path != "" && filepath.IsAbs(o.Path) && within(s.MoveTo, o.Path, o.Recursive) {
-			bad(key+".move_to", "%q is inside source[%d].path: moved files would be ingested again", s.MoveTo, j)
+		if o != s && o.Path != "" && filepath.IsAbs(o.Path) && within(dir, o.Path, o.Recursive) {
+			bad(key, "%s is inside source[%d].path: moved files would be ingested again", shown, j)
 			return
 		}
 	}

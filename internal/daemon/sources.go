@@ -44,7 +44,7 @@ func policies(srcs []config.Source) (map[string]ingest.SourcePolicy, map[string]
 	after := map[string]export.SourceAfter{}
 	for _, src := range srcs {
 		intake[src.Name] = ingest.SourcePolicy{Dedupe: src.Dedupe}
-		after[src.Name] = export.SourceAfter{Action: src.After, Root: src.Path, MoveTo: src.MoveTo}
+		after[src.Name] = export.SourceAfter{Action: src.After, Root: src.Path, MoveTo: src.MoveTo, MoveRejectedTo: src.RejectedDir()}
 	}
 	return intake, after
 }

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"sync"
@@ -40,6 +41,9 @@ type SourceAfter struct {
 	Action string // keep | move | delete
 	Root   string // the source's folder, to keep the relative path on move
 	MoveTo string // destination folder for move
+	// MoveRejectedTo is where move takes rejected files (never read, or
+	// refused); empty: they stay where they are. Delete never removes them.
+	MoveRejectedTo string
 }
 
 // Config configures an Exporter.
@@ -53,6 +57,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Interval is the safety-net pass period. Defaults to 5 seconds.
 	Interval time.Duration
+	// HoldRetry is the first wait before a held document (one whose output
+	// path is unsafe) is tried again; the wait doubles with each try up to
+	// HoldRetryMax. Default 30 seconds and 10 minutes.
+	HoldRetry, HoldRetryMax time.Duration
 	// OnWritten, when set, is told what each chunk wrote (for metrics):
 	// JSON files, documents CSV rows and line-item rows.
 	OnWritten func(jsonFiles, documentRows, lineItemRows int)
@@ -82,6 +90,12 @@ func New(cfg Config) *Exporter {
 	}
 	if cfg.Interval <= 0 {
 		cfg.Interval = 5 * time.Second
+	}
+	if cfg.HoldRetry <= 0 {
+		cfg.HoldRetry = 30 * time.Second
+	}
+	if cfg.HoldRetryMax < cfg.HoldRetry {
+		cfg.HoldRetryMax = max(10*time.Minute, cfg.HoldRetry)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -136,76 +150,163 @@ type csvBatch struct {
 	records [][]string
 }
 
+// dayRows are a chunk's documents of one day (the day of their CSV files)
+// whose JSON files are written, and their CSV rows.
+type dayRows struct {
+	day   string
+	docs  []store.Document
+	rows  [][]string // documents CSV
+	items [][]string // line items CSV
+}
+
+// errUnformattable marks a document whose result the outputs cannot
+// represent even without its data: it is held, never retried in a loop.
+var errUnformattable = errors.New("result cannot be formatted")
+
+// exportChunk exports docs: their JSON files first, then, day by day, their
+// CSV rows, then the after-actions, then the exported mark with the CSV
+// files' new lengths. A document whose own output path is unsafe (see
+// holdable) is held instead, and so is every document of a day whose CSV
+// file is: a held day's appended rows are not committed, so they are cut
+// off before that file's next append and written again once, with its
+// documents, when they are exported. Any other error (a full disk) stops
+// the chunk; nothing of it is committed and the next pass does it again.
 func (e *Exporter) exportChunk(ctx context.Context, docs []store.Document) (int, error) {
-	files := map[string]*csvBatch{}
-	var order []string
-	add := func(rel string, header []string, recs ...[]string) {
-		b, ok := files[rel]
-		if !ok {
-			b = &csvBatch{rel: rel, header: header}
-			files[rel] = b
-			order = append(order, rel)
-		}
-		b.records = append(b.records, recs...)
-	}
-	ids := make([]int64, 0, len(docs))
+	var days []*dayRows
+	byDay := map[string]*dayRows{}
+	var holds []store.ExportHold
 	for _, sd := range docs {
-		d := toOutput(sd)
-		rec, err := output.DocumentRecord(d)
-		if errors.Is(err, output.ErrBadData) {
-			// The API sent data the outputs cannot represent (a float for
-			// money, say). The raw result stays in the store; the row says
-			// what went wrong instead of blocking every later document.
-			e.cfg.Logger.Error("result data unusable; exporting without extracted fields", "doc", sd.ID, "err", err)
-			d.Data, d.ErrorCode, d.ErrorMessage = nil, "INVALID_RESULT", err.Error()
-			rec, err = output.DocumentRecord(d)
-		}
-		if err == nil {
-			var items [][]string
-			if items, err = output.LineItemRecords(d); err == nil {
-				var js []byte
-				if js, err = output.MarshalJSON(d); err == nil {
-					err = e.cfg.Layout.WriteFileAtomic(e.cfg.Layout.ResultPath(d), js, 0o644)
-				}
-				if err == nil {
-					day := e.cfg.Layout.Day(d.CompletedAt)
-					add(e.rel(e.cfg.Layout.DocumentsCSV(day)), output.DocumentsHeader, rec)
-					if len(items) > 0 {
-						add(e.rel(e.cfg.Layout.LineItemsCSV(day)), output.LineItemsHeader, items...)
-					}
-				}
-			}
+		day, rec, items, err := e.writeDocument(sd)
+		if holdable(err) {
+			holds = append(holds, store.ExportHold{ID: sd.ID, Reason: err.Error()})
+			continue
 		}
 		if err != nil {
 			return 0, fmt.Errorf("export document %d (%s): %w", sd.ID, sd.Path, err)
 		}
-		ids = append(ids, sd.ID)
+		dr := byDay[day]
+		if dr == nil {
+			dr = &dayRows{day: day}
+			byDay[day] = dr
+			days = append(days, dr)
+		}
+		dr.docs = append(dr.docs, sd)
+		dr.rows = append(dr.rows, rec)
+		dr.items = append(dr.items, items...)
 	}
 	sizes := map[string]int64{}
-	for _, rel := range order {
-		b := files[rel]
-		size, err := e.append(ctx, b)
+	var done []store.Document
+	items := 0
+	for _, dr := range days {
+		daySizes, err := e.appendDay(ctx, dr)
+		if holdable(err) {
+			for _, sd := range dr.docs {
+				holds = append(holds, store.ExportHold{ID: sd.ID, Reason: err.Error()})
+			}
+			continue
+		}
 		if err != nil {
 			return 0, err
 		}
-		sizes[rel] = size
+		maps.Copy(sizes, daySizes)
+		done = append(done, dr.docs...)
+		items += len(dr.items)
 	}
-	for _, sd := range docs {
+	return e.finish(ctx, done, sizes, items, holds)
+}
+
+// finish applies the after-actions of the exported documents done, marks
+// them exported with the CSV files' sizes, and holds the documents holds.
+func (e *Exporter) finish(ctx context.Context, done []store.Document, sizes map[string]int64, items int, holds []store.ExportHold) (int, error) {
+	ids := make([]int64, 0, len(done))
+	for _, sd := range done {
 		e.after(ctx, sd)
+		ids = append(ids, sd.ID)
 	}
 	if err := e.cfg.Store.MarkExported(ctx, ids, sizes); err != nil {
 		return 0, err
 	}
-	if e.cfg.OnWritten != nil {
-		items := 0
-		for _, b := range files {
-			if len(b.header) == len(output.LineItemsHeader) {
-				items += len(b.records)
-			}
+	for _, sd := range done {
+		if sd.ExportError != "" {
+			e.cfg.Logger.Info("held document exported", "doc", sd.ID, "path", sd.Path, "tries", sd.ExportAttempts+1)
 		}
+	}
+	if e.cfg.OnWritten != nil && len(ids) > 0 {
 		e.cfg.OnWritten(len(ids), len(ids), items)
 	}
+	if len(holds) == 0 {
+		return len(ids), nil
+	}
+	fresh, err := e.cfg.Store.HoldExport(ctx, holds, e.cfg.HoldRetry, e.cfg.HoldRetryMax)
+	if err != nil {
+		return len(ids), err
+	}
+	for _, h := range fresh {
+		e.cfg.Logger.Error("document held from export: its output path is unsafe; the others go on, and it is tried again with backoff",
+			"doc", h.ID, "reason", h.Reason)
+	}
+	e.cfg.Logger.Debug("documents held from export", "count", len(holds), "new", len(fresh))
 	return len(ids), nil
+}
+
+// writeDocument writes sd's JSON file and returns its day and CSV rows.
+func (e *Exporter) writeDocument(sd store.Document) (day string, rec []string, items [][]string, err error) {
+	d := toOutput(sd)
+	rec, err = output.DocumentRecord(d)
+	if errors.Is(err, output.ErrBadData) {
+		// The API sent data the outputs cannot represent (a float for
+		// money, say). The raw result stays in the store; the row says
+		// what went wrong instead of blocking every later document.
+		e.cfg.Logger.Error("result data unusable; exporting without extracted fields", "doc", sd.ID, "err", err)
+		d.Data, d.ErrorCode, d.ErrorMessage = nil, "INVALID_RESULT", err.Error()
+		rec, err = output.DocumentRecord(d)
+	}
+	var js []byte
+	if err == nil {
+		items, err = output.LineItemRecords(d)
+	}
+	if err == nil {
+		js, err = output.MarshalJSON(d)
+	}
+	if err != nil {
+		return "", nil, nil, fmt.Errorf("%w: %w", errUnformattable, err)
+	}
+	if err := e.cfg.Layout.WriteFileAtomic(e.cfg.Layout.ResultPath(d), js, 0o644); err != nil {
+		return "", nil, nil, err
+	}
+	return e.cfg.Layout.Day(d.CompletedAt), rec, items, nil
+}
+
+// appendDay appends a day's rows to its documents and line items CSV files
+// and returns their new sizes, to be committed with the exported mark.
+func (e *Exporter) appendDay(ctx context.Context, dr *dayRows) (map[string]int64, error) {
+	sizes := map[string]int64{}
+	for _, b := range []*csvBatch{
+		{rel: e.rel(e.cfg.Layout.DocumentsCSV(dr.day)), header: output.DocumentsHeader, records: dr.rows},
+		{rel: e.rel(e.cfg.Layout.LineItemsCSV(dr.day)), header: output.LineItemsHeader, records: dr.items},
+	} {
+		if len(b.records) == 0 {
+			continue
+		}
+		size, err := e.append(ctx, b)
+		if err != nil {
+			return nil, err
+		}
+		sizes[b.rel] = size
+	}
+	return sizes, nil
+}
+
+// holdable reports whether err concerns one output path rather than the
+// output directory as a whole: a symbolic link or a non-regular file where
+// a file or folder of the layout belongs, a folder where a file belongs, a
+// file or folder the daemon may not write, or a result the outputs cannot
+// represent. Those documents are held; a full disk or an I/O error is not
+// holdable and stops the whole pass, to be tried again.
+func holdable(err error) bool {
+	return err != nil && (errors.Is(err, output.ErrUnsafePath) || errors.Is(err, errUnformattable) ||
+		errors.Is(err, fs.ErrPermission) || errors.Is(err, unix.EISDIR) || errors.Is(err, unix.ENOTDIR) ||
+		errors.Is(err, unix.ENOTEMPTY) || errors.Is(err, unix.ENAMETOOLONG))
 }
 
 func (e *Exporter) append(ctx context.Context, b *csvBatch) (int64, error) {
@@ -242,8 +343,10 @@ func (e *Exporter) rel(path string) string {
 	return filepath.ToSlash(r)
 }
 
-// after applies the source's after-action. It runs before the exported mark,
-// so a crash repeats it; a file already moved or deleted is fine.
+// after applies the source's after-action to an input file whose content
+// reached a result (see reachedResult); a rejected file stays, or goes to
+// MoveRejectedTo under move. It runs before the exported mark, so a crash
+// repeats it; a file already moved or deleted (or vanished) is fine.
 func (e *Exporter) after(ctx context.Context, d store.Document) {
 	e.mu.Lock()
 	a, ok := e.actions[d.Source]
@@ -259,6 +362,13 @@ func (e *Exporter) after(ctx context.Context, d store.Document) {
 		}
 		return
 	}
+	if !reachedResult(d) {
+		// Never read, or refused: it may be the only copy of an invoice.
+		if a.Action != AfterMove || a.MoveRejectedTo == "" {
+			return
+		}
+		a.MoveTo = a.MoveRejectedTo
+	}
 	if err := applyAfter(a, d); err != nil {
 		if errors.Is(err, errChangedSince) {
 			e.cfg.Logger.Info("input file changed since it was taken in; left in place", "action", a.Action, "path", d.Path)
@@ -266,6 +376,21 @@ func (e *Exporter) after(ctx context.Context, d store.Document) {
 			e.cfg.Logger.Warn("after-export action failed; the input file stays", "action", a.Action, "path", d.Path, "err", err)
 		}
 	}
+}
+
+// reachedResult reports whether d's content reached a result: extracted
+// (completed) or tried and failed by the API, or a duplicate of such a
+// document. A rejected file — unreadable, too large, of a wrong type, or
+// refused by the API — and a duplicate of one did not: the after-action
+// leaves it where it is (or moves it to MoveRejectedTo).
+func reachedResult(d store.Document) bool {
+	switch d.State {
+	case store.StateCompleted, store.StateFailed:
+		return true
+	case store.StateDuplicate:
+		return d.OriginalOutcome != store.StateRejected
+	}
+	return false
 }
 
 // toOutput maps a store document to what the outputs say about it.

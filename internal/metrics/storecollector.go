@@ -25,7 +25,7 @@ type storeCollector struct {
 	now     func() time.Time
 	log     *slog.Logger
 
-	up, documents, queueDepth, oldestAge, events, lastWebhook *prometheus.Desc
+	up, documents, queueDepth, oldestAge, events, lastWebhook, exportHeld *prometheus.Desc
 }
 
 func newStoreCollector(status func(context.Context) (*store.Status, error), timeout time.Duration, now func() time.Time, log *slog.Logger) *storeCollector {
@@ -44,12 +44,14 @@ func newStoreCollector(status func(context.Context) (*store.Status, error), time
 			"Journaled webhook events in the state store, by status.", []string{"status"}, nil),
 		lastWebhook: prometheus.NewDesc(name("last_webhook_timestamp_seconds"),
 			"Unix time the newest webhook event was journaled; 0 when none ever was.", nil, nil),
+		exportHeld: prometheus.NewDesc(name("export_held_documents"),
+			"Documents held from export because their output path is unsafe (a planted symbolic link, say); the status command names them and why.", nil, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.up, c.documents, c.queueDepth, c.oldestAge, c.events, c.lastWebhook} {
+	for _, d := range []*prometheus.Desc{c.up, c.documents, c.queueDepth, c.oldestAge, c.events, c.lastWebhook, c.exportHeld} {
 		ch <- d
 	}
 }
@@ -101,6 +103,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.events, prometheus.GaugeValue, float64(otherEvents), Other)
 	}
 	ch <- prometheus.MustNewConstMetric(c.lastWebhook, prometheus.GaugeValue, unixSeconds(st.LastEvent))
+	ch <- prometheus.MustNewConstMetric(c.exportHeld, prometheus.GaugeValue, float64(st.ExportHeld))
 }
 
 // read calls the status function under the timeout. A function that

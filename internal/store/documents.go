@@ -83,16 +83,25 @@ type Document struct {
 	ErrorMessage    string
 	ExportedAt      time.Time
 	PollCount       int // polls made while waiting for a result
+	// ExportError says why the exporter holds the document (its output
+	// path is unsafe); empty when it is not held. ExportAttempts counts
+	// the failed tries, NextExportAt is when it is tried again.
+	ExportError    string
+	ExportAttempts int
+	NextExportAt   time.Time
 
-	// Filled for duplicates by ExportCandidates: the original's API id and path.
+	// Filled for duplicates by ExportCandidates: the original's API id,
+	// path and outcome (empty while it has none).
 	OriginalDocumentID string
 	OriginalPath       string
+	OriginalOutcome    State
 }
 
 const docColumns = `d.id, d.source, d.path, d.file_name, d.size_bytes, d.mtime, d.sha256, d.state,
 	d.outcome, d.client_reference, d.batch_id, b.api_batch_id, d.solo, d.document_id, d.duplicate_of,
 	d.discovered_at, d.submitted_at, d.completed_at, d.result_via, d.result, d.api_timestamp,
-	d.error_code, d.error_message, d.exported_at, d.poll_count`
+	d.error_code, d.error_message, d.exported_at, d.poll_count,
+	d.export_error, d.export_attempts, d.next_export_at`
 
 const docFrom = ` FROM documents d LEFT JOIN batches b ON b.id = d.batch_id `
 
@@ -104,12 +113,14 @@ func scanDocument(sc rowScanner, extra ...any) (*Document, error) {
 		mtime, discovered                                       string
 		outcome, apiBatch, docID, via, result, apiTS, code, msg sql.NullString
 		submitted, completed, exported                          sql.NullString
+		exportErr, nextExport                                   sql.NullString
 		batchID, dupOf                                          sql.NullInt64
 		solo                                                    int
 	)
 	dest := []any{&d.ID, &d.Source, &d.Path, &d.FileName, &d.SizeBytes, &mtime, &d.SHA256, &d.State,
 		&outcome, &d.ClientReference, &batchID, &apiBatch, &solo, &docID, &dupOf,
-		&discovered, &submitted, &completed, &via, &result, &apiTS, &code, &msg, &exported, &d.PollCount}
+		&discovered, &submitted, &completed, &via, &result, &apiTS, &code, &msg, &exported, &d.PollCount,
+		&exportErr, &d.ExportAttempts, &nextExport}
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -131,6 +142,8 @@ func scanDocument(sc rowScanner, extra ...any) (*Document, error) {
 	d.ErrorCode = code.String
 	d.ErrorMessage = msg.String
 	d.ExportedAt = parseTime(exported)
+	d.ExportError = exportErr.String
+	d.NextExportAt = parseTime(nextExport)
 	return &d, nil
 }
 

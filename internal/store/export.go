@@ -12,25 +12,28 @@ import (
 // ExportCandidates returns up to limit documents with a terminal outcome
 // not yet written to the outputs, oldest first. A duplicate waits until its
 // original has an API id (or was refused), so its row can name it; an
-// original that vanished hands its place to a duplicate (see Finish).
+// original that vanished hands its place to a duplicate (see Finish). A
+// document held by HoldExport waits until its next try is due.
 func (s *Store) ExportCandidates(ctx context.Context, limit int) ([]Document, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+docColumns+`, o.document_id, o.path`+docFrom+`
+	rows, err := s.r.QueryContext(ctx, `SELECT `+docColumns+`, o.document_id, o.path, o.outcome`+docFrom+`
 		LEFT JOIN documents o ON o.id = d.duplicate_of
 		WHERE d.state IN ('completed', 'failed', 'rejected', 'duplicate')
 		  AND (d.state <> 'duplicate' OR o.document_id IS NOT NULL OR o.outcome = 'rejected')
-		ORDER BY d.id LIMIT ?`, limit)
+		  AND (d.next_export_at IS NULL OR d.next_export_at <= ?)
+		ORDER BY d.id LIMIT ?`, s.now(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("export candidates: %w", err)
 	}
 	defer rows.Close()
 	var out []Document
 	for rows.Next() {
-		var origID, origPath sql.NullString
-		d, err := scanDocument(rows, &origID, &origPath)
+		var origID, origPath, origOutcome sql.NullString
+		d, err := scanDocument(rows, &origID, &origPath, &origOutcome)
 		if err != nil {
 			return nil, fmt.Errorf("export candidates: %w", err)
 		}
 		d.OriginalDocumentID, d.OriginalPath = origID.String, origPath.String
+		d.OriginalOutcome = State(origOutcome.String)
 		out = append(out, *d)
 	}
 	return out, rows.Err()
@@ -81,7 +84,8 @@ func (s *Store) MarkExported(ctx context.Context, ids []int64, sizes map[string]
 		}
 		now := s.now()
 		for _, d := range docs {
-			if _, err := tx.ExecContext(ctx, `UPDATE documents SET state = 'exported', exported_at = ?, updated_at = ? WHERE id = ?`,
+			if _, err := tx.ExecContext(ctx, `UPDATE documents SET state = 'exported', exported_at = ?, updated_at = ?,
+				export_error = NULL, next_export_at = NULL WHERE id = ?`,
 				now, now, d.ID); err != nil {
 				return err
 			}
@@ -96,12 +100,80 @@ func (s *Store) MarkExported(ctx context.Context, ids []int64, sizes map[string]
 	return nil
 }
 
+// ExportHold is a document the exporter could not write, and why.
+type ExportHold struct {
+	ID     int64
+	Reason string
+}
+
+// HoldExport records, in one transaction, that the exporter could not
+// write the given documents: each keeps its state, carries the reason
+// (shown by status, the report and /metrics) and is offered again by
+// ExportCandidates only after a wait of first, doubling with each failed
+// try up to most. It returns the holds that are new — the document was not
+// held before — so that the caller logs each held document once, not on
+// every try.
+func (s *Store) HoldExport(ctx context.Context, holds []ExportHold, first, most time.Duration) ([]ExportHold, error) {
+	if first <= 0 || most < first {
+		return nil, fmt.Errorf("hold export: bad backoff %s..%s", first, most)
+	}
+	var fresh []ExportHold
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		fresh = fresh[:0]
+		now := s.opts.Now()
+		for _, h := range holds {
+			var prev sql.NullString
+			var attempts int
+			err := tx.QueryRowContext(ctx, `SELECT export_error, export_attempts FROM documents
+				WHERE id = ? AND state IN ('completed', 'failed', 'rejected', 'duplicate')`, h.ID).Scan(&prev, &attempts)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue // exported or retried meanwhile
+			}
+			if err != nil {
+				return err
+			}
+			wait := first
+			for i := 0; i < attempts && wait < most; i++ {
+				wait *= 2
+			}
+			wait = min(wait, most)
+			if _, err := tx.ExecContext(ctx, `UPDATE documents SET export_error = ?, export_attempts = export_attempts + 1,
+				next_export_at = ? WHERE id = ?`, h.Reason, formatTime(now.Add(wait)), h.ID); err != nil {
+				return err
+			}
+			if !prev.Valid {
+				fresh = append(fresh, h)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("hold export: %w", err)
+	}
+	return fresh, nil
+}
+
+// ExportHeld returns up to limit documents the exporter holds, oldest
+// first (0 = no limit).
+func (s *Store) ExportHeld(ctx context.Context, limit int) ([]Document, error) {
+	where := `WHERE d.export_error IS NOT NULL ORDER BY d.id`
+	if limit > 0 {
+		where += fmt.Sprintf(` LIMIT %d`, limit)
+	}
+	docs, err := queryDocuments(ctx, s.r, where)
+	if err != nil {
+		return nil, fmt.Errorf("held documents: %w", err)
+	}
+	return docs, nil
+}
+
 // Status summarises the store for the status command and health checks.
 type Status struct {
 	Counts        map[State]int
 	Events        map[string]int
 	OldestPending time.Time // discovered_at of the oldest document not yet terminal
 	LastEvent     time.Time
+	ExportHeld    int // documents the exporter holds (see HoldExport)
 }
 
 // Status returns counts by state, the oldest pending document and the last
@@ -120,6 +192,9 @@ func (s *Store) Status(ctx context.Context) (*Status, error) {
 		return nil, fmt.Errorf("status: %w", err)
 	}
 	st.OldestPending = parseTime(oldest)
+	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM documents WHERE export_error IS NOT NULL`).Scan(&st.ExportHeld); err != nil {
+		return nil, fmt.Errorf("status: %w", err)
+	}
 	if st.Events, err = s.EventCounts(ctx); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+	"github.com/docuparse/docuparse-ingest/internal/store"
+)
+
+// A document the exporter holds (its output path is unsafe) is named in
+// status with the reason, in text and in JSON.
+func TestStatusShowsDocumentsHeldFromExport(t *testing.T) {
+	f := newRetryFixture(t)
+	id := f.add("held.pdf", "rejected", docuparse.CodeUnsupportedMedia)
+	f.add("fine.pdf", "rejected", docuparse.CodeUnsupportedMedia)
+	const reason = "directory out/results/2026-11-28 is a symbolic link"
+	if _, err := f.st.HoldExport(t.Context(), []store.ExportHold{{ID: id, Reason: reason}}, time.Minute, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := run(t, nil, "", "status", "--config", f.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "held from export: 1") || !strings.Contains(out, "held.pdf: "+reason) || strings.Contains(out, "fine.pdf") {
+		t.Errorf("status does not show the held document and why:\n%s", out)
+	}
+	js, _, err := run(t, nil, "", "status", "--json", "--config", f.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st statusJSON
+	if err := json.Unmarshal([]byte(js), &st); err != nil {
+		t.Fatalf("%v\n%s", err, js)
+	}
+	if len(st.ExportHeld) != 1 || st.ExportHeld[0].ID != id || st.ExportHeld[0].Reason != reason || st.ExportHeld[0].Attempts != 1 {
+		t.Errorf("status --json export_held = %+v", st.ExportHeld)
+	}
+}
