@@ -232,6 +232,21 @@ settle = "400ms"
 		errText, _ := m["err"].(string)
 		return strings.HasPrefix(msg, "reload refused") && strings.Contains(errText, "batch.max_wait")
 	})
+	// A reload validates like a start: the inbox again, through a symbolic
+	// link, is refused naming both sources.
+	alias := filepath.Join(r.dir, "alias")
+	if err := os.Symlink(r.inbox, alias); err != nil {
+		t.Fatal(err)
+	}
+	r.writeConfig(t, good+"[[source]]\nname = \"alias\"\npath = \""+alias+"\"\n")
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	p.waitLog(t, 1, func(m map[string]any) bool {
+		msg, _ := m["msg"].(string)
+		errText, _ := m["err"].(string)
+		return strings.HasPrefix(msg, "reload refused") && strings.Contains(errText, "source[2].path") && strings.Contains(errText, "same folder as source[0].path")
+	})
 	// Still running on the old configuration: both folders still watched.
 	g := samples.Demo()[1]
 	if err := os.WriteFile(filepath.Join(r.inbox, g.Name), g.Content, 0o644); err != nil {

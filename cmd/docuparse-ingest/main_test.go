@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -30,7 +31,7 @@ func run(t *testing.T, env map[string]string, stdin string, args ...string) (str
 	return out.String(), errb.String(), err
 }
 
-var secretEnv = map[string]string{"DOCUPARSE_WEBHOOK_SECRET": "whsec_cli_test", "DOCUPARSE_API_KEY": "dex_cli_test"}
+var secretEnv = map[string]string{"DOCUPARSE_WEBHOOK_SECRET": "whsec_cli_test_secret", "DOCUPARSE_API_KEY": "dex_cli_test"}
 
 func TestWebhookSignPrintsTheArticlesSignature(t *testing.T) {
 	body := `{"event":"document.completed","document_id":"doc_test123"}`
@@ -38,7 +39,7 @@ func TestWebhookSignPrintsTheArticlesSignature(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := hmac.New(sha256.New, []byte("whsec_cli_test"))
+	m := hmac.New(sha256.New, []byte("whsec_cli_test_secret"))
 	m.Write([]byte(body))
 	if want := "sha256=" + hex.EncodeToString(m.Sum(nil)) + "\n"; out != want {
 		t.Fatalf("got %q, want %q", out, want)
@@ -48,13 +49,71 @@ func TestWebhookSignPrintsTheArticlesSignature(t *testing.T) {
 	}
 }
 
+// TestWebhookSignGivesGitHubsKnownAnswer signs GitHub's published test
+// vector: its secret holds spaces, which must not split it.
+func TestWebhookSignGivesGitHubsKnownAnswer(t *testing.T) {
+	const secret = "It's a Secret to Everybody"
+	const want = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17\n"
+	file := filepath.Join(t.TempDir(), "webhook_secret")
+	if err := os.WriteFile(file, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, args := range map[string][]string{"the environment": nil, "--secret-file": {"--secret-file", file}} {
+		env := map[string]string{"DOCUPARSE_WEBHOOK_SECRET": secret}
+		if args != nil {
+			env = nil
+		}
+		out, _, err := run(t, env, "Hello, World!", append([]string{"webhook", "sign"}, args...)...)
+		if err != nil || out != want {
+			t.Errorf("%s: got %q, %v; want %q", name, out, err, want)
+		}
+	}
+	// The same answer from the built binary, its secret in its environment.
+	cmd := exec.Command(binPath, "webhook", "sign")
+	cmd.Env = append(os.Environ(), "DOCUPARSE_WEBHOOK_SECRET="+secret)
+	cmd.Stdin = strings.NewReader("Hello, World!")
+	if out, err := cmd.Output(); err != nil || string(out) != want {
+		t.Errorf("the binary: got %q, %v; want %q", out, err, want)
+	}
+}
+
+// TestWebhookCommandsRefuseWhatTheDaemonRefuses checks that sign and send
+// apply the daemon's rules to a secret: an error, never a signature made
+// with a fragment or a secret too short for run.
+func TestWebhookCommandsRefuseWhatTheDaemonRefuses(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "webhook_secret")
+	if err := os.WriteFile(file, []byte("whsec_cli_test_secret\nshort one\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		env  string
+		args []string
+		msg  string
+	}{
+		"words too short":        {env: "abc def ghi", msg: "DOCUPARSE_WEBHOOK_SECRET: entry 1 is too short"},
+		"a short rotation key":   {env: "whsec_cli_test_secret, tiny", msg: "DOCUPARSE_WEBHOOK_SECRET: entry 2 is too short"},
+		"a tab inside":           {env: "whsec_cli\ttest_secret", msg: "entry 1 contains control characters"},
+		"a short line in a file": {args: []string{"--secret-file", file}, msg: "entry 2 is too short"},
+	} {
+		for _, cmd := range [][]string{{"webhook", "sign"}, {"webhook", "send", "--url", "http://127.0.0.1:1/"}} {
+			out, _, err := run(t, map[string]string{"DOCUPARSE_WEBHOOK_SECRET": tc.env}, "{}", append(cmd, tc.args...)...)
+			if err == nil || !strings.Contains(err.Error(), tc.msg) || out != "" {
+				t.Errorf("%s, %s: out %q, err %v; want no output and an error containing %q", name, cmd[1], out, err, tc.msg)
+			}
+			if err != nil && (strings.Contains(err.Error(), "abc") || strings.Contains(err.Error(), "tiny") || strings.Contains(err.Error(), "short one")) {
+				t.Errorf("%s: the error shows the secret: %v", name, err)
+			}
+		}
+	}
+}
+
 func TestWebhookSendIsAcceptedByARealReceiver(t *testing.T) {
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "state.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	h := receiver.NewHandler(receiver.HandlerConfig{Secrets: [][]byte{[]byte("whsec_cli_test")}}, st)
+	h := receiver.NewHandler(receiver.HandlerConfig{Secrets: [][]byte{[]byte("whsec_cli_test_secret")}}, st)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	for _, ev := range []string{"document.completed", "document.failed", "batch.completed"} {
@@ -66,7 +125,7 @@ func TestWebhookSendIsAcceptedByARealReceiver(t *testing.T) {
 	if c, _ := st.EventCounts(context.Background()); c[store.EventPending] != 3 {
 		t.Fatalf("journal = %v, want 3 pending events", c)
 	}
-	wrong := map[string]string{"DOCUPARSE_WEBHOOK_SECRET": "not-the-secret"}
+	wrong := map[string]string{"DOCUPARSE_WEBHOOK_SECRET": "not-the-right-secret"}
 	if _, _, err := run(t, wrong, "", "webhook", "send", "--url", srv.URL); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Fatalf("wrong secret: %v", err)
 	}

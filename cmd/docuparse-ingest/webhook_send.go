@@ -73,7 +73,8 @@ func (m *Main) runWebhookSend(ctx context.Context, args []string) error {
 }
 
 // webhookSecret returns the first secret from --secret-file or the
-// environment.
+// environment, read and checked by the functions the daemon uses: a value
+// the daemon would refuse is an error here too, never a signature.
 func (m *Main) webhookSecret(file string) ([]byte, error) {
 	var secrets []config.Secret
 	if file != "" {
@@ -82,7 +83,10 @@ func (m *Main) webhookSecret(file string) ([]byte, error) {
 			return nil, err
 		}
 	} else {
-		secrets = config.ParseSecretList(m.Getenv(config.EnvWebhookSecret))
+		var err error
+		if secrets, err = config.ParseWebhookSecrets(m.Getenv(config.EnvWebhookSecret)); err != nil {
+			return nil, fmt.Errorf("%s: %w", config.EnvWebhookSecret, err)
+		}
 	}
 	if len(secrets) == 0 {
 		return nil, errors.New("no webhook secret: set " + config.EnvWebhookSecret + " or pass --secret-file")

@@ -215,7 +215,7 @@ func TestParseRejectsBadValues(t *testing.T) {
 		{"a source needs a name", fragment{from: `name = "inbox"`}, "source[0].name", "missing"},
 		{"a source name with a space is refused", fragment{from: `name = "inbox"`, to: `name = "my inbox"`}, "source[0].name", `"my inbox" may only hold letters`},
 		{"source names are unique", fragment{extra: "[[source]]\nname = \"inbox\"\npath = \"/srv/other\""}, "source[1].name", `duplicate name "inbox"`},
-		{"two sources on one folder are refused", fragment{extra: "[[source]]\nname = \"again\"\npath = \"/srv/invoices/inbox/\""}, "source[1]", "watches the same place as source[0]"},
+		{"two sources on one folder are refused", fragment{extra: "[[source]]\nname = \"again\"\npath = \"/srv/invoices/inbox/\""}, "source[1].path", `"/srv/invoices/inbox" is the same folder as source[0].path ("/srv/invoices/inbox")`},
 		{"a relative source path is refused", fragment{from: `path = "/srv/invoices/inbox"`, to: `path = "inbox"`}, "source[0].path", `"inbox" must be an absolute path`},
 		{"a source needs a path or a url", fragment{from: `path = "/srv/invoices/inbox"`}, "source[0]", "missing: set path (a folder) or url (a bucket)"},
 		{"a source cannot have both path and url", fragment{source: `url = "s3://b/p"`}, "source[0]", "set either path (a folder) or url (a bucket), not both"},

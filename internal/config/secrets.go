@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"unicode"
 )
@@ -32,35 +31,43 @@ func looksLikeSecret(name string) bool {
 		(strings.HasPrefix(name, "dex_") || strings.HasPrefix(name, "whsec_"))
 }
 
-// ParseSecretList splits a list of secrets separated by commas or white
-// space, as DOCUPARSE_WEBHOOK_SECRET holds them during a rotation. Empty
-// entries are dropped.
-func ParseSecretList(s string) []Secret {
-	fields := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
-	out := make([]Secret, 0, len(fields))
-	for _, f := range fields {
-		out = append(out, NewSecret(f))
+// ParseWebhookSecrets parses a list of webhook secrets, as
+// DOCUPARSE_WEBHOOK_SECRET and a secret file hold them: entries separated by
+// commas or new lines (a rotation list), surrounding white space trimmed
+// from each, empty entries dropped. White space inside an entry is part of
+// the secret. It fails, naming the entry by its number and never showing a
+// value, when an entry holds a control character (a tab, say) or is shorter
+// than MinWebhookSecret. Every reader of webhook secrets goes through it, so
+// a command never signs with a value the daemon would refuse.
+func ParseWebhookSecrets(list string) ([]Secret, error) {
+	entries := strings.FieldsFunc(list, func(r rune) bool { return r == ',' || r == '\n' })
+	out := make([]Secret, 0, len(entries))
+	n := 0
+	for _, e := range entries {
+		if e = strings.TrimSpace(e); e == "" {
+			continue
+		}
+		n++
+		if problem := webhookSecretProblem(e); problem != "" {
+			return nil, fmt.Errorf("entry %d %s", n, problem)
+		}
+		out = append(out, NewSecret(e))
 	}
-	return out
+	return out, nil
 }
 
 // ReadSecretFile reads a webhook secret file: one or more secrets, one per
-// line, surrounding white space and blank lines ignored. It fails when the
-// file holds no secret or a line holds white space or control characters
-// inside its secret. Errors name the path, never the content.
+// line (or separated by commas), parsed by ParseWebhookSecrets. It fails
+// when the file holds no secret or ParseWebhookSecrets refuses one. Errors
+// name the path, never the content.
 func ReadSecretFile(path string) ([]Secret, error) {
 	b, err := readSmallFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var out []Secret
-	for i, line := range strings.Split(string(b), "\n") {
-		if line = strings.TrimSpace(line); line != "" {
-			if hasSpaceOrControl(line) {
-				return nil, fmt.Errorf("secret file %s: line %d contains white space or control characters", path, i+1)
-			}
-			out = append(out, NewSecret(line))
-		}
+	out, err := ParseWebhookSecrets(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("secret file %s: %w", path, err)
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("secret file %s is empty", path)
@@ -128,8 +135,8 @@ func resolveSecretPath(name, baseDir, credDir string) string {
 // union of DOCUPARSE_WEBHOOK_SECRET, receiver.secret_file and
 // receiver.secret_files, in that order, without duplicates.
 //
-// A secret with white space or control characters inside, a webhook secret
-// shorter than MinWebhookSecret, and a secret pasted where a file name
+// An API key with white space or control characters inside, a webhook
+// secret ParseWebhookSecrets refuses, and a secret pasted where a file name
 // belongs are refused; no error shows the value.
 func loadSecrets(c *Config, refs secretRefs, getenv func(string) string, baseDir string, p *problems) {
 	credDir := getenv(EnvCredentialsDirectory)
@@ -154,15 +161,9 @@ func loadSecrets(c *Config, refs secretRefs, getenv func(string) string, baseDir
 		}
 	}
 
-	var secrets []Secret
-	for _, s := range ParseSecretList(getenv(EnvWebhookSecret)) {
-		if problem := webhookSecretProblem(s); problem != "" {
-			if !p.reported("receiver.secrets") {
-				p.add(ErrMissingSecret, "receiver.secrets", "%s holds a secret that %s", EnvWebhookSecret, problem)
-			}
-			continue
-		}
-		secrets = append(secrets, s)
+	secrets, err := ParseWebhookSecrets(getenv(EnvWebhookSecret))
+	if err != nil {
+		p.add(ErrMissingSecret, "receiver.secrets", "%s: %v", EnvWebhookSecret, err)
 	}
 	for _, ref := range refs.webhookFiles {
 		if looksLikeSecret(ref.path) {
@@ -175,21 +176,17 @@ func loadSecrets(c *Config, refs secretRefs, getenv func(string) string, baseDir
 			p.add(ErrMissingSecret, ref.key, "%v", err)
 			continue
 		}
-		if i := slices.IndexFunc(list, func(s Secret) bool { return webhookSecretProblem(s) != "" }); i >= 0 {
-			p.add(ErrMissingSecret, ref.key, "secret file %s holds a secret that %s", path, webhookSecretProblem(list[i]))
-			continue
-		}
 		c.Receiver.SecretFiles = append(c.Receiver.SecretFiles, path)
 		secrets = append(secrets, list...)
 	}
 	c.Receiver.Secrets = uniqueSecrets(secrets)
 }
 
-// webhookSecretProblem says what is wrong with a webhook secret, without
-// its value, or "" when nothing is.
-func webhookSecretProblem(s Secret) string {
-	switch v := s.Reveal(); {
-	case hasSpaceOrControl(v):
+// webhookSecretProblem says what is wrong with one trimmed webhook secret,
+// without its value, or "" when nothing is.
+func webhookSecretProblem(v string) string {
+	switch {
+	case strings.IndexFunc(v, unicode.IsControl) >= 0:
 		return "contains control characters"
 	case len(v) < MinWebhookSecret:
 		return fmt.Sprintf("is too short to be a webhook secret (at least %d bytes)", MinWebhookSecret)

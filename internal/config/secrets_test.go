@@ -141,10 +141,10 @@ func TestSecretProblems(t *testing.T) {
 }
 
 func TestWebhookSecrets(t *testing.T) {
-	t.Run("the environment variable holds a rotation list separated by commas or white space", func(t *testing.T) {
+	t.Run("the environment variable holds a rotation list separated by commas or new lines", func(t *testing.T) {
 		c := mustParse(t, minimal, env(map[string]string{
 			EnvAPIKey:        testKey,
-			EnvWebhookSecret: " " + testSecret1 + ", " + testSecret2 + "\twhsec_third_THREE,,",
+			EnvWebhookSecret: " " + testSecret1 + ", " + testSecret2 + "\n\twhsec_third_THREE,,",
 		}))
 		want := []string{testSecret1, testSecret2, "whsec_third_THREE"}
 		if got := reveal(c.Receiver.Secrets); !reflect.DeepEqual(got, want) {
@@ -188,4 +188,116 @@ func TestWebhookSecrets(t *testing.T) {
 			t.Fatal("AllowUnsigned not set")
 		}
 	})
+}
+
+// githubSecret is the secret of GitHub's published webhook test vector; it
+// holds spaces and an apostrophe, as a secret chosen by a person may.
+const githubSecret = "It's a Secret to Everybody"
+
+func TestParseWebhookSecrets(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []string
+		msg  string // a part of the error; "" = no error
+	}{
+		{name: "a secret with spaces inside is one secret",
+			in: githubSecret, want: []string{githubSecret}},
+		{name: "a rotation list splits on commas and new lines, trimming each entry",
+			in:   "  " + githubSecret + " ,\t" + testSecret1 + "\r\n" + testSecret2 + "\n",
+			want: []string{githubSecret, testSecret1, testSecret2}},
+		{name: "empty entries are dropped", in: ",\n , " + testSecret1 + ",,\n\n", want: []string{testSecret1}},
+		{name: "nothing at all is no secret and no error", in: " \n,", want: []string{}},
+		{name: "a short entry is refused by its number, not split into a longer one's pieces",
+			in: testSecret1 + ", abc def", msg: "entry 2 is too short to be a webhook secret (at least 16 bytes)"},
+		{name: "a secret of white-space-separated short words is refused, not cut to its first word",
+			in: "abc def", msg: "entry 1 is too short"},
+		{name: "a tab inside a secret is refused",
+			in: "whsec_first\tONE_1_more", msg: "entry 1 contains control characters"},
+		{name: "a control character inside a secret is refused",
+			in: testSecret2 + "\n" + "whsec_sec\x00ond_TWO_2", msg: "entry 2 contains control characters"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseWebhookSecrets(tt.in)
+			if tt.msg != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.msg) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.msg)
+				}
+				assertNoSecret(t, "error", err.Error())
+				if got != nil {
+					t.Fatalf("secrets = %q alongside the error", reveal(got))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := reveal(got); !reflect.DeepEqual(r, tt.want) {
+				t.Fatalf("secrets = %q, want %q", r, tt.want)
+			}
+		})
+	}
+}
+
+func TestEveryWebhookSecretSourceKeepsASecretWithSpacesWhole(t *testing.T) {
+	creds := t.TempDir()
+	writeFile(t, creds, "webhook_secret", githubSecret+"\n")
+	dir := t.TempDir()
+	writeFile(t, dir, "ws", "  "+testSecret1+"  \n")
+	for name, tc := range map[string]struct {
+		top string
+		env map[string]string
+	}{
+		"the environment":       {env: map[string]string{EnvWebhookSecret: githubSecret}},
+		"secret_file":           {top: `receiver.secret_file = "` + writeFile(t, dir, "github", githubSecret+"\n") + `"`},
+		"CREDENTIALS_DIRECTORY": {top: `receiver.secret_file = "webhook_secret"`, env: map[string]string{EnvCredentialsDirectory: creds}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			tc.env = mapsWith(tc.env, EnvAPIKey, testKey)
+			c, err := Load(writeFile(t, dir, "config.toml", tc.top+"\n"+minimal), env(tc.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := reveal(c.Receiver.Secrets); !reflect.DeepEqual(got, []string{githubSecret}) {
+				t.Fatalf("secrets = %q, want the one secret whole", got)
+			}
+		})
+	}
+}
+
+func TestARefusedWebhookSecretIsAnErrorFromEverySource(t *testing.T) {
+	creds := t.TempDir()
+	writeFile(t, creds, "webhook_secret", "tiny bit\n")
+	dir := t.TempDir()
+	for name, tc := range map[string]struct {
+		top, key string
+		env      map[string]string
+	}{
+		"the environment":       {key: "receiver.secrets", env: map[string]string{EnvWebhookSecret: testSecret1 + ",tiny bit"}},
+		"secret_file":           {key: "receiver.secret_file", top: `receiver.secret_file = "` + writeFile(t, dir, "ws", testSecret1+"\nwhsec\tsplit_by_tab\n") + `"`},
+		"CREDENTIALS_DIRECTORY": {key: "receiver.secret_file", top: `receiver.secret_file = "webhook_secret"`, env: map[string]string{EnvCredentialsDirectory: creds}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			tc.env = mapsWith(tc.env, EnvAPIKey, testKey)
+			_, err := Load(writeFile(t, dir, "config.toml", tc.top+"\n"+minimal), env(tc.env))
+			fes := fieldErrors(t, err)
+			if len(fes) != 1 || fes[0].Key != tc.key || !errors.Is(err, ErrMissingSecret) {
+				t.Fatalf("got %v, want one problem at %s", err, tc.key)
+			}
+			assertNoSecret(t, "error", err.Error())
+			if strings.Contains(err.Error(), "tiny") || strings.Contains(err.Error(), "split_by_tab") {
+				t.Fatalf("error shows the secret: %v", err)
+			}
+		})
+	}
+}
+
+// mapsWith returns a copy of m with k set to v.
+func mapsWith(m map[string]string, k, v string) map[string]string {
+	out := map[string]string{k: v}
+	for a, b := range m {
+		out[a] = b
+	}
+	return out
 }

@@ -141,7 +141,7 @@ func (c *Config) validateSources(p *problems, bad badFunc) {
 		return
 	}
 	names := map[string]int{}
-	places := map[string]int{}
+	buckets := map[string]int{}
 	for i := range c.Sources {
 		s := &c.Sources[i]
 		key := "source[" + strconv.Itoa(i) + "]"
@@ -156,27 +156,24 @@ func (c *Config) validateSources(p *problems, bad badFunc) {
 			names[s.Name] = i
 		}
 
-		place := ""
 		switch {
 		case s.Path != "" && s.URL != "":
 			bad(key, "set either path (a folder) or url (a bucket), not both")
 		case s.Path != "":
-			place = filepath.Clean(s.Path)
 			if !filepath.IsAbs(s.Path) {
 				bad(key+".path", "%q must be an absolute path", s.Path)
 			}
 		case s.URL != "":
-			place = s.URL
 			if err := checkSourceURL(s.URL); err != nil {
 				bad(key+".url", "%v", err)
 			}
+			if first, dup := buckets[s.URL]; dup {
+				bad(key, "watches the same place as source[%d]", first)
+			} else {
+				buckets[s.URL] = i
+			}
 		default:
 			bad(key, "missing: set path (a folder) or url (a bucket)")
-		}
-		if first, dup := places[place]; dup && place != "" {
-			bad(key, "watches the same place as source[%d]", first)
-		} else if place != "" {
-			places[place] = i
 		}
 
 		if len(s.Include) == 0 {
@@ -197,6 +194,37 @@ func (c *Config) validateSources(p *problems, bad badFunc) {
 				case within(s.Path, d.dir, true):
 					bad(key+".path", "%q is inside %s (%q): the source would pick up the daemon's own files", s.Path, d.key, d.dir)
 				}
+			}
+		}
+	}
+	c.checkNesting(bad)
+}
+
+// checkNesting refuses two folder sources that would both list one file,
+// which would then become two documents: the same folder, however it is
+// spelled (a symbolic link, a trailing slash), or a folder inside a
+// recursive one. A folder below a non-recursive source is fine: that source
+// lists only its own folder. The later source's path is the key; the
+// message names the earlier one.
+func (c *Config) checkNesting(bad badFunc) {
+	for j := range c.Sources {
+		b := &c.Sources[j]
+		if b.URL != "" || !filepath.IsAbs(b.Path) {
+			continue
+		}
+		key := "source[" + strconv.Itoa(j) + "].path"
+		for i, a := range c.Sources[:j] {
+			if a.URL != "" || !filepath.IsAbs(a.Path) {
+				continue
+			}
+			other := "source[" + strconv.Itoa(i) + "].path"
+			switch {
+			case realPath(b.Path) == realPath(a.Path):
+				bad(key, "%s is the same folder as %s (%s): its files would be ingested twice", showPath(b.Path), other, showPath(a.Path))
+			case a.Recursive && within(b.Path, a.Path, true):
+				bad(key, "%s is inside %s (%s), which is recursive: its files would be ingested twice", showPath(b.Path), other, showPath(a.Path))
+			case b.Recursive && within(a.Path, b.Path, true):
+				bad(key, "%s is recursive and holds %s (%s): its files would be ingested twice", showPath(b.Path), other, showPath(a.Path))
 			}
 		}
 	}
@@ -263,9 +291,10 @@ func (c *Config) checkMoveDir(bad badFunc, key string, s *Source, dir, shown str
 	}
 }
 
-// within reports whether dir is root itself or, when recursive, below it.
+// within reports whether dir is root itself or, when recursive, below it,
+// comparing real paths (see realPath): a symbolic link is where it leads.
 func within(dir, root string, recursive bool) bool {
-	rel, err := filepath.Rel(filepath.Clean(root), filepath.Clean(dir))
+	rel, err := filepath.Rel(realPath(root), realPath(dir))
 	if err != nil {
 		return false
 	}
@@ -273,6 +302,34 @@ func within(dir, root string, recursive bool) bool {
 		return true
 	}
 	return recursive && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// realPath returns p cleaned, with the symbolic links of its longest
+// existing prefix resolved, so that two spellings of one folder give one
+// string. The part of p that does not exist yet is kept as written.
+func realPath(p string) string {
+	p = filepath.Clean(p)
+	var missing []string
+	for dir := p; ; {
+		if r, err := filepath.EvalSymlinks(dir); err == nil {
+			return filepath.Join(append([]string{r}, missing...)...)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return p
+		}
+		missing = append([]string{filepath.Base(dir)}, missing...)
+		dir = parent
+	}
+}
+
+// showPath quotes a configured path for a message, with the folder it
+// resolves to when a symbolic link makes them differ.
+func showPath(p string) string {
+	if r := realPath(p); r != filepath.Clean(p) {
+		return fmt.Sprintf("%q (resolved: %q)", p, r)
+	}
+	return fmt.Sprintf("%q", p)
 }
 
 func positive(bad badFunc, key string, d Duration) bool {
