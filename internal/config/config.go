@@ -212,6 +212,11 @@ type Source struct {
 	// Rescan is the interval of the periodic full listing, the safety net
 	// under file-system events. Defaults to 60 seconds.
 	Rescan Duration `json:"rescan"`
+	// EmptyWait is how long an empty file is given to receive its content
+	// (a placeholder a scanner or a download fills later) before it is
+	// rejected as EMPTY_FILE, counted from its modification time. Defaults
+	// to 10 minutes.
+	EmptyWait Duration `json:"empty_wait"`
 }
 
 // RejectedDir returns the absolute folder rejected files are moved to
@@ -279,6 +284,7 @@ func DefaultSource() Source {
 		After:     AfterKeep,
 		Dedupe:    true,
 		Rescan:    Duration(60 * time.Second),
+		EmptyWait: Duration(10 * time.Minute),
 	}
 }
 

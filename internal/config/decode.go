@@ -233,5 +233,6 @@ func (d decoder) source(f *fileSource, key string) Source {
 	d.str(f.MoveRejectedTo, key+".move_rejected_to", &s.MoveRejectedTo)
 	d.boolean(f.Dedupe, key+".dedupe", &s.Dedupe)
 	d.duration(f.Rescan, key+".rescan", &s.Rescan)
+	d.duration(f.EmptyWait, key+".empty_wait", &s.EmptyWait)
 	return s
 }

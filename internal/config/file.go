@@ -95,6 +95,7 @@ type fileSource struct {
 	MoveTo    raw `toml:"move_to"`
 	// MoveRejectedTo is read into Source.MoveRejectedTo.
 	MoveRejectedTo raw `toml:"move_rejected_to"`
+	EmptyWait      raw `toml:"empty_wait"`
 	Dedupe         raw `toml:"dedupe"`
 	Rescan         raw `toml:"rescan"`
 }

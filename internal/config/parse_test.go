@@ -94,6 +94,7 @@ move_to = "/srv/done"
 move_rejected_to = "rejected"
 dedupe = false
 rescan = "5m"
+empty_wait = "90s"
 `
 	c := mustParse(t, text, env(map[string]string{EnvAPIKey: testKey}))
 	s := c.Sources[0]
@@ -136,6 +137,7 @@ rescan = "5m"
 		{"move_rejected_to is relative to a non-recursive source's path", s.RejectedDir(), "/srv/scans/rejected"},
 		{"dedupe", s.Dedupe, false},
 		{"rescan", s.Rescan.D(), 5 * time.Minute},
+		{"empty_wait", s.EmptyWait.D(), 90 * time.Second},
 	}
 	for _, ck := range checks {
 		if !reflect.DeepEqual(ck.got, ck.want) {
@@ -179,6 +181,7 @@ func TestParseRejectsBadValues(t *testing.T) {
 		{"a zero max_wait is refused", fragment{top: `batch.max_wait = "0s"`}, "batch.max_wait", "0s must be more than 0"},
 		{"a negative settle is refused", fragment{source: `settle = "-1s"`}, "source[0].settle", "-1s must not be negative"},
 		{"a zero rescan is refused", fragment{source: `rescan = "0s"`}, "source[0].rescan", "0s must be more than 0"},
+		{"a zero empty_wait is refused", fragment{source: `empty_wait = "0s"`}, "source[0].empty_wait", "0s must be more than 0"},
 		{"a zero api timeout is refused", fragment{api: `timeout = "0s"`}, "api.timeout", "0s must be more than 0"},
 		{"stuck_after must outlast webhook_grace", fragment{top: "reconcile.stuck_after = \"1m\""}, "reconcile.stuck_after", "1m0s must be longer than reconcile.webhook_grace (5m0s)"},
 		{"a missing base_url is refused", fragment{from: baseURL}, "api.base_url", "missing"},

@@ -183,6 +183,7 @@ func (c *Config) validateSources(p *problems, bad badFunc) {
 		checkPatterns(bad, key+".exclude", s.Exclude)
 		notNegative(bad, key+".settle", s.Settle)
 		positive(bad, key+".rescan", s.Rescan)
+		positive(bad, key+".empty_wait", s.EmptyWait)
 		c.validateAfter(bad, key, s)
 
 		if s.Path != "" && filepath.IsAbs(s.Path) {

@@ -43,7 +43,7 @@ func policies(srcs []config.Source) (map[string]ingest.SourcePolicy, map[string]
 	intake := map[string]ingest.SourcePolicy{}
 	after := map[string]export.SourceAfter{}
 	for _, src := range srcs {
-		intake[src.Name] = ingest.SourcePolicy{Dedupe: src.Dedupe}
+		intake[src.Name] = ingest.SourcePolicy{Dedupe: src.Dedupe, EmptyWait: src.EmptyWait.D()}
 		after[src.Name] = export.SourceAfter{Action: src.After, Root: src.Path, MoveTo: src.MoveTo, MoveRejectedTo: src.RejectedDir()}
 	}
 	return intake, after
