@@ -2,19 +2,16 @@ package ingest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/apiclient"
-	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/lifecycle"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
@@ -51,6 +48,15 @@ type SubmitterConfig struct {
 	// OnBatchSubmitted, when set, is told of each batch the API accepted
 	// (for metrics): its mode and how many files it had.
 	OnBatchSubmitted func(mode string, files int)
+	// MaxUnusableAnswers is how many answers that cannot be recorded (a
+	// 2xx with fewer documents than files, another shape, ids matching no
+	// file; a replay of a key whose files are gone answered 404) a batch
+	// or file gets before it is stopped as stuck. Defaults to 5.
+	MaxUnusableAnswers int
+	// SplitAfter is how many uploads of a batch may be lost (failed with
+	// an unknown fate, then the API shown not to have the key) before its
+	// files go on in batches of one. Defaults to 3.
+	SplitAfter int
 	// ResumeEvery is how often batches left submitting with no upload in
 	// flight in this process are looked for and resumed (at start, and
 	// then as a safety net). Defaults to 30 seconds.
@@ -101,6 +107,12 @@ func NewSubmitter(cfg SubmitterConfig) *Submitter {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxUnusableAnswers <= 0 {
+		cfg.MaxUnusableAnswers = 5
+	}
+	if cfg.SplitAfter <= 0 {
+		cfg.SplitAfter = 3
 	}
 	if cfg.ResumeEvery <= 0 {
 		cfg.ResumeEvery = 30 * time.Second
@@ -307,84 +319,6 @@ func (s *Submitter) finished(batchID int64) {
 	s.Notify()
 }
 
-// sendBatch uploads a batch with POST /batches until the API has answered
-// for every file: recorded, refused or vanished.
-//
-// A file that can no longer be opened is not written off at once: if the
-// batch's key may already have reached the API, the API's answer decides.
-// The batch is re-sent under the same key without it (or, when no file is
-// left, the key alone is replayed); a replayed answer that lists the file
-// means the API has it, and only otherwise is it vanished.
-func (s *Submitter) sendBatch(ctx context.Context, b *store.Batch) {
-	log := s.cfg.Logger.With("batch", b.ID)
-	docs := append([]store.Document(nil), b.Documents...)
-	var gone []goneFile
-	backoff := s.cfg.BackoffMin
-	// The intention before the side effect: from here on the API may have
-	// this key.
-	if !s.markSent(ctx, log, b) {
-		return
-	}
-	for ctx.Err() == nil {
-		var resp *docuparse.BatchResponse
-		var err error
-		if len(docs) == 0 {
-			if len(gone) == 0 {
-				return
-			}
-			resp, err = s.cfg.Client.ReplayBatch(ctx, b.IdempotencyKey)
-		} else {
-			uploads := make([]apiclient.Upload, len(docs))
-			for i, d := range docs {
-				uploads[i] = s.upload(d)
-			}
-			resp, err = s.cfg.Client.SubmitBatch(ctx, b.IdempotencyKey, uploads, s.cfg.DocumentType)
-		}
-		if err == nil {
-			subs, err := matchBatchResponse(b.AllDocuments, resp)
-			if err != nil {
-				// Asking again under the same key returns the same answer.
-				log.Error("the API's answer does not match the batch; will ask again", "err", err)
-				s.sleep(ctx, &backoff)
-				continue
-			}
-			raw, _ := json.Marshal(resp)
-			if !s.persist(ctx, log, "the batch's submission", func(ctx context.Context) error {
-				return s.cfg.Store.RecordSubmitted(ctx, b.ID, resp.BatchID, raw, subs)
-			}) {
-				return
-			}
-			s.finishGone(ctx, gone, subs)
-			log.Info("batch submitted", "api_batch", resp.BatchID, "files", len(subs))
-			if s.cfg.OnBatchSubmitted != nil {
-				s.cfg.OnBatchSubmitted(store.ModeBatch, len(subs))
-			}
-			return
-		}
-		if ctx.Err() != nil {
-			return
-		}
-		var oe *apiclient.OpenError
-		if errors.As(err, &oe) && oe.Index < len(docs) {
-			gone = append(gone, goneFile{doc: docs[oe.Index], cause: oe.Err})
-			docs = append(docs[:oe.Index:oe.Index], docs[oe.Index+1:]...)
-			continue
-		}
-		var ae *apiclient.APIError
-		if errors.As(err, &ae) && ae.Permanent() && !authError(ae) {
-			// Refused as a whole: nothing of the batch exists at the API
-			// (a replay of a known key would have answered), so the files
-			// that are gone are gone.
-			s.finishGone(ctx, gone, nil)
-			if len(docs) > 0 {
-				s.refused(ctx, b, docs, ae)
-			}
-			return
-		}
-		s.failedAttempt(ctx, b.ID, err, &backoff)
-	}
-}
-
 // goneFile is a document whose file could not be opened for upload.
 type goneFile struct {
 	doc   store.Document
@@ -435,75 +369,6 @@ func (s *Submitter) refused(ctx context.Context, b *store.Batch, docs []store.Do
 		return
 	}
 	log.Warn("batch refused by the API; files queued again", "code", ae.Code, "file", ae.Filename, "solo", solo)
-}
-
-// sendSingles uploads each file of a single-mode batch with POST /extract,
-// at most Concurrency files at a time across all batches.
-func (s *Submitter) sendSingles(ctx context.Context, b *store.Batch) {
-	if !s.markSent(ctx, s.cfg.Logger.With("batch", b.ID), b) {
-		return
-	}
-	var wg sync.WaitGroup
-	for _, d := range b.Documents {
-		select {
-		case s.files <- struct{}{}:
-		case <-ctx.Done():
-			wg.Wait()
-			return
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-s.files }()
-			s.sendOne(ctx, b, d)
-		}()
-	}
-	wg.Wait()
-}
-
-func (s *Submitter) sendOne(ctx context.Context, b *store.Batch, d store.Document) {
-	log := s.cfg.Logger.With("batch", b.ID, "doc", d.ID)
-	key := store.DocumentKey(b.IdempotencyKey, d.ID)
-	backoff := s.cfg.BackoffMin
-	var gone error // the file could not be opened: only the key is replayed
-	for ctx.Err() == nil {
-		var resp *docuparse.ExtractResponse
-		var err error
-		if gone != nil {
-			resp, err = s.cfg.Client.ReplayExtract(ctx, key)
-		} else {
-			resp, err = s.cfg.Client.Extract(ctx, key, s.upload(d), s.cfg.DocumentType)
-		}
-		if err == nil {
-			raw, _ := json.Marshal(resp)
-			if s.persist(ctx, log, "the submission", func(ctx context.Context) error {
-				return s.cfg.Store.RecordSubmitted(ctx, b.ID, "", raw, []store.Submitted{{DocID: d.ID, DocumentID: resp.DocumentID}})
-			}) && s.cfg.OnBatchSubmitted != nil {
-				s.cfg.OnBatchSubmitted(store.ModeSingle, 1)
-			}
-			return
-		}
-		if ctx.Err() != nil {
-			return
-		}
-		var oe *apiclient.OpenError
-		if errors.As(err, &oe) {
-			// An earlier attempt (before a crash, or a retry whose answer
-			// was lost) may have reached the API: ask it under the key.
-			gone = oe.Err
-			continue
-		}
-		var ae *apiclient.APIError
-		if errors.As(err, &ae) && ae.Permanent() && !authError(ae) {
-			if gone != nil {
-				s.finishUnopenable(ctx, d, gone) // the API never had it
-				return
-			}
-			s.reject(ctx, log, d.ID, apiCode(ae), ae.Message)
-			return
-		}
-		s.failedAttempt(ctx, b.ID, err, &backoff)
-	}
 }
 
 // finishUnopenable records a file that could not be opened for upload:
@@ -627,27 +492,4 @@ func (s *Submitter) upload(d store.Document) apiclient.Upload {
 			return s.cfg.Roots.openVerified(d.Source, d.Path, d.SizeBytes, d.SHA256)
 		},
 	}
-}
-
-// matchBatchResponse pairs the API's documents with the batch's, by client
-// reference, else by part filename (unique within a batch by construction).
-func matchBatchResponse(docs []store.Document, resp *docuparse.BatchResponse) ([]store.Submitted, error) {
-	byRef := map[string]int64{}
-	byName := map[string]int64{}
-	for _, d := range docs {
-		byRef[d.ClientReference] = d.ID
-		byName[strings.ToLower(apiclient.PartFilename(d.FileName))] = d.ID
-	}
-	var subs []store.Submitted
-	for _, rd := range resp.Documents {
-		id, ok := byRef[rd.ClientReference]
-		if !ok {
-			id, ok = byName[strings.ToLower(rd.Filename)]
-		}
-		if !ok || rd.DocumentID == "" {
-			return nil, fmt.Errorf("batch %s: response document %q (%q) matches no file sent", resp.BatchID, rd.DocumentID, rd.Filename)
-		}
-		subs = append(subs, store.Submitted{DocID: id, DocumentID: rd.DocumentID})
-	}
-	return subs, nil
 }

@@ -125,7 +125,9 @@ type FileLine struct {
 	LastPollError string
 	// Age is the time since discovery at report time (pending files).
 	Age time.Duration
-	// Stuck: submitted, and waiting for its result longer than StuckAfter.
+	// Stuck: submitted, and waiting for its result longer than StuckAfter;
+	// or stuck at submission (store.CodeSubmitStuck, reason in
+	// ErrorMessage).
 	Stuck bool
 }
 
@@ -303,7 +305,8 @@ func (r *Report) addFiles(docs []store.ReportDocument, o ReportOptions) {
 		switch f.Bucket {
 		case BucketPending:
 			f.Age = nonNegative(o.Now.Sub(f.DiscoveredAt))
-			f.Stuck = f.State == store.StateSubmitted && !f.SubmittedAt.IsZero() && o.Now.Sub(f.SubmittedAt) > o.StuckAfter
+			f.Stuck = f.State == store.StateSubmitted && !f.SubmittedAt.IsZero() && o.Now.Sub(f.SubmittedAt) > o.StuckAfter ||
+				f.State == store.StateSubmitting && f.ErrorCode == store.CodeSubmitStuck
 			r.Pending = append(r.Pending, f)
 			if f.Stuck {
 				r.Stuck = append(r.Stuck, f)

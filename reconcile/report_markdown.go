@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/counters"
+	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
 // maxListed caps every list in the Markdown form; the JSON and CSV forms
@@ -121,9 +122,12 @@ func (r *Report) mdFiles(b *bytes.Buffer) {
 	b.WriteString("Every file is listed in the CSV file of this report.\n\n")
 
 	if len(r.Stuck) > 0 {
-		fmt.Fprintf(b, "## Stuck (%d)\n\nSubmitted more than %s ago and still without a result:\n\n", len(r.Stuck), mdSetting(r.StuckAfter))
+		fmt.Fprintf(b, "## Stuck (%d)\n\nSubmitted more than %s ago and still without a result, or stopped at submission because the API's answers could not be recorded (`retry --stuck` resubmits both):\n\n", len(r.Stuck), mdSetting(r.StuckAfter))
 		mdList(b, len(r.Stuck), func(i int) string {
 			f := r.Stuck[i]
+			if f.State == store.StateSubmitting {
+				return fmt.Sprintf("%s — stopped at submission: %s", mdCode(f.Path), mdText(f.ErrorMessage))
+			}
 			s := fmt.Sprintf("%s — document %s, submitted %s", mdCode(f.Path), mdCode(f.DocumentID), r.mdTime(f.SubmittedAt))
 			if f.LastPollError != "" {
 				s += ", last poll: " + mdText(f.LastPollError)

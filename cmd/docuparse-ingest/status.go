@@ -25,6 +25,15 @@ type statusJSON struct {
 	LastReport      string                    `json:"last_report_day,omitempty"`
 	BatchMismatches int                       `json:"batch_mismatches"`
 	ExportHeld      []heldJSON                `json:"export_held"`
+	SubmitStuck     []stuckJSON               `json:"submit_stuck"`
+}
+
+// stuckJSON is a document whose upload stopped, and why.
+type stuckJSON struct {
+	ID     int64  `json:"id"`
+	Path   string `json:"path"`
+	Batch  int64  `json:"batch"`
+	Reason string `json:"reason"`
 }
 
 // heldJSON is a document the exporter holds, and why.
@@ -81,6 +90,9 @@ func (m *Main) runStatus(ctx context.Context, args []string) error {
 	}
 	out.BatchMismatches = len(mism)
 	if out.ExportHeld, err = exportHeld(ctx, st); err != nil {
+		return err
+	}
+	if out.SubmitStuck, err = submitStuck(ctx, st); err != nil {
 		return err
 	}
 	if !s.OldestPending.IsZero() {
@@ -140,6 +152,36 @@ func (m *Main) printStatus(s *store.Status, out statusJSON) {
 		fmt.Fprintf(m.Stdout, "batch mismatches: %d (see the reconciliation report)\n", out.BatchMismatches)
 	}
 	printHeld(m.Stdout, s.ExportHeld, out.ExportHeld)
+	printStuck(m.Stdout, s.SubmitStuck, out.SubmitStuck)
+}
+
+// submitStuck lists the documents stuck at submission (at most
+// maxHeldShown).
+func submitStuck(ctx context.Context, st *store.Store) ([]stuckJSON, error) {
+	docs, err := st.SubmitStuck(ctx, maxHeldShown)
+	if err != nil {
+		return nil, err
+	}
+	out := []stuckJSON{}
+	for _, d := range docs {
+		out = append(out, stuckJSON{ID: d.ID, Path: d.Path, Batch: d.BatchID, Reason: d.ErrorMessage})
+	}
+	return out, nil
+}
+
+// printStuck prints the documents stuck at submission: n in all, the first
+// of them with their reasons, and what to do.
+func printStuck(w io.Writer, n int, stuck []stuckJSON) {
+	if n == 0 {
+		return
+	}
+	fmt.Fprintf(w, "stuck at submission: %d (the API's answers could not be recorded; `retry --stuck` resubmits them)\n", n)
+	for _, d := range stuck {
+		fmt.Fprintf(w, "  %d %s (batch %d): %s\n", d.ID, d.Path, d.Batch, d.Reason)
+	}
+	if n > len(stuck) {
+		fmt.Fprintf(w, "  … and %d more\n", n-len(stuck))
+	}
 }
 
 // exportHeld lists the documents the exporter holds (at most maxHeldShown).

@@ -110,6 +110,15 @@ type decodeError struct{ err error }
 func (e *decodeError) Error() string { return "invalid response body: " + e.err.Error() }
 func (e *decodeError) Unwrap() error { return e.err }
 
+// Is makes every decodeError match ErrUnusableAnswer.
+func (e *decodeError) Is(target error) bool { return target == ErrUnusableAnswer }
+
+// ErrUnusableAnswer is matched (errors.Is) by the error of a call whose
+// 2xx answer is not what the contract promises: not JSON, missing ids, or
+// fewer documents than files sent. The API accepted something it cannot
+// tell about usably, so the caller decides how often to ask again.
+var ErrUnusableAnswer = errors.New("the API answered 2xx with an unusable body")
+
 // limitError marks a failed wait for the client-side rate limiter (the wait
 // would outlast the deadline). It is not retried.
 type limitError struct{ err error }

@@ -25,7 +25,7 @@ type storeCollector struct {
 	now     func() time.Time
 	log     *slog.Logger
 
-	up, documents, queueDepth, oldestAge, events, lastWebhook, exportHeld *prometheus.Desc
+	up, documents, queueDepth, oldestAge, events, lastWebhook, exportHeld, submitStuck *prometheus.Desc
 }
 
 func newStoreCollector(status func(context.Context) (*store.Status, error), timeout time.Duration, now func() time.Time, log *slog.Logger) *storeCollector {
@@ -46,12 +46,14 @@ func newStoreCollector(status func(context.Context) (*store.Status, error), time
 			"Unix time the newest webhook event was journaled; 0 when none ever was.", nil, nil),
 		exportHeld: prometheus.NewDesc(name("export_held_documents"),
 			"Documents held from export because their output path is unsafe (a planted symbolic link, say); the status command names them and why.", nil, nil),
+		submitStuck: prometheus.NewDesc(name("submit_stuck_documents"),
+			"Documents whose upload stopped because the API kept answering in a way that cannot be recorded; the status command names them and why, retry --stuck resubmits them.", nil, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.up, c.documents, c.queueDepth, c.oldestAge, c.events, c.lastWebhook, c.exportHeld} {
+	for _, d := range []*prometheus.Desc{c.up, c.documents, c.queueDepth, c.oldestAge, c.events, c.lastWebhook, c.exportHeld, c.submitStuck} {
 		ch <- d
 	}
 }
@@ -104,6 +106,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(c.lastWebhook, prometheus.GaugeValue, unixSeconds(st.LastEvent))
 	ch <- prometheus.MustNewConstMetric(c.exportHeld, prometheus.GaugeValue, float64(st.ExportHeld))
+	ch <- prometheus.MustNewConstMetric(c.submitStuck, prometheus.GaugeValue, float64(st.SubmitStuck))
 }
 
 // read calls the status function under the timeout. A function that

@@ -131,7 +131,7 @@ func (s *Store) SubmittingBatches(ctx context.Context) ([]Batch, error) {
 		}
 		out[i].AllDocuments = all
 		for _, d := range all {
-			if d.State == StateSubmitting {
+			if d.State == StateSubmitting && d.ErrorCode != CodeSubmitStuck {
 				out[i].Documents = append(out[i].Documents, d)
 			}
 		}
@@ -202,18 +202,25 @@ func (s *Store) RecordSubmitted(ctx context.Context, batchID int64, apiBatchID s
 }
 
 // closeBatchIfDone marks a batch submitted once none of its documents is
-// still waiting to be submitted.
+// still waiting to be submitted, or stuck once the only ones left waiting
+// are stuck (CodeSubmitStuck).
 func (s *Store) closeBatchIfDone(ctx context.Context, tx *sql.Tx, batchID int64) error {
-	var pending int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM documents WHERE batch_id = ? AND state = 'submitting'`, batchID).Scan(&pending); err != nil {
+	var pending, stuck int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(CASE WHEN d.error_code = ? THEN 1 END)
+		FROM documents d WHERE d.batch_id = ? AND d.state = 'submitting'`, CodeSubmitStuck, batchID).Scan(&pending, &stuck); err != nil {
 		return err
 	}
-	if pending > 0 {
-		return nil
+	switch {
+	case pending == 0:
+		_, err := tx.ExecContext(ctx, `UPDATE batches SET state = ?, submitted_at = ? WHERE id = ? AND state = ?`,
+			BatchSubmitted, s.now(), batchID, BatchSubmitting)
+		return err
+	case pending == stuck:
+		_, err := tx.ExecContext(ctx, `UPDATE batches SET state = ? WHERE id = ? AND state = ?`,
+			BatchStuck, batchID, BatchSubmitting)
+		return err
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE batches SET state = ?, submitted_at = ? WHERE id = ? AND state = ?`,
-		BatchSubmitted, s.now(), batchID, BatchSubmitting)
-	return err
+	return nil
 }
 
 // MarkSent records, before the first request with a batch's key goes out,

@@ -174,6 +174,7 @@ type Status struct {
 	OldestPending time.Time // discovered_at of the oldest document not yet terminal
 	LastEvent     time.Time
 	ExportHeld    int // documents the exporter holds (see HoldExport)
+	SubmitStuck   int // documents stuck at submission (CodeSubmitStuck)
 }
 
 // Status returns counts by state, the oldest pending document and the last
@@ -193,6 +194,9 @@ func (s *Store) Status(ctx context.Context) (*Status, error) {
 	}
 	st.OldestPending = parseTime(oldest)
 	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM documents WHERE export_error IS NOT NULL`).Scan(&st.ExportHeld); err != nil {
+		return nil, fmt.Errorf("status: %w", err)
+	}
+	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM documents d WHERE `+stuckAtSubmit).Scan(&st.SubmitStuck); err != nil {
 		return nil, fmt.Errorf("status: %w", err)
 	}
 	if st.Events, err = s.EventCounts(ctx); err != nil {

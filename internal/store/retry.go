@@ -51,7 +51,8 @@ type RetryQuery struct {
 	// Code, when set, narrows Failed (and implies it) to documents with
 	// this error_code; rejected documents with the code are chosen too.
 	Code string
-	// Stuck chooses documents still submitted since before StuckBefore.
+	// Stuck chooses documents still submitted since before StuckBefore,
+	// and documents stuck at submission (CodeSubmitStuck).
 	Stuck       bool
 	StuckBefore time.Time
 	// Source, when set, keeps only the documents of this source.
@@ -84,7 +85,7 @@ func (s *Store) SelectForRetry(ctx context.Context, q RetryQuery) ([]Document, e
 		}
 	}
 	if q.Stuck {
-		conds = append(conds, `(d.state = 'submitted' AND d.submitted_at < ?)`)
+		conds = append(conds, `(d.state = 'submitted' AND d.submitted_at < ?)`, stuckAtSubmit)
 		args = append(args, formatTime(q.StuckBefore))
 	}
 	where := `WHERE (` + strings.Join(conds, ` OR `) + `)`
@@ -158,21 +159,28 @@ func (s *Store) Retry(ctx context.Context, id int64, opts RetryOptions) (int64, 
 			return err
 		}
 		trs = append(trs, Transition{DocID: newID, Path: d.Path, To: StateQueued, Reason: fmt.Sprintf("retry of document %d", id)})
-		if d.State != StateSubmitted {
+		if d.State != StateSubmitted && d.State != StateSubmitting {
 			return nil
 		}
 		now := s.now()
+		msg := fmt.Sprintf("resubmitted as document %d", newID)
+		if d.State == StateSubmitting {
+			msg = fmt.Sprintf("stuck at submission (%s); resubmitted as document %d", d.ErrorMessage, newID)
+		}
 		r, err := tx.ExecContext(ctx, `UPDATE documents SET state = 'failed', outcome = 'failed', completed_at = ?,
-			error_code = ?, error_message = ?, updated_at = ? WHERE id = ? AND state = 'submitted'`,
-			now, CodeResubmitted, fmt.Sprintf("resubmitted as document %d", newID), now, id)
+			error_code = ?, error_message = ?, updated_at = ? WHERE id = ? AND state = ?`,
+			now, CodeResubmitted, msg, now, id, d.State)
 		if err != nil {
 			return err
 		}
 		if n, err := r.RowsAffected(); err != nil || n != 1 {
 			return fmt.Errorf("mark document %d resubmitted: %d rows changed (%v)", id, n, err)
 		}
-		trs = append(trs, Transition{DocID: id, Path: d.Path, From: StateSubmitted, To: StateFailed,
+		trs = append(trs, Transition{DocID: id, Path: d.Path, From: d.State, To: StateFailed,
 			DocumentID: d.DocumentID, Reason: CodeResubmitted})
+		if d.State == StateSubmitting {
+			return nil // its batch stays stuck: the API never answered usably
+		}
 		if d.BatchID != 0 {
 			// It may have been the batch's last document without a result.
 			return s.checkBatchTx(ctx, tx, d.BatchID)
@@ -235,6 +243,9 @@ func stateRefusal(d *Document) string {
 	case StateQueued:
 		return "queued documents are not retried: it is still waiting to be submitted"
 	case StateSubmitting:
+		if d.ErrorCode == CodeSubmitStuck {
+			return ""
+		}
 		return "submitting documents are not retried: its upload is under way"
 	case StateDuplicate:
 		if d.DuplicateOf != 0 {

@@ -1,0 +1,62 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// CodeSubmitStuck marks a document still submitting whose upload the
+// submitter stopped: the API kept answering in a way that cannot be
+// recorded (fewer documents than files, another shape, an unknown key). It
+// waits, with the reason in error_message, for `retry --stuck`.
+const CodeSubmitStuck = "SUBMIT_STUCK"
+
+// BatchStuck is the state of a batch whose every document still
+// submitting is stuck (CodeSubmitStuck): nothing resumes it.
+const BatchStuck = "stuck"
+
+// StopSubmitting records in one transaction that the submitter gave up on
+// the given documents of batch batchID: each still submitting keeps its
+// state and gets CodeSubmitStuck with reason; the batch becomes stuck once
+// none of its documents is submitting without that code. Safe to call
+// again.
+func (s *Store) StopSubmitting(ctx context.Context, batchID int64, docIDs []int64, reason string) error {
+	if len(docIDs) == 0 {
+		return nil
+	}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		now := s.now()
+		args := append([]any{CodeSubmitStuck, reason, now, batchID}, int64Args(docIDs)...)
+		if _, err := tx.ExecContext(ctx, `UPDATE documents SET error_code = ?, error_message = ?, updated_at = ?
+			WHERE batch_id = ? AND state = 'submitting' AND id IN (`+placeholders(len(docIDs))+`)`, args...); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE batches SET last_error = ? WHERE id = ?`, reason, batchID); err != nil {
+			return err
+		}
+		return s.closeBatchIfDone(ctx, tx, batchID)
+	})
+	if err != nil {
+		return fmt.Errorf("stop submitting batch %d: %w", batchID, err)
+	}
+	return nil
+}
+
+// SubmitStuck returns up to limit documents stuck at submission
+// (CodeSubmitStuck), oldest first (0 = no limit).
+func (s *Store) SubmitStuck(ctx context.Context, limit int) ([]Document, error) {
+	where := `WHERE d.state = 'submitting' AND d.error_code = '` + CodeSubmitStuck + `' ORDER BY d.id`
+	if limit > 0 {
+		where += fmt.Sprintf(` LIMIT %d`, limit)
+	}
+	docs, err := queryDocuments(ctx, s.r, where)
+	if err != nil {
+		return nil, fmt.Errorf("documents stuck at submission: %w", err)
+	}
+	return docs, nil
+}
+
+// stuckAtSubmit is the SQL condition (over documents d) of a document
+// stuck at submission.
+const stuckAtSubmit = `(d.state = 'submitting' AND d.error_code = '` + CodeSubmitStuck + `')`
