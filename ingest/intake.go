@@ -372,4 +372,3 @@ func (r *Roots) hashFile(c Candidate) (string, error) {
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
-
