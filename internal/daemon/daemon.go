@@ -23,6 +23,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/export"
 	"github.com/docuparse/docuparse-ingest/internal/metrics"
 	"github.com/docuparse/docuparse-ingest/internal/output"
+	"github.com/docuparse/docuparse-ingest/internal/statelock"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 	"github.com/docuparse/docuparse-ingest/receiver"
 	"github.com/docuparse/docuparse-ingest/reconcile"
@@ -41,6 +42,11 @@ type Options struct {
 	SubmitBackoff time.Duration
 	// Version and Commit label docuparse_build_info.
 	Version, Commit string
+	// StateLock, when set, is the lock on the configuration's state_dir,
+	// already taken by the caller (the demo takes it before it clears its
+	// folder). The daemon releases it when it stops, or when New fails.
+	// When nil, New takes it.
+	StateLock *statelock.Lock
 }
 
 // Daemon is one running docuparse-ingest.
@@ -49,6 +55,7 @@ type Daemon struct {
 	opts Options
 	log  *slog.Logger
 
+	lock       *statelock.Lock // held from New until the store is closed
 	store      *store.Store
 	client     *apiclient.Client
 	candidates chan ingest.Candidate
@@ -80,7 +87,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Daemon, error)
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	d := &Daemon{cfg: cfg, opts: opts, log: opts.Logger, candidates: make(chan ingest.Candidate, 256)}
+	d := &Daemon{cfg: cfg, opts: opts, log: opts.Logger, candidates: make(chan ingest.Candidate, 256), lock: opts.StateLock}
 	if err := d.build(ctx); err != nil {
 		d.closeAll()
 		return nil, err
@@ -90,10 +97,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Daemon, error)
 
 func (d *Daemon) build(ctx context.Context) error {
 	cfg := d.cfg
-	for _, dir := range []string{cfg.StateDir, cfg.OutputDir} {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return fmt.Errorf("create %s: %w", dir, err)
-		}
+	if err := d.prepareDirs(); err != nil {
+		return err
 	}
 	st, err := store.Open(ctx, filepath.Join(cfg.StateDir, StateFile), store.Options{
 		OnTransition: d.transition,
@@ -373,6 +378,30 @@ func (d *Daemon) closeAll() {
 			d.log.Warn("closing the store", "err", err)
 		}
 	}
+	if err := d.lock.Release(); err != nil {
+		d.log.Warn("releasing the state_dir lock", "err", err)
+	}
+}
+
+// prepareDirs creates state_dir and takes its lock (unless the caller gave
+// one) before anything else touches the directory, the outputs or the
+// network, so a second daemon on the same state_dir stops here; then it
+// creates output_dir.
+func (d *Daemon) prepareDirs() error {
+	if err := os.MkdirAll(d.cfg.StateDir, 0o750); err != nil {
+		return fmt.Errorf("create %s: %w", d.cfg.StateDir, err)
+	}
+	if d.lock == nil {
+		l, err := statelock.Acquire(d.cfg.StateDir)
+		if err != nil {
+			return err
+		}
+		d.lock = l
+	}
+	if err := os.MkdirAll(d.cfg.OutputDir, 0o750); err != nil {
+		return fmt.Errorf("create %s: %w", d.cfg.OutputDir, err)
+	}
+	return nil
 }
 
 // Store returns the daemon's state store.
