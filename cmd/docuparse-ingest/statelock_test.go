@@ -17,10 +17,10 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/sim"
 )
 
-// secondRun starts a second `run` on cfgPath and returns its stderr once it
-// exits, failing the test as soon as it shows that it is running (its
-// webhook receiver listens) instead of refusing.
-func secondRun(t *testing.T, cfgPath string) (string, error) {
+// refusedRun starts `run` on cfgPath and returns its stderr once it exits,
+// failing the test as soon as it shows that it is running (its webhook
+// receiver listens) instead of refusing to start.
+func refusedRun(t *testing.T, cfgPath string) (string, error) {
 	t.Helper()
 	cmd := exec.Command(binPath, "run", "--config", cfgPath)
 	cmd.Env = append(os.Environ(), "DOCUPARSE_API_KEY="+e2e.APIKey, "DOCUPARSE_WEBHOOK_SECRET="+e2e.WebhookSecret)
@@ -50,9 +50,9 @@ func secondRun(t *testing.T, cfgPath string) (string, error) {
 		_ = cmd.Process.Kill()
 		<-scanned
 		_ = cmd.Wait()
-		t.Fatalf("a second daemon on the same state_dir started its receiver:\n%s", text.String())
+		t.Fatalf("the daemon started (its receiver listens) instead of refusing:\n%s", text.String())
 	case <-time.After(60 * time.Second):
-		t.Fatalf("the second daemon neither exited nor listened:\n%s", text.String())
+		t.Fatalf("the daemon neither exited nor listened:\n%s", text.String())
 	}
 	return text.String(), cmd.Wait()
 }
@@ -63,7 +63,7 @@ func TestSecondDaemonOnTheSameStateDirExitsAtOnceNamingTheHolder(t *testing.T) {
 	stateDir := filepath.Join(r.dir, "state")
 	before := listTree(t, r.dir)
 
-	msg, err := secondRun(t, r.cfgPath)
+	msg, err := refusedRun(t, r.cfgPath)
 	if err == nil {
 		t.Fatalf("the second daemon exited 0:\n%s", msg)
 	}
@@ -159,4 +159,38 @@ func listTree(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// The state database was lost and the outputs kept: the daemon refuses to
+// start, naming the file and how to recover, and the file keeps every byte.
+func TestRunRefusesOutputsTheStateDatabaseHasNoRecordOf(t *testing.T) {
+	r := newLifecycleRig(t, sim.Config{})
+	csvFile := filepath.Join(r.dir, "out", "csv", "documents-2026-11-28.csv")
+	if err := os.MkdirAll(filepath.Dir(csvFile), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rows := "\"document_id\",\"status\"\n\"doc_1\",\"completed\"\n"
+	if err := os.WriteFile(csvFile, []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := refusedRun(t, r.cfgPath)
+	if err == nil {
+		t.Fatalf("run exited 0:\n%s", msg)
+	}
+	for _, want := range []string{csvFile, "backup", "aside"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("refusal does not say %q:\n%s", want, msg)
+		}
+	}
+	if b, _ := os.ReadFile(csvFile); string(b) != rows {
+		t.Errorf("the file was changed to %q", b)
+	}
+	// Moved aside, the daemon starts.
+	if err := os.Rename(filepath.Dir(csvFile), filepath.Dir(csvFile)+".old"); err != nil {
+		t.Fatal(err)
+	}
+	p := r.start(t)
+	if err := p.signalAndWait(t, syscall.SIGTERM); err != nil {
+		t.Fatalf("start after moving the outputs aside: %v", err)
+	}
 }

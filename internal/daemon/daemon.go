@@ -100,14 +100,11 @@ func (d *Daemon) build(ctx context.Context) error {
 	if err := d.prepareDirs(); err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, filepath.Join(cfg.StateDir, StateFile), store.Options{
-		OnTransition: d.transition,
-		OnEvent:      func(status string) { d.metrics.WebhookApplied(status) },
-	})
+	err := d.openStore(ctx)
 	if err != nil {
 		return err
 	}
-	d.store = st
+	st := d.store
 	d.counters = counters.New(st.AddCounters, cfg.Report.Location(), 0, d.log.With("component", "counters"))
 	d.metrics, err = metrics.New(metrics.Options{Status: st.Status, Version: d.opts.Version, Commit: d.opts.Commit,
 		Logger: d.log.With("component", "metrics")})
@@ -235,6 +232,7 @@ func (d *Daemon) build(ctx context.Context) error {
 				"store":   st.Ping,
 				"sources": d.sourcesHealthy,
 				"api":     d.apiHealthy,
+				"outputs": d.exporter.Held,
 			},
 			Redact: secretsOf(cfg),
 			Logger: d.log.With("component", "admin"),
@@ -381,6 +379,20 @@ func (d *Daemon) closeAll() {
 	if err := d.lock.Release(); err != nil {
 		d.log.Warn("releasing the state_dir lock", "err", err)
 	}
+}
+
+// openStore opens the state database and checks that it knows every CSV
+// file in output_dir (see export.CheckOutputs).
+func (d *Daemon) openStore(ctx context.Context) error {
+	st, err := store.Open(ctx, filepath.Join(d.cfg.StateDir, StateFile), store.Options{
+		OnTransition: d.transition,
+		OnEvent:      func(status string) { d.metrics.WebhookApplied(status) },
+	})
+	if err != nil {
+		return err
+	}
+	d.store = st
+	return export.CheckOutputs(ctx, st, output.Layout{Root: d.cfg.OutputDir})
 }
 
 // prepareDirs creates state_dir and takes its lock (unless the caller gave

@@ -4,10 +4,14 @@
 // move or delete the input file), then the "exported" mark in the store.
 //
 // Exactly once rests on one rule: the store records, in the same
-// transaction that marks documents exported, how long each CSV file is.
-// Anything past that length is a crash's leftover and is cut off before the
-// next append, so a row is never half-written or written twice. Formatting
-// of rows and files belongs to internal/output.
+// transaction that marks documents exported, how long each CSV file is (and
+// a hash of its last bytes). Anything past that length is a crash's
+// leftover and is cut off before the next append, so a row is never
+// half-written or written twice — but only when it is the daemon's own: a
+// file the store has no record of, or one changed outside the daemon, is
+// never cut or appended to; its rows are held (ErrHeld, Held) until someone
+// moves the file aside. Formatting of rows and files belongs to
+// internal/output.
 package export
 
 import (
@@ -18,6 +22,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -66,6 +72,7 @@ type Exporter struct {
 
 	mu      sync.Mutex
 	actions map[string]SourceAfter // cfg.After, replaced by SetAfter
+	held    map[string]error       // output files whose rows are held, and why
 }
 
 // SetAfter replaces the per-source after-actions (a reload).
@@ -89,7 +96,7 @@ func New(cfg Config) *Exporter {
 	if cfg.Layout.Location == nil {
 		cfg.Layout.Location = time.Local
 	}
-	return &Exporter{cfg: cfg, poke: lifecycle.NewPoke(), actions: cfg.After}
+	return &Exporter{cfg: cfg, poke: lifecycle.NewPoke(), actions: cfg.After, held: map[string]error{}}
 }
 
 // Notify wakes the exporter: documents reached a terminal outcome.
@@ -99,7 +106,8 @@ func (e *Exporter) Notify() { e.poke.Notify() }
 func (e *Exporter) Start(ctx context.Context) {
 	e.group.Go(ctx, func(ctx context.Context) {
 		lifecycle.Loop(ctx, e.cfg.Interval, e.poke, func(ctx context.Context) {
-			if _, err := e.RunOnce(ctx); err != nil && ctx.Err() == nil {
+			// A held file was logged once when it was found.
+			if _, err := e.RunOnce(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, ErrHeld) {
 				e.cfg.Logger.Error("export failed; will retry", "err", err)
 			}
 		})
@@ -181,7 +189,7 @@ func (e *Exporter) exportChunk(ctx context.Context, docs []store.Document) (int,
 		}
 		ids = append(ids, sd.ID)
 	}
-	sizes := map[string]int64{}
+	sizes := map[string]store.CSVFile{}
 	for _, rel := range order {
 		b := files[rel]
 		size, err := e.append(ctx, b)
@@ -208,13 +216,27 @@ func (e *Exporter) exportChunk(ctx context.Context, docs []store.Document) (int,
 	return len(ids), nil
 }
 
-func (e *Exporter) append(ctx context.Context, b *csvBatch) (int64, error) {
-	committed, err := e.cfg.Store.CSVCommitted(ctx, b.rel)
-	if err != nil {
-		return 0, err
-	}
+// append appends a chunk's rows to one CSV file and returns what the store
+// records of the file once they are marked exported. A file the store has
+// no record of is started only if it is missing or empty; one with content
+// (a lost state database), or one changed outside the daemon, is held.
+func (e *Exporter) append(ctx context.Context, b *csvBatch) (store.CSVFile, error) {
 	path := filepath.Join(e.cfg.Layout.Root, b.rel)
-	size, err := e.cfg.Layout.AppendRecords(path, committed, b.header, b.records)
+	rec, known, err := e.cfg.Store.CSVState(ctx, b.rel)
+	if err != nil {
+		return store.CSVFile{}, err
+	}
+	if !known {
+		if err := e.cfg.Layout.CheckUnrecorded(path); err != nil {
+			return store.CSVFile{}, e.hold(b.rel, err)
+		}
+		// The record comes first, so a crash during the first append
+		// leaves a file recovery knows as the daemon's own.
+		if err := e.cfg.Store.BeginCSV(ctx, b.rel); err != nil {
+			return store.CSVFile{}, err
+		}
+	}
+	c, err := e.cfg.Layout.AppendCommitted(path, output.Committed{Size: rec.Size, Tail: rec.TailSHA256}, b.header, b.records)
 	if errors.Is(err, output.ErrShrunk) {
 		// Someone shortened or removed the file. Never cut into what is
 		// there: append after its current end (or start it anew).
@@ -223,15 +245,19 @@ func (e *Exporter) append(ctx context.Context, b *csvBatch) (int64, error) {
 			cur = fi.Size()
 		}
 		e.cfg.Logger.Warn("output file shrank outside the daemon; appending after its current end",
-			"file", path, "expected_bytes", committed, "found_bytes", cur)
+			"file", path, "expected_bytes", rec.Size, "found_bytes", cur)
 		if cur, err = endWithNewline(path, cur); err == nil {
-			size, err = e.cfg.Layout.AppendRecords(path, cur, b.header, b.records)
+			c, err = e.cfg.Layout.AppendCommitted(path, output.Committed{Size: cur}, b.header, b.records)
 		}
 	}
-	if err != nil {
-		return 0, fmt.Errorf("append %s: %w", path, err)
+	if errors.Is(err, output.ErrNotOurs) {
+		return store.CSVFile{}, e.hold(b.rel, err)
 	}
-	return size, nil
+	if err != nil {
+		return store.CSVFile{}, fmt.Errorf("append %s: %w", path, err)
+	}
+	e.release(b.rel)
+	return store.CSVFile{Size: c.Size, TailSHA256: c.Tail}, nil
 }
 
 func (e *Exporter) rel(path string) string {
@@ -266,6 +292,53 @@ func (e *Exporter) after(ctx context.Context, d store.Document) {
 			e.cfg.Logger.Warn("after-export action failed; the input file stays", "action", a.Action, "path", d.Path, "err", err)
 		}
 	}
+}
+
+// ErrHeld is wrapped by RunOnce's error when rows are held because their
+// CSV file is not the daemon's to append to (see Held).
+var ErrHeld = errors.New("rows held")
+
+// hold records that the rows for the output file rel are held because of
+// cause, logs it at ERROR the first time, and returns the error to stop
+// the pass with.
+func (e *Exporter) hold(rel string, cause error) error {
+	e.mu.Lock()
+	_, seen := e.held[rel]
+	e.held[rel] = cause
+	e.mu.Unlock()
+	if !seen {
+		e.cfg.Logger.Error("export held: the daemon never cuts or appends to a CSV file it has no record of or that was changed outside it; "+
+			"the rows due for it wait. Move the file aside (the daemon then starts it anew), or restore state.db and out/ from the same backup",
+			"file", filepath.Join(e.cfg.Layout.Root, rel), "reason", cause)
+	}
+	return fmt.Errorf("%w for %s: %w", ErrHeld, rel, cause)
+}
+
+// release forgets a hold on rel once its rows were appended.
+func (e *Exporter) release(rel string) {
+	e.mu.Lock()
+	_, was := e.held[rel]
+	delete(e.held, rel)
+	e.mu.Unlock()
+	if was {
+		e.cfg.Logger.Info("export resumed", "file", filepath.Join(e.cfg.Layout.Root, rel))
+	}
+}
+
+// Held returns an error naming each output file whose rows are held, or nil
+// (the admin listener's readiness check).
+func (e *Exporter) Held(context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.held) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(e.held))
+	for rel := range e.held {
+		names = append(names, rel)
+	}
+	sort.Strings(names)
+	return fmt.Errorf("rows held for %s: changed outside the daemon or unknown to the state database", strings.Join(names, ", "))
 }
 
 // toOutput maps a store document to what the outputs say about it.
