@@ -21,6 +21,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/samples"
 	"github.com/docuparse/docuparse-ingest/internal/sim"
+	"github.com/docuparse/docuparse-ingest/internal/statelock"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
@@ -68,10 +69,11 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	root, err := prepareDemoDir(*dir)
+	root, lock, err := prepareDemoDir(*dir)
 	if err != nil {
 		return err
 	}
+	defer lock.Release() // also released by the daemon when it stops; safe twice
 	logFile, err := os.Create(filepath.Join(root, "daemon.log"))
 	if err != nil {
 		return err
@@ -125,7 +127,7 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	}
 	p.left = len(files)
 	store.ReserveWriterProc()
-	d, err := daemon.New(ctx, cfg, daemon.Options{Logger: log, OnTransition: p.transition})
+	d, err := daemon.New(ctx, cfg, daemon.Options{Logger: log, OnTransition: p.transition, StateLock: lock})
 	if err != nil {
 		return err
 	}
@@ -164,33 +166,69 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 }
 
 // prepareDemoDir returns the absolute demo folder, fresh: created, or
-// emptied if an earlier demo made it. Any other non-empty folder is left
-// untouched and refused.
-func prepareDemoDir(dir string) (string, error) {
+// emptied if an earlier demo made it, and the lock on its state folder. Any
+// other non-empty folder is left untouched and refused, and so is a folder
+// whose demo is still running (it holds the lock): a second demo must not
+// wipe the first one's state and outputs.
+func prepareDemoDir(dir string) (string, *statelock.Lock, error) {
 	root, err := filepath.Abs(dir)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	entries, err := os.ReadDir(root)
 	switch {
-	case errors.Is(err, os.ErrNotExist):
+	case errors.Is(err, os.ErrNotExist), err == nil && len(entries) == 0:
 	case err != nil:
-		return "", err
-	case len(entries) == 0:
+		return "", nil, err
 	default:
 		if _, err := os.Stat(filepath.Join(root, demoMarker)); err != nil {
-			return "", fmt.Errorf("%s exists and was not made by the demo; choose another --dir", root)
-		}
-		if err := os.RemoveAll(root); err != nil {
-			return "", err
+			return "", nil, fmt.Errorf("%s exists and was not made by the demo; choose another --dir", root)
 		}
 	}
-	for _, sub := range []string{"inbox", "out", "state"} {
-		if err := os.MkdirAll(filepath.Join(root, sub), 0o755); err != nil {
-			return "", err
+	state := filepath.Join(root, "state")
+	if err := os.MkdirAll(state, 0o755); err != nil {
+		return "", nil, err
+	}
+	lock, err := statelock.Acquire(state)
+	if err != nil {
+		return "", nil, err
+	}
+	// Everything an earlier demo left goes, except the lock file this
+	// demo now holds.
+	err = removeAllExcept(root, "state")
+	if err == nil {
+		err = removeAllExcept(state, statelock.FileName)
+	}
+	for _, sub := range []string{"inbox", "out"} {
+		if err == nil {
+			err = os.MkdirAll(filepath.Join(root, sub), 0o755)
 		}
 	}
-	return root, os.WriteFile(filepath.Join(root, demoMarker), []byte("made by docuparse-ingest demo\n"), 0o644)
+	if err == nil {
+		err = os.WriteFile(filepath.Join(root, demoMarker), []byte("made by docuparse-ingest demo\n"), 0o644)
+	}
+	if err != nil {
+		_ = lock.Release()
+		return "", nil, err
+	}
+	return root, lock, nil
+}
+
+// removeAllExcept removes everything in dir but the entry named keep.
+func removeAllExcept(dir, keep string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.Name() == keep {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // dropFiles writes each file under a hidden temporary name and renames it

@@ -23,6 +23,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/export"
 	"github.com/docuparse/docuparse-ingest/internal/metrics"
 	"github.com/docuparse/docuparse-ingest/internal/output"
+	"github.com/docuparse/docuparse-ingest/internal/statelock"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 	"github.com/docuparse/docuparse-ingest/receiver"
 	"github.com/docuparse/docuparse-ingest/reconcile"
@@ -41,6 +42,11 @@ type Options struct {
 	SubmitBackoff time.Duration
 	// Version and Commit label docuparse_build_info.
 	Version, Commit string
+	// StateLock, when set, is the lock on the configuration's state_dir,
+	// already taken by the caller (the demo takes it before it clears its
+	// folder). The daemon releases it when it stops, or when New fails.
+	// When nil, New takes it.
+	StateLock *statelock.Lock
 }
 
 // Daemon is one running docuparse-ingest.
@@ -49,6 +55,7 @@ type Daemon struct {
 	opts Options
 	log  *slog.Logger
 
+	lock       *statelock.Lock // held from New until the store is closed
 	store      *store.Store
 	client     *apiclient.Client
 	candidates chan ingest.Candidate
@@ -80,7 +87,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Daemon, error)
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	d := &Daemon{cfg: cfg, opts: opts, log: opts.Logger, candidates: make(chan ingest.Candidate, 256)}
+	d := &Daemon{cfg: cfg, opts: opts, log: opts.Logger, candidates: make(chan ingest.Candidate, 256), lock: opts.StateLock}
 	if err := d.build(ctx); err != nil {
 		d.closeAll()
 		return nil, err
@@ -90,19 +97,14 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Daemon, error)
 
 func (d *Daemon) build(ctx context.Context) error {
 	cfg := d.cfg
-	for _, dir := range []string{cfg.StateDir, cfg.OutputDir} {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return fmt.Errorf("create %s: %w", dir, err)
-		}
+	if err := d.prepareDirs(); err != nil {
+		return err
 	}
-	st, err := store.Open(ctx, filepath.Join(cfg.StateDir, StateFile), store.Options{
-		OnTransition: d.transition,
-		OnEvent:      func(status string) { d.metrics.WebhookApplied(status) },
-	})
+	err := d.openStore(ctx)
 	if err != nil {
 		return err
 	}
-	d.store = st
+	st := d.store
 	d.counters = counters.New(st.AddCounters, cfg.Report.Location(), 0, d.log.With("component", "counters"))
 	d.metrics, err = metrics.New(metrics.Options{Status: st.Status, Version: d.opts.Version, Commit: d.opts.Commit,
 		Logger: d.log.With("component", "metrics")})
@@ -230,6 +232,7 @@ func (d *Daemon) build(ctx context.Context) error {
 				"store":   st.Ping,
 				"sources": d.sourcesHealthy,
 				"api":     d.apiHealthy,
+				"outputs": d.exporter.Held,
 			},
 			Redact: secretsOf(cfg),
 			Logger: d.log.With("component", "admin"),
@@ -373,6 +376,44 @@ func (d *Daemon) closeAll() {
 			d.log.Warn("closing the store", "err", err)
 		}
 	}
+	if err := d.lock.Release(); err != nil {
+		d.log.Warn("releasing the state_dir lock", "err", err)
+	}
+}
+
+// openStore opens the state database and checks that it knows every CSV
+// file in output_dir (see export.CheckOutputs).
+func (d *Daemon) openStore(ctx context.Context) error {
+	st, err := store.Open(ctx, filepath.Join(d.cfg.StateDir, StateFile), store.Options{
+		OnTransition: d.transition,
+		OnEvent:      func(status string) { d.metrics.WebhookApplied(status) },
+	})
+	if err != nil {
+		return err
+	}
+	d.store = st
+	return export.CheckOutputs(ctx, st, output.Layout{Root: d.cfg.OutputDir})
+}
+
+// prepareDirs creates state_dir and takes its lock (unless the caller gave
+// one) before anything else touches the directory, the outputs or the
+// network, so a second daemon on the same state_dir stops here; then it
+// creates output_dir.
+func (d *Daemon) prepareDirs() error {
+	if err := os.MkdirAll(d.cfg.StateDir, 0o750); err != nil {
+		return fmt.Errorf("create %s: %w", d.cfg.StateDir, err)
+	}
+	if d.lock == nil {
+		l, err := statelock.Acquire(d.cfg.StateDir)
+		if err != nil {
+			return err
+		}
+		d.lock = l
+	}
+	if err := os.MkdirAll(d.cfg.OutputDir, 0o750); err != nil {
+		return fmt.Errorf("create %s: %w", d.cfg.OutputDir, err)
+	}
+	return nil
 }
 
 // Store returns the daemon's state store.

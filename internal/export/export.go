@@ -4,10 +4,14 @@
 // move or delete the input file), then the "exported" mark in the store.
 //
 // Exactly once rests on one rule: the store records, in the same
-// transaction that marks documents exported, how long each CSV file is.
-// Anything past that length is a crash's leftover and is cut off before the
-// next append, so a row is never half-written or written twice. Formatting
-// of rows and files belongs to internal/output.
+// transaction that marks documents exported, how long each CSV file is (and
+// a hash of its last bytes). Anything past that length is a crash's
+// leftover and is cut off before the next append, so a row is never
+// half-written or written twice — but only when it is the daemon's own: a
+// file the store has no record of, or one changed outside the daemon, is
+// never cut or appended to; its rows are held (ErrHeld, Held) until someone
+// moves the file aside. Formatting of rows and files belongs to
+// internal/output.
 package export
 
 import (
@@ -19,6 +23,8 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -74,6 +80,7 @@ type Exporter struct {
 
 	mu      sync.Mutex
 	actions map[string]SourceAfter // cfg.After, replaced by SetAfter
+	held    map[string]error       // output files whose rows are held, and why
 }
 
 // SetAfter replaces the per-source after-actions (a reload).
@@ -103,7 +110,7 @@ func New(cfg Config) *Exporter {
 	if cfg.Layout.Location == nil {
 		cfg.Layout.Location = time.Local
 	}
-	return &Exporter{cfg: cfg, poke: lifecycle.NewPoke(), actions: cfg.After}
+	return &Exporter{cfg: cfg, poke: lifecycle.NewPoke(), actions: cfg.After, held: map[string]error{}}
 }
 
 // Notify wakes the exporter: documents reached a terminal outcome.
@@ -113,7 +120,8 @@ func (e *Exporter) Notify() { e.poke.Notify() }
 func (e *Exporter) Start(ctx context.Context) {
 	e.group.Go(ctx, func(ctx context.Context) {
 		lifecycle.Loop(ctx, e.cfg.Interval, e.poke, func(ctx context.Context) {
-			if _, err := e.RunOnce(ctx); err != nil && ctx.Err() == nil {
+			// A held file was logged once when it was found.
+			if _, err := e.RunOnce(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, ErrHeld) {
 				e.cfg.Logger.Error("export failed; will retry", "err", err)
 			}
 		})
@@ -175,6 +183,7 @@ func (e *Exporter) exportChunk(ctx context.Context, docs []store.Document) (int,
 	var days []*dayRows
 	byDay := map[string]*dayRows{}
 	var holds []store.ExportHold
+	explained := map[int64]bool{} // holds already logged, by document
 	for _, sd := range docs {
 		day, rec, items, err := e.writeDocument(sd)
 		if holdable(err) {
@@ -194,7 +203,7 @@ func (e *Exporter) exportChunk(ctx context.Context, docs []store.Document) (int,
 		dr.rows = append(dr.rows, rec)
 		dr.items = append(dr.items, items...)
 	}
-	sizes := map[string]int64{}
+	sizes := map[string]store.CSVFile{}
 	var done []store.Document
 	items := 0
 	for _, dr := range days {
@@ -202,6 +211,9 @@ func (e *Exporter) exportChunk(ctx context.Context, docs []store.Document) (int,
 		if holdable(err) {
 			for _, sd := range dr.docs {
 				holds = append(holds, store.ExportHold{ID: sd.ID, Reason: err.Error()})
+				if errors.Is(err, ErrHeld) {
+					explained[sd.ID] = true // hold logged the file and how to recover
+				}
 			}
 			continue
 		}
@@ -212,12 +224,14 @@ func (e *Exporter) exportChunk(ctx context.Context, docs []store.Document) (int,
 		done = append(done, dr.docs...)
 		items += len(dr.items)
 	}
-	return e.finish(ctx, done, sizes, items, holds)
+	return e.finish(ctx, done, sizes, items, holds, explained)
 }
 
 // finish applies the after-actions of the exported documents done, marks
 // them exported with the CSV files' sizes, and holds the documents holds.
-func (e *Exporter) finish(ctx context.Context, done []store.Document, sizes map[string]int64, items int, holds []store.ExportHold) (int, error) {
+// A hold in explained was logged already (its CSV file's ERROR line).
+func (e *Exporter) finish(ctx context.Context, done []store.Document, sizes map[string]store.CSVFile, items int,
+	holds []store.ExportHold, explained map[int64]bool) (int, error) {
 	ids := make([]int64, 0, len(done))
 	for _, sd := range done {
 		e.after(ctx, sd)
@@ -242,6 +256,9 @@ func (e *Exporter) finish(ctx context.Context, done []store.Document, sizes map[
 		return len(ids), err
 	}
 	for _, h := range fresh {
+		if explained[h.ID] {
+			continue
+		}
 		e.cfg.Logger.Error("document held from export: its output path is unsafe; the others go on, and it is tried again with backoff",
 			"doc", h.ID, "reason", h.Reason)
 	}
@@ -279,8 +296,8 @@ func (e *Exporter) writeDocument(sd store.Document) (day string, rec []string, i
 
 // appendDay appends a day's rows to its documents and line items CSV files
 // and returns their new sizes, to be committed with the exported mark.
-func (e *Exporter) appendDay(ctx context.Context, dr *dayRows) (map[string]int64, error) {
-	sizes := map[string]int64{}
+func (e *Exporter) appendDay(ctx context.Context, dr *dayRows) (map[string]store.CSVFile, error) {
+	sizes := map[string]store.CSVFile{}
 	for _, b := range []*csvBatch{
 		{rel: e.rel(e.cfg.Layout.DocumentsCSV(dr.day)), header: output.DocumentsHeader, records: dr.rows},
 		{rel: e.rel(e.cfg.Layout.LineItemsCSV(dr.day)), header: output.LineItemsHeader, records: dr.items},
@@ -301,21 +318,39 @@ func (e *Exporter) appendDay(ctx context.Context, dr *dayRows) (map[string]int64
 // output directory as a whole: a symbolic link or a non-regular file where
 // a file or folder of the layout belongs, a folder where a file belongs, a
 // file or folder the daemon may not write, or a result the outputs cannot
-// represent. Those documents are held; a full disk or an I/O error is not
-// holdable and stops the whole pass, to be tried again.
+// represent; or a CSV file that is not the daemon's to append to (ErrHeld:
+// unknown to the state database, or changed outside the daemon). Those
+// documents are held; a full disk or an I/O error is not holdable and
+// stops the whole pass, to be tried again.
 func holdable(err error) bool {
-	return err != nil && (errors.Is(err, output.ErrUnsafePath) || errors.Is(err, errUnformattable) ||
+	return err != nil && (errors.Is(err, output.ErrUnsafePath) || errors.Is(err, errUnformattable) || errors.Is(err, ErrHeld) ||
 		errors.Is(err, fs.ErrPermission) || errors.Is(err, unix.EISDIR) || errors.Is(err, unix.ENOTDIR) ||
 		errors.Is(err, unix.ENOTEMPTY) || errors.Is(err, unix.ENAMETOOLONG))
 }
 
-func (e *Exporter) append(ctx context.Context, b *csvBatch) (int64, error) {
-	committed, err := e.cfg.Store.CSVCommitted(ctx, b.rel)
-	if err != nil {
-		return 0, err
-	}
+// append appends a chunk's rows to one CSV file and returns what the store
+// records of the file once they are marked exported. A file the store has
+// no record of is started only if it is missing or empty; one with content
+// (a lost state database), or one changed outside the daemon, is held.
+func (e *Exporter) append(ctx context.Context, b *csvBatch) (store.CSVFile, error) {
 	path := filepath.Join(e.cfg.Layout.Root, b.rel)
-	size, err := e.cfg.Layout.AppendRecords(path, committed, b.header, b.records)
+	rec, known, err := e.cfg.Store.CSVState(ctx, b.rel)
+	if err != nil {
+		return store.CSVFile{}, err
+	}
+	if !known {
+		if err := e.cfg.Layout.CheckUnrecorded(path); errors.Is(err, output.ErrUnrecorded) {
+			return store.CSVFile{}, e.hold(b.rel, err)
+		} else if err != nil {
+			return store.CSVFile{}, err // an unsafe path (a planted link): held as such, or an I/O error
+		}
+		// The record comes first, so a crash during the first append
+		// leaves a file recovery knows as the daemon's own.
+		if err := e.cfg.Store.BeginCSV(ctx, b.rel); err != nil {
+			return store.CSVFile{}, err
+		}
+	}
+	c, err := e.cfg.Layout.AppendCommitted(path, output.Committed{Size: rec.Size, Tail: rec.TailSHA256}, b.header, b.records)
 	if errors.Is(err, output.ErrShrunk) {
 		// Someone shortened or removed the file. Never cut into what is
 		// there: append after its current end (or start it anew).
@@ -324,15 +359,19 @@ func (e *Exporter) append(ctx context.Context, b *csvBatch) (int64, error) {
 			cur = fi.Size()
 		}
 		e.cfg.Logger.Warn("output file shrank outside the daemon; appending after its current end",
-			"file", path, "expected_bytes", committed, "found_bytes", cur)
+			"file", path, "expected_bytes", rec.Size, "found_bytes", cur)
 		if cur, err = endWithNewline(path, cur); err == nil {
-			size, err = e.cfg.Layout.AppendRecords(path, cur, b.header, b.records)
+			c, err = e.cfg.Layout.AppendCommitted(path, output.Committed{Size: cur}, b.header, b.records)
 		}
 	}
-	if err != nil {
-		return 0, fmt.Errorf("append %s: %w", path, err)
+	if errors.Is(err, output.ErrNotOurs) {
+		return store.CSVFile{}, e.hold(b.rel, err)
 	}
-	return size, nil
+	if err != nil {
+		return store.CSVFile{}, fmt.Errorf("append %s: %w", path, err)
+	}
+	e.release(b.rel)
+	return store.CSVFile{Size: c.Size, TailSHA256: c.Tail}, nil
 }
 
 func (e *Exporter) rel(path string) string {
@@ -391,6 +430,54 @@ func reachedResult(d store.Document) bool {
 		return d.OriginalOutcome != store.StateRejected
 	}
 	return false
+}
+
+// ErrHeld is wrapped by the error of a CSV file that is not the daemon's to
+// append to (see Held): the documents of its day are held (store.HoldExport)
+// and the others go on.
+var ErrHeld = errors.New("rows held")
+
+// hold records that the rows for the output file rel are held because of
+// cause, logs it at ERROR the first time (with how to recover), and returns
+// the error that holds the documents of the file's day.
+func (e *Exporter) hold(rel string, cause error) error {
+	e.mu.Lock()
+	_, seen := e.held[rel]
+	e.held[rel] = cause
+	e.mu.Unlock()
+	if !seen {
+		e.cfg.Logger.Error("export held: the daemon never cuts or appends to a CSV file it has no record of or that was changed outside it; "+
+			"the rows due for it wait. Move the file aside (the daemon then starts it anew), or restore state.db and out/ from the same backup",
+			"file", filepath.Join(e.cfg.Layout.Root, rel), "reason", cause)
+	}
+	return fmt.Errorf("%w for %s: %w", ErrHeld, rel, cause)
+}
+
+// release forgets a hold on rel once its rows were appended.
+func (e *Exporter) release(rel string) {
+	e.mu.Lock()
+	_, was := e.held[rel]
+	delete(e.held, rel)
+	e.mu.Unlock()
+	if was {
+		e.cfg.Logger.Info("export resumed", "file", filepath.Join(e.cfg.Layout.Root, rel))
+	}
+}
+
+// Held returns an error naming each output file whose rows are held, or nil
+// (the admin listener's readiness check).
+func (e *Exporter) Held(context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.held) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(e.held))
+	for rel := range e.held {
+		names = append(names, rel)
+	}
+	sort.Strings(names)
+	return fmt.Errorf("rows held for %s: changed outside the daemon or unknown to the state database", strings.Join(names, ", "))
 }
 
 // toOutput maps a store document to what the outputs say about it.

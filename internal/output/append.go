@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
@@ -27,13 +28,16 @@ var ErrShrunk = errors.New("file is shorter than its committed length")
 // appended again) or the new one — never a row twice, never half a row.
 //
 // Step by step: it creates the parent directories and the file if needed.
-// If the file is longer than committed, the tail is cut off: it is a partial
-// row from a crash, or rows appended but never recorded, which this call
-// appends again. If the file is shorter than committed (or missing while
-// committed > 0) it returns an error wrapping ErrShrunk and changes nothing.
-// When committed is 0 the header is written first (unless header is nil).
-// All rows go to the file in one write, then the file is fsynced (and its
-// directory, when the file is new).
+// If the file is longer than committed, the tail is cut off — but only when
+// it is this package's own: a partial row from a crash, or rows appended but
+// never recorded, which this call appends again. A tail of anything else
+// (rows not in EncodeCSV's encoding or of another width, a file not starting
+// with the header when committed is 0) gives an error wrapping ErrNotOurs
+// and changes nothing. If the file is shorter than committed (or missing
+// while committed > 0) it returns an error wrapping ErrShrunk and changes
+// nothing. When committed is 0 the header is written first (unless header is
+// nil). All rows go to the file in one write, then the file is fsynced (and
+// its directory, when the file is new).
 //
 // The file is opened with O_NOFOLLOW and must be a regular file: a symbolic
 // link or anything else (a FIFO, a device) in its place gives an error
@@ -50,7 +54,8 @@ var ErrShrunk = errors.New("file is shorter than its committed length")
 // same path.
 func AppendRecords(path string, committed int64, header []string, records [][]string) (newSize int64, err error) {
 	dir, name := filepath.Split(path)
-	return appendRecords(dir, name, path, committed, header, records)
+	c, err := appendRecords(dir, name, path, Committed{Size: committed}, header, records)
+	return c.Size, err
 }
 
 // AppendRecords is AppendRecords for a file under l.Root (a path from
@@ -60,48 +65,89 @@ func AppendRecords(path string, committed int64, header []string, records [][]st
 // so a link planted in the output directory cannot redirect the write.
 // l.Root itself may be a symlink. A path outside l.Root is an error.
 func (l Layout) AppendRecords(path string, committed int64, header []string, records [][]string) (newSize int64, err error) {
+	c, err := l.AppendCommitted(path, Committed{Size: committed}, header, records)
+	return c.Size, err
+}
+
+// AppendCommitted is Layout.AppendRecords that also checks and returns the
+// hash of the bytes before the committed length: when c.Tail is recorded
+// and the file's last bytes before c.Size differ from it (the file was
+// edited or rewritten, even to the same length), the error wraps
+// ErrNotOurs and nothing is cut or written. The caller records the
+// returned Committed, Tail included, with the exported mark.
+func (l Layout) AppendCommitted(path string, c Committed, header []string, records [][]string) (Committed, error) {
 	rel, err := splitBelow(l.Root, path)
 	if err != nil {
-		return 0, fmt.Errorf("append %s: %w", path, err)
+		return Committed{}, fmt.Errorf("append %s: %w", path, err)
 	}
-	return appendRecords(l.Root, rel, path, committed, header, records)
+	return appendRecords(l.Root, rel, path, c, header, records)
+}
+
+// CheckUnrecorded is for a CSV file under l.Root that the caller's store has
+// no record of, before it records one and appends: a missing or empty file
+// is fine (nil); a file with content gives an error wrapping ErrUnrecorded,
+// and so does anything but a regular file (wrapping ErrUnsafePath too).
+func (l Layout) CheckUnrecorded(path string) error {
+	rel, err := splitBelow(l.Root, path)
+	if err != nil {
+		return fmt.Errorf("check %s: %w", path, err)
+	}
+	dir, err := openDirBelow(l.Root, filepath.Dir(rel))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("check %s: %w", path, err)
+	}
+	defer dir.Close()
+	f, err := openFileIn(dir, filepath.Base(rel), unix.O_RDONLY|unix.O_NONBLOCK, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("check %s: %w", path, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	switch {
+	case err != nil:
+		return fmt.Errorf("check %s: %w", path, err)
+	case !st.Mode().IsRegular():
+		return fmt.Errorf("check %s: not a regular file (%s): %w", path, st.Mode().Type(), ErrUnsafePath)
+	case st.Size() > 0:
+		return fmt.Errorf("%s: %d bytes: %w", path, st.Size(), ErrUnrecorded)
+	}
+	return nil
 }
 
 // appendRecords does AppendRecords for the file rel below root, trusting
 // root and nothing below it; path names the file in errors.
-func appendRecords(root, rel, path string, committed int64, header []string, records [][]string) (newSize int64, err error) {
+func appendRecords(root, rel, path string, c Committed, header []string, records [][]string) (_ Committed, err error) {
+	committed := c.Size
 	if committed < 0 {
-		return 0, fmt.Errorf("append %s: negative committed length %d", path, committed)
+		return Committed{}, fmt.Errorf("append %s: negative committed length %d", path, committed)
 	}
+	width := len(header)
 	for i, rec := range records {
 		if len(rec) == 0 {
-			return 0, fmt.Errorf("append %s: record %d is empty", path, i)
+			return Committed{}, fmt.Errorf("append %s: record %d is empty", path, i)
 		}
 		if header != nil && len(rec) != len(header) {
-			return 0, fmt.Errorf("append %s: record %d has %d fields, header has %d", path, i, len(rec), len(header))
+			return Committed{}, fmt.Errorf("append %s: record %d has %d fields, header has %d", path, i, len(rec), len(header))
 		}
+		width = len(rec)
 	}
+	check := header
 	if committed != 0 {
 		header = nil
 	}
 	buf := EncodeCSV(header, records)
 
-	dir, err := openDirBelow(root, filepath.Dir(rel))
+	f, dir, err := openForAppend(root, rel, path, committed)
 	if err != nil {
-		return 0, fmt.Errorf("append %s: %w", path, err)
+		return Committed{}, err
 	}
 	defer dir.Close()
-	flags := unix.O_RDWR
-	if committed == 0 {
-		flags |= unix.O_CREAT
-	}
-	f, err := openFileIn(dir, filepath.Base(rel), flags, filePerm)
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, fmt.Errorf("append %s: file is missing but %d bytes were committed: %w (%w)", path, committed, ErrShrunk, err)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("append %s: %w", path, err)
-	}
 	defer func() {
 		if cerr := f.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("close %s: %w", path, cerr)
@@ -110,32 +156,62 @@ func appendRecords(root, rel, path string, committed int64, header []string, rec
 
 	st, err := f.Stat()
 	if err != nil {
-		return 0, fmt.Errorf("append %s: %w", path, err)
+		return Committed{}, fmt.Errorf("append %s: %w", path, err)
 	}
 	if !st.Mode().IsRegular() {
-		return 0, fmt.Errorf("append %s: not a regular file (%s): %w", path, st.Mode().Type(), ErrUnsafePath)
+		return Committed{}, fmt.Errorf("append %s: not a regular file (%s): %w", path, st.Mode().Type(), ErrUnsafePath)
 	}
-	switch size := st.Size(); {
-	case size < committed:
-		return 0, fmt.Errorf("append %s: size %d, committed %d: %w", path, size, committed, ErrShrunk)
-	case size > committed:
+	size := st.Size()
+	if size < committed {
+		return Committed{}, fmt.Errorf("append %s: size %d, committed %d: %w", path, size, committed, ErrShrunk)
+	}
+	if err := checkOwnership(f, size, c, check, width); err != nil {
+		return Committed{}, fmt.Errorf("append %s: %w", path, err)
+	}
+	if size > committed {
 		// A partial row from a crash, or rows never recorded as exported.
 		if err := f.Truncate(committed); err != nil {
-			return 0, fmt.Errorf("append %s: truncate to %d: %w", path, committed, err)
+			return Committed{}, fmt.Errorf("append %s: truncate to %d: %w", path, committed, err)
 		}
 	}
 	if len(buf) > 0 {
 		if _, err := f.WriteAt(buf, committed); err != nil {
-			return 0, fmt.Errorf("append %s: %w", path, err)
+			return Committed{}, fmt.Errorf("append %s: %w", path, err)
 		}
 	}
 	if err := f.Sync(); err != nil {
-		return 0, fmt.Errorf("append %s: fsync: %w", path, err)
+		return Committed{}, fmt.Errorf("append %s: fsync: %w", path, err)
 	}
 	if committed == 0 {
 		if err := syncDir(dir); err != nil {
-			return 0, fmt.Errorf("append %s: %w", path, err)
+			return Committed{}, fmt.Errorf("append %s: %w", path, err)
 		}
 	}
-	return committed + int64(len(buf)), nil
+	next := Committed{Size: committed + int64(len(buf))}
+	if next.Tail, err = tailHash(f, next.Size); err != nil {
+		return Committed{}, fmt.Errorf("append %s: %w", path, err)
+	}
+	return next, nil
+}
+
+// openForAppend opens the file rel below root for appendRecords, creating
+// it when nothing was committed yet, and returns it with its directory.
+func openForAppend(root, rel, path string, committed int64) (f, dir *os.File, err error) {
+	dir, err = openDirBelow(root, filepath.Dir(rel))
+	if err != nil {
+		return nil, nil, fmt.Errorf("append %s: %w", path, err)
+	}
+	flags := unix.O_RDWR
+	if committed == 0 {
+		flags |= unix.O_CREAT
+	}
+	f, err = openFileIn(dir, filepath.Base(rel), flags, filePerm)
+	if err == nil {
+		return f, dir, nil
+	}
+	dir.Close()
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, fmt.Errorf("append %s: file is missing but %d bytes were committed: %w (%w)", path, committed, ErrShrunk, err)
+	}
+	return nil, nil, fmt.Errorf("append %s: %w", path, err)
 }

@@ -39,24 +39,58 @@ func (s *Store) ExportCandidates(ctx context.Context, limit int) ([]Document, er
 	return out, rows.Err()
 }
 
-// CSVCommitted returns the committed length of each named output file (0
-// for a file never written). Bytes past it are not the store's and are cut
-// off before the next append.
+// CSVFile is what the store knows of one output CSV file.
+type CSVFile struct {
+	// Size is the committed length: the file's bytes known to be complete.
+	// Bytes past it are a crash's leftover and are cut off before the next
+	// append, if they are the daemon's own rows.
+	Size int64
+	// TailSHA256 is the hex SHA-256 of the last 4096 bytes before Size; ""
+	// when unknown (written before migration 010, or not written yet).
+	TailSHA256 string
+}
+
+// CSVCommitted returns the committed length of the named output file (0
+// for a file never written).
 func (s *Store) CSVCommitted(ctx context.Context, name string) (int64, error) {
-	var n int64
-	err := s.r.QueryRowContext(ctx, `SELECT committed_size FROM csv_files WHERE name = ?`, name).Scan(&n)
+	f, _, err := s.CSVState(ctx, name)
+	return f.Size, err
+}
+
+// CSVState returns what the store recorded of the named output file (a
+// path relative to output_dir), and whether it recorded anything: a file
+// with no record is not the daemon's, and is never cut or appended to.
+func (s *Store) CSVState(ctx context.Context, name string) (CSVFile, bool, error) {
+	var f CSVFile
+	err := s.r.QueryRowContext(ctx, `SELECT committed_size, tail_sha256 FROM csv_files WHERE name = ?`, name).Scan(&f.Size, &f.TailSHA256)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
+		return CSVFile{}, false, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("committed size of %s: %w", name, err)
+		return CSVFile{}, false, fmt.Errorf("committed size of %s: %w", name, err)
 	}
-	return n, nil
+	return f, true, nil
+}
+
+// BeginCSV records, before a new output file's first append, that the
+// daemon is starting it (committed length 0). A crash during that append
+// then leaves a file the store knows, whose leftover is cut; without the
+// record the file could not be told from one the store never knew (a lost
+// state database). A file already recorded keeps its record.
+func (s *Store) BeginCSV(ctx context.Context, name string) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO csv_files (name, committed_size) VALUES (?, 0) ON CONFLICT (name) DO NOTHING`, name)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("begin %s: %w", name, err)
+	}
+	return nil
 }
 
 // MarkExported records, in one transaction, that the documents ids were
-// written out and that the named CSV files now end at the given sizes.
-func (s *Store) MarkExported(ctx context.Context, ids []int64, sizes map[string]int64) error {
+// written out and that the named CSV files now end as given.
+func (s *Store) MarkExported(ctx context.Context, ids []int64, sizes map[string]CSVFile) error {
 	if len(ids) == 0 && len(sizes) == 0 {
 		return nil
 	}
@@ -69,8 +103,9 @@ func (s *Store) MarkExported(ctx context.Context, ids []int64, sizes map[string]
 		}
 		sort.Strings(names)
 		for _, n := range names {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO csv_files (name, committed_size) VALUES (?, ?)
-				ON CONFLICT (name) DO UPDATE SET committed_size = excluded.committed_size`, n, sizes[n]); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO csv_files (name, committed_size, tail_sha256) VALUES (?, ?, ?)
+				ON CONFLICT (name) DO UPDATE SET committed_size = excluded.committed_size, tail_sha256 = excluded.tail_sha256`,
+				n, sizes[n].Size, sizes[n].TailSHA256); err != nil {
 				return err
 			}
 		}

@@ -245,11 +245,27 @@ func TestExportMarksDocumentsAndCommitsCSVSizes(t *testing.T) {
 	if len(c) != 2 || c[0].ID != dup.ID || c[0].OriginalDocumentID != "doc_a" || c[0].OriginalPath != "/in/f1.pdf" {
 		t.Fatalf("candidates = %+v", c)
 	}
-	if err := s.MarkExported(ctx, []int64{c[0].ID, c[1].ID}, map[string]int64{"csv/documents-x.csv": 120}); err != nil {
+	if err := s.MarkExported(ctx, []int64{c[0].ID, c[1].ID}, map[string]CSVFile{"csv/documents-x.csv": {Size: 120, TailSHA256: "abc"}}); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := s.CSVCommitted(ctx, "csv/documents-x.csv"); n != 120 {
-		t.Fatalf("committed = %d", n)
+	if f, ok, _ := s.CSVState(ctx, "csv/documents-x.csv"); !ok || f != (CSVFile{Size: 120, TailSHA256: "abc"}) {
+		t.Fatalf("committed = %+v, %v", f, ok)
+	}
+	// A record made before a file's first append does not overwrite one.
+	if err := s.BeginCSV(ctx, "csv/documents-x.csv"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.BeginCSV(ctx, "csv/documents-y.csv"); err != nil {
+		t.Fatal(err)
+	}
+	if f, _, _ := s.CSVState(ctx, "csv/documents-x.csv"); f.Size != 120 {
+		t.Fatalf("BeginCSV replaced a record: %+v", f)
+	}
+	if f, ok, _ := s.CSVState(ctx, "csv/documents-y.csv"); !ok || f != (CSVFile{}) {
+		t.Fatalf("BeginCSV: %+v, %v", f, ok)
+	}
+	if _, ok, _ := s.CSVState(ctx, "csv/documents-z.csv"); ok {
+		t.Fatal("a file never begun has a record")
 	}
 	if c, _ = s.ExportCandidates(ctx, 10); len(c) != 0 {
 		t.Fatalf("still candidates: %+v", c)
@@ -345,5 +361,31 @@ func TestEveryAppliedEventReportsItsStatus(t *testing.T) {
 	defer mu.Unlock()
 	if fmt.Sprint(got) != fmt.Sprint(map[string]int{EventApplied: 1, EventDead: 1, EventOrphan: 1}) {
 		t.Fatalf("statuses reported = %v", got)
+	}
+}
+
+// Migration 010 keeps every CSV file's committed length; the tail of a file
+// written before it is unknown ("").
+func TestMigration010KeepsCommittedLengths(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state.db")
+	old, err := open(ctx, path, Options{}, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.w.ExecContext(ctx, `INSERT INTO csv_files (name, committed_size) VALUES ('csv/documents-2026-05-19.csv', 4321)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	f, ok, err := s.CSVState(ctx, "csv/documents-2026-05-19.csv")
+	if err != nil || !ok || f != (CSVFile{Size: 4321}) {
+		t.Fatalf("after the migration: %+v, %v, %v", f, ok, err)
 	}
 }
