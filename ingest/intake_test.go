@@ -15,6 +15,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/store"
 	"github.com/docuparse/docuparse-ingest/internal/testpriv"
+	"github.com/docuparse/docuparse-ingest/internal/teststop"
 )
 
 // ingestDeadline bounds anything an intake or submitter test waits for.
@@ -515,8 +516,36 @@ func TestIntakeStartTakesCandidatesFromItsChannel(t *testing.T) {
 	r.in.Stop()
 }
 
+// Stop returns, before Start and twice, and a stopped Intake has no
+// goroutine left: nothing reads its channel any more.
 func TestIntakeStopIsSafeBeforeStartAndTwice(t *testing.T) {
+	const frame = "(*Intake)."
+	before := teststop.Goroutines(frame)
 	r := newIntakeRig(t, nil, 0, make(chan Candidate))
-	r.in.Stop()
-	r.in.Stop()
+	teststop.Within(t, "Stop before Start", r.in.Stop)
+	teststop.Within(t, "a second Stop", r.in.Stop)
+
+	feed := make(chan Candidate)
+	r = newIntakeRig(t, nil, 0, feed)
+	r.in.Start(t.Context())
+	c := writeInput(t, filepath.Join(r.dir, "a.pdf"), []byte("content of a.pdf"))
+	select {
+	case feed <- c:
+	case <-time.After(ingestDeadline):
+		t.Fatal("the started intake did not take a candidate")
+	}
+	waitFor(t, r.st.wake, "a.pdf recorded", func() bool { return len(r.st.all(t)) == 1 })
+	if teststop.Left(frame, before) == "" {
+		t.Fatal("no intake goroutine found while it runs: the check below could not see one")
+	}
+	teststop.Within(t, "Stop", r.in.Stop)
+	teststop.Within(t, "a second Stop", r.in.Stop)
+	if left := teststop.Left(frame, before); left != "" {
+		t.Fatalf("intake goroutines still running after Stop:\n%s", left)
+	}
+	select {
+	case feed <- c:
+		t.Fatal("a stopped intake still reads its channel")
+	default:
+	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/sim"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/teststop"
 )
 
 const subAPIKey = "dex_submitter_test_key"
@@ -426,17 +427,30 @@ func TestSubmitterKeepsUploadsInFlightWithinItsConcurrency(t *testing.T) {
 	}
 }
 
+// Stop returns, before Start and twice, and a stopped submitter has no
+// goroutine left: no loop to wake, no upload running.
 func TestSubmitterStopIsSafeBeforeStartAndTwice(t *testing.T) {
+	const frame = "(*Submitter)."
+	before := teststop.Goroutines(frame)
 	r := newSubRig(t, true, subRigOpts{})
 	s := r.submitter(t, r.client(t, subAPIKey, 0), nil)
-	s.Stop()
-	s.Stop()
+	teststop.Within(t, "Stop before Start", s.Stop)
+	teststop.Within(t, "a second Stop", s.Stop)
 
+	ids := r.queue(t, "a.pdf")
 	s = r.submitter(t, r.client(t, subAPIKey, 0), nil)
 	s.Start(context.Background())
-	s.Notify()
-	s.Stop()
-	s.Stop()
+	t.Cleanup(s.Stop)
+	r.waitIn(t, store.StateSubmitted, ids...)
+	if teststop.Left(frame, before) == "" {
+		t.Fatal("no submitter goroutine found while it runs: the check below could not see one")
+	}
+	teststop.Within(t, "Stop", s.Stop)
+	teststop.Within(t, "a second Stop", s.Stop)
+	s.Notify() // nothing to wake: must neither block nor start anything
+	if left := teststop.Left(frame, before); left != "" {
+		t.Fatalf("submitter goroutines still running after Stop:\n%s", left)
+	}
 }
 
 func TestSubmitterSubmitsFilesWithOddNames(t *testing.T) {
