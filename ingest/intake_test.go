@@ -67,6 +67,22 @@ func (s *ingestStore) transitions() []store.Transition {
 	return append([]store.Transition(nil), s.trs...)
 }
 
+// mostSubmitting replays the committed transitions and returns the most
+// documents that were submitting at once.
+func (s *ingestStore) mostSubmitting() int {
+	n, most := 0, 0
+	for _, tr := range s.transitions() {
+		if tr.To == store.StateSubmitting {
+			n++
+		}
+		if tr.From == store.StateSubmitting {
+			n--
+		}
+		most = max(most, n)
+	}
+	return most
+}
+
 // all returns every document, oldest first.
 func (s *ingestStore) all(t *testing.T) []store.Document {
 	t.Helper()

@@ -38,9 +38,10 @@ func Within(t *testing.T, what string, stop func()) {
 // whose qualified name contains frame, keyed by their "goroutine N"
 // header. Give frame without the package path, as "(*Submitter).": a
 // method inlined into its caller runs under a name such as
-// "ingest.TestX.(*Intake).Start.func2". The "created by" line of a stack
-// does not count: a goroutine started by the part but running other code
-// is not the part's.
+// "ingest.TestX.(*Intake).Start.func2". End frame with "(" to match the
+// function itself and not the closures named after it. The "created by"
+// line of a stack does not count: a goroutine started by the part but
+// running other code is not the part's.
 func Goroutines(frame string) map[string]string {
 	buf := make([]byte, 1<<16)
 	for {
@@ -62,6 +63,18 @@ func Goroutines(frame string) map[string]string {
 		}
 	}
 	return found
+}
+
+// Count returns how many goroutines executing frame were not in before (a
+// result of Goroutines).
+func Count(frame string, before map[string]string) int {
+	n := 0
+	for header := range Goroutines(frame) {
+		if _, old := before[header]; !old {
+			n++
+		}
+	}
+	return n
 }
 
 // Left returns the stacks of goroutines executing frame that were not in
