@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"github.com/docuparse/docuparse-ingest/internal/testlog"
+	"github.com/docuparse/docuparse-ingest/internal/testpriv"
+	"github.com/docuparse/docuparse-ingest/internal/teststop"
 	"io"
 	"log/slog"
 	"os"
@@ -403,10 +405,10 @@ func TestFolderSurvivesItsRootBeingRemovedAndCreatedAgain(t *testing.T) {
 	b.expect(t, "sub/watched.pdf")
 }
 
-func TestFolderSkipsUnreadableSubdirectoriesAndSaysSoOnce(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("root reads every directory")
-	}
+// Root lists every directory, so .ci/run runs this test as nobody (see
+// internal/testpriv).
+func TestUnprivilegedFolderSkipsUnreadableSubdirectoriesAndSaysSoOnce(t *testing.T) {
+	testpriv.Require(t)
 	b := setupFolder(t, nil)
 	locked := filepath.Join(b.root, "locked")
 	folderWrite(t, filepath.Join(locked, "secret.pdf"), "x")
@@ -431,20 +433,48 @@ func TestFolderSkipsUnreadableSubdirectoriesAndSaysSoOnce(t *testing.T) {
 	}
 }
 
+// Stop returns, twice and before Start; a stopped source has no goroutine
+// left, is not running and cannot be started again. Not parallel (unlike
+// setupFolder): the goroutine check must not see other tests' folders.
 func TestFolderStopIsSafeTwiceAndBeforeStart(t *testing.T) {
-	b := setupFolder(t, nil)
-	b.f.Stop()
-	b.f.Stop()
-	if err := b.f.Start(context.Background()); err == nil {
-		t.Fatal("Start after Stop succeeded")
-	}
-
-	f, err := NewFolder(FolderConfig{Name: "x", Root: t.TempDir()}, make(chan Candidate))
+	const frame = "(*Folder)."
+	before := teststop.Goroutines(frame)
+	scanned := make(chan struct{}, 1)
+	f, err := NewFolder(FolderConfig{Name: "inbox", Root: t.TempDir(), Rescan: time.Hour}, make(chan Candidate))
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.Stop()
-	f.Stop()
+	f.hooks.scanned = folderNotify(scanned)
+	if err := f.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Stop)
+	select {
+	case <-scanned:
+	case <-time.After(folderWait):
+		t.Fatal("no full listing within the deadline")
+	}
+	if !f.Running() || teststop.Left(frame, before) == "" {
+		t.Fatalf("started source: Running() = %v and no goroutine found: the checks below could not fail", f.Running())
+	}
+	teststop.Within(t, "Stop", f.Stop)
+	teststop.Within(t, "a second Stop", f.Stop)
+	if left := teststop.Left(frame, before); left != "" || f.Running() {
+		t.Fatalf("after Stop: Running() = %v, goroutines still running:\n%s", f.Running(), left)
+	}
+	if err := f.Start(context.Background()); err == nil {
+		t.Fatal("Start after Stop succeeded")
+	}
+
+	f, err = NewFolder(FolderConfig{Name: "x", Root: t.TempDir()}, make(chan Candidate))
+	if err != nil {
+		t.Fatal(err)
+	}
+	teststop.Within(t, "Stop before Start", f.Stop)
+	teststop.Within(t, "a second Stop before Start", f.Stop)
+	if err := f.Start(context.Background()); err == nil || f.Running() {
+		t.Fatalf("Start after Stop: %v, Running() = %v; want refused", err, f.Running())
+	}
 }
 
 func TestFolderStopReturnsWhileTheConsumerIsNotReading(t *testing.T) {

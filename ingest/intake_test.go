@@ -15,6 +15,8 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/store"
 	"github.com/docuparse/docuparse-ingest/internal/storefault"
+	"github.com/docuparse/docuparse-ingest/internal/testpriv"
+	"github.com/docuparse/docuparse-ingest/internal/teststop"
 )
 
 // ingestDeadline bounds anything an intake or submitter test waits for.
@@ -64,6 +66,22 @@ func (s *ingestStore) transitions() []store.Transition {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]store.Transition(nil), s.trs...)
+}
+
+// mostSubmitting replays the committed transitions and returns the most
+// documents that were submitting at once.
+func (s *ingestStore) mostSubmitting() int {
+	n, most := 0, 0
+	for _, tr := range s.transitions() {
+		if tr.To == store.StateSubmitting {
+			n++
+		}
+		if tr.From == store.StateSubmitting {
+			n--
+		}
+		most = max(most, n)
+	}
+	return most
 }
 
 // all returns every document, oldest first.
@@ -172,8 +190,7 @@ func TestIntakeTake(t *testing.T) {
 	tests := []struct {
 		name string
 		// setup prepares the inbox and returns the candidate to take.
-		setup    func(t *testing.T, dir string) Candidate
-		rootSkip bool // root reads anything: the case cannot be built
+		setup func(t *testing.T, dir string) Candidate
 		// want is the recorded state; "" means nothing may be recorded.
 		want     store.State
 		wantCode string
@@ -242,18 +259,6 @@ func TestIntakeTake(t *testing.T) {
 			want: store.StateRejected, wantCode: CodeEmptyFile,
 		},
 		{
-			name:     "a file without read permission is rejected UNREADABLE",
-			rootSkip: true,
-			setup: func(t *testing.T, dir string) Candidate {
-				c := writeInput(t, filepath.Join(dir, "secret.pdf"), content)
-				if err := os.Chmod(c.Path, 0); err != nil {
-					t.Fatal(err)
-				}
-				return c
-			},
-			want: store.StateRejected, wantCode: CodeUnreadable,
-		},
-		{
 			// A symlink to itself cannot be opened by anyone, root included
 			// (ELOOP), and is not "gone" either.
 			name: "a symlink that loops is rejected UNREADABLE",
@@ -315,9 +320,6 @@ func TestIntakeTake(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.rootSkip && os.Geteuid() == 0 {
-				t.Skip("running as root: permissions do not stop reading (the symlink-loop case covers UNREADABLE)")
-			}
 			r := newIntakeRig(t, nil, limit, nil)
 			c := tt.setup(t, r.dir)
 			r.take(t, c)
@@ -358,6 +360,33 @@ func TestIntakeTake(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A file its owner made unreadable is rejected UNREADABLE, once, with a
+// message. Root reads anything, so .ci/run runs this test as nobody (see
+// internal/testpriv); the symlink-loop case of TestIntakeTake covers the
+// code for root too.
+func TestUnprivilegedIntakeRejectsAFileWithoutReadPermission(t *testing.T) {
+	testpriv.Require(t)
+	r := newIntakeRig(t, nil, 64, nil)
+	c := writeInput(t, filepath.Join(r.dir, "secret.pdf"), []byte("%PDF-1.4 a small invoice"))
+	if err := os.Chmod(c.Path, 0); err != nil {
+		t.Fatal(err)
+	}
+	r.take(t, c)
+	docs := r.st.all(t)
+	if len(docs) != 1 {
+		t.Fatalf("recorded %d documents, want 1", len(docs))
+	}
+	d := docs[0]
+	if d.State != store.StateRejected || d.ErrorCode != CodeUnreadable || d.Outcome != store.StateRejected ||
+		d.ErrorMessage == "" || d.CompletedAt.IsZero() || d.Path != c.Path {
+		t.Fatalf("recorded %s %q %q (outcome %q, completed_at %v, %s), want rejected %s for %s",
+			d.State, d.ErrorCode, d.ErrorMessage, d.Outcome, d.CompletedAt, d.Path, CodeUnreadable, c.Path)
+	}
+	if r.queued.Load() != 0 || r.doneCt.Load() != 1 {
+		t.Errorf("OnQueued called %d times and OnDone %d, want 0 and 1", r.queued.Load(), r.doneCt.Load())
 	}
 }
 
@@ -613,8 +642,36 @@ func TestIntakeAFileThatStaysEmptyIsRejectedOnceAfterItsWait(t *testing.T) {
 	}
 }
 
+// Stop returns, before Start and twice, and a stopped Intake has no
+// goroutine left: nothing reads its channel any more.
 func TestIntakeStopIsSafeBeforeStartAndTwice(t *testing.T) {
+	const frame = "(*Intake)."
+	before := teststop.Goroutines(frame)
 	r := newIntakeRig(t, nil, 0, make(chan Candidate))
-	r.in.Stop()
-	r.in.Stop()
+	teststop.Within(t, "Stop before Start", r.in.Stop)
+	teststop.Within(t, "a second Stop", r.in.Stop)
+
+	feed := make(chan Candidate)
+	r = newIntakeRig(t, nil, 0, feed)
+	r.in.Start(t.Context())
+	c := writeInput(t, filepath.Join(r.dir, "a.pdf"), []byte("content of a.pdf"))
+	select {
+	case feed <- c:
+	case <-time.After(ingestDeadline):
+		t.Fatal("the started intake did not take a candidate")
+	}
+	waitFor(t, r.st.wake, "a.pdf recorded", func() bool { return len(r.st.all(t)) == 1 })
+	if teststop.Left(frame, before) == "" {
+		t.Fatal("no intake goroutine found while it runs: the check below could not see one")
+	}
+	teststop.Within(t, "Stop", r.in.Stop)
+	teststop.Within(t, "a second Stop", r.in.Stop)
+	if left := teststop.Left(frame, before); left != "" {
+		t.Fatalf("intake goroutines still running after Stop:\n%s", left)
+	}
+	select {
+	case feed <- c:
+		t.Fatal("a stopped intake still reads its channel")
+	default:
+	}
 }

@@ -41,7 +41,7 @@ type batchRun struct {
 	backoff time.Duration
 
 	replayFirst bool // the last attempt's fate is unknown: ask the API first
-	unknownLost bool // ... and that attempt was an upload
+	unknownLost bool // ... and that attempt was an upload whose transfer broke
 	lost        int  // uploads lost that way, the API then not having the key
 	unusable    int  // answers that could not be recorded
 }
@@ -106,7 +106,10 @@ func (r *batchRun) attempt(ctx context.Context) bool {
 		return true
 	}
 	r.replayFirst = fateUnknown(err)
-	r.unknownLost = r.replayFirst
+	// Only a transfer that broke (a reset, a stall, a timeout) counts
+	// towards splitting; an API answering 5xx is busy, and smaller
+	// batches would not help it.
+	r.unknownLost = r.replayFirst && !errors.As(err, &ae)
 	r.s.failedAttempt(ctx, r.b.ID, err, &r.backoff)
 	return false
 }

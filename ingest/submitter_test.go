@@ -20,6 +20,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/sim"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 	"github.com/docuparse/docuparse-ingest/internal/testclock"
+	"github.com/docuparse/docuparse-ingest/internal/teststop"
 )
 
 const subAPIKey = "dex_submitter_test_key"
@@ -55,16 +56,59 @@ type subRig struct {
 	mu   sync.Mutex
 	reqs []subRequest
 
-	// hold, when set, keeps each submit request waiting (at most 100 ms)
-	// until that many are in flight, so a submitter exceeding its
-	// concurrency would show it.
-	hold                  int32
-	inFlight, maxInFlight atomic.Int32
-	onDone                atomic.Int32
+	gate   atomic.Pointer[uploadGate] // when set, holds every submit request
+	onDone atomic.Int32
 	// outage, while set, answers every submit 503 before the simulator
 	// sees it: the API is down and nothing is created.
 	outage atomic.Bool
 }
+
+// uploadGate holds every submit request until the test lets it through,
+// one at a time: the test decides when each upload ends, and sees how many
+// the submitter keeps in flight meanwhile.
+type uploadGate struct {
+	arrived, released atomic.Int32  // requests that came; tokens given out
+	maxHeld           atomic.Int32  // the most requests held at once
+	wake              chan struct{} // poked on every arrival
+	release           chan struct{} // one token lets one held request through
+	open              chan struct{} // closed: every request goes through
+	once              sync.Once
+}
+
+func newUploadGate() *uploadGate {
+	return &uploadGate{wake: make(chan struct{}, 1), release: make(chan struct{}), open: make(chan struct{})}
+}
+
+// hold counts a request in and waits for a token, the gate to open or the
+// request to end.
+func (g *uploadGate) hold(ctx context.Context) {
+	n := g.arrived.Add(1) - g.released.Load()
+	for m := g.maxHeld.Load(); n > m && !g.maxHeld.CompareAndSwap(m, n); m = g.maxHeld.Load() {
+	}
+	poke(g.wake)
+	select {
+	case <-g.release:
+	case <-g.open:
+	case <-ctx.Done():
+	}
+}
+
+// held is how many requests wait for a token.
+func (g *uploadGate) held() int32 { return g.arrived.Load() - g.released.Load() }
+
+// letOne lets one held request through.
+func (g *uploadGate) letOne(t *testing.T) {
+	t.Helper()
+	g.released.Add(1)
+	select {
+	case g.release <- struct{}{}:
+	case <-time.After(ingestDeadline):
+		t.Fatal("no held request took its token")
+	}
+}
+
+// openUp lets every request through from now on.
+func (g *uploadGate) openUp() { g.once.Do(func() { close(g.open) }) }
 
 type subRigOpts struct {
 	sim         sim.Config
@@ -98,8 +142,8 @@ func newSubRig(t *testing.T, batch bool, o subRigOpts) *subRig {
 	return r
 }
 
-// observe records every submit request's Idempotency-Key and how many are
-// in flight, then hands the request to the simulator untouched.
+// observe records every submit request's Idempotency-Key, holds it at the
+// gate if one is set, then hands it to the simulator untouched.
 func (r *subRig) observe(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.Method != http.MethodPost {
@@ -115,15 +159,8 @@ func (r *subRig) observe(h http.Handler) http.Handler {
 		r.mu.Lock()
 		r.reqs = append(r.reqs, subRequest{path: strings.TrimPrefix(req.URL.Path, "/api/v1"), key: req.Header.Get(docuparse.HeaderIdempotencyKey)})
 		r.mu.Unlock()
-		n := r.inFlight.Add(1)
-		defer r.inFlight.Add(-1)
-		for m := r.maxInFlight.Load(); n > m && !r.maxInFlight.CompareAndSwap(m, n); m = r.maxInFlight.Load() {
-		}
-		if hold := atomic.LoadInt32(&r.hold); hold > 0 {
-			until := time.Now().Add(100 * time.Millisecond)
-			for r.inFlight.Load() < hold && time.Now().Before(until) {
-				time.Sleep(2 * time.Millisecond)
-			}
+		if g := r.gate.Load(); g != nil {
+			g.hold(req.Context())
 		}
 		h.ServeHTTP(w, req)
 	})
@@ -404,47 +441,92 @@ func TestSubmitterSendsAPartialBatchOnlyOnceMaxWaitHasPassed(t *testing.T) {
 	}
 }
 
+// The submitter keeps exactly its concurrency of uploads in flight. The
+// gate ends uploads one at a time, and before each the test waits until as
+// many as allowed (or as many as are left) are held, so a submitter that
+// stays below its concurrency fails here. Above it: in batch mode the
+// store's committed transitions show every batch in flight (created before
+// its request, recorded after its answer), so one too many cannot hide; in
+// single mode a file upload leaves no trace in the store, so before each
+// release the test counts the goroutines running one (see the loop).
 func TestSubmitterKeepsUploadsInFlightWithinItsConcurrency(t *testing.T) {
-	names := make([]string, 12)
+	const concurrency, total = 3, 12
+	names := make([]string, total)
 	for i := range names {
 		names[i] = fmt.Sprintf("%02d.pdf", i)
 	}
 	for _, mode := range uploadModes {
 		t.Run(mode.name, func(t *testing.T) {
 			t.Parallel()
-			const concurrency = 3
+			// A goroutine in sendOne itself (not in a closure it made) runs
+			// one file upload: single mode only.
+			const uploading = "(*Submitter).sendOne("
+			before := teststop.Goroutines(uploading)
 			r := newSubRig(t, mode.batch, subRigOpts{})
-			atomic.StoreInt32(&r.hold, concurrency+1) // one more than allowed: every request waits out its hold
+			gate := newUploadGate()
+			r.gate.Store(gate)
+			t.Cleanup(gate.openUp)
 			ids := r.queue(t, names...)
-			maxFiles := 1 // twelve batches
+			maxFiles := 1 // twelve batches, twelve requests
 			if !mode.batch {
-				maxFiles = 4 // three batches of four files, sharing one file limit
+				maxFiles = 4 // three batches of four files sharing one file limit, twelve requests
 			}
 			cl := r.client(t, subAPIKey, 2)
 			r.start(t, r.submitter(t, cl, func(cfg *SubmitterConfig) {
 				cfg.Concurrency = concurrency
 				cfg.Limits.MaxFiles = maxFiles
 			}))
+			for done := range total {
+				want := int32(min(concurrency, total-done))
+				waitFor(t, gate.wake, fmt.Sprintf("%d uploads in flight after %d ended", want, done),
+					func() bool { return gate.held() >= want })
+				// A file upload holds its slot while sendOne runs, so this
+				// count never exceeds the slots taken.
+				if n := teststop.Count(uploading, before); n > concurrency {
+					t.Fatalf("%d file uploads running at once, want at most %d", n, concurrency)
+				}
+				gate.letOne(t)
+			}
+			gate.openUp() // a retry, had there been one, must not hang the test
 			r.waitIn(t, store.StateSubmitted, ids...)
 			r.checkCreatedOnce(t, names...)
-			if got := r.maxInFlight.Load(); got > concurrency || got < 1 {
-				t.Fatalf("%d submit requests were in flight at once, want 1..%d", got, concurrency)
+			if got := gate.maxHeld.Load(); got != concurrency {
+				t.Fatalf("%d submit requests were in flight at once, want exactly %d (the concurrency)", got, concurrency)
+			}
+			if got := r.st.mostSubmitting(); mode.batch && got != concurrency {
+				t.Fatalf("%d one-file batches were in flight at once, want exactly %d (the concurrency)", got, concurrency)
+			}
+			if n := gate.arrived.Load(); n != total {
+				t.Errorf("%d submit requests, want %d", n, total)
 			}
 		})
 	}
 }
 
+// Stop returns, before Start and twice, and a stopped submitter has no
+// goroutine left: no loop to wake, no upload running.
 func TestSubmitterStopIsSafeBeforeStartAndTwice(t *testing.T) {
+	const frame = "(*Submitter)."
+	before := teststop.Goroutines(frame)
 	r := newSubRig(t, true, subRigOpts{})
 	s := r.submitter(t, r.client(t, subAPIKey, 0), nil)
-	s.Stop()
-	s.Stop()
+	teststop.Within(t, "Stop before Start", s.Stop)
+	teststop.Within(t, "a second Stop", s.Stop)
 
+	ids := r.queue(t, "a.pdf")
 	s = r.submitter(t, r.client(t, subAPIKey, 0), nil)
 	s.Start(context.Background())
-	s.Notify()
-	s.Stop()
-	s.Stop()
+	t.Cleanup(s.Stop)
+	r.waitIn(t, store.StateSubmitted, ids...)
+	if teststop.Left(frame, before) == "" {
+		t.Fatal("no submitter goroutine found while it runs: the check below could not see one")
+	}
+	teststop.Within(t, "Stop", s.Stop)
+	teststop.Within(t, "a second Stop", s.Stop)
+	s.Notify() // nothing to wake: must neither block nor start anything
+	if left := teststop.Left(frame, before); left != "" {
+		t.Fatalf("submitter goroutines still running after Stop:\n%s", left)
+	}
 }
 
 func TestSubmitterSubmitsFilesWithOddNames(t *testing.T) {

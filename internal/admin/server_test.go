@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/metrics"
+	"github.com/docuparse/docuparse-ingest/internal/teststop"
 )
 
 func TestHealthz(t *testing.T) {
@@ -133,8 +134,8 @@ func TestStopTwiceAndConcurrently(t *testing.T) {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.Stop() }()
 	}
-	wg.Wait()
-	s.Stop()
+	teststop.Within(t, "three concurrent Stops", wg.Wait)
+	teststop.Within(t, "a fourth Stop", s.Stop)
 	if reachable(s) {
 		t.Error("still serving after Stop")
 	}

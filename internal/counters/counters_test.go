@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/teststop"
 )
 
 type sinkRecorder struct {
@@ -63,8 +65,8 @@ func TestStopFlushesWhatIsLeftAndIsSafeTwice(t *testing.T) {
 	c := New(rec.add, time.UTC, time.Hour, nil)
 	c.Start(context.Background())
 	c.Add(WebhookTooLarge, 3)
-	c.Stop()
-	c.Stop()
+	teststop.Within(t, "Stop", c.Stop)
+	teststop.Within(t, "a second Stop", c.Stop)
 	total := int64(0)
 	for _, m := range rec.got {
 		total += m[WebhookTooLarge]

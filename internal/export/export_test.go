@@ -23,6 +23,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/samples"
 	"github.com/docuparse/docuparse-ingest/internal/sim"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/teststop"
 )
 
 // day0 is the completion time of every document unless a test moves the clock.
@@ -445,11 +446,31 @@ func TestExporterStartExportsAndWakesOnNotify(t *testing.T) {
 	}
 }
 
+// Stop returns, before Start and twice, and a stopped exporter has no
+// goroutine left to run a pass.
 func TestExporterStopIsSafeBeforeStartAndTwice(t *testing.T) {
+	const frame = "(*Exporter)."
+	before := teststop.Goroutines(frame)
 	r := newRig(t)
 	e := r.exporter(nil)
-	e.Stop()
-	e.Stop()
+	teststop.Within(t, "Stop before Start", e.Stop)
+	teststop.Within(t, "a second Stop", e.Stop)
+
+	f := r.sample()
+	id, _ := r.completed(t, f.Name, f)
+	e = r.exporter(func(c *Config) { c.Interval = time.Hour })
+	e.Start(t.Context())
+	t.Cleanup(e.Stop)
+	waitExported(t, r, id)
+	if teststop.Left(frame, before) == "" {
+		t.Fatal("no exporter goroutine found while it runs: the check below could not see one")
+	}
+	teststop.Within(t, "Stop", e.Stop)
+	teststop.Within(t, "a second Stop", e.Stop)
+	e.Notify() // nothing to wake: must not block
+	if left := teststop.Left(frame, before); left != "" {
+		t.Fatalf("exporter goroutines still running after Stop:\n%s", left)
+	}
 }
 
 // waitExported waits, on the store's transition signal, for a document to

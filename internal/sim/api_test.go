@@ -12,6 +12,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/samples"
+	"github.com/docuparse/docuparse-ingest/internal/teststop"
 )
 
 func TestNewRejectsBadConfig(t *testing.T) {
@@ -189,14 +190,36 @@ func TestServeUntilTheContextEnds(t *testing.T) {
 	s.Stop()
 }
 
+// Stop returns, twice and before Start; after it no webhook goroutine is
+// left, and Start starts none. Not parallel: the goroutine check must not
+// see other tests' simulators.
 func TestStopIsSafeTwiceAndBeforeStart(t *testing.T) {
-	t.Parallel()
+	const frame = "(*deliverer)."
+	before := teststop.Goroutines(frame)
 	s, err := New(Config{APIKey: testKey, ProcessingDelay: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Stop()
-	s.Stop()
+	teststop.Within(t, "Stop before Start", s.Stop)
+	teststop.Within(t, "a second Stop", s.Stop)
 	s.Start(context.Background()) // after Stop: nothing starts
-	s.Stop()
+	if left := teststop.Left(frame, before); left != "" {
+		t.Fatalf("Start after Stop started webhook goroutines:\n%s", left)
+	}
+	teststop.Within(t, "Stop after Start after Stop", s.Stop)
+
+	s, err = New(Config{APIKey: testKey, ProcessingDelay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start(context.Background())
+	t.Cleanup(s.Stop)
+	if teststop.Left(frame, before) == "" {
+		t.Fatal("no webhook goroutine found after Start: the check below could not see one")
+	}
+	teststop.Within(t, "Stop", s.Stop)
+	teststop.Within(t, "a second Stop", s.Stop)
+	if left := teststop.Left(frame, before); left != "" {
+		t.Fatalf("webhook goroutines still running after Stop:\n%s", left)
+	}
 }
