@@ -110,6 +110,12 @@ func (r *batchRun) attempt(ctx context.Context) bool {
 	// towards splitting; an API answering 5xx is busy, and smaller
 	// batches would not help it.
 	r.unknownLost = r.replayFirst && !errors.As(err, &ae)
+	if errors.As(err, new(*apiclient.FateUnknownError)) {
+		// Sent whole, no answer: ask under the key at once, which costs no
+		// upload (a failing replay waits as usual).
+		r.s.recordAttempt(ctx, r.b.ID, err)
+		return false
+	}
 	r.s.failedAttempt(ctx, r.b.ID, err, &r.backoff)
 	return false
 }
@@ -159,6 +165,7 @@ func (r *batchRun) replayFailed(ctx context.Context, err error) bool {
 	r.unknownLost = false
 	r.lost++
 	if r.lost < r.s.cfg.SplitAfter || len(r.docs) < 2 {
+		r.s.failedAttempt(ctx, r.b.ID, fmt.Errorf("upload lost: the API does not have the batch's key (%s)", ae.Message), &r.backoff)
 		return false
 	}
 	// The API never had this key, so nothing of the batch exists there:

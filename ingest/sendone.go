@@ -50,6 +50,7 @@ func (s *Submitter) sendOne(ctx context.Context, b *store.Batch, d store.Documen
 	key := store.DocumentKey(b.IdempotencyKey, d.ID)
 	backoff := s.cfg.BackoffMin
 	unusable := 0
+	lost := false // the last upload's fate was unknown
 	var gone error // the file could not be opened: only the key is replayed
 	for ctx.Err() == nil {
 		replay := gone != nil || replayFirst
@@ -79,7 +80,7 @@ func (s *Submitter) sendOne(ctx context.Context, b *store.Batch, d store.Documen
 			gone = oe.Err
 			continue
 		}
-		if s.singleRefused(ctx, log, b, d, err, replay, gone, &replayFirst, &unusable, &backoff) {
+		if s.singleRefused(ctx, log, b, d, err, replay, gone, &replayFirst, &lost, &unusable, &backoff) {
 			return
 		}
 	}
@@ -88,7 +89,7 @@ func (s *Submitter) sendOne(ctx context.Context, b *store.Batch, d store.Documen
 // singleRefused handles a failed attempt of sendOne and reports whether
 // the file is finished with.
 func (s *Submitter) singleRefused(ctx context.Context, log *slog.Logger, b *store.Batch, d store.Document, err error,
-	replay bool, gone error, replayFirst *bool, unusable *int, backoff *time.Duration) bool {
+	replay bool, gone error, replayFirst, lost *bool, unusable *int, backoff *time.Duration) bool {
 	var ae *apiclient.APIError
 	isAPI := errors.As(err, &ae)
 	switch {
@@ -102,6 +103,12 @@ func (s *Submitter) singleRefused(ctx context.Context, log *slog.Logger, b *stor
 		return true
 	case replay && isAPI && keyUnknown(ae):
 		*replayFirst = false // the API does not have it: upload
+		if *lost {
+			// The last upload went out and is not there: wait before the
+			// next one, as after any failed attempt.
+			*lost = false
+			s.failedAttempt(ctx, b.ID, errors.New("upload lost: the API does not have the file's key ("+ae.Message+")"), backoff)
+		}
 		return false
 	case isAPI && ae.Permanent() && !authError(ae):
 		s.reject(ctx, log, d.ID, apiCode(ae), ae.Message)
@@ -109,6 +116,11 @@ func (s *Submitter) singleRefused(ctx context.Context, log *slog.Logger, b *stor
 	default:
 		if !replay {
 			*replayFirst = fateUnknown(err)
+			*lost = *replayFirst
+		}
+		if errors.As(err, new(*apiclient.FateUnknownError)) {
+			s.recordAttempt(ctx, b.ID, err) // ask under the key at once
+			return false
 		}
 		s.failedAttempt(ctx, b.ID, err, backoff)
 		return false

@@ -439,12 +439,16 @@ func (s *Submitter) persist(ctx context.Context, log *slog.Logger, what string, 
 }
 
 func (s *Submitter) failedAttempt(ctx context.Context, batchID int64, err error, backoff *time.Duration) {
-	msg := err.Error()
-	if rerr := s.cfg.Store.RecordAttempt(ctx, batchID, msg); rerr != nil && ctx.Err() == nil {
+	s.recordAttempt(ctx, batchID, err)
+	s.cfg.Logger.Warn("submission failed; will retry with the same idempotency key", "batch", batchID, "err", err.Error(), "retry_in", *backoff)
+	s.sleep(ctx, backoff)
+}
+
+// recordAttempt counts a failed attempt on the batch, with its error.
+func (s *Submitter) recordAttempt(ctx context.Context, batchID int64, err error) {
+	if rerr := s.cfg.Store.RecordAttempt(ctx, batchID, err.Error()); rerr != nil && ctx.Err() == nil {
 		s.cfg.Logger.Error("cannot record attempt", "batch", batchID, "err", rerr)
 	}
-	s.cfg.Logger.Warn("submission failed; will retry with the same idempotency key", "batch", batchID, "err", msg, "retry_in", *backoff)
-	s.sleep(ctx, backoff)
 }
 
 func (s *Submitter) sleep(ctx context.Context, backoff *time.Duration) {

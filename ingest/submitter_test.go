@@ -1,9 +1,11 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"github.com/docuparse/docuparse-ingest/internal/testlog"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -33,8 +35,9 @@ var uploadModes = []struct {
 
 // subRequest is one submit request as the simulator received it.
 type subRequest struct {
-	path string
-	key  string
+	path  string
+	key   string
+	files int // file parts seen in its body: 0 for a replay of the key alone
 }
 
 // subLog collects log output written from other goroutines.
@@ -61,6 +64,9 @@ type subRig struct {
 	// outage, while set, answers every submit 503 before the simulator
 	// sees it: the API is down and nothing is created.
 	outage atomic.Bool
+	// intercept, when set, answers a submit request in place of the
+	// simulator (it may still call next): an API answering strangely.
+	intercept atomic.Pointer[func(w http.ResponseWriter, req *http.Request, next http.Handler)]
 }
 
 // uploadGate holds every submit request until the test lets it through,
@@ -156,11 +162,23 @@ func (r *subRig) observe(h http.Handler) http.Handler {
 			_, _ = w.Write([]byte(`{"error":{"code":"SERVICE_UNAVAILABLE","message":"down for the test"}}`))
 			return
 		}
+		// The whole body is read first, so that the file parts of a request
+		// the simulator answers without reading (a replayed key) count too.
+		body, err := io.ReadAll(req.Body)
+		if err != nil {
+			return // the client went away mid-upload
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
 		r.mu.Lock()
-		r.reqs = append(r.reqs, subRequest{path: strings.TrimPrefix(req.URL.Path, "/api/v1"), key: req.Header.Get(docuparse.HeaderIdempotencyKey)})
+		r.reqs = append(r.reqs, subRequest{path: strings.TrimPrefix(req.URL.Path, "/api/v1"),
+			key: req.Header.Get(docuparse.HeaderIdempotencyKey), files: bytes.Count(body, []byte(`filename="`))})
 		r.mu.Unlock()
 		if g := r.gate.Load(); g != nil {
 			g.hold(req.Context())
+		}
+		if f := r.intercept.Load(); f != nil {
+			(*f)(w, req, h)
+			return
 		}
 		h.ServeHTTP(w, req)
 	})

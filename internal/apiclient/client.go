@@ -327,11 +327,26 @@ type request struct {
 // retry loop (the response handler), so a connection reset in the middle of
 // a response body is retried like any network error.
 func (c *Client) do(ctx context.Context, r *request) error {
-	cl := &call{c: c, endpoint: r.endpoint}
+	cl := &call{c: c, endpoint: r.endpoint, submit: r.body.hasFiles()}
 	ctx = context.WithValue(ctx, callKey{}, cl)
+	// An upload whose fate is unknown is followed by a replay of its key
+	// alone (see checkRetry): the attempt's body is chosen as it starts.
+	replay, err := newMultipartBody(nil)
+	if err != nil {
+		return fmt.Errorf("docuparse %s: %w", r.endpoint, err)
+	}
+	bodyOf := func() *multipartBody {
+		if cl.replayNext {
+			return replay
+		}
+		return r.body
+	}
 	var body any
 	if r.body != nil {
-		body = retryablehttp.ReaderFunc(func() (io.Reader, error) { return c.bodyReader(r.body), nil })
+		body = retryablehttp.ReaderFunc(func() (io.Reader, error) {
+			cl.replaying = cl.replayNext
+			return c.bodyReader(bodyOf()), nil
+		})
 	}
 	req, err := retryablehttp.NewRequestWithContext(ctx, r.method, c.base+r.path, body)
 	if err != nil {
@@ -347,7 +362,22 @@ func (c *Client) do(ctx context.Context, r *request) error {
 	}
 	req.SetResponseHandler(func(resp *http.Response) error { return c.readResponse(r, resp) })
 
-	if _, err := cl.retryClient().Do(req); err != nil {
+	rc := cl.retryClient()
+	if r.body != nil {
+		rc.PrepareRetry = func(req *http.Request) error {
+			b := bodyOf()
+			req.ContentLength = b.length
+			req.Header = req.Header.Clone()
+			req.Header.Set("Content-Type", b.contentType())
+			return nil
+		}
+	}
+	if _, err := rc.Do(req); err != nil {
+		if cl.replayNext {
+			// The last upload went out whole without an answer, and asking
+			// under the key did not settle it either.
+			err = &FateUnknownError{Err: err}
+		}
 		return c.safe(cl.wrap(err))
 	}
 	return nil

@@ -246,3 +246,17 @@ func (c *Client) safe(err error) error {
 	}
 	return &safeError{msg: c.redact(msg), err: err}
 }
+
+// FateUnknownError is the error of a submit call whose last attempt was
+// sent whole and got no answer (the connection broke, or no answer came
+// within Config.Timeout): the API may have created the documents. The
+// client does not send the files again by itself; the caller asks under
+// the same Idempotency-Key first (ReplayBatch, ReplayExtract), which costs
+// no upload and answers the original response if the API has it.
+type FateUnknownError struct{ Err error }
+
+func (e *FateUnknownError) Error() string {
+	return "sent, but no answer: " + e.Err.Error()
+}
+
+func (e *FateUnknownError) Unwrap() error { return e.Err }

@@ -120,6 +120,20 @@ func newMultipartBody(parts []formPart) (*multipartBody, error) {
 	return b, nil
 }
 
+// hasFiles reports whether the body carries a file (an upload, not a
+// replay of a key alone); false for a nil body.
+func (b *multipartBody) hasFiles() bool {
+	if b == nil {
+		return false
+	}
+	for _, p := range b.parts {
+		if p.file != nil {
+			return true
+		}
+	}
+	return false
+}
+
 func (b *multipartBody) contentType() string {
 	return "multipart/form-data; boundary=" + b.boundary
 }

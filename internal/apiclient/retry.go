@@ -27,6 +27,16 @@ type call struct {
 
 	attempts atomic.Int32 // attempts that reached the network (counted by the transport)
 	tries    int          // attempts as retryablehttp counted them, set when it gives up
+	// submit: the call carries an upload under an Idempotency-Key.
+	// written: the current attempt's request was written whole, so the API
+	// may have acted on it (set from the transport's trace).
+	// replayNext: the next attempt asks under the key alone instead of
+	// uploading again (an earlier attempt's fate is unknown); replaying: the
+	// current attempt does. Both are used by the retry loop's goroutine only.
+	submit     bool
+	written    atomic.Bool
+	replayNext bool
+	replaying  bool
 
 	// The last failure, kept by checkRetry for the log line of backoff.
 	lastStatus int
@@ -56,6 +66,20 @@ func (cl *call) retryClient() *retryablehttp.Client {
 	}
 }
 
+// replayKeyUnknown reports whether the API's refusal of a replay (the key
+// alone, no file) means it does not have the key: a 404, or a permanent
+// refusal of the request as invalid. A wrong API key or a method or base
+// URL the server does not serve says nothing about the key.
+func replayKeyUnknown(ae *APIError) bool {
+	switch ae.StatusCode {
+	case http.StatusNotFound:
+		return true
+	case http.StatusUnauthorized, http.StatusForbidden, http.StatusMethodNotAllowed, http.StatusNotImplemented:
+		return false
+	}
+	return ae.Permanent()
+}
+
 // retryableStatus: 408, 409 (idempotency conflict), 429 and 5xx except 501.
 func retryableStatus(code int) bool {
 	switch code {
@@ -82,8 +106,19 @@ func (cl *call) checkRetry(ctx context.Context, resp *http.Response, err error) 
 			ae *APIError
 		)
 		switch {
+		case cl.replaying && errors.As(err, &ae) && replayKeyUnknown(ae):
+			// The API does not have the key: nothing was created, so the
+			// files are uploaded again.
+			cl.replayNext = false
+			cl.lastStatus, cl.lastErr = ae.StatusCode, nil
+			return true, nil
 		case errors.As(err, &oe), errors.As(err, &de), errors.As(err, &le), errors.As(err, &ae):
 			return false, err
+		case cl.submit && !cl.replaying && cl.written.Load():
+			// The whole upload went out and no answer came back: the API
+			// may have created the documents. The next attempt asks under
+			// the key before anything is uploaded again.
+			cl.replayNext = true
 		}
 		if retry, _ := retryablehttp.DefaultRetryPolicy(ctx, nil, err); !retry {
 			return false, err // bad scheme, bad certificate, redirect loop…

@@ -257,11 +257,16 @@ func TestErrorBodiesThatAreNotTheEnvelopeAreTolerated(t *testing.T) {
 	}
 }
 
+// An upload whose answer is lost is not sent again: the next attempts ask
+// under the key alone (no file), until the API's original answer comes.
 func TestConnectionDroppedMidResponseIsRetried(t *testing.T) {
 	t.Parallel()
 	api := newFakeAPI(t, func(n int, a *attempt, w http.ResponseWriter, r *http.Request) bool {
 		if n > 2 {
-			return false
+			// The replay of a known key: the original answer, with 200.
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"batch_id": "batch_1", "status": "processing", "documents": [{"document_id": "doc_1", "filename": "a.pdf"}]}`))
+			return true
 		}
 		conn, buf, err := http.NewResponseController(w).Hijack()
 		if err != nil {
@@ -284,14 +289,19 @@ func TestConnectionDroppedMidResponseIsRetried(t *testing.T) {
 	if err != nil {
 		t.Fatalf("SubmitBatch: %v", err)
 	}
-	if resp.BatchID != "batch_3" {
+	if resp.BatchID != "batch_1" {
 		t.Errorf("batch id %q", resp.BatchID)
 	}
 	got := api.attempts()
-	if len(got) != 3 || got[2].IdempotencyKey != "k-reset" || !got[2].Complete {
-		t.Errorf("attempts = %+v", got)
+	if len(got) != 3 || len(got[0].files()) != 1 {
+		t.Fatalf("attempts = %+v, want an upload then two replays", got)
 	}
-	if s := obs.statuses(); !slices.Equal(s, []int{202, 0, 202}) {
+	for i, a := range got[1:] {
+		if a.IdempotencyKey != "k-reset" || !a.Complete || len(a.files()) != 0 {
+			t.Errorf("attempt %d = %+v, want the key alone, no file", i+2, a)
+		}
+	}
+	if s := obs.statuses(); !slices.Equal(s, []int{202, 0, 200}) {
 		t.Errorf("observed %v", s)
 	}
 }
@@ -424,5 +434,66 @@ func TestAnAttemptThatTimesOutIsRetried(t *testing.T) {
 	}
 	if s := obs.statuses(); len(s) < 2 || s[0] != 0 {
 		t.Errorf("observed %v, want a timed-out first attempt then more", s)
+	}
+}
+
+// After an upload whose fate is unknown, the key is asked first; an API
+// that does not have it (it refuses the empty replay) gets the files again.
+func TestAnUploadLostBeforeTheAPIHadItIsSentAgainAfterTheReplay(t *testing.T) {
+	t.Parallel()
+	api := newFakeAPI(t, func(n int, a *attempt, w http.ResponseWriter, r *http.Request) bool {
+		switch n {
+		case 1: // the whole upload arrives, then the connection breaks
+			conn, _, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				t.Errorf("hijack: %v", err)
+				return true
+			}
+			conn.Close()
+			return true
+		case 2: // the replay: this key is unknown here
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"error": {"code": "INVALID_REQUEST", "message": "no file part"}}`))
+			return true
+		}
+		return false
+	})
+	c, obs := newClient(t, api.url(), nil)
+	resp, err := c.Extract(context.Background(), "k-lost", writeFile(t, t.TempDir(), "a.pdf", []byte("abc")).upload, "")
+	if err != nil {
+		t.Fatalf("Extract: %v", err)
+	}
+	got := api.attempts()
+	if len(got) != 3 || len(got[0].files()) != 1 || len(got[1].files()) != 0 || len(got[2].files()) != 1 {
+		t.Fatalf("attempts = %+v, want an upload, a replay of the key, an upload", got)
+	}
+	if resp.DocumentID != "doc_3" {
+		t.Errorf("document id %q, want the third attempt's", resp.DocumentID)
+	}
+	if s := obs.statuses(); !slices.Equal(s, []int{0, 400, 202}) {
+		t.Errorf("observed %v", s)
+	}
+}
+
+// A client that gives up while the last upload's fate is still unknown
+// says so, so that its caller asks under the key before sending anything.
+func TestAnUploadWithoutAnAnswerIsReportedAsFateUnknown(t *testing.T) {
+	t.Parallel()
+	api := newFakeAPI(t, func(n int, a *attempt, w http.ResponseWriter, r *http.Request) bool {
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+		return true
+	})
+	c, _ := newClient(t, api.url(), func(cfg *Config) { cfg.MaxRetries = -1 })
+	_, err := c.SubmitBatch(context.Background(), "k-unknown", uploads(writeFile(t, t.TempDir(), "a.pdf", []byte("abc"))), "")
+	var fu *FateUnknownError
+	if !errors.As(err, &fu) {
+		t.Fatalf("err = %v, want a *FateUnknownError", err)
+	}
+	if n := len(api.attempts()); n != 1 {
+		t.Errorf("%d attempts, want 1 (net/http must not send the upload again by itself)", n)
 	}
 }

@@ -3,6 +3,7 @@ package apiclient
 import (
 	"context"
 	"net/http"
+	"net/http/httptrace"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -39,6 +40,17 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	attempt := 0
 	if cl != nil {
 		attempt = int(cl.attempts.Add(1))
+		cl.written.Store(false)
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+			WroteRequest: func(i httptrace.WroteRequestInfo) { cl.written.Store(i.Err == nil) },
+		}))
+		if cl.submit {
+			// Without GetBody, net/http never sends an upload again by
+			// itself (it would for a request with an Idempotency-Key on a
+			// connection the server closed): every new attempt is the
+			// retry loop's, which asks under the key first.
+			req.GetBody = nil
+		}
 	}
 	start := time.Now()
 	resp, err := watched(t.base, req, t.timeout)
