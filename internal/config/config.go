@@ -91,6 +91,12 @@ type API struct {
 	// DocumentType is an optional hint sent with uploads, e.g. "invoice".
 	// Defaults to empty (no hint).
 	DocumentType string `json:"document_type"`
+	// MaxUnusableAnswers is how many answers that cannot be recorded (a
+	// 2xx listing fewer documents than files sent, or in another shape; a
+	// replay of a key whose files are gone answered 404) a batch or file
+	// gets before its upload stops and its files show as stuck, 1 to 100.
+	// Defaults to 5.
+	MaxUnusableAnswers int `json:"max_unusable_answers"`
 }
 
 // Batch is the [batch] table: when a local batch is closed and sent.
@@ -245,11 +251,12 @@ func Default() *Config {
 		StateDir:  stateDir,
 		OutputDir: filepath.Join(stateDir, "out"),
 		API: API{
-			BatchUpload: true,
-			Concurrency: 4,
-			RateLimit:   10,
-			Timeout:     Duration(60 * time.Second),
-			MaxFileSize: docuparse.MaxFileBytes,
+			BatchUpload:        true,
+			Concurrency:        4,
+			MaxUnusableAnswers: 5,
+			RateLimit:          10,
+			Timeout:            Duration(60 * time.Second),
+			MaxFileSize:        docuparse.MaxFileBytes,
 		},
 		Batch: Batch{
 			MaxFiles: 50,

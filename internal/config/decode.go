@@ -179,6 +179,7 @@ func (d decoder) build(f *fileConfig) (*Config, secretRefs) {
 	d.duration(f.API.Timeout, "api.timeout", &a.Timeout)
 	d.size(f.API.MaxFileSize, "api.max_file_size", &a.MaxFileSize)
 	d.str(f.API.DocumentType, "api.document_type", &a.DocumentType)
+	d.integer(f.API.MaxUnusable, "api.max_unusable_answers", &a.MaxUnusableAnswers)
 
 	d.integer(f.Batch.MaxFiles, "batch.max_files", &c.Batch.MaxFiles)
 	d.size(f.Batch.MaxBytes, "batch.max_bytes", &c.Batch.MaxBytes)

@@ -45,6 +45,7 @@ type fileAPI struct {
 	Timeout      raw `toml:"timeout"`
 	MaxFileSize  raw `toml:"max_file_size"`
 	DocumentType raw `toml:"document_type"`
+	MaxUnusable  raw `toml:"max_unusable_answers"`
 }
 
 type fileBatch struct {

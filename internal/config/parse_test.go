@@ -49,6 +49,7 @@ state_dir = "/data/ingest"
 base_url = "http://127.0.0.1:8081/api/v1/"
 batch_upload = false
 concurrency = 8
+max_unusable_answers = 7
 rate_limit = 2.5
 timeout = "90s"
 max_file_size = "5MB"
@@ -107,6 +108,7 @@ empty_wait = "90s"
 		{"base_url loses its trailing slash", c.API.BaseURL, "http://127.0.0.1:8081/api/v1"},
 		{"batch_upload", c.API.BatchUpload, false},
 		{"concurrency", c.API.Concurrency, 8},
+		{"max_unusable_answers", c.API.MaxUnusableAnswers, 7},
 		{"rate_limit", c.API.RateLimit, 2.5},
 		{"timeout", c.API.Timeout.D(), 90 * time.Second},
 		{"max_file_size", c.API.MaxFileSize, 5 * MB},
@@ -191,6 +193,7 @@ func TestParseRejectsBadValues(t *testing.T) {
 		{"a base_url with credentials is refused without echoing them", fragment{from: baseURL, to: `base_url = "https://u:hunter2@api.example.com/v1"`}, "api.base_url", "must not contain user credentials"},
 		{"concurrency above 64 is refused", fragment{api: "concurrency = 65"}, "api.concurrency", "65 is out of range 1..64"},
 		{"concurrency zero is refused", fragment{api: "concurrency = 0"}, "api.concurrency", "0 is out of range 1..64"},
+		{"max_unusable_answers zero is refused", fragment{api: "max_unusable_answers = 0"}, "api.max_unusable_answers", "0 is out of range 1..100"},
 		{"concurrency as a string is refused", fragment{api: `concurrency = "4"`}, "api.concurrency", "must be an integer, not a string"},
 		{"a huge integer is refused", fragment{api: "concurrency = 9999999999"}, "api.concurrency", "9999999999 is out of range"},
 		{"a negative rate limit is refused", fragment{api: "rate_limit = -1"}, "api.rate_limit", "-1 must be a number of requests per second"},

@@ -102,6 +102,9 @@ func (c *Config) validateAPI(p *problems, bad badFunc) {
 	if a.Concurrency < 1 || a.Concurrency > 64 {
 		bad("api.concurrency", "%d is out of range 1..64", a.Concurrency)
 	}
+	if a.MaxUnusableAnswers < 1 || a.MaxUnusableAnswers > 100 {
+		bad("api.max_unusable_answers", "%d is out of range 1..100", a.MaxUnusableAnswers)
+	}
 	if a.RateLimit < 0 || math.IsNaN(a.RateLimit) || math.IsInf(a.RateLimit, 0) {
 		bad("api.rate_limit", "%v must be a number of requests per second, 0 or more (0 = unlimited)", a.RateLimit)
 	}
