@@ -52,7 +52,7 @@ func (r *Report) mdAttention(b *bytes.Buffer) {
 	var items []string
 	add := func(format string, args ...any) { items = append(items, fmt.Sprintf(format, args...)) }
 	if n := len(r.Stuck); n > 0 {
-		add("%s stuck: submitted more than %s ago, still without a result.", plural(n, "file"), mdSetting(r.StuckAfter))
+		add("%s stuck: still without a result more than %s after submission, or stopped at submission (see Stuck; `retry --stuck` resubmits them).", plural(n, "file"), mdSetting(r.StuckAfter))
 	}
 	if n := len(r.Pending) - len(r.Stuck); n > 0 {
 		add("%s still pending.", plural(n, "file"))

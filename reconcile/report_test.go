@@ -281,3 +281,25 @@ func TestBuildReportRefusesNoStore(t *testing.T) {
 		t.Fatal("BuildReport without a store succeeded")
 	}
 }
+
+// A file whose upload stopped because the API's answers could not be
+// recorded is listed as stuck with the reason, in every form of the report.
+func TestTheReportListsFilesStuckAtSubmission(t *testing.T) {
+	f := newRepFixture(t)
+	day := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	f.at(day.Add(8 * time.Hour))
+	id := f.intake("/in/unlisted.pdf")
+	b, err := f.st.CreateBatch(f.ctx, store.ModeBatch, []int64{id})
+	f.fatal(err)
+	const reason = "batch batch_x: the API's answer lists 0 of the 1 files sent"
+	f.fatal(f.st.StopSubmitting(f.ctx, b.ID, []int64{id}, reason))
+
+	r, err := BuildReport(f.ctx, f.st, day, ReportOptions{Location: time.UTC, Now: day.Add(20 * time.Hour)})
+	f.fatal(err)
+	if len(r.Stuck) != 1 || r.Stuck[0].Path != "/in/unlisted.pdf" || r.Stuck[0].ErrorMessage != reason {
+		t.Fatalf("stuck = %+v, want /in/unlisted.pdf with the reason", r.Stuck)
+	}
+	if md := string(r.Markdown()); !strings.Contains(md, "stopped at submission: "+reason) {
+		t.Errorf("the Markdown report does not give the reason:\n%s", md)
+	}
+}

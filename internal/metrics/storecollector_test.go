@@ -189,8 +189,11 @@ docuparse_last_webhook_timestamp_seconds 0
 # HELP docuparse_export_held_documents Documents held from export because their output path is unsafe (a planted symbolic link, say); the status command names them and why.
 # TYPE docuparse_export_held_documents gauge
 docuparse_export_held_documents 0
+# HELP docuparse_submit_stuck_documents Documents whose upload stopped because the API kept answering in a way that cannot be recorded; the status command names them and why, retry --stuck resubmits them.
+# TYPE docuparse_submit_stuck_documents gauge
+docuparse_submit_stuck_documents 0
 `, "docuparse_queue_depth", "docuparse_oldest_pending_age_seconds", "docuparse_last_webhook_timestamp_seconds",
-		"docuparse_export_held_documents")
+		"docuparse_export_held_documents", "docuparse_submit_stuck_documents")
 	fams := scrape(t, url)
 	if n := len(fams["docuparse_documents"].GetMetric()); n != len(store.States) {
 		t.Errorf("%d document series on an empty store, want one per state (%d)", n, len(store.States))
