@@ -39,3 +39,35 @@ func TestStatusShowsDocumentsHeldFromExport(t *testing.T) {
 		t.Errorf("status --json export_held = %+v", st.ExportHeld)
 	}
 }
+
+func TestStatusShowsFilesStuckAtSubmissionAndWhy(t *testing.T) {
+	f := newRetryFixture(t)
+	id := f.add("unlisted.pdf", "queued", "")
+	b, err := f.st.CreateBatch(t.Context(), store.ModeBatch, []int64{id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const reason = "batch batch_x: the API's answer lists 0 of the 1 files sent"
+	if err := f.st.StopSubmitting(t.Context(), b.ID, []int64{id}, reason); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := run(t, nil, "", "status", "--config", f.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "stuck at submission: 1") || !strings.Contains(out, "unlisted.pdf") || !strings.Contains(out, reason) ||
+		!strings.Contains(out, "retry --stuck") {
+		t.Errorf("status does not show the stuck file, why, and what to do:\n%s", out)
+	}
+	js, _, err := run(t, nil, "", "status", "--json", "--config", f.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st statusJSON
+	if err := json.Unmarshal([]byte(js), &st); err != nil {
+		t.Fatalf("%v\n%s", err, js)
+	}
+	if len(st.SubmitStuck) != 1 || st.SubmitStuck[0].ID != id || st.SubmitStuck[0].Reason != reason || st.SubmitStuck[0].Batch != b.ID {
+		t.Errorf("status --json submit_stuck = %+v", st.SubmitStuck)
+	}
+}
