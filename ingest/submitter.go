@@ -79,6 +79,7 @@ type Submitter struct {
 	mu       sync.Mutex
 	active   int            // batches being uploaded
 	inFlight map[int64]bool // their ids
+	ended    map[int64]bool // ids of uploads that ended since resume began listing
 	limits   BatchLimits
 	draining bool
 	idle     chan struct{} // closed when draining and no upload is left
@@ -117,7 +118,7 @@ func NewSubmitter(cfg SubmitterConfig) *Submitter {
 	if cfg.ResumeEvery <= 0 {
 		cfg.ResumeEvery = 30 * time.Second
 	}
-	return &Submitter{cfg: cfg, poke: lifecycle.NewPoke(), limits: cfg.Limits, inFlight: map[int64]bool{},
+	return &Submitter{cfg: cfg, poke: lifecycle.NewPoke(), limits: cfg.Limits, inFlight: map[int64]bool{}, ended: map[int64]bool{},
 		files: make(chan struct{}, cfg.Concurrency)}
 }
 
@@ -209,7 +210,15 @@ func (s *Submitter) loop(ctx context.Context) {
 // here: at start, the batches a previous run was interrupted in; later, any
 // batch an upload gave up on without recording its outcome (a safety net:
 // every outcome is written until it commits, so none is expected).
+//
+// The listing can be older than the in-flight set it is checked against:
+// an upload that ends meanwhile (recording its outcome just after the
+// listing read the batch) is skipped too, and found by the next sweep if
+// it really is left submitting.
 func (s *Submitter) resume(ctx context.Context, atStart bool) {
+	s.mu.Lock()
+	clear(s.ended)
+	s.mu.Unlock()
 	batches, err := s.cfg.Store.SubmittingBatches(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -220,10 +229,10 @@ func (s *Submitter) resume(ctx context.Context, atStart bool) {
 	for i := range batches {
 		b := &batches[i]
 		s.mu.Lock()
-		busy := s.inFlight[b.ID]
+		busy := s.inFlight[b.ID] || s.ended[b.ID]
 		s.mu.Unlock()
 		switch {
-		case busy:
+		case busy || len(b.Documents) == 0:
 			continue
 		case atStart:
 			s.cfg.Logger.Info("resuming interrupted batch", "batch", b.ID, "files", len(b.Documents))
@@ -311,6 +320,7 @@ func (s *Submitter) finished(batchID int64) {
 	s.mu.Lock()
 	s.active--
 	delete(s.inFlight, batchID)
+	s.ended[batchID] = true
 	if s.draining && s.active == 0 && s.idle != nil {
 		close(s.idle)
 		s.idle = nil

@@ -102,8 +102,16 @@ func (s *Store) CreateBatch(ctx context.Context, mode string, ids []int64) (*Bat
 // SubmittingBatches returns every batch whose submission has not been
 // recorded yet, each with its documents still in state submitting. After a
 // restart these are sent again with the same idempotency key.
+//
+// The batches and their documents are read in one read transaction, so the
+// two agree.
 func (s *Store) SubmittingBatches(ctx context.Context) ([]Batch, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, idempotency_key, upload_mode, state, file_count, byte_count, attempts, created_at, sent_at
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("submitting batches: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only
+	rows, err := tx.QueryContext(ctx, `SELECT id, idempotency_key, upload_mode, state, file_count, byte_count, attempts, created_at, sent_at
 		FROM batches WHERE state = ? ORDER BY id`, BatchSubmitting)
 	if err != nil {
 		return nil, fmt.Errorf("submitting batches: %w", err)
@@ -125,7 +133,7 @@ func (s *Store) SubmittingBatches(ctx context.Context) ([]Batch, error) {
 		return nil, fmt.Errorf("submitting batches: %w", err)
 	}
 	for i := range out {
-		all, err := queryDocuments(ctx, s.r, `WHERE d.batch_id = ? ORDER BY d.id`, out[i].ID)
+		all, err := queryDocuments(ctx, tx, `WHERE d.batch_id = ? ORDER BY d.id`, out[i].ID)
 		if err != nil {
 			return nil, fmt.Errorf("submitting batches: %w", err)
 		}
