@@ -50,7 +50,7 @@ func (s *Submitter) sendOne(ctx context.Context, b *store.Batch, d store.Documen
 	key := store.DocumentKey(b.IdempotencyKey, d.ID)
 	backoff := s.cfg.BackoffMin
 	unusable := 0
-	lost := false // the last upload's fate was unknown
+	lost := false  // the last upload's fate was unknown
 	var gone error // the file could not be opened: only the key is replayed
 	for ctx.Err() == nil {
 		replay := gone != nil || replayFirst
