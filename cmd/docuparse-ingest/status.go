@@ -172,15 +172,22 @@ func submitStuck(ctx context.Context, st *store.Store) ([]stuckJSON, error) {
 // printStuck prints the documents stuck at submission: n in all, the first
 // of them with their reasons, and what to do.
 func printStuck(w io.Writer, n int, stuck []stuckJSON) {
+	printDocList(w, n, "stuck at submission: %d (the API's answers could not be recorded; `retry --stuck` resubmits them)", len(stuck),
+		func(i int) string { return fmt.Sprintf("%d %s (batch %d): %s", stuck[i].ID, stuck[i].Path, stuck[i].Batch, stuck[i].Reason) })
+}
+
+// printDocList prints a heading with n, then the shown documents' lines,
+// then how many more there are; nothing when n is 0.
+func printDocList(w io.Writer, n int, heading string, shown int, line func(i int) string) {
 	if n == 0 {
 		return
 	}
-	fmt.Fprintf(w, "stuck at submission: %d (the API's answers could not be recorded; `retry --stuck` resubmits them)\n", n)
-	for _, d := range stuck {
-		fmt.Fprintf(w, "  %d %s (batch %d): %s\n", d.ID, d.Path, d.Batch, d.Reason)
+	fmt.Fprintf(w, heading+"\n", n)
+	for i := range shown {
+		fmt.Fprintf(w, "  %s\n", line(i))
 	}
-	if n > len(stuck) {
-		fmt.Fprintf(w, "  … and %d more\n", n-len(stuck))
+	if n > shown {
+		fmt.Fprintf(w, "  … and %d more\n", n-shown)
 	}
 }
 
@@ -201,16 +208,10 @@ func exportHeld(ctx context.Context, st *store.Store) ([]heldJSON, error) {
 // printHeld prints the documents held from export: n in all, the first of
 // them with their reasons.
 func printHeld(w io.Writer, n int, held []heldJSON) {
-	if n == 0 {
-		return
-	}
-	fmt.Fprintf(w, "held from export: %d (their output path is unsafe; tried again with backoff)\n", n)
-	for _, h := range held {
-		fmt.Fprintf(w, "  %d %s: %s (next try %s)\n", h.ID, h.Path, h.Reason, h.NextRetry.Local().Format(time.RFC3339))
-	}
-	if n > len(held) {
-		fmt.Fprintf(w, "  … and %d more\n", n-len(held))
-	}
+	printDocList(w, n, "held from export: %d (their output path is unsafe; tried again with backoff)", len(held), func(i int) string {
+		h := held[i]
+		return fmt.Sprintf("%d %s: %s (next try %s)", h.ID, h.Path, h.Reason, h.NextRetry.Local().Format(time.RFC3339))
+	})
 }
 
 // openState opens the store of the configuration at path, for commands

@@ -191,13 +191,19 @@ func (s *Store) HoldExport(ctx context.Context, holds []ExportHold, first, most 
 // ExportHeld returns up to limit documents the exporter holds, oldest
 // first (0 = no limit).
 func (s *Store) ExportHeld(ctx context.Context, limit int) ([]Document, error) {
-	where := `WHERE d.export_error IS NOT NULL ORDER BY d.id`
+	return s.oldestWhere(ctx, "held documents", `d.export_error IS NOT NULL`, limit)
+}
+
+// oldestWhere returns up to limit documents matching cond (SQL over
+// documents d), oldest first (0 = no limit); what names them in errors.
+func (s *Store) oldestWhere(ctx context.Context, what, cond string, limit int) ([]Document, error) {
+	where := `WHERE ` + cond + ` ORDER BY d.id`
 	if limit > 0 {
 		where += fmt.Sprintf(` LIMIT %d`, limit)
 	}
 	docs, err := queryDocuments(ctx, s.r, where)
 	if err != nil {
-		return nil, fmt.Errorf("held documents: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return docs, nil
 }

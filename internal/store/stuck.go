@@ -46,15 +46,7 @@ func (s *Store) StopSubmitting(ctx context.Context, batchID int64, docIDs []int6
 // SubmitStuck returns up to limit documents stuck at submission
 // (CodeSubmitStuck), oldest first (0 = no limit).
 func (s *Store) SubmitStuck(ctx context.Context, limit int) ([]Document, error) {
-	where := `WHERE d.state = 'submitting' AND d.error_code = '` + CodeSubmitStuck + `' ORDER BY d.id`
-	if limit > 0 {
-		where += fmt.Sprintf(` LIMIT %d`, limit)
-	}
-	docs, err := queryDocuments(ctx, s.r, where)
-	if err != nil {
-		return nil, fmt.Errorf("documents stuck at submission: %w", err)
-	}
-	return docs, nil
+	return s.oldestWhere(ctx, "documents stuck at submission", stuckAtSubmit, limit)
 }
 
 // stuckAtSubmit is the SQL condition (over documents d) of a document
