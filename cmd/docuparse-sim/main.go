@@ -6,7 +6,9 @@
 //	  docuparse-sim --webhook-url http://127.0.0.1:8080/webhooks/docuparse
 //
 // It prints the base URL to use as api.base_url, logs with log/slog to
-// stderr, and stops cleanly on SIGINT or SIGTERM. This file only parses flags
+// stderr, and stops cleanly on SIGINT or SIGTERM. GET /_sim/stats serves
+// its counters and GET/POST /_sim/faults reads and changes the fault knobs
+// while it runs. This file only parses flags
 // and wires the simulator.
 package main
 
@@ -59,6 +61,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.Float64Var(&cfg.Rate503, "rate-503", 0, "fault: share of API requests answered 503")
 	fs.IntVar(&cfg.RetryAfterSeconds, "retry-after", 1, "Retry-After seconds of injected 429/503")
 	fs.Float64Var(&cfg.DropConnectionRate, "drop-connection-rate", 0, "fault: share of submits whose connection is closed after the documents are created")
+	fs.DurationVar(&cfg.SubmitDelay, "submit-delay", 0, "fault: hold every submit this long before creating anything (a slow API)")
 	fs.Int64Var(&cfg.Seed, "seed", 1, "seed of the fault generator")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: docuparse-sim [flags]\n\nEnvironment: DOCUPARSE_API_KEY (required), DOCUPARSE_WEBHOOK_SECRET (required with --webhook-url).\n\nFlags:")

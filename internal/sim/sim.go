@@ -60,7 +60,8 @@ type Config struct {
 
 	// Fault knobs. Probabilities are 0..1, drawn from a math/rand generator
 	// seeded with Seed, so a run with the same sequence of requests and
-	// events is reproducible.
+	// events is reproducible. They are the initial Faults: SetFaults and
+	// POST /_sim/faults change them while the simulator runs.
 
 	// WebhookDropRate: an event is never delivered, and never retried.
 	WebhookDropRate float64
@@ -106,6 +107,10 @@ type Server struct {
 	// rngMu guards rng; it is a leaf lock.
 	rngMu sync.Mutex
 	rng   *rand.Rand
+
+	// faultsMu guards faults, the knobs SetFaults changes; a leaf lock.
+	faultsMu sync.Mutex
+	faults   Faults
 
 	// statsMu guards stats; it is a leaf lock.
 	statsMu sync.Mutex
@@ -199,6 +204,7 @@ func New(cfg Config) (*Server, error) {
 
 		maxBatchBytes: docuparse.MaxBatchBytes,
 	}
+	s.faults = faultsOf(cfg)
 	s.deliv = newDeliverer(s)
 	s.handler = s.routes()
 	return s, nil

@@ -43,6 +43,11 @@ type Stats struct {
 	Injected429        int `json:"injected_429"`
 	Injected503        int `json:"injected_503"`
 	ConnectionsDropped int `json:"connections_dropped"`
+	// RefusedWhileDown counts API requests whose connection was closed
+	// because Faults.Down was set; ResponsesDelayed submits whose answer
+	// was held by Faults.ResponseDelay.
+	RefusedWhileDown int `json:"refused_while_down"`
+	ResponsesDelayed int `json:"responses_delayed"`
 }
 
 func newStats() Stats {
