@@ -134,7 +134,9 @@ func TestCheckFindsEveryViolation(t *testing.T) {
 	rows = append(rows, mk(p3, c3, "completed"))
 	p4, c4 := good(4) // an empty placeholder's row, then the filled file's
 	put(p4, nil, c4)
-	rows = append(rows, mk(p4, nil, "rejected"), mk(p4, c4, "completed"))
+	empty := mk(p4, nil, "rejected")
+	empty["sha256"], empty["size_bytes"] = "", "0" // as the daemon writes it
+	rows = append(rows, empty, mk(p4, c4, "completed"))
 	p5, c5 := good(5) // stuck
 	put(p5, c5)
 	docs = append(docs, store.Document{Path: p5, SHA256: sha(c5), State: store.StateSubmitted})

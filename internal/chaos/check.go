@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -33,35 +35,51 @@ const (
 	VAPITwice    = "api-duplicate" // one content, several API documents
 	VAPIOrphan   = "api-orphan"    // an API document no row or pending document accounts for
 	VDupNoOrig   = "duplicate-without-original"
-	VDaemon      = "daemon" // the daemon hung on SIGTERM
+	VDaemon      = "daemon"      // the daemon hung on SIGTERM
+	VCSVCorrupt  = "csv-corrupt" // a documents CSV record does not parse
 )
 
 // row is one documents-*.csv row by column name.
 type row map[string]string
 
-// readRows reads every documents-*.csv under outDir/csv.
-func readRows(outDir string) ([]row, error) {
+// readRows reads every documents-*.csv under outDir/csv. A record that
+// does not parse is skipped and described in bad (a CSV cut mid-row or
+// written by two processes at once); reading goes on at the next one.
+func readRows(outDir string) (rows []row, bad []string, err error) {
 	paths, err := filepath.Glob(filepath.Join(outDir, "csv", "documents-*.csv"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sort.Strings(paths)
-	var rows []row
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
-		for i, rec := range recs {
-			if i == 0 {
+		rd := csv.NewReader(bytes.NewReader(b))
+		rd.FieldsPerRecord = -1
+		var header []string
+		for {
+			rec, err := rd.Read()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				bad = append(bad, fmt.Sprintf("%s: %v", filepath.Base(p), err))
+				if len(bad) > 1000 {
+					return rows, bad, nil
+				}
 				continue
 			}
+			if header == nil {
+				header = rec
+				continue
+			}
+			if len(rec) != len(header) {
+				bad = append(bad, fmt.Sprintf("%s: a record of %d fields, the header has %d", filepath.Base(p), len(rec), len(header)))
+			}
 			r := row{}
-			for j, h := range recs[0] {
+			for j, h := range header {
 				if j < len(rec) {
 					r[h] = rec[j]
 				}
@@ -69,7 +87,7 @@ func readRows(outDir string) ([]row, error) {
 			rows = append(rows, r)
 		}
 	}
-	return rows, nil
+	return rows, bad, nil
 }
 
 func sha(b []byte) string {
@@ -151,7 +169,7 @@ func checkPath(add addFunc, path string, e *entry, rows []row, pending map[strin
 	}
 	perSHA := map[string]int{}
 	for _, r := range rows {
-		h := r["sha256"]
+		h := rowSHA(r)
 		perSHA[h]++
 		content, ok := written[h]
 		switch {
@@ -177,6 +195,14 @@ func checkPath(add addFunc, path string, e *entry, rows []row, pending map[strin
 		return
 	}
 	add(VLost, path, "no row and nothing pending for its final content %.12s (delivered by %s, %d write(s))", final, kindName(e.how), len(e.contents))
+}
+
+// rowSHA is a row's content hash; an empty file's row has none.
+func rowSHA(r row) string {
+	if r["sha256"] == "" && r["size_bytes"] == "0" {
+		return sha(nil)
+	}
+	return r["sha256"]
 }
 
 func kindName(k Kind) string {

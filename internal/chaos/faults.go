@@ -91,7 +91,7 @@ func (in *injector) apply(ctx context.Context, op faultOp) error {
 		return fillDisk(mount, op.For)
 	case SecondDaemon:
 		in.count(op.Kind)
-		return in.secondDaemon(op.For)
+		return in.secondDaemon(op.For, op.Level)
 	case TouchOutage:
 		return in.touchDuringOutage(op)
 	}
@@ -233,17 +233,29 @@ func fillDisk(mount string, d time.Duration) error {
 	return nil
 }
 
-// secondDaemon runs a second daemon on the same state_dir (with its own
-// receiver port) for d, then kills it.
-func (in *injector) secondDaemon(d time.Duration) error {
-	s := &supervisor{bin: in.sup.bin, cfgPath: in.second, logPath: in.secLogs, logf: in.logf}
-	if err := s.ensure(); err != nil {
-		return err
+// secondDaemon runs a second daemon on the same state_dir for d, then
+// kills it. With level below 0.5 it is started with the first daemon's
+// own configuration, as an operator would by mistake: its receiver port
+// is taken, so it is started again and again, as a restart loop would;
+// otherwise it has its own receiver port and runs the whole time.
+func (in *injector) secondDaemon(d time.Duration, level float64) error {
+	cfg := in.second
+	if level < 0.5 {
+		cfg = in.sup.cfgPath
 	}
-	s.mu.Lock()
-	s.keep = false
-	s.mu.Unlock()
-	time.Sleep(d) // the overlap is the fault
-	s.end(syscall.SIGKILL, 10*time.Second)
+	end := time.Now().Add(d)
+	for time.Now().Before(end) {
+		s := &supervisor{bin: in.sup.bin, cfgPath: cfg, logPath: in.secLogs, logf: in.logf}
+		d, err := s.startOnce()
+		if err != nil {
+			return err
+		}
+		select {
+		case <-d.done: // refused to start: try again, as a restart loop does
+			time.Sleep(200 * time.Millisecond)
+		case <-time.After(time.Until(end)):
+		}
+		s.end(syscall.SIGKILL, 10*time.Second)
+	}
 	return nil
 }

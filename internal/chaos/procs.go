@@ -158,6 +158,10 @@ type supervisor struct {
 	receiver              string // host:port the daemon's receiver listens on
 	logf                  func(string, ...any)
 
+	// ops serialises restarts and shutdown, so that a daemon still
+	// draining after SIGTERM is never joined by its successor.
+	ops sync.Mutex
+
 	mu         sync.Mutex
 	cur        *daemon
 	keep       bool // restart after an unexpected exit
@@ -220,6 +224,16 @@ func (s *supervisor) ensure() error {
 	return s.startLocked()
 }
 
+// startOnce starts a daemon that is not restarted when it exits.
+func (s *supervisor) startOnce() (*daemon, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.startLocked(); err != nil {
+		return nil, err
+	}
+	return s.cur, nil
+}
+
 // end stops the running daemon with sig and waits up to wait for it to
 // exit (then kills it). It reports false when the daemon outlived wait.
 func (s *supervisor) end(sig syscall.Signal, wait time.Duration) bool {
@@ -249,6 +263,8 @@ func (s *supervisor) end(sig syscall.Signal, wait time.Duration) bool {
 
 // restart ends the daemon with sig, waits pause, and starts it again.
 func (s *supervisor) restart(sig syscall.Signal, pause time.Duration) error {
+	s.ops.Lock()
+	defer s.ops.Unlock()
 	s.end(sig, 60*time.Second)
 	time.Sleep(pause) // the scenario's downtime, not synchronisation
 	return s.ensure()
@@ -256,6 +272,8 @@ func (s *supervisor) restart(sig syscall.Signal, pause time.Duration) error {
 
 // shutdown stops the daemon for good with SIGTERM.
 func (s *supervisor) shutdown() {
+	s.ops.Lock()
+	defer s.ops.Unlock()
 	s.mu.Lock()
 	s.keep = false
 	s.mu.Unlock()

@@ -115,11 +115,21 @@ func (r *rig) mountTmpfs() {
 	}
 }
 
+// unmount unmounts the tmpfs file systems, keeping what they held in
+// the same folders for whoever looks at the run afterwards.
 func (r *rig) unmount() {
-	for _, d := range r.mounts {
+	for k, d := range r.mounts {
+		keep := filepath.Join(r.dir, ".kept-"+string(k))
+		if out, err := exec.Command("cp", "-a", d+"/.", keep).CombinedOutput(); err != nil {
+			r.logf("keep %s: %v %s", d, err, out)
+		}
 		if err := syscall.Unmount(d, 0); err != nil {
 			_ = syscall.Unmount(d, syscall.MNT_DETACH)
 		}
+		if out, err := exec.Command("cp", "-a", keep+"/.", d).CombinedOutput(); err != nil {
+			r.logf("restore %s: %v %s", d, err, out)
+		}
+		_ = os.RemoveAll(keep)
 	}
 }
 
@@ -260,7 +270,7 @@ func (r *rig) drain(ctx context.Context, drop *dropper) bool {
 // settled reports whether every final content has a row and status
 // shows nothing in flight.
 func (r *rig) settled(ctx context.Context, drop *dropper) bool {
-	rows, err := readRows(r.outDir)
+	rows, _, err := readRows(r.outDir)
 	if err != nil {
 		return false
 	}
@@ -305,7 +315,7 @@ func (r *rig) inFlight(ctx context.Context) (int, error) {
 // summarize reads the outputs, the store and the simulator's record and
 // checks the promise.
 func (r *rig) summarize(sc scenario, drop *dropper, in *injector, drained bool, drainTook time.Duration) (*Summary, error) {
-	rows, err := readRows(r.outDir)
+	rows, bad, err := readRows(r.outDir)
 	if err != nil {
 		return nil, err
 	}
@@ -327,6 +337,9 @@ func (r *rig) summarize(sc scenario, drop *dropper, in *injector, drained bool, 
 		return nil, err
 	}
 	vs := check(checkInput{ledger: drop.ledger, rows: rows, docs: docs, stats: stats, truth: truth})
+	for _, b := range bad {
+		vs = append(vs, Violation{Kind: VCSVCorrupt, File: "documents CSV", Detail: b})
+	}
 	if r.sup.hung > 0 {
 		vs = append(vs, Violation{Kind: VDaemon, Detail: fmt.Sprintf("%d SIGTERM(s) did not stop the daemon within 60s", r.sup.hung)})
 	}

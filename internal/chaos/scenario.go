@@ -163,7 +163,7 @@ var faultShapes = map[Kind]faultShape{
 	StateLock:      {3, 14, 0, 0},
 	DiskFullState:  {2, 5, 0, 0},
 	DiskFullOutput: {2, 5, 0, 0},
-	SecondDaemon:   {3, 6, 0, 0},
+	SecondDaemon:   {3, 6, 0, 1},
 	TouchOutage:    {4, 6, 0, 0},
 }
 

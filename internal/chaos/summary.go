@@ -49,8 +49,8 @@ type Summary struct {
 func newSummary(r *rig, sc scenario, drop *dropper, in *injector, stats sim.Stats, rows int, drained bool, took time.Duration, vs []Violation) *Summary {
 	s := &Summary{
 		Seed: r.o.Seed, Profile: r.o.Profile, Duration: r.o.Duration.String(), Kinds: r.o.Kinds.String(),
-		Replay: fmt.Sprintf("go run ./cmd/docuparse-chaos --seed %d --profile %s --kinds %s --files %d --duration %s --kills %d",
-			r.o.Seed, r.o.Profile, r.o.Kinds, r.o.Files, r.o.Duration, r.o.Kills),
+		Replay: fmt.Sprintf("go run ./cmd/docuparse-chaos --seed %d --profile %s --kinds %s --files %d --duration %s --kills %d --sigterms %d --bursts %d",
+			r.o.Seed, r.o.Profile, r.o.Kinds, r.o.Files, r.o.Duration, r.o.Kills, r.o.SIGTERMs, r.o.Bursts),
 		Dir: r.dir, CSVRows: rows, Documents: stats.DocumentsCreated,
 		Inputs: map[Kind]int{}, Injected: in.injected, Skipped: in.skipped,
 		Kills: in.injected[Kill9], SIGTERMs: in.injected[SIGTERM],

@@ -3,8 +3,9 @@
 // GET /batches/{id}) with idempotency, limits and the error envelope, plus
 // signed webhook delivery with the documented retry schedule, and seeded fault
 // injection (429/503 answers, dropped connections, dropped, duplicated and
-// reordered webhooks). Tests, benchmarks, the demo and staging use it in place
-// of the real service.
+// reordered webhooks, the API down, held answers), which SetFaults and
+// POST /_sim/faults change while it runs. Tests, benchmarks, the demo, staging
+// and the fault-injection suite use it in place of the real service.
 //
 // Extraction is deterministic: a document's outcome is what internal/samples
 // parses from the file (Extract), so a test always knows the truth. The
