@@ -233,14 +233,19 @@ func fillDisk(mount string, d time.Duration) error {
 	return nil
 }
 
-// secondDaemon runs a second daemon on the same state_dir for d, then
-// kills it. With level below 0.5 it is started with the first daemon's
+// secondDaemon runs a second daemon on the same state_dir, in one of
+// three ways by level. Below 0.35 it is started with the first daemon's
 // own configuration, as an operator would by mistake: its receiver port
-// is taken, so it is started again and again, as a restart loop would;
-// otherwise it has its own receiver port and runs the whole time.
+// is taken, so it is started again and again for d, as a restart loop
+// would. Below 0.7 it has its own receiver port and runs for d. Otherwise
+// the daemon is sent SIGTERM and its successor started at once, while it
+// still drains.
 func (in *injector) secondDaemon(d time.Duration, level float64) error {
+	if level >= 0.7 {
+		return in.sup.overlap()
+	}
 	cfg := in.second
-	if level < 0.5 {
+	if level < 0.35 {
 		cfg = in.sup.cfgPath
 	}
 	end := time.Now().Add(d)

@@ -270,6 +270,33 @@ func (s *supervisor) restart(sig syscall.Signal, pause time.Duration) error {
 	return s.ensure()
 }
 
+// overlap sends the daemon SIGTERM and starts its successor at once,
+// without waiting for the drain, as a supervisor with a short stop timeout
+// would: for a while two daemons share the state directory.
+func (s *supervisor) overlap() error {
+	s.ops.Lock()
+	defer s.ops.Unlock()
+	s.mu.Lock()
+	old := s.cur
+	if old != nil {
+		old.expected = true
+		_ = old.cmd.Process.Signal(syscall.SIGTERM)
+	}
+	s.cur = nil
+	s.keep = true
+	err := s.startLocked()
+	s.mu.Unlock()
+	if old != nil {
+		select {
+		case <-old.done:
+		case <-time.After(60 * time.Second):
+			_ = old.cmd.Process.Kill()
+			<-old.done
+		}
+	}
+	return err
+}
+
 // shutdown stops the daemon for good with SIGTERM.
 func (s *supervisor) shutdown() {
 	s.ops.Lock()
