@@ -51,23 +51,26 @@ var AllKinds = []Kind{
 }
 
 // ShortKinds are the kinds TestChaosShort runs: those that hold on this
-// branch's daemon. The others are excluded until their hole is closed;
-// each showed this violation here (seeds in docs/reliability.md):
+// branch's daemon (main at bf02deb, where holes 1, 2, 3 and 11 are closed).
+// The disk-full kinds are skipped, with a note in the summary, where the
+// suite cannot mount tmpfs (not root).
 //
-//   - touch-outage (hole 1): a queued file touched while its batch waits
-//     for the API is marked vanished and never taken again: "lost".
-//   - empty-fill (hole 10): the placeholder gets an EMPTY_FILE row and the
-//     filled file a second one: "empty-row".
-//   - second-daemon (hole 5): two exporters on one state_dir: rows lost or
-//     written twice ("two-rows", "lost").
-//   - disk-full-state, disk-full-out (holes 2, 3, 8): see
-//     docs/reliability.md for what each showed.
-//   - state-lock (hole 2): a lock held past the daemon's 10 s busy timeout
-//     drops the files that arrive meanwhile: "lost".
+// Left out until their hole is closed, with what each showed here:
+//
+//   - empty-fill (hole 10): seeds 2 and 11 (--kinds short,empty-fill
+//     --bursts 3): 13 of 15 and 6 of 15 placeholders got an EMPTY_FILE
+//     row and then a second row once filled ("empty-row").
+//   - second-daemon (hole 5): seeds 12, 31, 32 and 41 (a 2-minute run with
+//     12 bursts) showed nothing, but an earlier version of the suite that
+//     started a daemon while the previous one still drained after SIGTERM
+//     got 10 "two-rows" and 1 "lost" in one 30 s run: the exporters race.
+//     Too rare to be a regression test, too real to be in CI before the
+//     state-directory lock is merged.
 var ShortKinds = []Kind{
 	Kill9, SIGTERM, APIDown, HTTP429, HTTP503, ConnReset, SlowUpload,
 	WebhookDrop, WebhookDup, WebhookReorder, WebhookEarly,
-	Burst, Trickle, Copy, Move, SaveByRename, OddNames, DupContent,
+	StateLock, DiskFullState, DiskFullOutput,
+	Burst, Trickle, Copy, Move, SaveByRename, TouchOutage, OddNames, DupContent,
 }
 
 // KindSet is a set of kinds.

@@ -37,7 +37,7 @@ func Profile(name string, seed int64) (Options, error) {
 	o := Options{Seed: seed, Profile: name, Tmpfs: true}
 	switch name {
 	case "short":
-		o.Duration, o.Files, o.Kills, o.SIGTERMs, o.Bursts, o.Drain = 30*time.Second, 200, 3, 1, 1, 90*time.Second
+		o.Duration, o.Files, o.Kills, o.SIGTERMs, o.Bursts, o.Drain = 40*time.Second, 200, 3, 1, 1, 90*time.Second
 		o.Kinds = NewKindSet(ShortKinds)
 	case "soak":
 		o.Duration, o.Files, o.Kills, o.SIGTERMs, o.Bursts, o.Drain = 30*time.Minute, 6000, 60, 10, 15, 5*time.Minute
@@ -168,12 +168,12 @@ var faultShapes = map[Kind]faultShape{
 }
 
 // drawFaults schedules o.Bursts bursts of every enabled fault kind, and
-// the kills and SIGTERMs, inside the run's window.
+// the kills and SIGTERMs, inside the run's window. The bursts take turns:
+// shuffled into equal slots of the window, each starting in the first half
+// of its slot, so that no kind is always hidden under another (a 429
+// under an outage never reaches the daemon).
 func drawFaults(rng *rand.Rand, o Options) []faultOp {
 	var out []faultOp
-	span := func() time.Duration {
-		return o.Duration/20 + time.Duration(rng.Int64N(int64(o.Duration*80/100)))
-	}
 	between := func(a, b float64) float64 { return a + rng.Float64()*(b-a) }
 	for _, k := range AllKinds {
 		sh, ok := faultShapes[k]
@@ -182,12 +182,21 @@ func drawFaults(rng *rand.Rand, o Options) []faultOp {
 		}
 		for range o.Bursts {
 			out = append(out, faultOp{
-				At: span(), Kind: k,
+				Kind:  k,
 				For:   time.Duration(between(sh.minFor, sh.maxFor) * float64(time.Second)),
 				Level: between(sh.minLevel, sh.maxLevel),
 			})
 		}
 	}
+	rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	first, window := o.Duration/20, o.Duration*80/100
+	if len(out) > 0 {
+		slot := window / time.Duration(len(out))
+		for i := range out {
+			out[i].At = first + slot*time.Duration(i) + time.Duration(rng.Int64N(int64(slot/2)+1))
+		}
+	}
+	span := func() time.Duration { return first + time.Duration(rng.Int64N(int64(window))) }
 	for _, c := range []struct {
 		k Kind
 		n int
