@@ -155,7 +155,6 @@ type daemon struct {
 // itself (counted), as systemd would.
 type supervisor struct {
 	bin, cfgPath, logPath string
-	receiver              string // host:port the daemon's receiver listens on
 	logf                  func(string, ...any)
 
 	// ops serialises restarts and shutdown, so that a daemon still

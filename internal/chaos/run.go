@@ -151,7 +151,7 @@ func (r *rig) startProcesses(ctx context.Context) error {
 		return err
 	}
 	r.sup = &supervisor{bin: filepath.Join(r.bin, "docuparse-ingest"), cfgPath: cfg,
-		logPath: filepath.Join(r.dir, "daemon.log"), receiver: receiver, logf: r.logf}
+		logPath: filepath.Join(r.dir, "daemon.log"), logf: r.logf}
 	if err := r.sup.ensure(); err != nil {
 		return err
 	}
