@@ -173,7 +173,9 @@ func submitStuck(ctx context.Context, st *store.Store) ([]stuckJSON, error) {
 // of them with their reasons, and what to do.
 func printStuck(w io.Writer, n int, stuck []stuckJSON) {
 	printDocList(w, n, "stuck at submission: %d (the API's answers could not be recorded; `retry --stuck` resubmits them)", len(stuck),
-		func(i int) string { return fmt.Sprintf("%d %s (batch %d): %s", stuck[i].ID, stuck[i].Path, stuck[i].Batch, stuck[i].Reason) })
+		func(i int) string {
+			return fmt.Sprintf("%d %s (batch %d): %s", stuck[i].ID, stuck[i].Path, stuck[i].Batch, stuck[i].Reason)
+		})
 }
 
 // printDocList prints a heading with n, then the shown documents' lines,

@@ -6,7 +6,9 @@
 //	  docuparse-sim --webhook-url http://127.0.0.1:8080/webhooks/docuparse
 //
 // It prints the base URL to use as api.base_url, logs with log/slog to
-// stderr, and stops cleanly on SIGINT or SIGTERM. This file only parses flags
+// stderr, and stops cleanly on SIGINT or SIGTERM. GET /_sim/stats serves
+// its counters and GET/POST /_sim/faults reads and changes the fault knobs
+// while it runs. This file only parses flags
 // and wires the simulator.
 package main
 
@@ -59,7 +61,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.Float64Var(&cfg.Rate503, "rate-503", 0, "fault: share of API requests answered 503")
 	fs.IntVar(&cfg.RetryAfterSeconds, "retry-after", 1, "Retry-After seconds of injected 429/503")
 	fs.Float64Var(&cfg.DropConnectionRate, "drop-connection-rate", 0, "fault: share of submits whose connection is closed after the documents are created")
-	fs.DurationVar(&cfg.SubmitDelay, "submit-delay", 0, "fault: hold every submit this long after reading its body, before answering")
+	fs.DurationVar(&cfg.SubmitDelay, "submit-delay", 0, "fault: hold every submit this long before creating anything (a slow API)")
 	fs.Int64Var(&cfg.UploadRate, "upload-rate", 0, "fault: read every submit's body at this many bytes per second (0: unpaced)")
 	fs.Float64Var(&cfg.UploadStallRate, "upload-stall-rate", 0, "fault: share of submits that stop reading their body for --upload-stall")
 	fs.Int64Var(&cfg.UploadStallAfter, "upload-stall-after", 0, "fault: bytes of the body read before a stalled submit stops")

@@ -30,15 +30,22 @@ func (s *Server) routes() http.Handler {
 	mux.Handle(apiPrefix+"/", notFound)
 	mux.Handle(apiPrefix, notFound)
 	mux.HandleFunc("GET /_sim/stats", s.handleStats)
+	mux.HandleFunc("GET /_sim/faults", s.handleFaults)
+	mux.HandleFunc("POST /_sim/faults", s.handleFaults)
 	return mux
 }
 
-// api wraps an endpoint: counting, authentication, method check, then the
-// injected 429/503 faults.
+// api wraps an endpoint: the API being down, counting, authentication,
+// method check, then the injected 429/503 faults.
 func (s *Server) api(endpoint, method string, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f := s.Faults()
 		rec := &recorder{ResponseWriter: w}
 		defer func() { s.countRequest(endpoint, rec.status) }()
+		if f.Down {
+			s.count(func(st *Stats) { st.RefusedWhileDown++ })
+			dropConnection(rec)
+		}
 		if !s.authorized(r) {
 			writeError(rec, http.StatusUnauthorized, docuparse.Error{Code: docuparse.CodeUnauthorized, Message: "missing or invalid API key"})
 			return
@@ -48,20 +55,31 @@ func (s *Server) api(endpoint, method string, h http.HandlerFunc) http.Handler {
 			writeError(rec, http.StatusMethodNotAllowed, docuparse.Error{Code: docuparse.CodeInvalidRequest, Message: "method " + r.Method + " not allowed; use " + method})
 			return
 		}
-		if s.draw(s.cfg.Rate429) {
+		if s.draw(f.Rate429) {
 			s.count(func(st *Stats) { st.Injected429++ })
-			rec.Header().Set("Retry-After", strconv.Itoa(s.cfg.RetryAfterSeconds))
+			rec.Header().Set("Retry-After", strconv.Itoa(f.RetryAfterSeconds))
 			writeError(rec, http.StatusTooManyRequests, docuparse.Error{Code: docuparse.CodeRateLimited, Message: "rate limit exceeded, retry later"})
 			return
 		}
-		if s.draw(s.cfg.Rate503) {
+		if s.draw(f.Rate503) {
 			s.count(func(st *Stats) { st.Injected503++ })
-			rec.Header().Set("Retry-After", strconv.Itoa(s.cfg.RetryAfterSeconds))
+			rec.Header().Set("Retry-After", strconv.Itoa(f.RetryAfterSeconds))
 			writeError(rec, http.StatusServiceUnavailable, docuparse.Error{Code: codeUnavailable, Message: "service temporarily unavailable"})
 			return
 		}
 		h(rec, r)
 	})
+}
+
+// dropConnection closes the request's connection without an answer and
+// ends the handler.
+func dropConnection(w http.ResponseWriter) {
+	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+		_ = conn.Close()
+		panic(http.ErrAbortHandler)
+	}
+	// Not hijackable (HTTP/2): abort the response the standard way.
+	panic(http.ErrAbortHandler)
 }
 
 // authorized checks "Authorization: Bearer <key>" in constant time.

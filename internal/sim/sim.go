@@ -3,8 +3,10 @@
 // GET /batches/{id}) with idempotency, limits and the error envelope, plus
 // signed webhook delivery with the documented retry schedule, and seeded fault
 // injection (429/503 answers, dropped connections, slow answers, slow and
-// stalled uploads, dropped, duplicated and reordered webhooks). Tests,
-// benchmarks, the demo and staging use it in place of the real service.
+// stalled uploads, dropped, duplicated and reordered webhooks, the API down,
+// held answers), which SetFaults and POST /_sim/faults change while it runs.
+// Tests, benchmarks, the demo, staging and the fault-injection suite use it
+// in place of the real service.
 //
 // Extraction is deterministic: a document's outcome is what internal/samples
 // parses from the file (Extract), so a test always knows the truth. The
@@ -60,7 +62,8 @@ type Config struct {
 
 	// Fault knobs. Probabilities are 0..1, drawn from a math/rand generator
 	// seeded with Seed, so a run with the same sequence of requests and
-	// events is reproducible.
+	// events is reproducible. They are the initial Faults: SetFaults and
+	// POST /_sim/faults change them while the simulator runs.
 
 	// WebhookDropRate: an event is never delivered, and never retried.
 	WebhookDropRate float64
@@ -121,6 +124,10 @@ type Server struct {
 	// rngMu guards rng; it is a leaf lock.
 	rngMu sync.Mutex
 	rng   *rand.Rand
+
+	// faultsMu guards faults, the knobs SetFaults changes; a leaf lock.
+	faultsMu sync.Mutex
+	faults   Faults
 
 	// statsMu guards stats; it is a leaf lock.
 	statsMu sync.Mutex
@@ -222,6 +229,7 @@ func New(cfg Config) (*Server, error) {
 
 		maxBatchBytes: docuparse.MaxBatchBytes,
 	}
+	s.faults = faultsOf(cfg)
 	s.deliv = newDeliverer(s)
 	s.handler = s.routes()
 	return s, nil

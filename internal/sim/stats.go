@@ -46,6 +46,11 @@ type Stats struct {
 	// UploadsStalled counts submits that stopped reading their body
 	// (UploadStallRate).
 	UploadsStalled int `json:"uploads_stalled"`
+	// RefusedWhileDown counts API requests whose connection was closed
+	// because Faults.Down was set; ResponsesDelayed submits whose answer
+	// was held by Faults.ResponseDelay.
+	RefusedWhileDown int `json:"refused_while_down"`
+	ResponsesDelayed int `json:"responses_delayed"`
 }
 
 func newStats() Stats {

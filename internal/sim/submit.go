@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
@@ -96,10 +97,11 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request, endpoint s
 		return
 	}
 
-	if s.cfg.SubmitDelay > 0 {
+	f := s.Faults()
+	if f.SubmitDelay > 0 {
 		// A slow API: the upload is in flight for this long. A client that
 		// goes away meanwhile creates nothing (and releases its key).
-		if !pause(r.Context(), s.cfg.SubmitDelay) {
+		if !pause(r.Context(), time.Duration(f.SubmitDelay)) {
 			if hasKey {
 				s.releaseKey(endpoint, key)
 			}
@@ -108,15 +110,20 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request, endpoint s
 	}
 	body := s.create(sub, isBatch, endpoint, key, hasKey)
 
-	if s.draw(s.cfg.DropConnectionRate) {
-		s.count(func(st *Stats) { st.ConnectionsDropped++ })
-		s.log.Debug("sim: dropping connection after submit", "endpoint", endpoint)
-		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
-			_ = conn.Close()
+	if f.ResponseDelay > 0 {
+		// The documents exist and are processing; their webhooks may
+		// arrive before this answer does.
+		s.count(func(st *Stats) { st.ResponsesDelayed++ })
+		select {
+		case <-time.After(time.Duration(f.ResponseDelay)):
+		case <-r.Context().Done():
 			return
 		}
-		// Not hijackable (HTTP/2): abort the response the standard way.
-		panic(http.ErrAbortHandler)
+	}
+	if s.draw(f.DropConnectionRate) {
+		s.count(func(st *Stats) { st.ConnectionsDropped++ })
+		s.log.Debug("sim: dropping connection after submit", "endpoint", endpoint)
+		dropConnection(w)
 	}
 	writeBody(w, http.StatusAccepted, body)
 }

@@ -91,13 +91,14 @@ func newDeliverer(s *Server) *deliverer {
 // reorder faults. It may be called with s.mu held.
 func (d *deliverer) enqueue(event string, body []byte) {
 	s := d.s
-	if s.draw(s.cfg.WebhookDropRate) {
+	f := s.Faults()
+	if s.draw(f.WebhookDropRate) {
 		s.count(func(st *Stats) { st.WebhooksDropped++ })
 		s.log.Debug("sim: dropping webhook by fault", "event", event)
 		return
 	}
 	copies := 1
-	if s.draw(s.cfg.WebhookDuplicateRate) {
+	if s.draw(f.WebhookDuplicateRate) {
 		copies = 2
 		s.count(func(st *Stats) { st.WebhooksDuplicated++ })
 	}
@@ -108,7 +109,7 @@ func (d *deliverer) enqueue(event string, body []byte) {
 		d.seq++
 		heap.Push(&d.queue, &delivery{
 			eventID: id, event: event, body: body,
-			due: now.Add(s.randDuration(s.cfg.WebhookReorder)),
+			due: now.Add(s.randDuration(time.Duration(f.WebhookReorder))),
 			seq: d.seq,
 		})
 	}
