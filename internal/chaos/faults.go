@@ -145,6 +145,8 @@ func (in *injector) faultsLocked() sim.Faults {
 			f.DropConnectionRate = lv
 		case SlowUpload:
 			f.SubmitDelay = secs(lv)
+		case SlowLink:
+			f.UploadRate = int64(lv)
 		case WebhookDrop:
 			f.WebhookDropRate = lv
 		case WebhookDup:

@@ -19,6 +19,7 @@ const (
 	HTTP503        Kind = "http-503"        // 503 with Retry-After for a while
 	ConnReset      Kind = "conn-reset"      // submits whose connection is closed after the documents exist
 	SlowUpload     Kind = "slow-upload"     // every submit held before it is answered
+	SlowLink       Kind = "slow-link"       // every upload read at a few KB/s: a batch takes longer than api.timeout
 	WebhookDrop    Kind = "webhook-drop"    // events never delivered
 	WebhookDup     Kind = "webhook-dup"     // events delivered twice
 	WebhookReorder Kind = "webhook-reorder" // events delayed at random, so out of order
@@ -44,7 +45,7 @@ const (
 
 // AllKinds lists every kind, faults first.
 var AllKinds = []Kind{
-	Kill9, SIGTERM, APIDown, HTTP429, HTTP503, ConnReset, SlowUpload,
+	Kill9, SIGTERM, APIDown, HTTP429, HTTP503, ConnReset, SlowUpload, SlowLink,
 	WebhookDrop, WebhookDup, WebhookReorder, WebhookEarly,
 	StateLock, DiskFullState, DiskFullOutput, SecondDaemon,
 	Burst, Trickle, Copy, Move, SaveByRename, TouchOutage, EmptyFill, OddNames, DupContent,
@@ -62,7 +63,7 @@ var AllKinds = []Kind{
 // two exporters racing). Both now hold: intake waits for an empty file's
 // content, and one daemon at a time holds the state directory.
 var ShortKinds = []Kind{
-	Kill9, SIGTERM, APIDown, HTTP429, HTTP503, ConnReset, SlowUpload,
+	Kill9, SIGTERM, APIDown, HTTP429, HTTP503, ConnReset, SlowUpload, SlowLink,
 	WebhookDrop, WebhookDup, WebhookReorder, WebhookEarly,
 	StateLock, DiskFullState, DiskFullOutput,
 	SecondDaemon,

@@ -156,6 +156,7 @@ var faultShapes = map[Kind]faultShape{
 	HTTP503:        {2, 5, 0.3, 0.8},
 	ConnReset:      {2, 5, 0.2, 0.6},
 	SlowUpload:     {2, 6, 0.5, 3},
+	SlowLink:       {4, 10, 1500, 6000}, // bytes/s: a batch of 20 samples takes 10–60 s, api.timeout is 10 s
 	WebhookDrop:    {4, 10, 0.3, 0.8},
 	WebhookDup:     {4, 10, 0.3, 0.8},
 	WebhookReorder: {4, 10, 0.5, 3},

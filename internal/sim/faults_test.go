@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -132,5 +133,28 @@ func TestResponseDelayLetsWebhooksArriveFirst(t *testing.T) {
 	}
 	if st := b.sim.Stats(); st.ResponsesDelayed != 1 {
 		t.Errorf("stats %+v", st)
+	}
+}
+
+// A slow uplink turned on at run time paces the uploads that begin after
+// it, and turning it off lets the next ones through unpaced.
+func TestUploadRateChangesAtRunTime(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Config{})
+	body := func() io.ReadCloser { return io.NopCloser(strings.NewReader("x")) }
+	if _, paced := b.sim.uploadBody(t.Context(), body()).(*slowBody); paced {
+		t.Fatal("an upload is paced with no fault set")
+	}
+	if status, f := b.postFaults(t, `{"upload_rate": 1234}`); status != 200 || f.UploadRate != 1234 {
+		t.Fatalf("after POST: %d %+v", status, f)
+	}
+	if sb, ok := b.sim.uploadBody(t.Context(), body()).(*slowBody); !ok || sb.rate != 1234 {
+		t.Fatalf("upload body %T, want one paced at 1234 bytes/s", sb)
+	}
+	if status, _ := b.postFaults(t, `{"upload_rate": 0}`); status != 200 {
+		t.Fatalf("POST status %d", status)
+	}
+	if _, paced := b.sim.uploadBody(t.Context(), body()).(*slowBody); paced {
+		t.Fatal("an upload is still paced after the fault was lifted")
 	}
 }

@@ -37,11 +37,15 @@ func (s *Server) uploadBody(ctx context.Context, body io.ReadCloser) io.ReadClos
 	if s.draw(s.cfg.UploadStallRate) {
 		stallAt = s.cfg.UploadStallAfter
 	}
-	if s.cfg.UploadRate <= 0 && stallAt < 0 {
+	rate := s.cfg.UploadRate
+	if f := s.Faults(); f.UploadRate > 0 {
+		rate = f.UploadRate
+	}
+	if rate <= 0 && stallAt < 0 {
 		return body
 	}
 	return &slowBody{
-		ReadCloser: body, ctx: ctx, rate: s.cfg.UploadRate,
+		ReadCloser: body, ctx: ctx, rate: rate,
 		stallAt: stallAt, stall: s.cfg.UploadStall,
 		stalled: func() {
 			s.count(func(st *Stats) { st.UploadsStalled++ })
