@@ -277,3 +277,39 @@ func TestSubmitterSplitsABatchWhoseTransferKeepsBreaking(t *testing.T) {
 		t.Errorf("the log does not say the batch was split:\n%s", r.logs.String())
 	}
 }
+
+// A batch an earlier run sent without one of its files (gone then, back
+// now) and crashed before recording: the API's original answer does not
+// list that file, and it never will under this key. The file goes on in a
+// new batch; the others are recorded from the answer.
+func TestSubmitterRequeuesFilesAResumedBatchsOriginalAnswerDoesNotList(t *testing.T) {
+	r := newSubRig(t, true, subRigOpts{})
+	names := []string{"a.pdf", "b.pdf", "c.pdf"}
+	ids := r.queue(t, names...)
+	b, err := r.st.CreateBatch(t.Context(), store.ModeBatch, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.st.MarkSent(t.Context(), b.ID); err != nil {
+		t.Fatal(err)
+	}
+	cl := r.client(t, subAPIKey, 2)
+	crashed := *b
+	crashed.Documents = b.Documents[:2] // c.pdf could not be opened then
+	first := map[string]string{}
+	sendAsCrashedRun(t, cl, &crashed, first)
+	r.reopen(t)
+
+	r.start(t, r.submitter(t, cl, nil))
+	r.waitIn(t, store.StateSubmitted, ids...)
+	r.checkSubmitted(t, cl, ids...)
+	r.checkCreatedOnce(t, names...)
+	for _, id := range ids[:2] {
+		if d := r.st.get(t, id); d.BatchID != b.ID || d.DocumentID != first[d.ClientReference] {
+			t.Errorf("%s: batch %d, document %s; want the original batch %d and the API's %s", d.FileName, d.BatchID, d.DocumentID, b.ID, first[d.ClientReference])
+		}
+	}
+	if d := r.st.get(t, ids[2]); d.BatchID == b.ID {
+		t.Errorf("c.pdf was recorded in the batch whose answer does not list it")
+	}
+}

@@ -40,6 +40,7 @@ type batchRun struct {
 	gone    []goneFile       // files that could not be opened
 	backoff time.Duration
 
+	resumed     bool // an earlier run (or upload) had sent the batch
 	replayFirst bool // the last attempt's fate is unknown: ask the API first
 	unknownLost bool // ... and that attempt was an upload whose transfer broke
 	lost        int  // uploads lost that way, the API then not having the key
@@ -49,7 +50,7 @@ type batchRun struct {
 func (s *Submitter) sendBatch(ctx context.Context, b *store.Batch) {
 	r := &batchRun{s: s, b: b, log: s.cfg.Logger.With("batch", b.ID),
 		docs: append([]store.Document(nil), b.Documents...), backoff: s.cfg.BackoffMin,
-		replayFirst: b.Sent}
+		resumed: b.Sent, replayFirst: b.Sent}
 	// The intention before the side effect: from here on the API may have
 	// this key.
 	if !s.markSent(ctx, r.log, b) {
@@ -130,6 +131,26 @@ func (r *batchRun) answered(ctx context.Context, resp *docuparse.BatchResponse) 
 	if len(subs) > 0 && !r.s.persist(ctx, r.log, "the batch's submission", func(ctx context.Context) error {
 		return r.s.cfg.Store.RecordSubmitted(ctx, r.b.ID, resp.BatchID, raw, subs)
 	}) {
+		return true
+	}
+	if len(missing) > 0 && resp.Replayed && r.resumed {
+		// The original answer to a request an earlier run made under this
+		// key: the files it does not list were not in that request (gone
+		// then, back now; this run tried them first). They can never be
+		// created under this key, so they go on in a new batch. A short
+		// answer to this run's own request is the API's fault, counted
+		// below.
+		r.s.finishGone(ctx, r.gone, subs)
+		ids := make([]int64, len(missing))
+		for i, d := range missing {
+			ids[i] = d.ID
+		}
+		if r.s.persist(ctx, r.log, "the files the batch's answer does not list as queued again", func(ctx context.Context) error {
+			return r.s.cfg.Store.RequeueUnsent(ctx, r.b.ID, ids, CodeNotInAnswer)
+		}) {
+			r.log.Info("batch submitted without files its original answer does not list; those go in a new batch",
+				"api_batch", resp.BatchID, "files", len(subs), "requeued", len(ids))
+		}
 		return true
 	}
 	if len(missing) > 0 {
@@ -237,6 +258,10 @@ func (s *Submitter) unusableAnswer(ctx context.Context, log *slog.Logger, batchI
 		"reason", reason, "answers", *count, "files", len(ids))
 	return true
 }
+
+// CodeNotInAnswer is the reason recorded when documents are queued again
+// because the original answer under their batch's key does not list them.
+const CodeNotInAnswer = "NOT_IN_ANSWER"
 
 // CodeUploadFailed is the reason recorded on a batch split because its
 // uploads kept failing while the API did not have its key.

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+
+	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 )
 
 // readResponse consumes a response that will not be retried by status: an
@@ -29,6 +31,9 @@ func (c *Client) readResponse(r *request, resp *http.Response) error {
 	}
 	if err := r.validate(); err != nil {
 		return &decodeError{fmt.Errorf("HTTP %d: %w", resp.StatusCode, err)}
+	}
+	if br, ok := r.out.(*docuparse.BatchResponse); ok {
+		br.Replayed = resp.StatusCode == http.StatusOK
 	}
 	return nil
 }

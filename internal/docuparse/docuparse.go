@@ -77,6 +77,10 @@ type BatchResponse struct {
 	BatchID   string          `json:"batch_id"`
 	Status    string          `json:"status"`
 	Documents []BatchDocument `json:"documents"`
+	// Replayed is set by the client, not sent by the API: the answer came
+	// with 200, the original response to an earlier request under the same
+	// Idempotency-Key, rather than 202 for a batch created now.
+	Replayed bool `json:"-"`
 }
 
 // Document is the body of GET /documents/{id}.

@@ -345,6 +345,41 @@ func (s *Store) Requeue(ctx context.Context, batchID int64, solo bool, reason st
 	return nil
 }
 
+// RequeueUnsent puts documents of batch batchID that are still submitting
+// back in the queue, to go in a new batch with a new key, and closes the
+// batch if nothing else of it waits. It is for documents the API's
+// original answer under the batch's key does not list: they were never
+// sent under that key (a file gone during an earlier attempt, since back),
+// and sending them under it again could never create them.
+func (s *Store) RequeueUnsent(ctx context.Context, batchID int64, docIDs []int64, reason string) error {
+	if len(docIDs) == 0 {
+		return nil
+	}
+	var trs []Transition
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		trs = trs[:0]
+		args := append([]any{batchID}, int64Args(docIDs)...)
+		docs, err := queryDocuments(ctx, tx, `WHERE d.batch_id = ? AND d.state = 'submitting' AND d.id IN (`+placeholders(len(docIDs))+`)`, args...)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		for _, d := range docs {
+			if _, err := tx.ExecContext(ctx, `UPDATE documents SET state = 'queued', batch_id = NULL, error_code = NULL,
+				error_message = NULL, updated_at = ? WHERE id = ?`, now, d.ID); err != nil {
+				return err
+			}
+			trs = append(trs, Transition{DocID: d.ID, Path: d.Path, From: StateSubmitting, To: StateQueued, Reason: reason})
+		}
+		return s.closeBatchIfDone(ctx, tx, batchID)
+	})
+	if err != nil {
+		return fmt.Errorf("requeue unsent documents of batch %d: %w", batchID, err)
+	}
+	s.notify(trs)
+	return nil
+}
+
 // CodeUnreadable is the refusal of a file that could not be read: its
 // content is unknown, so duplicates of it are not settled by it.
 const CodeUnreadable = "UNREADABLE"
