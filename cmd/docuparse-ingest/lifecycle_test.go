@@ -312,9 +312,11 @@ func TestMetricsParseAndMoveAsDocumentsFlow(t *testing.T) {
 		return false
 	})
 	// The admin listener starts before the sources are watched, and
-	// /readyz is rightly 503 until they are: probe once the daemon says it
-	// is running.
-	p.waitLog(t, 1, func(m map[string]any) bool { return m["msg"] == "docuparse-ingest running" })
+	// /readyz is rightly 503 until they are: the daemon is "running" once
+	// its folders' watchers started, and each folder is watched once its
+	// first listing is done ("source listed"), which runs on the
+	// watcher's goroutine, in either order. Probe after both.
+	p.waitLog(t, 2, func(m map[string]any) bool { return m["msg"] == "docuparse-ingest running" || m["msg"] == "source listed" })
 	r.sim.SetWebhookURL("http://" + p.receiverAddr(t) + "/webhooks/docuparse")
 	base := "http://" + adminAddr
 	for _, path := range []string{"/healthz", "/readyz"} {
