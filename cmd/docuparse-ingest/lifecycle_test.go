@@ -316,7 +316,9 @@ func TestMetricsParseAndMoveAsDocumentsFlow(t *testing.T) {
 	// its folders' watchers started, and each folder is watched once its
 	// first listing is done ("source listed"), which runs on the
 	// watcher's goroutine, in either order. Probe after both.
-	p.waitLog(t, 2, func(m map[string]any) bool { return m["msg"] == "docuparse-ingest running" || m["msg"] == "source listed" })
+	p.waitLog(t, 2, func(m map[string]any) bool {
+		return m["msg"] == "docuparse-ingest running" || m["msg"] == "source listed"
+	})
 	r.sim.SetWebhookURL("http://" + p.receiverAddr(t) + "/webhooks/docuparse")
 	base := "http://" + adminAddr
 	for _, path := range []string{"/healthz", "/readyz"} {
