@@ -128,9 +128,7 @@ func (r *batchRun) answered(ctx context.Context, resp *docuparse.BatchResponse) 
 		return r.unusableAnswer(ctx, err.Error())
 	}
 	raw, _ := json.Marshal(resp)
-	if len(subs) > 0 && !r.s.persist(ctx, r.log, "the batch's submission", func(ctx context.Context) error {
-		return r.s.cfg.Store.RecordSubmitted(ctx, r.b.ID, resp.BatchID, raw, subs)
-	}) {
+	if len(subs) > 0 && !r.s.recordSubmission(ctx, r.log, "the batch's submission", r.b.ID, resp.BatchID, raw, subs) {
 		return true
 	}
 	if len(missing) > 0 && resp.Replayed && r.resumed {

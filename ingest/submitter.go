@@ -413,6 +413,33 @@ func (s *Submitter) reject(ctx context.Context, log *slog.Logger, docID int64, c
 	return true
 }
 
+// recordSubmission records the API's answer (store.RecordSubmission) until
+// it commits, and reports whether it did. A file the API answered with an
+// id another file already holds is recorded failed with
+// store.CodeDocumentIDConflict by that same write: said here once, at
+// ERROR, never retried in a loop.
+func (s *Submitter) recordSubmission(ctx context.Context, log *slog.Logger, what string, batchID int64, apiBatchID string,
+	raw []byte, subs []store.Submitted) bool {
+	var conflicts []store.IDConflict
+	if !s.persist(ctx, log, what, func(ctx context.Context) error {
+		var err error
+		conflicts, err = s.cfg.Store.RecordSubmission(ctx, batchID, apiBatchID, raw, subs)
+		return err
+	}) {
+		return false
+	}
+	for _, c := range conflicts {
+		log.Error("the API answered a document_id it had already given another file; this file is recorded failed, "+
+			"left in place, and `docuparse-ingest retry` submits it again",
+			"code", store.CodeDocumentIDConflict, "path", c.Path, "failed_doc", c.DocID, "document_id", c.DocumentID,
+			"holder_path", c.HolderPath, "holder_doc", c.HolderID)
+	}
+	if len(conflicts) > 0 {
+		s.done()
+	}
+	return true
+}
+
 // markSent records, before its first request, that a batch's key may reach
 // the API. It reports false only when ctx ended first.
 func (s *Submitter) markSent(ctx context.Context, log *slog.Logger, b *store.Batch) bool {
