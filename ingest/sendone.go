@@ -73,6 +73,10 @@ func (s *Submitter) sendOne(ctx context.Context, b *store.Batch, d store.Documen
 			return
 		}
 		var oe *apiclient.OpenError
+		if errors.As(err, &oe) && temporary(oe.Err) {
+			s.readLater(ctx, log, b.ID, d, err, &backoff) // not the file's fault: upload it again
+			continue
+		}
 		if errors.As(err, &oe) {
 			// An earlier attempt (before a crash, or a retry whose answer
 			// was lost) may have reached the API: ask it under the key.

@@ -84,6 +84,9 @@ type Submitter struct {
 	draining bool
 	idle     chan struct{} // closed when draining and no upload is left
 	files    chan struct{}
+	// unreadable holds the documents whose file could not be opened for
+	// upload for a temporary reason, until it opens again (see readLater).
+	unreadable map[int64]bool
 
 	waits waits // when each queued document started waiting; the loop's own
 }
@@ -119,7 +122,7 @@ func NewSubmitter(cfg SubmitterConfig) *Submitter {
 		cfg.ResumeEvery = 30 * time.Second
 	}
 	return &Submitter{cfg: cfg, poke: lifecycle.NewPoke(), limits: cfg.Limits, inFlight: map[int64]bool{}, ended: map[int64]bool{},
-		files: make(chan struct{}, cfg.Concurrency)}
+		files: make(chan struct{}, cfg.Concurrency), unreadable: map[int64]bool{}}
 }
 
 // Notify wakes the batcher: documents were queued.
@@ -530,7 +533,42 @@ func (s *Submitter) upload(d store.Document) apiclient.Upload {
 		Size:            d.SizeBytes,
 		ClientReference: d.ClientReference,
 		Open: func() (io.ReadCloser, error) {
-			return s.cfg.Roots.openVerified(d.Source, d.Path, d.SizeBytes, d.SHA256)
+			rc, err := s.cfg.Roots.openVerified(d.Source, d.Path, d.SizeBytes, d.SHA256)
+			if err == nil {
+				s.readAgain(d)
+			}
+			return rc, err
 		},
+	}
+}
+
+// readLater handles a file that could not be opened or read for upload
+// for a temporary reason (see temporary: descriptors, memory, an I/O
+// error): it is not the file's fault, so the file is neither rejected nor
+// written off as gone. The attempt is counted on the batch, the first
+// such failure of the file is logged, and the upload is tried again, with
+// the same key, after the backoff.
+func (s *Submitter) readLater(ctx context.Context, log *slog.Logger, batchID int64, d store.Document, err error, backoff *time.Duration) {
+	s.recordAttempt(ctx, batchID, err)
+	s.mu.Lock()
+	first := !s.unreadable[d.ID]
+	s.unreadable[d.ID] = true
+	s.mu.Unlock()
+	if first {
+		log.Error("cannot read a file to upload for now (a temporary error, not the file's fault); will try again",
+			"path", d.Path, "err", err, "retry_in", *backoff)
+	}
+	s.sleep(ctx, backoff)
+}
+
+// readAgain notes that d's file opened for upload, and says so once if a
+// temporary error had kept it from being read.
+func (s *Submitter) readAgain(d store.Document) {
+	s.mu.Lock()
+	was := s.unreadable[d.ID]
+	delete(s.unreadable, d.ID)
+	s.mu.Unlock()
+	if was {
+		s.cfg.Logger.Info("a file held back by a temporary error can be read again; its upload goes on", "path", d.Path, "doc", d.ID)
 	}
 }
