@@ -119,7 +119,7 @@ func TestIntakeUnderDescriptorPressureHoldsAFileAndTakesItOnceThePressureEnds(t 
 	if len(got) != 1 || got[0] != "queued  " {
 		t.Fatalf("invoice.pdf recorded as %q, want one queued document", got)
 	}
-	if n := logs.Count("too many open files"); n != 1 {
+	if n := logs.Count("cannot read files for now"); n != 1 || !strings.Contains(logs.String(), "too many open files") {
 		t.Errorf("the temporary error is logged %d times, want once when it starts:\n%s", n, logs)
 	}
 	if n := logs.Count("read again"); n != 1 {
