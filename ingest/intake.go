@@ -90,21 +90,31 @@ type Intake struct {
 	sources map[string]SourcePolicy // cfg.Sources, replaced by SetSources
 
 	// Owned by the run goroutine.
-	held  map[heldKey]*heldFile // files the store could not record yet
-	empty map[heldKey]*heldFile // empty files given time to be filled
-	nheld atomic.Int64          // len(held), for Held
+	held    map[heldKey]*heldFile // files the store could not record, or read, yet
+	empty   map[heldKey]*heldFile // empty files given time to be filled
+	nheld   atomic.Int64          // len(held), for Held
+	reasons [2]int                // held files by holdReason
 }
 
 // heldKey names a file held for another attempt.
 type heldKey struct{ source, path string }
 
 // heldFile is a candidate whose recording failed: the newest one offered
-// for its path, when to try it again, and the wait after that.
+// for its path, when to try it again, the wait after that, and why.
 type heldFile struct {
-	c    Candidate
-	due  time.Time // monotonic: from time.Now
-	wait time.Duration
+	c      Candidate
+	due    time.Time // monotonic: from time.Now
+	wait   time.Duration
+	reason holdReason
 }
+
+// holdReason is why intake holds a file.
+type holdReason int
+
+const (
+	holdStore holdReason = iota // the store could not record it
+	holdRead                    // it could not be read, for a temporary reason
+)
 
 // SetSources replaces the per-source policies (a reload).
 func (in *Intake) SetSources(sources map[string]SourcePolicy) {
@@ -145,7 +155,8 @@ func NewIntake(cfg IntakeConfig, in <-chan Candidate) *Intake {
 func (in *Intake) Start(ctx context.Context) { in.group.Go(ctx, in.run) }
 
 // Held returns how many files are waiting to be taken again because the
-// store could not record them.
+// store could not record them, or they could not be read for a temporary
+// reason (see temporary).
 func (in *Intake) Held() int { return int(in.nheld.Load()) }
 
 func (in *Intake) run(ctx context.Context) {
@@ -205,13 +216,19 @@ func (in *Intake) attempt(ctx context.Context, c Candidate, emptyDue bool) {
 		}
 		return
 	}
+	reason := holdStore
+	if errors.As(err, new(errReadLater)) {
+		reason = holdRead
+	}
 	if !wasHeld {
-		h = &heldFile{wait: in.cfg.RetryMin}
+		h = &heldFile{wait: in.cfg.RetryMin, reason: reason}
 		in.held[k] = h
-		if in.nheld.Add(1) == 1 {
-			in.cfg.Logger.Error("cannot record files in the state store; holding them and trying again",
-				"path", c.Path, "err", err)
-		}
+		in.nheld.Add(1)
+		in.countHeld(reason, 1, c.Path, err)
+	} else if h.reason != reason {
+		in.countHeld(h.reason, -1, "", nil)
+		h.reason = reason
+		in.countHeld(reason, 1, c.Path, err)
 	}
 	in.cfg.Logger.Debug("intake failed; will try again", "path", c.Path, "in", h.wait, "err", err)
 	h.c, h.due = c, time.Now().Add(h.wait)
@@ -220,9 +237,29 @@ func (in *Intake) attempt(ctx context.Context, c Candidate, emptyDue bool) {
 
 // release forgets a held file that is now taken.
 func (in *Intake) release(k heldKey) {
+	h := in.held[k]
 	delete(in.held, k)
-	if in.nheld.Add(-1) == 0 {
-		in.cfg.Logger.Info("the state store records files again; every held file is taken")
+	in.nheld.Add(-1)
+	in.countHeld(h.reason, -1, "", nil)
+}
+
+// countHeld counts a file held for reason (delta 1) or no longer (-1), and
+// says so when the first file is held for it (with that file's path and
+// error) and when the last one is taken: once each, however many files
+// and attempts there are in between.
+func (in *Intake) countHeld(reason holdReason, delta int, path string, err error) {
+	in.reasons[reason] += delta
+	n, log := in.reasons[reason], in.cfg.Logger
+	switch {
+	case delta > 0 && n == 1 && reason == holdStore:
+		log.Error("cannot record files in the state store; holding them and trying again", "path", path, "err", err)
+	case delta > 0 && n == 1:
+		log.Error("cannot read files for now (a temporary error, not the files' fault); holding them and trying again",
+			"path", path, "err", err)
+	case delta < 0 && n == 0 && reason == holdStore:
+		log.Info("the state store records files again; every file held for it is taken")
+	case delta < 0 && n == 0:
+		log.Info("files can be read again; every file held for a temporary error is taken")
 	}
 }
 
@@ -249,6 +286,13 @@ func (in *Intake) nextDue() (time.Time, bool) {
 	}
 	return next, !next.IsZero()
 }
+
+// errReadLater: the file could not be read for a temporary reason (see
+// temporary); intake holds it and takes it again with backoff.
+type errReadLater struct{ err error }
+
+func (e errReadLater) Error() string { return "temporarily unreadable: " + e.err.Error() }
+func (e errReadLater) Unwrap() error { return e.err }
 
 // errEmptyWait: the file is empty and has time left to be filled.
 type errEmptyWait struct{ left time.Duration }
@@ -297,6 +341,10 @@ func (in *Intake) take(ctx context.Context, c Candidate, emptyDue bool) error {
 	case errors.Is(err, errChanged):
 		// Still being written; the source emits it again once it settles.
 		return nil
+	case temporary(err):
+		// Descriptors, memory, an I/O error: the host's state, not the
+		// file's. Held and taken again, never rejected.
+		return errReadLater{err}
 	case err != nil:
 		return in.reject(ctx, f, CodeUnreadable, err.Error())
 	}

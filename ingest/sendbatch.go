@@ -90,6 +90,11 @@ func (r *batchRun) attempt(ctx context.Context) bool {
 		return r.onlyGoneLeft(ctx, err)
 	}
 	var oe *apiclient.OpenError
+	if errors.As(err, &oe) && oe.Index < len(r.docs) && temporary(oe.Err) {
+		// The body was cut before its end: the API created nothing.
+		r.s.readLater(ctx, r.log, r.b.ID, r.docs[oe.Index], err, &r.backoff)
+		return false
+	}
 	if errors.As(err, &oe) && oe.Index < len(r.docs) {
 		r.gone = append(r.gone, goneFile{doc: r.docs[oe.Index], cause: oe.Err})
 		r.docs = append(r.docs[:oe.Index:oe.Index], r.docs[oe.Index+1:]...)
@@ -128,9 +133,7 @@ func (r *batchRun) answered(ctx context.Context, resp *docuparse.BatchResponse) 
 		return r.unusableAnswer(ctx, err.Error())
 	}
 	raw, _ := json.Marshal(resp)
-	if len(subs) > 0 && !r.s.persist(ctx, r.log, "the batch's submission", func(ctx context.Context) error {
-		return r.s.cfg.Store.RecordSubmitted(ctx, r.b.ID, resp.BatchID, raw, subs)
-	}) {
+	if len(subs) > 0 && !r.s.recordSubmission(ctx, r.log, "the batch's submission", r.b.ID, resp.BatchID, raw, subs) {
 		return true
 	}
 	if len(missing) > 0 && resp.Replayed && r.resumed {

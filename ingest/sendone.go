@@ -63,9 +63,8 @@ func (s *Submitter) sendOne(ctx context.Context, b *store.Batch, d store.Documen
 		}
 		if err == nil {
 			raw, _ := json.Marshal(resp)
-			if s.persist(ctx, log, "the submission", func(ctx context.Context) error {
-				return s.cfg.Store.RecordSubmitted(ctx, b.ID, "", raw, []store.Submitted{{DocID: d.ID, DocumentID: resp.DocumentID}})
-			}) && s.cfg.OnBatchSubmitted != nil {
+			if s.recordSubmission(ctx, log, "the submission", b.ID, "", raw,
+				[]store.Submitted{{DocID: d.ID, DocumentID: resp.DocumentID}}) && s.cfg.OnBatchSubmitted != nil {
 				s.cfg.OnBatchSubmitted(store.ModeSingle, 1)
 			}
 			return
@@ -74,6 +73,10 @@ func (s *Submitter) sendOne(ctx context.Context, b *store.Batch, d store.Documen
 			return
 		}
 		var oe *apiclient.OpenError
+		if errors.As(err, &oe) && temporary(oe.Err) {
+			s.readLater(ctx, log, b.ID, d, err, &backoff) // not the file's fault: upload it again
+			continue
+		}
 		if errors.As(err, &oe) {
 			// An earlier attempt (before a crash, or a retry whose answer
 			// was lost) may have reached the API: ask it under the key.

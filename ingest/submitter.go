@@ -84,6 +84,9 @@ type Submitter struct {
 	draining bool
 	idle     chan struct{} // closed when draining and no upload is left
 	files    chan struct{}
+	// unreadable holds the documents whose file could not be opened for
+	// upload for a temporary reason, until it opens again (see readLater).
+	unreadable map[int64]bool
 
 	waits waits // when each queued document started waiting; the loop's own
 }
@@ -119,7 +122,7 @@ func NewSubmitter(cfg SubmitterConfig) *Submitter {
 		cfg.ResumeEvery = 30 * time.Second
 	}
 	return &Submitter{cfg: cfg, poke: lifecycle.NewPoke(), limits: cfg.Limits, inFlight: map[int64]bool{}, ended: map[int64]bool{},
-		files: make(chan struct{}, cfg.Concurrency)}
+		files: make(chan struct{}, cfg.Concurrency), unreadable: map[int64]bool{}}
 }
 
 // Notify wakes the batcher: documents were queued.
@@ -413,6 +416,33 @@ func (s *Submitter) reject(ctx context.Context, log *slog.Logger, docID int64, c
 	return true
 }
 
+// recordSubmission records the API's answer (store.RecordSubmission) until
+// it commits, and reports whether it did. A file the API answered with an
+// id another file already holds is recorded failed with
+// store.CodeDocumentIDConflict by that same write: said here once, at
+// ERROR, never retried in a loop.
+func (s *Submitter) recordSubmission(ctx context.Context, log *slog.Logger, what string, batchID int64, apiBatchID string,
+	raw []byte, subs []store.Submitted) bool {
+	var conflicts []store.IDConflict
+	if !s.persist(ctx, log, what, func(ctx context.Context) error {
+		var err error
+		conflicts, err = s.cfg.Store.RecordSubmission(ctx, batchID, apiBatchID, raw, subs)
+		return err
+	}) {
+		return false
+	}
+	for _, c := range conflicts {
+		log.Error("the API answered a document_id it had already given another file; this file is recorded failed, "+
+			"left in place, and `docuparse-ingest retry` submits it again",
+			"code", store.CodeDocumentIDConflict, "path", c.Path, "failed_doc", c.DocID, "document_id", c.DocumentID,
+			"holder_path", c.HolderPath, "holder_doc", c.HolderID)
+	}
+	if len(conflicts) > 0 {
+		s.done()
+	}
+	return true
+}
+
 // markSent records, before its first request, that a batch's key may reach
 // the API. It reports false only when ctx ended first.
 func (s *Submitter) markSent(ctx context.Context, log *slog.Logger, b *store.Batch) bool {
@@ -503,7 +533,42 @@ func (s *Submitter) upload(d store.Document) apiclient.Upload {
 		Size:            d.SizeBytes,
 		ClientReference: d.ClientReference,
 		Open: func() (io.ReadCloser, error) {
-			return s.cfg.Roots.openVerified(d.Source, d.Path, d.SizeBytes, d.SHA256)
+			rc, err := s.cfg.Roots.openVerified(d.Source, d.Path, d.SizeBytes, d.SHA256)
+			if err == nil {
+				s.readAgain(d)
+			}
+			return rc, err
 		},
+	}
+}
+
+// readLater handles a file that could not be opened or read for upload
+// for a temporary reason (see temporary: descriptors, memory, an I/O
+// error): it is not the file's fault, so the file is neither rejected nor
+// written off as gone. The attempt is counted on the batch, the first
+// such failure of the file is logged, and the upload is tried again, with
+// the same key, after the backoff.
+func (s *Submitter) readLater(ctx context.Context, log *slog.Logger, batchID int64, d store.Document, err error, backoff *time.Duration) {
+	s.recordAttempt(ctx, batchID, err)
+	s.mu.Lock()
+	first := !s.unreadable[d.ID]
+	s.unreadable[d.ID] = true
+	s.mu.Unlock()
+	if first {
+		log.Error("cannot read a file to upload for now (a temporary error, not the file's fault); will try again",
+			"path", d.Path, "err", err, "retry_in", *backoff)
+	}
+	s.sleep(ctx, backoff)
+}
+
+// readAgain notes that d's file opened for upload, and says so once if a
+// temporary error had kept it from being read.
+func (s *Submitter) readAgain(d store.Document) {
+	s.mu.Lock()
+	was := s.unreadable[d.ID]
+	delete(s.unreadable, d.ID)
+	s.mu.Unlock()
+	if was {
+		s.cfg.Logger.Info("a file held back by a temporary error can be read again; its upload goes on", "path", d.Path, "doc", d.ID)
 	}
 }

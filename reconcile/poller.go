@@ -290,6 +290,11 @@ func (p *Poller) poll(ctx context.Context, d store.Document, pass *Pass) error {
 		if err != nil {
 			return fmt.Errorf("apply polled result: %w", err)
 		}
+		if outcome == store.Conflict {
+			// Another outcome, or other data, than the one recorded
+			// meanwhile (by a webhook): the first stands.
+			log.Warn("polled result contradicts the document's recorded outcome; the recorded one stands", "path", d.Path, "status", got.Status)
+		}
 		if outcome == store.Applied {
 			if got.Status == docuparse.StatusCompleted {
 				pass.Completed++

@@ -83,3 +83,46 @@ func TestAfterActionsLeaveRejectedFilesAlone(t *testing.T) {
 		})
 	}
 }
+
+// A file the API answered with another file's document_id was never
+// extracted under an id of its own: it is recorded failed with
+// DOCUMENT_ID_CONFLICT and exported as such, but no after-action takes it
+// away (not even to the folder for rejected files), so `retry` finds it
+// where it was.
+func TestAfterActionsLeaveAFileWhoseDocumentIDConflictedInPlace(t *testing.T) {
+	for _, action := range []string{AfterDelete, AfterMove} {
+		t.Run(action, func(t *testing.T) {
+			r := newRig(t)
+			ctx := t.Context()
+			parent := filepath.Dir(r.inbox)
+			_, docID := r.submit(t, "a.pdf", r.sample().Content)
+			res, err := r.st.Intake(ctx, r.write(t, "b.pdf", r.sample().Content, false))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := r.st.CreateBatch(ctx, store.ModeSingle, []int64{res.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			conflicts, err := r.st.RecordSubmission(ctx, b.ID, "", nil, []store.Submitted{{DocID: res.ID, DocumentID: docID}})
+			if err != nil || len(conflicts) != 1 {
+				t.Fatalf("recording b.pdf under a.pdf's id: %+v, %v; want one conflict", conflicts, err)
+			}
+			r.apply(t, store.Result{DocumentID: docID, Status: docuparse.StatusFailed, ErrorCode: docuparse.CodeExtractionFailed,
+				ErrorMessage: "failed", Via: store.ViaWebhook})
+			r.runOnce(t, r.exporter(func(c *Config) {
+				c.After = map[string]SourceAfter{"inbox": {Action: action, Root: r.inbox,
+					MoveTo: filepath.Join(parent, "done"), MoveRejectedTo: filepath.Join(parent, "rejected")}}
+			}), 2)
+			if _, err := os.Stat(filepath.Join(r.inbox, "b.pdf")); err != nil {
+				t.Errorf("b.pdf was taken from the inbox: %v", err)
+			}
+			if _, err := os.Stat(filepath.Join(r.inbox, "a.pdf")); !os.IsNotExist(err) {
+				t.Errorf("a.pdf got no after-action (%v)", err)
+			}
+			if d := r.get(t, res.ID); d.Outcome != store.StateFailed || d.ErrorCode != store.CodeDocumentIDConflict {
+				t.Errorf("b.pdf exported as %s %s", d.Outcome, d.ErrorCode)
+			}
+		})
+	}
+}

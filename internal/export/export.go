@@ -393,6 +393,11 @@ func (e *Exporter) after(ctx context.Context, d store.Document) {
 	if !ok || a.Action == AfterKeep || a.Action == "" {
 		return
 	}
+	// Answered with another file's API id: never extracted under one of
+	// its own, and `retry` needs the file where it is.
+	if d.ErrorCode == store.CodeDocumentIDConflict {
+		return
+	}
 	// A document that was retried no longer owns its file: the retry
 	// needs it, and applies the after-action when it is exported.
 	if newer, err := e.cfg.Store.RetriedAs(ctx, d.ID); err != nil || newer != 0 {

@@ -158,35 +158,52 @@ type Submitted struct {
 // batch becomes submitted once none of its documents is still submitting,
 // and webhook events that arrived before this answer (orphans) are applied.
 // Documents not in state submitting are left alone, so recording the same
-// answer twice changes nothing.
+// answer twice changes nothing. See RecordSubmission for an id the API had
+// already given another file.
 func (s *Store) RecordSubmitted(ctx context.Context, batchID int64, apiBatchID string, response []byte, subs []Submitted) error {
+	_, err := s.RecordSubmission(ctx, batchID, apiBatchID, response, subs)
+	return err
+}
+
+// IDConflict is a document the API answered with a document_id that
+// another document already holds: recorded failed with
+// CodeDocumentIDConflict instead of submitted.
+type IDConflict struct {
+	DocID      int64  // the document that could not take the id
+	Path       string // its file
+	DocumentID string // the id the API answered
+	HolderID   int64  // the document that holds the id
+	HolderPath string // its file
+}
+
+// RecordSubmission is RecordSubmitted, and returns the documents the API
+// answered with a document_id another document already holds (an earlier
+// file, or one listed before it in the same answer). An id names one
+// document, so only the first file takes it; each later one is recorded
+// failed with CodeDocumentIDConflict in the same transaction, naming the
+// id and the file that holds it, so that the answer is recorded once
+// instead of failing on the id's uniqueness again and again. Its file is
+// left in place and `retry` resubmits it.
+func (s *Store) RecordSubmission(ctx context.Context, batchID int64, apiBatchID string, response []byte, subs []Submitted) ([]IDConflict, error) {
 	var trs []Transition
 	var statuses []string
+	var conflicts []IDConflict
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		trs = trs[:0]
-		now := s.now()
+		trs, conflicts = trs[:0], conflicts[:0]
 		var docIDs []string
 		for _, sub := range subs {
-			var path string
-			var state State
-			err := tx.QueryRowContext(ctx, `SELECT path, state FROM documents WHERE id = ? AND batch_id = ?`, sub.DocID, batchID).Scan(&path, &state)
-			if errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("document %d is not in batch %d", sub.DocID, batchID)
-			}
+			tr, conflict, err := s.recordOneTx(ctx, tx, batchID, sub)
 			if err != nil {
 				return err
 			}
-			// A file marked vanished after the request went out was
-			// uploaded all the same: the API's answer is the truth.
-			if state != StateSubmitting && state != StateVanished {
-				continue
+			if conflict != nil {
+				conflicts = append(conflicts, *conflict)
+			} else if tr != nil {
+				docIDs = append(docIDs, sub.DocumentID)
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE documents SET state = 'submitted', outcome = NULL, document_id = ?,
-				submitted_at = ?, updated_at = ? WHERE id = ?`, sub.DocumentID, now, now, sub.DocID); err != nil {
-				return fmt.Errorf("record %s: %w", sub.DocumentID, err)
+			if tr != nil {
+				trs = append(trs, tr...)
 			}
-			trs = append(trs, Transition{DocID: sub.DocID, Path: path, From: state, To: StateSubmitted, DocumentID: sub.DocumentID})
-			docIDs = append(docIDs, sub.DocumentID)
 		}
 		if apiBatchID != "" {
 			if _, err := tx.ExecContext(ctx, `UPDATE batches SET api_batch_id = ?, response = ? WHERE id = ? AND api_batch_id IS NULL`,
@@ -202,11 +219,65 @@ func (s *Store) RecordSubmitted(ctx context.Context, batchID int64, apiBatchID s
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("record submission of batch %d: %w", batchID, err)
+		return nil, fmt.Errorf("record submission of batch %d: %w", batchID, err)
 	}
 	s.notify(trs)
 	s.notifyEvents(statuses)
-	return nil
+	return conflicts, nil
+}
+
+// recordOneTx records one document of a submit answer as submitted under
+// its API id, or, when another document holds that id, as failed with
+// CodeDocumentIDConflict. It returns the transitions made (none for a
+// document no longer waiting for its answer) and the conflict, if any.
+func (s *Store) recordOneTx(ctx context.Context, tx *sql.Tx, batchID int64, sub Submitted) ([]Transition, *IDConflict, error) {
+	var path string
+	var state State
+	err := tx.QueryRowContext(ctx, `SELECT path, state FROM documents WHERE id = ? AND batch_id = ?`, sub.DocID, batchID).Scan(&path, &state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, fmt.Errorf("document %d is not in batch %d", sub.DocID, batchID)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	// A file marked vanished after the request went out was uploaded all
+	// the same: the API's answer is the truth.
+	if state != StateSubmitting && state != StateVanished {
+		return nil, nil, nil
+	}
+	c := IDConflict{DocID: sub.DocID, Path: path, DocumentID: sub.DocumentID}
+	err = tx.QueryRowContext(ctx, `SELECT id, path FROM documents WHERE document_id = ? AND id <> ?`, sub.DocumentID, sub.DocID).
+		Scan(&c.HolderID, &c.HolderPath)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return nil, nil, err
+	default:
+		trs, err := s.failIDConflictTx(ctx, tx, c, state)
+		return trs, &c, err
+	}
+	now := s.now()
+	if _, err := tx.ExecContext(ctx, `UPDATE documents SET state = 'submitted', outcome = NULL, document_id = ?,
+		submitted_at = ?, updated_at = ? WHERE id = ?`, sub.DocumentID, now, now, sub.DocID); err != nil {
+		return nil, nil, fmt.Errorf("record %s: %w", sub.DocumentID, err)
+	}
+	return []Transition{{DocID: sub.DocID, Path: path, From: state, To: StateSubmitted, DocumentID: sub.DocumentID}}, nil, nil
+}
+
+// failIDConflictTx records c's document as failed with
+// CodeDocumentIDConflict. Its content has no API id the daemon can track,
+// so a duplicate of it takes its place, as for a vanished original.
+func (s *Store) failIDConflictTx(ctx context.Context, tx *sql.Tx, c IDConflict, from State) ([]Transition, error) {
+	now := s.now()
+	msg := fmt.Sprintf("the API answered document_id %q for this file, an id it had already given to %s (document %d); "+
+		"the file is left in place, and `retry` submits it again", c.DocumentID, c.HolderPath, c.HolderID)
+	if _, err := tx.ExecContext(ctx, `UPDATE documents SET state = ?, outcome = ?, completed_at = ?, error_code = ?, error_message = ?,
+		updated_at = ? WHERE id = ?`, StateFailed, StateFailed, now, CodeDocumentIDConflict, msg, now, c.DocID); err != nil {
+		return nil, err
+	}
+	promoted, err := s.promoteDuplicateTx(ctx, tx, c.DocID)
+	trs := []Transition{{DocID: c.DocID, Path: c.Path, From: from, To: StateFailed, Reason: CodeDocumentIDConflict}}
+	return append(trs, promoted...), err
 }
 
 // closeBatchIfDone marks a batch submitted once none of its documents is
@@ -404,3 +475,7 @@ func (s *Store) promoteDuplicateTx(ctx context.Context, tx *sql.Tx, original int
 	}
 	return []Transition{{DocID: heir.ID, Path: heir.Path, From: StateDuplicate, To: StateQueued, Reason: "original ended without a result"}}, nil
 }
+
+// CodeDocumentIDConflict is the error code of a document whose upload the
+// API answered with a document_id it had already given another file.
+const CodeDocumentIDConflict = "DOCUMENT_ID_CONFLICT"

@@ -167,9 +167,11 @@ func (s *Store) applyResultTx(ctx context.Context, tx *sql.Tx, r Result) (string
 		state   State
 		outcome sql.NullString
 		batchID sql.NullInt64
+		was     recordedOutcome
 	)
-	err := tx.QueryRowContext(ctx, `SELECT id, path, state, outcome, batch_id FROM documents WHERE document_id = ?`, r.DocumentID).
-		Scan(&id, &path, &state, &outcome, &batchID)
+	err := tx.QueryRowContext(ctx, `SELECT id, path, state, outcome, batch_id, result_via, result, error_code, error_message
+		FROM documents WHERE document_id = ?`, r.DocumentID).
+		Scan(&id, &path, &state, &outcome, &batchID, &was.via, &was.data, &was.code, &was.message)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil, ErrNotFound
 	}
@@ -183,7 +185,7 @@ func (s *Store) applyResultTx(ctx context.Context, tx *sql.Tx, r Result) (string
 		return "", nil, fmt.Errorf("status %q is not terminal", r.Status)
 	}
 	if state != StateSubmitted {
-		if State(outcome.String) == to {
+		if State(outcome.String) == to && was.means(to, r) {
 			return Duplicate, nil, nil
 		}
 		return Conflict, nil, nil

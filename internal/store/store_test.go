@@ -123,7 +123,7 @@ func TestBatchLifecycleRecordsSubmissionAndResults(t *testing.T) {
 	if err != nil || got != Applied {
 		t.Fatalf("apply = %q, %v", got, err)
 	}
-	if got, _ := s.ApplyResult(ctx, Result{DocumentID: "doc_a", Status: docuparse.StatusCompleted, Via: ViaPoll}); got != Duplicate {
+	if got, _ := s.ApplyResult(ctx, Result{DocumentID: "doc_a", Status: docuparse.StatusCompleted, Data: json.RawMessage(`{ "total": "1.00" }`), Via: ViaPoll}); got != Duplicate {
 		t.Fatalf("repeat = %q, want duplicate", got)
 	}
 	if got, _ := s.ApplyResult(ctx, Result{DocumentID: "doc_a", Status: docuparse.StatusFailed, Via: ViaWebhook}); got != Conflict {

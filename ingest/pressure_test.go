@@ -1,0 +1,170 @@
+package ingest
+
+// Temporary errors are not properties of a file: under descriptor
+// pressure (EMFILE) a file is held and taken once the pressure ends, at
+// intake and at upload, and never rejected. The pressure is real: the test
+// runs in a child process of the test binary that lowers its RLIMIT_NOFILE
+// and fills its descriptor table, so the daemon's own open(2) fails.
+
+import (
+	"errors"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/testlog"
+)
+
+// childEnv names the test a child process of the test binary runs.
+const childEnv = "DOCUPARSE_INGEST_TEST_CHILD"
+
+// inChild reports whether this process is the child that runs t. In the
+// parent it runs t in a child process (the descriptor table is per
+// process, so no other test feels the pressure) and fails t if it fails.
+func inChild(t *testing.T) bool {
+	t.Helper()
+	if os.Getenv(childEnv) == t.Name() {
+		return true
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), childEnv+"="+t.Name())
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Name()) {
+		t.Fatalf("child process: %v\n%s", err, out)
+	}
+	return false
+}
+
+// exhaustDescriptors lowers the soft RLIMIT_NOFILE and opens /dev/null
+// until open(2) fails with EMFILE, so that the next open of any file fails
+// the same way. The returned function ends the pressure.
+func exhaustDescriptors(t *testing.T) (release func()) {
+	t.Helper()
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	low := lim
+	low.Cur = min(lim.Cur, 256)
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
+		t.Fatal(err)
+	}
+	var fds []int
+	for {
+		fd, err := syscall.Open(os.DevNull, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		if errors.Is(err, syscall.EMFILE) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("filling the descriptor table: %v", err)
+		}
+		fds = append(fds, fd)
+	}
+	return func() {
+		for _, fd := range fds {
+			syscall.Close(fd)
+		}
+		fds = nil
+		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	}
+}
+
+// transitionsOf returns the states a file's documents went to, from the
+// store's hook (read without the store: it may have no descriptor left).
+func (s *ingestStore) transitionsOf(path string) []store.State {
+	var out []store.State
+	for _, tr := range s.transitions() {
+		if tr.Path == path {
+			out = append(out, tr.To)
+		}
+	}
+	return out
+}
+
+func TestIntakeUnderDescriptorPressureHoldsAFileAndTakesItOnceThePressureEnds(t *testing.T) {
+	if !inChild(t) {
+		return
+	}
+	feed := make(chan Candidate)
+	r := newIntakeRig(t, nil, 0, feed)
+	logger, logs := testlog.Logger(slog.LevelInfo)
+	r.in.cfg.Logger = logger
+	r.in.Start(t.Context())
+	t.Cleanup(r.in.Stop)
+	warm := writeInput(t, filepath.Join(r.dir, "warm.pdf"), []byte("%PDF-1.4 warm"))
+	c := writeInput(t, filepath.Join(r.dir, "invoice.pdf"), []byte("%PDF-1.4 invoice"))
+	feed <- warm // the store's connections are open before the pressure
+	waitFor(t, r.st.wake, "warm.pdf queued", func() bool { return len(r.st.transitionsOf(warm.Path)) == 1 })
+
+	release := exhaustDescriptors(t)
+	feed <- c
+	waitFor(t, r.st.wake, "invoice.pdf held or recorded", func() bool {
+		return r.in.Held() == 1 || len(r.st.transitionsOf(c.Path)) > 0
+	})
+	release()
+	waitFor(t, r.st.wake, "invoice.pdf recorded", func() bool { return len(r.st.transitionsOf(c.Path)) > 0 })
+	waitFor(t, r.st.wake, "nothing held", func() bool { return r.in.Held() == 0 })
+
+	var got []string
+	for _, d := range r.st.all(t) {
+		if d.Path == c.Path {
+			got = append(got, string(d.State)+" "+d.ErrorCode+" "+d.ErrorMessage)
+		}
+	}
+	if len(got) != 1 || got[0] != "queued  " {
+		t.Fatalf("invoice.pdf recorded as %q, want one queued document", got)
+	}
+	if n := logs.Count("cannot read files for now"); n != 1 || !strings.Contains(logs.String(), "too many open files") {
+		t.Errorf("the temporary error is logged %d times, want once when it starts:\n%s", n, logs)
+	}
+	if n := logs.Count("read again"); n != 1 {
+		t.Errorf("the end of the temporary error is logged %d times, want once:\n%s", n, logs)
+	}
+}
+
+func TestUploadUnderDescriptorPressureWaitsAndSendsTheFileOnceThePressureEnds(t *testing.T) {
+	if !inChild(t) {
+		return
+	}
+	for _, mode := range uploadModes {
+		t.Run(mode.name, func(t *testing.T) {
+			r := newSubRig(t, mode.batch, subRigOpts{})
+			c := r.client(t, subAPIKey, 1)
+			// A first upload leaves a kept-alive connection to the API and
+			// the store's connections open, so that under the pressure the
+			// upload reaches the point of opening its file.
+			warm := r.queue(t, "warm.pdf")
+			s1 := r.submitter(t, c, nil)
+			r.start(t, s1)
+			r.waitIn(t, store.StateSubmitted, warm...)
+			s1.Stop()
+			ids := r.queue(t, "invoice.pdf")
+			path := r.st.get(t, ids[0]).Path
+
+			release := exhaustDescriptors(t)
+			s2 := r.submitter(t, c, nil)
+			r.start(t, s2)
+			waitFor(t, r.wake, "the upload to meet the pressure", func() bool {
+				return r.logs.Count("too many open files") > 0
+			})
+			release()
+			waitFor(t, r.wake, "invoice.pdf submitted or refused", func() bool {
+				states := r.st.transitionsOf(path)
+				return len(states) > 0 && states[len(states)-1] != store.StateSubmitting
+			})
+			if d := r.st.get(t, ids[0]); d.State != store.StateSubmitted {
+				t.Fatalf("invoice.pdf is %s %s %q, want submitted", d.State, d.ErrorCode, d.ErrorMessage)
+			}
+			if !strings.Contains(r.logs.String(), "cannot read a file to upload for now") ||
+				r.logs.Count("can be read again") != 1 {
+				t.Errorf("want the temporary error logged when it starts and once when it ends:\n%s", r.logs)
+			}
+			r.checkCreatedOnce(t, "warm.pdf", "invoice.pdf")
+		})
+	}
+}
