@@ -411,7 +411,7 @@ func (d *Daemon) prepareDirs() error {
 		}
 		d.lock = l
 	}
-	if err := os.MkdirAll(d.cfg.OutputDir, 0o750); err != nil {
+	if err := os.MkdirAll(d.cfg.OutputDir, output.DirPerm); err != nil {
 		return fmt.Errorf("create %s: %w", d.cfg.OutputDir, err)
 	}
 	return nil
