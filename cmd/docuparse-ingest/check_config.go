@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/docuparse/docuparse-ingest/internal/config"
+	"github.com/docuparse/docuparse-ingest/internal/safetext"
 )
 
 // check is one line of check-config's verdict.
@@ -36,7 +37,7 @@ func (m *Main) runCheckConfig(ctx context.Context, args []string) error {
 	cfg, err := config.Load(*path, m.Getenv)
 	if err != nil {
 		fmt.Fprintln(m.Stdout, "FAIL configuration:")
-		for _, line := range strings.Split(err.Error(), "\n") {
+		for _, line := range errorLines(err) {
 			fmt.Fprintln(m.Stdout, "     "+line)
 		}
 		return errors.New("configuration is invalid")
@@ -52,11 +53,11 @@ func (m *Main) runCheckConfig(ctx context.Context, args []string) error {
 	failed := 0
 	for _, c := range checks {
 		if c.ok {
-			fmt.Fprintf(m.Stdout, "ok   %s\n", c.what)
+			fmt.Fprintf(m.Stdout, "ok   %s\n", safetext.Visible(c.what))
 			continue
 		}
 		failed++
-		fmt.Fprintf(m.Stdout, "FAIL %s\n     fix: %s\n", c.what, c.fix)
+		fmt.Fprintf(m.Stdout, "FAIL %s\n     fix: %s\n", safetext.Visible(c.what), safetext.Visible(c.fix))
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d check(s) failed", failed)
