@@ -18,9 +18,11 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/safetext"
 )
 
-// check is one line of check-config's verdict.
+// check is one line of check-config's verdict: ok, a warning (ok, but
+// risky; see config.Warnings), or a failure with its fix.
 type check struct {
 	ok   bool
+	warn bool
 	what string // what was checked
 	fix  string // what to do, when not ok
 }
@@ -43,6 +45,9 @@ func (m *Main) runCheckConfig(ctx context.Context, args []string) error {
 		return errors.New("configuration is invalid")
 	}
 	checks := []check{{ok: true, what: fmt.Sprintf("%s parses; secrets present (%d webhook secret(s))", cfg.Name(), len(cfg.Receiver.Secrets))}}
+	for _, w := range cfg.Warnings() {
+		checks = append(checks, check{ok: true, warn: true, what: w.String()})
+	}
 	checks = append(checks, checkDirs(cfg)...)
 	checks = append(checks, checkWatches(cfg, "/proc/sys/fs/inotify/max_user_watches"))
 	if *offline {
@@ -52,6 +57,10 @@ func (m *Main) runCheckConfig(ctx context.Context, args []string) error {
 	}
 	failed := 0
 	for _, c := range checks {
+		if c.warn {
+			fmt.Fprintf(m.Stdout, "warn %s\n", safetext.Visible(c.what))
+			continue
+		}
 		if c.ok {
 			fmt.Fprintf(m.Stdout, "ok   %s\n", safetext.Visible(c.what))
 			continue
