@@ -416,7 +416,7 @@ func WriteReport(layout output.Layout, r *Report) ([]string, error) {
 	paths := make([]string, 0, len(files))
 	for _, f := range files {
 		p := layout.ReportPath(r.Day, f.ext)
-		if err := layout.WriteFileAtomic(p, f.data, 0o644); err != nil {
+		if err := layout.WriteFileAtomic(p, f.data, output.FilePerm); err != nil {
 			return paths, fmt.Errorf("write report for %s: %w", r.Day, err)
 		}
 		paths = append(paths, p)

@@ -4,42 +4,10 @@ package reconcile
 // from the API: neither may break the report's layout or inject markup.
 
 import (
-	"fmt"
 	"strings"
-	"unicode/utf8"
-)
 
-// visible replaces what would change the layout or hide in plain text —
-// control characters, line and paragraph separators, invalid UTF-8 — with
-// Go-style escapes (\n, \t, \x1b, \u2028), and a backslash with two.
-func visible(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r >= 0x80 && r < 0xa0, r == 0x2028, r == 0x2029, r == 0xfeff, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
-			// C1 controls, separators, BOM and bidi overrides (which can
-			// make a name read as another).
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
-}
+	"github.com/docuparse/docuparse-ingest/internal/safetext"
+)
 
 // mdCode shows s verbatim in a code span, fenced with more backticks than
 // s contains in a row, as CommonMark allows. The empty string is "(empty)".
@@ -47,7 +15,7 @@ func mdCode(s string) string {
 	if s == "" {
 		return "(empty)"
 	}
-	s = visible(s)
+	s = safetext.Visible(s)
 	longest, run := 0, 0
 	for i := 0; i < len(s); i++ {
 		if s[i] == '`' {
@@ -66,13 +34,13 @@ func mdCode(s string) string {
 	return fence + s + fence
 }
 
-// mdText shows free text inline: escapes as visible does, and a backslash
+// mdText shows free text inline: escapes as safetext.Visible does, and a backslash
 // before every character that could start markup in the middle of a line
 // (mdText never starts one). An underscore inside a word and an ampersand
 // that cannot start an entity are left alone, so "NOT_FOUND" and "A & B"
 // read as they are in plain text.
 func mdText(s string) string {
-	s = visible(s)
+	s = safetext.Visible(s)
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -85,7 +53,7 @@ func mdText(s string) string {
 		case '&':
 			escape = i+1 < len(s) && (s[i+1] == '#' || isWordByte(s[i+1]))
 		}
-		// A backslash needs nothing more: visible already doubled every
+		// A backslash needs nothing more: safetext.Visible already doubled every
 		// backslash of s, and its own escapes (\n, \x1b) show as written.
 		if escape {
 			b.WriteByte('\\')

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -301,5 +303,32 @@ func TestTheReportListsFilesStuckAtSubmission(t *testing.T) {
 	}
 	if md := string(r.Markdown()); !strings.Contains(md, "stopped at submission: "+reason) {
 		t.Errorf("the Markdown report does not give the reason:\n%s", md)
+	}
+}
+
+// TestReportFilesHonourTheServiceUmask writes a report under the unit's
+// UMask=0027: the files may be read by the group, never by others, and
+// never be group-writable. The umask is the process's: not parallel.
+func TestReportFilesHonourTheServiceUmask(t *testing.T) {
+	old := syscall.Umask(0o027)
+	t.Cleanup(func() { syscall.Umask(old) })
+	f, day, o := busyDay(t)
+	layout := output.Layout{Root: filepath.Join(t.TempDir(), "out")}
+	paths, err := WriteReport(layout, f.report(day, o))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range append(paths, filepath.Dir(paths[0])) {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fs.FileMode(0o640)
+		if fi.IsDir() {
+			want = 0o750
+		}
+		if fi.Mode().Perm() != want {
+			t.Errorf("%s has mode %v, want %v (0%o under umask 0027)", p, fi.Mode().Perm(), want, want)
+		}
 	}
 }

@@ -15,11 +15,14 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/docuparse/docuparse-ingest/internal/config"
+	"github.com/docuparse/docuparse-ingest/internal/safetext"
 )
 
-// check is one line of check-config's verdict.
+// check is one line of check-config's verdict: ok, a warning (ok, but
+// risky; see config.Warnings), or a failure with its fix.
 type check struct {
 	ok   bool
+	warn bool
 	what string // what was checked
 	fix  string // what to do, when not ok
 }
@@ -36,12 +39,15 @@ func (m *Main) runCheckConfig(ctx context.Context, args []string) error {
 	cfg, err := config.Load(*path, m.Getenv)
 	if err != nil {
 		fmt.Fprintln(m.Stdout, "FAIL configuration:")
-		for _, line := range strings.Split(err.Error(), "\n") {
+		for _, line := range errorLines(err) {
 			fmt.Fprintln(m.Stdout, "     "+line)
 		}
 		return errors.New("configuration is invalid")
 	}
 	checks := []check{{ok: true, what: fmt.Sprintf("%s parses; secrets present (%d webhook secret(s))", cfg.Name(), len(cfg.Receiver.Secrets))}}
+	for _, w := range cfg.Warnings() {
+		checks = append(checks, check{ok: true, warn: true, what: w.String()})
+	}
 	checks = append(checks, checkDirs(cfg)...)
 	checks = append(checks, checkWatches(cfg, "/proc/sys/fs/inotify/max_user_watches"))
 	if *offline {
@@ -51,12 +57,16 @@ func (m *Main) runCheckConfig(ctx context.Context, args []string) error {
 	}
 	failed := 0
 	for _, c := range checks {
+		if c.warn {
+			fmt.Fprintf(m.Stdout, "warn %s\n", safetext.Visible(c.what))
+			continue
+		}
 		if c.ok {
-			fmt.Fprintf(m.Stdout, "ok   %s\n", c.what)
+			fmt.Fprintf(m.Stdout, "ok   %s\n", safetext.Visible(c.what))
 			continue
 		}
 		failed++
-		fmt.Fprintf(m.Stdout, "FAIL %s\n     fix: %s\n", c.what, c.fix)
+		fmt.Fprintf(m.Stdout, "FAIL %s\n     fix: %s\n", safetext.Visible(c.what), safetext.Visible(c.fix))
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d check(s) failed", failed)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -119,4 +120,53 @@ func mustLoad(t *testing.T, path string) *config.Config {
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// TestCheckConfigWarnsOfPublicListenersAndUnsignedWebhooks: a receiver or
+// admin server reachable from other hosts, or unsigned webhooks accepted,
+// is valid but risky: check-config passes and names each key and its risk.
+func TestCheckConfigWarnsOfPublicListenersAndUnsignedWebhooks(t *testing.T) {
+	for _, tc := range []struct {
+		name, receiver, admin string
+		unsigned              bool
+		want                  []string
+	}{
+		{name: "every interface", receiver: "0.0.0.0:8080", admin: "[::]:9090", want: []string{
+			`warn receiver.listen: "0.0.0.0:8080" binds every interface`, "plain HTTP",
+			`warn admin.listen: "[::]:9090" binds every interface`, "no authentication"}},
+		{name: "a public address and no host", receiver: "198.51.100.7:8080", admin: ":9090", want: []string{
+			`warn receiver.listen: "198.51.100.7:8080" binds 198.51.100.7`, `warn admin.listen: ":9090" binds every interface`}},
+		{name: "a host name", receiver: "ingest.example.com:8080", want: []string{
+			`warn receiver.listen: "ingest.example.com:8080" is a host name`}},
+		{name: "unsigned webhooks", receiver: "127.0.0.1:8080", unsigned: true, want: []string{
+			"warn receiver.insecure_skip_verify: true", "forged results"}},
+		{name: "loopback only", receiver: "[::1]:8080", admin: "localhost:9090"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			inbox := filepath.Join(dir, "inbox")
+			if err := os.MkdirAll(inbox, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			text := (&e2e.Sim{BaseURL: "http://127.0.0.1:9/api/v1"}).Config(dir, inbox, "")
+			text = strings.Replace(text, `listen = "127.0.0.1:0"`, fmt.Sprintf("listen = %q\ninsecure_skip_verify = %v", tc.receiver, tc.unsigned), 1)
+			text = strings.Replace(text, "[admin]\nlisten = \"\"", fmt.Sprintf("[admin]\nlisten = %q", tc.admin), 1)
+			cfgPath := filepath.Join(dir, "config.toml")
+			if err := os.WriteFile(cfgPath, []byte(text), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out, _, err := run(t, secretsOf("x"), "", "check-config", "--offline", "--config", cfgPath)
+			if err != nil {
+				t.Fatalf("a warning must not fail check-config: %v\n%s", err, out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+			if len(tc.want) == 0 && strings.Contains(out, "warn") {
+				t.Errorf("loopback listeners warned:\n%s", out)
+			}
+		})
+	}
 }

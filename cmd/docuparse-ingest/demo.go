@@ -19,6 +19,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/config"
 	"github.com/docuparse/docuparse-ingest/internal/daemon"
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+	"github.com/docuparse/docuparse-ingest/internal/safetext"
 	"github.com/docuparse/docuparse-ingest/internal/samples"
 	"github.com/docuparse/docuparse-ingest/internal/sim"
 	"github.com/docuparse/docuparse-ingest/internal/statelock"
@@ -276,7 +277,7 @@ func (p *demoPrinter) transition(t store.Transition) {
 	case store.StateQueued:
 		t.To = "discovered"
 	}
-	fmt.Fprintf(p.w, "  %-10s  %-44s %s\n", t.To, clipName(name, 44), detail)
+	fmt.Fprintf(p.w, "  %-10s  %-44s %s\n", t.To, clipName(safetext.Visible(name), 44), safetext.Visible(detail))
 	terminal := t.To == store.StateExported || t.To == store.StateVanished
 	if terminal && p.samples[t.Path] {
 		delete(p.samples, t.Path)

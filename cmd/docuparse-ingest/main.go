@@ -14,7 +14,10 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"syscall"
+
+	"github.com/docuparse/docuparse-ingest/internal/safetext"
 )
 
 // Version and Commit are set at build time with -ldflags "-X main.Version=…".
@@ -31,7 +34,7 @@ func main() {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(2)
 		}
-		fmt.Fprintln(os.Stderr, "docuparse-ingest:", err)
+		fmt.Fprintln(os.Stderr, "docuparse-ingest:", strings.Join(errorLines(err), "\n"))
 		var ue usageError
 		if errors.As(err, &ue) {
 			fmt.Fprintln(os.Stderr, "Run 'docuparse-ingest help' for usage.")
@@ -157,4 +160,19 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	return nil
+}
+
+// errorLines returns err's message as lines for a terminal: one line per
+// error that errors.Join joined (a configuration's problems, say), each
+// escaped by safetext.Visible, so that a file name or an API's text inside
+// an error can neither add a line nor drive the terminal.
+func errorLines(err error) []string {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var lines []string
+		for _, e := range j.Unwrap() {
+			lines = append(lines, errorLines(e)...)
+		}
+		return lines
+	}
+	return []string{safetext.Visible(err.Error())}
 }

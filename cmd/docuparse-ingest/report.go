@@ -7,6 +7,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/config"
 	"github.com/docuparse/docuparse-ingest/internal/output"
+	"github.com/docuparse/docuparse-ingest/internal/safetext"
 	"github.com/docuparse/docuparse-ingest/reconcile"
 )
 
@@ -58,7 +59,7 @@ func (m *Main) runReport(ctx context.Context, args []string) error {
 		}
 		m.Stdout.Write(rep.Markdown())
 		for _, p := range paths {
-			fmt.Fprintf(m.Stderr, "wrote %s\n", p)
+			fmt.Fprintf(m.Stderr, "wrote %s\n", safetext.Visible(p))
 		}
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/config"
+	"github.com/docuparse/docuparse-ingest/internal/safetext"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
@@ -135,22 +136,22 @@ func (m *Main) runRetry(ctx context.Context, args []string) error {
 // the next document would run into too.
 func (m *Main) retryOne(ctx context.Context, st *store.Store, t retryTarget, opts store.RetryOptions, dry bool) (bool, error) {
 	if t.id == 0 {
-		fmt.Fprintf(m.Stdout, "skip %s: no such document\n", t.arg)
+		fmt.Fprintf(m.Stdout, "skip %s: no such document\n", safetext.Visible(t.arg))
 		return false, nil
 	}
 	d, err := st.CheckRetry(ctx, t.id, opts)
 	if err == nil {
 		if problem := fileProblem(d); problem != "" {
-			fmt.Fprintf(m.Stdout, "skip %d: %s (%s)\n", t.id, problem, d.Path)
+			fmt.Fprintf(m.Stdout, "skip %d: %s (%s)\n", t.id, safetext.Visible(problem), safetext.Visible(d.Path))
 			return false, nil
 		}
 		if dry {
-			fmt.Fprintf(m.Stdout, "would retry %d (%s)%s\n", t.id, d.Path, resubmitNote(d))
+			fmt.Fprintf(m.Stdout, "would retry %d (%s)%s\n", t.id, safetext.Visible(d.Path), resubmitNote(d))
 			return true, nil
 		}
 		var newID int64
 		if newID, err = st.Retry(ctx, t.id, opts); err == nil {
-			fmt.Fprintf(m.Stdout, "retry %d → %d (%s)\n", t.id, newID, d.Path)
+			fmt.Fprintf(m.Stdout, "retry %d → %d (%s)\n", t.id, newID, safetext.Visible(d.Path))
 			return true, nil
 		}
 	}
@@ -161,10 +162,10 @@ func (m *Main) retryOne(ctx context.Context, st *store.Store, t retryTarget, opt
 		if nr.RetriedAs != 0 {
 			hint = " (--again retries it anyway)"
 		}
-		fmt.Fprintf(m.Stdout, "skip %d: %s%s\n", t.id, nr.Reason, hint)
+		fmt.Fprintf(m.Stdout, "skip %d: %s%s\n", t.id, safetext.Visible(nr.Reason), hint)
 		return false, nil
 	case errors.Is(err, store.ErrNotFound):
-		fmt.Fprintf(m.Stdout, "skip %s: no such document\n", t.arg)
+		fmt.Fprintf(m.Stdout, "skip %s: no such document\n", safetext.Visible(t.arg))
 		return false, nil
 	default:
 		return false, err

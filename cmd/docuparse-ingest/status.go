@@ -13,6 +13,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/config"
 	"github.com/docuparse/docuparse-ingest/internal/daemon"
+	"github.com/docuparse/docuparse-ingest/internal/safetext"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
@@ -121,7 +122,7 @@ func (m *Main) printStatus(s *store.Status, out statusJSON) {
 	tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprint(tw, "STATE\tALL\t")
 	for _, src := range sources {
-		fmt.Fprintf(tw, "%s\t", src)
+		fmt.Fprintf(tw, "%s\t", safetext.Visible(src))
 	}
 	fmt.Fprintln(tw)
 	for _, state := range store.States {
@@ -174,7 +175,7 @@ func submitStuck(ctx context.Context, st *store.Store) ([]stuckJSON, error) {
 func printStuck(w io.Writer, n int, stuck []stuckJSON) {
 	printDocList(w, n, "stuck at submission: %d (the API's answers could not be recorded; `retry --stuck` resubmits them)", len(stuck),
 		func(i int) string {
-			return fmt.Sprintf("%d %s (batch %d): %s", stuck[i].ID, stuck[i].Path, stuck[i].Batch, stuck[i].Reason)
+			return fmt.Sprintf("%d %s (batch %d): %s", stuck[i].ID, safetext.Visible(stuck[i].Path), stuck[i].Batch, safetext.Visible(stuck[i].Reason))
 		})
 }
 
@@ -212,7 +213,7 @@ func exportHeld(ctx context.Context, st *store.Store) ([]heldJSON, error) {
 func printHeld(w io.Writer, n int, held []heldJSON) {
 	printDocList(w, n, "held from export: %d (their output path is unsafe; tried again with backoff)", len(held), func(i int) string {
 		h := held[i]
-		return fmt.Sprintf("%d %s: %s (next try %s)", h.ID, h.Path, h.Reason, h.NextRetry.Local().Format(time.RFC3339))
+		return fmt.Sprintf("%d %s: %s (next try %s)", h.ID, safetext.Visible(h.Path), safetext.Visible(h.Reason), h.NextRetry.Local().Format(time.RFC3339))
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/config"
+	"github.com/docuparse/docuparse-ingest/internal/safetext"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
@@ -72,12 +73,12 @@ func (m *Main) runWebhookList(ctx context.Context, args []string) error {
 		if subject == "" {
 			subject = e.BatchID
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", e.ID, e.ReceivedAt.Local().Format(time.RFC3339), e.Status,
-			orDash(e.Type), orDash(subject), e.Note)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", e.ID, e.ReceivedAt.Local().Format(time.RFC3339), safetext.Visible(e.Status),
+			orDash(safetext.Visible(e.Type)), orDash(safetext.Visible(subject)), safetext.Visible(e.Note))
 	}
 	tw.Flush()
 	if len(evs) == 0 {
-		fmt.Fprintf(m.Stdout, "no %s events\n", *status)
+		fmt.Fprintf(m.Stdout, "no %s events\n", safetext.Visible(*status))
 	}
 	return nil
 }

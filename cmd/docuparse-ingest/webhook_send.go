@@ -13,6 +13,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/config"
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+	"github.com/docuparse/docuparse-ingest/internal/safetext"
 	"github.com/docuparse/docuparse-ingest/internal/samples"
 )
 
@@ -65,7 +66,7 @@ func (m *Main) runWebhookSend(ctx context.Context, args []string) error {
 	}
 	defer resp.Body.Close()
 	reply, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	fmt.Fprintf(m.Stdout, "POST %s → %s\n", *url, resp.Status)
+	fmt.Fprintf(m.Stdout, "POST %s → %s\n", safetext.Visible(*url), safetext.Visible(resp.Status))
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("receiver answered %s: %s", resp.Status, bytes.TrimSpace(reply))
 	}

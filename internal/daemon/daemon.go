@@ -200,9 +200,6 @@ func (d *Daemon) build(ctx context.Context) error {
 		for _, s := range cfg.Receiver.Secrets {
 			secrets = append(secrets, []byte(s.Reveal()))
 		}
-		if cfg.Receiver.AllowUnsigned {
-			d.log.Warn("INSECURE: receiver.insecure_skip_verify is on; unsigned webhooks are accepted. Never use this in production.")
-		}
 		d.handler = receiver.NewHandler(receiver.HandlerConfig{
 			Secrets:       secrets,
 			AllowUnsigned: cfg.Receiver.AllowUnsigned,
@@ -281,10 +278,14 @@ func (d *Daemon) transition(t store.Transition) {
 	}
 }
 
-// Start starts every part, consumers before producers, and returns at once.
+// Start logs a warning for each risky setting (config.Warnings), then
+// starts every part, consumers before producers, and returns at once.
 func (d *Daemon) Start(ctx context.Context) error {
 	d.started.Store(true)
 	d.runCtx, d.startedAt = ctx, time.Now()
+	for _, w := range d.cfg.Warnings() {
+		d.log.Warn(w.String())
+	}
 	d.counters.Start(ctx)
 	if d.admin != nil {
 		d.admin.Start(ctx)
@@ -411,7 +412,7 @@ func (d *Daemon) prepareDirs() error {
 		}
 		d.lock = l
 	}
-	if err := os.MkdirAll(d.cfg.OutputDir, 0o750); err != nil {
+	if err := os.MkdirAll(d.cfg.OutputDir, output.DirPerm); err != nil {
 		return fmt.Errorf("create %s: %w", d.cfg.OutputDir, err)
 	}
 	return nil

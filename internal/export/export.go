@@ -288,7 +288,7 @@ func (e *Exporter) writeDocument(sd store.Document) (day string, rec []string, i
 	if err != nil {
 		return "", nil, nil, fmt.Errorf("%w: %w", errUnformattable, err)
 	}
-	if err := e.cfg.Layout.WriteFileAtomic(e.cfg.Layout.ResultPath(d), js, 0o644); err != nil {
+	if err := e.cfg.Layout.WriteFileAtomic(e.cfg.Layout.ResultPath(d), js, output.FilePerm); err != nil {
 		return "", nil, nil, err
 	}
 	return e.cfg.Layout.Day(d.CompletedAt), rec, items, nil

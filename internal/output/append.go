@@ -10,9 +10,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// filePerm is the mode of CSV files this package creates (before umask).
-const filePerm = 0o644
-
 // ErrShrunk is wrapped by AppendRecords' error when the file is shorter than
 // the length the caller recorded as committed (or gone): someone truncated,
 // replaced or deleted it. Rows known to be exported are missing, and
@@ -205,7 +202,7 @@ func openForAppend(root, rel, path string, committed int64) (f, dir *os.File, er
 	if committed == 0 {
 		flags |= unix.O_CREAT
 	}
-	f, err = openFileIn(dir, filepath.Base(rel), flags, filePerm)
+	f, err = openFileIn(dir, filepath.Base(rel), flags, FilePerm)
 	if err == nil {
 		return f, dir, nil
 	}

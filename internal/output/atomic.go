@@ -13,17 +13,26 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// dirPerm is the mode of directories this package creates (before umask):
-// the output is meant to be read by other users (an ERP import, a
-// spreadsheet).
-const dirPerm = 0o755
+// FilePerm and DirPerm are the modes of the files and directories the
+// daemon creates in its output directory: the most they get, since every
+// file is created by open(2) and every directory by mkdir(2) with this
+// mode, so the process's umask takes bits away (the unit's UMask=0027
+// keeps them as they are). Outputs are for the service's group (an ERP
+// import, a spreadsheet user), never for every user of the host, and no
+// one but the service writes them. Nothing chmods them wider afterwards.
+const (
+	FilePerm = 0o640
+	DirPerm  = 0o750
+)
 
 // WriteFileAtomic writes data to path so that a reader, or the file system
 // after a crash, sees either the old file or the complete new one, never a
 // part: it creates the parent directories (mkdir -p), writes a temporary
 // file in the same directory (named ".<base>.tmp-*", so watchers that skip
-// dot files ignore it), fsyncs it, sets perm, renames it over path and
-// fsyncs the directory. On error the temporary file is removed.
+// dot files ignore it) with mode perm less the process's umask (perm is the
+// most the file gets: it is never chmodded wider), fsyncs it, renames it
+// over path and fsyncs the directory. On error the temporary file is
+// removed.
 //
 // The temporary file is created with O_EXCL|O_NOFOLLOW and the rename
 // replaces whatever is at path (a symbolic link there is replaced, never
@@ -62,7 +71,7 @@ func writeFileAtomic(root, rel, path string, data []byte, perm os.FileMode) (err
 	}
 	defer dir.Close()
 	base := filepath.Base(rel)
-	tmp, tmpBase, err := createTemp(dir, "."+base+".tmp-")
+	tmp, tmpBase, err := createTemp(dir, "."+base+".tmp-", perm)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -75,9 +84,6 @@ func writeFileAtomic(root, rel, path string, data []byte, perm os.FileMode) (err
 	}()
 	if _, err := tmp.Write(data); err != nil {
 		return fmt.Errorf("write %s: %w", tmpName, err)
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		return fmt.Errorf("chmod %s: %w", tmpName, err)
 	}
 	if err := tmp.Sync(); err != nil {
 		return fmt.Errorf("fsync %s: %w", tmpName, err)
@@ -96,12 +102,12 @@ func writeFileAtomic(root, rel, path string, data []byte, perm os.FileMode) (err
 }
 
 // createTemp creates a new file named prefix followed by a random number in
-// dir, with O_EXCL and O_NOFOLLOW, mode 0600 until the caller sets its own.
-// It returns the file and its base name.
-func createTemp(dir *os.File, prefix string) (*os.File, string, error) {
+// dir, with O_EXCL and O_NOFOLLOW and mode perm less the umask. It returns
+// the file and its base name.
+func createTemp(dir *os.File, prefix string, perm os.FileMode) (*os.File, string, error) {
 	for range 100 {
 		name := prefix + strconv.FormatUint(uint64(rand.Uint32()), 10)
-		f, err := openFileIn(dir, name, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o600)
+		f, err := openFileIn(dir, name, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, uint32(perm.Perm()))
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -78,5 +79,36 @@ func TestWriteFileAtomicFailureLeavesNothing(t *testing.T) {
 	}
 	if err := WriteFileAtomic(filepath.Join(file, "sub", "x.json"), []byte("x"), 0o644); err == nil {
 		t.Fatal("writing under a regular file succeeded")
+	}
+}
+
+// TestWriteFileAtomicHonoursTheUmask: the mode given is the most a file
+// gets; the process's umask takes bits away, as for any file it creates.
+// The umask is the process's, so this test is not parallel.
+func TestWriteFileAtomicHonoursTheUmask(t *testing.T) {
+	old := syscall.Umask(0o077)
+	t.Cleanup(func() { syscall.Umask(old) })
+	l := Layout{Root: t.TempDir()}
+	path := filepath.Join(l.Root, "reports", "r.json")
+	if err := l.WriteFileAtomic(path, []byte("{}\n"), FilePerm); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]os.FileMode{path: 0o600, filepath.Dir(path): 0o700} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != want {
+			t.Errorf("%s has mode %v under umask 0077, want %v", p, fi.Mode().Perm(), want)
+		}
+	}
+	// With no umask the file gets FilePerm itself: group-readable output,
+	// never world-readable.
+	syscall.Umask(0)
+	if err := l.WriteFileAtomic(path, []byte("{}\n"), FilePerm); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o640 {
+		t.Errorf("under umask 0: %v, %v; want 0640", fi.Mode().Perm(), err)
 	}
 }

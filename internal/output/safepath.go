@@ -41,7 +41,7 @@ func splitBelow(root, path string) (string, error) {
 }
 
 // openDirBelow opens the directory root/rel for use with openat, creating
-// missing directories (mode dirPerm) on the way like mkdir -p. root itself
+// missing directories (mode DirPerm) on the way like mkdir -p. root itself
 // is trusted (it is the configured output directory, possibly a symlink
 // an administrator made) and is created with os.MkdirAll if missing. Every
 // component of rel is opened with O_NOFOLLOW: a symbolic link there gives an
@@ -53,7 +53,7 @@ func openDirBelow(root, rel string) (*os.File, error) {
 	}
 	fd, err := openat(unix.AT_FDCWD, root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if errors.Is(err, unix.ENOENT) {
-		if err := os.MkdirAll(root, dirPerm); err != nil {
+		if err := os.MkdirAll(root, DirPerm); err != nil {
 			return nil, err
 		}
 		fd, err = openat(unix.AT_FDCWD, root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -83,7 +83,7 @@ func openSubdir(dirfd int, name, path string) (int, error) {
 	const flags = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
 	fd, err := openat(dirfd, name, flags, 0)
 	if errors.Is(err, unix.ENOENT) {
-		if err := unix.Mkdirat(dirfd, name, dirPerm); err != nil && !errors.Is(err, unix.EEXIST) {
+		if err := unix.Mkdirat(dirfd, name, DirPerm); err != nil && !errors.Is(err, unix.EEXIST) {
 			return -1, &fs.PathError{Op: "mkdir", Path: path, Err: err}
 		}
 		if err := fsyncFd(dirfd); err != nil {
