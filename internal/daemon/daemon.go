@@ -232,6 +232,7 @@ func (d *Daemon) buildReceiver(cfg *config.Config, st *store.Store) error {
 		Secrets:       secrets,
 		AllowUnsigned: cfg.Receiver.AllowUnsigned,
 		MaxBody:       cfg.Receiver.MaxBody.Bytes(),
+		MaxAge:        cfg.Receiver.MaxEventAge.D(),
 		OnJournaled:   d.applier.Notify,
 		OnRefused: func(reason string) {
 			d.counters.Add("webhook_"+reason, 1)
