@@ -5,3 +5,7 @@ import "time"
 // SetApplierInterval sets the applier's safety-net ticker, so a test can
 // prove that Notify, not the ticker, woke it.
 func SetApplierInterval(a *Applier, d time.Duration) { a.interval = d }
+
+// HoldJournal makes the journal's writer call f with each group's size
+// before committing it, so a test can hold verified deliveries in flight.
+func HoldJournal(h *Handler, f func(n int)) { h.journal.beforeCommit = f }

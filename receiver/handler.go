@@ -5,11 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
@@ -25,12 +26,39 @@ type HandlerConfig struct {
 	AllowUnsigned bool
 	// MaxBody is the largest body accepted, in bytes. Defaults to 1 MB.
 	MaxBody int64
+	// MaxUnverifiedBytes bounds the bytes held by all bodies not yet
+	// verified, together: a request that finds it spent is answered 503
+	// with Retry-After at once, never queued. Defaults to
+	// DefaultMaxUnverifiedBytes, and is at least twice MaxBody.
+	MaxUnverifiedBytes int64
+	// BodyTimeout is how long a body may take to arrive, whole, from the
+	// end of its headers; a slower one is answered 408. Defaults to 5 s.
+	BodyTimeout time.Duration
+	// MaxInFlight bounds the verified deliveries being journaled at once;
+	// one beyond it is answered 503 with Retry-After (the API retries).
+	// Only a correctly signed delivery can take a slot. Defaults to
+	// DefaultMaxInFlight.
+	MaxInFlight int
+	// MaxAge is the replay window: a verified delivery whose signed
+	// timestamp is older than this is refused (400, RefusedStaleTimestamp);
+	// one stamped more than MaxFutureSkew ahead of Now is refused too
+	// (RefusedFutureTimestamp). 0 turns the window off.
+	MaxAge time.Duration
+	// MaxFutureSkew is the clock disagreement allowed for a timestamp ahead
+	// of Now. Defaults to DefaultMaxFutureSkew.
+	MaxFutureSkew time.Duration
+	// Now is the clock of the replay window. Defaults to time.Now.
+	Now func() time.Time
+	// RefusalLogInterval is how often refusals are logged one by one; the
+	// others in an interval make one summary line. Defaults to
+	// DefaultRefusalLogInterval.
+	RefusalLogInterval time.Duration
 	// OnJournaled is called after a new event is stored (to wake the
 	// applier).
 	OnJournaled func()
 	// OnRefused, when set, is told why a request was refused before
-	// anything was stored: RefusedBadSignature, RefusedTooLarge or
-	// RefusedBadRequest (for counters and the nightly report).
+	// anything was stored: one of the Refused… reasons (for counters and
+	// the nightly report). It sees every refusal, logged or not.
 	OnRefused func(reason string)
 	// OnAccepted, when set, is told of each delivery answered 200, and
 	// whether it repeated one already stored.
@@ -40,17 +68,26 @@ type HandlerConfig struct {
 
 // Reasons given to HandlerConfig.OnRefused.
 const (
-	RefusedBadSignature = "bad_signature"
-	RefusedTooLarge     = "too_large"
-	RefusedBadRequest   = "bad_request"
-	RefusedStoreError   = "store_error" // verified but not stored: answered 503, the API retries
+	RefusedBadSignature    = "bad_signature"
+	RefusedTooLarge        = "too_large"
+	RefusedBadRequest      = "bad_request"
+	RefusedStoreError      = "store_error"      // verified but not stored: answered 503, the API retries
+	RefusedOverloaded      = "overloaded"       // the unverified-body budget is spent: 503
+	RefusedSlowBody        = "slow_body"        // the body did not arrive within BodyTimeout: 408
+	RefusedBusy            = "busy"             // every verified slot is taken: 503
+	RefusedStaleTimestamp  = "stale_timestamp"  // verified, stamped before the replay window: 400
+	RefusedFutureTimestamp = "future_timestamp" // verified, stamped too far ahead of this clock: 400
 )
 
 // Handler is the webhook endpoint's http.Handler.
 type Handler struct {
-	cfg     HandlerConfig
-	store   *store.Store
-	journal *journal
+	cfg      HandlerConfig
+	store    *store.Store
+	journal  *journal
+	budget   *byteBudget
+	slots    slots
+	window   window
+	refusals *refusalLog
 }
 
 // NewHandler returns the webhook handler journaling into st.
@@ -58,10 +95,35 @@ func NewHandler(cfg HandlerConfig, st *store.Store) *Handler {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 1_000_000
 	}
+	if cfg.MaxUnverifiedBytes <= 0 {
+		cfg.MaxUnverifiedBytes = DefaultMaxUnverifiedBytes
+	}
+	cfg.MaxUnverifiedBytes = max(cfg.MaxUnverifiedBytes, 2*cfg.MaxBody)
+	if cfg.BodyTimeout <= 0 {
+		cfg.BodyTimeout = 5 * time.Second
+	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = DefaultMaxInFlight
+	}
+	if cfg.MaxFutureSkew <= 0 {
+		cfg.MaxFutureSkew = DefaultMaxFutureSkew
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.RefusalLogInterval <= 0 {
+		cfg.RefusalLogInterval = DefaultRefusalLogInterval
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{cfg: cfg, store: st, journal: newJournal(st)}
+	return &Handler{
+		cfg: cfg, store: st, journal: newJournal(st),
+		budget:   &byteBudget{max: cfg.MaxUnverifiedBytes},
+		slots:    make(slots, cfg.MaxInFlight),
+		window:   window{maxAge: cfg.MaxAge, skew: cfg.MaxFutureSkew, now: cfg.Now},
+		refusals: newRefusalLog(cfg.Logger, cfg.RefusalLogInterval),
+	}
 }
 
 // Start runs the group-commit writer: concurrent deliveries then share one
@@ -70,59 +132,104 @@ func NewHandler(cfg HandlerConfig, st *store.Store) *Handler {
 func (h *Handler) Start(ctx context.Context) { h.journal.start(ctx) }
 
 // Stop stops the writer; deliveries after it are answered 503 (the API
-// retries them). Stop the HTTP server first so that requests in flight
-// finish. Safe to call twice.
-func (h *Handler) Stop() { h.journal.stop() }
+// retries them). It also writes the summary of refusals not yet logged.
+// Stop the HTTP server first so that requests in flight finish. Safe to
+// call twice.
+func (h *Handler) Stop() {
+	h.journal.stop()
+	h.refusals.stop()
+}
 
-// ServeHTTP verifies, journals and acknowledges one delivery.
+// ServeHTTP verifies, journals and acknowledges one delivery. Until its
+// signature is checked a request is an outsider's: it is refused before
+// its body is read whenever its headers allow, its body is read against a
+// deadline and a budget shared by all unverified bodies, and it can never
+// take one of the verified deliveries' slots.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		h.refused(RefusedBadRequest)
+	if !h.admit(w, r) {
+		return
+	}
+	body, ok := h.readVerified(w, r)
+	if !ok {
+		return
+	}
+	h.journalDelivery(w, r, body)
+}
+
+// admit refuses, before a byte of the body is read, what cannot be a
+// delivery: another method, another content type, a missing or malformed
+// signature, a declared length over MaxBody.
+func (h *Handler) admit(w http.ResponseWriter, r *http.Request) bool {
+	switch {
+	case r.Method != http.MethodPost:
 		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	if !jsonContentType(r.Header.Get("Content-Type")) {
-		h.cfg.Logger.Warn("webhook rejected: not JSON", "remote", r.RemoteAddr, "content_type", clip(r.Header.Get("Content-Type"), 100))
-		h.refused(RefusedBadRequest)
-		http.Error(w, "content type must be application/json", http.StatusUnsupportedMediaType)
-		return
-	}
+		h.refuse(w, r, RefusedBadRequest, http.StatusMethodNotAllowed, "method not allowed", "method", clip(r.Method, 20))
+	case !jsonContentType(r.Header.Get("Content-Type")):
+		h.refuse(w, r, RefusedBadRequest, http.StatusUnsupportedMediaType, "content type must be application/json",
+			"content_type", clip(r.Header.Get("Content-Type"), 100))
 	// A missing or malformed signature cannot become valid whatever the
-	// body holds: refuse it before reading a byte, so an unsigned client
-	// cannot hold a connection and MaxBody of memory for the read timeout.
-	// Connection: close keeps net/http from draining the unread body.
-	if !h.cfg.AllowUnsigned && !wellFormedSignature(r.Header.Get(docuparse.HeaderSignature)) {
-		h.refused(RefusedBadSignature)
-		h.cfg.Logger.Warn("webhook rejected: missing or malformed signature", "remote", r.RemoteAddr, "declared_bytes", r.ContentLength)
-		w.Header().Set("Connection", "close")
-		http.Error(w, "invalid signature", http.StatusUnauthorized)
+	// body holds: refused before reading a byte, so an unsigned client
+	// cannot hold a connection and memory for the body's deadline.
+	case !h.cfg.AllowUnsigned && !wellFormedSignature(r.Header.Get(docuparse.HeaderSignature)):
+		h.refuse(w, r, RefusedBadSignature, http.StatusUnauthorized, "invalid signature", "declared_bytes", r.ContentLength)
+	case r.ContentLength > h.cfg.MaxBody:
+		h.refuse(w, r, RefusedTooLarge, http.StatusRequestEntityTooLarge, "body too large", "declared_bytes", r.ContentLength)
+	default:
+		return true
+	}
+	return false
+}
+
+// readVerified reads the body within BodyTimeout and the unverified-body
+// budget, and checks its signature. The budget is given back before it
+// returns: a verified body is the API's, bounded by the verified slots.
+func (h *Handler) readVerified(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	// A writer without deadlines (a test's recorder) has only the server's.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(h.cfg.BodyTimeout))
+	ub := unverifiedBody{budget: h.budget}
+	defer ub.release()
+	if err := ub.read(r.Body, r.ContentLength, h.cfg.MaxBody); err != nil {
+		h.bodyError(w, r, err, ub.n)
+		return nil, false
+	}
+	if !h.cfg.AllowUnsigned && !docuparse.VerifyParts(h.cfg.Secrets, ub.parts, r.Header.Get(docuparse.HeaderSignature)) {
+		h.refuse(w, r, RefusedBadSignature, http.StatusUnauthorized, "invalid signature", "bytes", ub.n)
+		return nil, false
+	}
+	return ub.bytes(), true
+}
+
+// bodyError answers a body that could not be read whole.
+func (h *Handler) bodyError(w http.ResponseWriter, r *http.Request, err error, read int64) {
+	var ne net.Error
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		h.refuse(w, r, RefusedTooLarge, http.StatusRequestEntityTooLarge, "body too large", "bytes", read)
+	case errors.Is(err, errBudgetSpent):
+		h.refuse(w, r, RefusedOverloaded, http.StatusServiceUnavailable, "too many unverified bodies in flight",
+			"bytes", read, "budget", h.budget.max)
+	case errors.As(err, &ne) && ne.Timeout():
+		h.refuse(w, r, RefusedSlowBody, http.StatusRequestTimeout, "body not received in time",
+			"bytes", read, "timeout", h.cfg.BodyTimeout)
+	default:
+		h.refuse(w, r, RefusedBadRequest, http.StatusBadRequest, "cannot read body", "bytes", read)
+	}
+}
+
+// journalDelivery checks a verified delivery's timestamp, takes a verified
+// slot, journals it durably and answers 200.
+func (h *Handler) journalDelivery(w http.ResponseWriter, r *http.Request, body []byte) {
+	ev, ts := identify(body, r.Header.Get(docuparse.HeaderDelivery))
+	if reason, age := h.window.check(ts); reason != "" {
+		h.refuse(w, r, reason, http.StatusBadRequest, "timestamp outside the accepted window",
+			"age", age.Round(time.Second), "max_age", h.window.maxAge)
 		return
 	}
-	if r.ContentLength > h.cfg.MaxBody {
-		h.refused(RefusedTooLarge)
-		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+	if !h.slots.take() {
+		h.refuse(w, r, RefusedBusy, http.StatusServiceUnavailable, "too many requests in flight", "limit", cap(h.slots))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBody))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			h.refused(RefusedTooLarge)
-			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		h.refused(RefusedBadRequest)
-		http.Error(w, "cannot read body", http.StatusBadRequest)
-		return
-	}
-	if !docuparse.Verify(h.cfg.Secrets, body, r.Header.Get(docuparse.HeaderSignature)) && !h.cfg.AllowUnsigned {
-		h.refused(RefusedBadSignature)
-		h.cfg.Logger.Warn("webhook rejected: bad signature", "remote", r.RemoteAddr, "bytes", len(body))
-		http.Error(w, "invalid signature", http.StatusUnauthorized)
-		return
-	}
-	ev := Identify(body, r.Header.Get(docuparse.HeaderDelivery))
+	defer h.slots.give()
 	inserted, err := h.journal.write(r.Context(), ev)
 	if err != nil {
 		// Not stored: a non-200 makes the API deliver it again.
@@ -145,12 +252,33 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// refuse counts and logs (rate-limited) one refusal and answers it. The
+// connection is closed after the answer, so a refused client cannot keep
+// it, or have its unread body drained, for free.
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, reason string, status int, text string, attrs ...any) {
+	h.refused(reason)
+	h.refusals.refused(reason, "webhook refused: "+text,
+		append([]any{"status", status, "remote", r.RemoteAddr}, attrs...)...)
+	w.Header().Set("Connection", "close")
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
+	http.Error(w, text, status)
+}
+
 // Identify extracts what the journal indexes from a verified body. The
 // dedupe key is the SHA-256 of the raw bytes: a retry carries the same
 // bytes (the original timestamp included), so every retry and duplicate of
 // one event shares it, whether or not X-DocuParse-Delivery is sent. A body
 // that is not a JSON object with an event name is marked dead.
 func Identify(body []byte, deliveryID string) store.IncomingEvent {
+	ev, _ := identify(body, deliveryID)
+	return ev
+}
+
+// identify is Identify that also returns the body's "timestamp" as sent
+// ("" when the body is not a JSON object).
+func identify(body []byte, deliveryID string) (store.IncomingEvent, string) {
 	sum := sha256.Sum256(body)
 	ev := store.IncomingEvent{
 		DedupeKey:  string(sum[:]),
@@ -160,7 +288,7 @@ func Identify(body []byte, deliveryID string) store.IncomingEvent {
 	var e docuparse.Event
 	if err := json.Unmarshal(body, &e); err != nil {
 		ev.Dead, ev.Note = true, "unparseable: "+clip(err.Error(), 200)
-		return ev
+		return ev, ""
 	}
 	ev.Type, ev.DocumentID, ev.BatchID = clip(e.Event, 100), clip(e.DocumentID, 255), clip(e.BatchID, 255)
 	switch e.Event {
@@ -168,7 +296,7 @@ func Identify(body []byte, deliveryID string) store.IncomingEvent {
 	default:
 		ev.Dead, ev.Note = true, "unknown event type"
 	}
-	return ev
+	return ev, e.Timestamp
 }
 
 // clip returns s as valid UTF-8, cut to at most n bytes on a rune boundary

@@ -1,26 +1,25 @@
 package receiver
 
-import (
-	"log/slog"
-	"net/http"
-)
+// DefaultMaxInFlight is how many verified deliveries are journaled at once
+// unless HandlerConfig.MaxInFlight says otherwise.
+const DefaultMaxInFlight = 256
 
-// limitInFlight serves next with at most n requests at once. A request that
-// finds every slot taken is answered 503 with Retry-After: 1 at once, without
-// reading its body, and its connection is closed: under a flood, neither
-// goroutines held in handlers nor buffered bodies grow past n.
-func limitInFlight(n int, next http.Handler, log *slog.Logger) http.Handler {
-	slots := make(chan struct{}, n)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case slots <- struct{}{}:
-			defer func() { <-slots }()
-			next.ServeHTTP(w, r)
-		default:
-			log.Debug("webhook request shed: too many in flight", "remote", r.RemoteAddr, "limit", n)
-			w.Header().Set("Retry-After", "1")
-			w.Header().Set("Connection", "close")
-			http.Error(w, "too many requests in flight", http.StatusServiceUnavailable)
-		}
-	})
+// slots bounds the verified deliveries in flight. A delivery that finds
+// every slot taken is refused at once (503, Retry-After: 1; the API
+// retries it), never queued: goroutines waiting on the journal and the
+// bodies they hold do not grow past the bound. Only a request whose
+// signature was verified takes a slot, so no outsider can hold one.
+type slots chan struct{}
+
+// take takes a slot if one is free and reports whether it did.
+func (s slots) take() bool {
+	select {
+	case s <- struct{}{}:
+		return true
+	default:
+		return false
+	}
 }
+
+// give gives back a slot taken before.
+func (s slots) give() { <-s }

@@ -1,31 +1,35 @@
 package receiver_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/receiver"
 )
 
-// blockingServer serves a handler that signals entered and then waits for
-// release to be closed. It returns the webhook URL.
-func blockingServer(t *testing.T, entered chan<- struct{}, release <-chan struct{}, opts ...receiver.ServerOption) string {
+// heldReceiver serves a real handler whose journal holds every group until
+// release is closed; each held group is announced on entered.
+func heldReceiver(t *testing.T, cfg receiver.HandlerConfig, entered chan<- int, release <-chan struct{}, opts ...receiver.ServerOption) string {
 	t.Helper()
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		entered <- struct{}{}
+	h := receiver.NewHandler(cfg, openStore(t))
+	receiver.HoldJournal(h, func(n int) {
+		entered <- n
 		<-release
-		w.WriteHeader(http.StatusOK)
 	})
 	srv, err := receiver.NewServer("127.0.0.1:0", hookPath, h, nil, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.Start(context.Background())
 	srv.Start(context.Background())
-	t.Cleanup(srv.Stop)
+	t.Cleanup(func() { srv.Stop(); h.Stop() })
 	return "http://" + srv.Addr() + hookPath
 }
 
@@ -36,7 +40,21 @@ var boundedClient = &http.Client{Timeout: 10 * time.Second}
 // postStatus posts an empty JSON object and returns the status and the
 // Retry-After header, or an error.
 func postStatus(url string) (int, string, error) {
-	res, err := boundedClient.Post(url, "application/json", strings.NewReader("{}"))
+	return postSigned(url, []byte("{}"), nil)
+}
+
+// postSigned posts body with the given headers and returns the status and
+// the Retry-After header, or an error.
+func postSigned(url string, body []byte, headers map[string]string) (int, string, error) {
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	res, err := boundedClient.Do(req)
 	if err != nil {
 		return 0, "", err
 	}
@@ -44,70 +62,140 @@ func postStatus(url string) (int, string, error) {
 	return res.StatusCode, res.Header.Get("Retry-After"), nil
 }
 
-// saturate starts n requests that all reach the handler and stay there, and
-// returns the channel their statuses arrive on once release is closed.
-func saturate(t *testing.T, url string, n int, entered <-chan struct{}) <-chan error {
-	t.Helper()
-	done := make(chan error, n)
-	for range n {
-		go func() {
-			status, _, err := postStatus(url)
-			if err == nil && status != http.StatusOK {
-				err = fmt.Errorf("a request in flight got %d, want 200", status)
-			}
-			done <- err
-		}()
+func TestVerifiedDeliveriesBeyondTheInFlightLimitAreAnswered503WithRetryAfter(t *testing.T) {
+	entered, release := make(chan int, 1), make(chan struct{})
+	var refusals refusalCounter
+	url := heldReceiver(t, receiver.HandlerConfig{Secrets: [][]byte{secretA}, MaxInFlight: 1, OnRefused: refusals.add}, entered, release)
+
+	// The first delivery takes the only slot and is held in the journal.
+	done := make(chan error, 1)
+	go func() {
+		body := completedEvent("doc_inflight")
+		status, _, err := postSigned(url, body, signed(secretA, body))
+		if err == nil && status != http.StatusOK {
+			err = fmt.Errorf("the delivery in flight got %d, want 200", status)
+		}
+		done <- err
+	}()
+	recv(t, "the first delivery to reach the journal", entered)
+
+	body := completedEvent("doc_beyond")
+	status, retryAfter, err := postSigned(url, body, signed(secretA, body))
+	if err != nil || status != http.StatusServiceUnavailable || retryAfter != "1" {
+		t.Errorf("a verified delivery beyond the limit: %d with Retry-After %q, %v; want 503 with Retry-After 1", status, retryAfter, err)
 	}
-	for i := range n {
-		recv(t, fmt.Sprintf("request %d of %d to reach the handler", i+1, n), entered)
+	// A request with a well-formed but wrong signature is read and refused
+	// 401 however full the slots are: it never competes for one.
+	fake := map[string]string{docuparse.HeaderSignature: "sha256=" + strings.Repeat("0", 64)}
+	if status, _, err := postSigned(url, completedEvent("doc_fake"), fake); err != nil || status != http.StatusUnauthorized {
+		t.Errorf("a fake-signed request while the slots are full: %d, %v; want 401", status, err)
 	}
-	return done
+	close(release)
+	if err := recv(t, "the delivery in flight to finish", done); err != nil {
+		t.Error(err)
+	}
+	want := fmt.Sprint(map[string]int{receiver.RefusedBusy: 1, receiver.RefusedBadSignature: 1})
+	if got := refusals.String(); got != want {
+		t.Errorf("refusals = %s, want %s", got, want)
+	}
+	// The slot is free again once that one was answered.
+	if status, _, err := postSigned(url, body, signed(secretA, body)); err != nil || status != http.StatusOK {
+		t.Errorf("a delivery after the other finished: %d, %v; want 200", status, err)
+	}
 }
 
-func TestRequestsBeyondTheInFlightLimitAreAnswered503WithRetryAfter(t *testing.T) {
-	const limit = 3
-	entered, release := make(chan struct{}, limit+1), make(chan struct{})
-	url := blockingServer(t, entered, release, receiver.WithMaxInFlight(limit))
-	done := saturate(t, url, limit, entered)
+func TestWhenTheUnverifiedBudgetIsSpentRequestsAreRefused503AtOnce(t *testing.T) {
+	const maxBody = 16 << 10
+	st := openStore(t)
+	var refusals refusalCounter
+	// The budget's floor is twice MaxBody: two bodies of one chunk each.
+	url := receiverURL(t, receiver.HandlerConfig{Secrets: [][]byte{secretA}, MaxBody: maxBody, MaxUnverifiedBytes: 1,
+		BodyTimeout: 5 * time.Minute, OnRefused: refusals.add}, st,
+		receiver.WithTimeouts(receiver.Timeouts{Read: 5 * time.Minute}))
+	var conns []net.Conn
+	for i := range 2 {
+		c, err := slowUpload(hostOf(url), maxBody)
+		if err != nil {
+			t.Fatalf("slow upload %d: %v", i+1, err)
+		}
+		conns = append(conns, c)
+	}
+	if _, err := slowUpload(hostOf(url), maxBody); err == nil || !strings.Contains(err.Error(), "503") {
+		t.Errorf("a third body with the budget spent: %v, want an immediate 503", err)
+	}
+	body := completedEvent("doc_budget")
+	if status, retryAfter, err := postSigned(url, body, signed(secretA, body)); err != nil ||
+		status != http.StatusServiceUnavailable || retryAfter == "" {
+		t.Errorf("a delivery with the budget spent: %d (Retry-After %q), %v; want 503 with Retry-After", status, retryAfter, err)
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	// Bodies cut short give their share back.
+	waitFor(t, "the budget to be given back", func() bool {
+		status, _, err := postSigned(url, body, signed(secretA, body))
+		return err == nil && status == http.StatusOK
+	})
+	if got := refusals.String(); !strings.Contains(got, receiver.RefusedOverloaded+":2") {
+		t.Errorf("refusals = %s, want %s:2", got, receiver.RefusedOverloaded)
+	}
+}
 
-	status, retryAfter, err := postStatus(url)
-	if err != nil {
-		t.Fatal(err)
+func TestAtTheConnectionCapTheLongestIdleConnectionMakesRoom(t *testing.T) {
+	st := openStore(t)
+	url := receiverURL(t, receiver.HandlerConfig{Secrets: [][]byte{secretA}}, st, receiver.WithMaxConns(2),
+		receiver.WithTimeouts(receiver.Timeouts{ReadHeader: 5 * time.Minute, Read: 5 * time.Minute}))
+	idle := make([]net.Conn, 2)
+	for i := range idle {
+		c, err := net.Dial("tcp", hostOf(url))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		idle[i] = c
 	}
-	if status != http.StatusServiceUnavailable || retryAfter != "1" {
-		t.Errorf("a request beyond the limit: %d with Retry-After %q, want 503 with Retry-After 1", status, retryAfter)
+	body := completedEvent("doc_capped")
+	if status, _, err := postSigned(url, body, signed(secretA, body)); err != nil || status != http.StatusOK {
+		t.Fatalf("a delivery while idle connections fill the cap: %d, %v; want 200", status, err)
 	}
+	// The first idle connection was closed for it, with nothing sent.
+	if got := readAnswer(t, idle[0]); got != "" {
+		t.Errorf("the evicted idle connection got %q, want a bare close", got)
+	}
+}
+
+func TestAtTheConnectionCapWithNoIdleConnectionANewOneWaits(t *testing.T) {
+	st := openStore(t)
+	url := receiverURL(t, receiver.HandlerConfig{Secrets: [][]byte{secretA}, BodyTimeout: 5 * time.Minute}, st,
+		receiver.WithMaxConns(2), receiver.WithTimeouts(receiver.Timeouts{Read: 5 * time.Minute}))
+	busy := make([]net.Conn, 2)
+	for i := range busy {
+		c, err := slowUpload(hostOf(url), 900) // in a request: not idle
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		busy[i] = c
+	}
+	body := completedEvent("doc_waits")
+	answered := make(chan int, 1)
+	go func() {
+		status, _, err := postSigned(url, body, signed(secretA, body))
+		if err != nil {
+			status = 0
+		}
+		answered <- status
+	}()
+	// Not a timing assertion on the server's speed: a capped server cannot
+	// answer here at all, however long the wait, while an uncapped one would.
 	select {
-	case <-entered:
-		t.Error("the shed request reached the handler")
-	default:
+	case s := <-answered:
+		t.Fatalf("a third connection was served (%d) while two requests held the cap", s)
+	case <-time.After(200 * time.Millisecond):
 	}
-
-	close(release)
-	for range limit {
-		if err := recv(t, "a request in flight to finish", done); err != nil {
-			t.Error(err)
-		}
-	}
-	// Every slot is free again once those were answered.
-	if status, _, err := postStatus(url); err != nil || status != http.StatusOK {
-		t.Errorf("a request after the others finished: %d, %v; want 200", status, err)
-	}
-}
-
-func TestTheDefaultInFlightLimitIsDefaultMaxInFlight(t *testing.T) {
-	entered, release := make(chan struct{}, receiver.DefaultMaxInFlight+1), make(chan struct{})
-	url := blockingServer(t, entered, release, receiver.WithMaxInFlight(0)) // 0 keeps the default
-	done := saturate(t, url, receiver.DefaultMaxInFlight, entered)
-
-	if status, _, err := postStatus(url); err != nil || status != http.StatusServiceUnavailable {
-		t.Errorf("request %d: %d, %v; want 503", receiver.DefaultMaxInFlight+1, status, err)
-	}
-	close(release)
-	for range receiver.DefaultMaxInFlight {
-		if err := recv(t, "a request in flight to finish", done); err != nil {
-			t.Error(err)
-		}
+	busy[0].Close()
+	if s := recv(t, "the waiting delivery to be served", answered); s != http.StatusOK {
+		t.Errorf("the waiting delivery got %d, want 200", s)
 	}
 }
 

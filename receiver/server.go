@@ -12,7 +12,8 @@ import (
 )
 
 // Server is the embedded HTTP listener for webhooks, with timeouts that
-// keep slow or idle clients from holding connections.
+// keep slow or idle clients from holding connections, and a bound on the
+// connections open at once.
 type Server struct {
 	srv  *http.Server
 	ln   net.Listener
@@ -22,22 +23,19 @@ type Server struct {
 }
 
 // Timeouts bound how long one client may hold a connection. A zero field
-// keeps its default, given in brackets.
+// keeps its default, given in brackets. The handler also gives each body
+// its own deadline (HandlerConfig.BodyTimeout).
 type Timeouts struct {
 	ReadHeader time.Duration // request line and headers [5s]
 	Read       time.Duration // the whole request, body included [10s]
 	Write      time.Duration // from the end of the headers to the end of the answer [10s]
-	Idle       time.Duration // a kept-alive connection between requests [60s]
+	Idle       time.Duration // a kept-alive connection between requests [30s]
 }
-
-// DefaultMaxInFlight is how many requests a Server handles at once unless
-// WithMaxInFlight says otherwise.
-const DefaultMaxInFlight = 256
 
 // serverOptions is what ServerOptions tune.
 type serverOptions struct {
-	timeouts    Timeouts
-	maxInFlight int
+	timeouts Timeouts
+	maxConns int
 }
 
 // ServerOption tunes a Server.
@@ -62,19 +60,20 @@ func WithTimeouts(t Timeouts) ServerOption {
 	}
 }
 
-// WithMaxInFlight bounds how many requests are handled at once to n; any
-// request beyond it is answered 503 with Retry-After: 1 (the API retries
-// it). n <= 0 keeps DefaultMaxInFlight.
-func WithMaxInFlight(n int) ServerOption {
+// WithMaxConns bounds the connections open at once to n. Beyond it, the
+// connection idle longest is closed to make room, or, when none is idle,
+// new connections wait in the kernel's accept queue until one closes.
+// n <= 0 keeps DefaultMaxConns.
+func WithMaxConns(n int) ServerOption {
 	return func(o *serverOptions) {
 		if n > 0 {
-			o.maxInFlight = n
+			o.maxConns = n
 		}
 	}
 }
 
 // NewServer listens on addr and serves h at exactly path (any other path is
-// 404), at most DefaultMaxInFlight requests at once (see WithMaxInFlight).
+// 404), on at most DefaultMaxConns connections at once (see WithMaxConns).
 // Listening happens here, so a port conflict is reported before anything
 // starts, and Addr is known.
 func NewServer(addr, path string, h http.Handler, log *slog.Logger, opts ...ServerOption) (*Server, error) {
@@ -82,8 +81,8 @@ func NewServer(addr, path string, h http.Handler, log *slog.Logger, opts ...Serv
 		log = slog.New(slog.DiscardHandler)
 	}
 	so := serverOptions{
-		timeouts:    Timeouts{ReadHeader: 5 * time.Second, Read: 10 * time.Second, Write: 10 * time.Second, Idle: 60 * time.Second},
-		maxInFlight: DefaultMaxInFlight,
+		timeouts: Timeouts{ReadHeader: 5 * time.Second, Read: 10 * time.Second, Write: 10 * time.Second, Idle: 30 * time.Second},
+		maxConns: DefaultMaxConns,
 	}
 	for _, o := range opts {
 		o(&so)
@@ -98,16 +97,19 @@ func NewServer(addr, path string, h http.Handler, log *slog.Logger, opts ...Serv
 	// panic nor widen what is served.
 	exact := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != path {
+			w.Header().Set("Connection", "close")
 			http.NotFound(w, r)
 			return
 		}
 		h.ServeHTTP(w, r)
 	})
+	limited := newLimitListener(ln, so.maxConns, log)
 	return &Server{
-		ln:  ln,
+		ln:  limited,
 		log: log,
 		srv: &http.Server{
-			Handler:           limitInFlight(so.maxInFlight, exact, log),
+			Handler:           exact,
+			ConnState:         limited.connState,
 			ReadHeaderTimeout: to.ReadHeader,
 			ReadTimeout:       to.Read,
 			WriteTimeout:      to.Write,

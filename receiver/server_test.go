@@ -85,10 +85,11 @@ func TestASlowLorisClientIsCutOffByReadHeaderTimeout(t *testing.T) {
 	}
 }
 
-func TestASlowBodyIsCutOffByReadTimeoutAndNotStored(t *testing.T) {
+func TestASlowBodyIsCutOffByItsDeadlineAndNotStored(t *testing.T) {
 	st := openStore(t)
-	url := receiverURL(t, receiver.HandlerConfig{Secrets: [][]byte{secretA}}, st,
-		receiver.WithTimeouts(receiver.Timeouts{Read: 300 * time.Millisecond}))
+	var refusals refusalCounter
+	url := receiverURL(t, receiver.HandlerConfig{Secrets: [][]byte{secretA}, BodyTimeout: 300 * time.Millisecond, OnRefused: refusals.add}, st,
+		receiver.WithTimeouts(receiver.Timeouts{Read: 5 * time.Minute}))
 	conn, err := net.Dial("tcp", hostOf(url))
 	if err != nil {
 		t.Fatal(err)
@@ -104,11 +105,14 @@ func TestASlowBodyIsCutOffByReadTimeoutAndNotStored(t *testing.T) {
 	defer close(stop)
 	go trickle(conn, string(body), 20*time.Millisecond, stop)
 
-	if got := readAnswer(t, conn); strings.HasPrefix(got, "HTTP/1.1 200") {
-		t.Errorf("a body that never arrived in time was acknowledged: %q", got)
+	if got := readAnswer(t, conn); !strings.HasPrefix(got, "HTTP/1.1 408 ") {
+		t.Errorf("a body that never arrived in time: answer %q, want 408", got)
 	}
 	if n := totalEvents(t, st); n != 0 {
 		t.Errorf("%d events stored, want none", n)
+	}
+	if got, want := refusals.String(), fmt.Sprint(map[string]int{receiver.RefusedSlowBody: 1}); got != want {
+		t.Errorf("refusals = %s, want %s", got, want)
 	}
 }
 

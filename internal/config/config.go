@@ -28,6 +28,10 @@ const (
 // webhook bodies are small JSON documents.
 const MaxReceiverBody = 16 * MB
 
+// MinEventAge is the shortest receiver.max_event_age accepted: the API's
+// retries of one delivery span 24 hours and carry its original timestamp.
+const MinEventAge = 24 * time.Hour
+
 // Values of Source.After.
 const (
 	AfterKeep   = "keep"
@@ -130,6 +134,12 @@ type Receiver struct {
 	// MaxBody is the largest accepted request body, at most MaxReceiverBody.
 	// Defaults to 1 MB.
 	MaxBody Size `json:"max_body"`
+	// MaxEventAge is the replay window: a verified delivery whose signed
+	// timestamp is older than this is refused (and counted), as is one
+	// stamped more than 15 minutes ahead of this host's clock. The API
+	// retries a delivery for 24 hours with its original timestamp, so it is
+	// 0 (no window) or at least MinEventAge. Defaults to 36 hours.
+	MaxEventAge Duration `json:"max_event_age"`
 	// AllowUnsigned accepts requests without a valid signature (TOML key
 	// insecure_skip_verify). For local testing only. Defaults to false.
 	AllowUnsigned bool `json:"insecure_skip_verify"`
@@ -264,10 +274,11 @@ func Default() *Config {
 			MaxWait:  Duration(5 * time.Second),
 		},
 		Receiver: Receiver{
-			Enabled: true,
-			Listen:  "127.0.0.1:8080",
-			Path:    "/webhooks/docuparse",
-			MaxBody: 1 * MB,
+			Enabled:     true,
+			Listen:      "127.0.0.1:8080",
+			Path:        "/webhooks/docuparse",
+			MaxBody:     1 * MB,
+			MaxEventAge: Duration(36 * time.Hour),
 		},
 		Reconcile: Reconcile{
 			WebhookGrace: Duration(5 * time.Minute),

@@ -200,6 +200,7 @@ func (d decoder) build(f *fileConfig) (*Config, secretRefs) {
 		refs.webhookFiles = append(refs.webhookFiles, keyedPath{fmt.Sprintf("receiver.secret_files[%d]", i), p})
 	}
 	d.size(f.Receiver.MaxBody, "receiver.max_body", &rc.MaxBody)
+	d.duration(f.Receiver.MaxEventAge, "receiver.max_event_age", &rc.MaxEventAge)
 	d.boolean(f.Receiver.InsecureSkipVerify, "receiver.insecure_skip_verify", &rc.AllowUnsigned)
 
 	d.duration(f.Reconcile.WebhookGrace, "reconcile.webhook_grace", &c.Reconcile.WebhookGrace)

@@ -61,6 +61,7 @@ type fileReceiver struct {
 	SecretFile         raw `toml:"secret_file"`
 	SecretFiles        raw `toml:"secret_files"`
 	MaxBody            raw `toml:"max_body"`
+	MaxEventAge        raw `toml:"max_event_age"`
 	InsecureSkipVerify raw `toml:"insecure_skip_verify"`
 }
 

@@ -128,6 +128,10 @@ func (c *Config) validateReceiver(p *problems, bad badFunc) {
 	case r.MaxBody > MaxReceiverBody:
 		bad("receiver.max_body", "%s is more than %s: webhook bodies are small JSON", r.MaxBody, MaxReceiverBody)
 	}
+	if r.MaxEventAge < 0 || (r.MaxEventAge > 0 && r.MaxEventAge.D() < MinEventAge) {
+		bad("receiver.max_event_age", "%s must be 0 (no replay window) or at least 24h: the API retries a delivery for 24h with its original timestamp",
+			r.MaxEventAge)
+	}
 	if r.Enabled && r.AllowUnsigned && !p.reported("receiver.listen") && !loopbackListen(r.Listen) {
 		bad("receiver.insecure_skip_verify", "only allowed with a loopback listen address (receiver.listen is %q): anyone who can reach it could post forged results", r.Listen)
 	}

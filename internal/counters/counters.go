@@ -23,7 +23,9 @@ const (
 	WebhookBadSignature = "webhook_bad_signature"
 	WebhookTooLarge     = "webhook_too_large"
 	WebhookBadRequest   = "webhook_bad_request"
-	APICallsPrefix      = "api_calls_" // + endpoint, e.g. api_calls_get_document
+	// The other refusals are counted under "webhook_" + the receiver's
+	// reason too (webhook_overloaded, webhook_stale_timestamp, …).
+	APICallsPrefix = "api_calls_" // + endpoint, e.g. api_calls_get_document
 )
 
 // Sink is where counts go: the store's AddCounters.

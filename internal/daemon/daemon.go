@@ -196,30 +196,7 @@ func (d *Daemon) build(ctx context.Context) error {
 	})
 
 	if cfg.Receiver.Enabled {
-		secrets := make([][]byte, 0, len(cfg.Receiver.Secrets))
-		for _, s := range cfg.Receiver.Secrets {
-			secrets = append(secrets, []byte(s.Reveal()))
-		}
-		d.handler = receiver.NewHandler(receiver.HandlerConfig{
-			Secrets:       secrets,
-			AllowUnsigned: cfg.Receiver.AllowUnsigned,
-			MaxBody:       cfg.Receiver.MaxBody.Bytes(),
-			OnJournaled:   d.applier.Notify,
-			OnRefused: func(reason string) {
-				d.counters.Add("webhook_"+reason, 1)
-				d.metrics.Webhook(reason)
-			},
-			OnAccepted: func(duplicate bool) {
-				if duplicate {
-					d.metrics.Webhook(metrics.WebhookDuplicate)
-				} else {
-					d.metrics.Webhook(metrics.WebhookOK)
-				}
-			},
-			Logger: d.log.With("component", "receiver"),
-		}, st)
-		d.server, err = receiver.NewServer(cfg.Receiver.Listen, cfg.Receiver.Path, d.handler, d.log.With("component", "receiver"))
-		if err != nil {
+		if err := d.buildReceiver(cfg, st); err != nil {
 			return err
 		}
 	}
@@ -240,6 +217,36 @@ func (d *Daemon) build(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// buildReceiver assembles the webhook handler and its HTTP server.
+func (d *Daemon) buildReceiver(cfg *config.Config, st *store.Store) error {
+	secrets := make([][]byte, 0, len(cfg.Receiver.Secrets))
+	for _, s := range cfg.Receiver.Secrets {
+		secrets = append(secrets, []byte(s.Reveal()))
+	}
+	d.handler = receiver.NewHandler(receiver.HandlerConfig{
+		Secrets:       secrets,
+		AllowUnsigned: cfg.Receiver.AllowUnsigned,
+		MaxBody:       cfg.Receiver.MaxBody.Bytes(),
+		MaxAge:        cfg.Receiver.MaxEventAge.D(),
+		OnJournaled:   d.applier.Notify,
+		OnRefused: func(reason string) {
+			d.counters.Add("webhook_"+reason, 1)
+			d.metrics.Webhook(reason)
+		},
+		OnAccepted: func(duplicate bool) {
+			if duplicate {
+				d.metrics.Webhook(metrics.WebhookDuplicate)
+			} else {
+				d.metrics.Webhook(metrics.WebhookOK)
+			}
+		},
+		Logger: d.log.With("component", "receiver"),
+	}, st)
+	var err error
+	d.server, err = receiver.NewServer(cfg.Receiver.Listen, cfg.Receiver.Path, d.handler, d.log.With("component", "receiver"))
+	return err
 }
 
 // NewClient builds the DocuParse API client of a configuration; observe,

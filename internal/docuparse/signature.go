@@ -23,6 +23,13 @@ func Sign(secret, body []byte) string {
 // digest; a malformed header is simply invalid. It never says which secret
 // matched or what was expected, so nothing about a secret can leak.
 func Verify(secrets [][]byte, body []byte, header string) bool {
+	return VerifyParts(secrets, [][]byte{body}, header)
+}
+
+// VerifyParts is Verify for a body held in consecutive parts (as a reader
+// that takes it in chunks holds it): the signature covers the parts joined,
+// without joining them.
+func VerifyParts(secrets [][]byte, parts [][]byte, header string) bool {
 	hexDigest, ok := strings.CutPrefix(strings.TrimSpace(header), SignaturePrefix)
 	if !ok || len(hexDigest) != 2*sha256.Size {
 		return false
@@ -37,7 +44,9 @@ func Verify(secrets [][]byte, body []byte, header string) bool {
 			continue
 		}
 		m := hmac.New(sha256.New, s)
-		m.Write(body)
+		for _, p := range parts {
+			m.Write(p)
+		}
 		// Check every secret, even after a match, so timing does not reveal
 		// which secret of the rotation set is in use.
 		if hmac.Equal(got, m.Sum(nil)) {

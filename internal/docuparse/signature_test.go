@@ -146,3 +146,19 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+func TestVerifyPartsIsVerifyOfThePartsJoined(t *testing.T) {
+	secret := []byte("whsec_parts_0123456789")
+	body := []byte(`{"event":"document.completed","document_id":"doc_parts"}`)
+	header := Sign(secret, body)
+	for _, cut := range []int{0, 1, 17, len(body) - 1, len(body)} {
+		parts := [][]byte{body[:cut], body[cut:]}
+		if !VerifyParts([][]byte{secret}, parts, header) {
+			t.Errorf("cut at %d: the parts of a signed body are refused", cut)
+		}
+		tampered := [][]byte{body[:cut], append([]byte(" "), body[cut:]...)}
+		if VerifyParts([][]byte{secret}, tampered, header) {
+			t.Errorf("cut at %d: a byte added between the parts is accepted", cut)
+		}
+	}
+}

@@ -84,8 +84,10 @@ func (m *Metrics) BatchSubmitted(mode string, files int) {
 }
 
 // Webhook records one webhook delivery by outcome: WebhookOK,
-// WebhookDuplicate, WebhookBadSignature, WebhookTooLarge, WebhookBadRequest
-// or WebhookStoreError. The receiver's OnRefused reasons are valid outcomes.
+// WebhookDuplicate, or a refusal (WebhookBadSignature, WebhookTooLarge,
+// WebhookBadRequest, WebhookStoreError, WebhookOverloaded, WebhookSlowBody,
+// WebhookBusy, WebhookStaleTimestamp, WebhookFutureTimestamp). The
+// receiver's OnRefused reasons are valid outcomes.
 func (m *Metrics) Webhook(outcome string) {
 	if m == nil {
 		return

@@ -73,6 +73,10 @@ func TestPipelineHooksMoveCounters(t *testing.T) {
 	m.Webhook(receiver.RefusedTooLarge)
 	m.Webhook(receiver.RefusedBadRequest)
 	m.Webhook(WebhookStoreError)
+	for _, reason := range []string{receiver.RefusedOverloaded, receiver.RefusedSlowBody, receiver.RefusedBusy,
+		receiver.RefusedStaleTimestamp, receiver.RefusedFutureTimestamp, receiver.RefusedStaleTimestamp} {
+		m.Webhook(reason)
+	}
 	m.WebhookApplied(store.EventApplied)
 	m.WebhookApplied(store.EventOrphan)
 	m.WebhookApplied(store.EventDead)
@@ -110,7 +114,7 @@ docuparse_batch_files_bucket{le="100"} 3
 docuparse_batch_files_bucket{le="+Inf"} 3
 docuparse_batch_files_sum 16
 docuparse_batch_files_count 3
-# HELP docuparse_webhook_deliveries_total Webhook deliveries received, by outcome (ok, duplicate, bad_signature, too_large, bad_request, store_error).
+# HELP docuparse_webhook_deliveries_total Webhook deliveries received, by outcome (ok, duplicate; refused: bad_signature, too_large, bad_request, store_error, overloaded, slow_body, busy, stale_timestamp, future_timestamp).
 # TYPE docuparse_webhook_deliveries_total counter
 docuparse_webhook_deliveries_total{outcome="ok"} 2
 docuparse_webhook_deliveries_total{outcome="duplicate"} 1
@@ -118,6 +122,11 @@ docuparse_webhook_deliveries_total{outcome="bad_signature"} 1
 docuparse_webhook_deliveries_total{outcome="too_large"} 1
 docuparse_webhook_deliveries_total{outcome="bad_request"} 1
 docuparse_webhook_deliveries_total{outcome="store_error"} 1
+docuparse_webhook_deliveries_total{outcome="overloaded"} 1
+docuparse_webhook_deliveries_total{outcome="slow_body"} 1
+docuparse_webhook_deliveries_total{outcome="busy"} 1
+docuparse_webhook_deliveries_total{outcome="stale_timestamp"} 2
+docuparse_webhook_deliveries_total{outcome="future_timestamp"} 1
 # HELP docuparse_webhook_events_applied_total Journaled webhook events processed by the applier, by resulting status (applied, duplicate, conflict, orphan, dead).
 # TYPE docuparse_webhook_events_applied_total counter
 docuparse_webhook_events_applied_total{status="applied"} 1

@@ -15,16 +15,21 @@ const Other = "other"
 // response (status 0).
 const NetworkError = "network_error"
 
-// Webhook delivery outcomes, for Webhook. The three refusals are spelt as
-// receiver.RefusedBadSignature, RefusedTooLarge and RefusedBadRequest, so
-// HandlerConfig.OnRefused can be passed to Webhook as is.
+// Webhook delivery outcomes, for Webhook. The refusals are spelt as the
+// receiver's Refused… reasons, so HandlerConfig.OnRefused can be passed to
+// Webhook as is.
 const (
-	WebhookOK           = "ok"            // a new event journaled, 200
-	WebhookDuplicate    = "duplicate"     // a repeat acknowledged with 200, nothing stored
-	WebhookBadSignature = "bad_signature" // 401
-	WebhookTooLarge     = "too_large"     // 413
-	WebhookBadRequest   = "bad_request"   // 404, 405, 415 or an unreadable body
-	WebhookStoreError   = "store_error"   // could not journal: 5xx, the API retries
+	WebhookOK              = "ok"               // a new event journaled, 200
+	WebhookDuplicate       = "duplicate"        // a repeat acknowledged with 200, nothing stored
+	WebhookBadSignature    = "bad_signature"    // 401
+	WebhookTooLarge        = "too_large"        // 413
+	WebhookBadRequest      = "bad_request"      // 405, 415 or an unreadable body
+	WebhookStoreError      = "store_error"      // could not journal: 5xx, the API retries
+	WebhookOverloaded      = "overloaded"       // the budget of unverified bodies was spent: 503
+	WebhookSlowBody        = "slow_body"        // the body did not arrive in time: 408
+	WebhookBusy            = "busy"             // every slot for verified deliveries was taken: 503
+	WebhookStaleTimestamp  = "stale_timestamp"  // verified, but stamped before the replay window: 400
+	WebhookFutureTimestamp = "future_timestamp" // verified, but stamped too far ahead of this clock: 400
 )
 
 // Output kinds, for OutputWritten and OutputsWritten.
@@ -50,8 +55,9 @@ const (
 var (
 	apiEndpoints = []string{apiclient.EndpointSubmitBatch, apiclient.EndpointExtract,
 		apiclient.EndpointGetDocument, apiclient.EndpointGetBatch}
-	batchModes       = []string{store.ModeBatch, store.ModeSingle}
-	webhookOutcomes  = []string{WebhookOK, WebhookDuplicate, WebhookBadSignature, WebhookTooLarge, WebhookBadRequest, WebhookStoreError}
+	batchModes      = []string{store.ModeBatch, store.ModeSingle}
+	webhookOutcomes = []string{WebhookOK, WebhookDuplicate, WebhookBadSignature, WebhookTooLarge, WebhookBadRequest, WebhookStoreError,
+		WebhookOverloaded, WebhookSlowBody, WebhookBusy, WebhookStaleTimestamp, WebhookFutureTimestamp}
 	eventStatuses    = []string{store.EventPending, store.EventOrphan, store.EventApplied, store.EventDuplicate, store.EventConflict, store.EventDead}
 	appliedStatuses  = []string{store.EventApplied, store.EventDuplicate, store.EventConflict, store.EventOrphan, store.EventDead}
 	outputKinds      = []string{OutputJSON, OutputDocumentRows, OutputLineItemRows}

@@ -119,7 +119,7 @@ func New(opts Options) (*Metrics, error) {
 
 	m.deliveries = newCounterFamily(prometheus.CounterOpts{
 		Namespace: namespace, Subsystem: "webhook", Name: "deliveries_total",
-		Help: "Webhook deliveries received, by outcome (ok, duplicate, bad_signature, too_large, bad_request, store_error).",
+		Help: "Webhook deliveries received, by outcome (ok, duplicate; refused: bad_signature, too_large, bad_request, store_error, overloaded, slow_body, busy, stale_timestamp, future_timestamp).",
 	}, "outcome", webhookOutcomes)
 	m.applied = newCounterFamily(prometheus.CounterOpts{
 		Namespace: namespace, Subsystem: "webhook", Name: "events_applied_total",

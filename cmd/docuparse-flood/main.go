@@ -1,0 +1,104 @@
+// Command docuparse-flood measures what attacks on the webhook receiver
+// cost the real daemon (internal/flood): it builds docuparse-ingest from
+// this tree (and, with --baseline, from a git revision), runs each one,
+// floods its receiver with fake-signed bodies, slow uploads and idle
+// connections, and prints peak memory, descriptors and whether real
+// deliveries still got 200, as a Markdown table.
+//
+//	go run ./cmd/docuparse-flood --baseline main
+//	go run ./cmd/docuparse-flood --idle 2000 --bodies 64
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/flood"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("docuparse-flood", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o flood.Options
+	baseline := fs.String("baseline", "", "also measure docuparse-ingest built from this git revision (e.g. main), first")
+	fs.IntVar(&o.Bodies, "bodies", 256, "concurrent fake-signed bodies")
+	fs.IntVar(&o.BodySize, "body-size", 1_000_000, "bytes in each body")
+	fs.IntVar(&o.Rounds, "rounds", 3, "bodies each sender posts in turn")
+	fs.DurationVar(&o.Hold, "hold", 2*time.Second, "how long each round's bodies are held, less their last byte")
+	fs.IntVar(&o.Slow, "slow", 300, "slow uploads (one byte a second)")
+	fs.IntVar(&o.Idle, "idle", 5000, "idle connections")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	dir, err := os.MkdirTemp("", "docuparse-flood-")
+	if err != nil {
+		fmt.Fprintln(stderr, "docuparse-flood:", err)
+		return 2
+	}
+	defer os.RemoveAll(dir)
+	o.Dir, o.Log = dir, stderr
+	var bins []flood.Binary
+	if *baseline != "" {
+		b, err := buildRevision(ctx, *baseline, dir)
+		if err != nil {
+			fmt.Fprintln(stderr, "docuparse-flood:", err)
+			return 2
+		}
+		bins = append(bins, b)
+	}
+	cur := filepath.Join(dir, "docuparse-ingest")
+	if err := goBuild(ctx, ".", cur); err != nil {
+		fmt.Fprintln(stderr, "docuparse-flood:", err)
+		return 2
+	}
+	bins = append(bins, flood.Binary{Name: "this tree", Path: cur})
+	rs, err := flood.Run(ctx, bins, o)
+	if err != nil {
+		fmt.Fprintln(stderr, "docuparse-flood:", err)
+		return 1
+	}
+	flood.Markdown(stdout, rs, o)
+	return 0
+}
+
+// buildRevision builds docuparse-ingest from rev (git archive into dir).
+func buildRevision(ctx context.Context, rev, dir string) (flood.Binary, error) {
+	src := filepath.Join(dir, "src-"+filepath.Base(rev))
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		return flood.Binary{}, err
+	}
+	sh := exec.CommandContext(ctx, "sh", "-c", `git archive "$1" | tar -x -C "$2"`, "sh", rev, src)
+	if out, err := sh.CombinedOutput(); err != nil {
+		return flood.Binary{}, fmt.Errorf("git archive %s: %v: %s", rev, err, out)
+	}
+	bin := filepath.Join(dir, "docuparse-ingest-"+filepath.Base(rev))
+	if err := goBuild(ctx, src, bin); err != nil {
+		return flood.Binary{}, err
+	}
+	return flood.Binary{Name: rev, Path: bin}, nil
+}
+
+func goBuild(ctx context.Context, dir, out string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, "./cmd/docuparse-ingest")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build in %s: %v: %s", dir, err, b)
+	}
+	return nil
+}
