@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/docuparse/docuparse-ingest/internal/config"
 	"github.com/docuparse/docuparse-ingest/internal/daemon"
 	"github.com/docuparse/docuparse-ingest/internal/samples"
@@ -110,13 +112,14 @@ func TestASwappedInboxIsRefusedNotReadMovedOrDeleted(t *testing.T) {
 			}
 			h.tr.WaitFor(t, "the first file exported", 30*time.Second, func() bool { return h.tr.Ended(first) })
 
+			// One atomic swap (renameat2 RENAME_EXCHANGE), so the daemon
+			// sees one change: the folder becomes the link, the link's
+			// name the folder.
 			aside := h.inbox + ".old"
-			if err := os.Rename(h.inbox, aside); err != nil {
+			if err := os.Symlink(reports, aside); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.Symlink(reports, h.inbox); err != nil {
-				t.Fatal(err)
-			}
+			swap(t, h.inbox, aside)
 			waitUntil(t, "the swapped source refused (or the report taken)", func() bool {
 				_, err := os.Stat(report)
 				return d.CheckSources(context.Background()) != nil || err != nil || h.sim.Stats().DocumentsCreated > 1
@@ -126,12 +129,7 @@ func TestASwappedInboxIsRefusedNotReadMovedOrDeleted(t *testing.T) {
 			}
 
 			// The original folder comes back: the source is read again.
-			if err := os.Remove(h.inbox); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Rename(aside, h.inbox); err != nil {
-				t.Fatal(err)
-			}
+			swap(t, h.inbox, aside)
 			second := filepath.Join(h.inbox, demo[2].Name)
 			if err := os.WriteFile(second, demo[2].Content, 0o644); err != nil {
 				t.Fatal(err)
@@ -154,6 +152,14 @@ func TestASwappedInboxIsRefusedNotReadMovedOrDeleted(t *testing.T) {
 				t.Fatalf("want one ERROR line saying the source folder was replaced, got %d:\n%s", n, logs.String())
 			}
 		})
+	}
+}
+
+// swap exchanges what the paths a and b name, atomically.
+func swap(t *testing.T, a, b string) {
+	t.Helper()
+	if err := unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE); err != nil {
+		t.Fatalf("swap %s and %s: %v", a, b, err)
 	}
 }
 
