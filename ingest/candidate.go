@@ -1,6 +1,10 @@
 package ingest
 
-import "time"
+import (
+	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/store"
+)
 
 // Candidate is a file that has settled: its size and modification time were
 // observed unchanged for the source's settle time. A Candidate says nothing
@@ -10,6 +14,9 @@ type Candidate struct {
 	Source  string    // source name from the configuration
 	Path    string    // absolute path of the file (the `source` column of documents-*.csv)
 	Name    string    // base name of Path (the `file_name` column)
-	Size    int64     // size in bytes when it settled; for a symlink, the target's
-	ModTime time.Time // modification time when it settled; for a symlink, the target's
+	Size    int64     // size in bytes when it settled; for a symlink, the link's own
+	ModTime time.Time // modification time when it settled; for a symlink, the link's own
+	// FileID is the file's device, inode and change time when it settled:
+	// with size and mtime, what "unchanged" compares.
+	store.FileID
 }

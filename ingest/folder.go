@@ -11,9 +11,12 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/docuparse/docuparse-ingest/internal/safedir"
 )
 
 // FolderConfig configures a folder source.
@@ -44,6 +47,10 @@ type FolderConfig struct {
 	// Logger receives warnings about directories that cannot be watched or
 	// listed and about watcher errors. Defaults to discarding everything.
 	Logger *slog.Logger
+	// Pins holds the pinned folders shared with intake, the uploads and the
+	// after-actions (see internal/safedir). Nil: the source pins its Root
+	// on its own at Start.
+	Pins *safedir.Set
 }
 
 // Folder watches a directory tree and sends each settled file on its output
@@ -58,11 +65,17 @@ type FolderConfig struct {
 // already processed is the consumer's job. Paths are Root joined with the
 // names below it; a symlinked Root is not resolved.
 //
-// Only regular files are emitted. A symlink to a regular file is followed:
-// the Candidate has the link's path and the target's size and time. Symlinks
-// to directories are not descended into; devices, FIFOs and sockets are
-// ignored. Directories that cannot be listed or watched are logged once and
-// skipped.
+// Root is pinned at Start (internal/safedir) and every listing and stat
+// goes through the pin, following no symbolic link: a Root that was
+// replaced (swapped for a symlink, removed, another folder) is not listed
+// until the pinned folder is back, and Healthy reports it.
+//
+// Only regular files, and symlinks to regular files, are emitted. A symlink
+// is emitted as itself — its own size and times, never its target's — and
+// intake refuses it without reading. Symlinks to directories are not
+// descended into; devices, FIFOs and sockets are ignored. Directories that
+// cannot be listed or watched, and files whose path is longer than
+// PATH_MAX, are logged once and skipped.
 type Folder struct {
 	cfg     FolderConfig
 	out     chan<- Candidate
@@ -80,6 +93,8 @@ type Folder struct {
 
 	// Owned by the watcher goroutine once started.
 	quit    <-chan struct{}
+	pin     *safedir.Dir // Root, pinned at Start
+	ownPins bool         // cfg.Pins was nil: the pin is closed at the end
 	watcher *fsnotify.Watcher
 	watched map[string]os.FileInfo // directories with a watch, as they were when watched
 	track   *settleTracker
@@ -102,7 +117,7 @@ type folderHooks struct {
 
 // folderWarnKey names one problem already logged, so it is logged once.
 type folderWarnKey struct {
-	what string // "watch", "list" or "root"
+	what string // "watch", "list", "root" or "long"
 	path string
 }
 
@@ -178,20 +193,31 @@ func (f *Folder) Start(ctx context.Context) error {
 		return fmt.Errorf("folder source %q: already started or stopped", f.cfg.Name)
 	}
 	root := f.cfg.Root
-	fi, err := os.Stat(root)
+	pins := f.cfg.Pins
+	if pins == nil {
+		pins, f.ownPins = safedir.NewSet(f.log), true
+	}
+	pin, err := pins.Pin(root)
 	if err != nil {
+		return fmt.Errorf("folder source %q: %w", f.cfg.Name, err)
+	}
+	fi, err := pin.Lstat(root)
+	if err != nil {
+		f.closePin(pin)
 		return fmt.Errorf("folder source %q: %w", f.cfg.Name, err)
 	}
 	f.startedAt = time.Now()
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
+		f.closePin(pin)
 		return fmt.Errorf("folder source %q: create watcher: %w", f.cfg.Name, err)
 	}
 	if err := w.Add(root); err != nil {
 		_ = w.Close()
+		f.closePin(pin)
 		return fmt.Errorf("folder source %q: watch %s: %w", f.cfg.Name, root, err)
 	}
-	f.watcher = w
+	f.watcher, f.pin = w, pin
 	f.watched[root] = fi
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -228,7 +254,7 @@ func (f *Folder) Running() bool {
 // found and listed by the latest full scan (for /readyz).
 func (f *Folder) Healthy() error {
 	if !f.rootOK.Load() {
-		return fmt.Errorf("folder %s is not being watched (missing, or not listed yet)", f.cfg.Root)
+		return fmt.Errorf("folder %s is not being watched (missing, replaced since start, or not listed yet)", f.cfg.Root)
 	}
 	return nil
 }
@@ -242,8 +268,16 @@ func (f *Folder) Rescan() {
 	}
 }
 
+// closePin releases the pin if the source took it on its own.
+func (f *Folder) closePin(pin *safedir.Dir) {
+	if f.ownPins {
+		pin.Close()
+	}
+}
+
 func (f *Folder) run(ctx context.Context) {
 	defer close(f.done)
+	defer f.closePin(f.pin)
 	defer f.watcher.Close()
 
 	f.fullScan()
@@ -288,13 +322,14 @@ func (f *Folder) run(ctx context.Context) {
 // emitSettled sends every settled file. It reports false if ctx ended while
 // a send was waiting for the consumer.
 func (f *Folder) emitSettled(ctx context.Context) bool {
-	for _, r := range f.track.due(time.Now(), settleStat) {
+	for _, r := range f.track.due(time.Now(), f.settleStat) {
 		c := Candidate{
 			Source:  f.cfg.Name,
 			Path:    r.key,
 			Name:    filepath.Base(r.key),
 			Size:    r.sig.size,
 			ModTime: r.sig.mtime,
+			FileID:  r.sig.id,
 		}
 		if f.hooks.sending != nil {
 			f.hooks.sending(c)
@@ -339,7 +374,7 @@ func (f *Folder) handleEvent(ev fsnotify.Event) {
 // appeared looks at a path an event named. A directory is watched and listed
 // if it is new (created, or not watched yet); a file is observed.
 func (f *Folder) appeared(p string, created bool) {
-	fi, err := os.Lstat(p)
+	fi, err := f.pin.Lstat(p)
 	if err != nil {
 		return // gone again; its Remove event follows
 	}
@@ -360,7 +395,7 @@ func (f *Folder) appeared(p string, created bool) {
 // stale: if the path exists again it is looked at afresh, and what is
 // unchanged stays emitted.
 func (f *Folder) gone(p string) {
-	if _, err := os.Lstat(p); err == nil {
+	if _, err := f.pin.Lstat(p); err == nil {
 		if p == f.cfg.Root {
 			f.Rescan()
 		} else {
@@ -372,7 +407,7 @@ func (f *Folder) gone(p string) {
 		f.unwatch(p)
 		f.track.forgetUnder(p)
 		if p == f.cfg.Root {
-			f.warnOnce("root", p, "source folder was removed or renamed; retrying at each rescan", nil)
+			f.Rescan() // the pin's check says what became of it
 		}
 	}
 	f.track.forget(p)
@@ -384,9 +419,32 @@ func (f *Folder) observeFile(p, name string) {
 	if !f.match.file(name) {
 		return
 	}
-	if sig, ok := settleStat(p); ok {
+	if sig, ok := f.settleStat(p); ok {
 		f.track.observe(p, sig, time.Now())
 	}
+}
+
+// settleStat returns the signature of the file at p, through the pin: a
+// regular file's, or a symlink's own (never its target's, which only
+// decides whether it is a file at all); false if p is gone or neither. A
+// path too long to open (over PATH_MAX) is logged once.
+func (f *Folder) settleStat(p string) (settleSig, bool) {
+	fi, err := f.pin.Lstat(p)
+	if errors.Is(err, syscall.ENAMETOOLONG) {
+		f.warnOnce("long", p, "path is longer than the system allows (PATH_MAX); the file is skipped: move it to a shorter path", nil)
+	}
+	if err != nil {
+		return settleSig{}, false
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		target, err := os.Stat(p)
+		if err != nil || !target.Mode().IsRegular() {
+			return settleSig{}, false
+		}
+	} else if !fi.Mode().IsRegular() {
+		return settleSig{}, false
+	}
+	return sigOf(fi), true
 }
 
 // fullScan lists the whole tree: the truth that events only hint at. It
@@ -398,21 +456,25 @@ func (f *Folder) fullScan() {
 	f.checkWatches()
 	f.track.beginSweep()
 	root := f.cfg.Root
-	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
-		if err == nil {
-			err = errors.New("not a directory")
-		}
-		f.warnOnce("root", root, "source folder is missing; retrying at each rescan", err)
+	fi, err := f.pin.Lstat(root) // checks the pin: safedir logs a replaced root
+	if err != nil {
+		// Missing or replaced: nothing is listed, and every file is
+		// offered again once the pinned folder is back (intake skips
+		// what it knows).
 		f.rootOK.Store(false)
-	} else {
-		f.clearWarn("root", root)
-		f.rootOK.Store(true)
-		f.walk(root, fi)
+		f.unwatch(root)
+		f.track.forgetUnder(root)
+		if f.hooks.scanned != nil {
+			f.hooks.scanned()
+		}
+		return
 	}
+	f.rootOK.Store(true)
+	f.walk(root, fi)
 	if f.stopping() {
 		return // the listing is incomplete: do not reconcile from it
 	}
-	f.track.endSweep(folderStillThere)
+	f.track.endSweep(f.stillThere)
 	if !f.firstScanDone {
 		// The first listing of a large tree can take a while: say when it
 		// is done and how much it found.
@@ -439,11 +501,7 @@ func (f *Folder) checkWatches() {
 		live[p] = true
 	}
 	for p, old := range f.watched {
-		stat := os.Lstat
-		if p == f.cfg.Root {
-			stat = os.Stat // the root may be a symlink
-		}
-		cur, err := stat(p)
+		cur, err := f.pin.Lstat(p)
 		if !live[p] || err != nil || !os.SameFile(old, cur) {
 			f.unwatch(p)
 		}
@@ -458,7 +516,7 @@ func (f *Folder) walk(dir string, fi os.FileInfo) {
 		return
 	}
 	werr := f.watchDir(dir, fi)
-	entries, err := os.ReadDir(dir) // on error, what it could read
+	entries, err := f.readDir(dir) // on error, what it could read
 	switch {
 	case errors.Is(err, fs.ErrNotExist) || errors.Is(werr, fs.ErrNotExist):
 		return // gone meanwhile
@@ -491,6 +549,16 @@ func (f *Folder) walk(dir string, fi os.FileInfo) {
 	}
 }
 
+// readDir lists dir through the pin, following no symbolic link.
+func (f *Folder) readDir(dir string) ([]os.DirEntry, error) {
+	d, err := f.pin.OpenDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	return d.ReadDir(-1)
+}
+
 // watchDir makes sure dir has a watch. Adding a watch that exists is
 // harmless and repairs one fsnotify dropped by itself; the watches on a
 // directory that was replaced, and below it, are dropped first.
@@ -517,14 +585,14 @@ func (f *Folder) unwatch(dir string) {
 	}
 }
 
-// folderStillThere tells a full listing whether an emitted file it did not
-// see still exists (it may sit in a directory that could not be listed).
-func folderStillThere(p string) bool {
-	fi, err := os.Stat(p)
+// stillThere tells a full listing whether an emitted file it did not see
+// still exists (it may sit in a directory that could not be listed).
+func (f *Folder) stillThere(p string) bool {
+	fi, err := f.pin.Lstat(p)
 	if err != nil {
 		return errors.Is(err, fs.ErrPermission)
 	}
-	return fi.Mode().IsRegular()
+	return fi.Mode().IsRegular() || fi.Mode()&fs.ModeSymlink != 0
 }
 
 func (f *Folder) stopping() bool {

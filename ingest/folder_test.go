@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+	"golang.org/x/sys/unix"
 )
 
 const folderWait = 10 * time.Second // deadline for anything a test waits on
@@ -383,26 +384,56 @@ func TestFolderHandlesRemovedAndRenamedDirectories(t *testing.T) {
 	}
 }
 
-func TestFolderSurvivesItsRootBeingRemovedAndCreatedAgain(t *testing.T) {
+// A root removed, or replaced by another folder, is refused (one ERROR per
+// change, Healthy fails) and nothing in its place is listed; once the
+// pinned folder is back it is listed and watched again.
+func TestFolderRefusesItsRootReplacedUntilTheOriginalIsBack(t *testing.T) {
 	b := setupFolder(t, nil)
 	folderWrite(t, filepath.Join(b.root, "a.pdf"), "x")
 	b.expect(t, "a.pdf")
 
-	if err := os.RemoveAll(b.root); err != nil {
+	aside := b.root + ".old"
+	if err := os.Rename(b.root, aside); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 3; i++ {
 		b.rescan(t)
 	}
-	if n := b.logs.Count("level=WARN"); n != 1 {
-		t.Fatalf("%d warnings for a missing root, want 1:\n%s", n, b.logs.String())
+	folderWrite(t, filepath.Join(b.root, "planted.pdf"), "x") // another folder at the path
+	for i := 0; i < 2; i++ {
+		b.rescan(t)
+	}
+	folderDrain(b.ticked)
+	b.noneUntilTick(t)
+	if b.f.Healthy() == nil {
+		t.Fatal("a replaced root is reported healthy")
+	}
+	if n := b.logs.Count("level=ERROR"); n != 2 {
+		t.Fatalf("%d ERROR lines for two changes of the root (missing, another folder), want 2:\n%s", n, b.logs.String())
 	}
 
-	folderWrite(t, filepath.Join(b.root, "back.pdf"), "x")
+	if err := os.RemoveAll(b.root); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(aside, b.root); err != nil {
+		t.Fatal(err)
+	}
 	b.rescan(t)
-	b.expect(t, "back.pdf")
+	b.expect(t, "a.pdf")                                             // offered again; intake knows it
 	folderWrite(t, filepath.Join(b.root, "sub", "watched.pdf"), "x") // watched again
 	b.expect(t, "sub/watched.pdf")
+}
+
+// noneUntilTick fails on any candidate sent before the next settle check ends.
+func (b *folderBundle) noneUntilTick(t *testing.T) {
+	t.Helper()
+	select {
+	case c := <-b.out:
+		t.Fatalf("unexpected candidate %q", c.Path)
+	case <-b.ticked:
+	case <-time.After(folderWait):
+		t.Fatal("settle check did not finish within the deadline")
+	}
 }
 
 // Root lists every directory, so .ci/run runs this test as nobody (see
@@ -567,4 +598,58 @@ func TestFolderStartFailsWhenTheRootCannotBeWatched(t *testing.T) {
 		t.Fatalf("Start = %v, want a not-exist error", err)
 	}
 	f.Stop()
+}
+
+// A different file copied over an emitted one with the same size and
+// modification time (cp -p, rsync -t) is emitted again: its change time
+// (and, for a new file, its inode) differs.
+func TestFolderEmitsAFileRewrittenWithTheSameSizeAndMtime(t *testing.T) {
+	b := setupFolder(t, nil)
+	p := filepath.Join(b.root, "a.pdf")
+	folderWrite(t, p, "first")
+	first := b.expect(t, "a.pdf")[p]
+	folderWrite(t, p, "other")
+	if err := os.Chtimes(p, first.ModTime, first.ModTime); err != nil {
+		t.Fatal(err)
+	}
+	again := b.expect(t, "a.pdf")[p]
+	if again.Size != first.Size || !again.ModTime.Equal(first.ModTime) || again.FileID == first.FileID {
+		t.Fatalf("re-emitted as %+v after %+v: want the same size and mtime, another change time", again, first)
+	}
+}
+
+// A file whose path is longer than PATH_MAX cannot be opened by path: it is
+// skipped, and said so once, not silently.
+func TestFolderSaysOnceThatItSkipsAFileDeeperThanPathMax(t *testing.T) {
+	b := setupFolder(t, nil)
+	// Folders made one at a time from descriptors, so their path may grow
+	// past PATH_MAX; the file's path crosses it, its folder's does not.
+	dir, err := unix.Open(b.root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	depth := 0 // of the path below the root, which is what the pin opens
+	name := strings.Repeat("d", 100)
+	for depth+len(name)+1 < unix.PathMax-100 {
+		if err := unix.Mkdirat(dir, name, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		next, err := unix.Openat(dir, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		unix.Close(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir, depth = next, depth+len(name)+1
+	}
+	fd, err := unix.Openat(dir, strings.Repeat("f", 246)+".pdf", unix.O_WRONLY|unix.O_CREAT|unix.O_CLOEXEC, 0o644)
+	unix.Close(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(fd)
+	b.rescan(t)
+	b.rescan(t)
+	if n := b.logs.Count("PATH_MAX"); n != 1 {
+		t.Fatalf("%d lines about the too-deep file, want 1:\n%s", n, b.logs.String())
+	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/lifecycle"
+	"github.com/docuparse/docuparse-ingest/internal/safedir"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
@@ -268,7 +269,7 @@ func (in *Intake) countHeld(reason holdReason, delta int, path string, err error
 // otherwise the source offers its new state (or nothing, if it is gone).
 func (in *Intake) emptyDue(ctx context.Context, c Candidate) {
 	sig, ok := in.cfg.Roots.stat(c.Source, c.Path)
-	if !ok || sig.size != 0 || !sameTime(sig.mtime, c.ModTime) {
+	if !ok || sig.size != 0 || !sameTime(sig.mtime, c.ModTime) || !sig.id.Same(c.FileID) {
 		return
 	}
 	in.attempt(ctx, c, true)
@@ -314,7 +315,7 @@ func (in *Intake) Take(ctx context.Context, c Candidate) error { return in.take(
 
 func (in *Intake) take(ctx context.Context, c Candidate, emptyDue bool) error {
 	st := in.cfg.Store
-	known, err := st.Known(ctx, c.Source, c.Path, c.Size, c.ModTime)
+	known, err := st.Known(ctx, c.Source, c.Path, c.Size, c.ModTime, c.FileID)
 	if err != nil || known {
 		return err
 	}
@@ -328,7 +329,7 @@ func (in *Intake) take(ctx context.Context, c Candidate, emptyDue bool) error {
 		}
 	}
 	f := store.NewFile{Source: c.Source, Path: c.Path, FileName: c.Name, Size: c.Size, ModTime: c.ModTime,
-		Dedupe: pol.Dedupe}
+		FileID: c.FileID, Dedupe: pol.Dedupe}
 	if code != "" {
 		return in.reject(ctx, f, code, msg)
 	}
@@ -340,6 +341,11 @@ func (in *Intake) take(ctx context.Context, c Candidate, emptyDue bool) error {
 		return nil
 	case errors.Is(err, errChanged):
 		// Still being written; the source emits it again once it settles.
+		return nil
+	case errors.Is(err, safedir.ErrReplaced):
+		// The source folder was replaced (logged once by its pin): nothing
+		// is read through it. The source lists the file again once its
+		// folder is back.
 		return nil
 	case temporary(err):
 		// Descriptors, memory, an I/O error: the host's state, not the
@@ -403,9 +409,9 @@ func (in *Intake) refuse(c Candidate, pol SourcePolicy) (string, string) {
 var errChanged = errors.New("file changed since it settled")
 
 // hashFile returns the hex SHA-256 of the file, checking that it still has
-// the candidate's size and modification time.
+// the candidate's size, modification time and identity.
 func (r *Roots) hashFile(c Candidate) (string, error) {
-	f, err := r.openUnchanged(c.Source, c.Path, c.Size, c.ModTime)
+	f, err := r.openUnchanged(c.Source, c.Path, c.Size, c.ModTime, c.FileID)
 	if err != nil {
 		return "", err
 	}

@@ -462,7 +462,7 @@ func TestIntakeTouchedFileWithTheSameContentIsNotNew(t *testing.T) {
 		t.Fatalf("recorded %d documents (OnQueued %d times), want the first one only", len(docs), r.queued.Load())
 	}
 	// Its stat was refreshed, so the next rescan skips it without reading.
-	known, err := r.st.Known(t.Context(), "inbox", c.Path, c2.Size, c2.ModTime)
+	known, err := r.st.Known(t.Context(), "inbox", c.Path, c2.Size, c2.ModTime, c2.FileID)
 	if err != nil || !known {
 		t.Fatalf("Known after the touch = %v, %v; want true", known, err)
 	}

@@ -132,7 +132,9 @@ func TestFolderNonRecursiveIgnoresSubfolders(t *testing.T) {
 	b.barrier(t)
 }
 
-func TestFolderFollowsSymlinksToFilesOnly(t *testing.T) {
+// A symlink to a file is emitted as itself: its own size, never its
+// target's (intake refuses it without reading); other links are ignored.
+func TestFolderEmitsSymlinksToFilesAsThemselvesOnly(t *testing.T) {
 	b := setupFolder(t, nil)
 	outside := t.TempDir()
 	target := filepath.Join(outside, "target.pdf")
@@ -154,8 +156,8 @@ func TestFolderFollowsSymlinksToFilesOnly(t *testing.T) {
 		t.Logf("no unix socket: %v", err)
 	}
 	c := b.expect(t, "link.pdf")[filepath.Join(b.root, "link.pdf")]
-	if c.Size != int64(len("target content")) {
-		t.Fatalf("symlink candidate size %d, want the target's", c.Size)
+	if c.Size != int64(len(target)) {
+		t.Fatalf("symlink candidate size %d, want the link's own (%d), not its target's", c.Size, len(target))
 	}
 	b.rescan(t)
 	b.barrier(t)

@@ -12,58 +12,77 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/safedir"
+	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
-// Roots maps source names to their folders. Files are opened through an
-// os.Root on their source's folder, so a symlink dropped in the inbox (or a
-// folder swapped for one) cannot make the daemon read, hash or upload a
-// file from outside it — the service's credentials, say.
+// Roots maps source names to their folders. Files are opened through the
+// pin of their source's folder (internal/safedir), following no symbolic
+// link: a symlink dropped in the inbox, or the folder swapped for one or for
+// another folder, cannot make the daemon read, hash or upload a file from
+// outside it — the service's credentials, or its own reports, say.
 type Roots struct {
-	mu sync.RWMutex
-	m  map[string]string
+	pins *safedir.Set
+	mu   sync.RWMutex
+	m    map[string]string
 }
 
-// NewRoots returns Roots for the given source name → folder map.
-func NewRoots(m map[string]string) *Roots {
-	r := &Roots{}
+// NewRoots returns Roots for the given source name → folder map, pinning
+// each folder now in pins (nil: Roots keeps pins of its own). A folder that
+// cannot be pinned yet is pinned when first used.
+func NewRoots(m map[string]string, pins *safedir.Set) *Roots {
+	if pins == nil {
+		pins = safedir.NewSet(nil)
+	}
+	r := &Roots{pins: pins}
 	r.Set(m)
 	return r
 }
 
-// Set replaces the map (a reload).
+// Set replaces the map (a reload), pinning folders not pinned yet.
 func (r *Roots) Set(m map[string]string) {
+	for _, dir := range m {
+		_, _ = r.pins.Pin(dir) // an error is reported by the folder source
+	}
 	r.mu.Lock()
 	r.m = m
 	r.mu.Unlock()
 }
 
-// rootOf returns the folder a file must stay within: its source's, or, for
-// a source no longer configured, the file's own directory.
-func (r *Roots) rootOf(source, path string) string {
+// dirOf returns the pinned folder a file must stay within: its source's,
+// or, for a source no longer configured, a pin of the file's own directory
+// taken now (release closes it).
+func (r *Roots) dirOf(source, path string) (d *safedir.Dir, release func(), err error) {
 	if r != nil {
 		r.mu.RLock()
 		root, ok := r.m[source]
 		r.mu.RUnlock()
 		if ok {
 			if rel, err := filepath.Rel(root, path); err == nil && filepath.IsLocal(rel) {
-				return root
+				d, err := r.pins.Pin(root)
+				return d, func() {}, err
 			}
 		}
 	}
-	return filepath.Dir(path)
+	d, err = safedir.Open(filepath.Dir(path), nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, func() { d.Close() }, nil
 }
 
 // openUnchanged opens the file at path within its source's folder and
-// checks that it is still a regular file with the given size and
-// modification time (at the store's microsecond precision). A mismatch
-// returns errChanged: intake uses it so that the hash it records is the
-// hash of the file that settled.
-func (r *Roots) openUnchanged(source, path string, size int64, mtime time.Time) (*os.File, error) {
+// checks that it is still a regular file with the given size, modification
+// time (at the store's microsecond precision) and identity (device, inode,
+// change time, when known). A mismatch returns errChanged: intake uses it
+// so that the hash it records is the hash of the file that settled.
+func (r *Roots) openUnchanged(source, path string, size int64, mtime time.Time, id store.FileID) (*os.File, error) {
 	f, fi, err := r.openRegular(source, path)
 	if err != nil {
 		return nil, err
 	}
-	if fi.Size() != size || !sameTime(fi.ModTime(), mtime) {
+	if fi.Size() != size || !sameTime(fi.ModTime(), mtime) || !sigOf(fi).id.Same(id) {
 		f.Close()
 		return nil, errChanged
 	}
@@ -76,9 +95,10 @@ func (r *Roots) openUnchanged(source, path string, size int64, mtime time.Time) 
 // what was hashed, so a multipart body carrying other content is never
 // completed and the API never accepts it under the document's hash.
 //
-// The modification time is deliberately not compared: a file touched or
-// saved again with the same bytes while it waits for its upload is the same
-// document (intake has refreshed its recorded stat), not a changed one.
+// The modification time and identity are deliberately not compared: a file
+// touched or saved again with the same bytes while it waits for its upload
+// is the same document (intake has refreshed its recorded stat), not a
+// changed one; the hash decides.
 func (r *Roots) openVerified(source, path string, size int64, sha256Hex string) (io.ReadCloser, error) {
 	f, fi, err := r.openRegular(source, path)
 	if err != nil {
@@ -104,24 +124,20 @@ func (r *Roots) stat(source, path string) (settleSig, bool) {
 		return settleSig{}, false
 	}
 	f.Close()
-	return settleSig{size: fi.Size(), mtime: fi.ModTime()}, true
+	return sigOf(fi), true
 }
 
-// openRegular opens the file at path within its source's folder and checks
-// that it is a regular file. It never blocks on a FIFO put in the file's
-// place (O_NONBLOCK; the type is checked on the open descriptor).
+// openRegular opens the file at path within its source's folder, through
+// the folder's pin and following no symbolic link, and checks that it is a
+// regular file. It never blocks on a FIFO put in the file's place
+// (O_NONBLOCK; the type is checked on the open descriptor).
 func (r *Roots) openRegular(source, path string) (*os.File, os.FileInfo, error) {
-	rootDir := r.rootOf(source, path)
-	rel, err := filepath.Rel(rootDir, path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	root, err := os.OpenRoot(rootDir)
+	d, release, err := r.dirOf(source, path)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer root.Close()
-	f, err := root.OpenFile(rel, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	defer release()
+	f, err := d.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
 // A file swapped for a FIFO (renameat2 RENAME_EXCHANGE keeps size and
@@ -35,7 +37,7 @@ func TestAFIFOSwappedInForAFileNeverBlocksTheOpen(t *testing.T) {
 		}
 	}()
 	defer func() { stop.Store(true); <-swapped }()
-	roots := NewRoots(map[string]string{"s": dir})
+	roots := NewRoots(map[string]string{"s": dir}, nil)
 	sawFIFO := false
 	for i := 0; i < 3000; i++ {
 		done := make(chan error, 1)
@@ -74,17 +76,16 @@ func TestOpeningStaysWithinTheSourceFolder(t *testing.T) {
 	if err := os.WriteFile(inside, []byte("inside"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	roots := NewRoots(map[string]string{"inbox": inbox})
+	roots := NewRoots(map[string]string{"inbox": inbox}, nil)
 	for _, tc := range []struct {
 		name, link, target string
 		wantOK             bool
 	}{
 		{"a symlink to a file outside the folder is refused", filepath.Join(inbox, "x.pdf"), secret, false},
 		{"a symlinked subfolder leading outside is refused", filepath.Join(inbox, "sub", "out"), outside, false},
-		// os.Root follows only relative links that stay inside; an absolute
-		// link is refused even when it points inside, which errs on the
-		// safe side.
-		{"a relative symlink to a file inside the folder is fine", filepath.Join(inbox, "y.pdf"), "a.pdf", true},
+		// No link is followed (openat2 RESOLVE_NO_SYMLINKS), not even one
+		// that stays inside: it errs on the safe side.
+		{"a relative symlink to a file inside the folder is refused too", filepath.Join(inbox, "y.pdf"), "a.pdf", false},
 		{"an absolute symlink is refused even into the folder", filepath.Join(inbox, "z.pdf"), inside, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -99,7 +100,7 @@ func TestOpeningStaysWithinTheSourceFolder(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			f, err := roots.openUnchanged("inbox", path, fi.Size(), fi.ModTime())
+			f, err := roots.openUnchanged("inbox", path, fi.Size(), fi.ModTime(), store.FileID{})
 			if f != nil {
 				f.Close()
 			}

@@ -6,27 +6,30 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/safedir"
+	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
-// settleSig is what "unchanged" means for a file: its size and modification
-// time.
+// settleSig is what "unchanged" means for a file: its size, modification
+// time and identity (device, inode, change time). A different file copied
+// over with the same size and mtime (cp -p, rsync -t) has another inode or
+// a newer ctime, so it settles and is emitted again.
 type settleSig struct {
 	size  int64
 	mtime time.Time
+	id    store.FileID
 }
 
 func (s settleSig) equal(o settleSig) bool {
-	return s.size == o.size && s.mtime.Equal(o.mtime)
+	return s.size == o.size && s.mtime.Equal(o.mtime) && s.id.Dev == o.id.Dev && s.id.Inode == o.id.Inode &&
+		s.id.ChangeTime.Equal(o.id.ChangeTime)
 }
 
-// settleStat returns the signature of the regular file at p, following a
-// symlink; false if p is gone or not a regular file.
-func settleStat(p string) (settleSig, bool) {
-	fi, err := os.Stat(p)
-	if err != nil || !fi.Mode().IsRegular() {
-		return settleSig{}, false
-	}
-	return settleSig{size: fi.Size(), mtime: fi.ModTime()}, true
+// sigOf returns the signature of what fi describes.
+func sigOf(fi os.FileInfo) settleSig {
+	dev, ino, ctime := safedir.ID(fi)
+	return settleSig{size: fi.Size(), mtime: fi.ModTime(), id: store.FileID{Dev: dev, Inode: ino, ChangeTime: ctime}}
 }
 
 // settlePending is a key in flight: last signature seen, and when the key was

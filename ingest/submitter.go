@@ -13,6 +13,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/apiclient"
 	"github.com/docuparse/docuparse-ingest/internal/lifecycle"
+	"github.com/docuparse/docuparse-ingest/internal/safedir"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
@@ -391,6 +392,8 @@ func (s *Submitter) finishUnopenable(ctx context.Context, d store.Document, caus
 	switch {
 	case errors.Is(cause, errChanged), errors.Is(cause, apiclient.ErrSizeChanged):
 		msg = "file changed before upload; its new content is a new document"
+	case errors.Is(cause, safedir.ErrReplaced):
+		msg = "its source folder was replaced before upload; nothing is read through it (taken in again once the folder is back)"
 	case !errors.Is(cause, fs.ErrNotExist):
 		to, code, msg = store.StateRejected, CodeUnreadable, cause.Error()
 	}

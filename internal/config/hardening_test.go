@@ -93,6 +93,18 @@ func TestTheDaemonNeverIngestsItsOwnFiles(t *testing.T) {
 		{name: "move_to into the folder of an earlier source is refused",
 			in:  fragment{extra: "[[source]]\nname = \"other\"\npath = \"/srv/other\"\nafter = \"move\"\nmove_to = \"/srv/invoices/inbox/done\""},
 			key: "source[1].move_to", msg: "is inside source[0].path"},
+		// Vice versa: the inbox's users write in a source folder and in
+		// move_to, so they could rename or replace anything directly in
+		// them — recursive or not.
+		{name: "state_dir inside a non-recursive source is refused",
+			in:  fragment{top: `state_dir = "/srv/invoices/inbox/state"` + "\n" + `output_dir = "/data/out"`, from: inbox, to: inbox + "\nrecursive = false"},
+			key: "state_dir", msg: `"/srv/invoices/inbox/state" is inside source[0].path`},
+		{name: "output_dir inside move_to is refused",
+			in:  fragment{top: `state_dir = "/data/state"` + "\n" + `output_dir = "/srv/done/out"`, source: "after = \"move\"\nmove_to = \"/srv/done\""},
+			key: "source[0].move_to", msg: `"/srv/done" holds output_dir ("/srv/done/out")`},
+		{name: "state_dir inside move_rejected_to is refused",
+			in:  fragment{top: `state_dir = "/srv/rejected/state"` + "\n" + `output_dir = "/data/out"`, source: "after = \"move\"\nmove_to = \"/srv/done\"\nmove_rejected_to = \"/srv/rejected\""},
+			key: "source[0].move_rejected_to", msg: "holds state_dir"},
 		{name: "move_to below another non-recursive source's path is accepted",
 			in: fragment{source: "after = \"move\"\nmove_to = \"/srv/other/done\"", extra: "[[source]]\nname = \"other\"\npath = \"/srv/other\"\nrecursive = false"}},
 	})

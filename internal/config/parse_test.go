@@ -218,6 +218,7 @@ func TestParseRejectsBadValues(t *testing.T) {
 		{"an unknown log level is refused", fragment{top: `log.level = "verbose"`}, "log.level", `"verbose" is not one of`},
 		{"state_dir must be a string", fragment{top: `state_dir = 5`}, "state_dir", "must be a string, not an integer"},
 		{"output_dir inside a watched folder is refused", fragment{top: `output_dir = "/srv/invoices/inbox/out"`}, "output_dir", `"/srv/invoices/inbox/out" is inside source[0].path`},
+		{"output_dir below a non-recursive folder is refused too (its users could rename it)", fragment{top: `output_dir = "/srv/invoices/inbox/out"`, source: "recursive = false"}, "output_dir", `"/srv/invoices/inbox/out" is inside source[0].path: the source would pick up the daemon's own files, and the inbox's users could rename or replace them`},
 		{"a source needs a name", fragment{from: `name = "inbox"`}, "source[0].name", "missing"},
 		{"a source name with a space is refused", fragment{from: `name = "inbox"`, to: `name = "my inbox"`}, "source[0].name", `"my inbox" may only hold letters`},
 		{"source names are unique", fragment{extra: "[[source]]\nname = \"inbox\"\npath = \"/srv/other\""}, "source[1].name", `duplicate name "inbox"`},
@@ -277,7 +278,6 @@ func TestParseAcceptsEdgeValues(t *testing.T) {
 		{"move_to beside the watched folder", fragment{source: "after = \"move\"\nmove_to = \"/srv/invoices/done\""}},
 		{"move_to below a non-recursive folder", fragment{source: "recursive = false\nafter = \"move\"\nmove_to = \"/srv/invoices/inbox/done\""}},
 		{"move_rejected_to beside the watched folder", fragment{source: "after = \"move\"\nmove_to = \"/srv/invoices/done\"\nmove_rejected_to = \"/srv/invoices/rejected\""}},
-		{"output_dir below a non-recursive folder", fragment{top: `output_dir = "/srv/invoices/inbox/out"`, source: "recursive = false"}},
 		{"delete after export", fragment{source: `after = "delete"`}},
 		{"sources as an inline array of tables", fragment{top: `source = [{name = "a", path = "/a"}, {name = "b", path = "/b"}]`, from: "[[source]]\nname = \"inbox\"\npath = \"/srv/invoices/inbox\""}},
 	}

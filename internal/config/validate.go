@@ -197,8 +197,10 @@ func (c *Config) validateSources(p *problems, bad badFunc) {
 			for _, d := range c.ownDirs() {
 				switch {
 				case d.dir == "":
-				case within(d.dir, s.Path, s.Recursive):
-					bad(d.key, "%q is inside %s.path: the source would pick up the daemon's own files", d.dir, key)
+				case within(d.dir, s.Path, true):
+					// Even below a non-recursive source: the inbox's users
+					// write in its folder and could rename or replace it.
+					bad(d.key, "%q is inside %s.path: the source would pick up the daemon's own files, and the inbox's users could rename or replace them", d.dir, key)
 				case within(s.Path, d.dir, true):
 					bad(key+".path", "%q is inside %s (%q): the source would pick up the daemon's own files", s.Path, d.key, d.dir)
 				}
@@ -276,9 +278,10 @@ func (c *Config) ownDirs() []struct{ key, dir string } {
 // checkMoveDir refuses dir, where the folder source s moves files to
 // (move_to or move_rejected_to, named by key and shown as shown), when it
 // is s's own watched folder or inside it (recursive), or is (or is inside)
-// the state or output directory, or a folder another source watches: the
-// moved files would be seen again, mixed with the daemon's own files, or
-// ingested again.
+// the state or output directory, or holds one of them, or is a folder
+// another source watches: the moved files would be seen again, mixed with
+// the daemon's own files (which the inbox's users, who write in dir, could
+// then rename or replace), or ingested again.
 func (c *Config) checkMoveDir(bad badFunc, key string, s *Source, dir, shown string) {
 	if within(dir, s.Path, s.Recursive) {
 		bad(key, "%s is inside the watched folder: moved files would be seen again", shown)
@@ -287,6 +290,12 @@ func (c *Config) checkMoveDir(bad badFunc, key string, s *Source, dir, shown str
 	for _, d := range c.ownDirs() {
 		if d.dir != "" && within(dir, d.dir, true) {
 			bad(key, "%s is inside %s (%q): moved files would be mixed with the daemon's own files", shown, d.key, d.dir)
+			return
+		}
+	}
+	for _, d := range c.ownDirs() {
+		if d.dir != "" && within(d.dir, dir, true) {
+			bad(key, "%s holds %s (%q): the inbox's users, who write in it, could rename or replace the daemon's own files", shown, d.key, d.dir)
 			return
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -39,8 +40,13 @@ func TestASymlinkOutOfTheInboxIsRefusedNotUploaded(t *testing.T) {
 		t.Fatalf("the API received %d document(s) through a symlink out of the inbox", n)
 	}
 	rows := e2e.ReadCSV(t, h.cfg.OutputDir, "documents-*.csv")
-	if len(rows) != 1 || rows[0]["status"] != "rejected" || rows[0]["error_code"] != "UNREADABLE" || !strings.Contains(rows[0]["error_message"], "escapes") {
-		t.Fatalf("rows = %v, want one rejected UNREADABLE row saying the path escapes the folder", rows)
+	if len(rows) != 1 || rows[0]["status"] != "rejected" || rows[0]["error_code"] != "UNREADABLE" || !strings.Contains(rows[0]["error_message"], "symbolic link") {
+		t.Fatalf("rows = %v, want one rejected UNREADABLE row saying the path is a symbolic link", rows)
+	}
+	// The row tells nothing about the file the link points at: its size is
+	// the link's own.
+	if got, want := rows[0]["size_bytes"], strconv.Itoa(len(target)); got != want {
+		t.Fatalf("the rejected link's row has size_bytes %s, want the link's own %s (the target has %d)", got, want, len(f.Content))
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/export"
 	"github.com/docuparse/docuparse-ingest/internal/metrics"
 	"github.com/docuparse/docuparse-ingest/internal/output"
+	"github.com/docuparse/docuparse-ingest/internal/safedir"
 	"github.com/docuparse/docuparse-ingest/internal/statelock"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 	"github.com/docuparse/docuparse-ingest/receiver"
@@ -62,6 +63,7 @@ type Daemon struct {
 	foldersMu  sync.RWMutex     // guards folders and cfg against Reload
 	folders    []*ingest.Folder // in the order of cfg.Sources
 	roots      *ingest.Roots
+	pins       *safedir.Set    // source folders and move_to, pinned at start
 	runCtx     context.Context // the context Start was given, for sources added by Reload
 	startedAt  time.Time
 	intake     *ingest.Intake
@@ -87,7 +89,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Daemon, error)
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	d := &Daemon{cfg: cfg, opts: opts, log: opts.Logger, candidates: make(chan ingest.Candidate, 256), lock: opts.StateLock}
+	d := &Daemon{cfg: cfg, opts: opts, log: opts.Logger, candidates: make(chan ingest.Candidate, 256), lock: opts.StateLock,
+		pins: safedir.NewSet(opts.Logger.With("component", "folders"))}
 	if err := d.build(ctx); err != nil {
 		d.closeAll()
 		return nil, err
@@ -120,6 +123,9 @@ func (d *Daemon) build(ctx context.Context) error {
 		return fmt.Errorf("api client: %w", err)
 	}
 
+	if err := d.pinFolders(cfg.Sources); err != nil {
+		return err
+	}
 	for i, src := range cfg.Sources {
 		f, err := d.newFolder(src)
 		if err != nil {
@@ -128,12 +134,13 @@ func (d *Daemon) build(ctx context.Context) error {
 		d.folders = append(d.folders, f)
 	}
 	intakePolicies, after := policies(cfg.Sources)
-	d.roots = ingest.NewRoots(rootsOf(cfg.Sources))
+	d.roots = ingest.NewRoots(rootsOf(cfg.Sources), d.pins)
 
 	d.exporter = export.New(export.Config{
 		Store:  st,
 		Layout: output.Layout{Root: cfg.OutputDir, Location: cfg.Report.Location()},
 		After:  after,
+		Pins:   d.pins,
 		Logger: d.log.With("component", "export"),
 		OnWritten: func(jsonFiles, rows, items int) {
 			d.metrics.OutputsWritten(metrics.OutputJSON, jsonFiles)
@@ -384,6 +391,9 @@ func (d *Daemon) closeAll() {
 		if err := d.store.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
 			d.log.Warn("closing the store", "err", err)
 		}
+	}
+	if d.pins != nil {
+		d.pins.Close()
 	}
 	if err := d.lock.Release(); err != nil {
 		d.log.Warn("releasing the state_dir lock", "err", err)

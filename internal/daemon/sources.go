@@ -26,7 +26,36 @@ func (d *Daemon) newFolder(src config.Source) (*ingest.Folder, error) {
 		Settle:    src.Settle.D(),
 		Rescan:    src.Rescan.D(),
 		Logger:    d.log.With("source", src.Name),
+		Pins:      d.pins,
 	}, d.candidates)
+}
+
+// pinFolders pins every source folder and, for after = "move", move_to and
+// move_rejected_to (created first if missing), before anything reads or
+// moves a file: from here on each is the folder it was now, and one that is
+// replaced is refused (internal/safedir). Folders already pinned keep
+// their pin.
+func (d *Daemon) pinFolders(srcs []config.Source) error {
+	for i, src := range srcs {
+		if src.Path == "" {
+			continue
+		}
+		if _, err := d.pins.Pin(src.Path); err != nil {
+			return fmt.Errorf("source[%d].path: %w", i, err)
+		}
+		if src.After != config.AfterMove {
+			continue
+		}
+		for key, dir := range map[string]string{"move_to": src.MoveTo, "move_rejected_to": src.RejectedDir()} {
+			if dir == "" {
+				continue
+			}
+			if _, err := d.pins.PinCreate(dir, 0o755); err != nil {
+				return fmt.Errorf("source[%d].%s: %w", i, key, err)
+			}
+		}
+	}
+	return nil
 }
 
 // rootsOf maps each source to the folder its files must stay within.
@@ -58,24 +87,16 @@ func policies(srcs []config.Source) (map[string]ingest.SourcePolicy, map[string]
 // changed.
 func (d *Daemon) Reload(next *config.Config) (needRestart []string, err error) {
 	cur := d.cfg
-	for _, c := range []struct {
-		key      string
-		old, new any
-	}{
-		{"state_dir", cur.StateDir, next.StateDir},
-		{"output_dir", cur.OutputDir, next.OutputDir},
-		{"api", cur.API, next.API},
-		{"receiver", cur.Receiver, next.Receiver},
-		{"reconcile", cur.Reconcile, next.Reconcile},
-		{"report", cur.Report, next.Report},
-		{"admin", cur.Admin, next.Admin},
-		{"log", cur.Log, next.Log},
-	} {
-		if !reflect.DeepEqual(c.old, c.new) {
-			needRestart = append(needRestart, c.key)
-		}
-	}
+	needRestart = restartKeys(cur, next)
 
+	// Pin new folders, and accept a real folder put back in place of a
+	// replaced one (the operator reloads once they have looked).
+	if err := d.pins.Repin(); err != nil {
+		d.log.Warn("some pinned folders are still refused after the reload", "err", err)
+	}
+	if err := d.pinFolders(next.Sources); err != nil {
+		return nil, err
+	}
 	// Build every new watcher first, so a bad one changes nothing.
 	oldByName := map[string]int{}
 	for i, src := range cur.Sources {
@@ -132,6 +153,29 @@ func (d *Daemon) Reload(next *config.Config) (needRestart []string, err error) {
 	d.folders, d.cfg = folders, &applied
 	d.foldersMu.Unlock()
 	return needRestart, nil
+}
+
+// restartKeys names the settings that differ between cur and next and
+// need a restart to take effect.
+func restartKeys(cur, next *config.Config) (keys []string) {
+	for _, c := range []struct {
+		key      string
+		old, new any
+	}{
+		{"state_dir", cur.StateDir, next.StateDir},
+		{"output_dir", cur.OutputDir, next.OutputDir},
+		{"api", cur.API, next.API},
+		{"receiver", cur.Receiver, next.Receiver},
+		{"reconcile", cur.Reconcile, next.Reconcile},
+		{"report", cur.Report, next.Report},
+		{"admin", cur.Admin, next.Admin},
+		{"log", cur.Log, next.Log},
+	} {
+		if !reflect.DeepEqual(c.old, c.new) {
+			keys = append(keys, c.key)
+		}
+	}
+	return keys
 }
 
 // Shutdown stops taking new files, lets uploads in flight finish until ctx

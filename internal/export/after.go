@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/docuparse/docuparse-ingest/internal/safedir"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
@@ -18,60 +19,87 @@ var errChangedSince = errors.New("file changed since it was taken in")
 
 // applyAfter deletes or moves a document's input file once it is exported.
 //
-// Everything happens through an os.Root on the source's folder (or, for a
-// file outside it, on the file's own directory): a folder swapped for a
-// symlink after the file was taken in cannot make the daemon delete or
-// move a file elsewhere. Only the file this document was taken in as (same
-// size and modification time) is touched; a newer file saved under the same
+// Everything happens through the pins of the source's folder (or, for a
+// file outside it, of the file's own directory) and of move_to (see
+// internal/safedir): each is re-verified first, and no symbolic link is
+// followed beneath them — not in the source, not in the folders created
+// under move_to. A folder swapped for a symlink or another folder after the
+// file was taken in cannot make the daemon delete or move a file elsewhere,
+// nor move one into the daemon's outputs. Only the file this document was
+// taken in as (same size, modification time and, when recorded, device,
+// inode and change time) is touched; another file saved under the same
 // name belongs to another document.
-func applyAfter(a SourceAfter, d store.Document) error {
-	rootDir, rel := a.Root, ""
-	if r, err := filepath.Rel(a.Root, d.Path); err == nil && filepath.IsLocal(r) {
-		rel = r
-	} else {
-		rootDir, rel = filepath.Dir(d.Path), filepath.Base(d.Path)
-	}
-	root, err := os.OpenRoot(rootDir)
+func applyAfter(pins *safedir.Set, a SourceAfter, d store.Document) error {
+	root, release, err := sourceDir(pins, a.Root, d.Path)
 	if err != nil {
 		return err
 	}
-	defer root.Close()
-	fi, err := root.Lstat(rel)
+	defer release()
+	fi, err := root.Lstat(d.Path)
 	if err != nil {
 		return err
 	}
-	if fi.Mode().IsRegular() && (fi.Size() != d.SizeBytes || !fi.ModTime().Truncate(time.Microsecond).Equal(d.ModTime.Truncate(time.Microsecond))) {
+	if fi.Mode().IsRegular() && changedSince(fi, d) {
 		return errChangedSince
 	}
 	switch a.Action {
 	case AfterDelete:
-		return root.Remove(rel) // a symlink itself, never its target
+		return root.Remove(d.Path) // a symlink itself, never its target
 	case AfterMove:
-		return moveOut(root, rel, filepath.Join(a.MoveTo, filepath.Dir(rel)))
+		dst, err := pins.PinCreate(a.MoveTo, 0o755)
+		if err != nil {
+			return err
+		}
+		rel, err := root.Rel(d.Path)
+		if err != nil {
+			return err
+		}
+		return moveOut(root, d.Path, dst, filepath.Join(a.MoveTo, filepath.Dir(rel)))
 	}
 	return nil
 }
 
-// moveOut moves rel (within root) into the folder dstDir under its own
-// name, or "name (2).ext", "name (3).ext", … when that name is taken: an
-// archived file is never replaced. The source folder is opened through
-// root and the last component renamed with renameat2(RENAME_NOREPLACE), so
-// nothing follows a symlink out of the source folder.
-func moveOut(root *os.Root, rel, dstDir string) error {
-	src, err := root.Open(filepath.Dir(rel))
+// sourceDir returns the pinned folder the file at path is acted on in: the
+// source's folder, or for a file outside it (a source no longer
+// configured) a pin of the file's own directory taken now.
+func sourceDir(pins *safedir.Set, root, path string) (*safedir.Dir, func(), error) {
+	if r, err := filepath.Rel(root, path); root != "" && err == nil && filepath.IsLocal(r) {
+		d, err := pins.Pin(root)
+		return d, func() {}, err
+	}
+	d, err := safedir.Open(filepath.Dir(path), nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, func() { d.Close() }, nil
+}
+
+// changedSince reports whether fi is not the file d was taken in as.
+func changedSince(fi os.FileInfo, d store.Document) bool {
+	dev, ino, ctime := safedir.ID(fi)
+	return fi.Size() != d.SizeBytes ||
+		!fi.ModTime().Truncate(time.Microsecond).Equal(d.ModTime.Truncate(time.Microsecond)) ||
+		!d.FileID.Same(store.FileID{Dev: dev, Inode: ino, ChangeTime: ctime})
+}
+
+// moveOut moves the file at path (within root) into the folder dstDir
+// (within dst, created component by component if missing, following no
+// link) under its own name, or "name (2).ext", "name (3).ext", … when that
+// name is taken: an archived file is never replaced. The last component is
+// renamed with renameat2(RENAME_NOREPLACE) between the two folders' open
+// descriptors, so nothing follows a symlink out of either.
+func moveOut(root *safedir.Dir, path string, dst *safedir.Dir, dstDir string) error {
+	src, err := root.OpenDir(filepath.Dir(path))
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	if err := os.MkdirAll(dstDir, 0o755); err != nil {
-		return err
-	}
-	dst, err := os.Open(dstDir)
+	to, err := dst.MkdirAll(dstDir, 0o755)
 	if err != nil {
 		return err
 	}
-	defer dst.Close()
-	base := filepath.Base(rel)
+	defer to.Close()
+	base := filepath.Base(path)
 	ext := filepath.Ext(base)
 	stem := strings.TrimSuffix(base, ext)
 	for i := 1; i <= 1000; i++ {
@@ -79,7 +107,7 @@ func moveOut(root *os.Root, rel, dstDir string) error {
 		if i > 1 {
 			name = fmt.Sprintf("%s (%d)%s", stem, i, ext)
 		}
-		err := unix.Renameat2(int(src.Fd()), base, int(dst.Fd()), name, unix.RENAME_NOREPLACE)
+		err := unix.Renameat2(int(src.Fd()), base, int(to.Fd()), name, unix.RENAME_NOREPLACE)
 		switch {
 		case err == nil:
 			return nil

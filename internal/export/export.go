@@ -32,6 +32,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/lifecycle"
 	"github.com/docuparse/docuparse-ingest/internal/output"
+	"github.com/docuparse/docuparse-ingest/internal/safedir"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
@@ -70,6 +71,10 @@ type Config struct {
 	// OnWritten, when set, is told what each chunk wrote (for metrics):
 	// JSON files, documents CSV rows and line-item rows.
 	OnWritten func(jsonFiles, documentRows, lineItemRows int)
+	// Pins holds the pinned source and move_to folders the after-actions
+	// act in (see internal/safedir), shared with the sources. Nil: the
+	// exporter pins each folder when it first acts in it.
+	Pins *safedir.Set
 }
 
 // Exporter writes terminal documents to the output directory.
@@ -109,6 +114,9 @@ func New(cfg Config) *Exporter {
 	}
 	if cfg.Layout.Location == nil {
 		cfg.Layout.Location = time.Local
+	}
+	if cfg.Pins == nil {
+		cfg.Pins = safedir.NewSet(cfg.Logger)
 	}
 	return &Exporter{cfg: cfg, poke: lifecycle.NewPoke(), actions: cfg.After, held: map[string]error{}}
 }
@@ -413,7 +421,7 @@ func (e *Exporter) after(ctx context.Context, d store.Document) {
 		}
 		a.MoveTo = a.MoveRejectedTo
 	}
-	if err := applyAfter(a, d); err != nil {
+	if err := applyAfter(e.cfg.Pins, a, d); err != nil {
 		if errors.Is(err, errChangedSince) {
 			e.cfg.Logger.Info("input file changed since it was taken in; left in place", "action", a.Action, "path", d.Path)
 		} else if !errors.Is(err, fs.ErrNotExist) {

@@ -1,6 +1,8 @@
 package export
 
 import (
+	"errors"
+	"github.com/docuparse/docuparse-ingest/internal/safedir"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 	"os"
 	"path/filepath"
@@ -13,17 +15,22 @@ func TestMoveNeverReplacesAnArchivedFile(t *testing.T) {
 	if err := os.MkdirAll(inbox, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	root, err := os.OpenRoot(inbox)
+	pins := safedir.NewSet(nil)
+	defer pins.Close()
+	root, err := pins.Pin(inbox)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer root.Close()
+	dst, err := pins.PinCreate(done, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i, content := range []string{"first", "second", "third"} {
 		src := filepath.Join(inbox, "inv.pdf")
 		if err := os.WriteFile(src, []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if err := moveOut(root, "inv.pdf", done); err != nil {
+		if err := moveOut(root, filepath.Join(inbox, "inv.pdf"), dst, done); err != nil {
 			t.Fatalf("move %d: %v", i, err)
 		}
 		if _, err := os.Stat(src); !os.IsNotExist(err) {
@@ -36,7 +43,7 @@ func TestMoveNeverReplacesAnArchivedFile(t *testing.T) {
 			t.Errorf("%s = %q, %v; want %q", name, got, err, want)
 		}
 	}
-	if err := moveOut(root, "gone.pdf", done); !os.IsNotExist(err) {
+	if err := moveOut(root, filepath.Join(inbox, "gone.pdf"), dst, done); !os.IsNotExist(err) {
 		t.Fatalf("moving a missing file: %v", err)
 	}
 }
@@ -67,7 +74,7 @@ func TestAfterActionsNeverFollowAFolderSwappedForASymlink(t *testing.T) {
 				t.Fatal(err)
 			}
 			d := store.Document{Source: "inbox", Path: filepath.Join(inbox, "sub", "victim.pdf"), SizeBytes: fi.Size(), ModTime: fi.ModTime()}
-			err := applyAfter(SourceAfter{Action: action, Root: inbox, MoveTo: filepath.Join(dir, "done")}, d)
+			err := applyAfter(safedir.NewSet(nil), SourceAfter{Action: action, Root: inbox, MoveTo: filepath.Join(dir, "done")}, d)
 			if err == nil {
 				t.Fatal("the after-action went through a symlinked folder")
 			}
@@ -111,5 +118,43 @@ func TestARetriedDocumentLeavesItsFileToTheRetry(t *testing.T) {
 	path := filepath.Join(r.inbox, "retry-me.pdf")
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("the file was deleted although document %d (its retry) still needs it: %v", newID, err)
+	}
+}
+
+// A different file copied over the taken-in one with the same size and
+// mtime (cp -p) is not the document's: neither deleted nor moved.
+func TestAfterActionsLeaveAFileRewrittenWithTheSameSizeAndMtime(t *testing.T) {
+	for _, action := range []string{AfterDelete, AfterMove} {
+		t.Run(action, func(t *testing.T) {
+			dir := t.TempDir()
+			inbox := filepath.Join(dir, "inbox")
+			if err := os.MkdirAll(inbox, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(inbox, "inv.pdf")
+			if err := os.WriteFile(p, []byte("first"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			fi, err := os.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dev, ino, ctime := safedir.ID(fi)
+			d := store.Document{Source: "inbox", Path: p, SizeBytes: fi.Size(), ModTime: fi.ModTime(),
+				FileID: store.FileID{Dev: dev, Inode: ino, ChangeTime: ctime}}
+			if err := os.WriteFile(p, []byte("other"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chtimes(p, fi.ModTime(), fi.ModTime()); err != nil {
+				t.Fatal(err)
+			}
+			err = applyAfter(safedir.NewSet(nil), SourceAfter{Action: action, Root: inbox, MoveTo: filepath.Join(dir, "done")}, d)
+			if !errors.Is(err, errChangedSince) {
+				t.Fatalf("applyAfter = %v, want errChangedSince", err)
+			}
+			if got, err := os.ReadFile(p); err != nil || string(got) != "other" {
+				t.Fatalf("the other file was touched: %q, %v", got, err)
+			}
+		})
 	}
 }

@@ -64,6 +64,7 @@ type Document struct {
 	FileName        string
 	SizeBytes       int64
 	ModTime         time.Time
+	FileID          // device, inode and ctime it was taken in with; zero: unknown
 	SHA256          string
 	State           State
 	Outcome         State // terminal outcome once known; kept after export
@@ -101,7 +102,7 @@ const docColumns = `d.id, d.source, d.path, d.file_name, d.size_bytes, d.mtime, 
 	d.outcome, d.client_reference, d.batch_id, b.api_batch_id, d.solo, d.document_id, d.duplicate_of,
 	d.discovered_at, d.submitted_at, d.completed_at, d.result_via, d.result, d.api_timestamp,
 	d.error_code, d.error_message, d.exported_at, d.poll_count,
-	d.export_error, d.export_attempts, d.next_export_at`
+	d.export_error, d.export_attempts, d.next_export_at, d.dev, d.inode, d.ctime`
 
 const docFrom = ` FROM documents d LEFT JOIN batches b ON b.id = d.batch_id `
 
@@ -113,14 +114,14 @@ func scanDocument(sc rowScanner, extra ...any) (*Document, error) {
 		mtime, discovered                                       string
 		outcome, apiBatch, docID, via, result, apiTS, code, msg sql.NullString
 		submitted, completed, exported                          sql.NullString
-		exportErr, nextExport                                   sql.NullString
-		batchID, dupOf                                          sql.NullInt64
+		exportErr, nextExport, ctime                            sql.NullString
+		batchID, dupOf, dev, inode                              sql.NullInt64
 		solo                                                    int
 	)
 	dest := []any{&d.ID, &d.Source, &d.Path, &d.FileName, &d.SizeBytes, &mtime, &d.SHA256, &d.State,
 		&outcome, &d.ClientReference, &batchID, &apiBatch, &solo, &docID, &dupOf,
 		&discovered, &submitted, &completed, &via, &result, &apiTS, &code, &msg, &exported, &d.PollCount,
-		&exportErr, &d.ExportAttempts, &nextExport}
+		&exportErr, &d.ExportAttempts, &nextExport, &dev, &inode, &ctime}
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -144,6 +145,7 @@ func scanDocument(sc rowScanner, extra ...any) (*Document, error) {
 	d.ExportedAt = parseTime(exported)
 	d.ExportError = exportErr.String
 	d.NextExportAt = parseTime(nextExport)
+	d.FileID = scanFileID(dev, inode, ctime)
 	return &d, nil
 }
 
@@ -209,24 +211,64 @@ func (s *Store) Documents(ctx context.Context, st State, limit int) ([]Document,
 }
 
 // Known reports whether the newest document recorded for source/path has
-// this size and modification time: the file was already taken in, so a
-// rescan need not hash it again.
-func (s *Store) Known(ctx context.Context, source, path string, size int64, mtime time.Time) (bool, error) {
+// this size and modification time and is the same file (device, inode and
+// change time, where both sides know them): the file was already taken in,
+// so a rescan need not hash it again. A different file copied over with the
+// same size and mtime is not known.
+func (s *Store) Known(ctx context.Context, source, path string, size int64, mtime time.Time, id FileID) (bool, error) {
 	var (
-		gotSize  int64
-		gotMtime string
+		gotSize    int64
+		gotMtime   string
+		dev, inode sql.NullInt64
+		gotCtime   sql.NullString
 	)
 	// A vanished document does not make its path known: a file that comes
 	// back unchanged (moved away and back, cp -p) is taken in again.
-	err := s.r.QueryRowContext(ctx, `SELECT size_bytes, mtime FROM documents WHERE source = ? AND path = ? AND state <> 'vanished'
-		ORDER BY id DESC LIMIT 1`, source, path).Scan(&gotSize, &gotMtime)
+	err := s.r.QueryRowContext(ctx, `SELECT size_bytes, mtime, dev, inode, ctime FROM documents WHERE source = ? AND path = ? AND state <> 'vanished'
+		ORDER BY id DESC LIMIT 1`, source, path).Scan(&gotSize, &gotMtime, &dev, &inode, &gotCtime)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("look up %s: %w", path, err)
 	}
-	return gotSize == size && gotMtime == formatTime(mtime), nil
+	return gotSize == size && gotMtime == formatTime(mtime) && scanFileID(dev, inode, gotCtime).Same(id), nil
+}
+
+// FileID tells one file from another with the same size and modification
+// time: its device, inode and change time (ctime), which a file written
+// again (cp -p, rsync -t, unzip) cannot keep. The zero value is unknown.
+type FileID struct {
+	Dev, Inode uint64
+	ChangeTime time.Time
+}
+
+// Known reports whether the identity was recorded.
+func (f FileID) Known() bool { return f.Inode != 0 || f.Dev != 0 }
+
+// Same reports whether f and o name the same file as it was: equal when
+// both are known (change times at the store's microsecond precision), and
+// true when either is unknown — then size and mtime decide alone.
+func (f FileID) Same(o FileID) bool {
+	if !f.Known() || !o.Known() {
+		return true
+	}
+	return f.Dev == o.Dev && f.Inode == o.Inode && formatTime(f.ChangeTime) == formatTime(o.ChangeTime)
+}
+
+// fileIDArgs returns f as the dev, inode and ctime columns (NULL unknown).
+func fileIDArgs(f FileID) (dev, inode, ctime any) {
+	if !f.Known() {
+		return nil, nil, nil
+	}
+	return int64(f.Dev), int64(f.Inode), formatTime(f.ChangeTime)
+}
+
+func scanFileID(dev, inode sql.NullInt64, ctime sql.NullString) FileID {
+	if !dev.Valid || !inode.Valid {
+		return FileID{}
+	}
+	return FileID{Dev: uint64(dev.Int64), Inode: uint64(inode.Int64), ChangeTime: parseTime(ctime)}
 }
 
 // NewFile describes a settled file handed to the store by intake.
@@ -236,6 +278,7 @@ type NewFile struct {
 	FileName string
 	Size     int64
 	ModTime  time.Time
+	FileID          // device, inode and ctime; zero when unknown
 	SHA256   string // empty when the file could not be read
 	Dedupe   bool   // same content as an earlier original → duplicate
 }
@@ -268,9 +311,7 @@ func (s *Store) Intake(ctx context.Context, f NewFile) (IntakeResult, error) {
 		switch {
 		case err == nil && sha == f.SHA256 && sha != "":
 			res = IntakeResult{ID: id, Known: true}
-			_, err := tx.ExecContext(ctx, `UPDATE documents SET size_bytes = ?, mtime = ?, updated_at = ? WHERE id = ?`,
-				f.Size, formatTime(f.ModTime), s.now(), id)
-			return err
+			return s.refreshStat(ctx, tx, id, f)
 		case err != nil && !errors.Is(err, sql.ErrNoRows):
 			return err
 		}
@@ -318,9 +359,7 @@ func (s *Store) Reject(ctx context.Context, f NewFile, code, message string) (in
 			ORDER BY id DESC LIMIT 1`, f.Source, f.Path).Scan(&id, &outcome, &prevCode)
 		switch {
 		case err == nil && outcome.String == string(StateRejected) && prevCode.String == code:
-			_, err := tx.ExecContext(ctx, `UPDATE documents SET size_bytes = ?, mtime = ?, updated_at = ? WHERE id = ?`,
-				f.Size, formatTime(f.ModTime), s.now(), id)
-			return err
+			return s.refreshStat(ctx, tx, id, f)
 		case err != nil && !errors.Is(err, sql.ErrNoRows):
 			return err
 		}
@@ -337,6 +376,15 @@ func (s *Store) Reject(ctx context.Context, f NewFile, code, message string) (in
 	return id, nil
 }
 
+// refreshStat records a known file's current stat (touched, or saved again
+// with the same content) on its document.
+func (s *Store) refreshStat(ctx context.Context, tx *sql.Tx, id int64, f NewFile) error {
+	dev, inode, ctime := fileIDArgs(f.FileID)
+	_, err := tx.ExecContext(ctx, `UPDATE documents SET size_bytes = ?, mtime = ?, dev = ?, inode = ?, ctime = ?, updated_at = ? WHERE id = ?`,
+		f.Size, formatTime(f.ModTime), dev, inode, ctime, s.now(), id)
+	return err
+}
+
 func (s *Store) insertDocument(ctx context.Context, tx *sql.Tx, f NewFile, state State, dupOf sql.NullInt64, code, msg string) (int64, error) {
 	now := s.now()
 	var outcome, completed sql.NullString
@@ -347,12 +395,13 @@ func (s *Store) insertDocument(ctx context.Context, tx *sql.Tx, f NewFile, state
 	// The reference is made unique by a random part first and rewritten to
 	// carry the row id once the id is known, in the same transaction.
 	tmpRef := "tmp-" + randomHex(12)
+	dev, inode, ctime := fileIDArgs(f.FileID)
 	r, err := tx.ExecContext(ctx, `INSERT INTO documents
 		(source, path, file_name, size_bytes, mtime, sha256, state, outcome, client_reference,
-		 duplicate_of, discovered_at, completed_at, error_code, error_message, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		 duplicate_of, discovered_at, completed_at, error_code, error_message, updated_at, dev, inode, ctime)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		f.Source, f.Path, f.FileName, f.Size, formatTime(f.ModTime), f.SHA256, state, outcome, tmpRef,
-		dupOf, now, completed, nullString(code), nullString(msg), now)
+		dupOf, now, completed, nullString(code), nullString(msg), now, dev, inode, ctime)
 	if err != nil {
 		return 0, err
 	}

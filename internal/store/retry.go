@@ -151,7 +151,7 @@ func (s *Store) Retry(ctx context.Context, id int64, opts RetryOptions) (int64, 
 		if err != nil {
 			return err
 		}
-		f := NewFile{Source: d.Source, Path: d.Path, FileName: d.FileName, Size: d.SizeBytes, ModTime: d.ModTime, SHA256: d.SHA256}
+		f := NewFile{Source: d.Source, Path: d.Path, FileName: d.FileName, Size: d.SizeBytes, ModTime: d.ModTime, FileID: d.FileID, SHA256: d.SHA256}
 		if newID, err = s.insertDocument(ctx, tx, f, StateQueued, sql.NullInt64{}, "", ""); err != nil {
 			return err
 		}

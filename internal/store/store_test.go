@@ -68,7 +68,7 @@ func TestIntakeQueuesNewFilesAndSkipsKnownContent(t *testing.T) {
 	if !r2.Known || r2.ID != r.ID {
 		t.Fatalf("re-intake = %+v, want known %d", r2, r.ID)
 	}
-	if ok, _ := s.Known(ctx, f.Source, f.Path, f.Size, f.ModTime); !ok {
+	if ok, _ := s.Known(ctx, f.Source, f.Path, f.Size, f.ModTime, f.FileID); !ok {
 		t.Fatal("Known should match the refreshed stat")
 	}
 	// Same path, new content: a new document.
@@ -387,5 +387,40 @@ func TestMigration010KeepsCommittedLengths(t *testing.T) {
 	f, ok, err := s.CSVState(ctx, "csv/documents-2026-05-19.csv")
 	if err != nil || !ok || f != (CSVFile{Size: 4321}) {
 		t.Fatalf("after the migration: %+v, %v, %v", f, ok, err)
+	}
+}
+
+// Known compares device, inode and change time where both sides know them:
+// another file with the same size and mtime is not known; a row from before
+// migration 012 (NULL identity) is compared on size and mtime only.
+func TestKnownTellsAnotherFileWithTheSameSizeAndMtime(t *testing.T) {
+	s, _ := setup(t)
+	ctx := context.Background()
+	f := newFile(1, "aa")
+	f.FileID = FileID{Dev: 1, Inode: 42, ChangeTime: time.Unix(1700000100, 0)}
+	mustIntake(t, s, f)
+	got, err := s.Get(ctx, 1)
+	if err != nil || got.FileID.Inode != 42 || !got.FileID.ChangeTime.Equal(f.ChangeTime) {
+		t.Fatalf("recorded identity %+v, %v; want %+v", got.FileID, err, f.FileID)
+	}
+	for _, tc := range []struct {
+		name string
+		id   FileID
+		want bool
+	}{
+		{"the same file", f.FileID, true},
+		{"written again in place (cp -p): a newer ctime", FileID{Dev: 1, Inode: 42, ChangeTime: time.Unix(1700000200, 0)}, false},
+		{"another file renamed over it (rsync -t)", FileID{Dev: 1, Inode: 43, ChangeTime: f.ChangeTime}, false},
+		{"identity unknown", FileID{}, true},
+	} {
+		if ok, err := s.Known(ctx, f.Source, f.Path, f.Size, f.ModTime, tc.id); err != nil || ok != tc.want {
+			t.Errorf("%s: Known = %v, %v; want %v", tc.name, ok, err, tc.want)
+		}
+	}
+	if _, err := s.w.ExecContext(ctx, `UPDATE documents SET dev = NULL, inode = NULL, ctime = NULL`); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.Known(ctx, f.Source, f.Path, f.Size, f.ModTime, FileID{Dev: 9, Inode: 9}); err != nil || !ok {
+		t.Fatalf("a row from before migration 012: Known = %v, %v; want true (size and mtime decide)", ok, err)
 	}
 }
