@@ -25,7 +25,7 @@ func (d *Daemon) newFolder(src config.Source) (*ingest.Folder, error) {
 		Recursive: src.Recursive,
 		Settle:    src.Settle.D(),
 		Rescan:    src.Rescan.D(),
-		Logger:    d.log.With("source", src.Name),
+		Logger:    d.log, // the folder adds source=<name> itself
 		Pins:      d.pins,
 	}, d.candidates)
 }
