@@ -184,7 +184,7 @@ func (in *Intake) run(ctx context.Context) {
 			for k, h := range in.empty {
 				if ctx.Err() == nil && !h.due.After(now) {
 					delete(in.empty, k)
-					in.emptyDue(ctx, h.c)
+					in.emptyDue(ctx, k, h)
 				}
 			}
 		}
@@ -267,9 +267,24 @@ func (in *Intake) countHeld(reason holdReason, delta int, path string, err error
 // emptyDue decides on a file that was empty when it settled and has had
 // its time to be filled: still empty and untouched, it is rejected once;
 // otherwise the source offers its new state (or nothing, if it is gone).
-func (in *Intake) emptyDue(ctx context.Context, c Candidate) {
-	sig, ok := in.cfg.Roots.stat(c.Source, c.Path)
-	if !ok || sig.size != 0 || !sameTime(sig.mtime, c.ModTime) || !sig.id.Same(c.FileID) {
+//
+// A temporary error (see temporary) says nothing about the file: it is
+// looked at again with backoff, and never rejected or dropped on it.
+func (in *Intake) emptyDue(ctx context.Context, k heldKey, h *heldFile) {
+	c := h.c
+	sig, err := in.cfg.Roots.stat(c.Source, c.Path)
+	if temporary(err) {
+		if h.wait == 0 {
+			in.cfg.Logger.Warn("cannot look at an empty file for now (a temporary error, not the file's fault); looking again",
+				"path", c.Path, "err", err)
+			h.wait = in.cfg.RetryMin
+		}
+		h.due = time.Now().Add(h.wait)
+		h.wait = min(2*h.wait, in.cfg.RetryMax)
+		in.empty[k] = h
+		return
+	}
+	if err != nil || sig.size != 0 || !sameTime(sig.mtime, c.ModTime) || !sig.id.Same(c.FileID) {
 		return
 	}
 	in.attempt(ctx, c, true)

@@ -117,14 +117,15 @@ func (r *Roots) openVerified(source, path string, size int64, sha256Hex string) 
 }
 
 // stat returns the signature of the regular file at path within its
-// source's folder; false if it is gone, unreadable or not a regular file.
-func (r *Roots) stat(source, path string) (settleSig, bool) {
+// source's folder; an error if it is gone, unreadable or not a regular
+// file.
+func (r *Roots) stat(source, path string) (settleSig, error) {
 	f, fi, err := r.openRegular(source, path)
 	if err != nil {
-		return settleSig{}, false
+		return settleSig{}, err
 	}
 	f.Close()
-	return sigOf(fi), true
+	return sigOf(fi), nil
 }
 
 // openRegular opens the file at path within its source's folder, through

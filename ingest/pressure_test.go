@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/store"
 	"github.com/docuparse/docuparse-ingest/internal/testlog"
@@ -166,5 +167,43 @@ func TestUploadUnderDescriptorPressureWaitsAndSendsTheFileOnceThePressureEnds(t 
 			}
 			r.checkCreatedOnce(t, "warm.pdf", "invoice.pdf")
 		})
+	}
+}
+
+// An empty file whose wait ends under descriptor pressure is looked at
+// again once the pressure ends, and rejected then (it stayed empty):
+// a temporary error neither rejects it nor drops it until the next rescan.
+func TestAnEmptyFileWhoseWaitEndsUnderPressureIsDecidedOnceThePressureEnds(t *testing.T) {
+	if !inChild(t) {
+		return
+	}
+	feed := make(chan Candidate)
+	r := newIntakeRig(t, nil, 0, feed)
+	logger, logs := testlog.Logger(slog.LevelInfo)
+	r.in.cfg.Logger = logger
+	r.in.SetSources(map[string]SourcePolicy{"inbox": {EmptyWait: 200 * time.Millisecond}})
+	r.in.Start(t.Context())
+	t.Cleanup(r.in.Stop)
+	warm := writeInput(t, filepath.Join(r.dir, "warm.pdf"), []byte("%PDF-1.4 warm"))
+	feed <- warm // the store's connections are open before the pressure
+	waitFor(t, r.st.wake, "warm.pdf queued", func() bool { return len(r.st.transitionsOf(warm.Path)) == 1 })
+
+	// Deciding that a file is empty and must wait opens nothing, so the
+	// pressure can start first: the wait surely ends under it.
+	empty := writeInput(t, filepath.Join(r.dir, "empty.pdf"), nil)
+	release := exhaustDescriptors(t)
+	feed <- empty
+	waitFor(t, r.st.wake, "the empty file's wait to meet the pressure", func() bool {
+		return logs.Count("cannot look at an empty file for now") == 1
+	})
+	release()
+	waitFor(t, r.st.wake, "empty.pdf rejected", func() bool { return len(r.st.transitionsOf(empty.Path)) > 0 })
+	if got := r.st.transitionsOf(empty.Path); len(got) != 1 || got[0] != store.StateRejected {
+		t.Fatalf("empty.pdf went to %v, want rejected once", got)
+	}
+	for _, d := range r.st.all(t) {
+		if d.Path == empty.Path && d.ErrorCode != CodeEmptyFile {
+			t.Errorf("empty.pdf rejected with %s %q, want %s", d.ErrorCode, d.ErrorMessage, CodeEmptyFile)
+		}
 	}
 }
