@@ -170,3 +170,44 @@ func TestCheckConfigWarnsOfPublicListenersAndUnsignedWebhooks(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckConfigWarnsWhenTheKernelsLinkProtectionsAreOff: with
+// fs.protected_hardlinks (or protected_symlinks) not 1, inbox users can
+// link files they cannot write into the inbox: a warning naming the
+// sysctl and how to set it, not a failure. Both on: one ok line.
+func TestCheckConfigWarnsWhenTheKernelsLinkProtectionsAreOff(t *testing.T) {
+	for _, tc := range []struct {
+		name                string
+		hardlinks, symlinks string // "" leaves the file out
+		want                []string
+	}{
+		{"both on", "1\n", "1\n", []string{"ok   fs.protected_hardlinks and fs.protected_symlinks are 1"}},
+		{"hardlinks off", "0\n", "1\n", []string{"warn fs.protected_hardlinks is 0", "sysctl -w fs.protected_hardlinks=1"}},
+		{"symlinks off", "1\n", "0\n", []string{"warn fs.protected_symlinks is 0", "sysctl -w fs.protected_symlinks=1"}},
+		{"unreadable", "", "1\n", []string{"warn fs.protected_hardlinks cannot be read"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, v := range map[string]string{"protected_hardlinks": tc.hardlinks, "protected_symlinks": tc.symlinks} {
+				if v == "" {
+					continue
+				}
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(v), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var out strings.Builder
+			for _, c := range checkLinkProtection(dir) {
+				if !c.ok {
+					t.Errorf("a failure, not a warning: %+v", c)
+				}
+				fmt.Fprintf(&out, "%s %s\n", map[bool]string{true: "warn", false: "ok  "}[c.warn], c.what)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("output does not say %q:\n%s", want, out.String())
+				}
+			}
+		})
+	}
+}
