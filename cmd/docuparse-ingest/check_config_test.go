@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -210,4 +212,29 @@ func TestCheckConfigWarnsWhenTheKernelsLinkProtectionsAreOff(t *testing.T) {
 			}
 		})
 	}
+	t.Run("the command warns and passes", func(t *testing.T) {
+		dir := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(dir, "inbox"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for name, v := range map[string]string{"protected_hardlinks": "0\n", "protected_symlinks": "1\n"} {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(v), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cfgPath := filepath.Join(dir, "config.toml")
+		cfgText := (&e2e.Sim{BaseURL: "http://127.0.0.1:9/api/v1"}).Config(dir, filepath.Join(dir, "inbox"), "")
+		if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		env := secretsOf("x")
+		m := &Main{Stdout: &out, Stderr: io.Discard, Getenv: func(k string) string { return env[k] }, SysctlDir: dir}
+		if err := m.Run(t.Context(), []string{"check-config", "--offline", "--config", cfgPath}); err != nil {
+			t.Fatalf("check-config failed on a warning: %v\n%s", err, out.String())
+		}
+		if !strings.Contains(out.String(), "warn fs.protected_hardlinks is 0") || strings.Contains(out.String(), "protected_symlinks is") {
+			t.Errorf("output:\n%s", out.String())
+		}
+	})
 }
