@@ -653,3 +653,21 @@ func TestFolderSaysOnceThatItSkipsAFileDeeperThanPathMax(t *testing.T) {
 		t.Fatalf("%d lines about the too-deep file, want 1:\n%s", n, b.logs.String())
 	}
 }
+
+// An after-action's delete renames the file to a quarantine name before it
+// checks and unlinks it (internal/export): the folder never offers that
+// name, even with an empty exclude list, so a file left there by a crash
+// is never taken in as a new document.
+func TestFolderNeverOffersAnAfterActionsQuarantineName(t *testing.T) {
+	var root string
+	b := setupFolder(t, func(c *FolderConfig, _ *folderHooks) {
+		c.Exclude = []string{}
+		root = c.Root
+		folderWrite(t, filepath.Join(root, ".docuparse-deleting-3"), "x")
+	})
+	folderWrite(t, filepath.Join(root, "sub", ".docuparse-deleting-4"), "x")
+	folderWrite(t, filepath.Join(root, ".hidden.pdf"), "x")
+	b.expect(t, ".hidden.pdf")
+	b.rescan(t)
+	b.barrier(t)
+}

@@ -367,7 +367,7 @@ func (in *Intake) take(ctx context.Context, c Candidate, emptyDue bool) error {
 		// file's. Held and taken again, never rejected.
 		return errReadLater{err}
 	case err != nil:
-		return in.reject(ctx, f, CodeUnreadable, err.Error())
+		return in.reject(ctx, f, unreadableCode(err), err.Error())
 	}
 	f.SHA256 = sum
 	res, err := st.Intake(ctx, f)

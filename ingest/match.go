@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path"
 	"strings"
+
+	"github.com/docuparse/docuparse-ingest/internal/safedir"
 )
 
 // DefaultExclude is the exclusion list a folder source uses when its Exclude
@@ -63,10 +65,12 @@ func folderPatterns(field string, patterns []string) ([]string, error) {
 }
 
 // file reports whether a file with this base name is wanted: it matches an
-// include pattern (or there are none) and no exclude pattern.
+// include pattern (or there are none) and no exclude pattern. A name an
+// after-action's delete quarantines a file under (safedir.QuarantinePrefix)
+// is never wanted, whatever the patterns say.
 func (m folderMatcher) file(name string) bool {
 	lname := strings.ToLower(name)
-	if folderMatchAny(m.exclude, lname) {
+	if safedir.IsQuarantineName(name) || folderMatchAny(m.exclude, lname) {
 		return false
 	}
 	return len(m.include) == 0 || folderMatchAny(m.include, lname)

@@ -28,6 +28,8 @@ func TestFolderMatcher(t *testing.T) {
 		{"partial downloads are excluded by default", nil, nil, "invoice.PART", false},
 		{"temporary files are excluded by default", nil, nil, "x.TMP", false},
 		{"an empty exclude list excludes nothing", nil, []string{}, ".hidden", true},
+		{"the after-action's quarantine name is skipped with no exclude", nil, []string{}, ".docuparse-deleting-12", false},
+		{"the after-action's quarantine name is skipped whatever the include", []string{".docuparse-*"}, []string{}, ".docuparse-deleting-12", false},
 		{"a custom exclude replaces the default", nil, []string{"draft-*"}, ".hidden", true},
 		{"a custom exclude ignores case", []string{"*.pdf"}, []string{"draft-*"}, "DRAFT-1.pdf", false},
 		{"names with spaces and unicode match", []string{"*.pdf"}, nil, "Rechnung März 2026.pdf", true},

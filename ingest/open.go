@@ -86,6 +86,10 @@ func (r *Roots) openUnchanged(source, path string, size int64, mtime time.Time, 
 		f.Close()
 		return nil, errChanged
 	}
+	if err := singleLink(fi, path); err != nil {
+		f.Close()
+		return nil, err
+	}
 	return f, nil
 }
 
@@ -107,6 +111,10 @@ func (r *Roots) openVerified(source, path string, size int64, sha256Hex string) 
 	if fi.Size() != size {
 		f.Close()
 		return nil, errChanged
+	}
+	if err := singleLink(fi, path); err != nil {
+		f.Close()
+		return nil, err
 	}
 	want, err := hex.DecodeString(sha256Hex)
 	if err != nil || len(want) != sha256.Size {

@@ -395,7 +395,7 @@ func (s *Submitter) finishUnopenable(ctx context.Context, d store.Document, caus
 	case errors.Is(cause, safedir.ErrReplaced):
 		msg = "its source folder was replaced before upload; nothing is read through it (taken in again once the folder is back)"
 	case !errors.Is(cause, fs.ErrNotExist):
-		to, code, msg = store.StateRejected, CodeUnreadable, cause.Error()
+		to, code, msg = store.StateRejected, unreadableCode(cause), cause.Error()
 	}
 	log := s.cfg.Logger.With("doc", d.ID)
 	if !s.persist(ctx, log, "the file as "+string(to), func(ctx context.Context) error {

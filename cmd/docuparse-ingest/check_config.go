@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/docuparse/docuparse-ingest/ingest"
 	"github.com/docuparse/docuparse-ingest/internal/config"
 	"github.com/docuparse/docuparse-ingest/internal/safetext"
 )
@@ -50,6 +51,11 @@ func (m *Main) runCheckConfig(ctx context.Context, args []string) error {
 	}
 	checks = append(checks, checkDirs(cfg)...)
 	checks = append(checks, checkWatches(cfg, "/proc/sys/fs/inotify/max_user_watches"))
+	sysctl := m.SysctlDir
+	if sysctl == "" {
+		sysctl = ingest.SysctlDir
+	}
+	checks = append(checks, checkLinkProtection(sysctl)...)
 	if *offline {
 		checks = append(checks, check{ok: true, what: "API not contacted (--offline)"})
 	} else {
@@ -165,6 +171,22 @@ func checkWatches(cfg *config.Config, limitFile string) check {
 		return check{what: what, fix: fmt.Sprintf("raise it (other programs use watches too): sysctl -w fs.inotify.max_user_watches=%d, and persist it in /etc/sysctl.d/", max(need*4, 65536))}
 	}
 	return check{ok: true, what: what}
+}
+
+// checkLinkProtection reads the kernel's link protections under dir
+// (ingest.SysctlDir on a host): a warning for each that is not on (1),
+// one ok line when both are.
+func checkLinkProtection(dir string) []check {
+	var out []check
+	for _, p := range ingest.LinkProtections(dir) {
+		if !p.On() {
+			out = append(out, check{ok: true, warn: true, what: p.Warning()})
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, check{ok: true, what: "fs.protected_hardlinks and fs.protected_symlinks are 1"})
+	}
+	return out
 }
 
 // checkAPI makes one authenticated request that creates nothing: the

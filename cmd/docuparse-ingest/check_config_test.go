@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -169,4 +171,70 @@ func TestCheckConfigWarnsOfPublicListenersAndUnsignedWebhooks(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCheckConfigWarnsWhenTheKernelsLinkProtectionsAreOff: with
+// fs.protected_hardlinks (or protected_symlinks) not 1, inbox users can
+// link files they cannot write into the inbox: a warning naming the
+// sysctl and how to set it, not a failure. Both on: one ok line.
+func TestCheckConfigWarnsWhenTheKernelsLinkProtectionsAreOff(t *testing.T) {
+	for _, tc := range []struct {
+		name                string
+		hardlinks, symlinks string // "" leaves the file out
+		want                []string
+	}{
+		{"both on", "1\n", "1\n", []string{"ok   fs.protected_hardlinks and fs.protected_symlinks are 1"}},
+		{"hardlinks off", "0\n", "1\n", []string{"warn fs.protected_hardlinks is 0", "sysctl -w fs.protected_hardlinks=1"}},
+		{"symlinks off", "1\n", "0\n", []string{"warn fs.protected_symlinks is 0", "sysctl -w fs.protected_symlinks=1"}},
+		{"unreadable", "", "1\n", []string{"warn fs.protected_hardlinks cannot be read"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, v := range map[string]string{"protected_hardlinks": tc.hardlinks, "protected_symlinks": tc.symlinks} {
+				if v == "" {
+					continue
+				}
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(v), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var out strings.Builder
+			for _, c := range checkLinkProtection(dir) {
+				if !c.ok {
+					t.Errorf("a failure, not a warning: %+v", c)
+				}
+				fmt.Fprintf(&out, "%s %s\n", map[bool]string{true: "warn", false: "ok  "}[c.warn], c.what)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("output does not say %q:\n%s", want, out.String())
+				}
+			}
+		})
+	}
+	t.Run("the command warns and passes", func(t *testing.T) {
+		dir := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(dir, "inbox"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for name, v := range map[string]string{"protected_hardlinks": "0\n", "protected_symlinks": "1\n"} {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(v), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cfgPath := filepath.Join(dir, "config.toml")
+		cfgText := (&e2e.Sim{BaseURL: "http://127.0.0.1:9/api/v1"}).Config(dir, filepath.Join(dir, "inbox"), "")
+		if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		env := secretsOf("x")
+		m := &Main{Stdout: &out, Stderr: io.Discard, Getenv: func(k string) string { return env[k] }, SysctlDir: dir}
+		if err := m.Run(t.Context(), []string{"check-config", "--offline", "--config", cfgPath}); err != nil {
+			t.Fatalf("check-config failed on a warning: %v\n%s", err, out.String())
+		}
+		if !strings.Contains(out.String(), "warn fs.protected_hardlinks is 0") || strings.Contains(out.String(), "protected_symlinks is") {
+			t.Errorf("output:\n%s", out.String())
+		}
+	})
 }

@@ -50,6 +50,9 @@ type Main struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
+	// SysctlDir is where check-config reads the kernel's link protections
+	// (ingest.SysctlDir when empty).
+	SysctlDir string
 }
 
 type usageError struct{ msg string }

@@ -26,9 +26,23 @@ import (
 func run(t *testing.T, env map[string]string, stdin string, args ...string) (string, string, error) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	m := &Main{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }}
+	m := &Main{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] },
+		SysctlDir: linksProtected(t)}
 	err := m.Run(context.Background(), args)
 	return out.String(), errb.String(), err
+}
+
+// linksProtected returns a folder in which the kernel's link protections
+// read as on, so that check-config's output does not depend on the host.
+func linksProtected(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, name := range []string{"protected_hardlinks", "protected_symlinks"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("1\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
 
 var secretEnv = map[string]string{"DOCUPARSE_WEBHOOK_SECRET": "whsec_cli_test_secret", "DOCUPARSE_API_KEY": "dex_cli_test"}

@@ -48,6 +48,9 @@ type Options struct {
 	// folder). The daemon releases it when it stops, or when New fails.
 	// When nil, New takes it.
 	StateLock *statelock.Lock
+	// SysctlDir is where the kernel's link protections are read
+	// (ingest.SysctlDir when empty; tests give a folder of their own).
+	SysctlDir string
 }
 
 // Daemon is one running docuparse-ingest.
@@ -292,14 +295,16 @@ func (d *Daemon) transition(t store.Transition) {
 	}
 }
 
-// Start logs a warning for each risky setting (config.Warnings), then
-// starts every part, consumers before producers, and returns at once.
+// Start logs a warning for each risky setting (config.Warnings) and each
+// of the kernel's link protections that is off (ingest.LinkProtections),
+// then starts every part, consumers before producers, and returns at once.
 func (d *Daemon) Start(ctx context.Context) error {
 	d.started.Store(true)
 	d.runCtx, d.startedAt = ctx, time.Now()
 	for _, w := range d.cfg.Warnings() {
 		d.log.Warn(w.String())
 	}
+	d.warnLinkProtections()
 	d.counters.Start(ctx)
 	if d.admin != nil {
 		d.admin.Start(ctx)
@@ -444,4 +449,23 @@ func (d *Daemon) ReceiverAddr() string {
 		return ""
 	}
 	return d.server.Addr()
+}
+
+// warnLinkProtections logs each of the kernel's link protections that is
+// off (the same host check as check-config's). Under the shipped unit
+// (ProcSubset=pid) /proc/sys is hidden from the daemon: then it says so at
+// DEBUG only, and check-config, run outside the sandbox, is the check.
+func (d *Daemon) warnLinkProtections() {
+	dir := d.opts.SysctlDir
+	if dir == "" {
+		dir = ingest.SysctlDir
+	}
+	for _, p := range ingest.LinkProtections(dir) {
+		switch {
+		case p.Err != nil:
+			d.log.Debug("cannot read a kernel link protection here; check-config checks it", "sysctl", p.Name, "err", p.Err)
+		case !p.On():
+			d.log.Warn(p.Warning())
+		}
+	}
 }

@@ -1,12 +1,12 @@
 package export
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -17,6 +17,11 @@ import (
 // errChangedSince: the path holds another file than the one taken in.
 var errChangedSince = errors.New("file changed since it was taken in")
 
+// errPutAside: a file that was never taken in, moved or quarantined by an
+// after-action that lost a race with whoever saved it, could not go back
+// under its own name (taken again meanwhile) and went beside it.
+var errPutAside = errors.New("put back under another name")
+
 // applyAfter deletes or moves a document's input file once it is exported.
 //
 // Everything happens through the pins of the source's folder (or, for a
@@ -25,38 +30,176 @@ var errChangedSince = errors.New("file changed since it was taken in")
 // followed beneath them — not in the source, not in the folders created
 // under move_to. A folder swapped for a symlink or another folder after the
 // file was taken in cannot make the daemon delete or move a file elsewhere,
-// nor move one into the daemon's outputs. Only the file this document was
-// taken in as (same size, modification time and, when recorded, device,
-// inode and change time) is touched; another file saved under the same
-// name belongs to another document.
+// nor move one into the daemon's outputs.
+//
+// Only the file this document was taken in as is touched (see takenIn);
+// another file saved under the same name belongs to another document. As
+// a file can be saved over the name at any moment, the check is made
+// again after the act, on what the act took: the file is first renamed
+// (into move_to, or for a delete to its quarantine name beside it), then
+// the renamed entry is checked to be the inode that was checked before,
+// and only then is a quarantined file unlinked. An entry that is not is
+// renamed back (RENAME_NOREPLACE; beside its name if that is taken again),
+// so a file never taken in is never lost or left elsewhere.
 func applyAfter(pins *safedir.Set, a SourceAfter, d store.Document) error {
+	if a.Action != AfterDelete && a.Action != AfterMove {
+		return nil
+	}
 	root, release, err := sourceDir(pins, a.Root, d.Path)
 	if err != nil {
 		return err
 	}
 	defer release()
-	fi, err := root.Lstat(d.Path)
+	src, err := root.OpenDir(filepath.Dir(d.Path))
 	if err != nil {
 		return err
 	}
-	if fi.Mode().IsRegular() && changedSince(fi, d) {
-		return errChangedSince
+	defer src.Close()
+	dir, base := int(src.Fd()), filepath.Base(d.Path)
+	if err := resolveQuarantine(dir, base, d, a.Action == AfterDelete); err != nil {
+		return err
 	}
-	switch a.Action {
-	case AfterDelete:
-		return root.Remove(d.Path) // a symlink itself, never its target
-	case AfterMove:
-		dst, err := pins.PinCreate(a.MoveTo, 0o755)
-		if err != nil {
-			return err
-		}
-		rel, err := root.Rel(d.Path)
-		if err != nil {
-			return err
-		}
-		return moveOut(root, d.Path, dst, filepath.Join(a.MoveTo, filepath.Dir(rel)))
+	pre, err := statAt(dir, base)
+	if err != nil {
+		return err
+	}
+	if ok, err := takenIn(dir, base, pre, d); err != nil || !ok {
+		return cmp.Or(err, errChangedSince)
+	}
+	step("checked")
+	if a.Action == AfterDelete {
+		return deleteChecked(dir, base, safedir.QuarantineName(d.ID), pre)
+	}
+	dst, err := pins.PinCreate(a.MoveTo, 0o755)
+	if err != nil {
+		return err
+	}
+	rel, err := root.Rel(d.Path)
+	if err != nil {
+		return err
+	}
+	to, err := dst.MkdirAll(filepath.Join(a.MoveTo, filepath.Dir(rel)), 0o755)
+	if err != nil {
+		return err
+	}
+	defer to.Close()
+	return moveChecked(dir, base, int(to.Fd()), pre)
+}
+
+// moveChecked renames base (in the folder dir) into the folder to under
+// its own name, or "name (2).ext", … when that is taken (an archived file
+// is never replaced), then checks that what it moved is pre, the file
+// checked before; if not, it renames it back.
+func moveChecked(dir int, base string, to int, pre fileStat) error {
+	name, err := renameFree(dir, base, to, base)
+	if err != nil {
+		return err
+	}
+	step("acted")
+	if post, err := statAt(to, name); err != nil || !post.same(pre) {
+		return putBack(to, name, dir, base)
 	}
 	return nil
+}
+
+// deleteChecked renames base (in the folder dir) to its quarantine name q
+// beside it, checks that what it renamed is pre, the file checked before,
+// and unlinks it; if not, it renames it back. A crash between the steps
+// leaves the file under q, resolved by the same document's after-action at
+// the next start (resolveQuarantine); intake never takes q in.
+func deleteChecked(dir int, base, q string, pre fileStat) error {
+	if err := unix.Renameat2(dir, base, dir, q, unix.RENAME_NOREPLACE); err != nil {
+		return renameError(base, q, err)
+	}
+	step("acted")
+	if post, err := statAt(dir, q); err != nil || !post.same(pre) {
+		return putBack(dir, q, dir, base)
+	}
+	if err := unix.Unlinkat(dir, q, 0); err != nil && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("delete %s (quarantined as %s): %w", base, q, err)
+	}
+	return nil
+}
+
+// resolveQuarantine settles a quarantine name left beside base by a delete
+// killed midway: the file taken in is deleted (or, when the action is no
+// longer delete, given its name back to be acted on); any other file is
+// put back under its own name, since it was never taken in.
+func resolveQuarantine(dir int, base string, d store.Document, deleting bool) error {
+	q := safedir.QuarantineName(d.ID)
+	st, err := statAt(dir, q)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ours, err := takenIn(dir, q, st, d)
+	if err != nil {
+		return err
+	}
+	if ours && deleting {
+		if err := unix.Unlinkat(dir, q, 0); err != nil && !errors.Is(err, unix.ENOENT) {
+			return fmt.Errorf("delete %s (quarantined as %s): %w", base, q, err)
+		}
+		return nil
+	}
+	err = putBack(dir, q, dir, base)
+	if ours || !errors.Is(err, errPutAside) {
+		return nil // back under its name: checked again as any file there
+	}
+	return err
+}
+
+// putBack renames the entry name (in the folder from) back to base in the
+// folder dir, never over another file: beside it under a free name when
+// base was taken meanwhile. It returns errChangedSince, wrapped with
+// errPutAside and the name when the file went beside its own name.
+func putBack(from int, name string, dir int, base string) error {
+	got, err := renameFree(from, name, dir, base)
+	switch {
+	case err != nil:
+		return fmt.Errorf("a file never taken in was taken as %s and could not be put back as %s: %w", name, base, err)
+	case got != base:
+		return fmt.Errorf("%w; %w: the file found at %s was never taken in, and its name was taken again: it is now %s beside it",
+			errChangedSince, errPutAside, base, got)
+	}
+	return errChangedSince
+}
+
+// renameFree renames name (in the folder from) into the folder to as want,
+// or "want (2).ext", "want (3).ext", … when that is taken, with
+// renameat2(RENAME_NOREPLACE) between the two open descriptors, so nothing
+// is replaced and no symlink is followed out of either. It returns the
+// name used.
+func renameFree(from int, name string, to int, want string) (string, error) {
+	ext := filepath.Ext(want)
+	stem := strings.TrimSuffix(want, ext)
+	for i := 1; i <= 1000; i++ {
+		got := want
+		if i > 1 {
+			got = fmt.Sprintf("%s (%d)%s", stem, i, ext)
+		}
+		err := unix.Renameat2(from, name, to, got, unix.RENAME_NOREPLACE)
+		if !errors.Is(err, unix.EEXIST) {
+			return got, renameError(name, got, err)
+		}
+	}
+	return "", fmt.Errorf("move %s: no free name for %s", name, want)
+}
+
+// renameError turns a renameat2 error into the error applyAfter returns
+// (nil for nil).
+func renameError(from, to string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, unix.ENOENT):
+		return os.ErrNotExist
+	case errors.Is(err, unix.EXDEV):
+		return fmt.Errorf("move_to is on another file system than the source; pick a folder on the same one (moving %s)", from)
+	}
+	return fmt.Errorf("rename %s to %s: %w", from, to, err)
 }
 
 // sourceDir returns the pinned folder the file at path is acted on in: the
@@ -74,52 +217,14 @@ func sourceDir(pins *safedir.Set, root, path string) (*safedir.Dir, func(), erro
 	return d, func() { d.Close() }, nil
 }
 
-// changedSince reports whether fi is not the file d was taken in as.
-func changedSince(fi os.FileInfo, d store.Document) bool {
-	dev, ino, ctime := safedir.ID(fi)
-	return fi.Size() != d.SizeBytes ||
-		!fi.ModTime().Truncate(time.Microsecond).Equal(d.ModTime.Truncate(time.Microsecond)) ||
-		!d.FileID.Same(store.FileID{Dev: dev, Inode: ino, ChangeTime: ctime})
+// step calls afterHook, if a test set one.
+func step(name string) {
+	if afterHook != nil {
+		afterHook(name)
+	}
 }
 
-// moveOut moves the file at path (within root) into the folder dstDir
-// (within dst, created component by component if missing, following no
-// link) under its own name, or "name (2).ext", "name (3).ext", … when that
-// name is taken: an archived file is never replaced. The last component is
-// renamed with renameat2(RENAME_NOREPLACE) between the two folders' open
-// descriptors, so nothing follows a symlink out of either.
-func moveOut(root *safedir.Dir, path string, dst *safedir.Dir, dstDir string) error {
-	src, err := root.OpenDir(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	to, err := dst.MkdirAll(dstDir, 0o755)
-	if err != nil {
-		return err
-	}
-	defer to.Close()
-	base := filepath.Base(path)
-	ext := filepath.Ext(base)
-	stem := strings.TrimSuffix(base, ext)
-	for i := 1; i <= 1000; i++ {
-		name := base
-		if i > 1 {
-			name = fmt.Sprintf("%s (%d)%s", stem, i, ext)
-		}
-		err := unix.Renameat2(int(src.Fd()), base, int(to.Fd()), name, unix.RENAME_NOREPLACE)
-		switch {
-		case err == nil:
-			return nil
-		case errors.Is(err, unix.EEXIST):
-			continue
-		case errors.Is(err, unix.ENOENT):
-			return os.ErrNotExist
-		case errors.Is(err, unix.EXDEV):
-			return fmt.Errorf("move_to %s is on another file system than the source; pick a folder on the same one", dstDir)
-		default:
-			return fmt.Errorf("move %s to %s: %w", base, dstDir, err)
-		}
-	}
-	return fmt.Errorf("move %s: no free name in %s", base, dstDir)
-}
+// afterHook, when set (tests only), is called between the steps of an
+// after-action: "checked" after the identity check, "acted" after the
+// rename. Nil in production.
+var afterHook func(step string)

@@ -393,7 +393,8 @@ func (e *Exporter) rel(path string) string {
 // after applies the source's after-action to an input file whose content
 // reached a result (see reachedResult); a rejected file stays, or goes to
 // MoveRejectedTo under move. It runs before the exported mark, so a crash
-// repeats it; a file already moved or deleted (or vanished) is fine.
+// repeats it; a file already moved or deleted (or vanished) is fine, and a
+// delete killed midway is resolved then (see applyAfter).
 func (e *Exporter) after(ctx context.Context, d store.Document) {
 	e.mu.Lock()
 	a, ok := e.actions[d.Source]
@@ -421,12 +422,16 @@ func (e *Exporter) after(ctx context.Context, d store.Document) {
 		}
 		a.MoveTo = a.MoveRejectedTo
 	}
-	if err := applyAfter(e.cfg.Pins, a, d); err != nil {
-		if errors.Is(err, errChangedSince) {
-			e.cfg.Logger.Info("input file changed since it was taken in; left in place", "action", a.Action, "path", d.Path)
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			e.cfg.Logger.Warn("after-export action failed; the input file stays", "action", a.Action, "path", d.Path, "err", err)
-		}
+	err := applyAfter(e.cfg.Pins, a, d)
+	switch {
+	case err == nil, errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, errPutAside):
+		e.cfg.Logger.Warn("a file saved over the input file while it was acted on was put back beside its name",
+			"action", a.Action, "path", d.Path, "err", err)
+	case errors.Is(err, errChangedSince):
+		e.cfg.Logger.Info("input file changed since it was taken in; left in place", "action", a.Action, "path", d.Path)
+	default:
+		e.cfg.Logger.Warn("after-export action failed; the input file stays", "action", a.Action, "path", d.Path, "err", err)
 	}
 }
 

@@ -12,25 +12,13 @@ import (
 func TestMoveNeverReplacesAnArchivedFile(t *testing.T) {
 	dir := t.TempDir()
 	inbox, done := filepath.Join(dir, "inbox"), filepath.Join(dir, "done")
-	if err := os.MkdirAll(inbox, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	pins := safedir.NewSet(nil)
 	defer pins.Close()
-	root, err := pins.Pin(inbox)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dst, err := pins.PinCreate(done, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := SourceAfter{Action: AfterMove, Root: inbox, MoveTo: done}
+	src := filepath.Join(inbox, "inv.pdf")
 	for i, content := range []string{"first", "second", "third"} {
-		src := filepath.Join(inbox, "inv.pdf")
-		if err := os.WriteFile(src, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := moveOut(root, filepath.Join(inbox, "inv.pdf"), dst, done); err != nil {
+		d := recordedAs(t, int64(i+1), src, content)
+		if err := applyAfter(pins, a, d); err != nil {
 			t.Fatalf("move %d: %v", i, err)
 		}
 		if _, err := os.Stat(src); !os.IsNotExist(err) {
@@ -43,7 +31,8 @@ func TestMoveNeverReplacesAnArchivedFile(t *testing.T) {
 			t.Errorf("%s = %q, %v; want %q", name, got, err, want)
 		}
 	}
-	if err := moveOut(root, filepath.Join(inbox, "gone.pdf"), dst, done); !os.IsNotExist(err) {
+	gone := store.Document{ID: 9, Source: "inbox", Path: filepath.Join(inbox, "gone.pdf")}
+	if err := applyAfter(pins, a, gone); !os.IsNotExist(err) {
 		t.Fatalf("moving a missing file: %v", err)
 	}
 }

@@ -358,7 +358,7 @@ func (s *Store) Finish(ctx context.Context, ids []int64, to State, code, message
 			trs = append(trs, Transition{DocID: d.ID, Path: d.Path, From: d.State, To: to, Reason: code})
 			// The original's content was never extracted: a duplicate of it
 			// still on disk takes its place instead of pointing at nothing.
-			if to == StateVanished || code == CodeUnreadable {
+			if to == StateVanished || code == CodeUnreadable || code == CodeHardlinked {
 				promoted, err := s.promoteDuplicateTx(ctx, tx, d.ID)
 				if err != nil {
 					return err
@@ -454,6 +454,11 @@ func (s *Store) RequeueUnsent(ctx context.Context, batchID int64, docIDs []int64
 // CodeUnreadable is the refusal of a file that could not be read: its
 // content is unknown, so duplicates of it are not settled by it.
 const CodeUnreadable = "UNREADABLE"
+
+// CodeHardlinked is the refusal of a file with more than one hard link: it
+// is never read (another of its names may be a file only the service may
+// read), so, like an unreadable one, duplicates of it are not settled by it.
+const CodeHardlinked = "HARDLINKED_FILE"
 
 // promoteDuplicateTx makes the oldest duplicate of an original that ended
 // without being extracted a queued document of its own, and points the
