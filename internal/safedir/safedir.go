@@ -110,10 +110,17 @@ func openPinned(real string) (int, ident, error) {
 }
 
 // Check verifies that the folder's path still leads to the pinned folder.
-// A mismatch is logged at ERROR once per change (and its end at INFO) and
-// returned as ErrReplaced.
+// A mismatch — the path missing, a symbolic link or not a folder, not
+// accessible, or another folder — is logged at ERROR once per change (and
+// its end at INFO) and returned as ErrReplaced. Any other failure to look
+// (no descriptor left, no memory, a stale network handle) says nothing
+// about the folder: it is returned with its errno, for the caller's
+// handling of temporary errors, and not logged here.
 func (d *Dir) Check() error {
-	cur := d.identify()
+	cur, err := d.identify()
+	if err != nil {
+		return fmt.Errorf("check folder %s: %w", d.path, err)
+	}
 	d.mu.RLock()
 	ok := cur == d.pin
 	d.mu.RUnlock()
@@ -134,19 +141,22 @@ func (d *Dir) Check() error {
 	return fmt.Errorf("%s: %w", d.path, ErrReplaced)
 }
 
-// identify returns what the folder's resolved path leads to now.
-func (d *Dir) identify() ident {
+// identify returns what the folder's resolved path leads to now, or the
+// error that kept it from looking (see Check).
+func (d *Dir) identify() (ident, error) {
 	fd, id, err := openPinned(d.real)
 	switch {
 	case err == nil:
 		unix.Close(fd)
-		return id
+		return id, nil
 	case errors.Is(err, unix.ELOOP), errors.Is(err, unix.ENOTDIR):
-		return ident{problem: "a symbolic link or not a folder"}
+		return ident{problem: "a symbolic link or not a folder"}, nil
 	case errors.Is(err, unix.ENOENT):
-		return ident{problem: "missing"}
+		return ident{problem: "missing"}, nil
+	case errors.Is(err, unix.EACCES), errors.Is(err, unix.EPERM):
+		return ident{problem: "not accessible"}, nil
 	default:
-		return ident{problem: err.Error()}
+		return ident{}, err
 	}
 }
 
