@@ -10,7 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/docuparse/docuparse-ingest/internal/safedir"
 	"github.com/docuparse/docuparse-ingest/internal/store"
@@ -99,5 +102,61 @@ func TestAFileInFlightWhileItsFolderIsSwappedIsUploadedOnceItIsBack(t *testing.T
 			}
 			r.checkCreatedOnce(t, "invoice.pdf")
 		})
+	}
+}
+
+// takeWriteLease takes a write lease (fcntl F_SETLEASE F_WRLCK) on the file
+// at p, as its owner can: non-blocking opens of it by anyone else fail with
+// EWOULDBLOCK until the returned function drops it.
+func takeWriteLease(t *testing.T, p string) (drop func()) {
+	t.Helper()
+	f, err := os.OpenFile(p, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := unix.FcntlInt(f.Fd(), unix.F_SETLEASE, unix.F_WRLCK); err != nil {
+		f.Close()
+		t.Skipf("cannot take a write lease here: %v", err)
+	}
+	var once sync.Once
+	drop = func() {
+		once.Do(func() {
+			_, _ = unix.FcntlInt(f.Fd(), unix.F_SETLEASE, unix.F_UNLCK)
+			f.Close()
+		})
+	}
+	t.Cleanup(drop)
+	return drop
+}
+
+// An inbox user's write lease on their own dropped file makes every
+// non-blocking open of it fail (EWOULDBLOCK) for up to lease-break-time.
+// Intake must not spin on it (one goroutine: it would stall every other
+// file): the file is held like any temporary error, and taken once, when
+// the lease is dropped.
+func TestALeasedFileIsHeldAndTakenOnceTheLeaseIsDropped(t *testing.T) {
+	feed := make(chan Candidate)
+	r := newIntakeRig(t, nil, 0, feed)
+	pins := safedir.NewSet(nil)
+	t.Cleanup(pins.Close)
+	r.in.cfg.Roots = NewRoots(map[string]string{"inbox": r.dir}, pins)
+	r.in.Start(t.Context())
+	t.Cleanup(r.in.Stop)
+	leased := writeInput(t, filepath.Join(r.dir, "leased.pdf"), []byte("%PDF-1.4 leased"))
+	other := writeInput(t, filepath.Join(r.dir, "other.pdf"), []byte("%PDF-1.4 other"))
+	drop := takeWriteLease(t, leased.Path)
+
+	feed <- leased
+	waitFor(t, r.st.wake, "leased.pdf held", func() bool { return r.in.Held() == 1 })
+	feed <- other // intake is not stalled by the leased file
+	waitFor(t, r.st.wake, "other.pdf queued", func() bool { return len(r.st.transitionsOf(other.Path)) == 1 })
+	if got := r.st.transitionsOf(leased.Path); len(got) != 0 {
+		t.Fatalf("leased.pdf went to %v while leased", got)
+	}
+	drop()
+	waitFor(t, r.st.wake, "leased.pdf recorded", func() bool { return len(r.st.transitionsOf(leased.Path)) > 0 })
+	waitFor(t, r.st.wake, "nothing held", func() bool { return r.in.Held() == 0 })
+	if got := r.st.transitionsOf(leased.Path); len(got) != 1 || got[0] != store.StateQueued {
+		t.Fatalf("leased.pdf went to %v, want queued once", got)
 	}
 }

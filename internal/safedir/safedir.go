@@ -317,19 +317,33 @@ func openBeneath(dirfd int, rel string, flags int) (int, error) {
 	return openat2(dirfd, rel, flags, beneath)
 }
 
-// openat2 calls openat2(2), retrying EINTR and EAGAIN (a rename raced the
-// lookup), and falls back to one openat per component where the kernel (or
-// a seccomp filter) refuses the call.
+// eagainTries bounds the attempts of openat2 that fail with EAGAIN.
+const eagainTries = 3
+
+// openat2 calls openat2(2), retrying EINTR, and falls back to one openat
+// per component where the kernel (or a seccomp filter) refuses the call.
+//
+// EAGAIN is retried only eagainTries times, then returned: openat2's own
+// EAGAIN (a rename raced a lookup with RESOLVE_BENEATH through "..") cannot
+// occur for the clean, ".."-free paths used here, and the other source of
+// it — EWOULDBLOCK from a non-blocking open of a file under a write lease,
+// which its owner can hold for lease-break-time — would otherwise spin a
+// core for that long with the folder's lock held. The caller holds a file
+// that gives EAGAIN and tries again later.
 func openat2(dirfd int, path string, flags int, resolve uint64) (int, error) {
 	if !noOpenat2.Load() {
 		how := unix.OpenHow{Flags: uint64(flags), Resolve: resolve}
-		for {
+		for again := 1; ; again++ {
 			fd, err := unix.Openat2(dirfd, path, &how)
 			switch {
 			case err == nil:
 				return fd, nil
-			case errors.Is(err, unix.EINTR), errors.Is(err, unix.EAGAIN):
+			case errors.Is(err, unix.EINTR):
 				continue
+			case errors.Is(err, unix.EAGAIN) && again < eagainTries:
+				continue
+			case errors.Is(err, unix.EAGAIN):
+				return -1, err
 			case errors.Is(err, unix.ENOSYS):
 				noOpenat2.Store(true)
 			case errors.Is(err, unix.EPERM):
