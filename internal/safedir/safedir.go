@@ -35,6 +35,11 @@ import (
 // removed, renamed, swapped for a symbolic link or for another folder).
 var ErrReplaced = errors.New("folder was replaced since it was pinned; nothing is read, moved or deleted through it")
 
+// errReleased: the pin was closed (the folder is no longer configured, see
+// Set.Retain). It is an ErrReplaced, so that its holder tries again
+// through the new configuration.
+var errReleased = fmt.Errorf("pin released: the folder is no longer configured (%w)", ErrReplaced)
+
 // ErrSymlink: a path beneath a pinned folder is, or passes through, a
 // symbolic link. Links are never followed.
 var ErrSymlink = errors.New("is or passes through a symbolic link, which is not followed")
@@ -213,6 +218,9 @@ func (d *Dir) OpenFile(p string, flags int) (*os.File, error) {
 	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
+	if d.fd < 0 {
+		return nil, fmt.Errorf("%s: %w", d.path, errReleased)
+	}
 	fd, err := openBeneath(d.fd, rel, flags|unix.O_NOFOLLOW|unix.O_CLOEXEC)
 	if err != nil {
 		return nil, pathError("open", p, err)
