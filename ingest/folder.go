@@ -112,10 +112,11 @@ type Folder struct {
 // folderHooks lets tests in this package wait on signals instead of sleeping.
 // Every func runs on the watcher goroutine.
 type folderHooks struct {
-	scanned      func()          // after each full listing
-	ticked       func()          // after each settle check
-	sending      func(Candidate) // just before a Candidate is sent
-	ignoreEvents bool            // drop fsnotify events, as if they were missed
+	scanned      func()           // after each full listing
+	ticked       func()           // after each settle check
+	sending      func(Candidate)  // just before a Candidate is sent
+	watching     func(dir string) // just before a directory's watch is set up
+	ignoreEvents bool             // drop fsnotify events, as if they were missed
 }
 
 // folderWarnKey names one problem already logged, so it is logged once.
@@ -567,7 +568,7 @@ func (f *Folder) walk(dir string, fi os.FileInfo) {
 			if !f.cfg.Recursive || !f.match.dir(name) {
 				continue
 			}
-			if sub, err := e.Info(); err == nil {
+			if sub, err := f.pin.Lstat(p); err == nil && sub.IsDir() {
 				f.walk(p, sub)
 			}
 		case t.IsRegular() || t&fs.ModeSymlink != 0:
@@ -593,11 +594,29 @@ func (f *Folder) watchDir(dir string, fi os.FileInfo) error {
 	if old, ok := f.watched[dir]; ok && !os.SameFile(old, fi) {
 		f.unwatch(dir)
 	}
+	if f.hooks.watching != nil {
+		f.hooks.watching(dir)
+	}
+	if !f.isListedDir(dir, fi) {
+		return fmt.Errorf("watch %s: no longer the folder listed: %w", dir, fs.ErrNotExist)
+	}
 	if err := f.watcher.Add(dir); err != nil {
 		return err
 	}
+	if !f.isListedDir(dir, fi) {
+		_ = f.watcher.Remove(dir)
+		return fmt.Errorf("watch %s: no longer the folder listed: %w", dir, fs.ErrNotExist)
+	}
 	f.watched[dir] = fi
 	return nil
+}
+
+// isListedDir reports whether dir, looked at through the pin (following no
+// symbolic link), is the real directory fi describes. A watch is added by
+// path and follows links, so it is checked just before and just after.
+func (f *Folder) isListedDir(dir string, fi os.FileInfo) bool {
+	cur, err := f.pin.Lstat(dir)
+	return err == nil && cur.IsDir() && os.SameFile(cur, fi)
 }
 
 // unwatch drops the watches on dir and every directory below it. Errors are

@@ -12,7 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/docuparse/docuparse-ingest/ingest"
 	"github.com/docuparse/docuparse-ingest/internal/config"
+	"github.com/docuparse/docuparse-ingest/internal/safedir"
 	"github.com/docuparse/docuparse-ingest/internal/safetext"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
@@ -103,12 +105,21 @@ func (m *Main) runRetry(ctx context.Context, args []string) error {
 		prog = &progress{w: m.Stderr, every: progressEvery, total: len(targets)}
 	}
 	opts := store.RetryOptions{Again: *again}
+	pins := safedir.NewSet(nil)
+	defer pins.Close()
+	folders := map[string]string{}
+	for _, src := range cfg.Sources {
+		if src.Path != "" {
+			folders[src.Name] = src.Path
+		}
+	}
+	roots := ingest.NewRoots(folders, pins)
 	retried := 0
 	for i, t := range targets {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("interrupted after %d of %d document(s), %d retried: %w", i, len(targets), retried, err)
 		}
-		ok, err := m.retryOne(ctx, st, t, opts, *dryRun)
+		ok, err := m.retryOne(ctx, st, roots, t, opts, *dryRun)
 		if err != nil {
 			return fmt.Errorf("%w (%d document(s) retried before it)", err, retried)
 		}
@@ -134,14 +145,14 @@ func (m *Main) runRetry(ctx context.Context, args []string) error {
 // retryOne retries (or, dry, checks) one target and prints its line. It
 // reports whether the document was (or would be) retried; an error is one
 // the next document would run into too.
-func (m *Main) retryOne(ctx context.Context, st *store.Store, t retryTarget, opts store.RetryOptions, dry bool) (bool, error) {
+func (m *Main) retryOne(ctx context.Context, st *store.Store, roots *ingest.Roots, t retryTarget, opts store.RetryOptions, dry bool) (bool, error) {
 	if t.id == 0 {
 		fmt.Fprintf(m.Stdout, "skip %s: no such document\n", safetext.Visible(t.arg))
 		return false, nil
 	}
 	d, err := st.CheckRetry(ctx, t.id, opts)
 	if err == nil {
-		if problem := fileProblem(d); problem != "" {
+		if problem := fileProblem(roots, d); problem != "" {
 			fmt.Fprintf(m.Stdout, "skip %d: %s (%s)\n", t.id, safetext.Visible(problem), safetext.Visible(d.Path))
 			return false, nil
 		}
@@ -181,24 +192,26 @@ func resubmitNote(d *store.Document) string {
 }
 
 // fileProblem says why the document's input file cannot be sent again, or
-// "" when it is still there as it was taken in. Bucket objects are left to
-// the submitter, which checks them when it uploads.
-func fileProblem(d *store.Document) string {
+// "" when it is still there as it was taken in. The file is checked as its
+// upload will check it (ingest.Roots.Verify: through its source folder's
+// pin, following no symbolic link, by size and SHA-256), so a file
+// replaced by another with the same size and modification time is not
+// promised a retry. Bucket objects are left to the submitter, which checks
+// them when it uploads.
+func fileProblem(roots *ingest.Roots, d *store.Document) string {
 	if strings.Contains(d.Path, "://") {
 		return ""
 	}
-	fi, err := os.Stat(d.Path)
+	err := roots.Verify(d.Source, d.Path, d.SizeBytes, d.SHA256)
 	switch {
+	case err == nil:
+		return ""
 	case errors.Is(err, fs.ErrNotExist):
 		return "file is gone"
-	case err != nil:
-		return fmt.Sprintf("cannot check the file: %v", err)
-	case !fi.Mode().IsRegular():
-		return "the path is no longer a regular file"
-	case fi.Size() != d.SizeBytes || !fi.ModTime().Truncate(time.Microsecond).Equal(d.ModTime.Truncate(time.Microsecond)):
+	case errors.Is(err, ingest.ErrChanged):
 		return "file has changed since it was taken in (its new content is a document of its own)"
 	}
-	return ""
+	return fmt.Sprintf("cannot check the file: %v", err)
 }
 
 // validDocumentRef accepts a positive local id or an API document id.

@@ -67,7 +67,7 @@ func sourceDir(pins *safedir.Set, root, path string) (*safedir.Dir, func(), erro
 		d, err := pins.Pin(root)
 		return d, func() {}, err
 	}
-	d, err := safedir.Open(filepath.Dir(path), nil)
+	d, err := safedir.OpenExact(filepath.Dir(path), nil)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -84,6 +84,23 @@ func Open(path string, log *slog.Logger) (*Dir, error) {
 	return d, nil
 }
 
+// OpenExact pins the folder at path, which must be reached with no
+// symbolic link anywhere on it (RESOLVE_NO_SYMLINKS; nothing is resolved
+// first, unlike Open). It is for a folder the operator did not name — the
+// directory of a file whose source is no longer configured — where a link
+// on the way may be an inbox user's, not the operator's.
+func OpenExact(path string, log *slog.Logger) (*Dir, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	clean := filepath.Clean(path)
+	fd, id, err := openPinned(clean)
+	if err != nil {
+		return nil, fmt.Errorf("pin folder %s: %w", path, pathError("open", clean, err))
+	}
+	return &Dir{path: clean, real: clean, log: log, fd: fd, pin: id}, nil
+}
+
 // Path returns the folder's path as configured.
 func (d *Dir) Path() string { return d.path }
 
