@@ -81,52 +81,16 @@ func (m *Main) runRetry(ctx context.Context, args []string) error {
 		if *stuck {
 			q.StuckBefore = time.Now().Add(-cfg.Reconcile.StuckAfter.D())
 		}
-		docs, err := st.SelectForRetry(ctx, q)
-		if err != nil {
+		if targets, err = addSelected(ctx, st, q, cfg.Reconcile.StuckAfter.D(), targets); err != nil {
 			return err
-		}
-		if len(docs) == 0 && len(targets) == 0 {
-			return errors.New("nothing selected: " + describeQuery(q, cfg.Reconcile.StuckAfter.D()))
-		}
-		seen := make(map[int64]bool, len(targets))
-		for _, t := range targets {
-			seen[t.id] = true
-		}
-		for _, d := range docs {
-			if !seen[d.ID] {
-				seen[d.ID] = true
-				targets = append(targets, retryTarget{arg: strconv.FormatInt(d.ID, 10), id: d.ID})
-			}
 		}
 	}
 
-	var prog *progress
-	if isTerminal(m.Stdout) {
-		prog = &progress{w: m.Stderr, every: progressEvery, total: len(targets)}
-	}
-	opts := store.RetryOptions{Again: *again}
-	pins := safedir.NewSet(nil)
-	defer pins.Close()
-	folders := map[string]string{}
-	for _, src := range cfg.Sources {
-		if src.Path != "" {
-			folders[src.Name] = src.Path
-		}
-	}
-	roots := ingest.NewRoots(folders, pins)
-	retried := 0
-	for i, t := range targets {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("interrupted after %d of %d document(s), %d retried: %w", i, len(targets), retried, err)
-		}
-		ok, err := m.retryOne(ctx, st, roots, t, opts, *dryRun)
-		if err != nil {
-			return fmt.Errorf("%w (%d document(s) retried before it)", err, retried)
-		}
-		if ok {
-			retried++
-		}
-		prog.step(retried)
+	roots, closeRoots := sourceRoots(cfg)
+	defer closeRoots()
+	retried, err := m.retryAll(ctx, st, roots, targets, store.RetryOptions{Again: *again}, *dryRun)
+	if err != nil {
+		return err
 	}
 	skipped := len(targets) - retried
 	verb := "retried"
@@ -140,6 +104,67 @@ func (m *Main) runRetry(ctx context.Context, args []string) error {
 		return fmt.Errorf("nothing %s: %d document(s) skipped", verb, skipped)
 	}
 	return nil
+}
+
+// retryAll retries (or, dry, checks) each target in turn, showing progress
+// on a terminal, and returns how many were (or would be) retried.
+func (m *Main) retryAll(ctx context.Context, st *store.Store, roots *ingest.Roots, targets []retryTarget,
+	opts store.RetryOptions, dry bool) (int, error) {
+	var prog *progress
+	if isTerminal(m.Stdout) {
+		prog = &progress{w: m.Stderr, every: progressEvery, total: len(targets)}
+	}
+	retried := 0
+	for i, t := range targets {
+		if err := ctx.Err(); err != nil {
+			return retried, fmt.Errorf("interrupted after %d of %d document(s), %d retried: %w", i, len(targets), retried, err)
+		}
+		ok, err := m.retryOne(ctx, st, roots, t, opts, dry)
+		if err != nil {
+			return retried, fmt.Errorf("%w (%d document(s) retried before it)", err, retried)
+		}
+		if ok {
+			retried++
+		}
+		prog.step(retried)
+	}
+	return retried, nil
+}
+
+// addSelected appends the documents q selects to targets, each once.
+func addSelected(ctx context.Context, st *store.Store, q store.RetryQuery, stuckAfter time.Duration, targets []retryTarget) ([]retryTarget, error) {
+	docs, err := st.SelectForRetry(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if len(docs) == 0 && len(targets) == 0 {
+		return nil, errors.New("nothing selected: " + describeQuery(q, stuckAfter))
+	}
+	seen := make(map[int64]bool, len(targets))
+	for _, t := range targets {
+		seen[t.id] = true
+	}
+	for _, d := range docs {
+		if !seen[d.ID] {
+			seen[d.ID] = true
+			targets = append(targets, retryTarget{arg: strconv.FormatInt(d.ID, 10), id: d.ID})
+		}
+	}
+	return targets, nil
+}
+
+// sourceRoots pins the configured source folders, as the daemon does, for
+// checking files the way an upload will (see fileProblem). The returned
+// function releases the pins.
+func sourceRoots(cfg *config.Config) (*ingest.Roots, func()) {
+	pins := safedir.NewSet(nil)
+	folders := map[string]string{}
+	for _, src := range cfg.Sources {
+		if src.Path != "" {
+			folders[src.Name] = src.Path
+		}
+	}
+	return ingest.NewRoots(folders, pins), pins.Close
 }
 
 // retryOne retries (or, dry, checks) one target and prints its line. It
