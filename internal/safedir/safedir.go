@@ -8,12 +8,14 @@
 // anywhere on it): a folder swapped for a symlink, removed, or replaced by
 // another folder is refused with ErrReplaced, logged at ERROR once per
 // change, until the pinned folder is back (or Set.Repin accepts a real
-// folder at the same path). Paths beneath a pinned folder are resolved from
-// its descriptor with openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|
-// RESOLVE_NO_MAGICLINKS) — or, where the kernel lacks openat2, one openat
-// with O_NOFOLLOW per component — so no symbolic link is ever followed, and
-// folders created beneath one (under move_to) are made component by
-// component the same way. Linux only.
+// folder at the same path). A failure to look that says nothing about the
+// folder (EMFILE, ENOMEM, ESTALE...) is returned with its errno instead,
+// for the caller to treat as temporary. Paths beneath a pinned folder are
+// resolved from its descriptor with openat2(RESOLVE_BENEATH|
+// RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS) — or, where the kernel lacks
+// openat2, one openat with O_NOFOLLOW per component — so no symbolic link
+// is ever followed, and folders created beneath one (under move_to) are
+// made component by component the same way. Linux only.
 package safedir
 
 import (
