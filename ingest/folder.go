@@ -70,12 +70,15 @@ type FolderConfig struct {
 // replaced (swapped for a symlink, removed, another folder) is not listed
 // until the pinned folder is back, and Healthy reports it.
 //
-// Only regular files, and symlinks to regular files, are emitted. A symlink
-// is emitted as itself — its own size and times, never its target's — and
-// intake refuses it without reading. Symlinks to directories are not
-// descended into; devices, FIFOs and sockets are ignored. Directories that
-// cannot be listed or watched, and files whose path is longer than
-// PATH_MAX, are logged once and skipped.
+// Only regular files and symlinks are emitted. A symlink (whatever it
+// points at, even nothing) is emitted as itself — its own size and times —
+// and its target is never looked at, not even stat'ed; intake records it
+// rejected as a link, without reading. Symlinks are not descended into;
+// devices, FIFOs and sockets are ignored. Directories that cannot be listed
+// or watched, and files whose path is longer than PATH_MAX, are logged once
+// and skipped. A temporary error (descriptors, memory) while looking keeps
+// what is tracked as it is: a file is looked at again, never forgotten on
+// it.
 type Folder struct {
 	cfg     FolderConfig
 	out     chan<- Candidate
@@ -109,10 +112,11 @@ type Folder struct {
 // folderHooks lets tests in this package wait on signals instead of sleeping.
 // Every func runs on the watcher goroutine.
 type folderHooks struct {
-	scanned      func()          // after each full listing
-	ticked       func()          // after each settle check
-	sending      func(Candidate) // just before a Candidate is sent
-	ignoreEvents bool            // drop fsnotify events, as if they were missed
+	scanned      func()           // after each full listing
+	ticked       func()           // after each settle check
+	sending      func(Candidate)  // just before a Candidate is sent
+	watching     func(dir string) // just before a directory's watch is set up
+	ignoreEvents bool             // drop fsnotify events, as if they were missed
 }
 
 // folderWarnKey names one problem already logged, so it is logged once.
@@ -414,37 +418,48 @@ func (f *Folder) gone(p string) {
 }
 
 // observeFile records a sighting of the file at p if its name is wanted and
-// it is (or links to) a regular file.
+// it is a regular file or a symbolic link. One that cannot be looked at for
+// now (a temporary error) is recorded with no signature yet: the settle
+// check looks at it again, so it is not left for the next full listing.
 func (f *Folder) observeFile(p, name string) {
 	if !f.match.file(name) {
 		return
 	}
-	if sig, ok := f.settleStat(p); ok {
+	switch sig, res := f.settleStat(p); res {
+	case statFound:
 		f.track.observe(p, sig, time.Now())
+	case statLater:
+		f.track.observe(p, settleSig{}, time.Now())
 	}
 }
 
 // settleStat returns the signature of the file at p, through the pin: a
-// regular file's, or a symlink's own (never its target's, which only
-// decides whether it is a file at all); false if p is gone or neither. A
-// path too long to open (over PATH_MAX) is logged once.
-func (f *Folder) settleStat(p string) (settleSig, bool) {
+// regular file's, or a symbolic link's own. A link is never followed, not
+// even to see what it points at (an automount or a dead network mount
+// could hang the watcher): it is handed on as itself and intake records it
+// rejected, as a link. statGone if p is gone or neither; statLater if it
+// cannot be looked at for now (a temporary error, logged once until a look
+// succeeds, or the folder replaced, which its pin logs). A path too long to
+// open (over PATH_MAX) is logged once.
+func (f *Folder) settleStat(p string) (settleSig, statResult) {
 	fi, err := f.pin.Lstat(p)
-	if errors.Is(err, syscall.ENAMETOOLONG) {
+	switch {
+	case errors.Is(err, syscall.ENAMETOOLONG):
 		f.warnOnce("long", p, "path is longer than the system allows (PATH_MAX); the file is skipped: move it to a shorter path", nil)
+		return settleSig{}, statGone
+	case temporary(err):
+		f.warnOnce("look", f.cfg.Root, "cannot look at files for now (a temporary error, not the files' fault); looking again", err)
+		return settleSig{}, statLater
+	case errors.Is(err, safedir.ErrReplaced):
+		return settleSig{}, statLater
+	case err != nil:
+		return settleSig{}, statGone
 	}
-	if err != nil {
-		return settleSig{}, false
+	f.clearWarn("look", f.cfg.Root)
+	if !fi.Mode().IsRegular() && fi.Mode()&fs.ModeSymlink == 0 {
+		return settleSig{}, statGone
 	}
-	if fi.Mode()&fs.ModeSymlink != 0 {
-		target, err := os.Stat(p)
-		if err != nil || !target.Mode().IsRegular() {
-			return settleSig{}, false
-		}
-	} else if !fi.Mode().IsRegular() {
-		return settleSig{}, false
-	}
-	return sigOf(fi), true
+	return sigOf(fi), statFound
 }
 
 // fullScan lists the whole tree: the truth that events only hint at. It
@@ -457,6 +472,16 @@ func (f *Folder) fullScan() {
 	f.track.beginSweep()
 	root := f.cfg.Root
 	fi, err := f.pin.Lstat(root) // checks the pin: safedir logs a replaced root
+	if temporary(err) {
+		// Descriptors, memory: nothing is known about the folder. What
+		// is tracked stays as it is, and the next listing tries again.
+		f.warnOnce("scan", root, "cannot list the folder for now (a temporary error); listing it again at the next rescan", err)
+		if f.hooks.scanned != nil {
+			f.hooks.scanned()
+		}
+		return
+	}
+	f.clearWarn("scan", root)
 	if err != nil {
 		// Missing or replaced: nothing is listed, and every file is
 		// offered again once the pinned folder is back (intake skips
@@ -502,6 +527,9 @@ func (f *Folder) checkWatches() {
 	}
 	for p, old := range f.watched {
 		cur, err := f.pin.Lstat(p)
+		if temporary(err) {
+			continue // not looked at: kept until a listing can look
+		}
 		if !live[p] || err != nil || !os.SameFile(old, cur) {
 			f.unwatch(p)
 		}
@@ -540,7 +568,7 @@ func (f *Folder) walk(dir string, fi os.FileInfo) {
 			if !f.cfg.Recursive || !f.match.dir(name) {
 				continue
 			}
-			if sub, err := e.Info(); err == nil {
+			if sub, err := f.pin.Lstat(p); err == nil && sub.IsDir() {
 				f.walk(p, sub)
 			}
 		case t.IsRegular() || t&fs.ModeSymlink != 0:
@@ -566,11 +594,29 @@ func (f *Folder) watchDir(dir string, fi os.FileInfo) error {
 	if old, ok := f.watched[dir]; ok && !os.SameFile(old, fi) {
 		f.unwatch(dir)
 	}
+	if f.hooks.watching != nil {
+		f.hooks.watching(dir)
+	}
+	if !f.isListedDir(dir, fi) {
+		return fmt.Errorf("watch %s: no longer the folder listed: %w", dir, fs.ErrNotExist)
+	}
 	if err := f.watcher.Add(dir); err != nil {
 		return err
 	}
+	if !f.isListedDir(dir, fi) {
+		_ = f.watcher.Remove(dir)
+		return fmt.Errorf("watch %s: no longer the folder listed: %w", dir, fs.ErrNotExist)
+	}
 	f.watched[dir] = fi
 	return nil
+}
+
+// isListedDir reports whether dir, looked at through the pin (following no
+// symbolic link), is the real directory fi describes. A watch is added by
+// path and follows links, so it is checked just before and just after.
+func (f *Folder) isListedDir(dir string, fi os.FileInfo) bool {
+	cur, err := f.pin.Lstat(dir)
+	return err == nil && cur.IsDir() && os.SameFile(cur, fi)
 }
 
 // unwatch drops the watches on dir and every directory below it. Errors are

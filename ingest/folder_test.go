@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -670,4 +671,38 @@ func TestFolderNeverOffersAnAfterActionsQuarantineName(t *testing.T) {
 	b.expect(t, ".hidden.pdf")
 	b.rescan(t)
 	b.barrier(t)
+}
+
+// fsnotify watches by path and follows symbolic links. A subfolder swapped
+// for a link between its listing and its watch must not get a watch (on
+// the link's target, outside the inbox): only a folder the pin shows is
+// the real directory that was listed is watched.
+func TestASubfolderSwappedForASymlinkIsNotWatched(t *testing.T) {
+	outside := t.TempDir()
+	var sub string
+	var once sync.Once
+	b := setupFolder(t, func(c *FolderConfig, h *folderHooks) {
+		sub = filepath.Join(c.Root, "sub")
+		if err := os.Mkdir(sub, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		h.watching = func(dir string) {
+			if dir != sub {
+				return
+			}
+			once.Do(func() {
+				if err := os.Rename(sub, filepath.Join(outside, "was-sub")); err != nil {
+					t.Error(err)
+				}
+				if err := os.Symlink(outside, sub); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+	})
+	for _, w := range b.f.watcher.WatchList() {
+		if w == sub {
+			t.Fatalf("%s, swapped for a symlink, is watched (its target, outside the inbox)", sub)
+		}
+	}
 }

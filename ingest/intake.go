@@ -94,7 +94,7 @@ type Intake struct {
 	held    map[heldKey]*heldFile // files the store could not record, or read, yet
 	empty   map[heldKey]*heldFile // empty files given time to be filled
 	nheld   atomic.Int64          // len(held), for Held
-	reasons [2]int                // held files by holdReason
+	reasons [3]int                // held files by holdReason
 }
 
 // heldKey names a file held for another attempt.
@@ -113,8 +113,9 @@ type heldFile struct {
 type holdReason int
 
 const (
-	holdStore holdReason = iota // the store could not record it
-	holdRead                    // it could not be read, for a temporary reason
+	holdStore  holdReason = iota // the store could not record it
+	holdRead                     // it could not be read, for a temporary reason
+	holdFolder                   // its source folder was replaced (safedir.ErrReplaced)
 )
 
 // SetSources replaces the per-source policies (a reload).
@@ -220,6 +221,9 @@ func (in *Intake) attempt(ctx context.Context, c Candidate, emptyDue bool) {
 	reason := holdStore
 	if errors.As(err, new(errReadLater)) {
 		reason = holdRead
+		if errors.Is(err, safedir.ErrReplaced) {
+			reason = holdFolder
+		}
 	}
 	if !wasHeld {
 		h = &heldFile{wait: in.cfg.RetryMin, reason: reason}
@@ -254,11 +258,16 @@ func (in *Intake) countHeld(reason holdReason, delta int, path string, err error
 	switch {
 	case delta > 0 && n == 1 && reason == holdStore:
 		log.Error("cannot record files in the state store; holding them and trying again", "path", path, "err", err)
+	case delta > 0 && n == 1 && reason == holdFolder:
+		log.Error("a source folder was replaced; its files are held and taken once it is back (or a reload accepts the new folder)",
+			"path", path, "err", err)
 	case delta > 0 && n == 1:
 		log.Error("cannot read files for now (a temporary error, not the files' fault); holding them and trying again",
 			"path", path, "err", err)
 	case delta < 0 && n == 0 && reason == holdStore:
 		log.Info("the state store records files again; every file held for it is taken")
+	case delta < 0 && n == 0 && reason == holdFolder:
+		log.Info("the source folders are back; every file held for them is taken")
 	case delta < 0 && n == 0:
 		log.Info("files can be read again; every file held for a temporary error is taken")
 	}
@@ -268,12 +277,13 @@ func (in *Intake) countHeld(reason holdReason, delta int, path string, err error
 // its time to be filled: still empty and untouched, it is rejected once;
 // otherwise the source offers its new state (or nothing, if it is gone).
 //
-// A temporary error (see temporary) says nothing about the file: it is
-// looked at again with backoff, and never rejected or dropped on it.
+// A temporary error, or its folder replaced (see heldBack), says nothing
+// about the file: it is looked at again with backoff, and never rejected
+// or dropped on it.
 func (in *Intake) emptyDue(ctx context.Context, k heldKey, h *heldFile) {
 	c := h.c
 	sig, err := in.cfg.Roots.stat(c.Source, c.Path)
-	if temporary(err) {
+	if heldBack(err) {
 		if h.wait == 0 {
 			in.cfg.Logger.Warn("cannot look at an empty file for now (a temporary error, not the file's fault); looking again",
 				"path", c.Path, "err", err)
@@ -303,8 +313,9 @@ func (in *Intake) nextDue() (time.Time, bool) {
 	return next, !next.IsZero()
 }
 
-// errReadLater: the file could not be read for a temporary reason (see
-// temporary); intake holds it and takes it again with backoff.
+// errReadLater: the file could not be read for a temporary reason, or its
+// folder was replaced (see heldBack); intake holds it and takes it again
+// with backoff.
 type errReadLater struct{ err error }
 
 func (e errReadLater) Error() string { return "temporarily unreadable: " + e.err.Error() }
@@ -357,14 +368,12 @@ func (in *Intake) take(ctx context.Context, c Candidate, emptyDue bool) error {
 	case errors.Is(err, errChanged):
 		// Still being written; the source emits it again once it settles.
 		return nil
-	case errors.Is(err, safedir.ErrReplaced):
-		// The source folder was replaced (logged once by its pin): nothing
-		// is read through it. The source lists the file again once its
-		// folder is back.
-		return nil
-	case temporary(err):
-		// Descriptors, memory, an I/O error: the host's state, not the
-		// file's. Held and taken again, never rejected.
+	case heldBack(err):
+		// Descriptors, memory, an I/O error, or the source folder replaced
+		// (logged once by its pin; nothing is read through it): the host's
+		// state, not the file's. Held and taken again once it passes,
+		// never rejected nor dropped: the source, which has handed the
+		// file over, does not offer it again.
 		return errReadLater{err}
 	case err != nil:
 		return in.reject(ctx, f, unreadableCode(err), err.Error())

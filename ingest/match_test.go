@@ -134,9 +134,12 @@ func TestFolderNonRecursiveIgnoresSubfolders(t *testing.T) {
 	b.barrier(t)
 }
 
-// A symlink to a file is emitted as itself: its own size, never its
-// target's (intake refuses it without reading); other links are ignored.
-func TestFolderEmitsSymlinksToFilesAsThemselvesOnly(t *testing.T) {
+// Every symlink is emitted as itself, its target never looked at (not even
+// stat'ed: an automount or a dead network mount behind it could hang the
+// watcher): its own size, never its target's. Intake records it rejected,
+// as a link, without reading. A link to a folder is not descended into;
+// a dangling one is a link like any other.
+func TestFolderEmitsSymlinksAsThemselvesWithoutLookingAtTheirTargets(t *testing.T) {
 	b := setupFolder(t, nil)
 	outside := t.TempDir()
 	target := filepath.Join(outside, "target.pdf")
@@ -157,9 +160,12 @@ func TestFolderEmitsSymlinksToFilesAsThemselvesOnly(t *testing.T) {
 	} else {
 		t.Logf("no unix socket: %v", err)
 	}
-	c := b.expect(t, "link.pdf")[filepath.Join(b.root, "link.pdf")]
-	if c.Size != int64(len(target)) {
-		t.Fatalf("symlink candidate size %d, want the link's own (%d), not its target's", c.Size, len(target))
+	got := b.expect(t, "link.pdf", "linkdir", "dangling.pdf")
+	for name, target := range map[string]string{"link.pdf": target, "linkdir": filepath.Join(outside, "dir"),
+		"dangling.pdf": filepath.Join(outside, "missing")} {
+		if c := got[filepath.Join(b.root, name)]; c.Size != int64(len(target)) {
+			t.Fatalf("%s: candidate size %d, want the link's own (%d), not its target's", name, c.Size, len(target))
+		}
 	}
 	b.rescan(t)
 	b.barrier(t)

@@ -52,7 +52,8 @@ func (r *Roots) Set(m map[string]string) {
 
 // dirOf returns the pinned folder a file must stay within: its source's,
 // or, for a source no longer configured, a pin of the file's own directory
-// taken now (release closes it).
+// taken now with no symbolic link on its path (safedir.OpenExact; release
+// closes it).
 func (r *Roots) dirOf(source, path string) (d *safedir.Dir, release func(), err error) {
 	if r != nil {
 		r.mu.RLock()
@@ -65,7 +66,7 @@ func (r *Roots) dirOf(source, path string) (d *safedir.Dir, release func(), err 
 			}
 		}
 	}
-	d, err = safedir.Open(filepath.Dir(path), nil)
+	d, err = safedir.OpenExact(filepath.Dir(path), nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -122,6 +123,27 @@ func (r *Roots) openVerified(source, path string, size int64, sha256Hex string) 
 		return nil, fmt.Errorf("open %s: recorded sha256 %q is not a SHA-256", path, sha256Hex)
 	}
 	return &verifyingReader{f: f, h: sha256.New(), want: want}, nil
+}
+
+// ErrChanged: the file at a document's path is not the file it was taken
+// in as (another size or content, or no longer a regular file).
+var ErrChanged = errChanged
+
+// Verify checks that the file at path is still the file a document was
+// taken in as, the way its upload does: opened within its source's folder
+// through the pin, following no symbolic link, a regular file of the
+// recorded size whose content has the recorded SHA-256. It returns nil,
+// an error wrapping ErrChanged or fs.ErrNotExist, or why it could not
+// look. The retry command uses it, so that what it promises is what the
+// daemon will do.
+func (r *Roots) Verify(source, path string, size int64, sha256Hex string) error {
+	rc, err := r.openVerified(source, path, size, sha256Hex)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	_, err = io.Copy(io.Discard, rc)
+	return err
 }
 
 // stat returns the signature of the regular file at path within its

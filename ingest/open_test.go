@@ -110,3 +110,37 @@ func TestOpeningStaysWithinTheSourceFolder(t *testing.T) {
 		})
 	}
 }
+
+// A file of a source no longer configured (a reload removed or moved it) is
+// opened through a pin of its own directory: that directory's path must
+// not pass through a symbolic link either, or a symlinked subfolder would
+// lead the upload out of the inbox.
+func TestAFileOfAnUnconfiguredSourceIsOpenedFollowingNoSymlink(t *testing.T) {
+	dir := t.TempDir()
+	inbox, outside := filepath.Join(dir, "inbox"), filepath.Join(dir, "outside")
+	for _, d := range []string{inbox, outside} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	secret := filepath.Join(outside, "secret.pdf")
+	if err := os.WriteFile(secret, []byte("secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(inbox, "sub")); err != nil {
+		t.Fatal(err)
+	}
+	roots := NewRoots(map[string]string{}, nil) // the source is gone from the configuration
+	path := filepath.Join(inbox, "sub", "secret.pdf")
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := roots.openUnchanged("inbox", path, fi.Size(), fi.ModTime(), store.FileID{})
+	if f != nil {
+		f.Close()
+	}
+	if err == nil {
+		t.Fatalf("opened %s through a symlinked subfolder", path)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docuparse/docuparse-ingest/internal/safedir"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 	"github.com/docuparse/docuparse-ingest/internal/testlog"
 )
@@ -91,10 +92,30 @@ func TestIntakeUnderDescriptorPressureHoldsAFileAndTakesItOnceThePressureEnds(t 
 	if !inChild(t) {
 		return
 	}
+	intakeUnderPressure(t, false)
+}
+
+// The daemon's path: the source folder is pinned (NewRoots with the shared
+// pins), so every open first re-checks the folder, and that check meets
+// the pressure first. It must say so as the temporary error it is, not as
+// a replaced folder, and the file must be held, not dropped.
+func TestIntakeUnderDescriptorPressureInAPinnedFolderHoldsTheFile(t *testing.T) {
+	if !inChild(t) {
+		return
+	}
+	intakeUnderPressure(t, true)
+}
+
+func intakeUnderPressure(t *testing.T, pinned bool) {
 	feed := make(chan Candidate)
 	r := newIntakeRig(t, nil, 0, feed)
 	logger, logs := testlog.Logger(slog.LevelInfo)
 	r.in.cfg.Logger = logger
+	if pinned {
+		pins := safedir.NewSet(logger)
+		t.Cleanup(pins.Close)
+		r.in.cfg.Roots = NewRoots(map[string]string{"inbox": r.dir}, pins)
+	}
 	r.in.Start(t.Context())
 	t.Cleanup(r.in.Stop)
 	warm := writeInput(t, filepath.Join(r.dir, "warm.pdf"), []byte("%PDF-1.4 warm"))
@@ -126,12 +147,30 @@ func TestIntakeUnderDescriptorPressureHoldsAFileAndTakesItOnceThePressureEnds(t 
 	if n := logs.Count("read again"); n != 1 {
 		t.Errorf("the end of the temporary error is logged %d times, want once:\n%s", n, logs)
 	}
+	if logs.Count("folder was replaced") != 0 {
+		t.Errorf("descriptor pressure is reported as a replaced folder:\n%s", logs)
+	}
 }
 
 func TestUploadUnderDescriptorPressureWaitsAndSendsTheFileOnceThePressureEnds(t *testing.T) {
 	if !inChild(t) {
 		return
 	}
+	uploadUnderPressure(t, false)
+}
+
+// The daemon's path, with the source folder pinned (see
+// TestIntakeUnderDescriptorPressureInAPinnedFolderHoldsTheFile): the upload
+// waits out the pressure and sends the file; it is never written off as
+// vanished because the folder's check could not open the folder.
+func TestUploadUnderDescriptorPressureInAPinnedFolderSendsTheFileOnceThePressureEnds(t *testing.T) {
+	if !inChild(t) {
+		return
+	}
+	uploadUnderPressure(t, true)
+}
+
+func uploadUnderPressure(t *testing.T, pinned bool) {
 	for _, mode := range uploadModes {
 		t.Run(mode.name, func(t *testing.T) {
 			r := newSubRig(t, mode.batch, subRigOpts{})
@@ -147,8 +186,14 @@ func TestUploadUnderDescriptorPressureWaitsAndSendsTheFileOnceThePressureEnds(t 
 			ids := r.queue(t, "invoice.pdf")
 			path := r.st.get(t, ids[0]).Path
 
+			var roots *Roots
+			if pinned {
+				pins := safedir.NewSet(slog.New(slog.NewTextHandler(r.logs, nil)))
+				t.Cleanup(pins.Close)
+				roots = NewRoots(map[string]string{"inbox": r.dir}, pins)
+			}
 			release := exhaustDescriptors(t)
-			s2 := r.submitter(t, c, nil)
+			s2 := r.submitter(t, c, func(cfg *SubmitterConfig) { cfg.Roots = roots })
 			r.start(t, s2)
 			waitFor(t, r.wake, "the upload to meet the pressure", func() bool {
 				return r.logs.Count("too many open files") > 0
@@ -166,6 +211,9 @@ func TestUploadUnderDescriptorPressureWaitsAndSendsTheFileOnceThePressureEnds(t 
 				t.Errorf("want the temporary error logged when it starts and once when it ends:\n%s", r.logs)
 			}
 			r.checkCreatedOnce(t, "warm.pdf", "invoice.pdf")
+			if strings.Contains(r.logs.String(), "folder was replaced") {
+				t.Errorf("descriptor pressure is reported as a replaced folder:\n%s", r.logs)
+			}
 		})
 	}
 }

@@ -90,8 +90,9 @@ func (r *batchRun) attempt(ctx context.Context) bool {
 		return r.onlyGoneLeft(ctx, err)
 	}
 	var oe *apiclient.OpenError
-	if errors.As(err, &oe) && oe.Index < len(r.docs) && temporary(oe.Err) {
-		// The body was cut before its end: the API created nothing.
+	if errors.As(err, &oe) && oe.Index < len(r.docs) && heldBack(oe.Err) {
+		// The body was cut before its end: the API created nothing. The
+		// file is not at fault (see heldBack): the batch waits for it.
 		r.s.readLater(ctx, r.log, r.b.ID, r.docs[oe.Index], err, &r.backoff)
 		return false
 	}

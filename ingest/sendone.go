@@ -73,7 +73,7 @@ func (s *Submitter) sendOne(ctx context.Context, b *store.Batch, d store.Documen
 			return
 		}
 		var oe *apiclient.OpenError
-		if errors.As(err, &oe) && temporary(oe.Err) {
+		if errors.As(err, &oe) && heldBack(oe.Err) {
 			s.readLater(ctx, log, b.ID, d, err, &backoff) // not the file's fault: upload it again
 			continue
 		}

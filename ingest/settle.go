@@ -130,20 +130,32 @@ func (t *settleTracker) forgetUnder(dir string) {
 	}
 }
 
+// statResult is what looking at a key found.
+type statResult int
+
+const (
+	statGone  statResult = iota // gone, or not a file to hand on
+	statFound                   // found, with its signature
+	statLater                   // not looked at for now (a temporary error)
+)
+
 // due returns, sorted, the pending keys whose settle time has passed at now,
-// after checking each with stat: a key stat reports gone is forgotten, a key
+// after checking each with stat: a key stat reports gone is forgotten, one
+// it could not look at for now stays pending as it was, a key
 // back to its emitted signature stops being pending, and a key whose
 // signature changed starts its settle time again. The returned keys stay
 // pending until markEmitted.
-func (t *settleTracker) due(now time.Time, stat func(key string) (settleSig, bool)) []settleReady {
+func (t *settleTracker) due(now time.Time, stat func(key string) (settleSig, statResult)) []settleReady {
 	var ready []settleReady
 	for k, p := range t.pending {
 		if now.Sub(p.since) < t.settle {
 			continue
 		}
-		sig, ok := stat(k)
+		sig, res := stat(k)
 		switch {
-		case !ok:
+		case res == statLater:
+			// Not looked at (a temporary error): asked again next time.
+		case res == statGone:
 			t.forget(k)
 		case t.isEmitted(k, sig):
 			delete(t.pending, k)

@@ -11,9 +11,12 @@ import (
 // settleFiles is a fake file system for the tracker: key → signature.
 type settleFiles map[string]settleSig
 
-func (fs settleFiles) stat(key string) (settleSig, bool) {
+func (fs settleFiles) stat(key string) (settleSig, statResult) {
 	sig, ok := fs[key]
-	return sig, ok
+	if !ok {
+		return sig, statGone
+	}
+	return sig, statFound
 }
 
 func settleKeys(rs []settleReady) []string {
@@ -267,5 +270,24 @@ func TestFolderEmitsZeroByteFiles(t *testing.T) {
 	folderWrite(t, filepath.Join(b.root, "empty.pdf"), "")
 	if c := b.expect(t, "empty.pdf")[filepath.Join(b.root, "empty.pdf")]; c.Size != 0 {
 		t.Fatalf("size = %d", c.Size)
+	}
+}
+
+// A file that cannot be looked at for now (descriptor pressure: a
+// temporary error) stays pending as it was, and is handed on once it can be
+// looked at again: it is not forgotten until the next full listing.
+func TestAKeyThatCannotBeLookedAtForNowStaysPending(t *testing.T) {
+	t0 := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	tr := newSettleTracker(100 * time.Millisecond)
+	sig := settleSig{size: 1, mtime: t0}
+	tr.observe("/a", sig, at(0))
+	later := func(string) (settleSig, statResult) { return settleSig{}, statLater }
+	if got := tr.due(at(100), later); len(got) != 0 {
+		t.Fatalf("due while the file cannot be looked at: %v", settleKeys(got))
+	}
+	files := settleFiles{"/a": sig}
+	if got := settleKeys(tr.due(at(101), files.stat)); !sameKeys(got, []string{"/a"}) {
+		t.Fatalf("due once it can be looked at again: %v, want /a", got)
 	}
 }

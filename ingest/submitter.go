@@ -13,7 +13,6 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/apiclient"
 	"github.com/docuparse/docuparse-ingest/internal/lifecycle"
-	"github.com/docuparse/docuparse-ingest/internal/safedir"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
@@ -386,14 +385,14 @@ func (s *Submitter) refused(ctx context.Context, b *store.Batch, docs []store.Do
 }
 
 // finishUnopenable records a file that could not be opened for upload:
-// vanished when it is gone or was replaced, rejected when unreadable.
+// vanished when it is gone or changed, rejected when unreadable. (A file
+// held back by a temporary error or a replaced folder never gets here; see
+// heldBack.)
 func (s *Submitter) finishUnopenable(ctx context.Context, d store.Document, cause error) {
 	to, code, msg := store.StateVanished, "", "file removed before upload"
 	switch {
 	case errors.Is(cause, errChanged), errors.Is(cause, apiclient.ErrSizeChanged):
 		msg = "file changed before upload; its new content is a new document"
-	case errors.Is(cause, safedir.ErrReplaced):
-		msg = "its source folder was replaced before upload; nothing is read through it (taken in again once the folder is back)"
 	case !errors.Is(cause, fs.ErrNotExist):
 		to, code, msg = store.StateRejected, unreadableCode(cause), cause.Error()
 	}
@@ -546,9 +545,10 @@ func (s *Submitter) upload(d store.Document) apiclient.Upload {
 }
 
 // readLater handles a file that could not be opened or read for upload
-// for a temporary reason (see temporary: descriptors, memory, an I/O
-// error): it is not the file's fault, so the file is neither rejected nor
-// written off as gone. The attempt is counted on the batch, the first
+// for a temporary reason, or because its source folder was replaced (see
+// heldBack: descriptors, memory, an I/O error, a folder swapped away): it
+// is not the file's fault, so the file is neither rejected nor written off
+// as gone. The attempt is counted on the batch, the first
 // such failure of the file is logged, and the upload is tried again, with
 // the same key, after the backoff.
 func (s *Submitter) readLater(ctx context.Context, log *slog.Logger, batchID int64, d store.Document, err error, backoff *time.Duration) {
@@ -558,7 +558,7 @@ func (s *Submitter) readLater(ctx context.Context, log *slog.Logger, batchID int
 	s.unreadable[d.ID] = true
 	s.mu.Unlock()
 	if first {
-		log.Error("cannot read a file to upload for now (a temporary error, not the file's fault); will try again",
+		log.Error("cannot read a file to upload for now (a temporary error, or its folder replaced until it is back; not the file's fault); will try again",
 			"path", d.Path, "err", err, "retry_in", *backoff)
 	}
 	s.sleep(ctx, backoff)
@@ -572,6 +572,6 @@ func (s *Submitter) readAgain(d store.Document) {
 	delete(s.unreadable, d.ID)
 	s.mu.Unlock()
 	if was {
-		s.cfg.Logger.Info("a file held back by a temporary error can be read again; its upload goes on", "path", d.Path, "doc", d.ID)
+		s.cfg.Logger.Info("a file held back (a temporary error, or its folder replaced) can be read again; its upload goes on", "path", d.Path, "doc", d.ID)
 	}
 }

@@ -3,6 +3,8 @@ package ingest
 import (
 	"errors"
 	"syscall"
+
+	"github.com/docuparse/docuparse-ingest/internal/safedir"
 )
 
 // temporaryErrnos are the errors of open(2) and read(2) that say something
@@ -39,4 +41,13 @@ func temporary(err error) bool {
 		}
 	}
 	return false
+}
+
+// heldBack reports whether a file that could not be opened or read with
+// err is held and tried again rather than decided on: a temporary error
+// (see temporary), or its source folder replaced (safedir.ErrReplaced),
+// which the folder coming back, or a reload accepting a new one, ends.
+// Neither says anything about the file.
+func heldBack(err error) bool {
+	return temporary(err) || errors.Is(err, safedir.ErrReplaced)
 }

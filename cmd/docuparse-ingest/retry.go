@@ -12,7 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/docuparse/docuparse-ingest/ingest"
 	"github.com/docuparse/docuparse-ingest/internal/config"
+	"github.com/docuparse/docuparse-ingest/internal/safedir"
 	"github.com/docuparse/docuparse-ingest/internal/safetext"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
@@ -79,43 +81,16 @@ func (m *Main) runRetry(ctx context.Context, args []string) error {
 		if *stuck {
 			q.StuckBefore = time.Now().Add(-cfg.Reconcile.StuckAfter.D())
 		}
-		docs, err := st.SelectForRetry(ctx, q)
-		if err != nil {
+		if targets, err = addSelected(ctx, st, q, cfg.Reconcile.StuckAfter.D(), targets); err != nil {
 			return err
-		}
-		if len(docs) == 0 && len(targets) == 0 {
-			return errors.New("nothing selected: " + describeQuery(q, cfg.Reconcile.StuckAfter.D()))
-		}
-		seen := make(map[int64]bool, len(targets))
-		for _, t := range targets {
-			seen[t.id] = true
-		}
-		for _, d := range docs {
-			if !seen[d.ID] {
-				seen[d.ID] = true
-				targets = append(targets, retryTarget{arg: strconv.FormatInt(d.ID, 10), id: d.ID})
-			}
 		}
 	}
 
-	var prog *progress
-	if isTerminal(m.Stdout) {
-		prog = &progress{w: m.Stderr, every: progressEvery, total: len(targets)}
-	}
-	opts := store.RetryOptions{Again: *again}
-	retried := 0
-	for i, t := range targets {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("interrupted after %d of %d document(s), %d retried: %w", i, len(targets), retried, err)
-		}
-		ok, err := m.retryOne(ctx, st, t, opts, *dryRun)
-		if err != nil {
-			return fmt.Errorf("%w (%d document(s) retried before it)", err, retried)
-		}
-		if ok {
-			retried++
-		}
-		prog.step(retried)
+	roots, closeRoots := sourceRoots(cfg)
+	defer closeRoots()
+	retried, err := m.retryAll(ctx, st, roots, targets, store.RetryOptions{Again: *again}, *dryRun)
+	if err != nil {
+		return err
 	}
 	skipped := len(targets) - retried
 	verb := "retried"
@@ -131,17 +106,78 @@ func (m *Main) runRetry(ctx context.Context, args []string) error {
 	return nil
 }
 
+// retryAll retries (or, dry, checks) each target in turn, showing progress
+// on a terminal, and returns how many were (or would be) retried.
+func (m *Main) retryAll(ctx context.Context, st *store.Store, roots *ingest.Roots, targets []retryTarget,
+	opts store.RetryOptions, dry bool) (int, error) {
+	var prog *progress
+	if isTerminal(m.Stdout) {
+		prog = &progress{w: m.Stderr, every: progressEvery, total: len(targets)}
+	}
+	retried := 0
+	for i, t := range targets {
+		if err := ctx.Err(); err != nil {
+			return retried, fmt.Errorf("interrupted after %d of %d document(s), %d retried: %w", i, len(targets), retried, err)
+		}
+		ok, err := m.retryOne(ctx, st, roots, t, opts, dry)
+		if err != nil {
+			return retried, fmt.Errorf("%w (%d document(s) retried before it)", err, retried)
+		}
+		if ok {
+			retried++
+		}
+		prog.step(retried)
+	}
+	return retried, nil
+}
+
+// addSelected appends the documents q selects to targets, each once.
+func addSelected(ctx context.Context, st *store.Store, q store.RetryQuery, stuckAfter time.Duration, targets []retryTarget) ([]retryTarget, error) {
+	docs, err := st.SelectForRetry(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if len(docs) == 0 && len(targets) == 0 {
+		return nil, errors.New("nothing selected: " + describeQuery(q, stuckAfter))
+	}
+	seen := make(map[int64]bool, len(targets))
+	for _, t := range targets {
+		seen[t.id] = true
+	}
+	for _, d := range docs {
+		if !seen[d.ID] {
+			seen[d.ID] = true
+			targets = append(targets, retryTarget{arg: strconv.FormatInt(d.ID, 10), id: d.ID})
+		}
+	}
+	return targets, nil
+}
+
+// sourceRoots pins the configured source folders, as the daemon does, for
+// checking files the way an upload will (see fileProblem). The returned
+// function releases the pins.
+func sourceRoots(cfg *config.Config) (*ingest.Roots, func()) {
+	pins := safedir.NewSet(nil)
+	folders := map[string]string{}
+	for _, src := range cfg.Sources {
+		if src.Path != "" {
+			folders[src.Name] = src.Path
+		}
+	}
+	return ingest.NewRoots(folders, pins), pins.Close
+}
+
 // retryOne retries (or, dry, checks) one target and prints its line. It
 // reports whether the document was (or would be) retried; an error is one
 // the next document would run into too.
-func (m *Main) retryOne(ctx context.Context, st *store.Store, t retryTarget, opts store.RetryOptions, dry bool) (bool, error) {
+func (m *Main) retryOne(ctx context.Context, st *store.Store, roots *ingest.Roots, t retryTarget, opts store.RetryOptions, dry bool) (bool, error) {
 	if t.id == 0 {
 		fmt.Fprintf(m.Stdout, "skip %s: no such document\n", safetext.Visible(t.arg))
 		return false, nil
 	}
 	d, err := st.CheckRetry(ctx, t.id, opts)
 	if err == nil {
-		if problem := fileProblem(d); problem != "" {
+		if problem := fileProblem(roots, d); problem != "" {
 			fmt.Fprintf(m.Stdout, "skip %d: %s (%s)\n", t.id, safetext.Visible(problem), safetext.Visible(d.Path))
 			return false, nil
 		}
@@ -181,24 +217,26 @@ func resubmitNote(d *store.Document) string {
 }
 
 // fileProblem says why the document's input file cannot be sent again, or
-// "" when it is still there as it was taken in. Bucket objects are left to
-// the submitter, which checks them when it uploads.
-func fileProblem(d *store.Document) string {
+// "" when it is still there as it was taken in. The file is checked as its
+// upload will check it (ingest.Roots.Verify: through its source folder's
+// pin, following no symbolic link, by size and SHA-256), so a file
+// replaced by another with the same size and modification time is not
+// promised a retry. Bucket objects are left to the submitter, which checks
+// them when it uploads.
+func fileProblem(roots *ingest.Roots, d *store.Document) string {
 	if strings.Contains(d.Path, "://") {
 		return ""
 	}
-	fi, err := os.Stat(d.Path)
+	err := roots.Verify(d.Source, d.Path, d.SizeBytes, d.SHA256)
 	switch {
+	case err == nil:
+		return ""
 	case errors.Is(err, fs.ErrNotExist):
 		return "file is gone"
-	case err != nil:
-		return fmt.Sprintf("cannot check the file: %v", err)
-	case !fi.Mode().IsRegular():
-		return "the path is no longer a regular file"
-	case fi.Size() != d.SizeBytes || !fi.ModTime().Truncate(time.Microsecond).Equal(d.ModTime.Truncate(time.Microsecond)):
+	case errors.Is(err, ingest.ErrChanged):
 		return "file has changed since it was taken in (its new content is a document of its own)"
 	}
-	return ""
+	return fmt.Sprintf("cannot check the file: %v", err)
 }
 
 // validDocumentRef accepts a positive local id or an API document id.

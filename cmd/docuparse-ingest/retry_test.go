@@ -406,3 +406,50 @@ func TestRetriedDocumentsAreSubmittedByTheRunningDaemon(t *testing.T) {
 		}
 	}
 }
+
+// retry (and --dry-run) checks a file the way an upload does: through the
+// source folder's pin, following no symbolic link, and by its content. A
+// file replaced by another of the same size and modification time
+// (cp -p, rsync -t) is not the document's file, and neither is a symlink
+// put in its place, however like the original its target is.
+func TestRetryChecksTheFileAsTheUploadWouldNotItsSizeAndMtimeAlone(t *testing.T) {
+	f := newRetryFixture(t)
+	f.clock = time.Now().Add(-48 * time.Hour)
+	f.add("copied.pdf", docuparse.StatusFailed, docuparse.CodeExtractionFailed)
+	f.add("linked.pdf", docuparse.StatusFailed, docuparse.CodeExtractionFailed)
+	copied := filepath.Join(f.inbox, "copied.pdf")
+	fi, err := os.Stat(copied)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := bytes.Repeat([]byte("x"), int(fi.Size()))
+	if err := os.WriteFile(copied, other, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(copied, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	linked := filepath.Join(f.inbox, "linked.pdf")
+	outside := filepath.Join(t.TempDir(), "linked.pdf")
+	if err := os.Rename(linked, outside); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, linked); err != nil {
+		t.Fatal(err)
+	}
+	for _, dry := range []bool{true, false} {
+		args := []string{"--failed"}
+		if dry {
+			args = append([]string{"--dry-run"}, args...)
+		}
+		out, err := f.run(args...)
+		if err == nil {
+			t.Fatalf("dry=%v: retried a replaced file:\n%s", dry, out)
+		}
+		f.skipped(out, "copied.pdf", "file has changed")
+		f.skipped(out, "linked.pdf", "cannot check the file")
+		if !strings.Contains(out, "symbolic link") {
+			t.Errorf("dry=%v: the symlink is not named as one:\n%s", dry, out)
+		}
+	}
+}

@@ -88,3 +88,52 @@ func TestReloadAndReadinessChecksDoNotRace(t *testing.T) {
 	close(stop)
 	<-checked
 }
+
+// descriptorsOn counts this process's open descriptors that refer to dir.
+func descriptorsOn(t *testing.T, dir string) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("no /proc/self/fd: %v", err)
+	}
+	n := 0
+	for _, e := range entries {
+		if target, err := os.Readlink(filepath.Join("/proc/self/fd", e.Name())); err == nil && target == dir {
+			n++
+		}
+	}
+	return n
+}
+
+// A reload that removes a source releases its folder's pin: the daemon
+// keeps no descriptor on a folder it no longer watches (each reload that
+// dropped or renamed a source used to keep one for the life of the
+// process).
+func TestAReloadReleasesThePinOfARemovedSource(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, sim.Config{}, "")
+	d := h.start(t)
+	second := filepath.Join(h.dir, "second")
+	if err := os.MkdirAll(second, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	withSecond := *h.cfg
+	src := h.cfg.Sources[0]
+	src.Name, src.Path = "second", second
+	withSecond.Sources = append(append([]config.Source(nil), h.cfg.Sources...), src)
+	if _, err := d.Reload(&withSecond); err != nil {
+		t.Fatal(err)
+	}
+	if n := descriptorsOn(t, second); n == 0 {
+		t.Fatalf("no descriptor on %s while it is a source", second)
+	}
+	if _, err := d.Reload(h.cfg); err != nil {
+		t.Fatal(err)
+	}
+	if n := descriptorsOn(t, second); n != 0 {
+		t.Fatalf("%d descriptors still on %s after the reload removed its source", n, second)
+	}
+	if n := descriptorsOn(t, h.inbox); n == 0 {
+		t.Fatalf("the pin of %s, still a source, was released", h.inbox)
+	}
+}

@@ -58,6 +58,22 @@ func (d *Daemon) pinFolders(srcs []config.Source) error {
 	return nil
 }
 
+// pinnedPaths lists the folders pinFolders pins for srcs: every source
+// folder and, for after = "move", move_to and move_rejected_to.
+func pinnedPaths(srcs []config.Source) []string {
+	var out []string
+	for _, src := range srcs {
+		if src.Path == "" {
+			continue
+		}
+		out = append(out, src.Path)
+		if src.After == config.AfterMove {
+			out = append(out, src.MoveTo, src.RejectedDir())
+		}
+	}
+	return out
+}
+
 // rootsOf maps each source to the folder its files must stay within.
 func rootsOf(srcs []config.Source) map[string]string {
 	out := make(map[string]string, len(srcs))
@@ -130,6 +146,7 @@ func (d *Daemon) Reload(next *config.Config) (needRestart []string, err error) {
 	d.roots.Set(rootsOf(next.Sources))
 	d.intake.SetSources(intake)
 	d.exporter.SetAfter(after)
+	d.pins.Retain(pinnedPaths(next.Sources))
 	d.submitter.SetLimits(ingest.BatchLimits{
 		MaxFiles: next.Batch.MaxFiles,
 		MaxBytes: next.Batch.MaxBytes.Bytes(),

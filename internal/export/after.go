@@ -204,13 +204,14 @@ func renameError(from, to string, err error) error {
 
 // sourceDir returns the pinned folder the file at path is acted on in: the
 // source's folder, or for a file outside it (a source no longer
-// configured) a pin of the file's own directory taken now.
+// configured) a pin of the file's own directory taken now, with no
+// symbolic link anywhere on its path (safedir.OpenExact).
 func sourceDir(pins *safedir.Set, root, path string) (*safedir.Dir, func(), error) {
 	if r, err := filepath.Rel(root, path); root != "" && err == nil && filepath.IsLocal(r) {
 		d, err := pins.Pin(root)
 		return d, func() {}, err
 	}
-	d, err := safedir.Open(filepath.Dir(path), nil)
+	d, err := safedir.OpenExact(filepath.Dir(path), nil)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -8,12 +8,14 @@
 // anywhere on it): a folder swapped for a symlink, removed, or replaced by
 // another folder is refused with ErrReplaced, logged at ERROR once per
 // change, until the pinned folder is back (or Set.Repin accepts a real
-// folder at the same path). Paths beneath a pinned folder are resolved from
-// its descriptor with openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|
-// RESOLVE_NO_MAGICLINKS) — or, where the kernel lacks openat2, one openat
-// with O_NOFOLLOW per component — so no symbolic link is ever followed, and
-// folders created beneath one (under move_to) are made component by
-// component the same way. Linux only.
+// folder at the same path). A failure to look that says nothing about the
+// folder (EMFILE, ENOMEM, ESTALE...) is returned with its errno instead,
+// for the caller to treat as temporary. Paths beneath a pinned folder are
+// resolved from its descriptor with openat2(RESOLVE_BENEATH|
+// RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS) — or, where the kernel lacks
+// openat2, one openat with O_NOFOLLOW per component — so no symbolic link
+// is ever followed, and folders created beneath one (under move_to) are
+// made component by component the same way. Linux only.
 package safedir
 
 import (
@@ -34,6 +36,11 @@ import (
 // ErrReplaced: the pinned folder's path no longer leads to it (it was
 // removed, renamed, swapped for a symbolic link or for another folder).
 var ErrReplaced = errors.New("folder was replaced since it was pinned; nothing is read, moved or deleted through it")
+
+// errReleased: the pin was closed (the folder is no longer configured, see
+// Set.Retain). It is an ErrReplaced, so that its holder tries again
+// through the new configuration.
+var errReleased = fmt.Errorf("pin released: the folder is no longer configured (%w)", ErrReplaced)
 
 // ErrSymlink: a path beneath a pinned folder is, or passes through, a
 // symbolic link. Links are never followed.
@@ -79,6 +86,23 @@ func Open(path string, log *slog.Logger) (*Dir, error) {
 	return d, nil
 }
 
+// OpenExact pins the folder at path, which must be reached with no
+// symbolic link anywhere on it (RESOLVE_NO_SYMLINKS; nothing is resolved
+// first, unlike Open). It is for a folder the operator did not name — the
+// directory of a file whose source is no longer configured — where a link
+// on the way may be an inbox user's, not the operator's.
+func OpenExact(path string, log *slog.Logger) (*Dir, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	clean := filepath.Clean(path)
+	fd, id, err := openPinned(clean)
+	if err != nil {
+		return nil, fmt.Errorf("pin folder %s: %w", path, pathError("open", clean, err))
+	}
+	return &Dir{path: clean, real: clean, log: log, fd: fd, pin: id}, nil
+}
+
 // Path returns the folder's path as configured.
 func (d *Dir) Path() string { return d.path }
 
@@ -110,10 +134,17 @@ func openPinned(real string) (int, ident, error) {
 }
 
 // Check verifies that the folder's path still leads to the pinned folder.
-// A mismatch is logged at ERROR once per change (and its end at INFO) and
-// returned as ErrReplaced.
+// A mismatch — the path missing, a symbolic link or not a folder, not
+// accessible, or another folder — is logged at ERROR once per change (and
+// its end at INFO) and returned as ErrReplaced. Any other failure to look
+// (no descriptor left, no memory, a stale network handle) says nothing
+// about the folder: it is returned with its errno, for the caller's
+// handling of temporary errors, and not logged here.
 func (d *Dir) Check() error {
-	cur := d.identify()
+	cur, err := d.identify()
+	if err != nil {
+		return fmt.Errorf("check folder %s: %w", d.path, err)
+	}
 	d.mu.RLock()
 	ok := cur == d.pin
 	d.mu.RUnlock()
@@ -134,19 +165,22 @@ func (d *Dir) Check() error {
 	return fmt.Errorf("%s: %w", d.path, ErrReplaced)
 }
 
-// identify returns what the folder's resolved path leads to now.
-func (d *Dir) identify() ident {
+// identify returns what the folder's resolved path leads to now, or the
+// error that kept it from looking (see Check).
+func (d *Dir) identify() (ident, error) {
 	fd, id, err := openPinned(d.real)
 	switch {
 	case err == nil:
 		unix.Close(fd)
-		return id
+		return id, nil
 	case errors.Is(err, unix.ELOOP), errors.Is(err, unix.ENOTDIR):
-		return ident{problem: "a symbolic link or not a folder"}
+		return ident{problem: "a symbolic link or not a folder"}, nil
 	case errors.Is(err, unix.ENOENT):
-		return ident{problem: "missing"}
+		return ident{problem: "missing"}, nil
+	case errors.Is(err, unix.EACCES), errors.Is(err, unix.EPERM):
+		return ident{problem: "not accessible"}, nil
 	default:
-		return ident{problem: err.Error()}
+		return ident{}, err
 	}
 }
 
@@ -203,6 +237,9 @@ func (d *Dir) OpenFile(p string, flags int) (*os.File, error) {
 	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
+	if d.fd < 0 {
+		return nil, fmt.Errorf("%s: %w", d.path, errReleased)
+	}
 	fd, err := openBeneath(d.fd, rel, flags|unix.O_NOFOLLOW|unix.O_CLOEXEC)
 	if err != nil {
 		return nil, pathError("open", p, err)
@@ -307,19 +344,33 @@ func openBeneath(dirfd int, rel string, flags int) (int, error) {
 	return openat2(dirfd, rel, flags, beneath)
 }
 
-// openat2 calls openat2(2), retrying EINTR and EAGAIN (a rename raced the
-// lookup), and falls back to one openat per component where the kernel (or
-// a seccomp filter) refuses the call.
+// eagainTries bounds the attempts of openat2 that fail with EAGAIN.
+const eagainTries = 3
+
+// openat2 calls openat2(2), retrying EINTR, and falls back to one openat
+// per component where the kernel (or a seccomp filter) refuses the call.
+//
+// EAGAIN is retried only eagainTries times, then returned: openat2's own
+// EAGAIN (a rename raced a lookup with RESOLVE_BENEATH through "..") cannot
+// occur for the clean, ".."-free paths used here, and the other source of
+// it — EWOULDBLOCK from a non-blocking open of a file under a write lease,
+// which its owner can hold for lease-break-time — would otherwise spin a
+// core for that long with the folder's lock held. The caller holds a file
+// that gives EAGAIN and tries again later.
 func openat2(dirfd int, path string, flags int, resolve uint64) (int, error) {
 	if !noOpenat2.Load() {
 		how := unix.OpenHow{Flags: uint64(flags), Resolve: resolve}
-		for {
+		for again := 1; ; again++ {
 			fd, err := unix.Openat2(dirfd, path, &how)
 			switch {
 			case err == nil:
 				return fd, nil
-			case errors.Is(err, unix.EINTR), errors.Is(err, unix.EAGAIN):
+			case errors.Is(err, unix.EINTR):
 				continue
+			case errors.Is(err, unix.EAGAIN) && again < eagainTries:
+				continue
+			case errors.Is(err, unix.EAGAIN):
+				return -1, err
 			case errors.Is(err, unix.ENOSYS):
 				noOpenat2.Store(true)
 			case errors.Is(err, unix.EPERM):

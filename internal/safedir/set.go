@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 )
 
@@ -73,6 +74,39 @@ func (s *Set) Repin() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Retain releases the pin of every folder whose path is not in paths (a
+// reload removed or renamed its source, or its move_to): its descriptor is
+// closed, not kept for the life of the process. An operation still holding
+// a released pin gets ErrReplaced, and is tried again through the new
+// configuration; a folder pinned again later gets a fresh pin.
+func (s *Set) Retain(paths []string) {
+	keep := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		keep[filepath.Clean(p)] = true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for p, d := range s.dirs {
+		if !keep[p] {
+			d.Close()
+			delete(s.dirs, p)
+			s.log.Info("folder no longer configured; its pin is released", "path", p)
+		}
+	}
+}
+
+// Paths returns the paths of the pinned folders, sorted.
+func (s *Set) Paths() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.dirs))
+	for p := range s.dirs {
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Close releases every pin.
