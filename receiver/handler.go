@@ -253,17 +253,34 @@ func (h *Handler) journalDelivery(w http.ResponseWriter, r *http.Request, body [
 }
 
 // refuse counts and logs (rate-limited) one refusal and answers it. The
-// connection is closed after the answer, so a refused client cannot keep
-// it, or have its unread body drained, for free.
+// connection is closed after the answer (closeAfterAnswer), so a refused
+// client cannot keep it.
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, reason string, status int, text string, attrs ...any) {
 	h.refused(reason)
 	h.refusals.refused(reason, "webhook refused: "+text,
 		append([]any{"status", status, "remote", r.RemoteAddr}, attrs...)...)
-	w.Header().Set("Connection", "close")
+	closeAfterAnswer(w)
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "1")
 	}
 	http.Error(w, text, status)
+}
+
+// refusalDrain is how long net/http may go on reading the unread body of a
+// refused request, so that an honest client still sending it reads the
+// answer rather than a reset, before the connection is closed.
+const refusalDrain = time.Second
+
+// closeAfterAnswer makes the answer the connection's last. net/http still
+// drains up to 256 KiB of a body the handler left unread before closing,
+// within the connection's read deadline (the whole request's, 10 s, when
+// the body deadline was never set): a request refused at its headers whose
+// body never came held its connection, in a request and so never closed to
+// make room, that long. The drain gets refusalDrain.
+func closeAfterAnswer(w http.ResponseWriter) {
+	w.Header().Set("Connection", "close")
+	// A writer without deadlines (a test's recorder) has nothing to drain.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(refusalDrain))
 }
 
 // Identify extracts what the journal indexes from a verified body. The
