@@ -13,3 +13,6 @@ func HoldJournal(h *Handler, f func(n int)) { h.journal.beforeCommit = f }
 // OnAcceptWait makes s call f each time its listener, at the connection
 // cap, starts to wait with a new connection in hand. Call before Start.
 func OnAcceptWait(s *Server, f func()) { s.ln.(*limitListener).waiting = f }
+
+// UnverifiedBytes is what unverified bodies hold of h's budget now.
+func UnverifiedBytes(h *Handler) int64 { return h.budget.used.Load() }
