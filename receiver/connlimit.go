@@ -14,19 +14,26 @@ const DefaultMaxConns = 1024
 
 // limitListener serves at most n connections at once. When a new one
 // arrives at the cap, it makes room by closing the connection that has
-// been idle longest — accepted with no request begun, or kept alive
-// between requests (http.ConnState tells which) — so idle connections,
-// however many are opened, neither hold descriptors beyond the cap nor
-// keep a delivery waiting. When every connection is in a request, Accept
-// waits for one to end (as golang.org/x/net/netutil.LimitListener does),
-// and further connections wait in the kernel's accept queue, costing the
-// process nothing; the header and body deadlines bound that wait.
+// been idle longest — accepted with no request read whole yet (headers
+// still arriving count), or kept alive between requests (http.ConnState
+// tells which) — so idle connections, however many are opened, neither
+// hold descriptors beyond the cap nor keep a delivery waiting. When every
+// connection is in a request, Accept waits until one ends or goes idle
+// (then it is closed for the waiting one), and further connections wait
+// in the kernel's accept queue, costing the process nothing. A connection
+// is in a request only inside the handler (the server answers OPTIONS *
+// through it too), where the body deadline bounds it, and every answer
+// but a verified delivery's closes it.
 type limitListener struct {
 	net.Listener
 	slots chan struct{}
 	done  chan struct{}
+	wake  chan struct{} // a connection went idle (buffered: a wake-up is never lost)
 	once  sync.Once
 	log   *slog.Logger
+	// waiting, when set (tests), is called each time Accept starts to
+	// wait with a connection in hand.
+	waiting func()
 
 	mu      sync.Mutex
 	idle    map[net.Conn]time.Time // connections with no request in progress, and since when
@@ -35,13 +42,14 @@ type limitListener struct {
 }
 
 func newLimitListener(l net.Listener, n int, log *slog.Logger) *limitListener {
-	return &limitListener{Listener: l, slots: make(chan struct{}, n), done: make(chan struct{}), log: log,
-		idle: map[net.Conn]time.Time{}}
+	return &limitListener{Listener: l, slots: make(chan struct{}, n), done: make(chan struct{}),
+		wake: make(chan struct{}, 1), log: log, idle: map[net.Conn]time.Time{}}
 }
 
 // Accept takes a connection, then a slot for it: a free one, or one made
-// free by closing the connection idle longest, or else it waits for one
-// (holding this one connection, unserved, beyond the cap).
+// free by closing the connection idle longest, or else it waits (holding
+// this one connection, unserved, beyond the cap) until a slot is given
+// back or a connection goes idle, and tries again.
 func (l *limitListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
@@ -56,9 +64,13 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		if l.evictIdle() {
 			continue // its Close gave a slot back
 		}
+		if l.waiting != nil {
+			l.waiting()
+		}
 		select {
 		case l.slots <- struct{}{}:
 			return &limitConn{Conn: c, release: func() { <-l.slots }}, nil
+		case <-l.wake:
 		case <-l.done:
 			c.Close()
 			return nil, net.ErrClosed
@@ -67,15 +79,22 @@ func (l *limitListener) Accept() (net.Conn, error) {
 }
 
 // connState is the server's http.Server.ConnState: it keeps the set of
-// idle connections.
+// idle connections, and wakes an Accept waiting at the cap when one goes
+// idle.
 func (l *limitListener) connState(c net.Conn, s http.ConnState) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	switch s {
 	case http.StateNew, http.StateIdle:
 		l.idle[c] = time.Now()
 	default:
 		delete(l.idle, c)
+	}
+	l.mu.Unlock()
+	if s == http.StateIdle {
+		select {
+		case l.wake <- struct{}{}:
+		default: // a wake-up is already pending
+		}
 	}
 }
 

@@ -9,3 +9,10 @@ func SetApplierInterval(a *Applier, d time.Duration) { a.interval = d }
 // HoldJournal makes the journal's writer call f with each group's size
 // before committing it, so a test can hold verified deliveries in flight.
 func HoldJournal(h *Handler, f func(n int)) { h.journal.beforeCommit = f }
+
+// OnAcceptWait makes s call f each time its listener, at the connection
+// cap, starts to wait with a new connection in hand. Call before Start.
+func OnAcceptWait(s *Server, f func()) { s.ln.(*limitListener).waiting = f }
+
+// UnverifiedBytes is what unverified bodies hold of h's budget now.
+func UnverifiedBytes(h *Handler) int64 { return h.budget.used.Load() }

@@ -34,6 +34,12 @@ type HandlerConfig struct {
 	// BodyTimeout is how long a body may take to arrive, whole, from the
 	// end of its headers; a slower one is answered 408. Defaults to 5 s.
 	BodyTimeout time.Duration
+	// MinBodyRate is the average rate, in bytes per second from the end of
+	// the headers, that a body must keep up past its first KiB (after a
+	// grace of 1 s), or be answered 408 like a body over BodyTimeout: an
+	// unverified body can hold budget only as long as it takes to send it.
+	// Defaults to DefaultMinBodyRate.
+	MinBodyRate int64
 	// MaxInFlight bounds the verified deliveries being journaled at once;
 	// one beyond it is answered 503 with Retry-After (the API retries).
 	// Only a correctly signed delivery can take a slot. Defaults to
@@ -101,6 +107,9 @@ func NewHandler(cfg HandlerConfig, st *store.Store) *Handler {
 	cfg.MaxUnverifiedBytes = max(cfg.MaxUnverifiedBytes, 2*cfg.MaxBody)
 	if cfg.BodyTimeout <= 0 {
 		cfg.BodyTimeout = 5 * time.Second
+	}
+	if cfg.MinBodyRate <= 0 {
+		cfg.MinBodyRate = DefaultMinBodyRate
 	}
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = DefaultMaxInFlight
@@ -180,18 +189,22 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
-// readVerified reads the body within BodyTimeout and the unverified-body
-// budget, and checks its signature. The budget is given back before it
-// returns: a verified body is the API's, bounded by the verified slots.
+// readVerified reads the body within BodyTimeout, MinBodyRate and the
+// unverified-body budget, and checks its signature. The budget is given
+// back before it returns: a verified body is the API's, bounded by the
+// verified slots.
 func (h *Handler) readVerified(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	// A writer without deadlines (a test's recorder) has only the server's.
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(h.cfg.BodyTimeout))
-	ub := unverifiedBody{budget: h.budget}
+	ub := unverifiedBody{budget: h.budget, setDeadline: http.NewResponseController(w).SetReadDeadline,
+		pace: pace{start: time.Now(), timeout: h.cfg.BodyTimeout, rate: h.cfg.MinBodyRate}}
 	defer ub.release()
 	if err := ub.read(r.Body, r.ContentLength, h.cfg.MaxBody); err != nil {
 		h.bodyError(w, r, err, ub.n)
 		return nil, false
 	}
+	// Past the last part's deadline net/http's background read would
+	// cancel r.Context() while the delivery is journaled: the body
+	// deadline holds from here, as it did for the whole body.
+	_ = ub.setDeadline(ub.pace.start.Add(h.cfg.BodyTimeout))
 	if !h.cfg.AllowUnsigned && !docuparse.VerifyParts(h.cfg.Secrets, ub.parts, r.Header.Get(docuparse.HeaderSignature)) {
 		h.refuse(w, r, RefusedBadSignature, http.StatusUnauthorized, "invalid signature", "bytes", ub.n)
 		return nil, false
@@ -210,7 +223,7 @@ func (h *Handler) bodyError(w http.ResponseWriter, r *http.Request, err error, r
 			"bytes", read, "budget", h.budget.max)
 	case errors.As(err, &ne) && ne.Timeout():
 		h.refuse(w, r, RefusedSlowBody, http.StatusRequestTimeout, "body not received in time",
-			"bytes", read, "timeout", h.cfg.BodyTimeout)
+			"bytes", read, "timeout", h.cfg.BodyTimeout, "min_rate", h.cfg.MinBodyRate)
 	default:
 		h.refuse(w, r, RefusedBadRequest, http.StatusBadRequest, "cannot read body", "bytes", read)
 	}
@@ -253,17 +266,39 @@ func (h *Handler) journalDelivery(w http.ResponseWriter, r *http.Request, body [
 }
 
 // refuse counts and logs (rate-limited) one refusal and answers it. The
-// connection is closed after the answer, so a refused client cannot keep
-// it, or have its unread body drained, for free.
+// connection is closed after the answer (closeAfterAnswer), so a refused
+// client cannot keep it.
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, reason string, status int, text string, attrs ...any) {
 	h.refused(reason)
 	h.refusals.refused(reason, "webhook refused: "+text,
 		append([]any{"status", status, "remote", r.RemoteAddr}, attrs...)...)
-	w.Header().Set("Connection", "close")
+	if reason == RefusedSlowBody {
+		// Its read deadline has passed: net/http's drain ends at once.
+		w.Header().Set("Connection", "close")
+	} else {
+		closeAfterAnswer(w)
+	}
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "1")
 	}
 	http.Error(w, text, status)
+}
+
+// refusalDrain is how long net/http may go on reading the unread body of a
+// refused request, so that an honest client still sending it reads the
+// answer rather than a reset, before the connection is closed.
+const refusalDrain = time.Second
+
+// closeAfterAnswer makes the answer the connection's last. net/http still
+// drains up to 256 KiB of a body the handler left unread before closing,
+// within the connection's read deadline (the whole request's, 10 s, when
+// the body deadline was never set): a request refused at its headers whose
+// body never came held its connection, in a request and so never closed to
+// make room, that long. The drain gets refusalDrain.
+func closeAfterAnswer(w http.ResponseWriter) {
+	w.Header().Set("Connection", "close")
+	// A writer without deadlines (a test's recorder) has nothing to drain.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(refusalDrain))
 }
 
 // Identify extracts what the journal indexes from a verified body. The

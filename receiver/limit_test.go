@@ -106,20 +106,29 @@ func TestVerifiedDeliveriesBeyondTheInFlightLimitAreAnswered503WithRetryAfter(t 
 
 func TestWhenTheUnverifiedBudgetIsSpentRequestsAreRefused503AtOnce(t *testing.T) {
 	const maxBody = 16 << 10
-	st := openStore(t)
 	var refusals refusalCounter
-	// The budget's floor is twice MaxBody: two bodies of one chunk each.
-	url := receiverURL(t, receiver.HandlerConfig{Secrets: [][]byte{secretA}, MaxBody: maxBody, MaxUnverifiedBytes: 1,
-		BodyTimeout: 5 * time.Minute, OnRefused: refusals.add}, st,
-		receiver.WithTimeouts(receiver.Timeouts{Read: 5 * time.Minute}))
+	// The budget's floor is twice MaxBody: two bodies sent but for their
+	// last byte spend it, and with a minimum rate of 1 byte/s they hold it
+	// until the body deadline.
+	h := receiver.NewHandler(receiver.HandlerConfig{Secrets: [][]byte{secretA}, MaxBody: maxBody, MaxUnverifiedBytes: 1,
+		BodyTimeout: 5 * time.Minute, MinBodyRate: 1, OnRefused: refusals.add}, openStore(t))
+	srv, err := receiver.NewServer("127.0.0.1:0", hookPath, h, nil, patient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start(context.Background())
+	t.Cleanup(srv.Stop)
+	url := "http://" + srv.Addr() + hookPath
 	var conns []net.Conn
 	for i := range 2 {
-		c, err := slowUpload(hostOf(url), maxBody)
+		c, err := stalledUpload(hostOf(url), maxBody, maxBody-1)
 		if err != nil {
 			t.Fatalf("slow upload %d: %v", i+1, err)
 		}
 		conns = append(conns, c)
 	}
+	// A body takes budget as its bytes are read.
+	waitFor(t, "the two bodies to be read", func() bool { return receiver.UnverifiedBytes(h) == 2*maxBody })
 	if _, err := slowUpload(hostOf(url), maxBody); err == nil || !strings.Contains(err.Error(), "503") {
 		t.Errorf("a third body with the budget spent: %v, want an immediate 503", err)
 	}

@@ -97,7 +97,7 @@ func NewServer(addr, path string, h http.Handler, log *slog.Logger, opts ...Serv
 	// panic nor widen what is served.
 	exact := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != path {
-			w.Header().Set("Connection", "close")
+			closeAfterAnswer(w)
 			http.NotFound(w, r)
 			return
 		}
@@ -116,6 +116,12 @@ func NewServer(addr, path string, h http.Handler, log *slog.Logger, opts ...Serv
 			IdleTimeout:       to.Idle,
 			MaxHeaderBytes:    16 << 10,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+
+			// OPTIONS * too goes to exact (404, connection closed): net/http's
+			// own answer (200, kept alive, body drained) reached neither the
+			// handler's refusals nor its deadlines, so it could keep every
+			// connection busy or idle at will.
+			DisableGeneralOptionsHandler: true,
 		},
 	}, nil
 }

@@ -22,7 +22,11 @@ import (
 // reading its body (the "100 Continue" net/http sends on the handler's
 // first read), sends one byte and then hangs. It returns the open
 // connection, or an error naming what the server answered instead.
-func slowUpload(addr string, declared int) (net.Conn, error) {
+func slowUpload(addr string, declared int) (net.Conn, error) { return stalledUpload(addr, declared, 1) }
+
+// stalledUpload is slowUpload sending sent bytes of the body before it
+// hangs.
+func stalledUpload(addr string, declared, sent int) (net.Conn, error) {
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		return nil, err
@@ -41,7 +45,7 @@ func slowUpload(addr string, declared int) (net.Conn, error) {
 		conn.Close()
 		return nil, fmt.Errorf("answered %q (%v) instead of reading the body", strings.TrimSpace(line), err)
 	}
-	if _, err := conn.Write([]byte("{")); err != nil {
+	if _, err := conn.Write([]byte("{" + strings.Repeat(" ", sent-1))); err != nil {
 		conn.Close()
 		return nil, err
 	}
