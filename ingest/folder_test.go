@@ -486,7 +486,7 @@ func TestFolderStopIsSafeTwiceAndBeforeStart(t *testing.T) {
 	case <-time.After(folderWait):
 		t.Fatal("no full listing within the deadline")
 	}
-	if !f.Running() || teststop.Left(frame, before) == "" {
+	if !f.Running() || teststop.Count(frame, before) == 0 {
 		t.Fatalf("started source: Running() = %v and no goroutine found: the checks below could not fail", f.Running())
 	}
 	teststop.Within(t, "Stop", f.Stop)

@@ -661,7 +661,7 @@ func TestIntakeStopIsSafeBeforeStartAndTwice(t *testing.T) {
 		t.Fatal("the started intake did not take a candidate")
 	}
 	waitFor(t, r.st.wake, "a.pdf recorded", func() bool { return len(r.st.all(t)) == 1 })
-	if teststop.Left(frame, before) == "" {
+	if teststop.Count(frame, before) == 0 {
 		t.Fatal("no intake goroutine found while it runs: the check below could not see one")
 	}
 	teststop.Within(t, "Stop", r.in.Stop)

@@ -536,7 +536,7 @@ func TestSubmitterStopIsSafeBeforeStartAndTwice(t *testing.T) {
 	s.Start(context.Background())
 	t.Cleanup(s.Stop)
 	r.waitIn(t, store.StateSubmitted, ids...)
-	if teststop.Left(frame, before) == "" {
+	if teststop.Count(frame, before) == 0 {
 		t.Fatal("no submitter goroutine found while it runs: the check below could not see one")
 	}
 	teststop.Within(t, "Stop", s.Stop)

@@ -462,7 +462,7 @@ func TestExporterStopIsSafeBeforeStartAndTwice(t *testing.T) {
 	e.Start(t.Context())
 	t.Cleanup(e.Stop)
 	waitExported(t, r, id)
-	if teststop.Left(frame, before) == "" {
+	if teststop.Count(frame, before) == 0 {
 		t.Fatal("no exporter goroutine found while it runs: the check below could not see one")
 	}
 	teststop.Within(t, "Stop", e.Stop)

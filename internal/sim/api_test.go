@@ -214,7 +214,7 @@ func TestStopIsSafeTwiceAndBeforeStart(t *testing.T) {
 	}
 	s.Start(context.Background())
 	t.Cleanup(s.Stop)
-	if teststop.Left(frame, before) == "" {
+	if teststop.Count(frame, before) == 0 {
 		t.Fatal("no webhook goroutine found after Start: the check below could not see one")
 	}
 	teststop.Within(t, "Stop", s.Stop)

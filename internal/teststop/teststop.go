@@ -79,13 +79,22 @@ func Count(frame string, before map[string]string) int {
 
 // Left returns the stacks of goroutines executing frame that were not in
 // before (a result of Goroutines), joined for a failure message; "" when
-// there are none.
+// there are none. It is asked after Stop returned, and a part's goroutine
+// signals that it is done (closes a channel) a moment before it has
+// returned: so Left waits up to Bound for such goroutines to end, and
+// only those still there then are left. A leak fails all the same.
 func Left(frame string, before map[string]string) string {
-	var left []string
-	for header, stack := range Goroutines(frame) {
-		if _, old := before[header]; !old {
-			left = append(left, stack)
+	deadline := time.Now().Add(Bound)
+	for {
+		var left []string
+		for header, stack := range Goroutines(frame) {
+			if _, old := before[header]; !old {
+				left = append(left, stack)
+			}
 		}
+		if len(left) == 0 || time.Now().After(deadline) {
+			return strings.Join(left, "\n\n")
+		}
+		time.Sleep(time.Millisecond)
 	}
-	return strings.Join(left, "\n\n")
 }
