@@ -505,6 +505,7 @@ func toOutput(d store.Document) output.Document {
 		DocumentID:   d.DocumentID,
 		Status:       string(d.Outcome),
 		Source:       d.Path,
+		SourceName:   d.Source,
 		FileName:     d.FileName,
 		SHA256:       d.SHA256,
 		SizeBytes:    d.SizeBytes,

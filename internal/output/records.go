@@ -39,7 +39,8 @@ var ErrNoStatus = errors.New("document has no status")
 // payment_method give empty cells, and line_item_count is the number of line
 // items. For every other status they are empty — in particular a duplicate
 // row never repeats the original's totals, so nothing is counted twice.
-// Times are RFC 3339 in UTC; a zero time gives an empty cell.
+// Times are in TimeFormat (RFC 3339 UTC, milliseconds); a zero time gives
+// an empty cell.
 func DocumentRecord(d Document) ([]string, error) {
 	if d.Status == "" {
 		return nil, fmt.Errorf("csv row for %q: %w", d.LocalRef, ErrNoStatus)
@@ -53,8 +54,8 @@ func DocumentRecord(d Document) ([]string, error) {
 		d.SHA256,
 		strconv.FormatInt(d.SizeBytes, 10),
 		d.BatchID,
-		formatTime(d.SubmittedAt),
-		formatTime(d.CompletedAt),
+		FormatTime(d.SubmittedAt),
+		FormatTime(d.CompletedAt),
 		d.ResultVia,
 	)
 	if d.Status == StatusCompleted {
@@ -133,11 +134,26 @@ func decodeData(d Document) (docuparse.Data, error) {
 	return data, nil
 }
 
-// formatTime formats t as RFC 3339 in UTC, with fractional seconds only
-// when t has them; the zero time is "".
-func formatTime(t time.Time) string {
+// TimeFormat is the one form of every timestamp in the CSV and JSON
+// results: RFC 3339 in UTC with exactly three fractional digits
+// (2026-12-03T13:25:04.461Z), so a column sorts and parses the same way in
+// every row. Finer fractions are cut, not rounded.
+const TimeFormat = "2006-01-02T15:04:05.000Z"
+
+// FormatTime formats t in TimeFormat; the zero time is "".
+func FormatTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format(time.RFC3339Nano)
+	return t.UTC().Format(TimeFormat)
+}
+
+// formatAPITime returns a timestamp the API wrote in TimeFormat when it is
+// RFC 3339, and as sent otherwise (it is never dropped or made up).
+func formatAPITime(s string) string {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return s
+	}
+	return FormatTime(t)
 }
