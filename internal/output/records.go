@@ -21,6 +21,12 @@ var DocumentsHeader = []string{"document_id", "status", "source", "file_name", "
 // item of a completed document.
 var LineItemsHeader = []string{"document_id", "line_no", "description", "quantity", "unit_price", "total"}
 
+// LineItemsContextHeader is the header of line_items-<day>.csv with
+// output.line_items_context on: the fixed columns of LineItemsHeader, then
+// the document's file_name, merchant and currency, so the file can be read
+// without the documents file beside it.
+var LineItemsContextHeader = append(append([]string(nil), LineItemsHeader...), "file_name", "merchant", "currency")
+
 // ErrBadData is wrapped by the errors of DocumentRecord, LineItemRecords and
 // MarshalJSON when a document's Data is not a JSON object of the contract's
 // shape. Retrying will not help; the exporter should report the document.
@@ -113,6 +119,26 @@ func LineItemRecords(d Document) ([][]string, error) {
 			li.UnitPrice,
 			li.Total,
 		}))
+	}
+	return recs, nil
+}
+
+// LineItemRecordsWithContext is LineItemRecords with the context columns
+// of LineItemsContextHeader after the fixed ones: every row repeats the
+// document's file name, merchant and currency, neutralised. Its rows cut
+// to len(LineItemsHeader) are LineItemRecords' rows.
+func LineItemRecordsWithContext(d Document) ([][]string, error) {
+	recs, err := LineItemRecords(d)
+	if len(recs) == 0 || err != nil {
+		return recs, err
+	}
+	data, err := decodeData(d)
+	if err != nil {
+		return nil, err
+	}
+	ctx := NeutraliseRecord([]string{d.FileName, data.Merchant, data.Currency})
+	for i, rec := range recs {
+		recs[i] = append(rec[:len(rec):len(rec)], ctx...)
 	}
 	return recs, nil
 }
