@@ -57,6 +57,7 @@ type Config struct {
 	Receiver  Receiver  `json:"receiver"`
 	Reconcile Reconcile `json:"reconcile"`
 	Report    Report    `json:"report"`
+	Output    Output    `json:"output"`
 	Admin     Admin     `json:"admin"`
 	Log       Log       `json:"log"`
 	// Sources are the [[source]] tables, in file order. At least one is
@@ -168,6 +169,21 @@ type Report struct {
 	Timezone string `json:"timezone"`
 
 	loc *time.Location
+}
+
+// Output is the [output] table: options of the CSV files for spreadsheets.
+// The columns DESIGN fixes are never changed; each option only adds to a
+// file begun after it is set, and a file keeps how it began (see
+// docs/operations.md, "Spreadsheet options").
+type Output struct {
+	// CSVBOM begins each new CSV file with a UTF-8 byte-order mark, so a
+	// spreadsheet opening it directly (Excel) reads "Café" as UTF-8.
+	// Defaults to false.
+	CSVBOM bool `json:"csv_bom"`
+	// LineItemsContext appends the columns file_name, merchant and currency
+	// after the fixed columns of each new line_items-<day>.csv, so it can be
+	// read alone. Defaults to false.
+	LineItemsContext bool `json:"line_items_context"`
 }
 
 // Admin is the [admin] table: health and metrics endpoints.

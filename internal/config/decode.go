@@ -210,6 +210,9 @@ func (d decoder) build(f *fileConfig) (*Config, secretRefs) {
 	d.clock(f.Report.At, "report.at", &c.Report.At)
 	d.str(f.Report.Timezone, "report.timezone", &c.Report.Timezone)
 
+	d.boolean(f.Output.CSVBOM, "output.csv_bom", &c.Output.CSVBOM)
+	d.boolean(f.Output.LineItemsContext, "output.line_items_context", &c.Output.LineItemsContext)
+
 	d.str(f.Admin.Listen, "admin.listen", &c.Admin.Listen)
 
 	d.str(f.Log.Format, "log.format", &c.Log.Format)

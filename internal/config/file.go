@@ -31,6 +31,7 @@ type fileConfig struct {
 	Receiver  fileReceiver  `toml:"receiver"`
 	Reconcile fileReconcile `toml:"reconcile"`
 	Report    fileReport    `toml:"report"`
+	Output    fileOutput    `toml:"output"`
 	Admin     fileAdmin     `toml:"admin"`
 	Log       fileLog       `toml:"log"`
 	Source    []fileSource  `toml:"source"`
@@ -76,6 +77,11 @@ type fileReport struct {
 	Timezone raw `toml:"timezone"`
 }
 
+type fileOutput struct {
+	CSVBOM           raw `toml:"csv_bom"`
+	LineItemsContext raw `toml:"line_items_context"`
+}
+
 type fileAdmin struct {
 	Listen raw `toml:"listen"`
 }
@@ -103,7 +109,7 @@ type fileSource struct {
 }
 
 // tables are the top-level keys that must hold a table.
-var tables = []string{"api", "batch", "receiver", "reconcile", "report", "admin", "log"}
+var tables = []string{"api", "batch", "receiver", "reconcile", "report", "output", "admin", "log"}
 
 // checkShape reports top-level keys whose TOML kind cannot fit the schema
 // (a table written as a value, [source] instead of [[source]]): the struct

@@ -150,6 +150,9 @@ func (d *Daemon) build(ctx context.Context) error {
 			d.metrics.OutputsWritten(metrics.OutputDocumentRows, rows)
 			d.metrics.OutputsWritten(metrics.OutputLineItemRows, items)
 		},
+		// A file keeps how it began; the options shape new files only.
+		CSVBOM:           cfg.Output.CSVBOM,
+		LineItemsContext: cfg.Output.LineItemsContext,
 	})
 	d.applier = receiver.NewApplier(st, nil, d.log.With("component", "applier"))
 	d.submitter = ingest.NewSubmitter(ingest.SubmitterConfig{

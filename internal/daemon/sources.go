@@ -185,6 +185,7 @@ func restartKeys(cur, next *config.Config) (keys []string) {
 		{"receiver", cur.Receiver, next.Receiver},
 		{"reconcile", cur.Reconcile, next.Reconcile},
 		{"report", cur.Report, next.Report},
+		{"output", cur.Output, next.Output},
 		{"admin", cur.Admin, next.Admin},
 		{"log", cur.Log, next.Log},
 	} {

@@ -23,6 +23,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -71,6 +72,13 @@ type Config struct {
 	// OnWritten, when set, is told what each chunk wrote (for metrics):
 	// JSON files, documents CSV rows and line-item rows.
 	OnWritten func(jsonFiles, documentRows, lineItemRows int)
+	// CSVBOM begins each new CSV file with a UTF-8 byte-order mark
+	// (output.csv_bom).
+	CSVBOM bool
+	// LineItemsContext gives each new line items file the context columns
+	// of output.LineItemsContextHeader (output.line_items_context). A file
+	// already begun keeps its columns either way.
+	LineItemsContext bool
 	// Pins holds the pinned source and move_to folders the after-actions
 	// act in (see internal/safedir), shared with the sources. Nil: the
 	// exporter pins each folder when it first acts in it.
@@ -161,9 +169,12 @@ func (e *Exporter) RunOnce(ctx context.Context) (int, error) {
 }
 
 type csvBatch struct {
-	rel     string
-	header  []string
-	records [][]string
+	rel    string
+	format output.Format
+	// lineItems: records carry output.LineItemsContextHeader's columns and
+	// are cut to the width of the file's header (see lineItemsFormat).
+	lineItems bool
+	records   [][]string
 }
 
 // dayRows are a chunk's documents of one day (the day of their CSV files)
@@ -288,7 +299,7 @@ func (e *Exporter) writeDocument(sd store.Document) (day string, rec []string, i
 	}
 	var js []byte
 	if err == nil {
-		items, err = output.LineItemRecords(d)
+		items, err = output.LineItemRecordsWithContext(d)
 	}
 	if err == nil {
 		js, err = output.MarshalJSON(d)
@@ -307,8 +318,9 @@ func (e *Exporter) writeDocument(sd store.Document) (day string, rec []string, i
 func (e *Exporter) appendDay(ctx context.Context, dr *dayRows) (map[string]store.CSVFile, error) {
 	sizes := map[string]store.CSVFile{}
 	for _, b := range []*csvBatch{
-		{rel: e.rel(e.cfg.Layout.DocumentsCSV(dr.day)), header: output.DocumentsHeader, records: dr.rows},
-		{rel: e.rel(e.cfg.Layout.LineItemsCSV(dr.day)), header: output.LineItemsHeader, records: dr.items},
+		{rel: e.rel(e.cfg.Layout.DocumentsCSV(dr.day)), format: output.Format{Header: output.DocumentsHeader, BOM: e.cfg.CSVBOM},
+			records: dr.rows},
+		{rel: e.rel(e.cfg.Layout.LineItemsCSV(dr.day)), lineItems: true, records: dr.items},
 	} {
 		if len(b.records) == 0 {
 			continue
@@ -358,7 +370,8 @@ func (e *Exporter) append(ctx context.Context, b *csvBatch) (store.CSVFile, erro
 			return store.CSVFile{}, err
 		}
 	}
-	c, err := e.cfg.Layout.AppendCommitted(path, output.Committed{Size: rec.Size, Tail: rec.TailSHA256}, b.header, b.records)
+	format, records := e.format(path, rec.Size, b)
+	c, err := e.cfg.Layout.AppendCSV(path, output.Committed{Size: rec.Size, Tail: rec.TailSHA256}, format, records)
 	if errors.Is(err, output.ErrShrunk) {
 		// Someone shortened or removed the file. Never cut into what is
 		// there: append after its current end (or start it anew).
@@ -369,7 +382,8 @@ func (e *Exporter) append(ctx context.Context, b *csvBatch) (store.CSVFile, erro
 		e.cfg.Logger.Warn("output file shrank outside the daemon; appending after its current end",
 			"file", path, "expected_bytes", rec.Size, "found_bytes", cur)
 		if cur, err = endWithNewline(path, cur); err == nil {
-			c, err = e.cfg.Layout.AppendCommitted(path, output.Committed{Size: cur}, b.header, b.records)
+			format, records = e.format(path, cur, b)
+			c, err = e.cfg.Layout.AppendCSV(path, output.Committed{Size: cur}, format, records)
 		}
 	}
 	if errors.Is(err, output.ErrNotOurs) {
@@ -380,6 +394,35 @@ func (e *Exporter) append(ctx context.Context, b *csvBatch) (store.CSVFile, erro
 	}
 	e.release(b.rel)
 	return store.CSVFile{Size: c.Size, TailSHA256: c.Tail}, nil
+}
+
+// format returns how b's file at path, with size bytes committed, begins
+// and the records to append to it. A line items file begins with the
+// context columns when output.line_items_context is set, but one already
+// begun keeps the header it has, and its rows are cut to that width: a
+// change of the setting applies from the next new file (the next day's),
+// never to a file that has rows of the other width. Either header is
+// recognised in a crash's leftover of a first append.
+func (e *Exporter) format(path string, size int64, b *csvBatch) (output.Format, [][]string) {
+	if !b.lineItems {
+		return b.format, b.records
+	}
+	header, other := output.LineItemsHeader, output.LineItemsContextHeader
+	if e.cfg.LineItemsContext {
+		header, other = other, header
+	}
+	if size > 0 {
+		// An unsafe path or a read error is met again, and reported, by
+		// the append itself.
+		if begun, err := e.cfg.Layout.BegunHeader(path); err == nil && slices.Equal(begun, other) {
+			header, other = other, header
+		}
+	}
+	records := make([][]string, len(b.records))
+	for i, r := range b.records {
+		records[i] = r[:min(len(r), len(header))]
+	}
+	return output.Format{Header: header, BOM: e.cfg.CSVBOM, Also: [][]string{other}}, records
 }
 
 func (e *Exporter) rel(path string) string {
@@ -505,6 +548,7 @@ func toOutput(d store.Document) output.Document {
 		DocumentID:   d.DocumentID,
 		Status:       string(d.Outcome),
 		Source:       d.Path,
+		SourceName:   d.Source,
 		FileName:     d.FileName,
 		SHA256:       d.SHA256,
 		SizeBytes:    d.SizeBytes,

@@ -51,7 +51,7 @@ var ErrShrunk = errors.New("file is shorter than its committed length")
 // same path.
 func AppendRecords(path string, committed int64, header []string, records [][]string) (newSize int64, err error) {
 	dir, name := filepath.Split(path)
-	c, err := appendRecords(dir, name, path, Committed{Size: committed}, header, records)
+	c, err := appendRecords(dir, name, path, Committed{Size: committed}, Format{Header: header}, records)
 	return c.Size, err
 }
 
@@ -73,11 +73,22 @@ func (l Layout) AppendRecords(path string, committed int64, header []string, rec
 // ErrNotOurs and nothing is cut or written. The caller records the
 // returned Committed, Tail included, with the exported mark.
 func (l Layout) AppendCommitted(path string, c Committed, header []string, records [][]string) (Committed, error) {
+	return l.AppendCSV(path, c, Format{Header: header}, records)
+}
+
+// AppendCSV is AppendCommitted with the file's Format: a new file (c.Size
+// 0) begins with f's BOM, when set, and f.Header. A begun file keeps how it
+// began — no BOM is added or removed, no header written again — so the
+// caller passes records as wide as the file's header (see BegunHeader).
+// When c.Size is 0, bytes a crash left in the file are the daemon's own,
+// and cut, if they begin with f.Header or one of f.Also, with or without a
+// BOM (a file begun under another setting), or with a part of those.
+func (l Layout) AppendCSV(path string, c Committed, f Format, records [][]string) (Committed, error) {
 	rel, err := splitBelow(l.Root, path)
 	if err != nil {
 		return Committed{}, fmt.Errorf("append %s: %w", path, err)
 	}
-	return appendRecords(l.Root, rel, path, c, header, records)
+	return appendRecords(l.Root, rel, path, c, f, records)
 }
 
 // CheckUnrecorded is for a CSV file under l.Root that the caller's store has
@@ -119,11 +130,12 @@ func (l Layout) CheckUnrecorded(path string) error {
 
 // appendRecords does AppendRecords for the file rel below root, trusting
 // root and nothing below it; path names the file in errors.
-func appendRecords(root, rel, path string, c Committed, header []string, records [][]string) (_ Committed, err error) {
+func appendRecords(root, rel, path string, c Committed, format Format, records [][]string) (_ Committed, err error) {
 	committed := c.Size
 	if committed < 0 {
 		return Committed{}, fmt.Errorf("append %s: negative committed length %d", path, committed)
 	}
+	header := format.Header
 	width := len(header)
 	for i, rec := range records {
 		if len(rec) == 0 {
@@ -134,11 +146,11 @@ func appendRecords(root, rel, path string, c Committed, header []string, records
 		}
 		width = len(rec)
 	}
-	check := header
-	if committed != 0 {
-		header = nil
+	var buf []byte
+	if committed == 0 {
+		buf = format.begin()
 	}
-	buf := EncodeCSV(header, records)
+	buf = append(buf, EncodeCSV(nil, records)...)
 
 	f, dir, err := openForAppend(root, rel, path, committed)
 	if err != nil {
@@ -162,7 +174,7 @@ func appendRecords(root, rel, path string, c Committed, header []string, records
 	if size < committed {
 		return Committed{}, fmt.Errorf("append %s: size %d, committed %d: %w", path, size, committed, ErrShrunk)
 	}
-	if err := checkOwnership(f, size, c, check, width); err != nil {
+	if err := checkOwnership(f, size, c, format, width); err != nil {
 		return Committed{}, fmt.Errorf("append %s: %w", path, err)
 	}
 	if size > committed {

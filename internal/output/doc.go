@@ -21,6 +21,10 @@
 // pure file handling: it keeps no state between calls and starts no
 // goroutines.
 //
+// Every timestamp of the CSV rows and JSON results is in TimeFormat (RFC
+// 3339 UTC, milliseconds). A CSV file keeps how it began (Format): an
+// opt-in UTF-8 BOM and the header are written by its first append only.
+//
 // Every CSV cell this package produces is neutralised against spreadsheet
 // formula injection and every non-empty cell is quoted (see Neutralise and
 // EncodeCSV). Money and quantities are kept as the decimal text the API

@@ -35,6 +35,8 @@ type Document struct {
 	Status string
 	// Source is the file's full path or URL.
 	Source string
+	// SourceName is the name of the [[source]] table the file came from.
+	SourceName string
 	// FileName is the file's base name.
 	FileName string
 	// SHA256 is the lowercase hex digest of the file's content.

@@ -15,6 +15,7 @@ type jsonDocument struct {
 	LocalRef     string           `json:"local_ref"`
 	Status       string           `json:"status"`
 	Source       string           `json:"source"`
+	SourceName   string           `json:"source_name"`
 	FileName     string           `json:"file_name"`
 	SHA256       string           `json:"sha256"`
 	SizeBytes    int64            `json:"size_bytes"`
@@ -29,10 +30,13 @@ type jsonDocument struct {
 }
 
 // MarshalJSON returns the content of d's result file: one JSON object with
-// the keys document_id, local_ref, status, source, file_name, sha256,
-// size_bytes, batch_id, submitted_at, completed_at, result_via,
+// the keys document_id, local_ref, status, source, source_name, file_name,
+// sha256, size_bytes, batch_id, submitted_at, completed_at, result_via,
 // api_timestamp, duplicate_of, error and data, always in this order and
-// always present. Times are RFC 3339 UTC strings or null; error is
+// always present. source is the file's full path or URL, source_name the
+// name of its [[source]] table. Times are strings in TimeFormat (RFC 3339
+// UTC, milliseconds) or null — api_timestamp too, unless the API's own was
+// not RFC 3339 (then it is kept as sent); error is
 // {"code","message"} or null; data is the API's object as received (keys in
 // their order, numbers and money strings unchanged, only re-indented) or
 // null. A duplicate's data is always null, whatever d.Data holds: like its
@@ -46,14 +50,15 @@ func MarshalJSON(d Document) ([]byte, error) {
 		LocalRef:     d.LocalRef,
 		Status:       d.Status,
 		Source:       d.Source,
+		SourceName:   d.SourceName,
 		FileName:     d.FileName,
 		SHA256:       d.SHA256,
 		SizeBytes:    d.SizeBytes,
 		BatchID:      d.BatchID,
-		SubmittedAt:  timePtr(formatTime(d.SubmittedAt)),
-		CompletedAt:  timePtr(formatTime(d.CompletedAt)),
+		SubmittedAt:  timePtr(FormatTime(d.SubmittedAt)),
+		CompletedAt:  timePtr(FormatTime(d.CompletedAt)),
 		ResultVia:    d.ResultVia,
-		APITimestamp: d.APITimestamp,
+		APITimestamp: formatAPITime(d.APITimestamp),
 		DuplicateOf:  d.DuplicateOf,
 	}
 	if d.ErrorCode != "" || d.ErrorMessage != "" {

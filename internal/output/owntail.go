@@ -52,9 +52,10 @@ func tailHash(f *os.File, size int64) (string, error) {
 // checkOwnership returns an error wrapping ErrNotOurs unless the file f,
 // size bytes long, is as this package left it at c: the recorded tail
 // hash matches (when recorded), and whatever lies past c.Size is rows of
-// width fields as EncodeCSV writes them — the header first when c.Size is
-// 0 — with at most one partial row at the end (a crash's leftover).
-func checkOwnership(f *os.File, size int64, c Committed, header []string, width int) error {
+// width fields as EncodeCSV writes them — when c.Size is 0, first a
+// beginning of format (see beginning) — with at most one partial row at
+// the end (a crash's leftover).
+func checkOwnership(f *os.File, size int64, c Committed, format Format, width int) error {
 	if c.Tail != "" && size >= c.Size {
 		got, err := tailHash(f, c.Size)
 		if err != nil {
@@ -72,12 +73,18 @@ func checkOwnership(f *os.File, size int64, c Committed, header []string, width 
 	if _, err := f.ReadAt(tail, c.Size); err != nil {
 		return err
 	}
-	if c.Size == 0 && header != nil {
-		h := EncodeCSV(header, nil)
-		if !bytes.HasPrefix(tail, h) && !bytes.HasPrefix(h, bytes.TrimRight(tail, "\x00")) {
+	if c.Size == 0 {
+		n, w, ok := format.beginning(tail)
+		if !ok {
 			return fmt.Errorf("it does not start with the header: %w", ErrNotOurs)
 		}
-		tail = tail[min(len(h), len(tail)):]
+		if n == len(tail) {
+			return nil // at most a beginning: nothing more to check
+		}
+		tail = tail[n:]
+		if w > 0 {
+			width = w
+		}
 	}
 	if !ownRows(tail, width) {
 		return fmt.Errorf("the %d bytes past the committed length %d are not rows the daemon writes: %w",

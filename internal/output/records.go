@@ -21,6 +21,12 @@ var DocumentsHeader = []string{"document_id", "status", "source", "file_name", "
 // item of a completed document.
 var LineItemsHeader = []string{"document_id", "line_no", "description", "quantity", "unit_price", "total"}
 
+// LineItemsContextHeader is the header of line_items-<day>.csv with
+// output.line_items_context on: the fixed columns of LineItemsHeader, then
+// the document's file_name, merchant and currency, so the file can be read
+// without the documents file beside it.
+var LineItemsContextHeader = append(append([]string(nil), LineItemsHeader...), "file_name", "merchant", "currency")
+
 // ErrBadData is wrapped by the errors of DocumentRecord, LineItemRecords and
 // MarshalJSON when a document's Data is not a JSON object of the contract's
 // shape. Retrying will not help; the exporter should report the document.
@@ -39,7 +45,8 @@ var ErrNoStatus = errors.New("document has no status")
 // payment_method give empty cells, and line_item_count is the number of line
 // items. For every other status they are empty — in particular a duplicate
 // row never repeats the original's totals, so nothing is counted twice.
-// Times are RFC 3339 in UTC; a zero time gives an empty cell.
+// Times are in TimeFormat (RFC 3339 UTC, milliseconds); a zero time gives
+// an empty cell.
 func DocumentRecord(d Document) ([]string, error) {
 	if d.Status == "" {
 		return nil, fmt.Errorf("csv row for %q: %w", d.LocalRef, ErrNoStatus)
@@ -53,8 +60,8 @@ func DocumentRecord(d Document) ([]string, error) {
 		d.SHA256,
 		strconv.FormatInt(d.SizeBytes, 10),
 		d.BatchID,
-		formatTime(d.SubmittedAt),
-		formatTime(d.CompletedAt),
+		FormatTime(d.SubmittedAt),
+		FormatTime(d.CompletedAt),
 		d.ResultVia,
 	)
 	if d.Status == StatusCompleted {
@@ -116,6 +123,26 @@ func LineItemRecords(d Document) ([][]string, error) {
 	return recs, nil
 }
 
+// LineItemRecordsWithContext is LineItemRecords with the context columns
+// of LineItemsContextHeader after the fixed ones: every row repeats the
+// document's file name, merchant and currency, neutralised. Its rows cut
+// to len(LineItemsHeader) are LineItemRecords' rows.
+func LineItemRecordsWithContext(d Document) ([][]string, error) {
+	recs, err := LineItemRecords(d)
+	if len(recs) == 0 || err != nil {
+		return recs, err
+	}
+	data, err := decodeData(d)
+	if err != nil {
+		return nil, err
+	}
+	ctx := NeutraliseRecord([]string{d.FileName, data.Merchant, data.Currency})
+	for i, rec := range recs {
+		recs[i] = append(rec[:len(rec):len(rec)], ctx...)
+	}
+	return recs, nil
+}
+
 // decodeData decodes d.Data as docuparse.Data. Absent or null data is an
 // empty result, not an error.
 func decodeData(d Document) (docuparse.Data, error) {
@@ -133,11 +160,26 @@ func decodeData(d Document) (docuparse.Data, error) {
 	return data, nil
 }
 
-// formatTime formats t as RFC 3339 in UTC, with fractional seconds only
-// when t has them; the zero time is "".
-func formatTime(t time.Time) string {
+// TimeFormat is the one form of every timestamp in the CSV and JSON
+// results: RFC 3339 in UTC with exactly three fractional digits
+// (2026-12-03T13:25:04.461Z), so a column sorts and parses the same way in
+// every row. Finer fractions are cut, not rounded.
+const TimeFormat = "2006-01-02T15:04:05.000Z"
+
+// FormatTime formats t in TimeFormat; the zero time is "".
+func FormatTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format(time.RFC3339Nano)
+	return t.UTC().Format(TimeFormat)
+}
+
+// formatAPITime returns a timestamp the API wrote in TimeFormat when it is
+// RFC 3339, and as sent otherwise (it is never dropped or made up).
+func formatAPITime(s string) string {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return s
+	}
+	return FormatTime(t)
 }

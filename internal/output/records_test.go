@@ -53,8 +53,8 @@ func TestDocumentRecord(t *testing.T) {
 			doc:  completedDoc(),
 			want: map[string]string{
 				"document_id": "doc_clx7abc123", "status": "completed", "size_bytes": "48213",
-				"batch_id": "batch_abc789", "submitted_at": "2026-05-19T14:31:02Z",
-				"completed_at": "2026-05-19T14:32:00.5Z", "result_via": "webhook",
+				"batch_id": "batch_abc789", "submitted_at": "2026-05-19T14:31:02.000Z",
+				"completed_at": "2026-05-19T14:32:00.500Z", "result_via": "webhook",
 				"document_type": "invoice", "merchant": "Riverside Consulting LLC",
 				"invoice_id": "INV-2026-0091", "date": "2026-05-01", "due_date": "2026-05-31",
 				"currency": "USD", "subtotal": "3500.00", "tax": "350.00", "total": "3850.00",
@@ -105,7 +105,7 @@ func TestDocumentRecord(t *testing.T) {
 			name: "times are written in UTC",
 			doc: Document{LocalRef: "r", Status: StatusRejected,
 				CompletedAt: time.Date(2026, 11, 28, 1, 30, 0, 0, time.FixedZone("CET", 3600))},
-			want: map[string]string{"completed_at": "2026-11-28T00:30:00Z"},
+			want: map[string]string{"completed_at": "2026-11-28T00:30:00.000Z"},
 		},
 		{
 			name: "a payment method is kept, money with many decimals too",
