@@ -282,8 +282,9 @@ func TestRetrySelectsByCodeAndSource(t *testing.T) {
 		t.Errorf("more than the rejected document was chosen:\n%s", out)
 	}
 	out, err = f.run("--failed", "--source", "elsewhere")
-	if err == nil || !strings.Contains(err.Error(), "nothing selected: no failed documents in source elsewhere") || out != "" {
-		t.Fatalf("empty selection: %v\n%s", err, out)
+	var ue usageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), `no [[source]] has name = "elsewhere" (configured: inbox)`) || out != "" {
+		t.Fatalf("unknown source: %v\n%s", err, out)
 	}
 }
 

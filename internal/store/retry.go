@@ -57,8 +57,14 @@ type RetryQuery struct {
 	StuckBefore time.Time
 	// Source, when set, keeps only the documents of this source.
 	Source string
-	// Again also chooses documents that were retried before. Defaults to
-	// false: a retried document is its retry's business.
+	// Again also chooses failed (or, with Code, rejected) documents that
+	// are themselves retries. Defaults to false: a file is retried once by
+	// a selection, and its retry's own failure is retried only by id or
+	// with Again. Stuck documents are chosen whether retries or not.
+	//
+	// A document already retried is never chosen, Again or not: the file
+	// is its retry's business (its newest attempt), so one selection
+	// retries each file at most once.
 	Again bool
 }
 
@@ -77,10 +83,14 @@ func (s *Store) SelectForRetry(ctx context.Context, q RetryQuery) ([]Document, e
 		args  []any
 	)
 	if failed {
+		firstTry := ` AND d.retry_of IS NULL`
+		if q.Again {
+			firstTry = ""
+		}
 		if q.Code == "" {
-			conds = append(conds, `d.outcome = 'failed'`)
+			conds = append(conds, `(d.outcome = 'failed'`+firstTry+`)`)
 		} else {
-			conds = append(conds, `(d.outcome IN ('failed', 'rejected') AND d.error_code = ?)`)
+			conds = append(conds, `(d.outcome IN ('failed', 'rejected') AND d.error_code = ?`+firstTry+`)`)
 			args = append(args, q.Code)
 		}
 	}
@@ -93,9 +103,7 @@ func (s *Store) SelectForRetry(ctx context.Context, q RetryQuery) ([]Document, e
 		where += ` AND d.source = ?`
 		args = append(args, q.Source)
 	}
-	if !q.Again {
-		where += ` AND NOT EXISTS (SELECT 1 FROM documents r WHERE r.retry_of = d.id)`
-	}
+	where += ` AND NOT EXISTS (SELECT 1 FROM documents r WHERE r.retry_of = d.id)`
 	docs, err := queryDocuments(ctx, s.r, where+` ORDER BY d.id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("select for retry: %w", err)

@@ -303,6 +303,16 @@ func TestSelectForRetryChoosesFailedAndStuckDocuments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A retry of its own that failed too.
+	failedRetry, err := s.Retry(ctx, docIn(t, s, 9, "failed"), RetryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = s.CreateBatch(ctx, ModeSingle, []int64{failedRetry})
+	if err := s.RecordSubmitted(ctx, b.ID, "", nil, []Submitted{{failedRetry, "doc_again"}}); err != nil {
+		t.Fatal(err)
+	}
+	mustApply(t, s, Result{DocumentID: "doc_again", Status: docuparse.StatusFailed, ErrorCode: "AGAIN", Via: ViaWebhook})
 	later := time.Now().Add(time.Hour)
 
 	for _, tc := range []struct {
@@ -311,7 +321,9 @@ func TestSelectForRetryChoosesFailedAndStuckDocuments(t *testing.T) {
 		want []int64
 	}{
 		{"failed chooses every failed outcome not retried yet", RetryQuery{Failed: true}, []int64{failed, exportedFailed, otherID}},
-		{"failed again includes documents retried before", RetryQuery{Failed: true, Again: true}, []int64{failed, exportedFailed, retried, otherID}},
+		{"failed never chooses a retry, even failed", RetryQuery{Failed: true, Code: "AGAIN"}, nil},
+		{"failed again adds failed retries, never a document retried before", RetryQuery{Failed: true, Again: true}, []int64{failed, exportedFailed, otherID, failedRetry}},
+		{"a code chooses a failed retry with again", RetryQuery{Code: "AGAIN", Again: true}, []int64{failedRetry}},
 		{"a code narrows failed to that code", RetryQuery{Failed: true, Code: docuparse.CodeExtractionFailed}, []int64{failed, exportedFailed}},
 		{"a rejection code chooses rejected documents", RetryQuery{Code: docuparse.CodeUnsupportedMedia}, []int64{rejected}},
 		{"a source keeps only its documents", RetryQuery{Failed: true, Source: "scans"}, []int64{otherID}},
