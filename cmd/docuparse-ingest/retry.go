@@ -88,10 +88,7 @@ func (m *Main) runRetry(ctx context.Context, args []string) error {
 			return err
 		}
 		if len(targets) == 0 {
-			// Nothing to do is not a failure: a cron job's retry --stuck
-			// on a healthy day exits 0.
-			fmt.Fprintf(m.Stdout, "nothing to retry: %s\n", describeQuery(q, cfg.Reconcile.StuckAfter.D()))
-			return nil
+			return m.nothingToRetry(q, cfg.Reconcile.StuckAfter.D())
 		}
 	}
 
@@ -138,6 +135,13 @@ func (m *Main) retryAll(ctx context.Context, st *store.Store, roots *ingest.Root
 		prog.step(retried)
 	}
 	return retried, nil
+}
+
+// nothingToRetry says that q chose nothing. Nothing to do is not a
+// failure: a cron job's retry --stuck on a healthy day exits 0.
+func (m *Main) nothingToRetry(q store.RetryQuery, stuckAfter time.Duration) error {
+	fmt.Fprintf(m.Stdout, "nothing to retry: %s\n", describeQuery(q, stuckAfter))
+	return nil
 }
 
 // addSelected appends the documents q selects to targets, each once.

@@ -24,6 +24,7 @@ type jsonDocument struct {
 	ResultVia    string           `json:"result_via"`
 	APITimestamp string           `json:"api_timestamp"`
 	DuplicateOf  string           `json:"duplicate_of"`
+	RetryOf      *RetryLink       `json:"retry_of"`
 	Error        *docuparse.Error `json:"error"`
 	Data         json.RawMessage  `json:"data"`
 }
@@ -31,8 +32,10 @@ type jsonDocument struct {
 // MarshalJSON returns the content of d's result file: one JSON object with
 // the keys document_id, local_ref, status, source, file_name, sha256,
 // size_bytes, batch_id, submitted_at, completed_at, result_via,
-// api_timestamp, duplicate_of, error and data, always in this order and
-// always present. Times are RFC 3339 UTC strings or null; error is
+// api_timestamp, duplicate_of, retry_of, error and data, always in this
+// order and always present. retry_of is null, or for a retry
+// {"id","local_ref","document_id"} of the document it retries (see
+// RetryLink). Times are RFC 3339 UTC strings or null; error is
 // {"code","message"} or null; data is the API's object as received (keys in
 // their order, numbers and money strings unchanged, only re-indented) or
 // null. A duplicate's data is always null, whatever d.Data holds: like its
@@ -55,6 +58,7 @@ func MarshalJSON(d Document) ([]byte, error) {
 		ResultVia:    d.ResultVia,
 		APITimestamp: d.APITimestamp,
 		DuplicateOf:  d.DuplicateOf,
+		RetryOf:      d.RetryOf,
 	}
 	if d.ErrorCode != "" || d.ErrorMessage != "" {
 		jd.Error = &docuparse.Error{Code: d.ErrorCode, Message: d.ErrorMessage}

@@ -122,6 +122,29 @@ func (s *Store) RetriedAs(ctx context.Context, id int64) (int64, error) {
 	return n, nil
 }
 
+// FirstAttempt returns the local id of the first attempt at document id's
+// file: id itself for a document that retries nothing (retry_of NULL),
+// else the document at the start of its retry_of chain. Each document with
+// retry_of NULL is one file; the others are retries of it, so a count of
+// files (not attempts) counts only the former, and a retry's file is its
+// first attempt's. An unknown id wraps ErrNotFound.
+func (s *Store) FirstAttempt(ctx context.Context, id int64) (int64, error) {
+	var first int64
+	err := s.r.QueryRowContext(ctx, `WITH RECURSIVE chain (id, retry_of, depth) AS (
+			SELECT id, retry_of, 0 FROM documents WHERE id = ?
+			UNION ALL
+			SELECT d.id, d.retry_of, c.depth + 1 FROM documents d JOIN chain c ON d.id = c.retry_of
+			WHERE c.depth < 100000)
+		SELECT id FROM chain ORDER BY depth DESC LIMIT 1`, id).Scan(&first)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("first attempt of document %d: %w", id, err)
+	}
+	return first, nil
+}
+
 // CheckRetry reports, changing nothing, whether Retry would retry id: it
 // returns the document, or a *NotRetryableError saying why not (or an
 // error wrapping ErrNotFound). It is the dry run of Retry.

@@ -387,3 +387,35 @@ func TestTwoProcessesRetryingOneDocumentMakeOneRetry(t *testing.T) {
 		t.Fatalf("%d retried, %d refused, %d documents; want exactly one retry", ok, refused, countDocuments(t, s))
 	}
 }
+
+// A retry of a retry leads back to the file's first attempt, the one the
+// report counts as the file.
+func TestFirstAttemptFollowsTheRetryChain(t *testing.T) {
+	s, _ := setup(t)
+	ctx := context.Background()
+	first := docIn(t, s, 1, "failed")
+	second, err := s.Retry(ctx, first, RetryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := s.CreateBatch(ctx, ModeSingle, []int64{second})
+	if err := s.RecordSubmitted(ctx, b.ID, "", nil, []Submitted{{second, "doc_second"}}); err != nil {
+		t.Fatal(err)
+	}
+	mustApply(t, s, Result{DocumentID: "doc_second", Status: docuparse.StatusFailed, ErrorCode: "X", Via: ViaWebhook})
+	third, err := s.Retry(ctx, second, RetryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []int64{first, second, third} {
+		if got, err := s.FirstAttempt(ctx, id); err != nil || got != first {
+			t.Errorf("FirstAttempt(%d) = %d, %v; want %d", id, got, err, first)
+		}
+	}
+	if d, err := s.Get(ctx, third); err != nil || d.RetryOf != second {
+		t.Errorf("document %d: RetryOf = %+v, %v; want %d", third, d, err, second)
+	}
+	if _, err := s.FirstAttempt(ctx, 999); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown id: %v", err)
+	}
+}
