@@ -140,7 +140,7 @@ func (m *Main) retryAll(ctx context.Context, st *store.Store, roots *ingest.Root
 // nothingToRetry says that q chose nothing. Nothing to do is not a
 // failure: a cron job's retry --stuck on a healthy day exits 0.
 func (m *Main) nothingToRetry(q store.RetryQuery, stuckAfter time.Duration) error {
-	fmt.Fprintf(m.Stdout, "nothing to retry: %s\n", describeQuery(q, stuckAfter))
+	fmt.Fprintf(m.Stdout, "nothing to retry: %s\n", safetext.Visible(describeQuery(q, stuckAfter)))
 	return nil
 }
 
