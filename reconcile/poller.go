@@ -127,6 +127,36 @@ func (p *Poller) RunOnce(ctx context.Context) (Pass, error) {
 	if err != nil {
 		return pass, err
 	}
+	if err := p.pollDocs(ctx, docs, &pass, nil); err != nil {
+		return pass, err
+	}
+	return pass, p.verifyBatches(ctx, now, &pass)
+}
+
+// PollAll polls every submitted document now, whatever WebhookGrace and
+// each document's backoff say (the reconcile command: an operator asked
+// to poll now), then confirms batches as RunOnce does. each, when set, is
+// told what the poll of each document found ("completed", "still
+// processing", "error: …"). The daemon's periodic passes use RunOnce.
+func (p *Poller) PollAll(ctx context.Context, each func(d store.Document, found string)) (Pass, error) {
+	var pass Pass
+	now := p.cfg.Now()
+	docs, err := p.cfg.Store.Documents(ctx, store.StateSubmitted, 0)
+	if err != nil {
+		return pass, err
+	}
+	if err := p.pollDocs(ctx, docs, &pass, each); err != nil {
+		return pass, err
+	}
+	return pass, p.verifyBatches(ctx, now, &pass)
+}
+
+// pollDocs polls docs, asking the API once per batch when several are of
+// one batch, and tells each (when set) what each poll found.
+func (p *Poller) pollDocs(ctx context.Context, docs []store.Document, pass *Pass, each func(store.Document, string)) error {
+	if each == nil {
+		each = func(store.Document, string) {}
+	}
 	// Several due documents of one batch: one GET /batches/{id} tells which
 	// are still processing, so only the finished ones cost a call each.
 	perBatch := map[string]int{}
@@ -138,31 +168,35 @@ func (p *Poller) RunOnce(ctx context.Context) (Pass, error) {
 	statuses := map[string]map[string]string{}
 	for _, d := range docs {
 		if ctx.Err() != nil {
-			return pass, ctx.Err()
+			return ctx.Err()
 		}
 		if perBatch[d.APIBatchID] >= 2 {
 			st, ok := statuses[d.APIBatchID]
 			if !ok {
-				st = p.batchStatuses(ctx, d.APIBatchID, &pass)
+				st = p.batchStatuses(ctx, d.APIBatchID, pass)
 				statuses[d.APIBatchID] = st
 			}
 			if st[d.DocumentID] == docuparse.StatusProcessing {
 				pass.Processing++
 				if err := p.cfg.Store.RecordPoll(ctx, d.ID, p.next(d), ""); err != nil {
-					return pass, err
+					return err
 				}
+				each(d, foundProcessing)
 				continue
 			}
 		}
-		if err := p.poll(ctx, d, &pass); err != nil {
-			return pass, err
+		found, err := p.poll(ctx, d, pass)
+		if err != nil {
+			return err
 		}
+		each(d, found)
 	}
-	if err := p.verifyBatches(ctx, now, &pass); err != nil {
-		return pass, err
-	}
-	return pass, nil
+	return nil
 }
+
+// foundProcessing is what a poll found of a document the API is still
+// working on.
+const foundProcessing = "still processing"
 
 // batchStatuses returns the API's status of each document of a batch, or
 // nil when the batch cannot be read (then each document is polled alone).
@@ -261,12 +295,14 @@ func CompareBatch(api *docuparse.Batch, docs []store.Document) string {
 	return store.CheckMismatch + ": " + strings.Join(diffs, "; ") + more
 }
 
-func (p *Poller) poll(ctx context.Context, d store.Document, pass *Pass) error {
+// poll asks the API about one document and records what it says; it
+// returns what it found, in words.
+func (p *Poller) poll(ctx context.Context, d store.Document, pass *Pass) (string, error) {
 	log := p.cfg.Logger.With("doc", d.ID, "document_id", d.DocumentID)
 	got, err := p.cfg.Client.GetDocument(ctx, d.DocumentID)
 	if err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return "", ctx.Err()
 		}
 		pass.Errors++
 		msg := err.Error()
@@ -274,39 +310,48 @@ func (p *Poller) poll(ctx context.Context, d store.Document, pass *Pass) error {
 			msg = "NOT_FOUND: the API does not know this document"
 			log.Warn("submitted document unknown to the API", "path", d.Path)
 		}
-		return p.cfg.Store.RecordPoll(ctx, d.ID, p.next(d), msg)
+		return "error: " + msg + "; polled again later", p.cfg.Store.RecordPoll(ctx, d.ID, p.next(d), msg)
 	}
 	pass.Polled++
 	switch got.Status {
 	case docuparse.StatusCompleted, docuparse.StatusFailed:
-		r := store.Result{DocumentID: d.DocumentID, Status: got.Status, Data: got.Data, Via: store.ViaPoll}
-		if got.CompletedAt != nil {
-			r.APITimestamp = got.CompletedAt.UTC().Format(time.RFC3339)
-		}
-		if got.Error != nil {
-			r.ErrorCode, r.ErrorMessage = got.Error.Code, got.Error.Message
-		}
-		outcome, err := p.cfg.Store.ApplyResult(ctx, r)
-		if err != nil {
-			return fmt.Errorf("apply polled result: %w", err)
-		}
-		if outcome == store.Conflict {
-			// Another outcome, or other data, than the one recorded
-			// meanwhile (by a webhook): the first stands.
-			log.Warn("polled result contradicts the document's recorded outcome; the recorded one stands", "path", d.Path, "status", got.Status)
-		}
-		if outcome == store.Applied {
-			if got.Status == docuparse.StatusCompleted {
-				pass.Completed++
-			} else {
-				pass.Failed++
-			}
-		}
-		return nil
+		return p.apply(ctx, d, got, pass, log)
 	default:
 		pass.Processing++
-		return p.cfg.Store.RecordPoll(ctx, d.ID, p.next(d), "")
+		return foundProcessing, p.cfg.Store.RecordPoll(ctx, d.ID, p.next(d), "")
 	}
+}
+
+// apply records a polled outcome as a webhook's would be recorded.
+func (p *Poller) apply(ctx context.Context, d store.Document, got *docuparse.Document, pass *Pass, log *slog.Logger) (string, error) {
+	r := store.Result{DocumentID: d.DocumentID, Status: got.Status, Data: got.Data, Via: store.ViaPoll}
+	if got.CompletedAt != nil {
+		r.APITimestamp = got.CompletedAt.UTC().Format(time.RFC3339)
+	}
+	found := got.Status
+	if got.Error != nil {
+		r.ErrorCode, r.ErrorMessage = got.Error.Code, got.Error.Message
+		found += " (" + got.Error.Code + ")"
+	}
+	outcome, err := p.cfg.Store.ApplyResult(ctx, r)
+	if err != nil {
+		return "", fmt.Errorf("apply polled result: %w", err)
+	}
+	switch outcome {
+	case store.Conflict:
+		// Another outcome, or other data, than the one recorded
+		// meanwhile (by a webhook): the first stands.
+		log.Warn("polled result contradicts the document's recorded outcome; the recorded one stands", "path", d.Path, "status", got.Status)
+		return found + ", but another outcome was recorded meanwhile; it stands", nil
+	case store.Applied:
+		if got.Status == docuparse.StatusCompleted {
+			pass.Completed++
+		} else {
+			pass.Failed++
+		}
+		return found, nil
+	}
+	return found + ", already recorded", nil
 }
 
 // next returns when to poll d again: PollInterval doubled per earlier

@@ -35,11 +35,11 @@ type retryTarget struct {
 func (m *Main) runRetry(ctx context.Context, args []string) error {
 	flags := m.newFlags("retry")
 	path := flags.String("config", config.DefaultPath, "configuration file")
-	failed := flags.Bool("failed", false, "retry every failed document not retried yet")
+	failed := flags.Bool("failed", false, "retry every failed file once: failed documents not retried yet, leaving out retries that failed too (retry those by id or with --again)")
 	code := flags.String("code", "", "only documents with this error_code (implies --failed; a rejection code chooses rejected documents too)")
 	stuck := flags.Bool("stuck", false, "retry every document submitted longer than reconcile.stuck_after ago")
 	source := flags.String("source", "", "with --failed or --stuck: only documents of this source")
-	again := flags.Bool("again", false, "also retry documents that were retried before")
+	again := flags.Bool("again", false, "with --failed or --code: also retry failed retries, each file through its newest attempt; with ids: retry a document even if it was retried before")
 	dryRun := flags.Bool("dry-run", false, "print what would happen and change nothing")
 	flags.Usage = func() {
 		fmt.Fprintln(flags.Output(), "Usage: docuparse-ingest retry --config FILE [--failed] [--stuck] [--code CODE] [--source NAME] [--again] [--dry-run] [ID ...]")
@@ -66,6 +66,9 @@ func (m *Main) runRetry(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := knownSource(cfg, *source); err != nil {
+		return err
+	}
 	st, err := m.openState(ctx, *path)
 	if err != nil {
 		return err
@@ -81,8 +84,11 @@ func (m *Main) runRetry(ctx context.Context, args []string) error {
 		if *stuck {
 			q.StuckBefore = time.Now().Add(-cfg.Reconcile.StuckAfter.D())
 		}
-		if targets, err = addSelected(ctx, st, q, cfg.Reconcile.StuckAfter.D(), targets); err != nil {
+		if targets, err = addSelected(ctx, st, q, targets); err != nil {
 			return err
+		}
+		if len(targets) == 0 {
+			return m.nothingToRetry(q, cfg.Reconcile.StuckAfter.D())
 		}
 	}
 
@@ -131,14 +137,18 @@ func (m *Main) retryAll(ctx context.Context, st *store.Store, roots *ingest.Root
 	return retried, nil
 }
 
+// nothingToRetry says that q chose nothing. Nothing to do is not a
+// failure: a cron job's retry --stuck on a healthy day exits 0.
+func (m *Main) nothingToRetry(q store.RetryQuery, stuckAfter time.Duration) error {
+	fmt.Fprintf(m.Stdout, "nothing to retry: %s\n", safetext.Visible(describeQuery(q, stuckAfter)))
+	return nil
+}
+
 // addSelected appends the documents q selects to targets, each once.
-func addSelected(ctx context.Context, st *store.Store, q store.RetryQuery, stuckAfter time.Duration, targets []retryTarget) ([]retryTarget, error) {
+func addSelected(ctx context.Context, st *store.Store, q store.RetryQuery, targets []retryTarget) ([]retryTarget, error) {
 	docs, err := st.SelectForRetry(ctx, q)
 	if err != nil {
 		return nil, err
-	}
-	if len(docs) == 0 && len(targets) == 0 {
-		return nil, errors.New("nothing selected: " + describeQuery(q, stuckAfter))
 	}
 	seen := make(map[int64]bool, len(targets))
 	for _, t := range targets {
@@ -151,6 +161,23 @@ func addSelected(ctx context.Context, st *store.Store, q store.RetryQuery, stuck
 		}
 	}
 	return targets, nil
+}
+
+// knownSource refuses a --source that names no configured source, so a
+// typing error is not taken for "nothing to retry".
+func knownSource(cfg *config.Config, name string) error {
+	if name == "" {
+		return nil
+	}
+	names := make([]string, 0, len(cfg.Sources))
+	for _, src := range cfg.Sources {
+		if src.Name == name {
+			return nil
+		}
+		names = append(names, src.Name)
+	}
+	return usageError{fmt.Sprintf("retry: --source: no [[source]] has name = %q (configured: %s)",
+		name, safetext.Visible(strings.Join(names, ", ")))}
 }
 
 // sourceRoots pins the configured source folders, as the daemon does, for
@@ -292,8 +319,9 @@ func describeQuery(q store.RetryQuery, stuckAfter time.Duration) string {
 	if q.Source != "" {
 		s += " in source " + q.Source
 	}
-	if !q.Again {
-		s += " that were not retried already"
+	s += " that were not retried already"
+	if (q.Failed || q.Code != "") && !q.Again {
+		s += " (a retry that failed too is retried by its id or with --again)"
 	}
 	return s
 }

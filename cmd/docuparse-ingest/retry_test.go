@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -282,8 +283,9 @@ func TestRetrySelectsByCodeAndSource(t *testing.T) {
 		t.Errorf("more than the rejected document was chosen:\n%s", out)
 	}
 	out, err = f.run("--failed", "--source", "elsewhere")
-	if err == nil || !strings.Contains(err.Error(), "nothing selected: no failed documents in source elsewhere") || out != "" {
-		t.Fatalf("empty selection: %v\n%s", err, out)
+	var ue usageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), `no [[source]] has name = "elsewhere" (configured: inbox)`) || out != "" {
+		t.Fatalf("unknown source: %v\n%s", err, out)
 	}
 }
 
@@ -400,6 +402,7 @@ func TestRetriedDocumentsAreSubmittedByTheRunningDaemon(t *testing.T) {
 			t.Errorf("%s: rows %v, want one failed (%s) then one completed", filepath.Base(path), got, wantCode)
 		}
 	}
+	checkRetryOf(t, filepath.Join(dir, "out"), map[string]int64{pathX: oldX, pathY: oldY})
 	for sha, n := range good.Stats().CreatedBySHA256 {
 		if n != 1 {
 			t.Errorf("content %s submitted %d times to the working API", sha[:12], n)
@@ -451,5 +454,67 @@ func TestRetryChecksTheFileAsTheUploadWouldNotItsSizeAndMtimeAlone(t *testing.T)
 		if !strings.Contains(out, "symbolic link") {
 			t.Errorf("dry=%v: the symlink is not named as one:\n%s", dry, out)
 		}
+	}
+}
+
+// checkRetryOf reads every JSON result under out and checks that the
+// completed retry of each path in originals names its original (by local
+// id, local_ref and document_id, as the original's own result file has
+// them), and that every other result has retry_of null.
+func checkRetryOf(t *testing.T, out string, originals map[string]int64) {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(out, "results", "*", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no JSON results under %s: %v", out, err)
+	}
+	type link struct {
+		ID         int64  `json:"id"`
+		LocalRef   string `json:"local_ref"`
+		DocumentID string `json:"document_id"`
+	}
+	type result struct {
+		Source     string          `json:"source"`
+		Status     string          `json:"status"`
+		LocalRef   string          `json:"local_ref"`
+		DocumentID string          `json:"document_id"`
+		RetryOf    json.RawMessage `json:"retry_of"`
+	}
+	byRef := map[string]result{}
+	var all []result
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r result
+		if err := json.Unmarshal(b, &r); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if r.RetryOf == nil {
+			t.Fatalf("%s has no retry_of key:\n%s", name, b)
+		}
+		byRef[r.LocalRef] = r
+		all = append(all, r)
+	}
+	found := 0
+	for _, r := range all {
+		if r.Status != "completed" {
+			if string(r.RetryOf) != "null" {
+				t.Errorf("original %s (%s): retry_of = %s, want null", r.LocalRef, r.Source, r.RetryOf)
+			}
+			continue
+		}
+		var l link
+		if err := json.Unmarshal(r.RetryOf, &l); err != nil {
+			t.Fatalf("retry %s: retry_of %s: %v", r.LocalRef, r.RetryOf, err)
+		}
+		orig, ok := byRef[l.LocalRef]
+		if l.ID != originals[r.Source] || !ok || orig.Source != r.Source || orig.DocumentID != l.DocumentID || l.DocumentID == "" {
+			t.Errorf("retry %s of %s: retry_of = %s, want the original document %d (its result: %+v)", r.LocalRef, r.Source, r.RetryOf, originals[r.Source], orig)
+		}
+		found++
+	}
+	if found != len(originals) {
+		t.Errorf("%d completed retries in the results, want %d", found, len(originals))
 	}
 }

@@ -564,6 +564,9 @@ func toOutput(d store.Document) output.Document {
 	if o.Status == "" {
 		o.Status = string(d.State)
 	}
+	if d.RetryOf != 0 {
+		o.RetryOf = &output.RetryLink{ID: d.RetryOf, LocalRef: d.RetryOfReference, DocumentID: d.RetryOfDocumentID}
+	}
 	if d.Outcome == store.StateDuplicate {
 		o.DocumentID = d.OriginalDocumentID
 		o.DuplicateOf = d.OriginalPath

@@ -62,6 +62,20 @@ type Document struct {
 	DuplicateOf string
 	// APITimestamp is the event or poll timestamp the API gave, if any.
 	APITimestamp string
+	// RetryOf, for a retry (the retry command's resubmission), names the
+	// document it retries; nil for a first attempt.
+	RetryOf *RetryLink
+}
+
+// RetryLink names the document a retry retries, the three ways it is
+// known: its local id (as status, report and the retry command show it),
+// its LocalRef (always set; its own result file has it as local_ref) and
+// its API DocumentID ("" when it had none: rejected locally, or stuck at
+// submission).
+type RetryLink struct {
+	ID         int64  `json:"id"`
+	LocalRef   string `json:"local_ref"`
+	DocumentID string `json:"document_id"`
 }
 
 // ownID returns the id that names the document's result file: its own API

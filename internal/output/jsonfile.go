@@ -25,6 +25,7 @@ type jsonDocument struct {
 	ResultVia    string           `json:"result_via"`
 	APITimestamp string           `json:"api_timestamp"`
 	DuplicateOf  string           `json:"duplicate_of"`
+	RetryOf      *RetryLink       `json:"retry_of"`
 	Error        *docuparse.Error `json:"error"`
 	Data         json.RawMessage  `json:"data"`
 }
@@ -32,11 +33,13 @@ type jsonDocument struct {
 // MarshalJSON returns the content of d's result file: one JSON object with
 // the keys document_id, local_ref, status, source, source_name, file_name,
 // sha256, size_bytes, batch_id, submitted_at, completed_at, result_via,
-// api_timestamp, duplicate_of, error and data, always in this order and
-// always present. source is the file's full path or URL, source_name the
-// name of its [[source]] table. Times are strings in TimeFormat (RFC 3339
-// UTC, milliseconds) or null — api_timestamp too, unless the API's own was
-// not RFC 3339 (then it is kept as sent); error is
+// api_timestamp, duplicate_of, retry_of, error and data, always in this
+// order and always present. source is the file's full path or URL,
+// source_name the name of its [[source]] table. retry_of is null, or for a
+// retry {"id","local_ref","document_id"} of the document it retries (see
+// RetryLink). Times are strings in TimeFormat (RFC 3339 UTC, milliseconds)
+// or null — api_timestamp too, unless the API's own was not RFC 3339 (then
+// it is kept as sent); error is
 // {"code","message"} or null; data is the API's object as received (keys in
 // their order, numbers and money strings unchanged, only re-indented) or
 // null. A duplicate's data is always null, whatever d.Data holds: like its
@@ -60,6 +63,7 @@ func MarshalJSON(d Document) ([]byte, error) {
 		ResultVia:    d.ResultVia,
 		APITimestamp: formatAPITime(d.APITimestamp),
 		DuplicateOf:  d.DuplicateOf,
+		RetryOf:      d.RetryOf,
 	}
 	if d.ErrorCode != "" || d.ErrorMessage != "" {
 		jd.Error = &docuparse.Error{Code: d.ErrorCode, Message: d.ErrorMessage}

@@ -61,12 +61,12 @@ func TestMarshalJSONShapes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range []string{"document_id", "local_ref", "status", "source", "file_name", "sha256", "size_bytes",
-		"batch_id", "submitted_at", "completed_at", "result_via", "api_timestamp", "duplicate_of", "error", "data"} {
+		"batch_id", "submitted_at", "completed_at", "result_via", "api_timestamp", "duplicate_of", "retry_of", "error", "data"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("key %q missing", k)
 		}
 	}
-	if m["data"] != nil || m["submitted_at"] != nil {
+	if m["data"] != nil || m["submitted_at"] != nil || m["retry_of"] != nil {
 		t.Errorf("data = %v, submitted_at = %v; want null", m["data"], m["submitted_at"])
 	}
 	if e, _ := m["error"].(map[string]any); e["code"] != "FILE_TOO_LARGE" {

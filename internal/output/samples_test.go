@@ -68,6 +68,8 @@ func failedDoc() Document {
 		ErrorCode:    "EXTRACTION_FAILED",
 		ErrorMessage: "Document extraction failed for this file.",
 		APITimestamp: "2026-05-19T14:32:05Z",
+		// A retry of an earlier attempt at the same file.
+		RetryOf: &RetryLink{ID: 1, LocalRef: "dpi_0001", DocumentID: "doc_clx7abc001"},
 	}
 }
 

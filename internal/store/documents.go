@@ -74,16 +74,19 @@ type Document struct {
 	Solo            bool
 	DocumentID      string
 	DuplicateOf     int64
-	DiscoveredAt    time.Time
-	SubmittedAt     time.Time
-	CompletedAt     time.Time
-	ResultVia       string
-	Result          json.RawMessage
-	APITimestamp    string
-	ErrorCode       string
-	ErrorMessage    string
-	ExportedAt      time.Time
-	PollCount       int // polls made while waiting for a result
+	// RetryOf is the local id of the document this one retries (the
+	// retry command's link, column retry_of); 0 for a first attempt.
+	RetryOf      int64
+	DiscoveredAt time.Time
+	SubmittedAt  time.Time
+	CompletedAt  time.Time
+	ResultVia    string
+	Result       json.RawMessage
+	APITimestamp string
+	ErrorCode    string
+	ErrorMessage string
+	ExportedAt   time.Time
+	PollCount    int // polls made while waiting for a result
 	// ExportError says why the exporter holds the document (its output
 	// path is unsafe); empty when it is not held. ExportAttempts counts
 	// the failed tries, NextExportAt is when it is tried again.
@@ -96,13 +99,18 @@ type Document struct {
 	OriginalDocumentID string
 	OriginalPath       string
 	OriginalOutcome    State
+
+	// Filled for retries by ExportCandidates: the retried document's
+	// client reference and API id ("" when it had none).
+	RetryOfReference  string
+	RetryOfDocumentID string
 }
 
 const docColumns = `d.id, d.source, d.path, d.file_name, d.size_bytes, d.mtime, d.sha256, d.state,
 	d.outcome, d.client_reference, d.batch_id, b.api_batch_id, d.solo, d.document_id, d.duplicate_of,
 	d.discovered_at, d.submitted_at, d.completed_at, d.result_via, d.result, d.api_timestamp,
 	d.error_code, d.error_message, d.exported_at, d.poll_count,
-	d.export_error, d.export_attempts, d.next_export_at, d.dev, d.inode, d.ctime`
+	d.export_error, d.export_attempts, d.next_export_at, d.dev, d.inode, d.ctime, d.retry_of`
 
 const docFrom = ` FROM documents d LEFT JOIN batches b ON b.id = d.batch_id `
 
@@ -115,13 +123,13 @@ func scanDocument(sc rowScanner, extra ...any) (*Document, error) {
 		outcome, apiBatch, docID, via, result, apiTS, code, msg sql.NullString
 		submitted, completed, exported                          sql.NullString
 		exportErr, nextExport, ctime                            sql.NullString
-		batchID, dupOf, dev, inode                              sql.NullInt64
+		batchID, dupOf, dev, inode, retryOf                     sql.NullInt64
 		solo                                                    int
 	)
 	dest := []any{&d.ID, &d.Source, &d.Path, &d.FileName, &d.SizeBytes, &mtime, &d.SHA256, &d.State,
 		&outcome, &d.ClientReference, &batchID, &apiBatch, &solo, &docID, &dupOf,
 		&discovered, &submitted, &completed, &via, &result, &apiTS, &code, &msg, &exported, &d.PollCount,
-		&exportErr, &d.ExportAttempts, &nextExport, &dev, &inode, &ctime}
+		&exportErr, &d.ExportAttempts, &nextExport, &dev, &inode, &ctime, &retryOf}
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -133,6 +141,7 @@ func scanDocument(sc rowScanner, extra ...any) (*Document, error) {
 	d.Solo = solo != 0
 	d.DocumentID = docID.String
 	d.DuplicateOf = dupOf.Int64
+	d.RetryOf = retryOf.Int64
 	d.SubmittedAt = parseTime(submitted)
 	d.CompletedAt = parseTime(completed)
 	d.ResultVia = via.String

@@ -15,8 +15,10 @@ import (
 // original that vanished hands its place to a duplicate (see Finish). A
 // document held by HoldExport waits until its next try is due.
 func (s *Store) ExportCandidates(ctx context.Context, limit int) ([]Document, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+docColumns+`, o.document_id, o.path, o.outcome`+docFrom+`
+	rows, err := s.r.QueryContext(ctx, `SELECT `+docColumns+`, o.document_id, o.path, o.outcome,
+		ro.client_reference, ro.document_id`+docFrom+`
 		LEFT JOIN documents o ON o.id = d.duplicate_of
+		LEFT JOIN documents ro ON ro.id = d.retry_of
 		WHERE d.state IN ('completed', 'failed', 'rejected', 'duplicate')
 		  AND (d.state <> 'duplicate' OR o.document_id IS NOT NULL OR o.outcome = 'rejected')
 		  AND (d.next_export_at IS NULL OR d.next_export_at <= ?)
@@ -27,13 +29,14 @@ func (s *Store) ExportCandidates(ctx context.Context, limit int) ([]Document, er
 	defer rows.Close()
 	var out []Document
 	for rows.Next() {
-		var origID, origPath, origOutcome sql.NullString
-		d, err := scanDocument(rows, &origID, &origPath, &origOutcome)
+		var origID, origPath, origOutcome, retryRef, retryDocID sql.NullString
+		d, err := scanDocument(rows, &origID, &origPath, &origOutcome, &retryRef, &retryDocID)
 		if err != nil {
 			return nil, fmt.Errorf("export candidates: %w", err)
 		}
 		d.OriginalDocumentID, d.OriginalPath = origID.String, origPath.String
 		d.OriginalOutcome = State(origOutcome.String)
+		d.RetryOfReference, d.RetryOfDocumentID = retryRef.String, retryDocID.String
 		out = append(out, *d)
 	}
 	return out, rows.Err()

@@ -57,8 +57,14 @@ type RetryQuery struct {
 	StuckBefore time.Time
 	// Source, when set, keeps only the documents of this source.
 	Source string
-	// Again also chooses documents that were retried before. Defaults to
-	// false: a retried document is its retry's business.
+	// Again also chooses failed (or, with Code, rejected) documents that
+	// are themselves retries. Defaults to false: a file is retried once by
+	// a selection, and its retry's own failure is retried only by id or
+	// with Again. Stuck documents are chosen whether retries or not.
+	//
+	// A document already retried is never chosen, Again or not: the file
+	// is its retry's business (its newest attempt), so one selection
+	// retries each file at most once.
 	Again bool
 }
 
@@ -77,10 +83,14 @@ func (s *Store) SelectForRetry(ctx context.Context, q RetryQuery) ([]Document, e
 		args  []any
 	)
 	if failed {
+		firstTry := ` AND d.retry_of IS NULL`
+		if q.Again {
+			firstTry = ""
+		}
 		if q.Code == "" {
-			conds = append(conds, `d.outcome = 'failed'`)
+			conds = append(conds, `(d.outcome = 'failed'`+firstTry+`)`)
 		} else {
-			conds = append(conds, `(d.outcome IN ('failed', 'rejected') AND d.error_code = ?)`)
+			conds = append(conds, `(d.outcome IN ('failed', 'rejected') AND d.error_code = ?`+firstTry+`)`)
 			args = append(args, q.Code)
 		}
 	}
@@ -93,9 +103,7 @@ func (s *Store) SelectForRetry(ctx context.Context, q RetryQuery) ([]Document, e
 		where += ` AND d.source = ?`
 		args = append(args, q.Source)
 	}
-	if !q.Again {
-		where += ` AND NOT EXISTS (SELECT 1 FROM documents r WHERE r.retry_of = d.id)`
-	}
+	where += ` AND NOT EXISTS (SELECT 1 FROM documents r WHERE r.retry_of = d.id)`
 	docs, err := queryDocuments(ctx, s.r, where+` ORDER BY d.id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("select for retry: %w", err)
@@ -112,6 +120,29 @@ func (s *Store) RetriedAs(ctx context.Context, id int64) (int64, error) {
 		return 0, fmt.Errorf("retries of document %d: %w", id, err)
 	}
 	return n, nil
+}
+
+// FirstAttempt returns the local id of the first attempt at document id's
+// file: id itself for a document that retries nothing (retry_of NULL),
+// else the document at the start of its retry_of chain. Each document with
+// retry_of NULL is one file; the others are retries of it, so a count of
+// files (not attempts) counts only the former, and a retry's file is its
+// first attempt's. An unknown id wraps ErrNotFound.
+func (s *Store) FirstAttempt(ctx context.Context, id int64) (int64, error) {
+	var first int64
+	err := s.r.QueryRowContext(ctx, `WITH RECURSIVE chain (id, retry_of, depth) AS (
+			SELECT id, retry_of, 0 FROM documents WHERE id = ?
+			UNION ALL
+			SELECT d.id, d.retry_of, c.depth + 1 FROM documents d JOIN chain c ON d.id = c.retry_of
+			WHERE c.depth < 100000)
+		SELECT id FROM chain ORDER BY depth DESC LIMIT 1`, id).Scan(&first)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("first attempt of document %d: %w", id, err)
+	}
+	return first, nil
 }
 
 // CheckRetry reports, changing nothing, whether Retry would retry id: it

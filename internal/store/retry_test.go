@@ -303,6 +303,16 @@ func TestSelectForRetryChoosesFailedAndStuckDocuments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A retry of its own that failed too.
+	failedRetry, err := s.Retry(ctx, docIn(t, s, 9, "failed"), RetryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = s.CreateBatch(ctx, ModeSingle, []int64{failedRetry})
+	if err := s.RecordSubmitted(ctx, b.ID, "", nil, []Submitted{{failedRetry, "doc_again"}}); err != nil {
+		t.Fatal(err)
+	}
+	mustApply(t, s, Result{DocumentID: "doc_again", Status: docuparse.StatusFailed, ErrorCode: "AGAIN", Via: ViaWebhook})
 	later := time.Now().Add(time.Hour)
 
 	for _, tc := range []struct {
@@ -311,7 +321,9 @@ func TestSelectForRetryChoosesFailedAndStuckDocuments(t *testing.T) {
 		want []int64
 	}{
 		{"failed chooses every failed outcome not retried yet", RetryQuery{Failed: true}, []int64{failed, exportedFailed, otherID}},
-		{"failed again includes documents retried before", RetryQuery{Failed: true, Again: true}, []int64{failed, exportedFailed, retried, otherID}},
+		{"failed never chooses a retry, even failed", RetryQuery{Failed: true, Code: "AGAIN"}, nil},
+		{"failed again adds failed retries, never a document retried before", RetryQuery{Failed: true, Again: true}, []int64{failed, exportedFailed, otherID, failedRetry}},
+		{"a code chooses a failed retry with again", RetryQuery{Code: "AGAIN", Again: true}, []int64{failedRetry}},
 		{"a code narrows failed to that code", RetryQuery{Failed: true, Code: docuparse.CodeExtractionFailed}, []int64{failed, exportedFailed}},
 		{"a rejection code chooses rejected documents", RetryQuery{Code: docuparse.CodeUnsupportedMedia}, []int64{rejected}},
 		{"a source keeps only its documents", RetryQuery{Failed: true, Source: "scans"}, []int64{otherID}},
@@ -373,5 +385,37 @@ func TestTwoProcessesRetryingOneDocumentMakeOneRetry(t *testing.T) {
 	}
 	if ok != 1 || refused != 7 || countDocuments(t, s) != 2 {
 		t.Fatalf("%d retried, %d refused, %d documents; want exactly one retry", ok, refused, countDocuments(t, s))
+	}
+}
+
+// A retry of a retry leads back to the file's first attempt, the one the
+// report counts as the file.
+func TestFirstAttemptFollowsTheRetryChain(t *testing.T) {
+	s, _ := setup(t)
+	ctx := context.Background()
+	first := docIn(t, s, 1, "failed")
+	second, err := s.Retry(ctx, first, RetryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := s.CreateBatch(ctx, ModeSingle, []int64{second})
+	if err := s.RecordSubmitted(ctx, b.ID, "", nil, []Submitted{{second, "doc_second"}}); err != nil {
+		t.Fatal(err)
+	}
+	mustApply(t, s, Result{DocumentID: "doc_second", Status: docuparse.StatusFailed, ErrorCode: "X", Via: ViaWebhook})
+	third, err := s.Retry(ctx, second, RetryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []int64{first, second, third} {
+		if got, err := s.FirstAttempt(ctx, id); err != nil || got != first {
+			t.Errorf("FirstAttempt(%d) = %d, %v; want %d", id, got, err, first)
+		}
+	}
+	if d, err := s.Get(ctx, third); err != nil || d.RetryOf != second {
+		t.Errorf("document %d: RetryOf = %+v, %v; want %d", third, d, err, second)
+	}
+	if _, err := s.FirstAttempt(ctx, 999); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown id: %v", err)
 	}
 }
