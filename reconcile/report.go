@@ -172,6 +172,10 @@ type Counter struct {
 	Count int64
 }
 
+// ErrFutureDay is returned by BuildReport for a day that has not begun at
+// the report time: there is nothing to report yet.
+var ErrFutureDay = errors.New("that day has not begun")
+
 // Report is one day's reconciliation report.
 type Report struct {
 	Day         string // "2006-01-02" in Location
@@ -179,6 +183,9 @@ type Report struct {
 	From, To    time.Time // the day's instants: [From, To)
 	GeneratedAt time.Time
 	StuckAfter  time.Duration
+	// Partial is set when the day was not over at GeneratedAt: files
+	// discovered later that day are not in the report.
+	Partial bool
 
 	Accounting Accounting
 	// Files lists every file discovered that day, in discovery order.
@@ -208,7 +215,9 @@ type Report struct {
 // BuildReport builds the report of the calendar day, in o.Location, that
 // contains day, from the store alone. It covers the files discovered in
 // that day (whatever happened to them since) and the deliveries received,
-// batches checked and counters kept that day.
+// batches checked and counters kept that day. A day that has not begun at
+// o.Now is refused with an error matching ErrFutureDay; the report of the
+// current day is built, marked Partial.
 func BuildReport(ctx context.Context, st *store.Store, day time.Time, o ReportOptions) (*Report, error) {
 	if st == nil {
 		return nil, errors.New("build report: no store")
@@ -224,6 +233,11 @@ func BuildReport(ctx context.Context, st *store.Store, day time.Time, o ReportOp
 	}
 	r := &Report{Location: o.Location, GeneratedAt: o.Now, StuckAfter: o.StuckAfter}
 	r.Day, r.From, r.To = dayWindow(day, o.Location)
+	if o.Now.Before(r.From) {
+		return nil, fmt.Errorf("build report for %s: %w (it is now %s in %s)", r.Day, ErrFutureDay,
+			o.Now.In(o.Location).Format("2006-01-02 15:04"), locationName(o.Location))
+	}
+	r.Partial = o.Now.Before(r.To)
 	data, err := st.ReportData(ctx, store.ReportWindow{Day: r.Day, From: r.From, To: r.To})
 	if err != nil {
 		return nil, fmt.Errorf("build report for %s: %w", r.Day, err)

@@ -24,6 +24,7 @@ type jsonReport struct {
 	From              *string          `json:"from"`
 	To                *string          `json:"to"`
 	GeneratedAt       *string          `json:"generated_at"`
+	Partial           bool             `json:"partial"`
 	StuckAfterSeconds int64            `json:"stuck_after_seconds"`
 	Accounting        jsonAccounting   `json:"accounting"`
 	Pending           []jsonFile       `json:"pending"`
@@ -167,6 +168,7 @@ func (r *Report) JSON() ([]byte, error) {
 		From:              jsonTime(r.From),
 		To:                jsonTime(r.To),
 		GeneratedAt:       jsonTime(r.GeneratedAt),
+		Partial:           r.Partial,
 		StuckAfterSeconds: int64(r.StuckAfter / time.Second),
 		Accounting:        jsonAccounting(r.Accounting),
 		Pending:           jsonFiles(r.Pending),

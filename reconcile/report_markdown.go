@@ -35,6 +35,10 @@ func (r *Report) Markdown() []byte {
 	if a.Unclassified > 0 {
 		line += fmt.Sprintf(", %d unclassified", a.Unclassified)
 	}
+	if r.Partial {
+		fmt.Fprintf(&b, "Partial report: the day is not over; files discovered after %s are not in it.\n\n", r.mdTime(r.GeneratedAt))
+		line += " so far"
+	}
 	if a.Balanced {
 		fmt.Fprintf(&b, "**%s. Balanced.**\n\n", line)
 	} else {
