@@ -151,6 +151,8 @@ func (r *Reporter) Write(ctx context.Context, day, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	_, err = WriteReport(r.cfg.Layout, rep)
-	return err
+	if _, err = WriteReport(r.cfg.Layout, rep); err != nil {
+		return err
+	}
+	return RecordWritten(ctx, r.cfg.Store, rep)
 }

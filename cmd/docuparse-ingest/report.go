@@ -63,6 +63,9 @@ func (m *Main) runReport(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
+		if err := reconcile.RecordWritten(ctx, st, rep); err != nil {
+			return err
+		}
 		m.Stdout.Write(rep.Markdown())
 		for _, p := range paths {
 			fmt.Fprintf(m.Stderr, "wrote %s\n", safetext.Visible(p))

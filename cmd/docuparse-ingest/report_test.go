@@ -30,3 +30,25 @@ func TestReportRefusesAFutureDayAndMarksTodayPartial(t *testing.T) {
 		t.Fatalf("today's report: %v\n%s", err, out)
 	}
 }
+
+// A report written by the `report` command is the last report `status`
+// names, in text and JSON; a partial report of today is not.
+func TestStatusNamesTheLastReportWritten(t *testing.T) {
+	f := newRetryFixture(t)
+	f.add("a.pdf", "queued", "")
+	yesterday := time.Now().AddDate(0, 0, -1).Format("2006-01-02")
+	older := time.Now().AddDate(0, 0, -3).Format("2006-01-02")
+	for _, day := range []string{yesterday, older, time.Now().Format("2006-01-02")} {
+		if _, _, err := run(t, nil, "", "report", "--config", f.cfgPath, "--date", day); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, _, err := run(t, nil, "", "status", "--config", f.cfgPath)
+	if err != nil || !strings.Contains(out, "last report:    "+yesterday) {
+		t.Fatalf("status after reports up to %s: %v\n%s", yesterday, err, out)
+	}
+	js, _, err := run(t, nil, "", "status", "--json", "--config", f.cfgPath)
+	if err != nil || !strings.Contains(js, `"last_report_day": "`+yesterday+`"`) {
+		t.Fatalf("status --json: %v\n%s", err, js)
+	}
+}
