@@ -166,6 +166,12 @@ type Webhooks struct {
 	Orphans                                             []Delivery // still waiting for a document never recorded
 }
 
+// Uploads counts the day's uploads to the API: batches sent (POST
+// /batches) with their files, and files sent one by one (POST /extract).
+type Uploads struct {
+	Batches, BatchFiles, SingleFiles int
+}
+
 // Counter is one daily counter (see internal/counters and store.AddCounters).
 type Counter struct {
 	Name  string
@@ -210,6 +216,10 @@ type Report struct {
 	// SummaryMissing are batches done that day with no batch.completed.
 	SummaryMissing []store.MissingSummary
 	Money          Money
+	// Uploads are the batches and single files first sent that day; the
+	// attempts it took are the api_calls_submit_batch and
+	// api_calls_extract counters.
+	Uploads Uploads
 }
 
 // BuildReport builds the report of the calendar day, in o.Location, that
@@ -252,6 +262,8 @@ func BuildReport(ctx context.Context, st *store.Store, day time.Time, o ReportOp
 	sort.Slice(r.Counters, func(i, j int) bool { return r.Counters[i].Name < r.Counters[j].Name })
 	r.SummaryMismatches, r.SummaryMissing = data.Mismatches, data.MissingSummaries
 	r.Money = sumMoney(data.Documents)
+	b, one := data.Uploads[store.ModeBatch], data.Uploads[store.ModeSingle]
+	r.Uploads = Uploads{Batches: b.Batches, BatchFiles: b.Files, SingleFiles: one.Files}
 	return r, nil
 }
 

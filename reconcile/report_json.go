@@ -37,6 +37,14 @@ type jsonReport struct {
 	Batches           jsonBatches      `json:"batches"`
 	Money             jsonMoney        `json:"money"`
 	Files             jsonFilesSummary `json:"files"`
+	Uploads           jsonUploads      `json:"uploads"`
+}
+
+// jsonUploads is Report.Uploads; the attempts are in counters.
+type jsonUploads struct {
+	Batches     int `json:"batches"`
+	BatchFiles  int `json:"batch_files"`
+	SingleFiles int `json:"single_files"`
 }
 
 type jsonAccounting struct {
@@ -184,6 +192,7 @@ func (r *Report) JSON() ([]byte, error) {
 		Batches:  jsonBatches{SummaryMismatches: []jsonMismatch{}, SummaryMissing: []jsonMissing{}},
 		Money:    jsonMoney{Currencies: []jsonCurrency{}, Problems: []jsonProblem{}},
 		Files:    jsonFilesSummary{Count: len(r.Files), CSV: "reconciliation-" + r.Day + ".csv"},
+		Uploads:  jsonUploads(r.Uploads),
 	}
 	for _, g := range r.Failures {
 		j.Failures = append(j.Failures, jsonFailures{ErrorCode: g.ErrorCode, Count: len(g.Files), Files: jsonFiles(g.Files)})

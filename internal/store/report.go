@@ -139,6 +139,16 @@ type ReportData struct {
 	MissingSummaries []MissingSummary
 	// Counters are the day's counters (see AddCounters).
 	Counters map[string]int64
+	// Uploads counts the batches first sent in the window, and their
+	// files, by upload mode (ModeBatch, ModeSingle); a mode with none is
+	// absent.
+	Uploads map[string]UploadCount
+}
+
+// UploadCount is how many batches of one upload mode were sent, with how
+// many files in all.
+type UploadCount struct {
+	Batches, Files int
 }
 
 // ReportData reads what the report of window w needs, in one read-only
@@ -169,6 +179,7 @@ func (s *Store) ReportData(ctx context.Context, w ReportWindow) (*ReportData, er
 		{"batch mismatches", func() (err error) { d.Mismatches, err = reportMismatches(ctx, tx, from, to); return err }},
 		{"missing summaries", func() (err error) { d.MissingSummaries, err = reportMissingSummaries(ctx, tx, from, to); return err }},
 		{"counters", func() (err error) { d.Counters, err = queryCounters(ctx, tx, w.Day); return err }},
+		{"uploads", func() (err error) { d.Uploads, err = reportUploads(ctx, tx, from, to); return err }},
 	}
 	for _, st := range steps {
 		if err := st.fn(); err != nil {
@@ -289,6 +300,28 @@ func reportMissingSummaries(ctx context.Context, q reportQuerier, from, to strin
 		}
 		m.DoneAt = parseTime(done)
 		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// reportUploads counts the batches first sent in [from, to) (those sent
+// before MarkSent existed: submitted then) by upload mode.
+func reportUploads(ctx context.Context, q reportQuerier, from, to string) (map[string]UploadCount, error) {
+	rows, err := q.QueryContext(ctx, `SELECT upload_mode, COUNT(*), COALESCE(SUM(file_count), 0) FROM batches
+		WHERE COALESCE(sent_at, submitted_at) >= ? AND COALESCE(sent_at, submitted_at) < ?
+		GROUP BY upload_mode`, from, to)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]UploadCount{}
+	for rows.Next() {
+		var mode string
+		var c UploadCount
+		if err := rows.Scan(&mode, &c.Batches, &c.Files); err != nil {
+			return nil, err
+		}
+		out[mode] = c
 	}
 	return out, rows.Err()
 }
