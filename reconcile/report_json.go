@@ -15,7 +15,12 @@ import (
 
 // ReportSchemaVersion is the JSON form's schema_version. It changes only
 // when a field changes meaning or disappears; new fields may be added.
-const ReportSchemaVersion = 1
+//
+// Version 2: accounting counts files, not attempts (a retry is no longer a
+// file discovered; a retried file counts by its latest attempt), and so do
+// pending, stuck, unclassified, failures and results_via; the retries
+// made that day are in "retries".
+const ReportSchemaVersion = 2
 
 type jsonReport struct {
 	SchemaVersion     int              `json:"schema_version"`
@@ -38,6 +43,7 @@ type jsonReport struct {
 	Money             jsonMoney        `json:"money"`
 	Files             jsonFilesSummary `json:"files"`
 	Uploads           jsonUploads      `json:"uploads"`
+	Retries           []jsonFile       `json:"retries"`
 }
 
 // jsonUploads is Report.Uploads; the attempts are in counters.
@@ -74,6 +80,9 @@ type jsonFile struct {
 	LastPollError string  `json:"last_poll_error"`
 	AgeSeconds    int64   `json:"age_seconds"`
 	Stuck         bool    `json:"stuck"`
+	ID            int64   `json:"id"`
+	Attempts      int     `json:"attempts,omitempty"` // files: 1 when never retried
+	RetryOf       int64   `json:"retry_of,omitempty"` // retries: the document retried
 }
 
 // jsonFilesSummary points to the per-file list: it is the CSV, not repeated
@@ -193,6 +202,7 @@ func (r *Report) JSON() ([]byte, error) {
 		Money:    jsonMoney{Currencies: []jsonCurrency{}, Problems: []jsonProblem{}},
 		Files:    jsonFilesSummary{Count: len(r.Files), CSV: "reconciliation-" + r.Day + ".csv"},
 		Uploads:  jsonUploads(r.Uploads),
+		Retries:  jsonFiles(r.Retries),
 	}
 	for _, g := range r.Failures {
 		j.Failures = append(j.Failures, jsonFailures{ErrorCode: g.ErrorCode, Count: len(g.Files), Files: jsonFiles(g.Files)})
@@ -232,6 +242,7 @@ func jsonFiles(fs []FileLine) []jsonFile {
 			ErrorCode: f.ErrorCode, ErrorMessage: f.ErrorMessage, ResultVia: f.ResultVia,
 			DiscoveredAt: jsonTime(f.DiscoveredAt), SubmittedAt: jsonTime(f.SubmittedAt), CompletedAt: jsonTime(f.CompletedAt),
 			LastPollError: f.LastPollError, AgeSeconds: int64(f.Age / time.Second), Stuck: f.Stuck,
+			ID: f.ID, Attempts: f.Attempts, RetryOf: f.RetryOf,
 		})
 	}
 	return out

@@ -146,7 +146,8 @@ func (r *Report) mdFiles(b *bytes.Buffer) {
 		fmt.Fprintf(b, "| unclassified | %d |\n", a.Unclassified)
 	}
 	fmt.Fprintf(b, "| **discovered** | **%d** |\n\n", a.Discovered)
-	b.WriteString("Every file is listed in the CSV file of this report.\n\n")
+	b.WriteString("Each file is counted once: a file sent again with `retry` counts by the outcome of its latest attempt. Every file and every retry is listed in the CSV file of this report.\n\n")
+	r.mdRetries(b)
 
 	if len(r.Stuck) > 0 {
 		fmt.Fprintf(b, "## Stuck (%d)\n\nSubmitted more than %s ago and still without a result, or stopped at submission because the API's answers could not be recorded (`retry --stuck` resubmits both):\n\n", len(r.Stuck), mdSetting(r.StuckAfter))
@@ -198,6 +199,22 @@ func (r *Report) mdFiles(b *bytes.Buffer) {
 			})
 		}
 	}
+}
+
+// mdRetries lists the retries made that day, each with its own outcome.
+func (r *Report) mdRetries(b *bytes.Buffer) {
+	if len(r.Retries) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "## Retries (%d)\n\nFiles sent again this day with `retry`; each is counted with its file above, not as a file of its own:\n\n", len(r.Retries))
+	mdList(b, len(r.Retries), func(i int) string {
+		f := r.Retries[i]
+		s := fmt.Sprintf("%s — document %d, a retry of document %d: %s", mdCode(f.Path), f.ID, f.RetryOf, f.Bucket)
+		if f.ErrorCode != "" {
+			s += " (" + mdCode(f.ErrorCode) + ")"
+		}
+		return s
+	})
 }
 
 func (r *Report) mdWebhooks(b *bytes.Buffer) {

@@ -121,11 +121,20 @@ type MissingSummary struct {
 // ReportData is everything the day's report is built from, read in one
 // snapshot so that its parts agree with each other.
 type ReportData struct {
-	// Discovered counts the documents discovered in the window, by a
-	// query of its own: the report's accounting line checks against it.
+	// Discovered counts the files discovered in the window (documents
+	// that are not retries), by a query of its own: the report's
+	// accounting line checks against it.
 	Discovered int
-	// Documents are those discovered in the window, in discovery order.
+	// Documents are those discovered in the window, in discovery order,
+	// retries included.
 	Documents []ReportDocument
+	// Retries says, for each document of Documents that is a retry or
+	// was retried, how it stands in its chain (see retryInfo); a document
+	// absent is a file's only attempt.
+	Retries map[int64]RetryInfo
+	// Latest holds the newest retry of each retried file of Documents,
+	// whenever it was discovered, by the file's first document's id.
+	Latest map[int64]ReportDocument
 	// EventCounts counts the deliveries received in the window by status.
 	EventCounts map[string]int
 	// Events lists the dead, conflicting and orphaned deliveries received
@@ -171,8 +180,10 @@ func (s *Store) ReportData(ctx context.Context, w ReportWindow) (*ReportData, er
 		fn   func() error
 	}{
 		{"count documents", func() error {
-			return tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM documents WHERE discovered_at >= ? AND discovered_at < ?`, from, to).Scan(&d.Discovered)
+			return tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM documents d WHERE d.discovered_at >= ? AND d.discovered_at < ? AND `+notARetry,
+				from, to).Scan(&d.Discovered)
 		}},
+		{"retries", func() (err error) { d.Retries, d.Latest, err = retryInfo(ctx, tx, from, to); return err }},
 		{"documents", func() (err error) { d.Documents, err = reportDocuments(ctx, tx, from, to, d.Discovered); return err }},
 		{"event counts", func() (err error) { d.EventCounts, err = reportEventCounts(ctx, tx, from, to); return err }},
 		{"events", func() (err error) { d.Events, err = reportEvents(ctx, tx, from, to); return err }},
