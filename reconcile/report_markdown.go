@@ -31,7 +31,7 @@ func (r *Report) Markdown() []byte {
 	a := r.Accounting
 	fmt.Fprintf(&b, "# Reconciliation report for %s\n\n", r.Day)
 	fmt.Fprintf(&b, "Files discovered from %s to %s. All times are in %s (report.timezone).", r.mdTime(r.From), r.mdTime(r.To),
-		zoneName(r.Location, r.From))
+		mdText(zoneName(r.Location, r.From)))
 	if h := r.To.Sub(r.From); h != 24*time.Hour {
 		fmt.Fprintf(&b, " This day had %d hours: the clocks changed.", int(h/time.Hour))
 	}

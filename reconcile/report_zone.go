@@ -29,7 +29,7 @@ func zoneName(loc *time.Location, t time.Time) string {
 	if off < 0 {
 		sign, off = "-", -off
 	}
-	return fmt.Sprintf("the server's local time (UTC%s%02d:%02d)", sign, off/3600, off%3600/60)
+	return fmt.Sprintf("the server's local time, UTC%s%02d:%02d", sign, off/3600, off%3600/60)
 }
 
 // localZoneNames returns the names the host's zone may have been loaded
