@@ -109,8 +109,13 @@ func (a *Accounting) add(b Bucket) {
 	}
 }
 
-// FileLine is one file discovered that day.
+// countedAsRetry is FileLine.CountedAs of a retry.
+const countedAsRetry = "retry"
+
+// FileLine is one file discovered that day, or one attempt at a file: a
+// document.
 type FileLine struct {
+	ID            int64 // the local document id (of the file's first document, for a file)
 	Path          string
 	FileName      string
 	DocumentID    string // the API's id; empty when it has none
@@ -129,6 +134,15 @@ type FileLine struct {
 	// or stuck at submission (store.CodeSubmitStuck, reason in
 	// ErrorMessage).
 	Stuck bool
+	// Attempts counts a file's documents: 1 when never retried. For a
+	// retried file the other fields but ID, Path, FileName and
+	// DiscoveredAt are its latest attempt's.
+	Attempts int
+	// RetryOf is the document a retry retries; 0 for a file.
+	RetryOf int64
+	// CountedAs is, in Files, what the row counts as: the bucket of its
+	// file (by the latest attempt) or "retry".
+	CountedAs string
 }
 
 // FailureGroup is the failed and rejected files of one error code.
@@ -166,11 +180,21 @@ type Webhooks struct {
 	Orphans                                             []Delivery // still waiting for a document never recorded
 }
 
+// Uploads counts the day's uploads to the API: batches sent (POST
+// /batches) with their files, and files sent one by one (POST /extract).
+type Uploads struct {
+	Batches, BatchFiles, SingleFiles int
+}
+
 // Counter is one daily counter (see internal/counters and store.AddCounters).
 type Counter struct {
 	Name  string
 	Count int64
 }
+
+// ErrFutureDay is returned by BuildReport for a day that has not begun at
+// the report time: there is nothing to report yet.
+var ErrFutureDay = errors.New("that day has not begun")
 
 // Report is one day's reconciliation report.
 type Report struct {
@@ -179,10 +203,19 @@ type Report struct {
 	From, To    time.Time // the day's instants: [From, To)
 	GeneratedAt time.Time
 	StuckAfter  time.Duration
+	// Partial is set when the day was not over at GeneratedAt: files
+	// discovered later that day are not in the report.
+	Partial bool
 
+	// Accounting counts files, not attempts: a retried file once, by
+	// the outcome of its latest attempt.
 	Accounting Accounting
-	// Files lists every file discovered that day, in discovery order.
+	// Files lists every document discovered that day, retries included,
+	// in discovery order, each with its own state (see CountedAs).
 	Files []FileLine
+	// Retries lists the retries made that day (of files discovered that
+	// day or before), in discovery order, each with its own state.
+	Retries []FileLine
 	// Pending lists the pending files, oldest first; Stuck the stuck ones
 	// among them, longest waiting first.
 	Pending, Stuck []FileLine
@@ -203,12 +236,18 @@ type Report struct {
 	// SummaryMissing are batches done that day with no batch.completed.
 	SummaryMissing []store.MissingSummary
 	Money          Money
+	// Uploads are the batches and single files first sent that day; the
+	// attempts it took are the api_calls_submit_batch and
+	// api_calls_extract counters.
+	Uploads Uploads
 }
 
 // BuildReport builds the report of the calendar day, in o.Location, that
 // contains day, from the store alone. It covers the files discovered in
 // that day (whatever happened to them since) and the deliveries received,
-// batches checked and counters kept that day.
+// batches checked and counters kept that day. A day that has not begun at
+// o.Now is refused with an error matching ErrFutureDay; the report of the
+// current day is built, marked Partial.
 func BuildReport(ctx context.Context, st *store.Store, day time.Time, o ReportOptions) (*Report, error) {
 	if st == nil {
 		return nil, errors.New("build report: no store")
@@ -224,11 +263,16 @@ func BuildReport(ctx context.Context, st *store.Store, day time.Time, o ReportOp
 	}
 	r := &Report{Location: o.Location, GeneratedAt: o.Now, StuckAfter: o.StuckAfter}
 	r.Day, r.From, r.To = dayWindow(day, o.Location)
+	if o.Now.Before(r.From) {
+		return nil, fmt.Errorf("build report for %s: %w (it is now %s in %s)", r.Day, ErrFutureDay,
+			o.Now.In(o.Location).Format("2006-01-02 15:04"), locationName(o.Location))
+	}
+	r.Partial = o.Now.Before(r.To)
 	data, err := st.ReportData(ctx, store.ReportWindow{Day: r.Day, From: r.From, To: r.To})
 	if err != nil {
 		return nil, fmt.Errorf("build report for %s: %w", r.Day, err)
 	}
-	r.addFiles(data.Documents, o)
+	latest := r.addFiles(data, o)
 	r.Accounting.Discovered = data.Discovered
 	r.Accounting.Balanced = r.Accounting.Discovered == r.Accounting.Sum()
 	r.addWebhooks(data)
@@ -237,7 +281,9 @@ func BuildReport(ctx context.Context, st *store.Store, day time.Time, o ReportOp
 	}
 	sort.Slice(r.Counters, func(i, j int) bool { return r.Counters[i].Name < r.Counters[j].Name })
 	r.SummaryMismatches, r.SummaryMissing = data.Mismatches, data.MissingSummaries
-	r.Money = sumMoney(data.Documents)
+	r.Money = sumMoney(latest)
+	b, one := data.Uploads[store.ModeBatch], data.Uploads[store.ModeSingle]
+	r.Uploads = Uploads{Batches: b.Batches, BatchFiles: b.Files, SingleFiles: one.Files}
 	return r, nil
 }
 
@@ -290,44 +336,83 @@ func dateKey(t time.Time) int {
 	return y*10000 + int(m)*100 + d
 }
 
-func (r *Report) addFiles(docs []store.ReportDocument, o ReportOptions) {
-	r.Files = make([]FileLine, 0, len(docs))
+// addFiles classifies the documents discovered that day. A file counts
+// once, by the outcome of its latest attempt (its newest retry, whenever
+// it was made); the retries made that day are listed apart. It returns the
+// latest attempt of each file, whose amounts the totals sum.
+func (r *Report) addFiles(data *store.ReportData, o ReportOptions) []store.ReportDocument {
+	r.Files = make([]FileLine, 0, len(data.Documents))
+	latest := make([]store.ReportDocument, 0, len(data.Documents))
 	failures := map[string][]FileLine{}
-	for _, d := range docs {
-		f := FileLine{
-			Path: d.Path, FileName: d.FileName, DocumentID: d.DocumentID,
-			Bucket: BucketOf(d.State, d.Outcome), State: d.State,
-			ErrorCode: d.ErrorCode, ErrorMessage: d.ErrorMessage, ResultVia: d.ResultVia,
-			DiscoveredAt: d.DiscoveredAt, SubmittedAt: d.SubmittedAt, CompletedAt: d.CompletedAt,
-			LastPollError: d.LastPollError,
+	for _, d := range data.Documents {
+		info := data.Retries[d.ID]
+		row := fileLine(d, o)
+		if info.RetryOf != 0 {
+			row.RetryOf, row.CountedAs = info.RetryOf, countedAsRetry
+			r.Retries = append(r.Retries, row)
+			r.Files = append(r.Files, row)
+			continue
 		}
-		r.Accounting.add(f.Bucket)
-		switch f.Bucket {
-		case BucketPending:
-			f.Age = nonNegative(o.Now.Sub(f.DiscoveredAt))
-			f.Stuck = f.State == store.StateSubmitted && !f.SubmittedAt.IsZero() && o.Now.Sub(f.SubmittedAt) > o.StuckAfter ||
-				f.State == store.StateSubmitting && f.ErrorCode == store.CodeSubmitStuck
-			r.Pending = append(r.Pending, f)
-			if f.Stuck {
-				r.Stuck = append(r.Stuck, f)
-			}
-		case BucketFailed, BucketRejected:
-			failures[f.ErrorCode] = append(failures[f.ErrorCode], f)
-		case BucketUnclassified:
-			r.Unclassified = append(r.Unclassified, f)
+		eff := d
+		if l, ok := data.Latest[d.ID]; ok {
+			eff = l
+			eff.DiscoveredAt = d.DiscoveredAt // the file's age runs from its discovery
 		}
-		if f.Bucket == BucketCompleted || f.Bucket == BucketFailed {
-			switch f.ResultVia {
-			case store.ViaWebhook:
-				r.ResultsVia.Webhook++
-			case store.ViaPoll:
-				r.ResultsVia.Poll++
-			default:
-				r.ResultsVia.Other++
-			}
-		}
-		r.Files = append(r.Files, f)
+		f := fileLine(eff, o)
+		f.ID, f.Attempts = d.ID, max(info.Attempts, 1)
+		row.CountedAs = string(f.Bucket)
+		r.Files = append(r.Files, row)
+		latest = append(latest, eff)
+		r.classify(f, failures)
 	}
+	r.sortLists(failures)
+	return latest
+}
+
+// fileLine is document d as the report shows it, at o.Now.
+func fileLine(d store.ReportDocument, o ReportOptions) FileLine {
+	f := FileLine{
+		ID: d.ID, Path: d.Path, FileName: d.FileName, DocumentID: d.DocumentID,
+		Bucket: BucketOf(d.State, d.Outcome), State: d.State,
+		ErrorCode: d.ErrorCode, ErrorMessage: d.ErrorMessage, ResultVia: d.ResultVia,
+		DiscoveredAt: d.DiscoveredAt, SubmittedAt: d.SubmittedAt, CompletedAt: d.CompletedAt,
+		LastPollError: d.LastPollError,
+	}
+	if f.Bucket == BucketPending {
+		f.Age = nonNegative(o.Now.Sub(f.DiscoveredAt))
+		f.Stuck = f.State == store.StateSubmitted && !f.SubmittedAt.IsZero() && o.Now.Sub(f.SubmittedAt) > o.StuckAfter ||
+			f.State == store.StateSubmitting && f.ErrorCode == store.CodeSubmitStuck
+	}
+	return f
+}
+
+// classify counts file f in the accounting line and the lists.
+func (r *Report) classify(f FileLine, failures map[string][]FileLine) {
+	r.Accounting.add(f.Bucket)
+	switch f.Bucket {
+	case BucketPending:
+		r.Pending = append(r.Pending, f)
+		if f.Stuck {
+			r.Stuck = append(r.Stuck, f)
+		}
+	case BucketFailed, BucketRejected:
+		failures[f.ErrorCode] = append(failures[f.ErrorCode], f)
+	case BucketUnclassified:
+		r.Unclassified = append(r.Unclassified, f)
+	}
+	if f.Bucket == BucketCompleted || f.Bucket == BucketFailed {
+		switch f.ResultVia {
+		case store.ViaWebhook:
+			r.ResultsVia.Webhook++
+		case store.ViaPoll:
+			r.ResultsVia.Poll++
+		default:
+			r.ResultsVia.Other++
+		}
+	}
+}
+
+func (r *Report) sortLists(failures map[string][]FileLine) {
 	sort.SliceStable(r.Pending, func(i, j int) bool {
 		return lessByTime(r.Pending[i], r.Pending[j], r.Pending[i].DiscoveredAt, r.Pending[j].DiscoveredAt)
 	})

@@ -27,9 +27,9 @@ func TestReportCSVQuotesCellsASemicolonSpreadsheetWouldSplit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `"path","file_name","document_id","bucket","state","error_code","result_via","discovered_at","completed_at"
-"/in/x;=cmd|' /C calc'!A0;.pdf","x;=cmd|' /C calc'!A0;.pdf",,"pending","queued",,,"2026-11-27T08:00:00Z",
-"/in/-1;@SUM(A1)","'=1+1","doc_1","failed","failed","E;-2+3","poll","2026-11-27T08:00:00Z","2026-11-27T08:01:00Z"
+	want := `"path","file_name","document_id","bucket","state","error_code","result_via","discovered_at","completed_at","id","retry_of","counted_as"
+"/in/x;=cmd|' /C calc'!A0;.pdf","x;=cmd|' /C calc'!A0;.pdf",,"pending","queued",,,"2026-11-27T08:00:00Z",,,,
+"/in/-1;@SUM(A1)","'=1+1","doc_1","failed","failed","E;-2+3","poll","2026-11-27T08:00:00Z","2026-11-27T08:01:00Z",,,
 `
 	if string(cs) != want {
 		t.Errorf("CSV:\n%s\nwant:\n%s", cs, want)

@@ -15,7 +15,12 @@ import (
 
 // ReportSchemaVersion is the JSON form's schema_version. It changes only
 // when a field changes meaning or disappears; new fields may be added.
-const ReportSchemaVersion = 1
+//
+// Version 2: accounting counts files, not attempts (a retry is no longer a
+// file discovered; a retried file counts by its latest attempt), and so do
+// pending, stuck, unclassified, failures and results_via; the retries
+// made that day are in "retries".
+const ReportSchemaVersion = 2
 
 type jsonReport struct {
 	SchemaVersion     int              `json:"schema_version"`
@@ -24,6 +29,7 @@ type jsonReport struct {
 	From              *string          `json:"from"`
 	To                *string          `json:"to"`
 	GeneratedAt       *string          `json:"generated_at"`
+	Partial           bool             `json:"partial"`
 	StuckAfterSeconds int64            `json:"stuck_after_seconds"`
 	Accounting        jsonAccounting   `json:"accounting"`
 	Pending           []jsonFile       `json:"pending"`
@@ -36,6 +42,15 @@ type jsonReport struct {
 	Batches           jsonBatches      `json:"batches"`
 	Money             jsonMoney        `json:"money"`
 	Files             jsonFilesSummary `json:"files"`
+	Uploads           jsonUploads      `json:"uploads"`
+	Retries           []jsonFile       `json:"retries"`
+}
+
+// jsonUploads is Report.Uploads; the attempts are in counters.
+type jsonUploads struct {
+	Batches     int `json:"batches"`
+	BatchFiles  int `json:"batch_files"`
+	SingleFiles int `json:"single_files"`
 }
 
 type jsonAccounting struct {
@@ -65,6 +80,9 @@ type jsonFile struct {
 	LastPollError string  `json:"last_poll_error"`
 	AgeSeconds    int64   `json:"age_seconds"`
 	Stuck         bool    `json:"stuck"`
+	ID            int64   `json:"id"`
+	Attempts      int     `json:"attempts,omitempty"` // files: 1 when never retried
+	RetryOf       int64   `json:"retry_of,omitempty"` // retries: the document retried
 }
 
 // jsonFilesSummary points to the per-file list: it is the CSV, not repeated
@@ -167,6 +185,7 @@ func (r *Report) JSON() ([]byte, error) {
 		From:              jsonTime(r.From),
 		To:                jsonTime(r.To),
 		GeneratedAt:       jsonTime(r.GeneratedAt),
+		Partial:           r.Partial,
 		StuckAfterSeconds: int64(r.StuckAfter / time.Second),
 		Accounting:        jsonAccounting(r.Accounting),
 		Pending:           jsonFiles(r.Pending),
@@ -182,6 +201,8 @@ func (r *Report) JSON() ([]byte, error) {
 		Batches:  jsonBatches{SummaryMismatches: []jsonMismatch{}, SummaryMissing: []jsonMissing{}},
 		Money:    jsonMoney{Currencies: []jsonCurrency{}, Problems: []jsonProblem{}},
 		Files:    jsonFilesSummary{Count: len(r.Files), CSV: "reconciliation-" + r.Day + ".csv"},
+		Uploads:  jsonUploads(r.Uploads),
+		Retries:  jsonFiles(r.Retries),
 	}
 	for _, g := range r.Failures {
 		j.Failures = append(j.Failures, jsonFailures{ErrorCode: g.ErrorCode, Count: len(g.Files), Files: jsonFiles(g.Files)})
@@ -221,6 +242,7 @@ func jsonFiles(fs []FileLine) []jsonFile {
 			ErrorCode: f.ErrorCode, ErrorMessage: f.ErrorMessage, ResultVia: f.ResultVia,
 			DiscoveredAt: jsonTime(f.DiscoveredAt), SubmittedAt: jsonTime(f.SubmittedAt), CompletedAt: jsonTime(f.CompletedAt),
 			LastPollError: f.LastPollError, AgeSeconds: int64(f.Age / time.Second), Stuck: f.Stuck,
+			ID: f.ID, Attempts: f.Attempts, RetryOf: f.RetryOf,
 		})
 	}
 	return out

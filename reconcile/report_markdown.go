@@ -18,8 +18,10 @@ import (
 // are complete.
 const maxListed = 50
 
-// mdTimeLayout shows times in the report's zone, to the minute.
-const mdTimeLayout = "2006-01-02 15:04 MST"
+// mdTimeLayout shows times in the report's zone, to the minute. The zone
+// is named once, at the top (see zoneName): abbreviations such as "CET"
+// beside a zone named otherwise read as two zones.
+const mdTimeLayout = "2006-01-02 15:04"
 
 // Markdown renders the report for people. Names and ids are shown in code
 // spans and free text is escaped, so a file name can neither break the
@@ -28,12 +30,20 @@ func (r *Report) Markdown() []byte {
 	var b bytes.Buffer
 	a := r.Accounting
 	fmt.Fprintf(&b, "# Reconciliation report for %s\n\n", r.Day)
-	fmt.Fprintf(&b, "Files discovered from %s to %s (%s). Generated %s.\n\n",
-		r.mdTime(r.From), r.mdTime(r.To), locationName(r.Location), r.mdTime(r.GeneratedAt))
+	fmt.Fprintf(&b, "Files discovered from %s to %s. All times are in %s (report.timezone).", r.mdTime(r.From), r.mdTime(r.To),
+		mdText(zoneName(r.Location, r.From)))
+	if h := r.To.Sub(r.From); h != 24*time.Hour {
+		fmt.Fprintf(&b, " This day had %d hours: the clocks changed.", int(h/time.Hour))
+	}
+	fmt.Fprintf(&b, " Generated %s.\n\n", r.mdTime(r.GeneratedAt))
 	line := fmt.Sprintf("%s discovered: %d completed, %d failed, %d rejected, %d duplicate, %d vanished, %d pending",
 		plural(a.Discovered, "file"), a.Completed, a.Failed, a.Rejected, a.Duplicate, a.Vanished, a.Pending)
 	if a.Unclassified > 0 {
 		line += fmt.Sprintf(", %d unclassified", a.Unclassified)
+	}
+	if r.Partial {
+		fmt.Fprintf(&b, "Partial report: the day is not over; files discovered after %s are not in it.\n\n", r.mdTime(r.GeneratedAt))
+		line += " so far"
 	}
 	if a.Balanced {
 		fmt.Fprintf(&b, "**%s. Balanced.**\n\n", line)
@@ -97,17 +107,34 @@ func (r *Report) mdAttention(b *bytes.Buffer) {
 		}
 		b.WriteString("\n")
 	}
+	r.mdResultsVia(b)
+}
+
+// mdResultsVia says how the API's results reached the daemon. Polling is
+// the daemon asking the API itself, which it does for every file whose
+// webhook has not come within reconcile.poll_after: nothing is lost then.
+func (r *Report) mdResultsVia(b *bytes.Buffer) {
 	v := r.ResultsVia
-	fmt.Fprintf(b, "Results: %d by webhook, %d by polling (webhook missed, recovered by polling)", v.Webhook, v.Poll)
-	if v.Other > 0 {
-		fmt.Fprintf(b, ", %d by an unrecorded channel", v.Other)
+	total := v.Webhook + v.Poll + v.Other
+	switch {
+	case total == 0:
+		b.WriteString("No results from the API yet for these files.")
+	case total == v.Webhook:
+		fmt.Fprintf(b, "All %s from the API came by webhook.", plural(total, "result"))
+	default:
+		fmt.Fprintf(b, "Of %s from the API, %d came by webhook and %d %s fetched by polling (the daemon asks the API when a webhook has not come in time)",
+			plural(total, "result"), v.Webhook, v.Poll, wasWere(v.Poll))
+		if v.Other > 0 {
+			fmt.Fprintf(b, "; %d arrived by a way not recorded", v.Other)
+		}
+		b.WriteString(".")
 	}
-	b.WriteString(".\n\n")
+	b.WriteString("\n\n")
 }
 
 func (r *Report) mdFiles(b *bytes.Buffer) {
 	a := r.Accounting
-	b.WriteString("## Files\n\n| bucket | files |\n|---|---:|\n")
+	b.WriteString("## Files\n\n| outcome | files |\n|---|---:|\n")
 	for _, row := range []struct {
 		name string
 		n    int
@@ -119,7 +146,8 @@ func (r *Report) mdFiles(b *bytes.Buffer) {
 		fmt.Fprintf(b, "| unclassified | %d |\n", a.Unclassified)
 	}
 	fmt.Fprintf(b, "| **discovered** | **%d** |\n\n", a.Discovered)
-	b.WriteString("Every file is listed in the CSV file of this report.\n\n")
+	b.WriteString("Each file is counted once: a file sent again with `retry` counts by the outcome of its latest attempt. Every file and every retry is listed in the CSV file of this report.\n\n")
+	r.mdRetries(b)
 
 	if len(r.Stuck) > 0 {
 		fmt.Fprintf(b, "## Stuck (%d)\n\nSubmitted more than %s ago and still without a result, or stopped at submission because the API's answers could not be recorded (`retry --stuck` resubmits both):\n\n", len(r.Stuck), mdSetting(r.StuckAfter))
@@ -171,6 +199,22 @@ func (r *Report) mdFiles(b *bytes.Buffer) {
 			})
 		}
 	}
+}
+
+// mdRetries lists the retries made that day, each with its own outcome.
+func (r *Report) mdRetries(b *bytes.Buffer) {
+	if len(r.Retries) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "## Retries (%d)\n\nFiles sent again this day with `retry`; each is counted with its file above, not as a file of its own:\n\n", len(r.Retries))
+	mdList(b, len(r.Retries), func(i int) string {
+		f := r.Retries[i]
+		s := fmt.Sprintf("%s — document %d, a retry of document %d: %s", mdCode(f.Path), f.ID, f.RetryOf, f.Bucket)
+		if f.ErrorCode != "" {
+			s += " (" + mdCode(f.ErrorCode) + ")"
+		}
+		return s
+	})
 }
 
 func (r *Report) mdWebhooks(b *bytes.Buffer) {
@@ -250,13 +294,7 @@ func (r *Report) mdWebhooks(b *bytes.Buffer) {
 		}
 		b.WriteString("\n")
 	}
-	if len(other) > 0 {
-		b.WriteString("## Other counters\n\n")
-		for _, c := range other {
-			fmt.Fprintf(b, "- %s: %d\n", mdCode(c.Name), c.Count)
-		}
-		b.WriteString("\n")
-	}
+	r.mdAPICalls(b, other)
 }
 
 // counterLabels name the receiver's counters in words.
@@ -403,6 +441,13 @@ func plural64(n int64, noun string) string {
 		noun += "s"
 	}
 	return fmt.Sprintf("%d %s", n, noun)
+}
+
+func wasWere(n int) string {
+	if n == 1 {
+		return "was"
+	}
+	return "were"
 }
 
 func isAre(n int) string {

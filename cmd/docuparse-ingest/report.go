@@ -12,7 +12,9 @@ import (
 )
 
 // runReport writes the reconciliation report of one day (default
-// yesterday) or of each day of a range, and prints the Markdown.
+// yesterday) or of each day of a range, and prints the Markdown. A day
+// that has not begun is refused before anything is written; today's
+// report is written, marked partial.
 func (m *Main) runReport(ctx context.Context, args []string) error {
 	fs := m.newFlags("report")
 	path := fs.String("config", config.DefaultPath, "configuration file")
@@ -31,6 +33,10 @@ func (m *Main) runReport(ctx context.Context, args []string) error {
 	first, last, err := reportRange(*date, *from, *to, now, loc)
 	if err != nil {
 		return err
+	}
+	if now.Before(last) { // last is the first instant of its day
+		return fmt.Errorf("report: %s %w: it is now %s in %s (report.timezone); there is nothing to report yet",
+			last.Format(output.DayFormat), reconcile.ErrFutureDay, now.In(loc).Format("2006-01-02 15:04"), loc)
 	}
 	st, err := m.openState(ctx, *path)
 	if err != nil {
@@ -55,6 +61,9 @@ func (m *Main) runReport(ctx context.Context, args []string) error {
 		}
 		paths, err := reconcile.WriteReport(layout, rep)
 		if err != nil {
+			return err
+		}
+		if err := reconcile.RecordWritten(ctx, st, rep); err != nil {
 			return err
 		}
 		m.Stdout.Write(rep.Markdown())

@@ -15,6 +15,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/daemon"
 	"github.com/docuparse/docuparse-ingest/internal/safetext"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/reconcile"
 )
 
 type statusJSON struct {
@@ -80,7 +81,7 @@ func (m *Main) runStatus(ctx context.Context, args []string) error {
 			out.Sources[src][string(state)] = n
 		}
 	}
-	if day, ok, err := st.Meta(ctx, "last_report_day"); err != nil {
+	if day, ok, err := reconcile.LastReport(ctx, st); err != nil {
 		return err
 	} else if ok {
 		out.LastReport = day

@@ -121,11 +121,20 @@ type MissingSummary struct {
 // ReportData is everything the day's report is built from, read in one
 // snapshot so that its parts agree with each other.
 type ReportData struct {
-	// Discovered counts the documents discovered in the window, by a
-	// query of its own: the report's accounting line checks against it.
+	// Discovered counts the files discovered in the window (documents
+	// that are not retries), by a query of its own: the report's
+	// accounting line checks against it.
 	Discovered int
-	// Documents are those discovered in the window, in discovery order.
+	// Documents are those discovered in the window, in discovery order,
+	// retries included.
 	Documents []ReportDocument
+	// Retries says, for each document of Documents that is a retry or
+	// was retried, how it stands in its chain (see retryInfo); a document
+	// absent is a file's only attempt.
+	Retries map[int64]RetryInfo
+	// Latest holds the newest retry of each retried file of Documents,
+	// whenever it was discovered, by the file's first document's id.
+	Latest map[int64]ReportDocument
 	// EventCounts counts the deliveries received in the window by status.
 	EventCounts map[string]int
 	// Events lists the dead, conflicting and orphaned deliveries received
@@ -139,6 +148,16 @@ type ReportData struct {
 	MissingSummaries []MissingSummary
 	// Counters are the day's counters (see AddCounters).
 	Counters map[string]int64
+	// Uploads counts the batches first sent in the window, and their
+	// files, by upload mode (ModeBatch, ModeSingle); a mode with none is
+	// absent.
+	Uploads map[string]UploadCount
+}
+
+// UploadCount is how many batches of one upload mode were sent, with how
+// many files in all.
+type UploadCount struct {
+	Batches, Files int
 }
 
 // ReportData reads what the report of window w needs, in one read-only
@@ -161,14 +180,17 @@ func (s *Store) ReportData(ctx context.Context, w ReportWindow) (*ReportData, er
 		fn   func() error
 	}{
 		{"count documents", func() error {
-			return tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM documents WHERE discovered_at >= ? AND discovered_at < ?`, from, to).Scan(&d.Discovered)
+			return tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM documents d WHERE d.discovered_at >= ? AND d.discovered_at < ? AND `+notARetry,
+				from, to).Scan(&d.Discovered)
 		}},
+		{"retries", func() (err error) { d.Retries, d.Latest, err = retryInfo(ctx, tx, from, to); return err }},
 		{"documents", func() (err error) { d.Documents, err = reportDocuments(ctx, tx, from, to, d.Discovered); return err }},
 		{"event counts", func() (err error) { d.EventCounts, err = reportEventCounts(ctx, tx, from, to); return err }},
 		{"events", func() (err error) { d.Events, err = reportEvents(ctx, tx, from, to); return err }},
 		{"batch mismatches", func() (err error) { d.Mismatches, err = reportMismatches(ctx, tx, from, to); return err }},
 		{"missing summaries", func() (err error) { d.MissingSummaries, err = reportMissingSummaries(ctx, tx, from, to); return err }},
 		{"counters", func() (err error) { d.Counters, err = queryCounters(ctx, tx, w.Day); return err }},
+		{"uploads", func() (err error) { d.Uploads, err = reportUploads(ctx, tx, from, to); return err }},
 	}
 	for _, st := range steps {
 		if err := st.fn(); err != nil {
@@ -289,6 +311,28 @@ func reportMissingSummaries(ctx context.Context, q reportQuerier, from, to strin
 		}
 		m.DoneAt = parseTime(done)
 		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// reportUploads counts the batches first sent in [from, to) (those sent
+// before MarkSent existed: submitted then) by upload mode.
+func reportUploads(ctx context.Context, q reportQuerier, from, to string) (map[string]UploadCount, error) {
+	rows, err := q.QueryContext(ctx, `SELECT upload_mode, COUNT(*), COALESCE(SUM(file_count), 0) FROM batches
+		WHERE COALESCE(sent_at, submitted_at) >= ? AND COALESCE(sent_at, submitted_at) < ?
+		GROUP BY upload_mode`, from, to)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]UploadCount{}
+	for rows.Next() {
+		var mode string
+		var c UploadCount
+		if err := rows.Scan(&mode, &c.Batches, &c.Files); err != nil {
+			return nil, err
+		}
+		out[mode] = c
 	}
 	return out, rows.Err()
 }
