@@ -60,6 +60,9 @@ func refusedRun(t *testing.T, cfgPath string) (string, error) {
 func TestSecondDaemonOnTheSameStateDirExitsAtOnceNamingTheHolder(t *testing.T) {
 	r := newLifecycleRig(t, sim.Config{})
 	first := r.start(t)
+	// The first daemon's last write at start is the report schedule's
+	// first day; after it the daemon is idle until files arrive.
+	first.waitLog(t, 1, func(m map[string]any) bool { return m["msg"] == "nightly reports start" })
 	stateDir := filepath.Join(r.dir, "state")
 	before := listTree(t, r.dir)
 
