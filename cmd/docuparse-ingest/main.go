@@ -16,6 +16,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/safetext"
 )
@@ -53,6 +54,17 @@ type Main struct {
 	// SysctlDir is where check-config reads the kernel's link protections
 	// (ingest.SysctlDir when empty).
 	SysctlDir string
+	// Now is the clock of commands that show times or days (status);
+	// time.Now when nil.
+	Now func() time.Time
+}
+
+// now reads m's clock.
+func (m *Main) now() time.Time {
+	if m.Now == nil {
+		return time.Now()
+	}
+	return m.Now()
 }
 
 type usageError struct{ msg string }

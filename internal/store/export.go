@@ -124,7 +124,7 @@ func (s *Store) MarkExported(ctx context.Context, ids []int64, sizes map[string]
 				now, now, d.ID); err != nil {
 				return err
 			}
-			trs = append(trs, Transition{DocID: d.ID, Path: d.Path, From: d.State, To: StateExported, DocumentID: d.DocumentID})
+			trs = append(trs, Transition{DocID: d.ID, Source: d.Source, Path: d.Path, From: d.State, To: StateExported, DocumentID: d.DocumentID})
 		}
 		return nil
 	})
