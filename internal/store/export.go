@@ -211,6 +211,7 @@ func (s *Store) oldestWhere(ctx context.Context, what, cond string, limit int) (
 // Status summarises the store for the status command and health checks.
 type Status struct {
 	Counts        map[State]int
+	Outcomes      map[State]int // documents by how they ended, exported since or not (see CountOutcomes)
 	Events        map[string]int
 	OldestPending time.Time // discovered_at of the oldest document not yet terminal
 	LastEvent     time.Time
@@ -228,6 +229,9 @@ func (s *Store) Status(ctx context.Context) (*Status, error) {
 	}
 	for k, n := range counts {
 		st.Counts[State(k)] = n
+	}
+	if st.Outcomes, err = s.outcomeTotals(ctx); err != nil {
+		return nil, fmt.Errorf("status: %w", err)
 	}
 	var oldest sql.NullString
 	if err := s.r.QueryRowContext(ctx, `SELECT MIN(discovered_at) FROM documents WHERE state IN ('queued', 'submitting', 'submitted')`).Scan(&oldest); err != nil {
@@ -247,6 +251,19 @@ func (s *Store) Status(ctx context.Context) (*Status, error) {
 		return nil, err
 	}
 	return st, nil
+}
+
+// outcomeTotals counts the documents that have an outcome by it.
+func (s *Store) outcomeTotals(ctx context.Context) (map[State]int, error) {
+	counts, err := s.countBy(ctx, `SELECT outcome, COUNT(*) FROM documents WHERE outcome IS NOT NULL GROUP BY outcome`)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[State]int, len(counts))
+	for k, n := range counts {
+		out[State(k)] = n
+	}
+	return out, nil
 }
 
 // SourceCounts returns the number of documents per source and state.
