@@ -79,7 +79,7 @@ Usage:
 Commands:
   run            run the daemon (--config FILE)
   demo           run the whole pipeline locally on sample documents, no account needed
-  status         counts by state, oldest pending document, last webhook (--json)
+  status         how documents ended and what is in flight, today and in total, per source (--json)
   report         write and print the reconciliation report (--date D, or --from D --to D)
   reconcile      run one reconciliation pass now: poll overdue documents, verify batches
   retry          resubmit failed or stuck documents (--failed, --stuck, --code, IDs; --dry-run)

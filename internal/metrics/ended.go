@@ -15,12 +15,15 @@ func outcomeNames() []string {
 	return out
 }
 
-// newEnded builds docuparse_documents_ended_total.
-func newEnded() *prometheus.CounterVec {
-	return prometheus.NewCounterVec(prometheus.CounterOpts{
+// newEnded builds docuparse_documents_ended_total with the series of
+// sources (see AddSources).
+func newEnded(sources []string) *prometheus.CounterVec {
+	v := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Subsystem: "documents", Name: "ended_total",
 		Help: "Documents that reached an outcome (completed, failed, rejected, duplicate, vanished) since the daemon started, by outcome and source; an exported document counted when it ended. increase(…[1h]) is the number that ended in the last hour.",
 	}, []string{"outcome", "source"})
+	addSources(v, sources)
+	return v
 }
 
 // AddSources gives each named source its docuparse_documents_ended_total
@@ -32,9 +35,14 @@ func (m *Metrics) AddSources(sources []string) {
 	if m == nil {
 		return
 	}
+	addSources(m.ended, sources)
+}
+
+// addSources creates ended's series of every outcome of each source.
+func addSources(ended *prometheus.CounterVec, sources []string) {
 	for _, src := range sources {
 		for _, o := range outcomeNames() {
-			m.ended.WithLabelValues(o, src)
+			ended.WithLabelValues(o, src)
 		}
 	}
 }

@@ -61,3 +61,18 @@ func TestDocumentTransitionOnNilMetricsDoesNothing(t *testing.T) {
 	var m *Metrics
 	m.DocumentTransition(store.Transition{Source: "inbox", To: store.StateFailed})
 }
+
+// A source added by a reload gets its series at 0; a known one keeps its
+// count.
+func TestAddSourcesKeepsCountsAndAddsZeroSeries(t *testing.T) {
+	m, url := newMetrics(t, Options{Sources: []string{"inbox"}})
+	m.DocumentTransition(store.Transition{Source: "inbox", To: store.StateFailed})
+	m.AddSources([]string{"inbox", "added"})
+	fams := scrape(t, url)
+	if s, ok := sample(fams, "docuparse_documents_ended_total", "outcome=failed", "source=inbox"); !ok || s.GetCounter().GetValue() != 1 {
+		t.Errorf("inbox failed = %v (present %v), want 1", s.GetCounter().GetValue(), ok)
+	}
+	if _, ok := sample(fams, "docuparse_documents_ended_total", "outcome=failed", "source=added"); !ok {
+		t.Error("no series for the added source")
+	}
+}

@@ -112,8 +112,7 @@ func New(opts Options) (*Metrics, error) {
 		Namespace: namespace, Subsystem: "document", Name: "transitions_total",
 		Help: "Committed document state transitions, by the state entered.",
 	}, "to", stateNames())
-	m.ended = newEnded()
-	m.AddSources(opts.Sources)
+	m.ended = newEnded(opts.Sources)
 	m.batches = newCounterFamily(prometheus.CounterOpts{
 		Namespace: namespace, Subsystem: "batches", Name: "submitted_total",
 		Help: "Batches submitted to the API, by mode (batch: one POST /batches; single: one POST /extract per file).",
