@@ -219,7 +219,7 @@ type Status struct {
 	SubmitStuck   int // documents stuck at submission (CodeSubmitStuck)
 }
 
-// Status returns counts by state, the oldest pending document and the last
+// Status returns counts by state and by outcome, the oldest pending document and the last
 // webhook event.
 func (s *Store) Status(ctx context.Context) (*Status, error) {
 	st := &Status{Counts: map[State]int{}}
@@ -264,27 +264,4 @@ func (s *Store) outcomeTotals(ctx context.Context) (map[State]int, error) {
 		out[State(k)] = n
 	}
 	return out, nil
-}
-
-// SourceCounts returns the number of documents per source and state.
-func (s *Store) SourceCounts(ctx context.Context) (map[string]map[State]int, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT source, state, COUNT(*) FROM documents GROUP BY source, state`)
-	if err != nil {
-		return nil, fmt.Errorf("source counts: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]map[State]int{}
-	for rows.Next() {
-		var src string
-		var st State
-		var n int
-		if err := rows.Scan(&src, &st, &n); err != nil {
-			return nil, fmt.Errorf("source counts: %w", err)
-		}
-		if out[src] == nil {
-			out[src] = map[State]int{}
-		}
-		out[src][st] = n
-	}
-	return out, rows.Err()
 }
