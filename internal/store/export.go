@@ -219,8 +219,8 @@ type Status struct {
 	SubmitStuck   int // documents stuck at submission (CodeSubmitStuck)
 }
 
-// Status returns counts by state and by outcome, the oldest pending document and the last
-// webhook event.
+// Status returns counts by state and by outcome, the oldest pending
+// document and the last webhook event.
 func (s *Store) Status(ctx context.Context) (*Status, error) {
 	st := &Status{Counts: map[State]int{}}
 	counts, err := s.countBy(ctx, `SELECT state, COUNT(*) FROM documents GROUP BY state`)
