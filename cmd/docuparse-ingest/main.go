@@ -16,6 +16,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/safetext"
 )
@@ -53,6 +54,17 @@ type Main struct {
 	// SysctlDir is where check-config reads the kernel's link protections
 	// (ingest.SysctlDir when empty).
 	SysctlDir string
+	// Now is the clock of commands that show times or days (status);
+	// time.Now when nil.
+	Now func() time.Time
+}
+
+// now reads m's clock.
+func (m *Main) now() time.Time {
+	if m.Now == nil {
+		return time.Now()
+	}
+	return m.Now()
 }
 
 type usageError struct{ msg string }
@@ -67,7 +79,7 @@ Usage:
 Commands:
   run            run the daemon (--config FILE)
   demo           run the whole pipeline locally on sample documents, no account needed
-  status         counts by state, oldest pending document, last webhook (--json)
+  status         how documents ended and what is in flight, today and in total, per source (--json)
   report         write and print the reconciliation report (--date D, or --from D --to D)
   reconcile      run one reconciliation pass now: poll overdue documents, verify batches
   retry          resubmit failed or stuck documents (--failed, --stuck, --code, IDs; --dry-run)

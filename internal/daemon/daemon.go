@@ -113,7 +113,7 @@ func (d *Daemon) build(ctx context.Context) error {
 	st := d.store
 	d.counters = counters.New(st.AddCounters, cfg.Report.Location(), 0, d.log.With("component", "counters"))
 	d.metrics, err = metrics.New(metrics.Options{Status: st.Status, Version: d.opts.Version, Commit: d.opts.Commit,
-		Logger: d.log.With("component", "metrics")})
+		Sources: sourceNames(cfg.Sources), Logger: d.log.With("component", "metrics")})
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
@@ -286,7 +286,7 @@ func (d *Daemon) transition(t store.Transition) {
 		attrs = append(attrs, "reason", t.Reason)
 	}
 	d.log.Info("document "+string(t.To), attrs...)
-	d.metrics.Transition(string(t.From), string(t.To))
+	d.metrics.DocumentTransition(t)
 	switch t.To {
 	case store.StateQueued:
 		d.submitter.Notify()
@@ -296,6 +296,15 @@ func (d *Daemon) transition(t store.Transition) {
 	if d.opts.OnTransition != nil {
 		d.opts.OnTransition(t)
 	}
+}
+
+// sourceNames lists the sources' names, in configuration order.
+func sourceNames(srcs []config.Source) []string {
+	out := make([]string, len(srcs))
+	for i, src := range srcs {
+		out[i] = src.Name
+	}
+	return out
 }
 
 // Start logs a warning for each risky setting (config.Warnings) and each

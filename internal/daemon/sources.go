@@ -146,6 +146,7 @@ func (d *Daemon) Reload(next *config.Config) (needRestart []string, err error) {
 	d.roots.Set(rootsOf(next.Sources))
 	d.intake.SetSources(intake)
 	d.exporter.SetAfter(after)
+	d.metrics.AddSources(sourceNames(next.Sources))
 	d.pins.Retain(pinnedPaths(next.Sources))
 	d.submitter.SetLimits(ingest.BatchLimits{
 		MaxFiles: next.Batch.MaxFiles,

@@ -36,6 +36,10 @@ type Options struct {
 	StatusTimeout time.Duration
 	// Now is the clock. Defaults to time.Now.
 	Now func() time.Time
+	// Sources are the configured source names: each has its
+	// docuparse_documents_ended_total series, at 0, from the start (see
+	// AddSources).
+	Sources []string
 	// Logger receives failed store reads and handler errors. Defaults to
 	// discarding.
 	Logger *slog.Logger
@@ -59,6 +63,7 @@ type Metrics struct {
 	apiAnswered, apiFailed atomic.Pointer[time.Time]
 
 	transitions *counterFamily
+	ended       *prometheus.CounterVec // docuparse_documents_ended_total{outcome, source}
 	batches     *counterFamily
 	batchFiles  prometheus.Histogram
 
@@ -107,6 +112,7 @@ func New(opts Options) (*Metrics, error) {
 		Namespace: namespace, Subsystem: "document", Name: "transitions_total",
 		Help: "Committed document state transitions, by the state entered.",
 	}, "to", stateNames())
+	m.ended = newEnded(opts.Sources)
 	m.batches = newCounterFamily(prometheus.CounterOpts{
 		Namespace: namespace, Subsystem: "batches", Name: "submitted_total",
 		Help: "Batches submitted to the API, by mode (batch: one POST /batches; single: one POST /extract per file).",
@@ -154,7 +160,7 @@ func New(opts Options) (*Metrics, error) {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		buildInfo,
 		m.apiRequests, m.apiDuration.vec, m.apiRetries.vec, m.apiRateLimited,
-		m.transitions.vec, m.batches.vec, m.batchFiles,
+		m.transitions.vec, m.ended, m.batches.vec, m.batchFiles,
 		m.deliveries.vec, m.applied.vec, m.polls.vec, m.outputs.vec,
 		m.reportRuns.vec, m.reportLastSuccess,
 	}

@@ -25,7 +25,7 @@ type storeCollector struct {
 	now     func() time.Time
 	log     *slog.Logger
 
-	up, documents, queueDepth, oldestAge, events, lastWebhook, exportHeld, submitStuck *prometheus.Desc
+	up, documents, outcomes, queueDepth, oldestAge, events, lastWebhook, exportHeld, submitStuck *prometheus.Desc
 }
 
 func newStoreCollector(status func(context.Context) (*store.Status, error), timeout time.Duration, now func() time.Time, log *slog.Logger) *storeCollector {
@@ -36,6 +36,8 @@ func newStoreCollector(status func(context.Context) (*store.Status, error), time
 			"1 when the state store answered this scrape, 0 when reading it failed or timed out.", nil, nil),
 		documents: prometheus.NewDesc(name("documents"),
 			"Documents in the state store, by state (every state listed, zero included).", []string{"state"}, nil),
+		outcomes: prometheus.NewDesc(name("documents_outcome"),
+			"Documents in the state store by how they ended, exported since or not (every outcome listed, zero included).", []string{"outcome"}, nil),
 		queueDepth: prometheus.NewDesc(name("queue_depth"),
 			"Documents waiting to be sent to the API (queued plus submitting).", nil, nil),
 		oldestAge: prometheus.NewDesc(name("oldest_pending_age_seconds"),
@@ -53,7 +55,7 @@ func newStoreCollector(status func(context.Context) (*store.Status, error), time
 
 // Describe implements prometheus.Collector.
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.up, c.documents, c.queueDepth, c.oldestAge, c.events, c.lastWebhook, c.exportHeld, c.submitStuck} {
+	for _, d := range []*prometheus.Desc{c.up, c.documents, c.outcomes, c.queueDepth, c.oldestAge, c.events, c.lastWebhook, c.exportHeld, c.submitStuck} {
 		ch <- d
 	}
 }
@@ -81,6 +83,9 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if other > 0 {
 		ch <- prometheus.MustNewConstMetric(c.documents, prometheus.GaugeValue, float64(other), Other)
+	}
+	for _, o := range store.Outcomes {
+		ch <- prometheus.MustNewConstMetric(c.outcomes, prometheus.GaugeValue, float64(st.Outcomes[o]), string(o))
 	}
 	depth := st.Counts[store.StateQueued] + st.Counts[store.StateSubmitting]
 	ch <- prometheus.MustNewConstMetric(c.queueDepth, prometheus.GaugeValue, float64(depth))

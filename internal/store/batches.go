@@ -87,7 +87,7 @@ func (s *Store) CreateBatch(ctx context.Context, mode string, ids []int64) (*Bat
 		b.Documents = docs
 		for i := range b.Documents {
 			b.Documents[i].State, b.Documents[i].BatchID = StateSubmitting, b.ID
-			trs = append(trs, Transition{DocID: docs[i].ID, Path: docs[i].Path, From: StateQueued, To: StateSubmitting})
+			trs = append(trs, Transition{DocID: docs[i].ID, Source: docs[i].Source, Path: docs[i].Path, From: StateQueued, To: StateSubmitting})
 		}
 		b.AllDocuments = append([]Document(nil), b.Documents...)
 		return nil
@@ -231,9 +231,10 @@ func (s *Store) RecordSubmission(ctx context.Context, batchID int64, apiBatchID 
 // CodeDocumentIDConflict. It returns the transitions made (none for a
 // document no longer waiting for its answer) and the conflict, if any.
 func (s *Store) recordOneTx(ctx context.Context, tx *sql.Tx, batchID int64, sub Submitted) ([]Transition, *IDConflict, error) {
-	var path string
+	var path, source string
 	var state State
-	err := tx.QueryRowContext(ctx, `SELECT path, state FROM documents WHERE id = ? AND batch_id = ?`, sub.DocID, batchID).Scan(&path, &state)
+	err := tx.QueryRowContext(ctx, `SELECT path, source, state FROM documents WHERE id = ? AND batch_id = ?`, sub.DocID, batchID).
+		Scan(&path, &source, &state)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, fmt.Errorf("document %d is not in batch %d", sub.DocID, batchID)
 	}
@@ -253,7 +254,7 @@ func (s *Store) recordOneTx(ctx context.Context, tx *sql.Tx, batchID int64, sub 
 	case err != nil:
 		return nil, nil, err
 	default:
-		trs, err := s.failIDConflictTx(ctx, tx, c, state)
+		trs, err := s.failIDConflictTx(ctx, tx, c, source, state)
 		return trs, &c, err
 	}
 	now := s.now()
@@ -261,13 +262,13 @@ func (s *Store) recordOneTx(ctx context.Context, tx *sql.Tx, batchID int64, sub 
 		submitted_at = ?, updated_at = ? WHERE id = ?`, sub.DocumentID, now, now, sub.DocID); err != nil {
 		return nil, nil, fmt.Errorf("record %s: %w", sub.DocumentID, err)
 	}
-	return []Transition{{DocID: sub.DocID, Path: path, From: state, To: StateSubmitted, DocumentID: sub.DocumentID}}, nil, nil
+	return []Transition{{DocID: sub.DocID, Source: source, Path: path, From: state, To: StateSubmitted, DocumentID: sub.DocumentID}}, nil, nil
 }
 
 // failIDConflictTx records c's document as failed with
 // CodeDocumentIDConflict. Its content has no API id the daemon can track,
 // so a duplicate of it takes its place, as for a vanished original.
-func (s *Store) failIDConflictTx(ctx context.Context, tx *sql.Tx, c IDConflict, from State) ([]Transition, error) {
+func (s *Store) failIDConflictTx(ctx context.Context, tx *sql.Tx, c IDConflict, source string, from State) ([]Transition, error) {
 	now := s.now()
 	msg := fmt.Sprintf("the API answered document_id %q for this file, an id it had already given to %s (document %d); "+
 		"the file is left in place, and `retry` submits it again", c.DocumentID, c.HolderPath, c.HolderID)
@@ -276,7 +277,7 @@ func (s *Store) failIDConflictTx(ctx context.Context, tx *sql.Tx, c IDConflict, 
 		return nil, err
 	}
 	promoted, err := s.promoteDuplicateTx(ctx, tx, c.DocID)
-	trs := []Transition{{DocID: c.DocID, Path: c.Path, From: from, To: StateFailed, Reason: CodeDocumentIDConflict}}
+	trs := []Transition{{DocID: c.DocID, Source: source, Path: c.Path, From: from, To: StateFailed, Reason: CodeDocumentIDConflict}}
 	return append(trs, promoted...), err
 }
 
@@ -355,7 +356,7 @@ func (s *Store) Finish(ctx context.Context, ids []int64, to State, code, message
 			if d.BatchID != 0 {
 				batches[d.BatchID] = true
 			}
-			trs = append(trs, Transition{DocID: d.ID, Path: d.Path, From: d.State, To: to, Reason: code})
+			trs = append(trs, Transition{DocID: d.ID, Source: d.Source, Path: d.Path, From: d.State, To: to, Reason: code})
 			// The original's content was never extracted: a duplicate of it
 			// still on disk takes its place instead of pointing at nothing.
 			if to == StateVanished || code == CodeUnreadable || code == CodeHardlinked {
@@ -405,7 +406,7 @@ func (s *Store) Requeue(ctx context.Context, batchID int64, solo bool, reason st
 			return err
 		}
 		for _, d := range docs {
-			trs = append(trs, Transition{DocID: d.ID, Path: d.Path, From: StateSubmitting, To: StateQueued, Reason: reason})
+			trs = append(trs, Transition{DocID: d.ID, Source: d.Source, Path: d.Path, From: StateSubmitting, To: StateQueued, Reason: reason})
 		}
 		return nil
 	})
@@ -440,7 +441,7 @@ func (s *Store) RequeueUnsent(ctx context.Context, batchID int64, docIDs []int64
 				error_message = NULL, updated_at = ? WHERE id = ?`, now, d.ID); err != nil {
 				return err
 			}
-			trs = append(trs, Transition{DocID: d.ID, Path: d.Path, From: StateSubmitting, To: StateQueued, Reason: reason})
+			trs = append(trs, Transition{DocID: d.ID, Source: d.Source, Path: d.Path, From: StateSubmitting, To: StateQueued, Reason: reason})
 		}
 		return s.closeBatchIfDone(ctx, tx, batchID)
 	})
@@ -478,7 +479,7 @@ func (s *Store) promoteDuplicateTx(ctx context.Context, tx *sql.Tx, original int
 		heir.ID, now, original); err != nil {
 		return nil, err
 	}
-	return []Transition{{DocID: heir.ID, Path: heir.Path, From: StateDuplicate, To: StateQueued, Reason: "original ended without a result"}}, nil
+	return []Transition{{DocID: heir.ID, Source: heir.Source, Path: heir.Path, From: StateDuplicate, To: StateQueued, Reason: "original ended without a result"}}, nil
 }
 
 // CodeDocumentIDConflict is the error code of a document whose upload the

@@ -50,6 +50,7 @@ const (
 // Transition is one committed change of a document's state.
 type Transition struct {
 	DocID      int64
+	Source     string // the source the document came from (config source name)
 	Path       string
 	From, To   State
 	DocumentID string
@@ -342,7 +343,7 @@ func (s *Store) Intake(ctx context.Context, f NewFile) (IntakeResult, error) {
 			return err
 		}
 		res = IntakeResult{ID: id, State: state, DuplicateOf: dupOf.Int64}
-		trs = append(trs, Transition{DocID: id, Path: f.Path, To: state})
+		trs = append(trs, Transition{DocID: id, Source: f.Source, Path: f.Path, To: state})
 		return nil
 	})
 	if err != nil {
@@ -380,7 +381,7 @@ func (s *Store) Reject(ctx context.Context, f NewFile, code, message string) (in
 		return 0, fmt.Errorf("reject %s: %w", f.Path, err)
 	}
 	if inserted {
-		s.notify([]Transition{{DocID: id, Path: f.Path, To: StateRejected, Reason: code}})
+		s.notify([]Transition{{DocID: id, Source: f.Source, Path: f.Path, To: StateRejected, Reason: code}})
 	}
 	return id, nil
 }

@@ -162,16 +162,16 @@ func (s *Store) ApplyResult(ctx context.Context, r Result) (string, error) {
 
 func (s *Store) applyResultTx(ctx context.Context, tx *sql.Tx, r Result) (string, *Transition, error) {
 	var (
-		id      int64
-		path    string
-		state   State
-		outcome sql.NullString
-		batchID sql.NullInt64
-		was     recordedOutcome
+		id           int64
+		path, source string
+		state        State
+		outcome      sql.NullString
+		batchID      sql.NullInt64
+		was          recordedOutcome
 	)
-	err := tx.QueryRowContext(ctx, `SELECT id, path, state, outcome, batch_id, result_via, result, error_code, error_message
+	err := tx.QueryRowContext(ctx, `SELECT id, path, source, state, outcome, batch_id, result_via, result, error_code, error_message
 		FROM documents WHERE document_id = ?`, r.DocumentID).
-		Scan(&id, &path, &state, &outcome, &batchID, &was.via, &was.data, &was.code, &was.message)
+		Scan(&id, &path, &source, &state, &outcome, &batchID, &was.via, &was.data, &was.code, &was.message)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil, ErrNotFound
 	}
@@ -206,7 +206,7 @@ func (s *Store) applyResultTx(ctx context.Context, tx *sql.Tx, r Result) (string
 			return "", nil, err
 		}
 	}
-	return Applied, &Transition{DocID: id, Path: path, From: StateSubmitted, To: to, DocumentID: r.DocumentID, Reason: r.ErrorCode}, nil
+	return Applied, &Transition{DocID: id, Source: source, Path: path, From: StateSubmitted, To: to, DocumentID: r.DocumentID, Reason: r.ErrorCode}, nil
 }
 
 // ApplyPendingEvents applies up to limit journaled events in arrival order

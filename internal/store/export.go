@@ -127,7 +127,7 @@ func (s *Store) MarkExported(ctx context.Context, ids []int64, sizes map[string]
 				now, now, d.ID); err != nil {
 				return err
 			}
-			trs = append(trs, Transition{DocID: d.ID, Path: d.Path, From: d.State, To: StateExported, DocumentID: d.DocumentID})
+			trs = append(trs, Transition{DocID: d.ID, Source: d.Source, Path: d.Path, From: d.State, To: StateExported, DocumentID: d.DocumentID})
 		}
 		return nil
 	})
@@ -214,6 +214,7 @@ func (s *Store) oldestWhere(ctx context.Context, what, cond string, limit int) (
 // Status summarises the store for the status command and health checks.
 type Status struct {
 	Counts        map[State]int
+	Outcomes      map[State]int // documents by how they ended, exported since or not (see CountOutcomes)
 	Events        map[string]int
 	OldestPending time.Time // discovered_at of the oldest document not yet terminal
 	LastEvent     time.Time
@@ -221,8 +222,8 @@ type Status struct {
 	SubmitStuck   int // documents stuck at submission (CodeSubmitStuck)
 }
 
-// Status returns counts by state, the oldest pending document and the last
-// webhook event.
+// Status returns counts by state and by outcome, the oldest pending
+// document and the last webhook event.
 func (s *Store) Status(ctx context.Context) (*Status, error) {
 	st := &Status{Counts: map[State]int{}}
 	counts, err := s.countBy(ctx, `SELECT state, COUNT(*) FROM documents GROUP BY state`)
@@ -231,6 +232,9 @@ func (s *Store) Status(ctx context.Context) (*Status, error) {
 	}
 	for k, n := range counts {
 		st.Counts[State(k)] = n
+	}
+	if st.Outcomes, err = s.outcomeTotals(ctx); err != nil {
+		return nil, fmt.Errorf("status: %w", err)
 	}
 	var oldest sql.NullString
 	if err := s.r.QueryRowContext(ctx, `SELECT MIN(discovered_at) FROM documents WHERE state IN ('queued', 'submitting', 'submitted')`).Scan(&oldest); err != nil {
@@ -252,25 +256,15 @@ func (s *Store) Status(ctx context.Context) (*Status, error) {
 	return st, nil
 }
 
-// SourceCounts returns the number of documents per source and state.
-func (s *Store) SourceCounts(ctx context.Context) (map[string]map[State]int, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT source, state, COUNT(*) FROM documents GROUP BY source, state`)
+// outcomeTotals counts the documents that have an outcome by it.
+func (s *Store) outcomeTotals(ctx context.Context) (map[State]int, error) {
+	counts, err := s.countBy(ctx, `SELECT outcome, COUNT(*) FROM documents WHERE outcome IS NOT NULL GROUP BY outcome`)
 	if err != nil {
-		return nil, fmt.Errorf("source counts: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	out := map[string]map[State]int{}
-	for rows.Next() {
-		var src string
-		var st State
-		var n int
-		if err := rows.Scan(&src, &st, &n); err != nil {
-			return nil, fmt.Errorf("source counts: %w", err)
-		}
-		if out[src] == nil {
-			out[src] = map[State]int{}
-		}
-		out[src][st] = n
+	out := make(map[State]int, len(counts))
+	for k, n := range counts {
+		out[State(k)] = n
 	}
-	return out, rows.Err()
+	return out, nil
 }

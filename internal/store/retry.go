@@ -189,7 +189,7 @@ func (s *Store) Retry(ctx context.Context, id int64, opts RetryOptions) (int64, 
 		if _, err := tx.ExecContext(ctx, `UPDATE documents SET retry_of = ? WHERE id = ?`, id, newID); err != nil {
 			return err
 		}
-		trs = append(trs, Transition{DocID: newID, Path: d.Path, To: StateQueued, Reason: fmt.Sprintf("retry of document %d", id)})
+		trs = append(trs, Transition{DocID: newID, Source: d.Source, Path: d.Path, To: StateQueued, Reason: fmt.Sprintf("retry of document %d", id)})
 		if d.State != StateSubmitted && d.State != StateSubmitting {
 			return nil
 		}
@@ -207,7 +207,7 @@ func (s *Store) Retry(ctx context.Context, id int64, opts RetryOptions) (int64, 
 		if n, err := r.RowsAffected(); err != nil || n != 1 {
 			return fmt.Errorf("mark document %d resubmitted: %d rows changed (%v)", id, n, err)
 		}
-		trs = append(trs, Transition{DocID: id, Path: d.Path, From: d.State, To: StateFailed,
+		trs = append(trs, Transition{DocID: id, Source: d.Source, Path: d.Path, From: d.State, To: StateFailed,
 			DocumentID: d.DocumentID, Reason: CodeResubmitted})
 		if d.State == StateSubmitting {
 			return nil // its batch stays stuck: the API never answered usably
