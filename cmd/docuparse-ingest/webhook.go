@@ -17,6 +17,9 @@ func (m *Main) runWebhook(ctx context.Context, args []string) error {
 		return usageError{"webhook: want a subcommand: sign, send, list or replay"}
 	}
 	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(m.Stdout, webhookUsage)
+		return nil
 	case "sign":
 		return m.runWebhookSign(ctx, args[1:])
 	case "send":
@@ -34,11 +37,16 @@ func (m *Main) runWebhook(ctx context.Context, args []string) error {
 // stdin, signed with the first webhook secret.
 func (m *Main) runWebhookSign(_ context.Context, args []string) error {
 	fs := m.newFlags("webhook sign")
+	path := fs.String("config", "", "configuration file whose receiver secret signs (default: $"+config.EnvWebhookSecret+")")
 	secretFile := fs.String("secret-file", "", "file holding the webhook secret (default: $"+config.EnvWebhookSecret+")")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	secret, err := m.webhookSecret(*secretFile)
+	cfg, err := m.optionalConfig(*path)
+	if err != nil {
+		return err
+	}
+	secret, err := m.webhookSecret(cfg, *secretFile)
 	if err != nil {
 		return err
 	}
