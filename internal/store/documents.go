@@ -55,8 +55,8 @@ type Transition struct {
 	DocumentID string
 	Reason     string // error code or note, when there is one
 
-	// Set for a file taken in (queued, duplicate or rejected at intake),
-	// so that one log line can say everything about it.
+	// Set for a file taken in (queued, duplicate or rejected at intake)
+	// or refused later, so that one log line can say everything about it.
 	Source      string
 	SHA256      string // its content's hash
 	DuplicateOf int64  // a duplicate's original
