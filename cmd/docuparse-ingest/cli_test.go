@@ -199,3 +199,35 @@ func eventsFixture(t *testing.T) (string, *store.Store) {
 	t.Cleanup(func() { st.Close() })
 	return cfgPath, st
 }
+
+// TestHelpTextGolden pins the text of the top-level help and the webhook
+// commands' help (testdata/help; -update rewrites it).
+func TestHelpTextGolden(t *testing.T) {
+	for name, args := range map[string][]string{
+		"help":         {"help"},
+		"webhook":      {"webhook", "--help"},
+		"webhook-list": {"webhook", "list", "--help"},
+		"webhook-send": {"help", "webhook", "send"},
+	} {
+		out, errOut, err := run(t, nil, "", args...)
+		if err != nil || errOut != "" {
+			t.Errorf("%v: %v, stderr %q", args, err, errOut)
+		}
+		golden := filepath.Join("testdata", "help", name+".golden")
+		if *update {
+			if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatalf("%v (run with -update to create it)", err)
+		}
+		if out != string(want) {
+			t.Errorf("%v differs from %s:\n--- got\n%s--- want\n%s", args, golden, out, want)
+		}
+	}
+}
