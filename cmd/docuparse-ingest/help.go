@@ -42,8 +42,9 @@ func isHelp(arg string) bool {
 }
 
 // newFlags returns a flag set that reports errors instead of exiting. Its
-// output is collected by flagOutput: Run prints it to stdout when the user
-// asked for --help and to stderr after a flag error.
+// output is collected in m.flagOut, which finishFlags prints to stdout when
+// the user asked for --help and to stderr after a flag error. Its help
+// starts with the command's summary.
 func (m *Main) newFlags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("docuparse-ingest "+name, flag.ContinueOnError)
 	fs.SetOutput(&m.flagOut)

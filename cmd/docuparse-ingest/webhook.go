@@ -16,10 +16,11 @@ func (m *Main) runWebhook(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		return usageError{"webhook: want a subcommand: sign, send, list or replay"}
 	}
-	switch args[0] {
-	case "-h", "-help", "--help", "help":
+	if isHelp(args[0]) {
 		fmt.Fprint(m.Stdout, webhookUsage)
 		return nil
+	}
+	switch args[0] {
 	case "sign":
 		return m.runWebhookSign(ctx, args[1:])
 	case "send":
