@@ -29,6 +29,23 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/sim"
 )
 
+// parse parses args; what the flag set printed into out goes to stdout
+// for --help (help is then true) and to stderr after a flag error.
+func parse(fs *flag.FlagSet, args []string, out *bytes.Buffer, stdout, stderr io.Writer) (help bool, err error) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			_, _ = stdout.Write(out.Bytes())
+			return true, nil
+		}
+		_, _ = stderr.Write(out.Bytes())
+		return false, err
+	}
+	if fs.NArg() > 0 {
+		return false, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	return false, nil
+}
+
 // simUsage heads --help; %s is the address it will listen on.
 const simUsage = `Usage: docuparse-sim [flags]
 
@@ -87,16 +104,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(fs.Output(), simUsage, *listen)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			_, _ = stdout.Write(flagOut.Bytes())
-			return nil
-		}
-		_, _ = stderr.Write(flagOut.Bytes())
+	if help, err := parse(fs, args, &flagOut, stdout, stderr); help || err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 
 	level := slog.LevelInfo
