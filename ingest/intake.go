@@ -383,14 +383,14 @@ func (in *Intake) take(ctx context.Context, c Candidate, emptyDue bool) error {
 	if err != nil {
 		return err
 	}
+	// The store's transition says what became of the file (the daemon
+	// logs it, once, with the hash and the original of a duplicate).
 	switch res.State {
 	case store.StateQueued:
-		in.cfg.Logger.Debug("document queued", "path", c.Path, "doc", res.ID, "sha256", sum[:12])
 		if in.cfg.OnQueued != nil {
 			in.cfg.OnQueued()
 		}
 	case store.StateDuplicate:
-		in.cfg.Logger.Debug("document is a duplicate", "path", c.Path, "doc", res.ID, "duplicate_of", res.DuplicateOf)
 		if in.cfg.OnDone != nil {
 			in.cfg.OnDone()
 		}
@@ -399,11 +399,10 @@ func (in *Intake) take(ctx context.Context, c Candidate, emptyDue bool) error {
 }
 
 func (in *Intake) reject(ctx context.Context, f store.NewFile, code, msg string) error {
-	id, err := in.cfg.Store.Reject(ctx, f, code, msg)
-	if err != nil {
+	// Logged once, by the store's transition, with code and message.
+	if _, err := in.cfg.Store.Reject(ctx, f, code, msg); err != nil {
 		return err
 	}
-	in.cfg.Logger.Warn("document rejected", "path", f.Path, "doc", id, "code", code, "reason", msg)
 	if in.cfg.OnDone != nil {
 		in.cfg.OnDone()
 	}

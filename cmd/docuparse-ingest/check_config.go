@@ -24,7 +24,7 @@ import (
 type check struct {
 	ok   bool
 	warn bool
-	what string // what was checked
+	what string // what was found, worded for the outcome: "… does not exist" for a failure
 	fix  string // what to do, when not ok
 }
 
@@ -82,58 +82,69 @@ func (m *Main) runCheckConfig(ctx context.Context, args []string) error {
 
 // checkDirs checks the folders the daemon reads and writes.
 func checkDirs(cfg *config.Config) []check {
-	var out []check
-	out = append(out, writableDir("state_dir", cfg.StateDir), writableDir("output_dir", cfg.OutputDir))
+	out := []check{writableDir("state_dir", cfg.StateDir), writableDir("output_dir", cfg.OutputDir)}
 	for i, src := range cfg.Sources {
-		key := fmt.Sprintf("source[%d] %q", i, src.Name)
-		fi, err := os.Stat(src.Path)
-		switch {
-		case err != nil:
-			out = append(out, check{what: key + ": " + src.Path + " exists", fix: "create it or correct source.path: " + errText(err)})
-			continue
-		case !fi.IsDir():
-			out = append(out, check{what: key + ": " + src.Path + " is a folder", fix: "point source.path at a folder"})
-			continue
-		}
-		if _, err := os.ReadDir(src.Path); err != nil {
-			out = append(out, check{what: key + ": " + src.Path + " is readable", fix: "give the service user read access: " + errText(err)})
-			continue
-		}
-		if src.After == config.AfterKeep {
-			out = append(out, check{ok: true, what: key + ": " + src.Path + " is readable"})
-			continue
-		}
-		if err := unix.Access(src.Path, unix.W_OK); err != nil {
-			out = append(out, check{what: key + ": " + src.Path + " is writable (after = " + src.After + ")",
-				fix: "give the service user write access, or set after = \"keep\""})
-			continue
-		}
-		out = append(out, check{ok: true, what: key + ": " + src.Path + " is readable and writable (after = " + src.After + ")"})
+		out = append(out, checkSource(i, src))
 	}
 	return out
 }
 
-// writableDir checks that dir, or its nearest existing parent (the daemon
-// creates the rest), is writable.
+// checkSource checks that source i's folder exists, is readable and, when
+// files are moved or deleted after export, writable.
+func checkSource(i int, src config.Source) check {
+	name := fmt.Sprintf("source[%d] %q: %s", i, src.Name, src.Path)
+	key := fmt.Sprintf("source[%d].path", i)
+	fi, err := os.Stat(src.Path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return check{what: name + " does not exist", fix: "create it, or correct " + key}
+	case err != nil:
+		return check{what: name + " cannot be read", fix: "give the service user access, or correct " + key + ": " + errText(err)}
+	case !fi.IsDir():
+		return check{what: name + " is not a folder", fix: "point " + key + " at a folder"}
+	}
+	if _, err := os.ReadDir(src.Path); err != nil {
+		return check{what: name + " is not readable", fix: "give the service user read access: " + errText(err)}
+	}
+	if src.After == config.AfterKeep {
+		return check{ok: true, what: name + " is readable"}
+	}
+	if err := unix.Access(src.Path, unix.W_OK); err != nil {
+		return check{what: name + " is not writable (after = " + src.After + ")",
+			fix: fmt.Sprintf("give the service user write access, or set source[%d].after = \"keep\"", i)}
+	}
+	return check{ok: true, what: name + " is readable and writable (after = " + src.After + ")"}
+}
+
+// writableDir checks that dir is a writable folder or, when it does not
+// exist yet, that its nearest existing parent (where the daemon creates
+// it) is.
 func writableDir(key, dir string) check {
 	d := dir
 	for {
 		fi, err := os.Stat(d)
 		if err == nil {
 			if !fi.IsDir() {
-				return check{what: key + " " + dir, fix: d + " is not a folder"}
+				return check{what: key + " " + dir + ": " + d + " is not a folder", fix: "correct " + key + ", or remove " + d}
 			}
 			break
 		}
 		if !errors.Is(err, fs.ErrNotExist) || filepath.Dir(d) == d {
-			return check{what: key + " " + dir, fix: errText(err)}
+			return check{what: key + " " + dir + " cannot be checked", fix: errText(err)}
 		}
 		d = filepath.Dir(d)
 	}
-	if err := unix.Access(d, unix.W_OK); err != nil {
-		return check{what: key + " " + dir + " is writable", fix: "give the service user write access to " + d}
+	writable := unix.Access(d, unix.W_OK) == nil
+	switch {
+	case d == dir && writable:
+		return check{ok: true, what: key + " " + dir + " is writable"}
+	case d == dir:
+		return check{what: key + " " + dir + " is not writable", fix: "give the service user write access to " + dir}
+	case writable:
+		return check{ok: true, what: key + " " + dir + " does not exist yet: the daemon will create it in " + d + ", which is writable"}
 	}
-	return check{ok: true, what: key + " " + dir + " is writable"}
+	return check{what: key + " " + dir + " does not exist and cannot be created: " + d + " is not writable",
+		fix: "create " + dir + " for the service user, or give it write access to " + d}
 }
 
 // checkWatches compares the folders to watch with the inotify limit: the
@@ -168,7 +179,7 @@ func checkWatches(cfg *config.Config, limitFile string) check {
 	}
 	what := fmt.Sprintf("%d folder(s) to watch, inotify limit %d", need, limit)
 	if need*2 > limit {
-		return check{what: what, fix: fmt.Sprintf("raise it (other programs use watches too): sysctl -w fs.inotify.max_user_watches=%d, and persist it in /etc/sysctl.d/", max(need*4, 65536))}
+		return check{what: what + " is too low", fix: fmt.Sprintf("raise it (other programs use watches too): sysctl -w fs.inotify.max_user_watches=%d, and persist it in /etc/sysctl.d/", max(need*4, 65536))}
 	}
 	return check{ok: true, what: what}
 }
@@ -194,26 +205,28 @@ func checkLinkProtection(dir string) []check {
 // refused key (401) from unreachable.
 func checkAPI(ctx context.Context, cfg *config.Config) check {
 	url := cfg.API.BaseURL + "/documents/doc_docuparse_ingest_check"
-	what := "API reachable at " + cfg.API.BaseURL
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return check{what: what, fix: "correct api.base_url: " + errText(err)}
+		return check{what: "api.base_url " + cfg.API.BaseURL + " is not usable", fix: "correct api.base_url: " + errText(err)}
 	}
 	req.Header.Set("Authorization", "Bearer "+cfg.API.APIKey.Reveal())
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return check{what: what, fix: "check api.base_url, DNS, proxy and firewall: " + strings.ReplaceAll(errText(err), cfg.API.APIKey.Reveal(), "[redacted]")}
+		return check{what: "API not reachable at " + cfg.API.BaseURL,
+			fix: "check api.base_url, DNS, proxy and firewall: " + strings.ReplaceAll(errText(err), cfg.API.APIKey.Reveal(), "[redacted]")}
 	}
 	resp.Body.Close()
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return check{what: what + " and the API key accepted", fix: "the API refused the key (HTTP " + strconv.Itoa(resp.StatusCode) + "): check " + config.EnvAPIKey + " or api.api_key_file"}
+		return check{what: fmt.Sprintf("API at %s refused the API key (HTTP %d)", cfg.API.BaseURL, resp.StatusCode),
+			fix: "check " + config.EnvAPIKey + " or the file api.api_key_file names"}
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode < 300:
-		return check{ok: true, what: what + " and the API key accepted"}
+		return check{ok: true, what: "API reachable at " + cfg.API.BaseURL + " and the API key accepted"}
 	default:
-		return check{what: what, fix: fmt.Sprintf("unexpected answer HTTP %d; is api.base_url the API's base (…/api/v1)?", resp.StatusCode)}
+		return check{what: fmt.Sprintf("API at %s answered HTTP %d", cfg.API.BaseURL, resp.StatusCode),
+			fix: "is api.base_url the API's base (…/api/v1)?"}
 	}
 }
 

@@ -37,6 +37,14 @@ func TestCheckConfigOutput(t *testing.T) {
 		{name: "missing-inbox", env: secretsOf(e2e.APIKey), wantErr: true, edit: func(t, dir string) string {
 			return strings.Replace(t, filepath.Join(dir, "inbox"), filepath.Join(dir, "no-such-inbox"), 1)
 		}},
+		{name: "dirs-exist", env: secretsOf(e2e.APIKey), edit: func(t, dir string) string {
+			for _, d := range []string{"state", "out"} {
+				if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+					panic(err)
+				}
+			}
+			return t
+		}},
 		{name: "wrong-api-key", env: secretsOf("dex_wrong"), wantErr: true, edit: func(t, _ string) string { return t }},
 		{name: "api-unreachable", env: secretsOf(e2e.APIKey), wantErr: true, edit: func(t, _ string) string {
 			return strings.Replace(t, s.BaseURL, "http://127.0.0.1:9/api/v1", 1)

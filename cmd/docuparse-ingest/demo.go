@@ -64,17 +64,20 @@ rescan = "10s"
 
 func (m *Main) runDemo(ctx context.Context, args []string) error {
 	fs := m.newFlags("demo")
-	dir := fs.String("dir", "docuparse-demo", "folder to create the demo in (recreated if made by an earlier demo)")
+	dir := fs.String("dir", "docuparse-demo", "folder to create the demo in (an earlier demo's folder starts afresh: its results are removed)")
 	once := fs.Bool("once", false, "exit when the sample documents are done")
 	delay := fs.Duration("processing-delay", 400*time.Millisecond, "simulated extraction time per document")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	root, lock, err := prepareDemoDir(*dir)
+	root, lock, wiped, err := prepareDemoDir(*dir)
 	if err != nil {
 		return err
 	}
 	defer lock.Release() // also released by the daemon when it stops; safe twice
+	if wiped {
+		fmt.Fprintf(m.Stdout, "Starting afresh: removed the earlier demo's inbox, results and state in %s\n", safetext.Visible(root))
+	}
 	logFile, err := os.Create(filepath.Join(root, "daemon.log"))
 	if err != nil {
 		return err
@@ -83,40 +86,13 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	log := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	apiKey, secret := "dex_demo_"+randomHex(12), "whsec_demo_"+randomHex(16)
-	simulator, err := sim.New(sim.Config{APIKey: apiKey, WebhookSecret: []byte(secret), ProcessingDelay: *delay,
+	simulator, baseURL, stopSim, err := startDemoSim(sim.Config{APIKey: apiKey, WebhookSecret: []byte(secret), ProcessingDelay: *delay,
 		Logger: log.With("component", "simulator")})
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return fmt.Errorf("simulator: %w", err)
-	}
-	simCtx, stopSim := context.WithCancel(context.Background())
-	simDone := make(chan error, 1)
-	go func() { simDone <- simulator.Serve(simCtx, ln) }()
-	simulator.Start(simCtx)
-	defer func() {
-		simulator.Stop()
-		stopSim()
-		<-simDone
-	}()
-
-	cfgPath := filepath.Join(root, "config.toml")
-	cfgText := fmt.Sprintf(demoConfig, "http://"+ln.Addr().String()+"/api/v1", filepath.Join(root, "inbox"))
-	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
-		return err
-	}
-	env := func(k string) string {
-		switch k {
-		case config.EnvAPIKey:
-			return apiKey
-		case config.EnvWebhookSecret:
-			return secret
-		}
-		return ""
-	}
-	cfg, err := config.Load(cfgPath, env)
+	defer stopSim()
+	cfg, err := writeDemoConfig(root, baseURL, apiKey, secret)
 	if err != nil {
 		return err
 	}
@@ -147,52 +123,102 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	if err := dropFiles(cfg.Sources[0].Path, files); err != nil {
 		return err
 	}
+	return m.demoWait(ctx, p, cfg, logFile.Name(), *once)
+}
 
+// demoWait waits for the samples, prints where the results are and, unless
+// once, keeps watching until ctx ends; an interrupt says the demo stopped.
+func (m *Main) demoWait(ctx context.Context, p *demoPrinter, cfg *config.Config, logName string, once bool) error {
 	select {
 	case <-p.done:
 	case <-ctx.Done():
+		fmt.Fprintf(m.Stdout, "\nStopped before every sample was done; the results so far are in %s.\n", cfg.OutputDir)
 		return nil
 	}
 	out := cfg.OutputDir
-	fmt.Fprintf(m.Stdout, "\nAll %d samples accounted for. Results:\n", len(files))
+	fmt.Fprintf(m.Stdout, "\nAll %d samples accounted for. Results:\n", len(samples.Demo()))
 	fmt.Fprintf(m.Stdout, "  JSON per document  %s\n", filepath.Join(out, "results"))
 	fmt.Fprintf(m.Stdout, "  CSV                %s\n", filepath.Join(out, "csv"))
-	fmt.Fprintf(m.Stdout, "  daemon log         %s\n", logFile.Name())
-	if *once {
+	fmt.Fprintf(m.Stdout, "  daemon log         %s\n", logName)
+	if once {
 		return nil
 	}
 	fmt.Fprintf(m.Stdout, "\nStill watching: drop a PDF or CSV into %s to process it. Ctrl-C to stop.\n", cfg.Sources[0].Path)
 	<-ctx.Done()
+	fmt.Fprintf(m.Stdout, "\nStopped. The results stay in %s until the next demo in this folder.\n", out)
 	return nil
 }
 
+// startDemoSim serves the simulator on a loopback port and returns it, its
+// base URL and a function that stops it.
+func startDemoSim(c sim.Config) (*sim.Server, string, func(), error) {
+	simulator, err := sim.New(c)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("simulator: %w", err)
+	}
+	simCtx, stopSim := context.WithCancel(context.Background())
+	simDone := make(chan error, 1)
+	go func() { simDone <- simulator.Serve(simCtx, ln) }()
+	simulator.Start(simCtx)
+	return simulator, "http://" + ln.Addr().String() + "/api/v1", func() {
+		simulator.Stop()
+		stopSim()
+		<-simDone
+	}, nil
+}
+
+// writeDemoConfig writes the demo's config.toml into root and loads it with
+// the demo's secrets.
+func writeDemoConfig(root, baseURL, apiKey, secret string) (*config.Config, error) {
+	cfgPath := filepath.Join(root, "config.toml")
+	cfgText := fmt.Sprintf(demoConfig, baseURL, filepath.Join(root, "inbox"))
+	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
+		return nil, err
+	}
+	return config.Load(cfgPath, func(k string) string {
+		switch k {
+		case config.EnvAPIKey:
+			return apiKey
+		case config.EnvWebhookSecret:
+			return secret
+		}
+		return ""
+	})
+}
+
 // prepareDemoDir returns the absolute demo folder, fresh: created, or
-// emptied if an earlier demo made it, and the lock on its state folder. Any
+// emptied if an earlier demo made it (wiped), and the lock on its state
+// folder. Any
 // other non-empty folder is left untouched and refused, and so is a folder
 // whose demo is still running (it holds the lock): a second demo must not
 // wipe the first one's state and outputs.
-func prepareDemoDir(dir string) (string, *statelock.Lock, error) {
-	root, err := filepath.Abs(dir)
+func prepareDemoDir(dir string) (root string, lock *statelock.Lock, wiped bool, err error) {
+	root, err = filepath.Abs(dir)
 	if err != nil {
-		return "", nil, err
+		return "", nil, false, err
 	}
 	entries, err := os.ReadDir(root)
 	switch {
 	case errors.Is(err, os.ErrNotExist), err == nil && len(entries) == 0:
 	case err != nil:
-		return "", nil, err
+		return "", nil, false, err
 	default:
 		if _, err := os.Stat(filepath.Join(root, demoMarker)); err != nil {
-			return "", nil, fmt.Errorf("%s exists and was not made by the demo; choose another --dir", root)
+			return "", nil, false, fmt.Errorf("%s exists and was not made by the demo; choose another --dir", root)
 		}
+		wiped = true
 	}
 	state := filepath.Join(root, "state")
 	if err := os.MkdirAll(state, 0o755); err != nil {
-		return "", nil, err
+		return "", nil, false, err
 	}
-	lock, err := statelock.Acquire(state)
+	lock, err = statelock.Acquire(state)
 	if err != nil {
-		return "", nil, err
+		return "", nil, false, err
 	}
 	// Everything an earlier demo left goes, except the lock file this
 	// demo now holds.
@@ -210,9 +236,9 @@ func prepareDemoDir(dir string) (string, *statelock.Lock, error) {
 	}
 	if err != nil {
 		_ = lock.Release()
-		return "", nil, err
+		return "", nil, false, err
 	}
-	return root, lock, nil
+	return root, lock, wiped, nil
 }
 
 // removeAllExcept removes everything in dir but the entry named keep.
@@ -270,6 +296,8 @@ func (p *demoPrinter) transition(t store.Transition) {
 		detail = t.DocumentID
 	case store.StateCompleted:
 		detail = p.summary(t.DocID)
+	case store.StateDuplicate:
+		detail = p.original(t.DuplicateOf)
 	case store.StateFailed, store.StateRejected, store.StateVanished:
 		detail = t.Reason
 	case store.StateExported:
@@ -298,6 +326,15 @@ func (p *demoPrinter) summary(id int64) string {
 		return ""
 	}
 	return strings.TrimSpace(fmt.Sprintf("%s %s %s", data.Merchant, data.Total, data.Currency))
+}
+
+// original names the file a duplicate has the same content as.
+func (p *demoPrinter) original(id int64) string {
+	d, err := p.store.Get(context.Background(), id)
+	if err != nil {
+		return ""
+	}
+	return "same content as " + filepath.Base(d.Path)
 }
 
 func clipName(s string, n int) string {

@@ -5,6 +5,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -32,9 +33,6 @@ func main() {
 	defer stop()
 	m := &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
 	if err := m.Run(ctx, os.Args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(2)
-		}
 		fmt.Fprintln(os.Stderr, "docuparse-ingest:", strings.Join(errorLines(err), "\n"))
 		var ue usageError
 		if errors.As(err, &ue) {
@@ -57,6 +55,9 @@ type Main struct {
 	// Now is the clock of commands that show times or days (status);
 	// time.Now when nil.
 	Now func() time.Time
+
+	// flagOut collects what the flag sets print (see newFlags).
+	flagOut bytes.Buffer
 }
 
 // now reads m's clock.
@@ -86,11 +87,12 @@ Commands:
   check-config   validate the configuration file and environment
   webhook sign   print the X-DocuParse-Signature header for a payload on stdin
   webhook send   sign and post a sample event (or --payload FILE) to a receiver
-  webhook list   list journaled webhook events; dead letters by default (--status, --json)
+  webhook list   list journaled webhook events; dead letters by default (--status, --limit, --json)
   webhook replay queue dead, orphan or conflicting events to be applied again (IDs)
-  version        print the version
+  version        print the version, the commit and whether its tree was modified
+  help COMMAND   print a command's flags (as does COMMAND --help)
 
-Every command that reads the configuration takes --config FILE
+Every command but demo takes --config FILE
 (default /etc/docuparse-ingest/config.toml) and reads secrets from
 DOCUPARSE_API_KEY and DOCUPARSE_WEBHOOK_SECRET or the files the
 configuration names.
@@ -102,6 +104,11 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		fmt.Fprint(m.Stderr, usage)
 		return usageError{"no command given"}
 	}
+	return m.finishFlags(m.dispatch(ctx, args))
+}
+
+// dispatch runs the command args[0] with the rest of args.
+func (m *Main) dispatch(ctx context.Context, args []string) error {
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "run":
@@ -121,47 +128,77 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	case "webhook":
 		return m.runWebhook(ctx, rest)
 	case "version", "--version":
-		v, c := buildVersion()
-		if c != "" {
-			c = " (" + c + ")"
-		}
-		fmt.Fprintf(m.Stdout, "docuparse-ingest %s%s %s\n", v, c, runtime.Version())
-		return nil
-	case "help", "-h", "--help":
-		fmt.Fprint(m.Stdout, usage)
-		return nil
+		return m.runVersion(rest)
+	case "help", "-h", "-help", "--help":
+		return m.runHelp(func(a []string) error { return m.dispatch(ctx, a) }, rest)
 	default:
 		return usageError{fmt.Sprintf("unknown command %q", cmd)}
 	}
 }
 
+// runVersion prints the version, the commit and whether the tree it was
+// built from had uncommitted changes.
+func (m *Main) runVersion(args []string) error {
+	fs := m.newFlags("version")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	info, _ := debug.ReadBuildInfo()
+	fmt.Fprintln(m.Stdout, versionLine(info))
+	return nil
+}
+
+// versionLine is the line version prints, from info (nil when the binary
+// carries no build information).
+func versionLine(info *debug.BuildInfo) string {
+	version, commit, modified := buildVersion(info)
+	switch {
+	case commit == "":
+		commit = "commit unknown: built without VCS information"
+	case modified:
+		commit = "commit " + commit + ", with uncommitted changes"
+	default:
+		commit = "commit " + commit
+	}
+	return fmt.Sprintf("docuparse-ingest %s (%s) %s", version, commit, runtime.Version())
+}
+
 // buildVersion returns the version and commit set at build time with
-// -ldflags, or else what the Go toolchain recorded (a module version for
-// go install …@v1.2.3, the VCS revision for a build in a checkout).
-func buildVersion() (version, commit string) {
+// -ldflags, or else what the Go toolchain recorded from info: a module
+// version for go install …@v1.2.3; for a build in a git clone the VCS
+// revision (vcs.revision) and whether the tree was modified
+// (vcs.modified). info may be nil.
+func buildVersion(info *debug.BuildInfo) (version, commit string, modified bool) {
 	version, commit = Version, Commit
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return version, commit
+	if info == nil {
+		return version, commit, false
 	}
 	if version == "dev" && info.Main.Version != "" && info.Main.Version != "(devel)" {
 		version = info.Main.Version
 	}
-	if commit == "" {
-		for _, s := range info.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				commit = s.Value[:12]
-			}
+	if commit != "" {
+		return version, commit, false
+	}
+	for _, s := range info.Settings {
+		switch {
+		case s.Key == "vcs.revision" && len(s.Value) >= 12:
+			commit = s.Value[:12]
+		case s.Key == "vcs.modified":
+			modified = s.Value == "true"
 		}
 	}
-	return version, commit
+	return version, commit, modified
 }
 
-// newFlags returns a flag set that reports errors instead of exiting.
-func (m *Main) newFlags(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet("docuparse-ingest "+name, flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	return fs
+// buildLabels are the version and commit docuparse_build_info carries; a
+// build from a modified tree has "-dirty" after its commit.
+func buildLabels() (version, commit string) {
+	info, _ := debug.ReadBuildInfo()
+	version, commit, modified := buildVersion(info)
+	if modified {
+		commit += "-dirty"
+	}
+	return version, commit
 }
 
 func parseFlags(fs *flag.FlagSet, args []string) error {

@@ -48,7 +48,7 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 	runCtx, cancelRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelRun()
 
-	version, commit := buildVersion()
+	version, commit := buildLabels()
 	procs := store.ReserveWriterProc()
 	log.Info("docuparse-ingest starting", "version", version, "commit", commit, "config", *path, "gomaxprocs", procs)
 	d, err := daemon.New(runCtx, cfg, daemon.Options{Logger: log, Version: version, Commit: commit})

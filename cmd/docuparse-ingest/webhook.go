@@ -16,6 +16,10 @@ func (m *Main) runWebhook(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		return usageError{"webhook: want a subcommand: sign, send, list or replay"}
 	}
+	if isHelp(args[0]) {
+		fmt.Fprint(m.Stdout, webhookUsage)
+		return nil
+	}
 	switch args[0] {
 	case "sign":
 		return m.runWebhookSign(ctx, args[1:])
@@ -34,11 +38,16 @@ func (m *Main) runWebhook(ctx context.Context, args []string) error {
 // stdin, signed with the first webhook secret.
 func (m *Main) runWebhookSign(_ context.Context, args []string) error {
 	fs := m.newFlags("webhook sign")
+	path := fs.String("config", "", "configuration file whose receiver secret signs (default: $"+config.EnvWebhookSecret+")")
 	secretFile := fs.String("secret-file", "", "file holding the webhook secret (default: $"+config.EnvWebhookSecret+")")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	secret, err := m.webhookSecret(*secretFile)
+	cfg, err := m.optionalConfig(*path)
+	if err != nil {
+		return err
+	}
+	secret, err := m.webhookSecret(cfg, *secretFile)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -12,6 +14,10 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/safetext"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
+
+// eventStatuses are the values webhook list --status takes.
+var eventStatuses = []string{store.EventDead, store.EventOrphan, store.EventConflict, store.EventDuplicate,
+	store.EventApplied, store.EventPending, "all"}
 
 type eventJSON struct {
 	ID         int64           `json:"id"`
@@ -31,11 +37,17 @@ type eventJSON struct {
 func (m *Main) runWebhookList(ctx context.Context, args []string) error {
 	fs := m.newFlags("webhook list")
 	path := fs.String("config", config.DefaultPath, "configuration file")
-	status := fs.String("status", store.EventDead, "dead, orphan, conflict, duplicate, applied, pending, or all")
-	limit := fs.Int("limit", 100, "most events to list")
+	status := fs.String("status", store.EventDead, strings.Join(eventStatuses, ", "))
+	limit := fs.Int("limit", 100, "list the newest N events")
 	asJSON := fs.Bool("json", false, "print JSON, bodies included")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if !slices.Contains(eventStatuses, *status) {
+		return usageError{fmt.Sprintf("webhook list: --status %q is not one of %s", *status, strings.Join(eventStatuses, ", "))}
+	}
+	if *limit < 1 {
+		return usageError{fmt.Sprintf("webhook list: --limit %d: want at least 1", *limit)}
 	}
 	st, err := m.openState(ctx, *path)
 	if err != nil {
@@ -84,18 +96,20 @@ func (m *Main) runWebhookList(ctx context.Context, args []string) error {
 }
 
 // runWebhookReplay queues dead, orphan or conflicting events to be applied
-// again by the running daemon (within its applier's next pass).
+// again by the running daemon (within its applier's next pass), and says
+// for each other id why it was not queued.
 func (m *Main) runWebhookReplay(ctx context.Context, args []string) error {
 	fs := m.newFlags("webhook replay")
 	path := fs.String("config", config.DefaultPath, "configuration file")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
+	args, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
 	}
-	if fs.NArg() == 0 {
+	if len(args) == 0 {
 		return usageError{"webhook replay: give the ids of the events to replay (see webhook list)"}
 	}
-	ids := make([]int64, 0, fs.NArg())
-	for _, a := range fs.Args() {
+	ids := make([]int64, 0, len(args))
+	for _, a := range args {
 		id, err := strconv.ParseInt(a, 10, 64)
 		if err != nil || id <= 0 {
 			return usageError{fmt.Sprintf("webhook replay: %q is not an event id", a)}
@@ -107,12 +121,38 @@ func (m *Main) runWebhookReplay(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
+	before, err := st.EventStatuses(ctx, ids)
+	if err != nil {
+		return err
+	}
 	n, err := st.ReplayEvents(ctx, ids)
 	if err != nil {
 		return err
 	}
+	for _, id := range ids {
+		if why := notReplayed(before, id); why != "" {
+			fmt.Fprintf(m.Stdout, "event %d: %s\n", id, why)
+		}
+	}
 	fmt.Fprintf(m.Stdout, "%d of %d event(s) queued to be applied again\n", n, len(ids))
 	return nil
+}
+
+// notReplayed says why replay leaves event id alone, given the statuses
+// before the replay; "" when it was queued.
+func notReplayed(statuses map[int64]string, id int64) string {
+	status, ok := statuses[id]
+	switch {
+	case !ok:
+		return "no such event (see webhook list --status all)"
+	case status == store.EventApplied:
+		return "already applied; its outcome is recorded, nothing to replay"
+	case status == store.EventDuplicate:
+		return "a duplicate of an outcome already recorded; nothing to replay"
+	case status == store.EventPending:
+		return "already queued; the running daemon applies it in its next pass"
+	}
+	return ""
 }
 
 func orDash(s string) string {

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"time"
@@ -21,6 +23,7 @@ import (
 // compute YOUR_COMPUTED_SIGNATURE by hand.
 func (m *Main) runWebhookSend(ctx context.Context, args []string) error {
 	fs := m.newFlags("webhook send")
+	path := fs.String("config", "", "configuration file: the default --url is then http://receiver.listen/receiver.path, the secret the receiver's")
 	url := fs.String("url", "http://127.0.0.1:8080/webhooks/docuparse", "receiver URL")
 	event := fs.String("event", docuparse.EventDocumentCompleted, "document.completed, document.failed or batch.completed")
 	docID := fs.String("document-id", "doc_test123", "document_id of a document event")
@@ -30,7 +33,14 @@ func (m *Main) runWebhookSend(ctx context.Context, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	secret, err := m.webhookSecret(*secretFile)
+	cfg, err := m.optionalConfig(*path)
+	if err != nil {
+		return err
+	}
+	if cfg != nil && !flagSet(fs, "url") {
+		*url = receiverURL(cfg.Receiver)
+	}
+	secret, err := m.webhookSecret(cfg, *secretFile)
 	if err != nil {
 		return err
 	}
@@ -73,12 +83,45 @@ func (m *Main) runWebhookSend(ctx context.Context, args []string) error {
 	return nil
 }
 
-// webhookSecret returns the first secret from --secret-file or the
-// environment, read and checked by the functions the daemon uses: a value
-// the daemon would refuse is an error here too, never a signature.
-func (m *Main) webhookSecret(file string) ([]byte, error) {
+// optionalConfig loads the configuration at path, secrets optional; nil
+// when path is empty.
+func (m *Main) optionalConfig(path string) (*config.Config, error) {
+	if path == "" {
+		return nil, nil
+	}
+	return config.LoadWithoutSecrets(path, m.Getenv)
+}
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// receiverURL is the URL of the receiver r describes, on loopback when it
+// listens on every address.
+func receiverURL(r config.Receiver) string {
+	host, port, err := net.SplitHostPort(r.Listen)
+	if err != nil {
+		return "http://" + r.Listen + r.Path
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port) + r.Path
+}
+
+// webhookSecret returns the first secret from --secret-file, else from the
+// configuration cfg (when not nil; its secrets include the environment's),
+// else from the environment, read and checked by the functions the daemon
+// uses: a value the daemon would refuse is an error here too, never a
+// signature.
+func (m *Main) webhookSecret(cfg *config.Config, file string) ([]byte, error) {
 	var secrets []config.Secret
-	if file != "" {
+	if file == "" && cfg != nil {
+		secrets = cfg.Receiver.Secrets
+	} else if file != "" {
 		var err error
 		if secrets, err = config.ReadSecretFile(file); err != nil {
 			return nil, err
@@ -90,7 +133,7 @@ func (m *Main) webhookSecret(file string) ([]byte, error) {
 		}
 	}
 	if len(secrets) == 0 {
-		return nil, errors.New("no webhook secret: set " + config.EnvWebhookSecret + " or pass --secret-file")
+		return nil, errors.New("no webhook secret: set " + config.EnvWebhookSecret + ", pass --secret-file or a --config naming receiver.secret_file")
 	}
 	return []byte(secrets[0].Reveal()), nil
 }

@@ -13,6 +13,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -28,13 +29,44 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/sim"
 )
 
+// parse parses args; what the flag set printed into out goes to stdout
+// for --help (help is then true) and to stderr after a flag error.
+func parse(fs *flag.FlagSet, args []string, out *bytes.Buffer, stdout, stderr io.Writer) (help bool, err error) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			_, _ = stdout.Write(out.Bytes())
+			return true, nil
+		}
+		_, _ = stderr.Write(out.Bytes())
+		return false, err
+	}
+	if fs.NArg() > 0 {
+		return false, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	return false, nil
+}
+
+// simUsage heads --help; %s is the address it will listen on.
+const simUsage = `Usage: docuparse-sim [flags]
+
+Serves a local DocuParse API. Configure docuparse-ingest with
+  [api]
+  base_url = "http://%s/api/v1"
+and start the simulator with the daemon's receiver as its webhook URL:
+  --webhook-url http://127.0.0.1:8080/webhooks/docuparse
+(receiver.listen and receiver.path). It prints the base URL when it starts.
+
+Environment: DOCUPARSE_API_KEY (required; the daemon must use the same key),
+DOCUPARSE_WEBHOOK_SECRET (required with --webhook-url; the daemon must use the same secret).
+
+Flags:
+`
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "docuparse-sim:", err)
-		}
+		fmt.Fprintln(os.Stderr, "docuparse-sim:", err)
 		os.Exit(2)
 	}
 }
@@ -42,7 +74,8 @@ func main() {
 // run parses args, serves until ctx ends, and returns nil after a clean stop.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("docuparse-sim", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	var flagOut bytes.Buffer // help goes to stdout, a flag error's usage to stderr
+	fs.SetOutput(&flagOut)
 	var (
 		cfg     sim.Config
 		listen  = fs.String("listen", "127.0.0.1:8081", "address to serve the API on")
@@ -68,14 +101,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.DurationVar(&cfg.UploadStall, "upload-stall", time.Minute, "fault: how long a stalled submit stops reading")
 	fs.Int64Var(&cfg.Seed, "seed", 1, "seed of the fault generator")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: docuparse-sim [flags]\n\nEnvironment: DOCUPARSE_API_KEY (required), DOCUPARSE_WEBHOOK_SECRET (required with --webhook-url).\n\nFlags:")
+		fmt.Fprintf(fs.Output(), simUsage, *listen)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if help, err := parse(fs, args, &flagOut, stdout, stderr); help || err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 
 	level := slog.LevelInfo

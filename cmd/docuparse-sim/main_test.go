@@ -66,3 +66,21 @@ func TestRunRefusesBadSetups(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpSaysWhichBaseURLToConfigure: --help goes to stdout, is not an
+// error, and names the api.base_url and webhook URL that match the
+// simulator's defaults (and its --listen, when given first).
+func TestHelpSaysWhichBaseURLToConfigure(t *testing.T) {
+	for args, want := range map[string]string{"--help": "http://127.0.0.1:8081/api/v1", "--listen 127.0.0.1:9999 -h": "http://127.0.0.1:9999/api/v1"} {
+		var out, errb strings.Builder
+		err := run(context.Background(), strings.Fields(args), func(string) string { return "" }, &out, &errb)
+		if err != nil || errb.Len() != 0 {
+			t.Errorf("%s: %v, stderr %q", args, err, errb.String())
+		}
+		for _, w := range []string{"base_url = \"" + want + "\"", "--webhook-url http://127.0.0.1:8080/webhooks/docuparse"} {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("%s: help lacks %q:\n%s", args, w, out.String())
+			}
+		}
+	}
+}

@@ -61,6 +61,11 @@ func fieldErrors(t *testing.T, err error) []*FieldError {
 			}
 		} else if errors.As(e, &fe) {
 			list = append(list, fe)
+			// A problem names a real key (or the environment variable
+			// it came from), never one the file itself would refuse.
+			if _, fake := hints[fe.Key]; fake && !errors.Is(fe, ErrUnknownKey) {
+				t.Errorf("%v: %s is not a configuration key", fe, fe.Key)
+			}
 		}
 	}
 	walk(err)

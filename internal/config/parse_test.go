@@ -311,9 +311,9 @@ path = "relative"
 	want := []string{
 		`config.toml: batch.max_wait: invalid duration "5x"`,
 		`config.toml: api.base_url: missing`,
-		`config.toml: api.api_key: missing: set DOCUPARSE_API_KEY or api.api_key_file`,
+		`config.toml: api.api_key_file: not set, and DOCUPARSE_API_KEY is empty: set one of them`,
 		`config.toml: api.concurrency: 0 is out of range 1..64`,
-		`config.toml: receiver.secrets: missing: set DOCUPARSE_WEBHOOK_SECRET or receiver.secret_file`,
+		`config.toml: receiver.secret_file: not set, and DOCUPARSE_WEBHOOK_SECRET is empty: set one of them`,
 		`config.toml: source[1].name: duplicate name "inbox"`,
 		`config.toml: source[1].path: "relative" must be an absolute path`,
 	}

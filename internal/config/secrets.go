@@ -137,7 +137,9 @@ func resolveSecretPath(name, baseDir, credDir string) string {
 //
 // An API key with white space or control characters inside, a webhook
 // secret ParseWebhookSecrets refuses, and a secret pasted where a file name
-// belongs are refused; no error shows the value.
+// belongs are refused; no error shows the value. A problem with a value
+// from the environment is reported under the variable's name, since no
+// configuration key holds it.
 func loadSecrets(c *Config, refs secretRefs, getenv func(string) string, baseDir string, p *problems) {
 	credDir := getenv(EnvCredentialsDirectory)
 
@@ -155,7 +157,7 @@ func loadSecrets(c *Config, refs secretRefs, getenv func(string) string, baseDir
 	default:
 		key := strings.TrimSpace(getenv(EnvAPIKey))
 		if hasSpaceOrControl(key) {
-			p.add(ErrMissingSecret, "api.api_key", "%s contains white space or control characters", EnvAPIKey)
+			p.add(ErrMissingSecret, EnvAPIKey, "contains white space or control characters")
 		} else {
 			c.API.APIKey = NewSecret(key)
 		}
@@ -163,7 +165,7 @@ func loadSecrets(c *Config, refs secretRefs, getenv func(string) string, baseDir
 
 	secrets, err := ParseWebhookSecrets(getenv(EnvWebhookSecret))
 	if err != nil {
-		p.add(ErrMissingSecret, "receiver.secrets", "%s: %v", EnvWebhookSecret, err)
+		p.add(ErrMissingSecret, EnvWebhookSecret, "%v", err)
 	}
 	for _, ref := range refs.webhookFiles {
 		if looksLikeSecret(ref.path) {

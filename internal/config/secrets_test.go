@@ -95,7 +95,7 @@ func TestSecretProblems(t *testing.T) {
 	}{
 		{name: "a missing API key names the variable and the key",
 			env: map[string]string{EnvWebhookSecret: testSecret1},
-			key: "api.api_key", msg: "missing: set DOCUPARSE_API_KEY or api.api_key_file", wantErr: ErrMissingSecret},
+			key: "api.api_key_file", msg: "not set, and DOCUPARSE_API_KEY is empty: set one of them", wantErr: ErrMissingSecret},
 		{name: "an API key file that does not exist is named",
 			api: `api_key_file = "nope"`, env: map[string]string{EnvWebhookSecret: testSecret1},
 			key: "api.api_key_file", msg: "no such file or directory", wantErr: ErrMissingSecret},
@@ -107,7 +107,7 @@ func TestSecretProblems(t *testing.T) {
 			key: "api.api_key_file", msg: "contains white space or control characters", wantErr: ErrMissingSecret},
 		{name: "a missing webhook secret names the variable and the key",
 			env: map[string]string{EnvAPIKey: testKey},
-			key: "receiver.secrets", msg: "missing: set DOCUPARSE_WEBHOOK_SECRET or receiver.secret_file", wantErr: ErrMissingSecret},
+			key: "receiver.secret_file", msg: "not set, and DOCUPARSE_WEBHOOK_SECRET is empty: set one of them", wantErr: ErrMissingSecret},
 		{name: "an unreadable file of secret_files is named by its index",
 			top:   `receiver.secret_files = ["one", "two"]`,
 			files: map[string]string{"one": testSecret1}, env: map[string]string{EnvAPIKey: testKey},
@@ -274,7 +274,7 @@ func TestARefusedWebhookSecretIsAnErrorFromEverySource(t *testing.T) {
 		top, key string
 		env      map[string]string
 	}{
-		"the environment":       {key: "receiver.secrets", env: map[string]string{EnvWebhookSecret: testSecret1 + ",tiny bit"}},
+		"the environment":       {key: "DOCUPARSE_WEBHOOK_SECRET", env: map[string]string{EnvWebhookSecret: testSecret1 + ",tiny bit"}},
 		"secret_file":           {key: "receiver.secret_file", top: `receiver.secret_file = "` + writeFile(t, dir, "ws", testSecret1+"\nwhsec\tsplit_by_tab\n") + `"`},
 		"CREDENTIALS_DIRECTORY": {key: "receiver.secret_file", top: `receiver.secret_file = "webhook_secret"`, env: map[string]string{EnvCredentialsDirectory: creds}},
 	} {

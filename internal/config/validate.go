@@ -96,8 +96,8 @@ func (c *Config) validateAPI(p *problems, bad badFunc) {
 	} else if err := checkBaseURL(a.BaseURL); err != nil {
 		bad("api.base_url", "%v", err)
 	}
-	if a.APIKey.IsZero() && !p.reported("api.api_key_file") && !p.reported("api.api_key") {
-		p.add(ErrMissingSecret, "api.api_key", "missing: set %s or api.api_key_file", EnvAPIKey)
+	if a.APIKey.IsZero() && !p.reported("api.api_key_file") && !p.reported(EnvAPIKey) {
+		p.add(ErrMissingSecret, "api.api_key_file", "not set, and %s is empty: set one of them", EnvAPIKey)
 	}
 	if a.Concurrency < 1 || a.Concurrency > 64 {
 		bad("api.concurrency", "%d is out of range 1..64", a.Concurrency)
@@ -135,10 +135,10 @@ func (c *Config) validateReceiver(p *problems, bad badFunc) {
 	if r.Enabled && r.AllowUnsigned && !p.reported("receiver.listen") && !loopbackListen(r.Listen) {
 		bad("receiver.insecure_skip_verify", "only allowed with a loopback listen address (receiver.listen is %q): anyone who can reach it could post forged results", r.Listen)
 	}
-	// "receiver.secret" covers secret_file, secret_files[i] and secrets.
-	if r.Enabled && !r.AllowUnsigned && len(r.Secrets) == 0 && !p.reportedUnder("receiver.secret") {
-		p.add(ErrMissingSecret, "receiver.secrets",
-			"missing: set %s or receiver.secret_file (or receiver.enabled = false for poll-only mode)", EnvWebhookSecret)
+	// "receiver.secret" covers secret_file and secret_files[i].
+	if r.Enabled && !r.AllowUnsigned && len(r.Secrets) == 0 && !p.reportedUnder("receiver.secret") && !p.reported(EnvWebhookSecret) {
+		p.add(ErrMissingSecret, "receiver.secret_file",
+			"not set, and %s is empty: set one of them (or receiver.enabled = false for poll-only mode)", EnvWebhookSecret)
 	}
 }
 

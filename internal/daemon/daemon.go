@@ -275,17 +275,33 @@ func NewClient(cfg *config.Config, log *slog.Logger, observe func(apiclient.Requ
 	})
 }
 
-// transition logs each document transition and wakes the part that acts
-// next: the submitter for queued documents, the exporter for terminal ones.
+// transition logs each document transition, one line with all it knows
+// (a rejection at WARN), and wakes the part that acts next: the submitter
+// for queued documents, the exporter for terminal ones.
 func (d *Daemon) transition(t store.Transition) {
-	attrs := []any{"doc", t.DocID, "path", t.Path, "from", string(t.From)}
-	if t.DocumentID != "" {
-		attrs = append(attrs, "document_id", t.DocumentID)
+	level, attrs := slog.LevelInfo, []any{"doc", t.DocID}
+	if t.Source != "" {
+		attrs = append(attrs, "source", t.Source)
 	}
-	if t.Reason != "" {
-		attrs = append(attrs, "reason", t.Reason)
+	attrs = append(attrs, "path", t.Path)
+	if t.From != "" {
+		attrs = append(attrs, "from", string(t.From))
 	}
-	d.log.Info("document "+string(t.To), attrs...)
+	for _, kv := range [][2]string{{"document_id", t.DocumentID}, {"reason", t.Reason}, {"message", t.Message}} {
+		if kv[1] != "" {
+			attrs = append(attrs, kv[0], kv[1])
+		}
+	}
+	if t.DuplicateOf != 0 {
+		attrs = append(attrs, "duplicate_of", t.DuplicateOf)
+	}
+	if t.SHA256 != "" && t.To == store.StateQueued {
+		attrs = append(attrs, "sha256", t.SHA256[:min(12, len(t.SHA256))])
+	}
+	if t.To == store.StateRejected {
+		level = slog.LevelWarn
+	}
+	d.log.Log(context.Background(), level, "document "+string(t.To), attrs...)
 	d.metrics.DocumentTransition(t)
 	switch t.To {
 	case store.StateQueued:

@@ -356,7 +356,7 @@ func (s *Store) Finish(ctx context.Context, ids []int64, to State, code, message
 			if d.BatchID != 0 {
 				batches[d.BatchID] = true
 			}
-			trs = append(trs, Transition{DocID: d.ID, Source: d.Source, Path: d.Path, From: d.State, To: to, Reason: code})
+			trs = append(trs, Transition{DocID: d.ID, Path: d.Path, From: d.State, To: to, Reason: code, Source: d.Source, Message: message})
 			// The original's content was never extracted: a duplicate of it
 			// still on disk takes its place instead of pointing at nothing.
 			if to == StateVanished || code == CodeUnreadable || code == CodeHardlinked {

@@ -55,6 +55,12 @@ type Transition struct {
 	From, To   State
 	DocumentID string
 	Reason     string // error code or note, when there is one
+
+	// Set for a file taken in (queued, duplicate or rejected at intake)
+	// or refused later, so that one log line can say everything about it.
+	SHA256      string // its content's hash
+	DuplicateOf int64  // a duplicate's original
+	Message     string // a rejection's explanation
 }
 
 // Document is one file the daemon has taken responsibility for.
@@ -343,7 +349,7 @@ func (s *Store) Intake(ctx context.Context, f NewFile) (IntakeResult, error) {
 			return err
 		}
 		res = IntakeResult{ID: id, State: state, DuplicateOf: dupOf.Int64}
-		trs = append(trs, Transition{DocID: id, Source: f.Source, Path: f.Path, To: state})
+		trs = append(trs, Transition{DocID: id, Path: f.Path, To: state, Source: f.Source, SHA256: f.SHA256, DuplicateOf: dupOf.Int64})
 		return nil
 	})
 	if err != nil {
@@ -381,7 +387,7 @@ func (s *Store) Reject(ctx context.Context, f NewFile, code, message string) (in
 		return 0, fmt.Errorf("reject %s: %w", f.Path, err)
 	}
 	if inserted {
-		s.notify([]Transition{{DocID: id, Source: f.Source, Path: f.Path, To: StateRejected, Reason: code}})
+		s.notify([]Transition{{DocID: id, Path: f.Path, To: StateRejected, Reason: code, Source: f.Source, SHA256: f.SHA256, Message: message}})
 	}
 	return id, nil
 }

@@ -386,14 +386,16 @@ type EventRecord struct {
 	Body       []byte
 }
 
-// Events returns journaled events with the given status (all when empty),
-// oldest first, at most limit.
+// Events returns the newest limit journaled events with the given status
+// (all when empty), oldest first.
 func (s *Store) Events(ctx context.Context, status string, limit int) ([]EventRecord, error) {
 	q, args := `SELECT id, delivery_id, event_type, document_id, batch_id, received_at, status, note, body FROM events`, []any{}
 	if status != "" {
 		q, args = q+` WHERE status = ?`, append(args, status)
 	}
-	rows, err := s.r.QueryContext(ctx, q+` ORDER BY id LIMIT ?`, append(args, limit)...)
+	// The newest limit events, listed oldest first.
+	q = `SELECT * FROM (` + q + ` ORDER BY id DESC LIMIT ?) ORDER BY id`
+	rows, err := s.r.QueryContext(ctx, q, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}
@@ -409,6 +411,28 @@ func (s *Store) Events(ctx context.Context, status string, limit int) ([]EventRe
 		e.DeliveryID, e.DocumentID, e.BatchID, e.Note = delivery.String, doc.String, batch.String, note.String
 		e.ReceivedAt = parseTime(nullString(received))
 		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// EventStatuses returns the status of each of the events ids that exists.
+func (s *Store) EventStatuses(ctx context.Context, ids []int64) (map[int64]string, error) {
+	out := make(map[int64]string, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT id, status FROM events WHERE id IN (`+placeholders(len(ids))+`)`, int64Args(ids)...)
+	if err != nil {
+		return nil, fmt.Errorf("event statuses: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var status string
+		if err := rows.Scan(&id, &status); err != nil {
+			return nil, fmt.Errorf("event statuses: %w", err)
+		}
+		out[id] = status
 	}
 	return out, rows.Err()
 }
