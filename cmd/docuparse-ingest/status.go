@@ -13,6 +13,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/config"
 	"github.com/docuparse/docuparse-ingest/internal/daemon"
+	"github.com/docuparse/docuparse-ingest/internal/health"
 	"github.com/docuparse/docuparse-ingest/internal/safetext"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
@@ -27,6 +28,7 @@ type statusJSON struct {
 	BatchMismatches int                       `json:"batch_mismatches"`
 	ExportHeld      []heldJSON                `json:"export_held"`
 	SubmitStuck     []stuckJSON               `json:"submit_stuck"`
+	Problems        []health.Problem          `json:"problems"` // see status_health.go
 }
 
 // stuckJSON is a document whose upload stopped, and why.
@@ -96,6 +98,9 @@ func (m *Main) runStatus(ctx context.Context, args []string) error {
 	if out.SubmitStuck, err = submitStuck(ctx, st); err != nil {
 		return err
 	}
+	if out.Problems, err = readProblems(st); err != nil {
+		return err
+	}
 	if !s.OldestPending.IsZero() {
 		out.OldestPending = &s.OldestPending
 	}
@@ -154,6 +159,7 @@ func (m *Main) printStatus(s *store.Status, out statusJSON) {
 	}
 	printHeld(m.Stdout, s.ExportHeld, out.ExportHeld)
 	printStuck(m.Stdout, s.SubmitStuck, out.SubmitStuck)
+	printProblems(m.Stdout, out.Problems)
 }
 
 // submitStuck lists the documents stuck at submission (at most

@@ -69,6 +69,8 @@ type Metrics struct {
 
 	reportRuns        *counterFamily
 	reportLastSuccess prometheus.Gauge
+
+	health *healthMetrics // see health.go
 }
 
 // New builds every collector and registers it, with the Go and process
@@ -158,6 +160,8 @@ func New(opts Options) (*Metrics, error) {
 		m.deliveries.vec, m.applied.vec, m.polls.vec, m.outputs.vec,
 		m.reportRuns.vec, m.reportLastSuccess,
 	}
+	m.health = newHealthMetrics()
+	cs = append(cs, m.health.collectors()...)
 	if opts.Status != nil {
 		cs = append(cs, newStoreCollector(opts.Status, opts.StatusTimeout, opts.Now, opts.Logger))
 	}
