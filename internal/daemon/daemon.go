@@ -236,23 +236,31 @@ func (d *Daemon) build(ctx context.Context) error {
 			return err
 		}
 	}
-	if cfg.Admin.Listen != "" {
-		d.admin, err = admin.New(cfg.Admin.Listen, admin.Config{
-			Metrics: d.metrics.Handler(),
-			Checks: map[string]func(context.Context) error{
-				"store":   st.Ping,
-				"sources": d.sourcesHealthy,
-				"api":     d.apiHealthy,
-				"outputs": d.exporter.Held,
-				"api_key": d.health.Check(health.APIKey),
-				"export":  d.health.Check(health.Export),
-			},
-			Redact: secretsOf(cfg),
-			Logger: d.log.With("component", "admin"),
-		})
-		if err != nil {
-			return fmt.Errorf("admin listener: %w", err)
-		}
+	return d.buildAdmin(cfg, st)
+}
+
+// buildAdmin builds the admin listener, when admin.listen is set: its
+// readiness checks and /metrics.
+func (d *Daemon) buildAdmin(cfg *config.Config, st *store.Store) error {
+	if cfg.Admin.Listen == "" {
+		return nil
+	}
+	var err error
+	d.admin, err = admin.New(cfg.Admin.Listen, admin.Config{
+		Metrics: d.metrics.Handler(),
+		Checks: map[string]func(context.Context) error{
+			"store":   st.Ping,
+			"sources": d.sourcesHealthy,
+			"api":     d.apiHealthy,
+			"outputs": d.exporter.Held,
+			"api_key": d.health.Check(health.APIKey),
+			"export":  d.health.Check(health.Export),
+		},
+		Redact: secretsOf(cfg),
+		Logger: d.log.With("component", "admin"),
+	})
+	if err != nil {
+		return fmt.Errorf("admin listener: %w", err)
 	}
 	return nil
 }

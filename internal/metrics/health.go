@@ -37,7 +37,10 @@ func newHealthMetrics() *healthMetrics {
 	}
 }
 
-func (h *healthMetrics) collectors() []prometheus.Collector {
+// newHealth builds m.health and returns its collectors, to register.
+func (m *Metrics) newHealth() []prometheus.Collector {
+	m.health = newHealthMetrics()
+	h := m.health
 	return []prometheus.Collector{h.exportErrors, h.lastSubmitSuccess, h.lastExportSuccess, h.problems}
 }
 

@@ -160,8 +160,7 @@ func New(opts Options) (*Metrics, error) {
 		m.deliveries.vec, m.applied.vec, m.polls.vec, m.outputs.vec,
 		m.reportRuns.vec, m.reportLastSuccess,
 	}
-	m.health = newHealthMetrics()
-	cs = append(cs, m.health.collectors()...)
+	cs = append(cs, m.newHealth()...)
 	if opts.Status != nil {
 		cs = append(cs, newStoreCollector(opts.Status, opts.StatusTimeout, opts.Now, opts.Logger))
 	}
