@@ -14,6 +14,7 @@ package reconcile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -154,7 +155,9 @@ func (p *Poller) RunOnce(ctx context.Context) (Pass, error) {
 				continue
 			}
 		}
-		if err := p.poll(ctx, d, &pass); err != nil {
+		if err := p.poll(ctx, d, &pass); errors.Is(err, errKeyRefused) {
+			return pass, nil // every other call would be refused too; the daemon reports the key
+		} else if err != nil {
 			return pass, err
 		}
 	}
@@ -164,6 +167,10 @@ func (p *Poller) RunOnce(ctx context.Context) (Pass, error) {
 	return pass, nil
 }
 
+// errKeyRefused ends a polling pass: the API refused the API key, so every
+// other call of the pass would be refused too.
+var errKeyRefused = errors.New("the API refuses the API key")
+
 // batchStatuses returns the API's status of each document of a batch, or
 // nil when the batch cannot be read (then each document is polled alone).
 func (p *Poller) batchStatuses(ctx context.Context, apiBatchID string, pass *Pass) map[string]string {
@@ -171,7 +178,11 @@ func (p *Poller) batchStatuses(ctx context.Context, apiBatchID string, pass *Pas
 	if err != nil {
 		if ctx.Err() == nil {
 			pass.Errors++
-			p.cfg.Logger.Warn("cannot read batch; polling its documents one by one", "api_batch", apiBatchID, "err", err)
+			level := slog.LevelWarn
+			if apiclient.IsAuthRefused(err) {
+				level = slog.LevelDebug // the daemon reports a refused key once, as a problem
+			}
+			p.cfg.Logger.Log(ctx, level, "cannot read batch; polling its documents one by one", "api_batch", apiBatchID, "err", err)
 		}
 		return nil
 	}
@@ -274,7 +285,13 @@ func (p *Poller) poll(ctx context.Context, d store.Document, pass *Pass) error {
 			msg = "NOT_FOUND: the API does not know this document"
 			log.Warn("submitted document unknown to the API", "path", d.Path)
 		}
-		return p.cfg.Store.RecordPoll(ctx, d.ID, p.next(d), msg)
+		if err := p.cfg.Store.RecordPoll(ctx, d.ID, p.next(d), msg); err != nil {
+			return err
+		}
+		if apiclient.IsAuthRefused(err) {
+			return errKeyRefused
+		}
+		return nil
 	}
 	pass.Polled++
 	switch got.Status {
