@@ -217,7 +217,7 @@ func TestOperatorWalkThroughStatusReadyzAndMetricsTellTheTruth(t *testing.T) {
 	}
 	before := scrape(t, "http://"+w.admin)["docuparse_export_errors_total"]
 	w.drop(t)
-	w.expectProblem(t, "export", health.Export, "export failed")
+	w.expectProblem(t, "export", health.Export, "held from export")
 	if after := scrape(t, "http://"+w.admin)["docuparse_export_errors_total"]; after <= before {
 		t.Errorf("docuparse_export_errors_total %v → %v: want it counted", before, after)
 	}
@@ -230,4 +230,21 @@ func TestOperatorWalkThroughStatusReadyzAndMetricsTellTheTruth(t *testing.T) {
 	done++
 	w.exported(t, done)
 	w.expectFine(t)
+
+	// A shutdown while the key is refused does not wait for the uploads
+	// that cannot succeed, and leaves no problem behind for status.
+	if err := w.sim.SetFaults(sim.Faults{RevokeKey: true}); err != nil {
+		t.Fatal(err)
+	}
+	w.drop(t)
+	w.expectProblem(t, "api_key", health.APIKey, "HTTP 401")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	w.d.Shutdown(ctx)
+	if ctx.Err() != nil {
+		t.Error("the drain waited out its timeout for uploads refused for their key")
+	}
+	if s, _ := w.status(t); len(s.Problems) != 0 {
+		t.Errorf("status after the daemon stopped: problems %+v", s.Problems)
+	}
 }

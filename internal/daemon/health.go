@@ -79,17 +79,19 @@ func (d *Daemon) apiHealthy(ctx context.Context) error {
 // of these ends it.
 func (d *Daemon) exportPass(n int, err error) {
 	ctx := context.Background()
-	if err == nil || errors.Is(err, export.ErrHeld) {
+	if err != nil && !errors.Is(err, export.ErrHeld) {
+		err = fmt.Errorf("export failed; will retry: %w", err)
+	} else {
 		err = d.exporter.Held(ctx)
 	}
 	if err == nil {
 		if held, herr := d.store.ExportHeld(ctx, 1); herr == nil && len(held) > 0 {
-			err = fmt.Errorf("documents held from export (tried again with backoff), the oldest %s: %s", held[0].Path, held[0].ExportError)
+			err = fmt.Errorf("documents held from export, tried again with backoff; the oldest, %s: %s", held[0].FileName, held[0].ExportError)
 		}
 	}
 	d.metrics.ExportPass(time.Now(), n, err != nil)
 	if err != nil {
-		d.health.Set(health.Export, "export failed; will retry: "+err.Error())
+		d.health.Set(health.Export, err.Error())
 		return
 	}
 	d.health.Clear(health.Export)
