@@ -416,10 +416,10 @@ func (d *Daemon) Stop() {
 			d.counters.Stop()
 		}
 		d.healthGroup.Stop()
-		d.health.Close()
 		if d.admin != nil {
 			d.admin.Stop()
 		}
+		d.health.Close() // after the last /readyz, which may judge the API
 		d.closeAll()
 	})
 }
