@@ -123,8 +123,7 @@ func (r *batchRun) attempt(ctx context.Context) bool {
 		r.s.recordAttempt(ctx, r.b.ID, err)
 		return false
 	}
-	r.s.failedAttempt(ctx, r.b.ID, err, &r.backoff)
-	return false
+	return r.s.failedAttempt(ctx, r.b.ID, err, &r.backoff)
 }
 
 // answered records the API's answer for the batch.
@@ -180,8 +179,7 @@ func (r *batchRun) answered(ctx context.Context, resp *docuparse.BatchResponse) 
 func (r *batchRun) replayFailed(ctx context.Context, err error) bool {
 	var ae *apiclient.APIError
 	if !errors.As(err, &ae) || !keyUnknown(ae) {
-		r.s.failedAttempt(ctx, r.b.ID, err, &r.backoff)
-		return false
+		return r.s.failedAttempt(ctx, r.b.ID, err, &r.backoff)
 	}
 	r.replayFirst = false
 	if !r.unknownLost {
@@ -190,8 +188,7 @@ func (r *batchRun) replayFailed(ctx context.Context, err error) bool {
 	r.unknownLost = false
 	r.lost++
 	if r.lost < r.s.cfg.SplitAfter || len(r.docs) < 2 {
-		r.s.failedAttempt(ctx, r.b.ID, fmt.Errorf("upload lost: the API does not have the batch's key (%s)", ae.Message), &r.backoff)
-		return false
+		return r.s.failedAttempt(ctx, r.b.ID, fmt.Errorf("upload lost: the API does not have the batch's key (%s)", ae.Message), &r.backoff)
 	}
 	// The API never had this key, so nothing of the batch exists there:
 	// the files that are gone are gone, the others go on one by one.
@@ -219,8 +216,7 @@ func (r *batchRun) onlyGoneLeft(ctx context.Context, err error) bool {
 		r.s.finishGone(ctx, r.gone, nil) // the API never had the key
 		return true
 	}
-	r.s.failedAttempt(ctx, r.b.ID, err, &r.backoff)
-	return false
+	return r.s.failedAttempt(ctx, r.b.ID, err, &r.backoff)
 }
 
 // unusableAnswer counts an answer that cannot be recorded. Below the limit

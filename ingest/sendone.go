@@ -110,7 +110,7 @@ func (s *Submitter) singleRefused(ctx context.Context, log *slog.Logger, b *stor
 			// The last upload went out and is not there: wait before the
 			// next one, as after any failed attempt.
 			*lost = false
-			s.failedAttempt(ctx, b.ID, errors.New("upload lost: the API does not have the file's key ("+ae.Message+")"), backoff)
+			return s.failedAttempt(ctx, b.ID, errors.New("upload lost: the API does not have the file's key ("+ae.Message+")"), backoff)
 		}
 		return false
 	case isAPI && ae.Permanent() && !authError(ae):
@@ -125,8 +125,7 @@ func (s *Submitter) singleRefused(ctx context.Context, log *slog.Logger, b *stor
 			s.recordAttempt(ctx, b.ID, err) // ask under the key at once
 			return false
 		}
-		s.failedAttempt(ctx, b.ID, err, backoff)
-		return false
+		return s.failedAttempt(ctx, b.ID, err, backoff)
 	}
 	return s.unusableAnswer(ctx, log, b.ID, []int64{d.ID}, unusable, backoff, err.Error(), func() { *replayFirst = true })
 }

@@ -36,6 +36,12 @@ type SubmitterConfig struct {
 	// Backoff after a submission failed with a transient error (the client
 	// already retried). Doubles up to BackoffMax. Defaults 5 s and 5 min.
 	BackoffMin, BackoffMax time.Duration
+	// AuthRetry is how long an upload waits after the API refused the API
+	// key (401/403) before trying again, so that a fixed key resumes
+	// without a restart. The wait does not grow and is not counted as a
+	// failed attempt: the key, not the batch, is at fault. Defaults to
+	// 30 seconds.
+	AuthRetry time.Duration
 	// Now is the wall clock, compared with the documents' discovered_at.
 	// Mono is the clock that deadlines are measured on: only differences
 	// between its readings count, and it must never step back. Both
@@ -82,6 +88,7 @@ type Submitter struct {
 	ended    map[int64]bool // ids of uploads that ended since resume began listing
 	limits   BatchLimits
 	draining bool
+	drainCh  chan struct{} // closed when draining starts
 	idle     chan struct{} // closed when draining and no upload is left
 	files    chan struct{}
 	// unreadable holds the documents whose file could not be opened for
@@ -103,6 +110,9 @@ func NewSubmitter(cfg SubmitterConfig) *Submitter {
 	if cfg.BackoffMax <= 0 {
 		cfg.BackoffMax = 5 * time.Minute
 	}
+	if cfg.AuthRetry <= 0 {
+		cfg.AuthRetry = 30 * time.Second
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -122,7 +132,7 @@ func NewSubmitter(cfg SubmitterConfig) *Submitter {
 		cfg.ResumeEvery = 30 * time.Second
 	}
 	return &Submitter{cfg: cfg, poke: lifecycle.NewPoke(), limits: cfg.Limits, inFlight: map[int64]bool{}, ended: map[int64]bool{},
-		files: make(chan struct{}, cfg.Concurrency), unreadable: map[int64]bool{}}
+		files: make(chan struct{}, cfg.Concurrency), unreadable: map[int64]bool{}, drainCh: make(chan struct{})}
 }
 
 // Notify wakes the batcher: documents were queued.
@@ -138,10 +148,14 @@ func (s *Submitter) Start(ctx context.Context) { s.group.Go(ctx, s.loop) }
 func (s *Submitter) Stop() { s.group.Stop() }
 
 // Drain stops forming new batches, lets the uploads in flight finish until
-// ctx ends, then stops. It reports whether every upload finished; those
-// cut short keep their keys and resume at the next start.
+// ctx ends, then stops. An upload whose key the API refuses (401/403)
+// cannot finish and is given up at once. It reports whether every upload
+// finished; those cut short keep their keys and resume at the next start.
 func (s *Submitter) Drain(ctx context.Context) bool {
 	s.mu.Lock()
+	if !s.draining {
+		close(s.drainCh)
+	}
 	s.draining = true
 	if s.active == 0 {
 		s.mu.Unlock()
@@ -480,10 +494,45 @@ func (s *Submitter) persist(ctx context.Context, log *slog.Logger, what string, 
 	}
 }
 
-func (s *Submitter) failedAttempt(ctx context.Context, batchID int64, err error, backoff *time.Duration) {
+// failedAttempt counts a failed attempt on the batch and waits the
+// backoff before the next. An attempt refused for the API key is neither
+// counted nor backed off (see authPause). It reports whether the upload is
+// to be given up: only when the key is refused while draining.
+func (s *Submitter) failedAttempt(ctx context.Context, batchID int64, err error, backoff *time.Duration) bool {
+	if apiclient.IsAuthRefused(err) {
+		return s.authPause(ctx, batchID, err)
+	}
 	s.recordAttempt(ctx, batchID, err)
 	s.cfg.Logger.Warn("submission failed; will retry with the same idempotency key", "batch", batchID, "err", err.Error(), "retry_in", *backoff)
 	s.sleep(ctx, backoff)
+	return false
+}
+
+// authPause waits after the API refused the API key: AuthRetry, or until a
+// drain starts. No request can succeed until the key is fixed, so the
+// batch keeps its key and its count of failed attempts, the operator is
+// told once (the daemon's problem tracker logs the refusal at ERROR with
+// the fix) and a drain gives the upload up at once; the next start
+// resumes it. It reports whether to give up.
+func (s *Submitter) authPause(ctx context.Context, batchID int64, err error) bool {
+	if s.isDraining() {
+		return true
+	}
+	s.cfg.Logger.Debug("upload paused: the API refuses the API key", "batch", batchID, "err", err.Error(), "retry_in", s.cfg.AuthRetry)
+	t := time.NewTimer(s.cfg.AuthRetry)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-s.drainCh:
+	case <-t.C:
+	}
+	return s.isDraining()
+}
+
+func (s *Submitter) isDraining() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.draining
 }
 
 // recordAttempt counts a failed attempt on the batch, with its error.

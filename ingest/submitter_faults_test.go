@@ -275,14 +275,15 @@ func TestSubmitterMisconfiguredKeepsFilesWaitingAndRetries(t *testing.T) {
 				t.Parallel()
 				r := newSubRig(t, mode.batch, subRigOpts{})
 				ids := r.queue(t, "a.pdf", "b.pdf")
-				s := r.submitter(t, r.clientAt(t, row.base(r), row.key, 2), nil)
+				s := r.submitter(t, r.clientAt(t, row.base(r), row.key, 2), func(c *SubmitterConfig) { c.AuthRetry = 10 * time.Millisecond })
 				r.start(t, s)
-				waitFor(t, r.wake, "two failed attempts recorded on the batch", func() bool {
+				waitFor(t, r.wake, "two failed attempts", func() bool {
 					bs, err := r.st.SubmittingBatches(t.Context())
 					if err != nil {
 						t.Fatal(err)
 					}
-					return len(bs) == 1 && bs[0].Attempts >= 2
+					// A refused key is not the batch's failure: it is not counted on it.
+					return len(bs) == 1 && len(r.requests()) >= 2 && (bs[0].Attempts >= 2 || row.status == "401")
 				})
 				s.Stop()
 				for _, id := range ids {

@@ -14,6 +14,7 @@ package reconcile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -127,7 +128,9 @@ func (p *Poller) RunOnce(ctx context.Context) (Pass, error) {
 	if err != nil {
 		return pass, err
 	}
-	if err := p.pollDocs(ctx, docs, &pass, nil); err != nil {
+	if err := p.pollDocs(ctx, docs, &pass, nil); errors.Is(err, errKeyRefused) {
+		return pass, nil // the daemon reports the key (internal/health)
+	} else if err != nil {
 		return pass, err
 	}
 	return pass, p.verifyBatches(ctx, now, &pass)
@@ -186,7 +189,10 @@ func (p *Poller) pollDocs(ctx context.Context, docs []store.Document, pass *Pass
 			}
 		}
 		found, err := p.poll(ctx, d, pass)
-		if err != nil {
+		if errors.Is(err, errKeyRefused) {
+			each(d, found)
+			return err // every other call would be refused too; the daemon reports the key
+		} else if err != nil {
 			return err
 		}
 		each(d, found)
@@ -198,6 +204,10 @@ func (p *Poller) pollDocs(ctx context.Context, docs []store.Document, pass *Pass
 // working on.
 const foundProcessing = "still processing"
 
+// errKeyRefused ends a polling pass: the API refused the API key, so every
+// other call of the pass would be refused too.
+var errKeyRefused = errors.New("the API refuses the API key")
+
 // batchStatuses returns the API's status of each document of a batch, or
 // nil when the batch cannot be read (then each document is polled alone).
 func (p *Poller) batchStatuses(ctx context.Context, apiBatchID string, pass *Pass) map[string]string {
@@ -205,7 +215,11 @@ func (p *Poller) batchStatuses(ctx context.Context, apiBatchID string, pass *Pas
 	if err != nil {
 		if ctx.Err() == nil {
 			pass.Errors++
-			p.cfg.Logger.Warn("cannot read batch; polling its documents one by one", "api_batch", apiBatchID, "err", err)
+			level := slog.LevelWarn
+			if apiclient.IsAuthRefused(err) {
+				level = slog.LevelDebug // the daemon reports a refused key once, as a problem
+			}
+			p.cfg.Logger.Log(ctx, level, "cannot read batch; polling its documents one by one", "api_batch", apiBatchID, "err", err)
 		}
 		return nil
 	}
@@ -310,7 +324,14 @@ func (p *Poller) poll(ctx context.Context, d store.Document, pass *Pass) (string
 			msg = "NOT_FOUND: the API does not know this document"
 			log.Warn("submitted document unknown to the API", "path", d.Path)
 		}
-		return "error: " + msg + "; polled again later", p.cfg.Store.RecordPoll(ctx, d.ID, p.next(d), msg)
+		found := "error: " + msg + "; polled again later"
+		if rerr := p.cfg.Store.RecordPoll(ctx, d.ID, p.next(d), msg); rerr != nil {
+			return "", rerr
+		}
+		if apiclient.IsAuthRefused(err) {
+			return found, errKeyRefused
+		}
+		return found, nil
 	}
 	pass.Polled++
 	switch got.Status {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/config"
 	"github.com/docuparse/docuparse-ingest/internal/daemon"
+	"github.com/docuparse/docuparse-ingest/internal/health"
 	"github.com/docuparse/docuparse-ingest/internal/safetext"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 	"github.com/docuparse/docuparse-ingest/reconcile"
@@ -35,13 +36,14 @@ type statusJSON struct {
 	Today     statusTally             `json:"today"`
 	Sources   map[string]statusSource `json:"sources"`
 
-	Events          map[string]int `json:"webhook_events"`
-	OldestPending   *time.Time     `json:"oldest_pending"`
-	LastWebhook     *time.Time     `json:"last_webhook"`
-	LastReport      string         `json:"last_report_day,omitempty"`
-	BatchMismatches int            `json:"batch_mismatches"`
-	ExportHeld      []heldJSON     `json:"export_held"`
-	SubmitStuck     []stuckJSON    `json:"submit_stuck"`
+	Events          map[string]int   `json:"webhook_events"`
+	OldestPending   *time.Time       `json:"oldest_pending"`
+	LastWebhook     *time.Time       `json:"last_webhook"`
+	LastReport      string           `json:"last_report_day,omitempty"`
+	BatchMismatches int              `json:"batch_mismatches"`
+	ExportHeld      []heldJSON       `json:"export_held"`
+	SubmitStuck     []stuckJSON      `json:"submit_stuck"`
+	Problems        []health.Problem `json:"problems"` // see status_health.go
 }
 
 // statusTally is how documents ended — whether exported since or not —
@@ -129,6 +131,9 @@ func (m *Main) runStatus(ctx context.Context, args []string) error {
 	if err := problems(ctx, st, &out); err != nil {
 		return err
 	}
+	if out.Problems, err = readProblems(st); err != nil {
+		return err
+	}
 	if !s.OldestPending.IsZero() {
 		out.OldestPending = &s.OldestPending
 	}
@@ -199,6 +204,7 @@ func (m *Main) printStatus(s *store.Status, out statusJSON, now time.Time, loc *
 	}
 	printHeld(m.Stdout, s.ExportHeld, out.ExportHeld, loc)
 	printStuck(m.Stdout, s.SubmitStuck, out.SubmitStuck)
+	printProblems(m.Stdout, out.Problems)
 }
 
 // tallyRow is one line of the outcome table: its label and its number in

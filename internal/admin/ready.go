@@ -12,8 +12,9 @@ import (
 	"unicode/utf8"
 )
 
-// maxReason caps one check's reason in a /readyz answer, in bytes.
-const maxReason = 300
+// maxReason caps one check's reason in a /readyz answer, in bytes: room
+// for what failed, since when, and the fix.
+const maxReason = 1000
 
 // failure is one check that did not pass.
 type failure struct {

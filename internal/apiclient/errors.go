@@ -78,6 +78,14 @@ func IsPermanent(err error) bool {
 	return errors.As(err, &ae) && ae.Permanent()
 }
 
+// IsAuthRefused reports whether err carries an *APIError with status 401 or
+// 403: the API refuses the API key. No request with that key can succeed
+// until an operator fixes it, whatever the request.
+func IsAuthRefused(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && (ae.StatusCode == http.StatusUnauthorized || ae.StatusCode == http.StatusForbidden)
+}
+
 // IsNotFound reports whether err carries an *APIError with status 404
 // (unknown document or batch id, or a result older than 30 days).
 func IsNotFound(err error) bool {

@@ -21,6 +21,8 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/config"
 	"github.com/docuparse/docuparse-ingest/internal/counters"
 	"github.com/docuparse/docuparse-ingest/internal/export"
+	"github.com/docuparse/docuparse-ingest/internal/health"
+	"github.com/docuparse/docuparse-ingest/internal/lifecycle"
 	"github.com/docuparse/docuparse-ingest/internal/metrics"
 	"github.com/docuparse/docuparse-ingest/internal/output"
 	"github.com/docuparse/docuparse-ingest/internal/safedir"
@@ -41,6 +43,12 @@ type Options struct {
 	OnTransition func(store.Transition)
 	// SubmitBackoff overrides the submitter's first retry pause (tests).
 	SubmitBackoff time.Duration
+	// ExportHoldRetry overrides the exporter's first wait before a held
+	// document is tried again (export.Config.HoldRetry; tests).
+	ExportHoldRetry time.Duration
+	// AuthRetry overrides how long uploads pause after the API refused
+	// the key (ingest.SubmitterConfig.AuthRetry; tests).
+	AuthRetry time.Duration
 	// Version and Commit label docuparse_build_info.
 	Version, Commit string
 	// StateLock, when set, is the lock on the configuration's state_dir,
@@ -48,6 +56,10 @@ type Options struct {
 	// folder). The daemon releases it when it stops, or when New fails.
 	// When nil, New takes it.
 	StateLock *statelock.Lock
+	// APIUnreachableAfter is how long every API request may fail before
+	// the api_unreachable problem starts (DefaultAPIUnreachableAfter when
+	// zero; tests give less).
+	APIUnreachableAfter time.Duration
 	// SysctlDir is where the kernel's link protections are read
 	// (ingest.SysctlDir when empty; tests give a folder of their own).
 	SysctlDir string
@@ -81,6 +93,11 @@ type Daemon struct {
 	metrics    *metrics.Metrics
 	admin      *admin.Server
 
+	health          *health.Tracker // current problems, for /readyz and status (see health.go)
+	healthGroup     lifecycle.Group // judges the API's reachability
+	apiMu           sync.Mutex      // guards apiFailingSince
+	apiFailingSince time.Time       // the first of a run of failed API requests; zero after an answer
+
 	started  atomic.Bool
 	stopOnce sync.Once
 }
@@ -91,6 +108,9 @@ type Daemon struct {
 func New(ctx context.Context, cfg *config.Config, opts Options) (*Daemon, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.APIUnreachableAfter <= 0 {
+		opts.APIUnreachableAfter = DefaultAPIUnreachableAfter
 	}
 	d := &Daemon{cfg: cfg, opts: opts, log: opts.Logger, candidates: make(chan ingest.Candidate, 256), lock: opts.StateLock,
 		pins: safedir.NewSet(opts.Logger.With("component", "folders"))}
@@ -117,10 +137,12 @@ func (d *Daemon) build(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
+	d.newHealth()
 
 	d.client, err = NewClient(cfg, d.log, func(ri apiclient.RequestInfo) {
 		d.counters.Add(counters.APICallsPrefix+ri.Endpoint, 1)
 		d.metrics.ObserveRequest(ri)
+		d.observeAPI(ri)
 	})
 	if err != nil {
 		return fmt.Errorf("api client: %w", err)
@@ -153,6 +175,8 @@ func (d *Daemon) build(ctx context.Context) error {
 		// A file keeps how it began; the options shape new files only.
 		CSVBOM:           cfg.Output.CSVBOM,
 		LineItemsContext: cfg.Output.LineItemsContext,
+		OnPass:           d.exportPass,
+		HoldRetry:        d.opts.ExportHoldRetry,
 	})
 	d.applier = receiver.NewApplier(st, nil, d.log.With("component", "applier"))
 	d.submitter = ingest.NewSubmitter(ingest.SubmitterConfig{
@@ -169,9 +193,11 @@ func (d *Daemon) build(ctx context.Context) error {
 		DocumentType:       cfg.API.DocumentType,
 		MaxUnusableAnswers: cfg.API.MaxUnusableAnswers,
 		BackoffMin:         d.opts.SubmitBackoff,
+		AuthRetry:          d.opts.AuthRetry,
 		Logger:             d.log.With("component", "submit"),
 		OnBatchSubmitted: func(mode string, files int) {
 			d.metrics.BatchSubmitted(mode, files)
+			d.metrics.Submitted(time.Now())
 		},
 	})
 	d.intake = ingest.NewIntake(ingest.IntakeConfig{
@@ -213,21 +239,31 @@ func (d *Daemon) build(ctx context.Context) error {
 			return err
 		}
 	}
-	if cfg.Admin.Listen != "" {
-		d.admin, err = admin.New(cfg.Admin.Listen, admin.Config{
-			Metrics: d.metrics.Handler(),
-			Checks: map[string]func(context.Context) error{
-				"store":   st.Ping,
-				"sources": d.sourcesHealthy,
-				"api":     d.apiHealthy,
-				"outputs": d.exporter.Held,
-			},
-			Redact: secretsOf(cfg),
-			Logger: d.log.With("component", "admin"),
-		})
-		if err != nil {
-			return fmt.Errorf("admin listener: %w", err)
-		}
+	return d.buildAdmin(cfg, st)
+}
+
+// buildAdmin builds the admin listener, when admin.listen is set: its
+// readiness checks and /metrics.
+func (d *Daemon) buildAdmin(cfg *config.Config, st *store.Store) error {
+	if cfg.Admin.Listen == "" {
+		return nil
+	}
+	var err error
+	d.admin, err = admin.New(cfg.Admin.Listen, admin.Config{
+		Metrics: d.metrics.Handler(),
+		Checks: map[string]func(context.Context) error{
+			"store":   st.Ping,
+			"sources": d.sourcesHealthy,
+			"api":     d.apiHealthy,
+			"outputs": d.exporter.Held,
+			"api_key": d.health.Check(health.APIKey),
+			"export":  d.health.Check(health.Export),
+		},
+		Redact: secretsOf(cfg),
+		Logger: d.log.With("component", "admin"),
+	})
+	if err != nil {
+		return fmt.Errorf("admin listener: %w", err)
 	}
 	return nil
 }
@@ -334,6 +370,7 @@ func (d *Daemon) Start(ctx context.Context) error {
 	}
 	d.warnLinkProtections()
 	d.counters.Start(ctx)
+	d.startHealth(ctx)
 	if d.admin != nil {
 		d.admin.Start(ctx)
 		d.log.Info("admin listening", "addr", d.admin.Addr())
@@ -406,9 +443,11 @@ func (d *Daemon) Stop() {
 		if d.counters != nil {
 			d.counters.Stop()
 		}
+		d.healthGroup.Stop()
 		if d.admin != nil {
 			d.admin.Stop()
 		}
+		d.health.Close() // after the last /readyz, which may judge the API
 		d.closeAll()
 	})
 }
@@ -466,6 +505,14 @@ func (d *Daemon) prepareDirs() error {
 		return fmt.Errorf("create %s: %w", d.cfg.OutputDir, err)
 	}
 	return nil
+}
+
+// AdminAddr returns the admin listener's address, or "" when disabled.
+func (d *Daemon) AdminAddr() string {
+	if d.admin == nil {
+		return ""
+	}
+	return d.admin.Addr()
 }
 
 // Store returns the daemon's state store.

@@ -232,28 +232,6 @@ func (d *Daemon) sourcesHealthy(context.Context) error {
 	return errors.Join(errs...)
 }
 
-// apiUnreachableAfter is how long the API may fail every request before
-// the daemon reports itself not ready.
-const apiUnreachableAfter = 5 * time.Minute
-
-// apiHealthy reports whether the API answered recently: not ready when
-// every request since the last answer failed, for longer than
-// apiUnreachableAfter. No request yet counts as healthy.
-func (d *Daemon) apiHealthy(context.Context) error {
-	answered, failed := d.metrics.APIStatus()
-	if failed.IsZero() || !failed.After(answered) {
-		return nil
-	}
-	since := answered
-	if since.IsZero() {
-		since = d.startedAt // never answered since start
-	}
-	if time.Since(since) > apiUnreachableAfter {
-		return fmt.Errorf("no answer from the API since %s", since.UTC().Format(time.RFC3339))
-	}
-	return nil
-}
-
 // secretsOf lists the configured secrets, for redaction.
 func secretsOf(cfg *config.Config) []string {
 	out := []string{cfg.API.APIKey.Reveal()}

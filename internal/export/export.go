@@ -79,6 +79,11 @@ type Config struct {
 	// of output.LineItemsContextHeader (output.line_items_context). A file
 	// already begun keeps its columns either way.
 	LineItemsContext bool
+	// OnPass, when set, is told after each pass of the running exporter
+	// how many documents it exported and its error (nil, ErrHeld, or the
+	// failure logged as "export failed; will retry"), for readiness and
+	// metrics.
+	OnPass func(exported int, err error)
 	// Pins holds the pinned source and move_to folders the after-actions
 	// act in (see internal/safedir), shared with the sources. Nil: the
 	// exporter pins each folder when it first acts in it.
@@ -137,8 +142,15 @@ func (e *Exporter) Start(ctx context.Context) {
 	e.group.Go(ctx, func(ctx context.Context) {
 		lifecycle.Loop(ctx, e.cfg.Interval, e.poke, func(ctx context.Context) {
 			// A held file was logged once when it was found.
-			if _, err := e.RunOnce(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, ErrHeld) {
+			n, err := e.RunOnce(ctx)
+			if ctx.Err() != nil {
+				return
+			}
+			if err != nil && !errors.Is(err, ErrHeld) {
 				e.cfg.Logger.Error("export failed; will retry", "err", err)
+			}
+			if e.cfg.OnPass != nil {
+				e.cfg.OnPass(n, err)
 			}
 		})
 	})

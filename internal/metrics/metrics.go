@@ -74,6 +74,8 @@ type Metrics struct {
 
 	reportRuns        *counterFamily
 	reportLastSuccess prometheus.Gauge
+
+	health *healthMetrics // see health.go
 }
 
 // New builds every collector and registers it, with the Go and process
@@ -164,6 +166,7 @@ func New(opts Options) (*Metrics, error) {
 		m.deliveries.vec, m.applied.vec, m.polls.vec, m.outputs.vec,
 		m.reportRuns.vec, m.reportLastSuccess,
 	}
+	cs = append(cs, m.newHealth()...)
 	if opts.Status != nil {
 		cs = append(cs, newStoreCollector(opts.Status, opts.StatusTimeout, opts.Now, opts.Logger))
 	}

@@ -26,6 +26,9 @@ type Faults struct {
 	// Down makes the API unreachable: every API request's connection is
 	// closed without an answer and nothing is created. /_sim/ stays up.
 	Down bool `json:"down"`
+	// RevokeKey refuses Config.APIKey as if it had been revoked: every API
+	// request is answered 401, as for a wrong key.
+	RevokeKey bool `json:"revoke_key"`
 	// UploadRate, when above 0, reads every submit's body at this many
 	// bytes per second (a slow uplink), in place of Config.UploadRate.
 	UploadRate int64 `json:"upload_rate"`

@@ -46,7 +46,7 @@ func (s *Server) api(endpoint, method string, h http.HandlerFunc) http.Handler {
 			s.count(func(st *Stats) { st.RefusedWhileDown++ })
 			dropConnection(rec)
 		}
-		if !s.authorized(r) {
+		if f.RevokeKey || !s.authorized(r) {
 			writeError(rec, http.StatusUnauthorized, docuparse.Error{Code: docuparse.CodeUnauthorized, Message: "missing or invalid API key"})
 			return
 		}
