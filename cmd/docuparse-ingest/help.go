@@ -14,7 +14,7 @@ var summaries = map[string]string{
 	"demo":           "Run the whole pipeline locally on sample documents, no account needed.",
 	"status":         "Print counts by state, the oldest pending document and the last webhook.",
 	"report":         "Write and print the reconciliation report of a day (default yesterday) or a range.",
-	"reconcile":      "Run one reconciliation pass now: poll overdue documents, verify batches.",
+	"reconcile":      "Run one reconciliation pass now: poll every pending document (whatever reconcile.webhook_grace says), verify batches.",
 	"retry":          "Resubmit failed or stuck documents.",
 	"check-config":   "Validate the configuration file and the environment the daemon would run in.",
 	"webhook sign":   "Print the X-DocuParse-Signature header for the payload on stdin.",

@@ -82,7 +82,7 @@ Commands:
   demo           run the whole pipeline locally on sample documents, no account needed
   status         how documents ended and what is in flight, today and in total, per source (--json)
   report         write and print the reconciliation report (--date D, or --from D --to D)
-  reconcile      run one reconciliation pass now: poll overdue documents, verify batches
+  reconcile      run one reconciliation pass now: poll every pending document, verify batches
   retry          resubmit failed or stuck documents (--failed, --stuck, --code, IDs; --dry-run)
   check-config   validate the configuration file and environment
   webhook sign   print the X-DocuParse-Signature header for a payload on stdin
