@@ -402,7 +402,7 @@ func (e *Exporter) append(ctx context.Context, b *csvBatch) (store.CSVFile, erro
 		return store.CSVFile{}, e.hold(b.rel, err)
 	}
 	if err != nil {
-		return store.CSVFile{}, fmt.Errorf("append %s: %w", path, err)
+		return store.CSVFile{}, err // output's errors name the file ("append <path>: …")
 	}
 	e.release(b.rel)
 	return store.CSVFile{Size: c.Size, TailSHA256: c.Tail}, nil
