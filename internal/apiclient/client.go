@@ -86,6 +86,9 @@ type Client struct {
 	log  *slog.Logger
 
 	writers atomic.Int64 // running multipart writer goroutines (tests check none leak)
+	// bodyEnded, a test hook, runs in a writer goroutine once its whole body
+	// went into the pipe, before the pipe reports the body's end.
+	bodyEnded func()
 }
 
 // New checks cfg, applies defaults and returns a Client.

@@ -287,7 +287,11 @@ func (c *Client) bodyReader(b *multipartBody) io.ReadCloser {
 		c.writers.Add(1)
 		go func() {
 			defer c.writers.Add(-1)
-			pw.CloseWithError(b.write(pw, copyFile)) // nil error: the reader sees io.EOF
+			err := b.write(pw, copyFile)
+			if err == nil && c.bodyEnded != nil {
+				c.bodyEnded()
+			}
+			pw.CloseWithError(err) // nil error: the reader sees io.EOF
 		}()
 		return pr
 	}}

@@ -28,19 +28,34 @@ type call struct {
 	attempts atomic.Int32 // attempts that reached the network (counted by the transport)
 	tries    int          // attempts as retryablehttp counted them, set when it gives up
 	// submit: the call carries an upload under an Idempotency-Key.
-	// written: the current attempt's request was written whole, so the API
-	// may have acted on it (set from the transport's trace).
+	// fate: the current attempt's; whether its whole request may have
+	// reached the API, which may then have acted on it (see attemptFate).
 	// replayNext: the next attempt asks under the key alone instead of
 	// uploading again (an earlier attempt's fate is unknown); replaying: the
 	// current attempt does. Both are used by the retry loop's goroutine only.
 	submit     bool
-	written    atomic.Bool
+	fate       atomic.Pointer[attemptFate]
 	replayNext bool
 	replaying  bool
 
 	// The last failure, kept by checkRetry for the log line of backoff.
 	lastStatus int
 	lastErr    error
+}
+
+// startAttempt gives the attempt the transport is starting a fresh fate
+// and makes it the current one.
+func (cl *call) startAttempt() *attemptFate {
+	f := &attemptFate{}
+	cl.fate.Store(f)
+	return f
+}
+
+// mayHaveArrived reports whether the current attempt's whole request may
+// have reached the API.
+func (cl *call) mayHaveArrived() bool {
+	f := cl.fate.Load()
+	return f != nil && f.arrived.Load()
 }
 
 type callKey struct{}
@@ -114,10 +129,11 @@ func (cl *call) checkRetry(ctx context.Context, resp *http.Response, err error) 
 			return true, nil
 		case errors.As(err, &oe), errors.As(err, &de), errors.As(err, &le), errors.As(err, &ae):
 			return false, err
-		case cl.submit && !cl.replaying && cl.written.Load():
-			// The whole upload went out and no answer came back: the API
-			// may have created the documents. The next attempt asks under
-			// the key before anything is uploaded again.
+		case cl.submit && !cl.replaying && cl.mayHaveArrived():
+			// The whole upload went out (or the API began to answer) and
+			// no full answer came back: the API may have created the
+			// documents. The next attempt asks under the key before
+			// anything is uploaded again.
 			cl.replayNext = true
 		}
 		if retry, _ := retryablehttp.DefaultRetryPolicy(ctx, nil, err); !retry {

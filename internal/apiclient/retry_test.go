@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -303,6 +305,70 @@ func TestConnectionDroppedMidResponseIsRetried(t *testing.T) {
 	}
 	if s := obs.statuses(); !slices.Equal(s, []int{202, 0, 200}) {
 		t.Errorf("observed %v", s)
+	}
+}
+
+// holdFirstBodyEnd keeps the first attempt's multipart writer from ending
+// its pipe until release runs (at the latest when the test ends). Every byte
+// of that request is on the wire, but net/http reads on for the body's end
+// before it reports the request written — as on a busy machine where the
+// writer goroutine is not scheduled in time.
+func holdFirstBodyEnd(t *testing.T, c *Client) (release func()) {
+	ch := make(chan struct{})
+	var once sync.Once
+	release = func() { once.Do(func() { close(ch) }) }
+	t.Cleanup(release)
+	var first atomic.Bool
+	c.bodyEnded = func() {
+		if first.CompareAndSwap(false, true) {
+			<-ch
+		}
+	}
+	return release
+}
+
+// A server that answers has received the whole request: when the answer
+// breaks off, the upload's fate is unknown and the next attempt asks under
+// the key alone — even if net/http has not yet reported the request written
+// (it reads on for the body's end, which the held writer has not sent).
+func TestUploadAnsweredBeforeTheClientSawItsEndIsReplayed(t *testing.T) {
+	t.Parallel()
+	var release func()
+	api := newFakeAPI(t, func(n int, a *attempt, w http.ResponseWriter, r *http.Request) bool {
+		if n > 1 {
+			release()
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"batch_id": "batch_1", "status": "processing", "documents": [{"document_id": "doc_1", "filename": "a.pdf"}]}`))
+			return true
+		}
+		conn, buf, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Errorf("hijack: %v", err)
+			return true
+		}
+		_, _ = buf.WriteString("HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n{\"batch_id\":\"batch_")
+		_ = buf.Flush()
+		if tc, ok := conn.(*net.TCPConn); ok {
+			_ = tc.SetLinger(0)
+		}
+		conn.Close()
+		return true
+	})
+	c, _ := newClient(t, api.url(), nil)
+	release = holdFirstBodyEnd(t, c)
+	resp, err := c.SubmitBatch(context.Background(), "k-whole", uploads(writeFile(t, t.TempDir(), "a.pdf", []byte("abc"))), "")
+	if err != nil {
+		t.Fatalf("SubmitBatch: %v", err)
+	}
+	if resp.BatchID != "batch_1" {
+		t.Errorf("batch id %q", resp.BatchID)
+	}
+	got := api.attempts()
+	if len(got) != 2 || len(got[0].files()) != 1 || !got[0].Complete {
+		t.Fatalf("attempts = %+v, want a whole upload then a replay", got)
+	}
+	if a := got[1]; a.IdempotencyKey != "k-whole" || !a.Complete || len(a.files()) != 0 {
+		t.Errorf("attempt 2 = %+v, want the key alone, no file", a)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptrace"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -40,10 +41,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	attempt := 0
 	if cl != nil {
 		attempt = int(cl.attempts.Add(1))
-		cl.written.Store(false)
-		req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
-			WroteRequest: func(i httptrace.WroteRequestInfo) { cl.written.Store(i.Err == nil) },
-		}))
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), cl.startAttempt().trace()))
 		if cl.submit {
 			// Without GetBody, net/http never sends an upload again by
 			// itself (it would for a request with an Idempotency-Key on a
@@ -80,4 +78,31 @@ func (t *transport) wait(ctx context.Context) error {
 		return &limitError{err: err}
 	}
 	return nil
+}
+
+// attemptFate records whether one attempt's whole request may have reached
+// the API. It only ever turns true, and each attempt has its own: a trace
+// callback of an earlier attempt that fires late cannot change the current
+// attempt's answer.
+type attemptFate struct {
+	arrived atomic.Bool
+}
+
+// trace marks the fate on either sign that the API may have the whole
+// request. WroteRequest alone is not enough: with a Content-Length,
+// net/http reports the request written only once a further read of the
+// body saw its end, and our body's end comes from a writer goroutine that a
+// busy machine may not run in time. The server, which had every byte,
+// may answer (and the connection break) before that, and net/http hands
+// over such a response without waiting for the write. A server that began
+// answering has received the request, so the first response byte marks it.
+func (f *attemptFate) trace() *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{
+		WroteRequest: func(i httptrace.WroteRequestInfo) {
+			if i.Err == nil {
+				f.arrived.Store(true)
+			}
+		},
+		GotFirstResponseByte: func() { f.arrived.Store(true) },
+	}
 }
