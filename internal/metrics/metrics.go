@@ -91,81 +91,14 @@ func New(opts Options) (*Metrics, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	m := &Metrics{reg: prometheus.NewRegistry(), now: opts.Now}
-
-	m.apiRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: namespace, Subsystem: "api", Name: "requests_total",
-		Help: "DocuParse API request attempts (retries included), by endpoint and HTTP status code (network_error: no response).",
-	}, []string{"endpoint", "code"})
-	m.apiDuration = newHistogramFamily(prometheus.HistogramOpts{
-		Namespace: namespace, Subsystem: "api", Name: "request_duration_seconds",
-		Help:    "Time from sending a DocuParse API request attempt to its response headers (or its error), by endpoint.",
-		Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120},
-	}, "endpoint", apiEndpoints)
-	m.apiRetries = newCounterFamily(prometheus.CounterOpts{
-		Namespace: namespace, Subsystem: "api", Name: "retries_total",
-		Help: "DocuParse API request attempts that were retries of an earlier attempt, by endpoint.",
-	}, "endpoint", apiEndpoints)
-	m.apiRateLimited = prometheus.NewCounter(prometheus.CounterOpts{
-		Namespace: namespace, Subsystem: "api", Name: "rate_limited_total",
-		Help: "DocuParse API request attempts answered 429 Too Many Requests.",
-	})
-
-	m.transitions = newCounterFamily(prometheus.CounterOpts{
-		Namespace: namespace, Subsystem: "document", Name: "transitions_total",
-		Help: "Committed document state transitions, by the state entered.",
-	}, "to", stateNames())
-	m.ended = newEnded(opts.Sources)
-	m.batches = newCounterFamily(prometheus.CounterOpts{
-		Namespace: namespace, Subsystem: "batches", Name: "submitted_total",
-		Help: "Batches submitted to the API, by mode (batch: one POST /batches; single: one POST /extract per file).",
-	}, "mode", batchModes)
-	m.batchFiles = prometheus.NewHistogram(prometheus.HistogramOpts{
-		Namespace: namespace, Subsystem: "batch", Name: "files",
-		Help:    "Number of files in each submitted batch.",
-		Buckets: []float64{1, 2, 5, 10, 20, 50, 100},
-	})
-
-	m.deliveries = newCounterFamily(prometheus.CounterOpts{
-		Namespace: namespace, Subsystem: "webhook", Name: "deliveries_total",
-		Help: "Webhook deliveries received, by outcome (ok, duplicate; refused: bad_signature, too_large, bad_request, store_error, overloaded, slow_body, busy, stale_timestamp, future_timestamp).",
-	}, "outcome", webhookOutcomes)
-	m.applied = newCounterFamily(prometheus.CounterOpts{
-		Namespace: namespace, Subsystem: "webhook", Name: "events_applied_total",
-		Help: "Journaled webhook events processed by the applier, by resulting status (applied, duplicate, conflict, orphan, dead).",
-	}, "status", appliedStatuses)
-	m.polls = newCounterFamily(prometheus.CounterOpts{
-		Namespace: namespace, Name: "polls_total",
-		Help: "Polling fallback calls, by kind (document: GET /documents answered; batch: GET /batches answered; error: failed).",
-	}, "kind", pollKinds)
-	m.outputs = newCounterFamily(prometheus.CounterOpts{
-		Namespace: namespace, Subsystem: "outputs", Name: "written_total",
-		Help: "Outputs written, by kind (json files, documents_csv_rows, line_item_rows).",
-	}, "kind", outputKinds)
-
-	m.reportRuns = newCounterFamily(prometheus.CounterOpts{
-		Namespace: namespace, Subsystem: "report", Name: "runs_total",
-		Help: "Nightly reconciliation report runs, by result (success, failure).",
-	}, "result", reportResults)
-	m.reportLastSuccess = prometheus.NewGauge(prometheus.GaugeOpts{
-		Namespace: namespace, Subsystem: "report", Name: "last_success_timestamp_seconds",
-		Help: "Unix time of the last successful report run since the process started; 0 when none.",
-	})
-
-	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Namespace: namespace, Name: "build_info",
-		Help: "Always 1; labelled with the daemon's version, commit and Go version.",
-	}, []string{"version", "commit", "goversion"})
-	buildInfo.WithLabelValues(orUnknown(opts.Version), orUnknown(opts.Commit), runtime.Version()).Set(1)
-
 	cs := []prometheus.Collector{
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		buildInfo,
-		m.apiRequests, m.apiDuration.vec, m.apiRetries.vec, m.apiRateLimited,
-		m.transitions.vec, m.ended, m.batches.vec, m.batchFiles,
-		m.deliveries.vec, m.applied.vec, m.polls.vec, m.outputs.vec,
-		m.reportRuns.vec, m.reportLastSuccess,
+		newBuildInfo(opts),
 	}
+	cs = append(cs, m.newAPI()...)
+	cs = append(cs, m.newPipeline(opts.Sources)...)
+	cs = append(cs, m.newResults()...)
 	cs = append(cs, m.newHealth()...)
 	if opts.Status != nil {
 		cs = append(cs, newStoreCollector(opts.Status, opts.StatusTimeout, opts.Now, opts.Logger))
@@ -183,6 +116,87 @@ func New(opts Options) (*Metrics, error) {
 	})
 	m.handler = promhttp.InstrumentMetricHandler(m.reg, h)
 	return m, nil
+}
+
+// newBuildInfo is the constant docuparse_build_info series.
+func newBuildInfo(opts Options) prometheus.Collector {
+	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: namespace, Name: "build_info",
+		Help: "Always 1; labelled with the daemon's version, commit and Go version.",
+	}, []string{"version", "commit", "goversion"})
+	buildInfo.WithLabelValues(orUnknown(opts.Version), orUnknown(opts.Commit), runtime.Version()).Set(1)
+	return buildInfo
+}
+
+// newAPI builds the collectors of API request attempts.
+func (m *Metrics) newAPI() []prometheus.Collector {
+	m.apiRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Subsystem: "api", Name: "requests_total",
+		Help: "DocuParse API request attempts (retries included), by endpoint and HTTP status code (network_error: no response).",
+	}, []string{"endpoint", "code"})
+	m.apiDuration = newHistogramFamily(prometheus.HistogramOpts{
+		Namespace: namespace, Subsystem: "api", Name: "request_duration_seconds",
+		Help:    "Time from sending a DocuParse API request attempt to its response headers (or its error), by endpoint.",
+		Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120},
+	}, "endpoint", apiEndpoints)
+	m.apiRetries = newCounterFamily(prometheus.CounterOpts{
+		Namespace: namespace, Subsystem: "api", Name: "retries_total",
+		Help: "DocuParse API request attempts that were retries of an earlier attempt, by endpoint.",
+	}, "endpoint", apiEndpoints)
+	m.apiRateLimited = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: namespace, Subsystem: "api", Name: "rate_limited_total",
+		Help: "DocuParse API request attempts answered 429 Too Many Requests.",
+	})
+	return []prometheus.Collector{m.apiRequests, m.apiDuration.vec, m.apiRetries.vec, m.apiRateLimited}
+}
+
+// newPipeline builds the collectors of documents and batches.
+func (m *Metrics) newPipeline(sources []string) []prometheus.Collector {
+	m.transitions = newCounterFamily(prometheus.CounterOpts{
+		Namespace: namespace, Subsystem: "document", Name: "transitions_total",
+		Help: "Committed document state transitions, by the state entered.",
+	}, "to", stateNames())
+	m.ended = newEnded(sources)
+	m.batches = newCounterFamily(prometheus.CounterOpts{
+		Namespace: namespace, Subsystem: "batches", Name: "submitted_total",
+		Help: "Batches submitted to the API, by mode (batch: one POST /batches; single: one POST /extract per file).",
+	}, "mode", batchModes)
+	m.batchFiles = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Namespace: namespace, Subsystem: "batch", Name: "files",
+		Help:    "Number of files in each submitted batch.",
+		Buckets: []float64{1, 2, 5, 10, 20, 50, 100},
+	})
+	return []prometheus.Collector{m.transitions.vec, m.ended, m.batches.vec, m.batchFiles}
+}
+
+// newResults builds the collectors of how results arrive and leave:
+// webhooks, polls, outputs and reports.
+func (m *Metrics) newResults() []prometheus.Collector {
+	m.deliveries = newCounterFamily(prometheus.CounterOpts{
+		Namespace: namespace, Subsystem: "webhook", Name: "deliveries_total",
+		Help: "Webhook deliveries received, by outcome (ok, duplicate; refused: bad_signature, too_large, bad_request, store_error, overloaded, slow_body, busy, stale_timestamp, future_timestamp).",
+	}, "outcome", webhookOutcomes)
+	m.applied = newCounterFamily(prometheus.CounterOpts{
+		Namespace: namespace, Subsystem: "webhook", Name: "events_applied_total",
+		Help: "Journaled webhook events processed by the applier, by resulting status (applied, duplicate, conflict, orphan, dead).",
+	}, "status", appliedStatuses)
+	m.polls = newCounterFamily(prometheus.CounterOpts{
+		Namespace: namespace, Name: "polls_total",
+		Help: "Polling fallback calls, by kind (document: GET /documents answered; batch: GET /batches answered; error: failed).",
+	}, "kind", pollKinds)
+	m.outputs = newCounterFamily(prometheus.CounterOpts{
+		Namespace: namespace, Subsystem: "outputs", Name: "written_total",
+		Help: "Outputs written, by kind (json files, documents_csv_rows, line_item_rows).",
+	}, "kind", outputKinds)
+	m.reportRuns = newCounterFamily(prometheus.CounterOpts{
+		Namespace: namespace, Subsystem: "report", Name: "runs_total",
+		Help: "Nightly reconciliation report runs, by result (success, failure).",
+	}, "result", reportResults)
+	m.reportLastSuccess = prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: namespace, Subsystem: "report", Name: "last_success_timestamp_seconds",
+		Help: "Unix time of the last successful report run since the process started; 0 when none.",
+	})
+	return []prometheus.Collector{m.deliveries.vec, m.applied.vec, m.polls.vec, m.outputs.vec, m.reportRuns.vec, m.reportLastSuccess}
 }
 
 // Handler serves the registry in the Prometheus exposition formats, for
