@@ -244,8 +244,10 @@ func (in *Intake) attempt(ctx context.Context, c Candidate, emptyDue bool) {
 func (in *Intake) release(k heldKey) {
 	h := in.held[k]
 	delete(in.held, k)
-	in.nheld.Add(-1)
+	// Logged before Held drops: whoever sees Held() == 0 finds the line
+	// that says the holding ended.
 	in.countHeld(h.reason, -1, "", nil)
+	in.nheld.Add(-1)
 }
 
 // countHeld counts a file held for reason (delta 1) or no longer (-1), and
