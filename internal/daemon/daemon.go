@@ -121,24 +121,21 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Daemon, error)
 	return d, nil
 }
 
+// build assembles every part from the configuration, in dependency order:
+// the store and what observes it, the API client, the sources, the
+// pipeline after them, and the listeners.
 func (d *Daemon) build(ctx context.Context) error {
 	cfg := d.cfg
 	if err := d.prepareDirs(); err != nil {
 		return err
 	}
-	err := d.openStore(ctx)
-	if err != nil {
+	if err := d.openStore(ctx); err != nil {
 		return err
 	}
-	st := d.store
-	d.counters = counters.New(st.AddCounters, cfg.Report.Location(), 0, d.log.With("component", "counters"))
-	d.metrics, err = metrics.New(metrics.Options{Status: st.Status, Version: d.opts.Version, Commit: d.opts.Commit,
-		Sources: sourceNames(cfg.Sources), Logger: d.log.With("component", "metrics")})
-	if err != nil {
-		return fmt.Errorf("metrics: %w", err)
+	if err := d.buildObservers(); err != nil {
+		return err
 	}
-	d.newHealth()
-
+	var err error
 	d.client, err = NewClient(cfg, d.log, func(ri apiclient.RequestInfo) {
 		d.counters.Add(counters.APICallsPrefix+ri.Endpoint, 1)
 		d.metrics.ObserveRequest(ri)
@@ -147,7 +144,41 @@ func (d *Daemon) build(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("api client: %w", err)
 	}
+	intakePolicies, after := policies(cfg.Sources)
+	if err := d.buildSources(intakePolicies); err != nil {
+		return err
+	}
+	d.buildExporter(after)
+	d.applier = receiver.NewApplier(d.store, nil, d.log.With("component", "applier"))
+	d.buildSubmitter()
+	d.buildReconcile()
+	if cfg.Receiver.Enabled {
+		if err := d.buildReceiver(cfg, d.store); err != nil {
+			return err
+		}
+	}
+	return d.buildAdmin(cfg, d.store)
+}
 
+// buildObservers builds the daily counters, the metrics and the problem
+// tracker.
+func (d *Daemon) buildObservers() error {
+	cfg, st := d.cfg, d.store
+	d.counters = counters.New(st.AddCounters, cfg.Report.Location(), 0, d.log.With("component", "counters"))
+	var err error
+	d.metrics, err = metrics.New(metrics.Options{Status: st.Status, Version: d.opts.Version, Commit: d.opts.Commit,
+		Sources: sourceNames(cfg.Sources), Logger: d.log.With("component", "metrics")})
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	d.newHealth()
+	return nil
+}
+
+// buildSources pins the source folders and builds their watchers, the
+// roots files are opened through, and intake.
+func (d *Daemon) buildSources(intakePolicies map[string]ingest.SourcePolicy) error {
+	cfg := d.cfg
 	if err := d.pinFolders(cfg.Sources); err != nil {
 		return err
 	}
@@ -158,11 +189,22 @@ func (d *Daemon) build(ctx context.Context) error {
 		}
 		d.folders = append(d.folders, f)
 	}
-	intakePolicies, after := policies(cfg.Sources)
 	d.roots = ingest.NewRoots(rootsOf(cfg.Sources), d.pins)
+	d.intake = ingest.NewIntake(ingest.IntakeConfig{
+		Store:       d.store,
+		Sources:     intakePolicies,
+		MaxFileSize: cfg.API.MaxFileSize.Bytes(),
+		Roots:       d.roots,
+		Logger:      d.log.With("component", "intake"),
+	}, d.candidates)
+	return nil
+}
 
+// buildExporter builds the exporter and its after-actions.
+func (d *Daemon) buildExporter(after map[string]export.SourceAfter) {
+	cfg := d.cfg
 	d.exporter = export.New(export.Config{
-		Store:  st,
+		Store:  d.store,
 		Layout: output.Layout{Root: cfg.OutputDir, Location: cfg.Report.Location()},
 		After:  after,
 		Pins:   d.pins,
@@ -178,9 +220,13 @@ func (d *Daemon) build(ctx context.Context) error {
 		OnPass:           d.exportPass,
 		HoldRetry:        d.opts.ExportHoldRetry,
 	})
-	d.applier = receiver.NewApplier(st, nil, d.log.With("component", "applier"))
+}
+
+// buildSubmitter builds the submitter (batches and uploads).
+func (d *Daemon) buildSubmitter() {
+	cfg := d.cfg
 	d.submitter = ingest.NewSubmitter(ingest.SubmitterConfig{
-		Store:  st,
+		Store:  d.store,
 		Client: d.client,
 		Limits: ingest.BatchLimits{
 			MaxFiles: cfg.Batch.MaxFiles,
@@ -200,20 +246,17 @@ func (d *Daemon) build(ctx context.Context) error {
 			d.metrics.Submitted(time.Now())
 		},
 	})
-	d.intake = ingest.NewIntake(ingest.IntakeConfig{
-		Store:       st,
-		Sources:     intakePolicies,
-		MaxFileSize: cfg.API.MaxFileSize.Bytes(),
-		Roots:       d.roots,
-		Logger:      d.log.With("component", "intake"),
-	}, d.candidates)
+}
 
+// buildReconcile builds the poller and the nightly reporter.
+func (d *Daemon) buildReconcile() {
+	cfg := d.cfg
 	grace := cfg.Reconcile.WebhookGrace.D()
 	if !cfg.Receiver.Enabled {
 		grace = 0 // poll-only: no webhook will come
 	}
 	d.poller = reconcile.New(reconcile.Config{
-		Store:        st,
+		Store:        d.store,
 		Client:       d.client,
 		WebhookGrace: grace,
 		PollInterval: cfg.Reconcile.PollInterval.D(),
@@ -222,10 +265,9 @@ func (d *Daemon) build(ctx context.Context) error {
 			d.metrics.Polls(p.Polled, p.BatchPolls, p.Errors+p.VerifyErrors)
 		},
 	})
-
 	hour, minute := cfg.Report.Clock()
 	d.reporter = reconcile.NewReporter(reconcile.ReporterConfig{
-		Store:      st,
+		Store:      d.store,
 		Layout:     output.Layout{Root: cfg.OutputDir, Location: cfg.Report.Location()},
 		Hour:       hour,
 		Minute:     minute,
@@ -233,13 +275,6 @@ func (d *Daemon) build(ctx context.Context) error {
 		Logger:     d.log.With("component", "report"),
 		OnReport:   d.metrics.ReportRun,
 	})
-
-	if cfg.Receiver.Enabled {
-		if err := d.buildReceiver(cfg, st); err != nil {
-			return err
-		}
-	}
-	return d.buildAdmin(cfg, st)
 }
 
 // buildAdmin builds the admin listener, when admin.listen is set: its
