@@ -75,86 +75,107 @@ func RenderCSV(inv Invoice) []byte {
 	return buf.Bytes()
 }
 
-// parseCSV reads back RenderCSV's format.
+// parseCSV reads back RenderCSV's format: the "field,value" header, the
+// key,value rows up to the line item header, then the line items.
 func parseCSV(content []byte) (Invoice, error) {
-	r := csv.NewReader(bytes.NewReader(content))
+	r := csvRows{csv.NewReader(bytes.NewReader(content))}
 	r.FieldsPerRecord = -1
-	r.ReuseRecord = false
 
-	next := func() ([]string, error) {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			return nil, io.EOF
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read csv: %w", err)
-		}
-		return rec, nil
-	}
-
-	rec, err := next()
+	rec, err := r.next()
 	if err != nil || len(rec) != 2 || rec[0] != csvHeader {
 		return Invoice{}, errors.New("not a sample CSV: first row must be \"field,value\"")
 	}
-
 	var inv Invoice
+	if err := r.fields(&inv); err != nil {
+		return Invoice{}, err
+	}
+	if err := r.lineItems(&inv); err != nil {
+		return Invoice{}, err
+	}
+	return inv, nil
+}
+
+// csvRows reads a sample CSV row by row.
+type csvRows struct{ *csv.Reader }
+
+// next returns the next row, or io.EOF after the last.
+func (r csvRows) next() ([]string, error) {
+	rec, err := r.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, io.EOF
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read csv: %w", err)
+	}
+	return rec, nil
+}
+
+// fields reads the key,value rows into inv, up to and including the line
+// item header; every key of csvKeys must appear once.
+func (r csvRows) fields(inv *Invoice) error {
 	seen := map[string]bool{}
 	for {
-		rec, err := next()
+		rec, err := r.next()
 		if errors.Is(err, io.EOF) {
-			return Invoice{}, errors.New("missing line item header row")
+			return errors.New("missing line item header row")
 		}
 		if err != nil {
-			return Invoice{}, err
+			return err
 		}
 		if slices.Equal(rec, lineItemHeader) {
 			break
 		}
 		if len(rec) != 2 {
 			line, _ := r.FieldPos(0)
-			return Invoice{}, fmt.Errorf("line %d: want a key,value row, got %d cells", line, len(rec))
+			return fmt.Errorf("line %d: want a key,value row, got %d cells", line, len(rec))
 		}
-		key, value := rec[0], rec[1]
-		if seen[key] {
-			return Invoice{}, fmt.Errorf("key %q appears twice", key)
-		}
-		seen[key] = true
-		if key == markerKey {
-			if value != FailMarker {
-				return Invoice{}, fmt.Errorf("marker %q is not %q", value, FailMarker)
-			}
-			inv.FailExtraction = true
-			continue
-		}
-		found := false
-		for _, k := range csvKeys {
-			if k.key == key {
-				*k.get(&inv) = value
-				found = true
-				break
-			}
-		}
-		if !found {
-			return Invoice{}, fmt.Errorf("unknown key %q", key)
+		if err := setField(inv, seen, rec[0], rec[1]); err != nil {
+			return err
 		}
 	}
 	for _, k := range csvKeys {
 		if !seen[k.key] {
-			return Invoice{}, fmt.Errorf("missing key %q", k.key)
+			return fmt.Errorf("missing key %q", k.key)
 		}
 	}
+	return nil
+}
 
+// setField sets one key of inv, refusing a key seen before or unknown.
+func setField(inv *Invoice, seen map[string]bool, key, value string) error {
+	if seen[key] {
+		return fmt.Errorf("key %q appears twice", key)
+	}
+	seen[key] = true
+	if key == markerKey {
+		if value != FailMarker {
+			return fmt.Errorf("marker %q is not %q", value, FailMarker)
+		}
+		inv.FailExtraction = true
+		return nil
+	}
+	for _, k := range csvKeys {
+		if k.key == key {
+			*k.get(inv) = value
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown key %q", key)
+}
+
+// lineItems reads the line item rows to the end into inv.
+func (r csvRows) lineItems(inv *Invoice) error {
 	for {
-		rec, err := next()
+		rec, err := r.next()
 		if errors.Is(err, io.EOF) {
-			return inv, nil
+			return nil
 		}
 		if err != nil {
-			return Invoice{}, err
+			return err
 		}
 		if len(rec) != len(lineItemHeader) {
 			line, _ := r.FieldPos(0)
-			return Invoice{}, fmt.Errorf("line %d: want %d line item cells, got %d", line, len(lineItemHeader), len(rec))
+			return fmt.Errorf("line %d: want %d line item cells, got %d", line, len(lineItemHeader), len(rec))
 		}
 		inv.LineItems = append(inv.LineItems, LineItem{
 			Description: rec[0], Quantity: rec[1], UnitPrice: rec[2], Total: rec[3],
