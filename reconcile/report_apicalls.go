@@ -4,16 +4,17 @@ import (
 	"bytes"
 	"fmt"
 
+	"github.com/docuparse/docuparse-ingest/internal/apiclient"
 	"github.com/docuparse/docuparse-ingest/internal/counters"
 )
 
 // The API-call counters (counters.APICallsPrefix + endpoint) count every
 // HTTP attempt, repeats after an error or time-out included.
 const (
-	callsSubmitBatch = counters.APICallsPrefix + "submit_batch"
-	callsExtract     = counters.APICallsPrefix + "extract"
-	callsGetDocument = counters.APICallsPrefix + "get_document"
-	callsGetBatch    = counters.APICallsPrefix + "get_batch"
+	callsSubmitBatch = counters.APICallsPrefix + apiclient.EndpointSubmitBatch
+	callsExtract     = counters.APICallsPrefix + apiclient.EndpointExtract
+	callsGetDocument = counters.APICallsPrefix + apiclient.EndpointGetDocument
+	callsGetBatch    = counters.APICallsPrefix + apiclient.EndpointGetBatch
 )
 
 // mdAPICalls writes the day's calls to the API in words: uploads as

@@ -209,23 +209,7 @@ func TestDemoOnceProcessesEverySampleThenStatusReportsThem(t *testing.T) {
 }
 
 func TestWebhookListShowsDeadLettersAndReplayQueuesThem(t *testing.T) {
-	dir := t.TempDir()
-	inbox := filepath.Join(dir, "inbox")
-	if err := os.MkdirAll(filepath.Join(dir, "state"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(inbox, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cfgPath := filepath.Join(dir, "config.toml")
-	s := &e2e.Sim{BaseURL: "http://127.0.0.1:9/api/v1"}
-	if err := os.WriteFile(cfgPath, []byte(s.Config(dir, inbox, "")), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(context.Background(), filepath.Join(dir, "state", "state.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfgPath, st := eventsFixture(t)
 	for _, body := range []string{`{"event":"document.exploded","document_id":"doc_x"}`, `not json at all`} {
 		if _, err := st.JournalEvent(context.Background(), receiver.Identify([]byte(body), "")); err != nil {
 			t.Fatal(err)

@@ -125,7 +125,7 @@ func (m *Main) runStatus(ctx context.Context, args []string) error {
 	for _, state := range store.States {
 		out.Documents[string(state)] = s.Counts[state]
 	}
-	if err := outcomes(ctx, st, cfg, now, &out); err != nil {
+	if err := outcomes(ctx, st, cfg.Sources, now, loc, &out); err != nil {
 		return err
 	}
 	if err := problems(ctx, st, &out); err != nil {
@@ -150,10 +150,9 @@ func (m *Main) runStatus(ctx context.Context, args []string) error {
 }
 
 // outcomes fills out's tallies: how documents ended and what is in flight,
-// today in cfg's report.timezone and in total, in all and for every source
+// today in loc (report.timezone) and in total, in all and for every source
 // configured or in the store.
-func outcomes(ctx context.Context, st *store.Store, cfg *config.Config, now time.Time, out *statusJSON) error {
-	loc := cfg.Report.Location()
+func outcomes(ctx context.Context, st *store.Store, sources []config.Source, now time.Time, loc *time.Location, out *statusJSON) error {
 	lt := now.In(loc)
 	dayStart := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, loc)
 	dayEnd := time.Date(lt.Year(), lt.Month(), lt.Day()+1, 0, 0, 0, 0, loc)
@@ -164,7 +163,7 @@ func outcomes(ctx context.Context, st *store.Store, cfg *config.Config, now time
 	out.TodayDate, out.Timezone = dayStart.Format(time.DateOnly), loc.String()
 	out.Total, out.Today = newStatusTally(counts.All.Total), newStatusTally(counts.All.Today)
 	out.Sources = map[string]statusSource{}
-	for _, src := range cfg.Sources {
+	for _, src := range sources {
 		out.Sources[src.Name] = statusSource{Total: newStatusTally(store.Tally{}), Today: newStatusTally(store.Tally{})}
 	}
 	for name, t := range counts.Sources {
@@ -248,8 +247,8 @@ func printOutcomes(w io.Writer, out statusJSON) {
 	table := [][]string{header}
 	for _, r := range tallyRows {
 		row := []string{r.label}
-		for _, t := range tallies {
-			if r.n != nil {
+		if r.n != nil {
+			for _, t := range tallies {
 				row = append(row, strconv.Itoa(r.n(t)))
 			}
 		}

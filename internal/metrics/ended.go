@@ -40,8 +40,9 @@ func (m *Metrics) AddSources(sources []string) {
 
 // addSources creates ended's series of every outcome of each source.
 func addSources(ended *prometheus.CounterVec, sources []string) {
+	outcomes := outcomeNames()
 	for _, src := range sources {
-		for _, o := range outcomeNames() {
+		for _, o := range outcomes {
 			ended.WithLabelValues(o, src)
 		}
 	}
