@@ -118,6 +118,23 @@ const (
 	holdFolder                   // its source folder was replaced (safedir.ErrReplaced)
 )
 
+// holdLogs are what countHeld says, per holdReason, when the first file is
+// held for it (at ERROR) and when the last one is taken (at INFO).
+var holdLogs = [...]struct{ held, taken string }{
+	holdStore: {
+		held:  "cannot record files in the state store; holding them and trying again",
+		taken: "the state store records files again; every file held for it is taken",
+	},
+	holdRead: {
+		held:  "cannot read files for now (a temporary error, not the files' fault); holding them and trying again",
+		taken: "files can be read again; every file held for a temporary error is taken",
+	},
+	holdFolder: {
+		held:  "a source folder was replaced; its files are held and taken once it is back (or a reload accepts the new folder)",
+		taken: "the source folders are back; every file held for them is taken",
+	},
+}
+
 // SetSources replaces the per-source policies (a reload).
 func (in *Intake) SetSources(sources map[string]SourcePolicy) {
 	in.mu.Lock()
@@ -256,22 +273,11 @@ func (in *Intake) release(k heldKey) {
 // and attempts there are in between.
 func (in *Intake) countHeld(reason holdReason, delta int, path string, err error) {
 	in.reasons[reason] += delta
-	n, log := in.reasons[reason], in.cfg.Logger
-	switch {
-	case delta > 0 && n == 1 && reason == holdStore:
-		log.Error("cannot record files in the state store; holding them and trying again", "path", path, "err", err)
-	case delta > 0 && n == 1 && reason == holdFolder:
-		log.Error("a source folder was replaced; its files are held and taken once it is back (or a reload accepts the new folder)",
-			"path", path, "err", err)
+	switch n := in.reasons[reason]; {
 	case delta > 0 && n == 1:
-		log.Error("cannot read files for now (a temporary error, not the files' fault); holding them and trying again",
-			"path", path, "err", err)
-	case delta < 0 && n == 0 && reason == holdStore:
-		log.Info("the state store records files again; every file held for it is taken")
-	case delta < 0 && n == 0 && reason == holdFolder:
-		log.Info("the source folders are back; every file held for them is taken")
+		in.cfg.Logger.Error(holdLogs[reason].held, "path", path, "err", err)
 	case delta < 0 && n == 0:
-		log.Info("files can be read again; every file held for a temporary error is taken")
+		in.cfg.Logger.Info(holdLogs[reason].taken)
 	}
 }
 

@@ -10,13 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/docuparse/docuparse-ingest/internal/safedir"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/testlease"
 	"github.com/docuparse/docuparse-ingest/internal/testlog"
 )
 
@@ -105,30 +103,6 @@ func TestAFileInFlightWhileItsFolderIsSwappedIsUploadedOnceItIsBack(t *testing.T
 	}
 }
 
-// takeWriteLease takes a write lease (fcntl F_SETLEASE F_WRLCK) on the file
-// at p, as its owner can: non-blocking opens of it by anyone else fail with
-// EWOULDBLOCK until the returned function drops it.
-func takeWriteLease(t *testing.T, p string) (drop func()) {
-	t.Helper()
-	f, err := os.OpenFile(p, os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := unix.FcntlInt(f.Fd(), unix.F_SETLEASE, unix.F_WRLCK); err != nil {
-		f.Close()
-		t.Skipf("cannot take a write lease here: %v", err)
-	}
-	var once sync.Once
-	drop = func() {
-		once.Do(func() {
-			_, _ = unix.FcntlInt(f.Fd(), unix.F_SETLEASE, unix.F_UNLCK)
-			f.Close()
-		})
-	}
-	t.Cleanup(drop)
-	return drop
-}
-
 // An inbox user's write lease on their own dropped file makes every
 // non-blocking open of it fail (EWOULDBLOCK) for up to lease-break-time.
 // Intake must not spin on it (one goroutine: it would stall every other
@@ -144,7 +118,7 @@ func TestALeasedFileIsHeldAndTakenOnceTheLeaseIsDropped(t *testing.T) {
 	t.Cleanup(r.in.Stop)
 	leased := writeInput(t, filepath.Join(r.dir, "leased.pdf"), []byte("%PDF-1.4 leased"))
 	other := writeInput(t, filepath.Join(r.dir, "other.pdf"), []byte("%PDF-1.4 other"))
-	drop := takeWriteLease(t, leased.Path)
+	drop := testlease.Take(t, leased.Path)
 
 	feed <- leased
 	waitFor(t, r.st.wake, "leased.pdf held", func() bool { return r.in.Held() == 1 })

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"errors"
+	"slices"
 	"syscall"
 
 	"github.com/docuparse/docuparse-ingest/internal/safedir"
@@ -35,12 +36,7 @@ func temporary(err error) bool {
 	if !errors.As(err, &errno) {
 		return false
 	}
-	for _, e := range temporaryErrnos {
-		if errno == e {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(temporaryErrnos, errno)
 }
 
 // heldBack reports whether a file that could not be opened or read with

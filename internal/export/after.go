@@ -115,6 +115,12 @@ func deleteChecked(dir int, base, q string, pre fileStat) error {
 	if post, err := statAt(dir, q); err != nil || !post.same(pre) {
 		return putBack(dir, q, dir, base)
 	}
+	return unlinkQuarantined(dir, base, q)
+}
+
+// unlinkQuarantined deletes q, the quarantine name of base in the folder
+// dir: the last step of a delete. Already gone is done.
+func unlinkQuarantined(dir int, base, q string) error {
 	if err := unix.Unlinkat(dir, q, 0); err != nil && !errors.Is(err, unix.ENOENT) {
 		return fmt.Errorf("delete %s (quarantined as %s): %w", base, q, err)
 	}
@@ -139,10 +145,7 @@ func resolveQuarantine(dir int, base string, d store.Document, deleting bool) er
 		return err
 	}
 	if ours && deleting {
-		if err := unix.Unlinkat(dir, q, 0); err != nil && !errors.Is(err, unix.ENOENT) {
-			return fmt.Errorf("delete %s (quarantined as %s): %w", base, q, err)
-		}
-		return nil
+		return unlinkQuarantined(dir, base, q)
 	}
 	err = putBack(dir, q, dir, base)
 	if ours || !errors.Is(err, errPutAside) {

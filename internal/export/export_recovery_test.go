@@ -57,22 +57,7 @@ func TestExportAfterACrashWritesNoRowTwiceAndNoPartialRow(t *testing.T) {
 		{
 			name: "half a row left by a crash is cut off",
 			crash: func(t *testing.T, r *rig, pending []store.Document) {
-				// A crash leaves a prefix of what the append writes.
-				rec, err := output.DocumentRecord(toOutput(pending[0]))
-				if err != nil {
-					t.Fatal(err)
-				}
-				half := output.EncodeCSV(nil, [][]string{rec})[:40]
-				for _, path := range []string{r.documentsCSV(), r.lineItemsCSV()} {
-					f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if _, err := f.Write(half); err != nil {
-						t.Fatal(err)
-					}
-					f.Close()
-				}
+				r.tearTails(t, pending[0])
 			},
 		},
 	}
@@ -331,5 +316,26 @@ func replaceInput(t *testing.T, _ *rig, path string) {
 	later := time.Now().Add(time.Minute)
 	if err := os.Chtimes(path, later, later); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// tearTails leaves what a crash in the append of d's row does: a prefix of
+// that row (its first 40 bytes) at the end of both CSV files.
+func (r *rig) tearTails(t *testing.T, d store.Document) {
+	t.Helper()
+	rec, err := output.DocumentRecord(toOutput(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := output.EncodeCSV(nil, [][]string{rec})[:40]
+	for _, path := range []string{r.documentsCSV(), r.lineItemsCSV()} {
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.Write(half); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
 	}
 }

@@ -157,21 +157,7 @@ func TestExportWithBOMRecoversATornTail(t *testing.T) {
 	id3 := r.cafe(t, 3, 1)
 	r.cafe(t, 4, 1)
 
-	rec, err := output.DocumentRecord(toOutput(r.get(t, id3)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	half := output.EncodeCSV(nil, [][]string{rec})[:40]
-	for _, path := range []string{r.documentsCSV(), r.lineItemsCSV()} {
-		f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.Write(half); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-	}
+	r.tearTails(t, r.get(t, id3))
 	r.runOnce(t, e, 2)
 	if docs := readBOMCSV(t, r.documentsCSV(), true, output.DocumentsHeader); len(rowsByFile(t, docs)) != 4 {
 		t.Fatalf("documents rows = %d, want 4", len(docs))

@@ -99,15 +99,22 @@ func DocumentRecord(d Document) ([]string, error) {
 // order of data.line_items, and quantity is the number exactly as written in
 // the API's JSON ("35", "1.5").
 func LineItemRecords(d Document) ([][]string, error) {
+	recs, _, err := lineItemRecords(d)
+	return recs, err
+}
+
+// lineItemRecords is LineItemRecords, also returning the data it decoded
+// (for the context columns of LineItemRecordsWithContext).
+func lineItemRecords(d Document) ([][]string, docuparse.Data, error) {
 	if d.Status != StatusCompleted {
-		return nil, nil
+		return nil, docuparse.Data{}, nil
 	}
 	data, err := decodeData(d)
 	if err != nil {
-		return nil, err
+		return nil, data, err
 	}
 	if len(data.LineItems) == 0 {
-		return nil, nil
+		return nil, data, nil
 	}
 	recs := make([][]string, 0, len(data.LineItems))
 	for i, li := range data.LineItems {
@@ -120,7 +127,7 @@ func LineItemRecords(d Document) ([][]string, error) {
 			li.Total,
 		}))
 	}
-	return recs, nil
+	return recs, data, nil
 }
 
 // LineItemRecordsWithContext is LineItemRecords with the context columns
@@ -128,13 +135,9 @@ func LineItemRecords(d Document) ([][]string, error) {
 // document's file name, merchant and currency, neutralised. Its rows cut
 // to len(LineItemsHeader) are LineItemRecords' rows.
 func LineItemRecordsWithContext(d Document) ([][]string, error) {
-	recs, err := LineItemRecords(d)
+	recs, data, err := lineItemRecords(d)
 	if len(recs) == 0 || err != nil {
 		return recs, err
-	}
-	data, err := decodeData(d)
-	if err != nil {
-		return nil, err
 	}
 	ctx := NeutraliseRecord([]string{d.FileName, data.Merchant, data.Currency})
 	for i, rec := range recs {

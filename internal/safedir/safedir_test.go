@@ -6,11 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/docuparse/docuparse-ingest/internal/testlease"
 	"github.com/docuparse/docuparse-ingest/internal/testlog"
 )
 
@@ -183,32 +183,6 @@ func TestRepinAcceptsARealFolderOnly(t *testing.T) {
 	}
 }
 
-// takeWriteLease takes a write lease (fcntl F_SETLEASE F_WRLCK) on the file
-// at p, as the file's owner can: every non-blocking open of it by anyone
-// else then fails with EWOULDBLOCK until the lease is dropped (or the
-// kernel breaks it, lease-break-time later). The returned function drops
-// it.
-func takeWriteLease(t *testing.T, p string) (drop func()) {
-	t.Helper()
-	f, err := os.OpenFile(p, os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := unix.FcntlInt(f.Fd(), unix.F_SETLEASE, unix.F_WRLCK); err != nil {
-		f.Close()
-		t.Skipf("cannot take a write lease here: %v", err)
-	}
-	var once sync.Once
-	drop = func() {
-		once.Do(func() {
-			_, _ = unix.FcntlInt(f.Fd(), unix.F_SETLEASE, unix.F_UNLCK)
-			f.Close()
-		})
-	}
-	t.Cleanup(drop)
-	return drop
-}
-
 // An inbox user who owns a dropped file can take a write lease on it.
 // Opening it without blocking then fails with EWOULDBLOCK (EAGAIN) for as
 // long as the lease is held: OpenFile must return that at once, for the
@@ -226,7 +200,7 @@ func TestOpeningALeasedFileReturnsEAGAINAtOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer d.Close()
-		drop := takeWriteLease(t, p)
+		drop := testlease.Take(t, p)
 		f, err := d.OpenFile(p, os.O_RDONLY|unix.O_NONBLOCK)
 		if err == nil {
 			f.Close()

@@ -3,6 +3,7 @@ package safedir
 import (
 	"errors"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -62,10 +63,7 @@ func (s *Set) PinCreate(path string, perm os.FileMode) (*Dir, error) {
 // missing or still a symbolic link stay refused; their errors are joined.
 func (s *Set) Repin() error {
 	s.mu.Lock()
-	dirs := make([]*Dir, 0, len(s.dirs))
-	for _, d := range s.dirs {
-		dirs = append(dirs, d)
-	}
+	dirs := slices.Collect(maps.Values(s.dirs))
 	s.mu.Unlock()
 	var errs []error
 	for _, d := range dirs {
@@ -101,12 +99,7 @@ func (s *Set) Retain(paths []string) {
 func (s *Set) Paths() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]string, 0, len(s.dirs))
-	for p := range s.dirs {
-		out = append(out, p)
-	}
-	slices.Sort(out)
-	return out
+	return slices.Sorted(maps.Keys(s.dirs))
 }
 
 // Close releases every pin.

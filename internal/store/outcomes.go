@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -15,14 +16,7 @@ var Outcomes = []State{StateCompleted, StateFailed, StateRejected, StateDuplicat
 var InFlight = []State{StateQueued, StateSubmitting, StateSubmitted}
 
 // IsOutcome reports whether entering st ends a document (one of Outcomes).
-func IsOutcome(st State) bool {
-	for _, o := range Outcomes {
-		if st == o {
-			return true
-		}
-	}
-	return false
-}
+func IsOutcome(st State) bool { return slices.Contains(Outcomes, st) }
 
 // Tally counts documents by how they ended and, for the others, where they
 // are.
@@ -111,7 +105,7 @@ func (s *Store) CountOutcomes(ctx context.Context, dayStart, dayEnd time.Time) (
 // add counts n documents in state with outcome (empty while in flight).
 func (t *Tally) add(state, outcome State, n int) {
 	switch {
-	case state == StateQueued || state == StateSubmitting || state == StateSubmitted:
+	case slices.Contains(InFlight, state):
 		t.InFlight[state] += n
 	case IsOutcome(outcome):
 		t.Ended[outcome] += n
