@@ -55,8 +55,10 @@ func TestAnAPIAnsweringOneDocumentIDForTwoFilesRecordsOneConflict(t *testing.T) 
 				}
 				return true
 			}
-			waitFor(t, r.wake, "both files recorded, or the recording failing again and again", func() bool {
-				return settled() || r.logs.Count("cannot record") >= 2
+			// The submitter logs the conflict after the store committed it:
+			// wait for the line too.
+			waitFor(t, r.wake, "both files recorded and the conflict logged, or the recording failing again and again", func() bool {
+				return settled() && r.logs.Count(store.CodeDocumentIDConflict) > 0 || r.logs.Count("cannot record") >= 2
 			})
 			if n := r.logs.Count("cannot record"); n > 0 {
 				t.Fatalf("recording the answer failed %d times (a loop):\n%s", n, grepLines(r.logs.String(), "cannot record"))
