@@ -117,7 +117,7 @@ const docColumns = `d.id, d.source, d.path, d.file_name, d.size_bytes, d.mtime, 
 	d.outcome, d.client_reference, d.batch_id, b.api_batch_id, d.solo, d.document_id, d.duplicate_of,
 	d.discovered_at, d.submitted_at, d.completed_at, d.result_via, d.result, d.api_timestamp,
 	d.error_code, d.error_message, d.exported_at, d.poll_count,
-	d.export_error, d.export_attempts, d.next_export_at, d.dev, d.inode, d.ctime, d.retry_of`
+	d.export_error, d.export_attempts, d.next_export_at, d.dev, d.inode, d.ctime, d.retry_of, d.version`
 
 const docFrom = ` FROM documents d LEFT JOIN batches b ON b.id = d.batch_id `
 
@@ -129,14 +129,14 @@ func scanDocument(sc rowScanner, extra ...any) (*Document, error) {
 		mtime, discovered                                       string
 		outcome, apiBatch, docID, via, result, apiTS, code, msg sql.NullString
 		submitted, completed, exported                          sql.NullString
-		exportErr, nextExport, ctime                            sql.NullString
+		exportErr, nextExport, ctime, version                   sql.NullString
 		batchID, dupOf, dev, inode, retryOf                     sql.NullInt64
 		solo                                                    int
 	)
 	dest := []any{&d.ID, &d.Source, &d.Path, &d.FileName, &d.SizeBytes, &mtime, &d.SHA256, &d.State,
 		&outcome, &d.ClientReference, &batchID, &apiBatch, &solo, &docID, &dupOf,
 		&discovered, &submitted, &completed, &via, &result, &apiTS, &code, &msg, &exported, &d.PollCount,
-		&exportErr, &d.ExportAttempts, &nextExport, &dev, &inode, &ctime, &retryOf}
+		&exportErr, &d.ExportAttempts, &nextExport, &dev, &inode, &ctime, &retryOf, &version}
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -161,7 +161,7 @@ func scanDocument(sc rowScanner, extra ...any) (*Document, error) {
 	d.ExportedAt = parseTime(exported)
 	d.ExportError = exportErr.String
 	d.NextExportAt = parseTime(nextExport)
-	d.FileID = scanFileID(dev, inode, ctime)
+	d.FileID = scanFileID(dev, inode, ctime, version)
 	return &d, nil
 }
 
@@ -233,34 +233,37 @@ func (s *Store) Documents(ctx context.Context, st State, limit int) ([]Document,
 // same size and mtime is not known.
 func (s *Store) Known(ctx context.Context, source, path string, size int64, mtime time.Time, id FileID) (bool, error) {
 	var (
-		gotSize    int64
-		gotMtime   string
-		dev, inode sql.NullInt64
-		gotCtime   sql.NullString
+		gotSize              int64
+		gotMtime             string
+		dev, inode           sql.NullInt64
+		gotCtime, gotVersion sql.NullString
 	)
 	// A vanished document does not make its path known: a file that comes
 	// back unchanged (moved away and back, cp -p) is taken in again.
-	err := s.r.QueryRowContext(ctx, `SELECT size_bytes, mtime, dev, inode, ctime FROM documents WHERE source = ? AND path = ? AND state <> 'vanished'
-		ORDER BY id DESC LIMIT 1`, source, path).Scan(&gotSize, &gotMtime, &dev, &inode, &gotCtime)
+	err := s.r.QueryRowContext(ctx, `SELECT size_bytes, mtime, dev, inode, ctime, version FROM documents WHERE source = ? AND path = ? AND state <> 'vanished'
+		ORDER BY id DESC LIMIT 1`, source, path).Scan(&gotSize, &gotMtime, &dev, &inode, &gotCtime, &gotVersion)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("look up %s: %w", path, err)
 	}
-	return gotSize == size && gotMtime == formatTime(mtime) && scanFileID(dev, inode, gotCtime).Same(id), nil
+	return gotSize == size && gotMtime == formatTime(mtime) && scanFileID(dev, inode, gotCtime, gotVersion).Same(id), nil
 }
 
 // FileID tells one file from another with the same size and modification
-// time: its device, inode and change time (ctime), which a file written
-// again (cp -p, rsync -t, unzip) cannot keep. The zero value is unknown.
+// time: for a file in a folder, its device, inode and change time (ctime),
+// which a file written again (cp -p, rsync -t, unzip) cannot keep; for a
+// bucket object, its version (ETag, GCS generation or MD5, see
+// internal/bucket). The zero value is unknown.
 type FileID struct {
 	Dev, Inode uint64
 	ChangeTime time.Time
+	Version    string // a bucket object's version; empty for files
 }
 
 // Known reports whether the identity was recorded.
-func (f FileID) Known() bool { return f.Inode != 0 || f.Dev != 0 }
+func (f FileID) Known() bool { return f.Inode != 0 || f.Dev != 0 || f.Version != "" }
 
 // Same reports whether f and o name the same file as it was: equal when
 // both are known (change times at the store's microsecond precision), and
@@ -269,22 +272,28 @@ func (f FileID) Same(o FileID) bool {
 	if !f.Known() || !o.Known() {
 		return true
 	}
-	return f.Dev == o.Dev && f.Inode == o.Inode && formatTime(f.ChangeTime) == formatTime(o.ChangeTime)
+	return f.Dev == o.Dev && f.Inode == o.Inode && formatTime(f.ChangeTime) == formatTime(o.ChangeTime) && f.Version == o.Version
 }
 
-// fileIDArgs returns f as the dev, inode and ctime columns (NULL unknown).
-func fileIDArgs(f FileID) (dev, inode, ctime any) {
-	if !f.Known() {
-		return nil, nil, nil
+// fileIDArgs returns f as the dev, inode, ctime and version columns (NULL
+// unknown).
+func fileIDArgs(f FileID) (dev, inode, ctime, version any) {
+	if f.Version != "" {
+		version = f.Version
 	}
-	return int64(f.Dev), int64(f.Inode), formatTime(f.ChangeTime)
+	if f.Inode == 0 && f.Dev == 0 {
+		return nil, nil, nil, version
+	}
+	return int64(f.Dev), int64(f.Inode), formatTime(f.ChangeTime), version
 }
 
-func scanFileID(dev, inode sql.NullInt64, ctime sql.NullString) FileID {
-	if !dev.Valid || !inode.Valid {
-		return FileID{}
+func scanFileID(dev, inode sql.NullInt64, ctime, version sql.NullString) FileID {
+	var f FileID
+	if dev.Valid && inode.Valid {
+		f = FileID{Dev: uint64(dev.Int64), Inode: uint64(inode.Int64), ChangeTime: parseTime(ctime)}
 	}
-	return FileID{Dev: uint64(dev.Int64), Inode: uint64(inode.Int64), ChangeTime: parseTime(ctime)}
+	f.Version = version.String
+	return f
 }
 
 // NewFile describes a settled file handed to the store by intake.
@@ -395,9 +404,9 @@ func (s *Store) Reject(ctx context.Context, f NewFile, code, message string) (in
 // refreshStat records a known file's current stat (touched, or saved again
 // with the same content) on its document.
 func (s *Store) refreshStat(ctx context.Context, tx *sql.Tx, id int64, f NewFile) error {
-	dev, inode, ctime := fileIDArgs(f.FileID)
-	_, err := tx.ExecContext(ctx, `UPDATE documents SET size_bytes = ?, mtime = ?, dev = ?, inode = ?, ctime = ?, updated_at = ? WHERE id = ?`,
-		f.Size, formatTime(f.ModTime), dev, inode, ctime, s.now(), id)
+	dev, inode, ctime, version := fileIDArgs(f.FileID)
+	_, err := tx.ExecContext(ctx, `UPDATE documents SET size_bytes = ?, mtime = ?, dev = ?, inode = ?, ctime = ?, version = ?, updated_at = ? WHERE id = ?`,
+		f.Size, formatTime(f.ModTime), dev, inode, ctime, version, s.now(), id)
 	return err
 }
 
@@ -411,13 +420,13 @@ func (s *Store) insertDocument(ctx context.Context, tx *sql.Tx, f NewFile, state
 	// The reference is made unique by a random part first and rewritten to
 	// carry the row id once the id is known, in the same transaction.
 	tmpRef := "tmp-" + randomHex(12)
-	dev, inode, ctime := fileIDArgs(f.FileID)
+	dev, inode, ctime, version := fileIDArgs(f.FileID)
 	r, err := tx.ExecContext(ctx, `INSERT INTO documents
 		(source, path, file_name, size_bytes, mtime, sha256, state, outcome, client_reference,
-		 duplicate_of, discovered_at, completed_at, error_code, error_message, updated_at, dev, inode, ctime)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		 duplicate_of, discovered_at, completed_at, error_code, error_message, updated_at, dev, inode, ctime, version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		f.Source, f.Path, f.FileName, f.Size, formatTime(f.ModTime), f.SHA256, state, outcome, tmpRef,
-		dupOf, now, completed, nullString(code), nullString(msg), now, dev, inode, ctime)
+		dupOf, now, completed, nullString(code), nullString(msg), now, dev, inode, ctime, version)
 	if err != nil {
 		return 0, err
 	}

@@ -424,3 +424,30 @@ func TestKnownTellsAnotherFileWithTheSameSizeAndMtime(t *testing.T) {
 		t.Fatalf("a row from before migration 012: Known = %v, %v; want true (size and mtime decide)", ok, err)
 	}
 }
+
+// A bucket object's version is its identity: the same key, size and
+// modification time with another ETag or generation is another object.
+func TestKnownTellsAnotherVersionOfABucketObject(t *testing.T) {
+	s, _ := setup(t)
+	ctx := context.Background()
+	f := newFile(1, "aa")
+	f.Path = "s3://bkt/in/a.pdf"
+	f.FileID = FileID{Version: "etag:abc"}
+	mustIntake(t, s, f)
+	got, err := s.Get(ctx, 1)
+	if err != nil || got.FileID.Version != "etag:abc" || got.FileID.Inode != 0 {
+		t.Fatalf("recorded identity %+v, %v; want version etag:abc", got.FileID, err)
+	}
+	for _, tc := range []struct {
+		id   FileID
+		want bool
+	}{
+		{FileID{Version: "etag:abc"}, true},
+		{FileID{Version: "etag:abd"}, false},
+		{FileID{}, true},
+	} {
+		if ok, err := s.Known(ctx, f.Source, f.Path, f.Size, f.ModTime, tc.id); err != nil || ok != tc.want {
+			t.Errorf("version %q: Known = %v, %v; want %v", tc.id.Version, ok, err, tc.want)
+		}
+	}
+}
