@@ -51,6 +51,10 @@ type Config struct {
 	// paths are resolved against the configuration file's directory.
 	// Defaults to <state_dir>/out.
 	OutputDir string `json:"output_dir"`
+	// OutputURL, when set, is a bucket URL (see Source.URL) that mirrors
+	// each JSON result, each day's CSV files once the day is closed, and
+	// the reports, exactly once each.
+	OutputURL string `json:"output_url,omitempty"`
 
 	API       API       `json:"api"`
 	Batch     Batch     `json:"batch"`
@@ -209,9 +213,20 @@ type Source struct {
 	// Path is an absolute local directory. Exactly one of Path and URL is
 	// set.
 	Path string `json:"path,omitempty"`
-	// URL is a bucket URL such as s3://bucket/prefix?region=eu-west-1.
-	// Validate refuses it: this version does not support bucket sources.
+	// URL is a gocloud blob URL: s3://bucket/prefix/?region=…,
+	// gs://bucket/prefix/, azblob://container/prefix/, file:///dir/ or
+	// mem://name/prefix/ (see internal/bucket). Its path is the prefix
+	// that plays the folder's part; its query goes to the driver as
+	// written.
 	URL string `json:"url,omitempty"`
+	// PollInterval is how often a bucket source lists its prefix (with
+	// jitter). Defaults to 30 seconds. Bucket sources only.
+	PollInterval Duration `json:"poll_interval,omitempty"`
+	// AfterPrefix is where a bucket source's after = "move" copies objects:
+	// under AfterPrefix + "processed/" or + "failed/". Defaults to the
+	// parent of the URL's prefix ("" for a prefix at the bucket's root).
+	// Bucket sources only.
+	AfterPrefix string `json:"after_prefix,omitempty"`
 	// Include lists the base-name patterns (path.Match syntax) to ingest.
 	// Defaults to ["*.pdf", "*.csv"].
 	Include []string `json:"include"`
@@ -321,6 +336,10 @@ func DefaultSource() Source {
 		EmptyWait: Duration(10 * time.Minute),
 	}
 }
+
+// DefaultPollInterval is how often a bucket source lists its prefix when
+// poll_interval is not set.
+const DefaultPollInterval = 30 * time.Second
 
 // Location returns the report's time zone. It is time.Local for "Local" or
 // an empty or unknown name (Validate rejects unknown names).

@@ -169,6 +169,7 @@ func (d decoder) build(f *fileConfig) (*Config, secretRefs) {
 	d.str(f.StateDir, "state_dir", &c.StateDir)
 	c.OutputDir = ""
 	d.str(f.OutputDir, "output_dir", &c.OutputDir)
+	d.str(f.OutputURL, "output_url", &c.OutputURL)
 
 	a := &c.API
 	d.str(f.API.BaseURL, "api.base_url", &a.BaseURL)
@@ -239,5 +240,7 @@ func (d decoder) source(f *fileSource, key string) Source {
 	d.boolean(f.Dedupe, key+".dedupe", &s.Dedupe)
 	d.duration(f.Rescan, key+".rescan", &s.Rescan)
 	d.duration(f.EmptyWait, key+".empty_wait", &s.EmptyWait)
+	d.duration(f.PollInterval, key+".poll_interval", &s.PollInterval)
+	d.str(f.AfterPrefix, key+".after_prefix", &s.AfterPrefix)
 	return s
 }

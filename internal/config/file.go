@@ -26,6 +26,7 @@ func (r *raw) UnmarshalTOML(v any) error {
 type fileConfig struct {
 	StateDir  raw           `toml:"state_dir"`
 	OutputDir raw           `toml:"output_dir"`
+	OutputURL raw           `toml:"output_url"`
 	API       fileAPI       `toml:"api"`
 	Batch     fileBatch     `toml:"batch"`
 	Receiver  fileReceiver  `toml:"receiver"`
@@ -106,6 +107,8 @@ type fileSource struct {
 	EmptyWait      raw `toml:"empty_wait"`
 	Dedupe         raw `toml:"dedupe"`
 	Rescan         raw `toml:"rescan"`
+	PollInterval   raw `toml:"poll_interval"`
+	AfterPrefix    raw `toml:"after_prefix"`
 }
 
 // tables are the top-level keys that must hold a table.

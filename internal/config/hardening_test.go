@@ -204,14 +204,44 @@ func TestTheAPIKeyNeverTravelsInCleartext(t *testing.T) {
 	})
 }
 
-func TestBucketSourcesAreRefused(t *testing.T) {
+const s3Inbox = `url = "s3://acme-ap/inbox/?region=eu-west-1"`
+
+func TestBucketSources(t *testing.T) {
 	runHardening(t, []hardeningCase{
-		{name: "an s3 source is refused until buckets are supported",
-			in:  fragment{from: inbox, to: `url = "s3://acme-ap/inbox/?region=eu-west-1"`},
-			key: "source[0].url", msg: "bucket sources are not supported by this version; use path"},
-		{name: "a gs source is refused too",
-			in:  fragment{from: inbox, to: `url = "gs://acme-ap/inbox"`},
-			key: "source[0].url", msg: "bucket sources are not supported by this version; use path"},
+		{name: "an s3 source is accepted",
+			in: fragment{from: inbox, to: s3Inbox + "\npoll_interval = \"1m\"\nafter = \"move\"\nafter_prefix = \"archive/\""}},
+		{name: "gs, azblob, file and mem sources are accepted",
+			in: fragment{from: inbox, to: `url = "gs://acme-ap/inbox"` + "\n[[source]]\nname = \"b\"\nurl = \"azblob://ap/in/\"\n" +
+				"[[source]]\nname = \"c\"\nurl = \"file:///srv/drop/\"\n[[source]]\nname = \"d\"\nurl = \"mem://t/\""}},
+		{name: "credentials in the URL are refused and not shown",
+			in:  fragment{from: inbox, to: `url = "s3://AKIA:` + leak + `@acme-ap/inbox/"`},
+			key: "source[0].url", msg: "must not contain user credentials"},
+		{name: "another scheme is refused",
+			in:  fragment{from: inbox, to: `url = "ftp://acme-ap/inbox/"`},
+			key: "source[0].url", msg: `has scheme "ftp"`},
+		{name: "poll_interval on a folder source is refused",
+			in:  fragment{source: `poll_interval = "10s"`},
+			key: "source[0].poll_interval", msg: "is for bucket sources"},
+		{name: "after_prefix without after = move is refused",
+			in:  fragment{from: inbox, to: s3Inbox + "\nafter_prefix = \"archive/\""},
+			key: "source[0].after_prefix", msg: `only used when after = "move"`},
+		{name: "an after_prefix with a '..' part is refused",
+			in:  fragment{from: inbox, to: s3Inbox + "\nafter = \"move\"\nafter_prefix = \"a/../b/\""},
+			key: "source[0].after_prefix", msg: "must be a key prefix"},
+		{name: "move_to on a bucket source is refused, pointing at after_prefix",
+			in:  fragment{from: inbox, to: s3Inbox + "\nafter = \"move\"\nmove_to = \"done/\""},
+			key: "source[0].move_to", msg: "set after_prefix"},
+		{name: "the same bucket prefix twice is refused, however spelt",
+			in: fragment{from: inbox, to: s3Inbox + "\n[[source]]\nname = \"b\"\nurl = \"s3://acme-ap/inbox?region=eu-west-2\""},
+			key: "source[1].url", msg: "watches the same place as source[0]"},
+		{name: "a prefix inside a recursive bucket source is refused",
+			in: fragment{from: inbox, to: s3Inbox + "\n[[source]]\nname = \"b\"\nurl = \"s3://acme-ap/inbox/scans/\""},
+			key: "source[1].url", msg: "ingested twice"},
+		{name: "a bad output_url is refused",
+			in:  fragment{top: `output_url = "s3://u:` + leak + `@bkt/out/"`},
+			key: "output_url", msg: "must not contain user credentials"},
+		{name: "an output_url is accepted",
+			in: fragment{top: `output_url = "s3://acme-results/erp/?region=eu-west-1"`}},
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 	_ "time/tzdata" // report.timezone must load on hosts without a zoneinfo database
 
+	"github.com/docuparse/docuparse-ingest/internal/bucket"
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 )
 
@@ -171,13 +172,12 @@ func (c *Config) validateSources(p *problems, bad badFunc) {
 				bad(key+".path", "%q must be an absolute path", s.Path)
 			}
 		case s.URL != "":
-			if err := checkSourceURL(s.URL); err != nil {
+			if loc, err := bucket.Parse(s.URL); err != nil {
 				bad(key+".url", "%v", err)
-			}
-			if first, dup := buckets[s.URL]; dup {
-				bad(key, "watches the same place as source[%d]", first)
+			} else if first, dup := buckets[loc.String()]; dup {
+				bad(key+".url", "watches the same place as source[%d] (%s)", first, loc)
 			} else {
-				buckets[s.URL] = i
+				buckets[loc.String()] = i
 			}
 		default:
 			bad(key, "missing: set path (a folder) or url (a bucket)")
@@ -191,6 +191,17 @@ func (c *Config) validateSources(p *problems, bad badFunc) {
 		notNegative(bad, key+".settle", s.Settle)
 		positive(bad, key+".rescan", s.Rescan)
 		positive(bad, key+".empty_wait", s.EmptyWait)
+		if s.URL == "" {
+			if s.PollInterval != 0 {
+				bad(key+".poll_interval", "is for bucket sources (url); a folder is watched, and rescanned every rescan")
+			}
+			if s.AfterPrefix != "" {
+				bad(key+".after_prefix", "is for bucket sources (url); a folder source moves files to move_to")
+			}
+		} else {
+			notNegative(bad, key+".poll_interval", s.PollInterval)
+			c.validateAfterPrefix(bad, key, s)
+		}
 		c.validateAfter(bad, key, s)
 
 		if s.Path != "" && filepath.IsAbs(s.Path) {
@@ -208,6 +219,57 @@ func (c *Config) validateSources(p *problems, bad badFunc) {
 		}
 	}
 	c.checkNesting(bad)
+	c.checkBucketNesting(bad)
+	if c.OutputURL != "" {
+		if _, err := bucket.Parse(c.OutputURL); err != nil {
+			bad("output_url", "%v", err)
+		}
+	}
+}
+
+// validateAfterPrefix checks a bucket source's after_prefix: a key prefix
+// (no leading '/', no empty, '.' or '..' part), only used by after = "move".
+func (c *Config) validateAfterPrefix(bad badFunc, key string, s *Source) {
+	if s.AfterPrefix == "" {
+		return
+	}
+	if s.After != AfterMove {
+		bad(key+".after_prefix", "is only used when after = \"move\" (after is %q)", s.After)
+		return
+	}
+	p := strings.TrimSuffix(s.AfterPrefix, "/")
+	for _, part := range strings.Split(p, "/") {
+		if part == "" || part == "." || part == ".." {
+			bad(key+".after_prefix", "%q must be a key prefix such as \"archive/\" (no leading '/', no empty, '.' or '..' part)", s.AfterPrefix)
+			return
+		}
+	}
+}
+
+// checkBucketNesting refuses two bucket sources that would both list one
+// object (the same bucket, one prefix inside another's recursive one),
+// which would then become two documents.
+func (c *Config) checkBucketNesting(bad badFunc) {
+	for j := range c.Sources {
+		b := &c.Sources[j]
+		lb, err := bucket.Parse(b.URL)
+		if b.URL == "" || err != nil {
+			continue
+		}
+		for i, a := range c.Sources[:j] {
+			la, err := bucket.Parse(a.URL)
+			if a.URL == "" || err != nil || la.Scheme != lb.Scheme || la.Bucket != lb.Bucket || la.Prefix == lb.Prefix {
+				continue
+			}
+			key := "source[" + strconv.Itoa(j) + "].url"
+			switch {
+			case a.Recursive && strings.HasPrefix(lb.Prefix, la.Prefix):
+				bad(key, "%s is inside source[%d] (%s), which is recursive: its objects would be ingested twice", lb, i, la)
+			case b.Recursive && strings.HasPrefix(la.Prefix, lb.Prefix):
+				bad(key, "%s is recursive and holds source[%d] (%s): its objects would be ingested twice", lb, i, la)
+			}
+		}
+	}
 }
 
 // checkNesting refuses two folder sources that would both list one file,
@@ -251,6 +313,9 @@ func (c *Config) validateAfter(bad badFunc, key string, s *Source) {
 		}
 	case AfterMove:
 		switch {
+		case s.URL != "" && (s.MoveTo != "" || s.MoveRejectedTo != ""):
+			bad(key+".move_to", "bucket sources move objects under processed/ and failed/ beside the prefix; set after_prefix to choose where, not move_to or move_rejected_to")
+		case s.URL != "":
 		case s.MoveTo == "":
 			bad(key+".move_to", "missing: required when after = \"move\"")
 		case s.Path != "" && !filepath.IsAbs(s.MoveTo):
@@ -394,20 +459,6 @@ func checkBaseURL(s string) error {
 		return fmt.Errorf("%suses plain http to a host that is not loopback: the API key would travel in cleartext; use https", showURL(u))
 	}
 	return nil
-}
-
-// checkSourceURL refuses every bucket URL: this version watches folders
-// only (the daemon and check-config say the same). A malformed URL is
-// reported without its value, which may hold credentials.
-func checkSourceURL(s string) error {
-	u, err := url.Parse(s)
-	if err != nil {
-		return errors.New("is not a valid URL (value not shown: it may hold credentials)")
-	}
-	if u.Scheme == "" {
-		return fmt.Errorf("%sneeds a scheme, e.g. \"s3://bucket/prefix?region=eu-west-1\"", showURL(u))
-	}
-	return errors.New("bucket sources are not supported by this version; use path")
 }
 
 // showURL formats u for an error message, quoted and followed by a space,
