@@ -442,6 +442,9 @@ var errChanged = errors.New("file changed since it settled")
 // hashFile returns the hex SHA-256 of the file, checking that it still has
 // the candidate's size, modification time and identity.
 func (r *Roots) hashFile(c Candidate) (string, error) {
+	if b := r.bucketOf(c.Source); b != nil {
+		return hashObject(b, c)
+	}
 	f, err := r.openUnchanged(c.Source, c.Path, c.Size, c.ModTime, c.FileID)
 	if err != nil {
 		return "", err

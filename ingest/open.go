@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/docuparse/docuparse-ingest/internal/bucket"
 	"github.com/docuparse/docuparse-ingest/internal/safedir"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
@@ -23,9 +24,10 @@ import (
 // another folder, cannot make the daemon read, hash or upload a file from
 // outside it — the service's credentials, or its own reports, say.
 type Roots struct {
-	pins *safedir.Set
-	mu   sync.RWMutex
-	m    map[string]string
+	pins    *safedir.Set
+	mu      sync.RWMutex
+	m       map[string]string
+	buckets map[string]*bucket.Bucket // bucket sources (see objects.go)
 }
 
 // NewRoots returns Roots for the given source name → folder map, pinning
@@ -125,6 +127,15 @@ func (r *Roots) openVerified(source, path string, size int64, sha256Hex string) 
 	return &verifyingReader{f: f, h: sha256.New(), want: want}, nil
 }
 
+// openDocument opens the file or object of a queued document for upload
+// (openVerified, openObjectVerified).
+func (r *Roots) openDocument(d store.Document) (io.ReadCloser, error) {
+	if b := r.bucketOf(d.Source); b != nil {
+		return openObjectVerified(b, d)
+	}
+	return r.openVerified(d.Source, d.Path, d.SizeBytes, d.SHA256)
+}
+
 // ErrChanged: the file at a document's path is not the file it was taken
 // in as (another size or content, or no longer a regular file).
 var ErrChanged = errChanged
@@ -134,10 +145,11 @@ var ErrChanged = errChanged
 // through the pin, following no symbolic link, a regular file of the
 // recorded size whose content has the recorded SHA-256. It returns nil,
 // an error wrapping ErrChanged or fs.ErrNotExist, or why it could not
-// look. The retry command uses it, so that what it promises is what the
+// look. A bucket object is read as the version it was taken in as. The
+// retry command uses it, so that what it promises is what the
 // daemon will do.
-func (r *Roots) Verify(source, path string, size int64, sha256Hex string) error {
-	rc, err := r.openVerified(source, path, size, sha256Hex)
+func (r *Roots) Verify(d store.Document) error {
+	rc, err := r.openDocument(d)
 	if err != nil {
 		return err
 	}
@@ -150,6 +162,9 @@ func (r *Roots) Verify(source, path string, size int64, sha256Hex string) error 
 // source's folder; an error if it is gone, unreadable or not a regular
 // file.
 func (r *Roots) stat(source, path string) (settleSig, error) {
+	if b := r.bucketOf(source); b != nil {
+		return statObject(b, path)
+	}
 	f, fi, err := r.openRegular(source, path)
 	if err != nil {
 		return settleSig{}, err
@@ -187,7 +202,7 @@ func (r *Roots) openRegular(source, path string) (*os.File, os.FileInfo, error) 
 // verifyingReader hashes what it reads and, at the end, reports errChanged
 // in place of io.EOF unless the hash is the expected one.
 type verifyingReader struct {
-	f    *os.File
+	f    io.ReadCloser
 	h    hash.Hash
 	want []byte
 }

@@ -584,7 +584,7 @@ func (s *Submitter) upload(d store.Document) apiclient.Upload {
 		Size:            d.SizeBytes,
 		ClientReference: d.ClientReference,
 		Open: func() (io.ReadCloser, error) {
-			rc, err := s.cfg.Roots.openVerified(d.Source, d.Path, d.SizeBytes, d.SHA256)
+			rc, err := s.cfg.Roots.openDocument(d)
 			if err == nil {
 				s.readAgain(d)
 			}

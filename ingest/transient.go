@@ -43,7 +43,8 @@ func temporary(err error) bool {
 // err is held and tried again rather than decided on: a temporary error
 // (see temporary), or its source folder replaced (safedir.ErrReplaced),
 // which the folder coming back, or a reload accepting a new one, ends.
-// Neither says anything about the file.
+// Neither says anything about the file; nor does a bucket request that
+// failed for any reason but "not found" or "changed" (errBucket).
 func heldBack(err error) bool {
-	return temporary(err) || errors.Is(err, safedir.ErrReplaced)
+	return temporary(err) || errors.Is(err, safedir.ErrReplaced) || errors.As(err, new(errBucket))
 }

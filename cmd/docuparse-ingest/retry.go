@@ -254,7 +254,7 @@ func fileProblem(roots *ingest.Roots, d *store.Document) string {
 	if strings.Contains(d.Path, "://") {
 		return ""
 	}
-	err := roots.Verify(d.Source, d.Path, d.SizeBytes, d.SHA256)
+	err := roots.Verify(*d)
 	switch {
 	case err == nil:
 		return ""

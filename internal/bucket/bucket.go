@@ -28,8 +28,12 @@ import (
 // Bucket is an open bucket at a Location.
 type Bucket struct {
 	Location
-	b *blob.Bucket
+	b   *blob.Bucket
+	raw string // the URL it was opened from (never shown: its query may hold options with secrets)
 }
+
+// Opened reports whether b was opened from exactly this URL.
+func (b *Bucket) Opened(raw string) bool { return b.raw == raw }
 
 // Open opens the bucket of a URL (see Parse) with its cloud's normal
 // credential chain. It does not reach the cloud: a bucket that is missing
@@ -39,7 +43,12 @@ func Open(ctx context.Context, raw string) (*Bucket, error) {
 	if err != nil {
 		return nil, err
 	}
-	return l.Open(ctx)
+	b, err := l.Open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b.raw = raw
+	return b, nil
 }
 
 // Open opens the bucket at l.

@@ -2,9 +2,12 @@ package config
 
 import (
 	"log/slog"
+	"path"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/docuparse/docuparse-ingest/internal/bucket"
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 )
 
@@ -335,6 +338,25 @@ func DefaultSource() Source {
 		Rescan:    Duration(60 * time.Second),
 		EmptyWait: Duration(10 * time.Minute),
 	}
+}
+
+// ResolvedAfterPrefix returns where a bucket source's after = "move"
+// copies objects (under processed/ and failed/): AfterPrefix, or the
+// parent of the URL's prefix ("a/in/" → "a/", "in/" → ""). Empty for a
+// folder source or a URL that does not parse.
+func (s Source) ResolvedAfterPrefix() string {
+	if s.AfterPrefix != "" {
+		return strings.TrimSuffix(s.AfterPrefix, "/") + "/"
+	}
+	loc, err := bucket.Parse(s.URL)
+	if s.URL == "" || err != nil || loc.Prefix == "" {
+		return ""
+	}
+	parent := path.Dir(strings.TrimSuffix(loc.Prefix, "/"))
+	if parent == "." {
+		return ""
+	}
+	return parent + "/"
 }
 
 // DefaultPollInterval is how often a bucket source lists its prefix when

@@ -18,6 +18,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/ingest"
 	"github.com/docuparse/docuparse-ingest/internal/admin"
 	"github.com/docuparse/docuparse-ingest/internal/apiclient"
+	"github.com/docuparse/docuparse-ingest/internal/bucket"
 	"github.com/docuparse/docuparse-ingest/internal/config"
 	"github.com/docuparse/docuparse-ingest/internal/counters"
 	"github.com/docuparse/docuparse-ingest/internal/export"
@@ -75,8 +76,9 @@ type Daemon struct {
 	store      *store.Store
 	client     *apiclient.Client
 	candidates chan ingest.Candidate
-	foldersMu  sync.RWMutex     // guards folders and cfg against Reload
-	folders    []*ingest.Folder // in the order of cfg.Sources
+	foldersMu  sync.RWMutex    // guards folders, buckets and cfg against Reload
+	folders    []ingest.Source // in the order of cfg.Sources
+	buckets    map[string]*bucket.Bucket // bucket sources' open buckets, by source name
 	roots      *ingest.Roots
 	pins       *safedir.Set    // source folders and move_to, pinned at start
 	runCtx     context.Context // the context Start was given, for sources added by Reload
@@ -144,7 +146,10 @@ func (d *Daemon) build(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("api client: %w", err)
 	}
-	intakePolicies, after := policies(cfg.Sources)
+	if d.buckets, err = openBuckets(ctx, cfg.Sources, nil); err != nil {
+		return err
+	}
+	intakePolicies, after := policies(cfg.Sources, d.buckets)
 	if err := d.buildSources(intakePolicies); err != nil {
 		return err
 	}
@@ -183,13 +188,14 @@ func (d *Daemon) buildSources(intakePolicies map[string]ingest.SourcePolicy) err
 		return err
 	}
 	for i, src := range cfg.Sources {
-		f, err := d.newFolder(src)
+		f, err := d.newSource(src, d.buckets)
 		if err != nil {
 			return fmt.Errorf("source[%d] %q: %w", i, src.Name, err)
 		}
 		d.folders = append(d.folders, f)
 	}
 	d.roots = ingest.NewRoots(rootsOf(cfg.Sources), d.pins)
+	d.roots.SetBuckets(d.buckets)
 	d.intake = ingest.NewIntake(ingest.IntakeConfig{
 		Store:       d.store,
 		Sources:     intakePolicies,
@@ -502,6 +508,7 @@ func (d *Daemon) closeAll() {
 	if d.pins != nil {
 		d.pins.Close()
 	}
+	closeBuckets(d.buckets, nil)
 	if err := d.lock.Release(); err != nil {
 		d.log.Warn("releasing the state_dir lock", "err", err)
 	}

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,14 +9,29 @@ import (
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/ingest"
+	"github.com/docuparse/docuparse-ingest/internal/bucket"
 	"github.com/docuparse/docuparse-ingest/internal/config"
 	"github.com/docuparse/docuparse-ingest/internal/export"
 )
 
-// newFolder builds the watcher of one configured source.
-func (d *Daemon) newFolder(src config.Source) (*ingest.Folder, error) {
-	if src.Path == "" {
-		return nil, fmt.Errorf("bucket sources (url) are not supported by this version; use a folder path")
+// newSource builds the watcher of one configured folder, or the lister of
+// one bucket (opened in buckets, see openBuckets).
+func (d *Daemon) newSource(src config.Source, buckets map[string]*bucket.Bucket) (ingest.Source, error) {
+	if src.URL != "" {
+		b := buckets[src.Name]
+		return ingest.NewBucket(ingest.BucketConfig{
+			Name:         src.Name,
+			Bucket:       b,
+			Include:      src.Include,
+			Exclude:      src.Exclude,
+			Recursive:    src.Recursive,
+			Settle:       src.Settle.D(),
+			PollInterval: cmp.Or(src.PollInterval.D(), config.DefaultPollInterval),
+			Skip:         afterKeys(src, b),
+			Store:        d.store,
+			Logger:       d.log,
+			Listed:       d.bucketListed,
+		}, d.candidates)
 	}
 	return ingest.NewFolder(ingest.FolderConfig{
 		Name:      src.Name,
@@ -28,6 +44,50 @@ func (d *Daemon) newFolder(src config.Source) (*ingest.Folder, error) {
 		Logger:    d.log, // the folder adds source=<name> itself
 		Pins:      d.pins,
 	}, d.candidates)
+}
+
+// openBuckets opens the bucket of every bucket source, keeping those of
+// open (by source name) whose URL is unchanged. Nothing is reached yet:
+// a bucket that is missing or refuses access is found by the first
+// listing (and by check-config). On error, those it opened are closed.
+func openBuckets(ctx context.Context, srcs []config.Source, open map[string]*bucket.Bucket) (map[string]*bucket.Bucket, error) {
+	out := map[string]*bucket.Bucket{}
+	for i, src := range srcs {
+		if src.URL == "" {
+			continue
+		}
+		if b, ok := open[src.Name]; ok && b.Opened(src.URL) {
+			out[src.Name] = b
+			continue
+		}
+		b, err := bucket.Open(ctx, src.URL)
+		if err != nil {
+			closeBuckets(out, open)
+			return nil, fmt.Errorf("source[%d].url: %w", i, err)
+		}
+		out[src.Name] = b
+	}
+	return out, nil
+}
+
+// closeBuckets closes the buckets of m that keep does not hold too.
+func closeBuckets(m, keep map[string]*bucket.Bucket) {
+	for name, b := range m {
+		if keep[name] != b {
+			_ = b.Close()
+		}
+	}
+}
+
+// afterKeys lists the key prefixes a bucket source's after = "move"
+// writes to (processed/ and failed/ under after_prefix), which its
+// listing must never take in.
+func afterKeys(src config.Source, b *bucket.Bucket) []string {
+	if src.After != config.AfterMove || b == nil {
+		return nil
+	}
+	p := src.ResolvedAfterPrefix()
+	return []string{p + "processed/", p + "failed/"}
 }
 
 // pinFolders pins every source folder and, for after = "move", move_to and
@@ -84,7 +144,7 @@ func rootsOf(srcs []config.Source) map[string]string {
 }
 
 // policies returns the per-source intake and after-export settings.
-func policies(srcs []config.Source) (map[string]ingest.SourcePolicy, map[string]export.SourceAfter) {
+func policies(srcs []config.Source, buckets map[string]*bucket.Bucket) (map[string]ingest.SourcePolicy, map[string]export.SourceAfter) {
 	intake := map[string]ingest.SourcePolicy{}
 	after := map[string]export.SourceAfter{}
 	for _, src := range srcs {
@@ -118,7 +178,11 @@ func (d *Daemon) Reload(next *config.Config) (needRestart []string, err error) {
 	for i, src := range cur.Sources {
 		oldByName[src.Name] = i
 	}
-	folders := make([]*ingest.Folder, len(next.Sources))
+	buckets, err := openBuckets(context.Background(), next.Sources, d.buckets)
+	if err != nil {
+		return nil, err
+	}
+	folders := make([]ingest.Source, len(next.Sources))
 	fresh := make([]bool, len(next.Sources))
 	for i, src := range next.Sources {
 		if j, ok := oldByName[src.Name]; ok && reflect.DeepEqual(cur.Sources[j], src) {
@@ -126,13 +190,14 @@ func (d *Daemon) Reload(next *config.Config) (needRestart []string, err error) {
 			folders[i], fresh[i] = d.folders[j], !d.folders[j].Running()
 			continue
 		}
-		f, err := d.newFolder(src)
+		f, err := d.newSource(src, buckets)
 		if err != nil {
+			closeBuckets(buckets, d.buckets)
 			return nil, fmt.Errorf("source[%d] %q: %w", i, src.Name, err)
 		}
 		folders[i], fresh[i] = f, true
 	}
-	kept := map[*ingest.Folder]bool{}
+	kept := map[ingest.Source]bool{}
 	for _, f := range folders {
 		kept[f] = true
 	}
@@ -142,8 +207,9 @@ func (d *Daemon) Reload(next *config.Config) (needRestart []string, err error) {
 			f.Stop()
 		}
 	}
-	intake, after := policies(next.Sources)
+	intake, after := policies(next.Sources, buckets)
 	d.roots.Set(rootsOf(next.Sources))
+	d.roots.SetBuckets(buckets)
 	d.intake.SetSources(intake)
 	d.exporter.SetAfter(after)
 	d.metrics.AddSources(sourceNames(next.Sources))
@@ -168,7 +234,8 @@ func (d *Daemon) Reload(next *config.Config) (needRestart []string, err error) {
 	applied := *cur
 	applied.Sources, applied.Batch = next.Sources, next.Batch
 	d.foldersMu.Lock()
-	d.folders, d.cfg = folders, &applied
+	closeBuckets(d.buckets, buckets) // their sources are stopped
+	d.folders, d.buckets, d.cfg = folders, buckets, &applied
 	d.foldersMu.Unlock()
 	return needRestart, nil
 }
@@ -182,6 +249,7 @@ func restartKeys(cur, next *config.Config) (keys []string) {
 	}{
 		{"state_dir", cur.StateDir, next.StateDir},
 		{"output_dir", cur.OutputDir, next.OutputDir},
+		{"output_url", cur.OutputURL, next.OutputURL},
 		{"api", cur.API, next.API},
 		{"receiver", cur.Receiver, next.Receiver},
 		{"reconcile", cur.Reconcile, next.Reconcile},

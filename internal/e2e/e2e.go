@@ -13,9 +13,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/docuparse/docuparse-ingest/internal/bucket"
 	"github.com/docuparse/docuparse-ingest/internal/samples"
 	"github.com/docuparse/docuparse-ingest/internal/sim"
 )
@@ -186,4 +188,36 @@ func trickle(path string, content []byte) error {
 		time.Sleep(40 * time.Millisecond)
 	}
 	return f.Close()
+}
+
+// BucketConfig is Config with a bucket source at url instead of the
+// folder source, listed every 300ms with a settle of 400ms.
+func (s *Sim) BucketConfig(dir, url, apiExtra string) string {
+	c := s.Config(dir, "/unused", apiExtra)
+	folder := c[strings.Index(c, "[[source]]"):]
+	return strings.Replace(c, folder, fmt.Sprintf(`[[source]]
+name   = "bucket"
+url    = %q
+settle = "400ms"
+poll_interval = "300ms"
+`, url), 1)
+}
+
+// DropObjects puts files into b under its prefix, every fourth one under
+// nested "folders", and returns where each landed (Path is the object's
+// path as the documents CSV shows it).
+func DropObjects(tb testing.TB, b *bucket.Bucket, files []samples.File) []Dropped {
+	tb.Helper()
+	out := make([]Dropped, 0, len(files))
+	for i, f := range files {
+		key := b.Prefix + f.Name
+		if i%4 == 3 {
+			key = fmt.Sprintf("%sbatch-%03d/nested/%s", b.Prefix, i, f.Name)
+		}
+		if err := b.Blob().WriteAll(context.Background(), key, f.Content, nil); err != nil {
+			tb.Fatalf("put %s: %v", key, err)
+		}
+		out = append(out, Dropped{File: f, Path: b.PathOf(key)})
+	}
+	return out
 }

@@ -75,7 +75,8 @@ type Metrics struct {
 	reportRuns        *counterFamily
 	reportLastSuccess prometheus.Gauge
 
-	health *healthMetrics // see health.go
+	health  *healthMetrics // see health.go
+	buckets *bucketMetrics // see buckets.go
 }
 
 // New builds every collector and registers it, with the Go and process
@@ -100,6 +101,7 @@ func New(opts Options) (*Metrics, error) {
 	cs = append(cs, m.newPipeline(opts.Sources)...)
 	cs = append(cs, m.newResults()...)
 	cs = append(cs, m.newHealth()...)
+	cs = append(cs, m.newBuckets()...)
 	if opts.Status != nil {
 		cs = append(cs, newStoreCollector(opts.Status, opts.StatusTimeout, opts.Now, opts.Logger))
 	}

@@ -1,0 +1,161 @@
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/bucket"
+	"github.com/docuparse/docuparse-ingest/internal/store"
+)
+
+// This file is the bucket side of Roots: the objects of a bucket source
+// are hashed, looked at and uploaded through the source's open bucket,
+// one version at a time (see internal/bucket), as files are through their
+// folder's pin.
+
+// objectTimeout bounds one request to a bucket made for intake or an
+// upload (opening an object; the read itself streams).
+const objectTimeout = 2 * time.Minute
+
+// errBucket: a bucket request failed for a reason that is the bucket's,
+// the network's or the credentials', not the object's (anything but "not
+// found" and "changed"): the object is held and tried again, never
+// rejected (see heldBack). An object the credentials may not read is a
+// configuration problem, reported once while it lasts.
+type errBucket struct{ err error }
+
+func (e errBucket) Error() string { return e.err.Error() }
+func (e errBucket) Unwrap() error { return e.err }
+
+// objectErr maps a bucket error to the terms intake and the submitter
+// decide on: fs.ErrNotExist (gone), errChanged (another version) or
+// errBucket (held).
+func objectErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, bucket.ErrChanged):
+		return fmt.Errorf("%w: %v", errChanged, err)
+	case bucket.IsNotFound(err):
+		return fmt.Errorf("%w: %v", fs.ErrNotExist, err)
+	}
+	return errBucket{err}
+}
+
+// SetBuckets replaces the open buckets of bucket sources, by source name
+// (a reload). A source in neither map confines its files to their own
+// directory, as before.
+func (r *Roots) SetBuckets(m map[string]*bucket.Bucket) {
+	r.mu.Lock()
+	r.buckets = m
+	r.mu.Unlock()
+}
+
+// bucketOf returns the open bucket of a bucket source, or nil.
+func (r *Roots) bucketOf(source string) *bucket.Bucket {
+	if r == nil {
+		return nil
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.buckets[source]
+}
+
+// object returns the bucket object a candidate or document names.
+func object(b *bucket.Bucket, path string, size int64, mtime time.Time, id store.FileID) (bucket.Object, error) {
+	key, ok := b.KeyOf(path)
+	if !ok {
+		return bucket.Object{}, fmt.Errorf("%s is not in %s", path, b.Location)
+	}
+	return bucket.Object{Key: key, Size: size, ModTime: mtime, Version: id.Version}, nil
+}
+
+// hashObject returns the hex SHA-256 of the object version c was listed
+// as, streamed from the bucket.
+func hashObject(b *bucket.Bucket, c Candidate) (string, error) {
+	o, err := object(b, c.Path, c.Size, c.ModTime, c.FileID)
+	if err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), objectTimeout)
+	defer cancel()
+	rc, err := b.OpenVersion(ctx, o)
+	if err != nil {
+		return "", objectErr(err)
+	}
+	defer rc.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, rc)
+	if err != nil {
+		return "", objectErr(err)
+	}
+	if n != c.Size {
+		return "", errChanged
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// statObject returns the settle signature of the object at path now.
+func statObject(b *bucket.Bucket, path string) (settleSig, error) {
+	key, ok := b.KeyOf(path)
+	if !ok {
+		return settleSig{}, fmt.Errorf("%s is not in %s: %w", path, b.Location, fs.ErrNotExist)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), objectTimeout)
+	defer cancel()
+	o, err := b.Stat(ctx, key)
+	if err != nil {
+		return settleSig{}, objectErr(err)
+	}
+	return settleSig{size: o.Size, mtime: o.ModTime, id: store.FileID{Version: o.Version}}, nil
+}
+
+// openObjectVerified opens the object version of a queued document for
+// upload: the bucket refuses (or the reader's version betrays) another
+// version, and the content streams through the same SHA-256 check as a
+// file's (see openVerified). The request lives as long as the upload
+// reads it: cancel is called by Close.
+func openObjectVerified(b *bucket.Bucket, d store.Document) (io.ReadCloser, error) {
+	o, err := object(b, d.Path, d.SizeBytes, d.ModTime, d.FileID)
+	if err != nil {
+		return nil, err
+	}
+	want, err := hex.DecodeString(d.SHA256)
+	if err != nil || len(want) != sha256.Size {
+		return nil, fmt.Errorf("open %s: recorded sha256 %q is not a SHA-256", d.Path, d.SHA256)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	rc, err := b.OpenVersion(ctx, o)
+	if err != nil {
+		cancel()
+		return nil, objectErr(err)
+	}
+	return &verifyingReader{f: objectReader{rc, cancel}, h: sha256.New(), want: want}, nil
+}
+
+// objectReader reads an object, mapping its errors (see objectErr), and
+// ends its request on Close.
+type objectReader struct {
+	rc     io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (o objectReader) Read(p []byte) (int, error) {
+	n, err := o.rc.Read(p)
+	if err != nil && err != io.EOF {
+		err = objectErr(err)
+	}
+	return n, err
+}
+
+func (o objectReader) Close() error {
+	err := o.rc.Close()
+	o.cancel()
+	return err
+}
