@@ -76,8 +76,8 @@ type Daemon struct {
 	store      *store.Store
 	client     *apiclient.Client
 	candidates chan ingest.Candidate
-	foldersMu  sync.RWMutex    // guards folders, buckets and cfg against Reload
-	folders    []ingest.Source // in the order of cfg.Sources
+	foldersMu  sync.RWMutex              // guards folders, buckets and cfg against Reload
+	folders    []ingest.Source           // in the order of cfg.Sources
 	buckets    map[string]*bucket.Bucket // bucket sources' open buckets, by source name
 	roots      *ingest.Roots
 	pins       *safedir.Set    // source folders and move_to, pinned at start
