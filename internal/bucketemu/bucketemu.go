@@ -15,12 +15,15 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -41,6 +44,49 @@ type Store struct {
 	dir    string // file: the directory
 	// Stop stops the server (to play an outage); nil where there is none.
 	Stop func()
+	// S3 only: requests counts the requests the server answered, by kind
+	// ("list", "get", "head", "put", "delete", "copy"), and fail, while
+	// set, answers every request 503 (an outage the server comes back
+	// from).
+	requests *counts
+	fail     *atomic.Bool
+}
+
+type counts struct {
+	mu sync.Mutex
+	m  map[string]int
+}
+
+// Requests returns how many requests of a kind ("list", "get", "head",
+// "put", "delete", "copy") the S3 server answered.
+func (s Store) Requests(kind string) int {
+	s.requests.mu.Lock()
+	defer s.requests.mu.Unlock()
+	return s.requests.m[kind]
+}
+
+// SetFailing makes the S3 server answer every request 503 SlowDown (on)
+// or serve again (off).
+func (s Store) SetFailing(on bool) { s.fail.Store(on) }
+
+// s3Kind names an S3 request.
+func s3Kind(r *http.Request) string {
+	q := r.URL.Query()
+	switch {
+	case r.Method == http.MethodGet && (q.Has("list-type") || q.Has("prefix") || q.Has("delimiter") || strings.Count(strings.Trim(r.URL.Path, "/"), "/") == 0):
+		return "list"
+	case r.Method == http.MethodGet:
+		return "get"
+	case r.Method == http.MethodHead:
+		return "head"
+	case r.Method == http.MethodPut && r.Header.Get("X-Amz-Copy-Source") != "":
+		return "copy"
+	case r.Method == http.MethodPut:
+		return "put"
+	case r.Method == http.MethodDelete:
+		return "delete"
+	}
+	return strings.ToLower(r.Method)
 }
 
 // URL returns the bucket URL of prefix ("" or "in/"), as a configuration
@@ -73,7 +119,19 @@ func bucketName(t testing.TB) string {
 func S3(t testing.TB) Store {
 	t.Helper()
 	backend := s3mem.New()
-	srv := httptest.NewServer(gofakes3.New(backend, gofakes3.WithAutoBucket(false)).Server())
+	fake := gofakes3.New(backend, gofakes3.WithAutoBucket(false)).Server()
+	reqs, fail := &counts{m: map[string]int{}}, new(atomic.Bool)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if fail.Load() {
+			w.Header().Set("Retry-After", "0")
+			http.Error(w, "<Error><Code>SlowDown</Code><Message>test outage</Message></Error>", http.StatusServiceUnavailable)
+			return
+		}
+		reqs.mu.Lock()
+		reqs.m[s3Kind(r)]++
+		reqs.mu.Unlock()
+		fake.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
 	name := bucketName(t)
 	if err := backend.CreateBucket(name); err != nil {
@@ -85,7 +143,7 @@ func S3(t testing.TB) Store {
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
 	q := url.Values{"endpoint": {srv.URL}, "use_path_style": {"true"}, "disable_https": {"true"}, "region": {"us-east-1"}}
-	return Store{Kind: "s3", Bucket: name, query: q.Encode(), Stop: srv.Close}
+	return Store{Kind: "s3", Bucket: name, query: q.Encode(), Stop: srv.Close, requests: reqs, fail: fail}
 }
 
 // GCS starts the GCS emulator (fakestorage) on loopback with one bucket,
