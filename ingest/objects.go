@@ -57,6 +57,9 @@ func (r *Roots) SetBuckets(m map[string]*bucket.Bucket) {
 	r.mu.Unlock()
 }
 
+// HasBucket reports whether source is a bucket source with an open bucket.
+func (r *Roots) HasBucket(source string) bool { return r.bucketOf(source) != nil }
+
 // bucketOf returns the open bucket of a bucket source, or nil.
 func (r *Roots) bucketOf(source string) *bucket.Bucket {
 	if r == nil {

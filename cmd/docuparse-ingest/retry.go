@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/ingest"
+	"github.com/docuparse/docuparse-ingest/internal/bucket"
 	"github.com/docuparse/docuparse-ingest/internal/config"
 	"github.com/docuparse/docuparse-ingest/internal/safedir"
 	"github.com/docuparse/docuparse-ingest/internal/safetext"
@@ -92,7 +93,7 @@ func (m *Main) runRetry(ctx context.Context, args []string) error {
 		}
 	}
 
-	roots, closeRoots := sourceRoots(cfg)
+	roots, closeRoots := sourceRoots(ctx, cfg)
 	defer closeRoots()
 	retried, err := m.retryAll(ctx, st, roots, targets, store.RetryOptions{Again: *again}, *dryRun)
 	if err != nil {
@@ -180,18 +181,33 @@ func knownSource(cfg *config.Config, name string) error {
 		name, safetext.Visible(strings.Join(names, ", ")))}
 }
 
-// sourceRoots pins the configured source folders, as the daemon does, for
-// checking files the way an upload will (see fileProblem). The returned
-// function releases the pins.
-func sourceRoots(cfg *config.Config) (*ingest.Roots, func()) {
+// sourceRoots pins the configured source folders and opens the buckets of
+// bucket sources, as the daemon does, for checking files and objects the
+// way an upload will (see fileProblem). The returned function releases
+// them. A bucket that cannot be opened leaves its objects to be checked
+// as files, which finds them missing: said, not retried.
+func sourceRoots(ctx context.Context, cfg *config.Config) (*ingest.Roots, func()) {
 	pins := safedir.NewSet(nil)
 	folders := map[string]string{}
+	buckets := map[string]*bucket.Bucket{}
 	for _, src := range cfg.Sources {
-		if src.Path != "" {
+		switch {
+		case src.Path != "":
 			folders[src.Name] = src.Path
+		case src.URL != "":
+			if b, err := bucket.Open(ctx, src.URL); err == nil {
+				buckets[src.Name] = b
+			}
 		}
 	}
-	return ingest.NewRoots(folders, pins), pins.Close
+	roots := ingest.NewRoots(folders, pins)
+	roots.SetBuckets(buckets)
+	return roots, func() {
+		pins.Close()
+		for _, b := range buckets {
+			_ = b.Close()
+		}
+	}
 }
 
 // retryOne retries (or, dry, checks) one target and prints its line. It
@@ -251,19 +267,23 @@ func resubmitNote(d *store.Document) string {
 // promised a retry. Bucket objects are left to the submitter, which checks
 // them when it uploads.
 func fileProblem(roots *ingest.Roots, d *store.Document) string {
+	what := "file"
 	if strings.Contains(d.Path, "://") {
-		return ""
+		if !roots.HasBucket(d.Source) {
+			return "" // its source is no longer configured: the upload will say
+		}
+		what = "object"
 	}
 	err := roots.Verify(*d)
 	switch {
 	case err == nil:
 		return ""
 	case errors.Is(err, fs.ErrNotExist):
-		return "file is gone"
+		return what + " is gone"
 	case errors.Is(err, ingest.ErrChanged):
-		return "file has changed since it was taken in (its new content is a document of its own)"
+		return what + " has changed since it was taken in (its new content is a document of its own)"
 	}
-	return fmt.Sprintf("cannot check the file: %v", err)
+	return fmt.Sprintf("cannot check the %s: %v", what, err)
 }
 
 // validDocumentRef accepts a positive local id or an API document id.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/config"
+	"github.com/docuparse/docuparse-ingest/internal/bucket"
 	"github.com/docuparse/docuparse-ingest/internal/daemon"
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/e2e"
@@ -60,7 +61,7 @@ func newRetryFixture(t *testing.T) *retryFixture {
 // add writes a file named name into the inbox and takes it in as a
 // document in the given situation, recorded under name.
 func (f *retryFixture) add(name, situation, code string) int64 {
-	t, ctx := f.t, context.Background()
+	t := f.t
 	t.Helper()
 	path := filepath.Join(f.inbox, name)
 	content := []byte("%PDF-1.4 " + name)
@@ -73,7 +74,23 @@ func (f *retryFixture) add(name, situation, code string) int64 {
 	}
 	sum := sha256.Sum256(content)
 	nf := store.NewFile{Source: "inbox", Path: path, FileName: name, Size: fi.Size(), ModTime: fi.ModTime(), SHA256: hex.EncodeToString(sum[:])}
+	return f.record(name, nf, situation, code)
+}
+
+// addDocument takes in a bucket object as a document in the given
+// situation, recorded under name.
+func (f *retryFixture) addDocument(name, path string, o bucket.Object, sha, situation, code string) int64 {
+	nf := store.NewFile{Source: "inbox", Path: path, FileName: name, Size: o.Size, ModTime: o.ModTime, SHA256: sha,
+		FileID: store.FileID{Version: o.Version}}
+	return f.record(name, nf, situation, code)
+}
+
+// record takes nf in and brings its document to situation.
+func (f *retryFixture) record(name string, nf store.NewFile, situation, code string) int64 {
+	t, ctx := f.t, context.Background()
+	t.Helper()
 	var id int64
+	var err error
 	if situation == "rejected" {
 		id, err = f.st.Reject(ctx, nf, code, "refused")
 	} else {
