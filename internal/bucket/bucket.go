@@ -147,7 +147,7 @@ func (b *Bucket) List(ctx context.Context, prefix string, recursive bool, fn fun
 		}
 		page := make([]Object, 0, len(objs))
 		for _, o := range objs {
-			if o.IsDir {
+			if o.IsDir || b.Scheme == "file" && !b.fileRegular(o.Key) {
 				continue
 			}
 			page = append(page, Object{Key: o.Key, Size: o.Size, ModTime: o.ModTime, Version: versionOf(o)})
@@ -173,6 +173,9 @@ var ErrChanged = errors.New("object changed since it was listed")
 // cannot slip another version in. A missing object gives an error for
 // which IsNotFound is true; another version, ErrChanged.
 func (b *Bucket) OpenVersion(ctx context.Context, o Object) (io.ReadCloser, error) {
+	if b.Scheme == "file" {
+		return b.openFile(o)
+	}
 	r, err := b.b.NewReader(ctx, o.Key, &blob.ReaderOptions{BeforeRead: condition(o.Version)})
 	if err != nil {
 		switch b.afterRefusal(ctx, o, err) {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -193,5 +195,52 @@ func TestDescribeNeverShowsAQueryOrASecret(t *testing.T) {
 	}
 	if !strings.HasPrefix(got, "access denied") || !strings.Contains(got, "https://acct.blob.core.windows.net/c/k.pdf") {
 		t.Fatalf("Describe = %q; want the cause first and the URL without its query", got)
+	}
+}
+
+// A link dropped in a file:// bucket is neither listed nor read through,
+// nor is a file with a second hard link: the daemon must not read, and
+// upload, a file from elsewhere.
+func TestAFileBucketFollowsNoLink(t *testing.T) {
+	s := bucketemu.File(t)
+	b := open(t, s, "in/")
+	put(t, b, "in/ok.pdf", "fine")
+	secret := filepath.Join(t.TempDir(), "secret.pdf")
+	if err := os.WriteFile(secret, []byte("the service's secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(b.Bucket, "in")
+	if err := os.Symlink(secret, filepath.Join(dir, "evil.pdf")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Dir(secret), filepath.Join(dir, "linkdir")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(filepath.Join(dir, "ok.pdf"), filepath.Join(dir, "hard.pdf")); err != nil {
+		t.Fatal(err)
+	}
+	got := list(t, b, true)
+	if _, ok := got["in/ok.pdf"]; !ok || len(got) != 2 || got["in/evil.pdf"].Key != "" {
+		t.Fatalf("listing %v; want ok.pdf and hard.pdf (regular files), no link", got)
+	}
+	fi, err := os.Stat(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Even asked for exactly the target's size and time, nothing is read
+	// through the link; nor through a linked folder; nor a hard-linked file.
+	for _, key := range []string{"in/evil.pdf", "in/linkdir/secret.pdf"} {
+		if rc, err := b.OpenVersion(context.Background(), bucket.Object{Key: key, Size: fi.Size(), ModTime: fi.ModTime()}); !errors.Is(err, bucket.ErrChanged) {
+			if rc != nil {
+				rc.Close()
+			}
+			t.Fatalf("%s read through a link: %v", key, err)
+		}
+	}
+	if rc, err := b.OpenVersion(context.Background(), got["in/hard.pdf"]); !errors.Is(err, bucket.ErrChanged) {
+		if rc != nil {
+			rc.Close()
+		}
+		t.Fatalf("a file with two links was read: %v", err)
 	}
 }

@@ -1,0 +1,71 @@
+package bucket
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/safedir"
+)
+
+// A file:// bucket is a local directory that others may write to. gocloud's
+// fileblob follows symbolic links when it reads, and lists a link with the
+// link's own size and time, so a link dropped there could have the daemon
+// read (and upload) a file from anywhere the service can read. Here its
+// objects are read as a folder source reads files: through
+// internal/safedir, beneath the bucket's directory, following no link,
+// and only a regular file with a single link is read; the listing leaves
+// out everything else.
+
+// fileRegular reports whether the entry at key of a file:// bucket is a
+// regular file (not a link, a directory or a device), looked at without
+// following a link.
+func (l Location) fileRegular(key string) bool {
+	fi, err := os.Lstat(filepath.Join(l.Bucket, filepath.FromSlash(key)))
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// openFile opens the object o of a file:// bucket for reading: beneath
+// the bucket's directory with no link followed, a regular file with one
+// link, of o's size and modification time. A missing file gives an
+// error for which IsNotFound is true; anything else that is not o,
+// ErrChanged.
+func (l Location) openFile(o Object) (io.ReadCloser, error) {
+	where := l.PathOf(o.Key)
+	dir, err := safedir.OpenExact(l.Bucket, nil)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", where, err)
+	}
+	defer dir.Close()
+	f, err := dir.OpenFile(filepath.Join(l.Bucket, filepath.FromSlash(o.Key)), os.O_RDONLY|syscall.O_NONBLOCK)
+	switch {
+	case os.IsNotExist(err):
+		return nil, fmt.Errorf("read %s: %w", where, errGone)
+	case err != nil:
+		// A link on the way (ELOOP, EXDEV from RESOLVE_BENEATH) is not
+		// the listed object.
+		return nil, fmt.Errorf("read %s: %w (%v)", where, ErrChanged, err)
+	}
+	fi, err := f.Stat()
+	if err == nil && (!fi.Mode().IsRegular() || links(fi) != 1 || fi.Size() != o.Size ||
+		!fi.ModTime().Truncate(time.Microsecond).Equal(o.ModTime.Truncate(time.Microsecond))) {
+		err = ErrChanged
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("read %s: %w", where, err)
+	}
+	return f, nil
+}
+
+// links returns a file's number of hard links (1 where unknown).
+func links(fi fs.FileInfo) uint64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Nlink)
+	}
+	return 1
+}
