@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"path"
 	"strings"
@@ -194,7 +195,7 @@ func jitter(d time.Duration) time.Duration {
 func (b *Bucket) runOnce(ctx context.Context) error {
 	start := time.Now()
 	l := BucketListing{Source: b.cfg.Name}
-	next := make(map[string]settleSig, len(b.seen))
+	next := listingState{seen: make(map[string]settleSig, len(b.seen)), emitted: make(map[string]settleSig, len(b.emitted))}
 	reqs, err := b.cfg.Bucket.List(ctx, b.cfg.Bucket.Prefix, b.cfg.Recursive, func(page []bucket.Object) error {
 		return b.page(ctx, page, next, start, &l)
 	})
@@ -203,18 +204,25 @@ func (b *Bucket) runOnce(ctx context.Context) error {
 		return ctx.Err()
 	}
 	if err == nil {
-		b.seen = next // objects no longer listed are forgotten
+		// Objects no longer listed (deleted, or replaced and seen anew)
+		// are forgotten.
+		b.seen, b.emitted = next.seen, next.emitted
 	} else {
-		for k, s := range next {
-			b.seen[k] = s // a listing cut short forgets nothing
-		}
+		// A listing cut short forgets nothing.
+		maps.Copy(b.seen, next.seen)
+		maps.Copy(b.emitted, next.emitted)
 	}
 	b.record(l)
 	return err
 }
 
+// listingState is what a listing remembers for the next: objects seen
+// once and not settled, and objects handed to intake that the store does
+// not know yet.
+type listingState struct{ seen, emitted map[string]settleSig }
+
 // page handles one listed page.
-func (b *Bucket) page(ctx context.Context, page []bucket.Object, next map[string]settleSig, now time.Time, l *BucketListing) error {
+func (b *Bucket) page(ctx context.Context, page []bucket.Object, next listingState, now time.Time, l *BucketListing) error {
 	for _, o := range page {
 		rel := strings.TrimPrefix(o.Key, b.cfg.Bucket.Prefix)
 		if !b.wanted(rel) || b.skipped(o.Key) {
@@ -228,21 +236,21 @@ func (b *Bucket) page(ctx context.Context, page []bucket.Object, next map[string
 			return err
 		}
 		if known {
-			delete(b.emitted, o.Key)
 			continue
 		}
 		if prev, ok := b.emitted[o.Key]; ok && sameObject(prev, sig) {
-			continue // with intake; not recorded yet
+			next.emitted[o.Key] = sig // with intake; not recorded yet
+			continue
 		}
 		prev, seenBefore := b.seen[o.Key]
 		if !(seenBefore && sameObject(prev, sig)) && now.Sub(o.ModTime) < b.cfg.Settle {
-			next[o.Key] = sig // seen once, young: wait for the next listing
+			next.seen[o.Key] = sig // seen once, young: wait for the next listing
 			continue
 		}
 		c := Candidate{Source: b.cfg.Name, Path: p, Name: path.Base(o.Key), Size: o.Size, ModTime: o.ModTime, FileID: sig.id}
 		select {
 		case b.out <- c:
-			b.emitted[o.Key] = sig
+			next.emitted[o.Key] = sig
 			l.New++
 		case <-ctx.Done():
 			return ctx.Err()

@@ -212,6 +212,9 @@ func TestBucketObjectGoneOrReplacedBeforeItIsRead(t *testing.T) {
 			if len(docs) != 1 || docs[0].SHA256 != sha256Hex([]byte("%PDF second, longer")) {
 				t.Fatalf("after the next listing: %+v; want the replacement only", docs)
 			}
+			if _, ok := r.src.emitted["in/gone.pdf"]; ok {
+				t.Fatal("an object handed over, then deleted, is still remembered")
+			}
 		})
 	}
 }
