@@ -72,3 +72,37 @@ func TestABucketSourceSurvivesAStopMidRun(t *testing.T) {
 	h.tr.WaitFor(t, "all objects exported after restart", 90*time.Second, h.tr.AllEnded(files))
 	e2e.CheckOutputs(t, h.cfg.OutputDir, files, h.sim.Server)
 }
+
+// An object deleted, or written again with other bytes, while its
+// document waits for the API is not uploaded as what it was: the deleted
+// one's document is vanished, the replaced one's too, and the new version
+// is a document of its own; the API never sees the old bytes.
+func TestABucketObjectGoneOrReplacedBeforeItsUploadIsNotUploaded(t *testing.T) {
+	s := bucketemu.S3(t)
+	h, b := newBucketHarness(t, s, sim.Config{Seed: 4})
+	if err := h.sim.SetFaults(sim.Faults{Down: true}); err != nil {
+		t.Fatal(err)
+	}
+	h.start(t)
+	files := e2e.DropObjects(t, b, samples.Generate(3, 8))
+	gone, replaced, kept := files[0], files[1], files[2]
+	h.tr.WaitFor(t, "all three queued", 30*time.Second, func() bool { return h.tr.Count(store.StateQueued) == 3 })
+	ctx := context.Background()
+	key := func(f e2e.Dropped) string { k, _ := b.KeyOf(f.Path); return k }
+	if err := b.Blob().Delete(ctx, key(gone)); err != nil {
+		t.Fatal(err)
+	}
+	newer := samples.Generate(4, 8)[3] // other bytes
+	if err := b.Blob().WriteAll(ctx, key(replaced), newer.Content, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.sim.SetFaults(sim.Faults{}); err != nil {
+		t.Fatal(err)
+	}
+	second := e2e.Dropped{File: samples.File{Name: replaced.Name, Content: newer.Content}, Path: replaced.Path}
+	h.tr.WaitFor(t, "the kept object and the new version exported, the others vanished", 60*time.Second, func() bool {
+		return h.tr.Reached(gone.Path, store.StateVanished, 1) && h.tr.Reached(replaced.Path, store.StateVanished, 1) &&
+			h.tr.Reached(replaced.Path, store.StateExported, 1) && h.tr.Ended(kept.Path)
+	})
+	e2e.CheckOutputs(t, h.cfg.OutputDir, []e2e.Dropped{second, kept}, h.sim.Server)
+}
