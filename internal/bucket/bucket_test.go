@@ -244,3 +244,13 @@ func TestAFileBucketFollowsNoLink(t *testing.T) {
 		t.Fatalf("a file with two links was read: %v", err)
 	}
 }
+
+// A URL the driver refuses is named without its query's values.
+func TestOpenErrorsShowNoQueryValue(t *testing.T) {
+	for _, u := range []string{"s3://bkt/in/?endpoint=http://x&bogus=SECRETVALUE", "gs://bkt/in/?private_key_path=/SECRETVALUE&nope=SECRETVALUE"} {
+		_, err := bucket.Open(context.Background(), u)
+		if err == nil || strings.Contains(err.Error(), "SECRETVALUE") || strings.Contains(err.Error(), "endpoint") {
+			t.Errorf("Open(%s) = %v; want an error without the query's values", bucket.Redact(u), err)
+		}
+	}
+}
