@@ -119,3 +119,42 @@ func TestABucketObjectGoneOrReplacedBeforeItsUploadIsNotUploaded(t *testing.T) {
 	})
 	e2e.CheckOutputs(t, h.cfg.OutputDir, []e2e.Dropped{second, kept}, h.sim.Server)
 }
+
+// A reload that changes a bucket source's settings, then its URL, then
+// removes it, keeps taking objects from where the configuration says and
+// stops where it no longer does.
+func TestReloadChangesAndRemovesABucketSource(t *testing.T) {
+	s := bucketemu.Mem(t)
+	h, _ := newBucketHarness(t, s, sim.Config{})
+	d := h.start(t)
+	reload := func(edit func(*config.Config)) {
+		c := *h.cfg
+		c.Sources = append([]config.Source(nil), h.cfg.Sources...)
+		edit(&c)
+		if _, err := d.Reload(&c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	drop := func(prefix string, seed int64) []e2e.Dropped {
+		in, err := bucket.Open(context.Background(), s.URL(prefix))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer in.Close()
+		return e2e.DropObjects(t, in, samples.Generate(2, seed))
+	}
+	reload(func(c *config.Config) { c.Sources[0].PollInterval = config.Duration(200 * time.Millisecond) })
+	first := drop("in/", 1)
+	h.tr.WaitFor(t, "objects after a settings change", 30*time.Second, h.tr.AllEnded(first))
+
+	reload(func(c *config.Config) { c.Sources[0].URL = s.URL("in2/") })
+	second := drop("in2/", 2)
+	h.tr.WaitFor(t, "objects under the new prefix", 30*time.Second, h.tr.AllEnded(second))
+
+	// Removed (replaced by another source): in2/ is no longer listed.
+	reload(func(c *config.Config) { c.Sources[0].Name, c.Sources[0].URL = "other", s.URL("in3/") })
+	drop("in2/", 3)
+	third := drop("in3/", 4)
+	h.tr.WaitFor(t, "objects of the new source", 30*time.Second, h.tr.AllEnded(third))
+	e2e.CheckOutputs(t, h.cfg.OutputDir, append(append(first, second...), third...), h.sim.Server)
+}
