@@ -153,8 +153,14 @@ func TestReloadChangesAndRemovesABucketSource(t *testing.T) {
 
 	// Removed (replaced by another source): in2/ is no longer listed.
 	reload(func(c *config.Config) { c.Sources[0].Name, c.Sources[0].URL = "other", s.URL("in3/") })
-	drop("in2/", 3)
+	orphans := drop("in2/", 3) // listed by nobody now
 	third := drop("in3/", 4)
 	h.tr.WaitFor(t, "objects of the new source", 30*time.Second, h.tr.AllEnded(third))
+	for _, o := range orphans {
+		// Dropped first, they would be queued by now if in2/ were listed.
+		if trs := h.tr.Transitions(o.Path); len(trs) != 0 {
+			t.Fatalf("%s, under the removed source's prefix, was taken: %+v", o.Path, trs)
+		}
+	}
 	e2e.CheckOutputs(t, h.cfg.OutputDir, append(append(first, second...), third...), h.sim.Server)
 }
