@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -57,6 +58,12 @@ func (r *Roots) Set(m map[string]string) {
 // taken now with no symbolic link on its path (safedir.OpenExact; release
 // closes it).
 func (r *Roots) dirOf(source, path string) (d *safedir.Dir, release func(), err error) {
+	if !filepath.IsAbs(path) {
+		// A bucket object whose source is no longer configured (or is
+		// not a bucket any more): never looked for relative to the
+		// working directory.
+		return nil, nil, fmt.Errorf("%s: no bucket source %q is configured: %w", path, source, fs.ErrNotExist)
+	}
 	if r != nil {
 		r.mu.RLock()
 		root, ok := r.m[source]
