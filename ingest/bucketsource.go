@@ -150,13 +150,12 @@ func (b *Bucket) Rescan() {
 	}
 }
 
-// Healthy reports whether the latest listing succeeded (for /readyz).
+// Healthy reports whether the latest listing failed (for /readyz). A
+// first listing still going on is not a failure: the first listing of a
+// large prefix takes minutes, and objects flow from its first page.
 func (b *Bucket) Healthy() error {
 	if e := b.lastErr.Load(); e != nil {
 		return fmt.Errorf("bucket %s cannot be listed: %s", b.cfg.Bucket, *e)
-	}
-	if b.lastOK.Load() == nil {
-		return fmt.Errorf("bucket %s has not been listed yet", b.cfg.Bucket)
 	}
 	return nil
 }
