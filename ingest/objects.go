@@ -19,9 +19,10 @@ import (
 // one version at a time (see internal/bucket), as files are through their
 // folder's pin.
 
-// objectTimeout bounds one request to a bucket made for intake or an
-// upload (opening an object; the read itself streams).
-const objectTimeout = 2 * time.Minute
+// objectTimeout bounds intake's read of one object (at most the API's
+// 10 MB: 10 minutes is 17 KB/s) and a look at one; the upload's read is
+// bounded by the upload's own stall watchdog (api.timeout).
+const objectTimeout = 10 * time.Minute
 
 // errBucket: a bucket request failed for a reason that is the bucket's,
 // the network's or the credentials', not the object's (anything but "not
