@@ -164,25 +164,7 @@ func (c *Config) validateSources(p *problems, bad badFunc) {
 			names[s.Name] = i
 		}
 
-		switch {
-		case s.Path != "" && s.URL != "":
-			bad(key, "set either path (a folder) or url (a bucket), not both")
-		case s.Path != "":
-			if !filepath.IsAbs(s.Path) {
-				bad(key+".path", "%q must be an absolute path", s.Path)
-			}
-		case s.URL != "":
-			if loc, err := bucket.Parse(s.URL); err != nil {
-				bad(key+".url", "%v", err)
-			} else if first, dup := buckets[loc.String()]; dup {
-				bad(key+".url", "watches the same place as source[%d] (%s)", first, loc)
-			} else {
-				buckets[loc.String()] = i
-			}
-		default:
-			bad(key, "missing: set path (a folder) or url (a bucket)")
-		}
-
+		c.validateWhere(bad, key, s, i, buckets)
 		if len(s.Include) == 0 {
 			bad(key+".include", "must list at least one pattern, e.g. [\"*.pdf\"]")
 		}
@@ -191,32 +173,8 @@ func (c *Config) validateSources(p *problems, bad badFunc) {
 		notNegative(bad, key+".settle", s.Settle)
 		positive(bad, key+".rescan", s.Rescan)
 		positive(bad, key+".empty_wait", s.EmptyWait)
-		if s.URL == "" {
-			if s.PollInterval != 0 {
-				bad(key+".poll_interval", "is for bucket sources (url); a folder is watched, and rescanned every rescan")
-			}
-			if s.AfterPrefix != "" {
-				bad(key+".after_prefix", "is for bucket sources (url); a folder source moves files to move_to")
-			}
-		} else {
-			notNegative(bad, key+".poll_interval", s.PollInterval)
-			c.validateAfterPrefix(bad, key, s)
-		}
+		c.validateBucketKeys(bad, key, s)
 		c.validateAfter(bad, key, s)
-
-		if s.Path != "" && filepath.IsAbs(s.Path) {
-			for _, d := range c.ownDirs() {
-				switch {
-				case d.dir == "":
-				case within(d.dir, s.Path, true):
-					// Even below a non-recursive source: the inbox's users
-					// write in its folder and could rename or replace it.
-					bad(d.key, "%q is inside %s.path: the source would pick up the daemon's own files, and the inbox's users could rename or replace them", d.dir, key)
-				case within(s.Path, d.dir, true):
-					bad(key+".path", "%q is inside %s (%q): the source would pick up the daemon's own files", s.Path, d.key, d.dir)
-				}
-			}
-		}
 	}
 	c.checkNesting(bad)
 	c.checkBucketNesting(bad)
@@ -225,6 +183,68 @@ func (c *Config) validateSources(p *problems, bad badFunc) {
 			bad("output_url", "%v", err)
 		}
 	}
+}
+
+// validateWhere checks what source i (s, named key) watches: a folder
+// (path) or a bucket prefix (url), exactly one; not the same prefix as an
+// earlier bucket source (buckets: by location); and not a place that is,
+// holds or lies in state_dir or output_dir.
+func (c *Config) validateWhere(bad badFunc, key string, s *Source, i int, buckets map[string]int) {
+	dir, dirKey := s.Path, key+".path"
+	switch {
+	case s.Path != "" && s.URL != "":
+		bad(key, "set either path (a folder) or url (a bucket), not both")
+		return
+	case s.Path != "":
+		if !filepath.IsAbs(s.Path) {
+			bad(key+".path", "%q must be an absolute path", s.Path)
+			return
+		}
+	case s.URL != "":
+		loc, err := bucket.Parse(s.URL)
+		if err != nil {
+			bad(key+".url", "%v", err)
+			return
+		}
+		if first, dup := buckets[loc.String()]; dup {
+			bad(key+".url", "watches the same place as source[%d] (%s)", first, loc)
+		} else {
+			buckets[loc.String()] = i
+		}
+		if loc.Scheme != "file" {
+			return
+		}
+		dir, dirKey = filepath.Join(loc.Bucket, filepath.FromSlash(loc.Prefix)), key+".url"
+	default:
+		bad(key, "missing: set path (a folder) or url (a bucket)")
+		return
+	}
+	for _, d := range c.ownDirs() {
+		switch {
+		case d.dir == "":
+		case within(d.dir, dir, true):
+			// Even below a non-recursive source: the inbox's users
+			// write in its folder and could rename or replace it.
+			bad(d.key, "%q is inside %s: the source would pick up the daemon's own files, and the inbox's users could rename or replace them", d.dir, dirKey)
+		case within(dir, d.dir, true):
+			bad(dirKey, "%q is inside %s (%q): the source would pick up the daemon's own files", dir, d.key, d.dir)
+		}
+	}
+}
+
+// validateBucketKeys checks the keys that only bucket sources have.
+func (c *Config) validateBucketKeys(bad badFunc, key string, s *Source) {
+	if s.URL == "" {
+		if s.PollInterval != 0 {
+			bad(key+".poll_interval", "is for bucket sources (url); a folder is watched, and rescanned every rescan")
+		}
+		if s.AfterPrefix != "" {
+			bad(key+".after_prefix", "is for bucket sources (url); a folder source moves files to move_to")
+		}
+		return
+	}
+	notNegative(bad, key+".poll_interval", s.PollInterval)
+	c.validateAfterPrefix(bad, key, s)
 }
 
 // validateAfterPrefix checks a bucket source's after_prefix: a key prefix
