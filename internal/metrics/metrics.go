@@ -76,6 +76,7 @@ type Metrics struct {
 	reportLastSuccess prometheus.Gauge
 
 	health *healthMetrics // see health.go
+	mirror *mirrorMetrics // see mirror.go
 }
 
 // New builds every collector and registers it, with the Go and process
@@ -100,6 +101,7 @@ func New(opts Options) (*Metrics, error) {
 	cs = append(cs, m.newPipeline(opts.Sources)...)
 	cs = append(cs, m.newResults()...)
 	cs = append(cs, m.newHealth()...)
+	cs = append(cs, m.newMirror()...)
 	if opts.Status != nil {
 		cs = append(cs, newStoreCollector(opts.Status, opts.StatusTimeout, opts.Now, opts.Logger))
 	}
