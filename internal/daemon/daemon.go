@@ -24,6 +24,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/health"
 	"github.com/docuparse/docuparse-ingest/internal/lifecycle"
 	"github.com/docuparse/docuparse-ingest/internal/metrics"
+	"github.com/docuparse/docuparse-ingest/internal/mirror"
 	"github.com/docuparse/docuparse-ingest/internal/output"
 	"github.com/docuparse/docuparse-ingest/internal/safedir"
 	"github.com/docuparse/docuparse-ingest/internal/statelock"
@@ -89,6 +90,7 @@ type Daemon struct {
 	exporter   *export.Exporter
 	poller     *reconcile.Poller
 	reporter   *reconcile.Reporter
+	mirror     *mirror.Mirror // nil without output_url
 	counters   *counters.Counters
 	metrics    *metrics.Metrics
 	admin      *admin.Server
@@ -152,6 +154,9 @@ func (d *Daemon) build(ctx context.Context) error {
 	d.applier = receiver.NewApplier(d.store, nil, d.log.With("component", "applier"))
 	d.buildSubmitter()
 	d.buildReconcile()
+	if err := d.buildMirror(ctx); err != nil {
+		return err
+	}
 	if cfg.Receiver.Enabled {
 		if err := d.buildReceiver(cfg, d.store); err != nil {
 			return err
@@ -273,7 +278,7 @@ func (d *Daemon) buildReconcile() {
 		Minute:     minute,
 		StuckAfter: cfg.Reconcile.StuckAfter.D(),
 		Logger:     d.log.With("component", "report"),
-		OnReport:   d.metrics.ReportRun,
+		OnReport:   func(ok bool) { d.metrics.ReportRun(ok); d.mirror.Notify() },
 	})
 }
 
@@ -293,6 +298,7 @@ func (d *Daemon) buildAdmin(cfg *config.Config, st *store.Store) error {
 			"outputs": d.exporter.Held,
 			"api_key": d.health.Check(health.APIKey),
 			"export":  d.health.Check(health.Export),
+			"mirror":  d.health.Check(health.Mirror),
 		},
 		Redact: secretsOf(cfg),
 		Logger: d.log.With("component", "admin"),
@@ -379,6 +385,8 @@ func (d *Daemon) transition(t store.Transition) {
 		d.submitter.Notify()
 	case store.StateCompleted, store.StateFailed, store.StateRejected, store.StateDuplicate:
 		d.exporter.Notify()
+	case store.StateExported:
+		d.mirror.Notify()
 	}
 	if d.opts.OnTransition != nil {
 		d.opts.OnTransition(t)
@@ -421,6 +429,9 @@ func (d *Daemon) Start(ctx context.Context) error {
 	}
 	d.poller.Start(ctx)
 	d.reporter.Start(ctx)
+	if d.mirror != nil {
+		d.mirror.Start(ctx)
+	}
 	d.submitter.Start(ctx)
 	d.intake.Start(ctx)
 	for i, f := range d.folders {
@@ -488,6 +499,9 @@ func (d *Daemon) Stop() {
 }
 
 func (d *Daemon) closeAll() {
+	if d.mirror != nil {
+		d.mirror.Stop() // before the store it records in is closed
+	}
 	if d.server != nil && !d.started.Load() {
 		d.server.Stop()
 	}
