@@ -153,16 +153,16 @@ func (m *Mirror) Notify() {
 // once.
 func (m *Mirror) Start(ctx context.Context) {
 	m.group.Go(ctx, func(ctx context.Context) {
-		wait := m.cfg.Interval
+		var backoff time.Duration // 0 while the bucket answers
 		for {
 			began := time.Now()
 			err := m.runOnce(ctx)
-			poke := m.poke
+			poke, wait := m.poke, m.cfg.Interval
 			if err != nil {
-				wait = min(wait*2, m.cfg.BackoffMax)
-				poke = nil
+				backoff = min(max(backoff*2, m.cfg.Interval), m.cfg.BackoffMax)
+				poke, wait = nil, backoff
 			} else {
-				wait = m.cfg.Interval
+				backoff = 0
 			}
 			if !sleep(ctx, wait, poke) || poke != nil && !sleep(ctx, m.cfg.MinGap-time.Since(began), nil) {
 				return
