@@ -353,12 +353,6 @@ func TestADayCSVWaitsUntilItsDayIsClosed(t *testing.T) {
 	rel := "csv/documents-" + day + ".csv"
 	e.now = time.Date(2026, 11, 28, 23, 0, 0, 0, zone)
 	e.csv(rel, "\"a\"\n")
-	// A document that ended on that day, not exported yet.
-	id, err := e.st.Reject(context.Background(), store.NewFile{Source: "in", Path: "/in/a.txt", FileName: "a.txt", Size: 1,
-		ModTime: e.now, SHA256: strings.Repeat("0", 64)}, "UNSUPPORTED", "not a PDF")
-	if err != nil {
-		t.Fatal(err)
-	}
 	m := e.mirror()
 	pass := func(when time.Time) map[string]string {
 		t.Helper()
@@ -373,6 +367,13 @@ func TestADayCSVWaitsUntilItsDayIsClosed(t *testing.T) {
 	}
 	if got := pass(time.Date(2026, 11, 29, 0, 1, 0, 0, zone)); len(got) != 0 {
 		t.Fatalf("mirrored within the grace after the day's end: %v", got)
+	}
+	// A document that ended at the end of that day, not exported yet.
+	e.now = time.Date(2026, 11, 28, 23, 59, 59, 0, zone)
+	id, err := e.st.Reject(context.Background(), store.NewFile{Source: "in", Path: "/in/a.txt", FileName: "a.txt", Size: 1,
+		ModTime: e.now, SHA256: strings.Repeat("0", 64)}, "UNSUPPORTED", "not a PDF")
+	if err != nil {
+		t.Fatal(err)
 	}
 	if got := pass(time.Date(2026, 11, 29, 1, 0, 0, 0, zone)); len(got) != 0 {
 		t.Fatalf("mirrored while a document of the day waits for export: %v", got)
