@@ -589,3 +589,39 @@ func TestALinkPlantedInTheOutputsIsNeverFollowed(t *testing.T) {
 		t.Fatalf("a planted link made noise:\n%s", e.logs.String())
 	}
 }
+
+// TestAFileChangedAfterItsIntentionIsMirroredAsItIsNow: the bytes recorded
+// before an outage are not uploaded once the file holds others; the file
+// as it is now is, once.
+func TestAFileChangedAfterItsIntentionIsMirroredAsItIsNow(t *testing.T) {
+	s3 := startS3(t)
+	raw := s3.url("out/")
+	e := newEnv(t, raw)
+	s3.stop()
+	rel := "results/" + day + "/doc_x.json"
+	e.write(rel, "first")
+	// The day folder's time stays put, as a file changed in place leaves
+	// it: only the dropped intention can send the sweep back into it.
+	dir, old := filepath.Join(e.out, "results", day), time.Now().Add(-time.Hour)
+	if err := os.Chtimes(dir, old, old); err != nil {
+		t.Fatal(err)
+	}
+	m := e.mirror()
+	if err := m.runOnce(context.Background()); err == nil || e.pending() != 1 {
+		t.Fatalf("with the bucket down: %v, backlog %d; want an error, 1", err, e.pending())
+	}
+	e.write(rel, "second, longer")
+	if err := os.Chtimes(dir, old, old); err != nil {
+		t.Fatal(err)
+	}
+	s3.restart()
+	for range 2 { // the stale intention is dropped, then the file found again
+		if err := m.runOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	assertObjects(t, objects(t, raw), map[string]string{rel: "second, longer"})
+	if s3.puts() != 1 || e.pending() != 0 {
+		t.Fatalf("%d writes, backlog %d; want 1, 0", s3.puts(), e.pending())
+	}
+}

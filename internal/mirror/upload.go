@@ -159,6 +159,7 @@ func (m *Mirror) dropLocal(ctx context.Context, o store.MirrorObject, why error)
 	m.cfg.Logger.Warn("output changed or removed before it was mirrored; looked at again", "file", o.LocalPath, "err", why)
 	m.mu.Lock()
 	delete(m.reports, o.LocalPath)
+	delete(m.scanned, path.Dir(o.LocalPath)) // its folder is listed again
 	m.mu.Unlock()
 	return m.cfg.Store.MirrorDrop(ctx, o.Key)
 }
