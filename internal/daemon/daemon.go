@@ -25,6 +25,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/health"
 	"github.com/docuparse/docuparse-ingest/internal/lifecycle"
 	"github.com/docuparse/docuparse-ingest/internal/metrics"
+	"github.com/docuparse/docuparse-ingest/internal/mirror"
 	"github.com/docuparse/docuparse-ingest/internal/output"
 	"github.com/docuparse/docuparse-ingest/internal/safedir"
 	"github.com/docuparse/docuparse-ingest/internal/statelock"
@@ -91,6 +92,7 @@ type Daemon struct {
 	exporter   *export.Exporter
 	poller     *reconcile.Poller
 	reporter   *reconcile.Reporter
+	mirror     *mirror.Mirror // nil without output_url
 	counters   *counters.Counters
 	metrics    *metrics.Metrics
 	admin      *admin.Server
@@ -157,6 +159,9 @@ func (d *Daemon) build(ctx context.Context) error {
 	d.applier = receiver.NewApplier(d.store, nil, d.log.With("component", "applier"))
 	d.buildSubmitter()
 	d.buildReconcile()
+	if err := d.buildMirror(ctx); err != nil {
+		return err
+	}
 	if cfg.Receiver.Enabled {
 		if err := d.buildReceiver(cfg, d.store); err != nil {
 			return err
@@ -279,7 +284,7 @@ func (d *Daemon) buildReconcile() {
 		Minute:     minute,
 		StuckAfter: cfg.Reconcile.StuckAfter.D(),
 		Logger:     d.log.With("component", "report"),
-		OnReport:   d.metrics.ReportRun,
+		OnReport:   func(ok bool) { d.metrics.ReportRun(ok); d.mirror.Notify() },
 	})
 }
 
@@ -299,6 +304,7 @@ func (d *Daemon) buildAdmin(cfg *config.Config, st *store.Store) error {
 			"outputs": d.exporter.Held,
 			"api_key": d.health.Check(health.APIKey),
 			"export":  d.health.Check(health.Export),
+			"mirror":  d.health.Check(health.Mirror),
 		},
 		Redact: secretsOf(cfg),
 		Logger: d.log.With("component", "admin"),
@@ -385,6 +391,8 @@ func (d *Daemon) transition(t store.Transition) {
 		d.submitter.Notify()
 	case store.StateCompleted, store.StateFailed, store.StateRejected, store.StateDuplicate:
 		d.exporter.Notify()
+	case store.StateExported:
+		d.mirror.Notify()
 	}
 	if d.opts.OnTransition != nil {
 		d.opts.OnTransition(t)
@@ -427,6 +435,9 @@ func (d *Daemon) Start(ctx context.Context) error {
 	}
 	d.poller.Start(ctx)
 	d.reporter.Start(ctx)
+	if d.mirror != nil {
+		d.mirror.Start(ctx)
+	}
 	d.submitter.Start(ctx)
 	d.intake.Start(ctx)
 	for i, f := range d.folders {
@@ -494,6 +505,9 @@ func (d *Daemon) Stop() {
 }
 
 func (d *Daemon) closeAll() {
+	if d.mirror != nil {
+		d.mirror.Stop() // before the store it records in is closed
+	}
 	if d.server != nil && !d.started.Load() {
 		d.server.Stop()
 	}

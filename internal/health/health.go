@@ -35,6 +35,7 @@ const (
 	APIUnreachable = "api_unreachable"
 	APIKey         = "api_key"
 	Export         = "export"
+	Mirror         = "mirror"
 )
 
 // fixes is what an operator does about each problem.
@@ -42,6 +43,7 @@ var fixes = map[string]string{
 	APIUnreachable: "check api.base_url, the network and proxy between this host and the API, and the API's status page; uploads resume by themselves",
 	APIKey:         "the API refuses the API key (401/403): check DOCUPARSE_API_KEY or api.api_key_file and restart the daemon; uploads are paused and tried again every 30 s, so a key re-enabled at the API resumes by itself",
 	Export:         "check that output_dir and its folders exist, are folders, are writable by the daemon's user and the disk is not full; export retries by itself",
+	Mirror:         "check output_url's bucket, the network to it and the credentials (they must read, list and write); the backlog is kept in the state database and uploaded by itself once the bucket answers",
 }
 
 // maxDetail caps a problem's detail, in bytes.

@@ -77,6 +77,7 @@ type Metrics struct {
 
 	health  *healthMetrics // see health.go
 	buckets *bucketMetrics // see buckets.go
+	mirror  *mirrorMetrics // see mirror.go
 }
 
 // New builds every collector and registers it, with the Go and process
@@ -102,6 +103,7 @@ func New(opts Options) (*Metrics, error) {
 	cs = append(cs, m.newResults()...)
 	cs = append(cs, m.newHealth()...)
 	cs = append(cs, m.newBuckets()...)
+	cs = append(cs, m.newMirror()...)
 	if opts.Status != nil {
 		cs = append(cs, newStoreCollector(opts.Status, opts.StatusTimeout, opts.Now, opts.Logger))
 	}

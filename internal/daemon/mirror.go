@@ -1,0 +1,34 @@
+package daemon
+
+import (
+	"context"
+
+	"github.com/docuparse/docuparse-ingest/internal/health"
+	"github.com/docuparse/docuparse-ingest/internal/mirror"
+	"github.com/docuparse/docuparse-ingest/internal/output"
+)
+
+// buildMirror builds the mirror of the outputs into output_url's bucket,
+// when it is set. It is woken by each document exported (transition) and
+// each report written, and sweeps on its own ticker too.
+func (d *Daemon) buildMirror(ctx context.Context) error {
+	cfg := d.cfg
+	if cfg.OutputURL == "" {
+		return nil
+	}
+	m, err := mirror.New(ctx, mirror.Config{
+		Store:      d.store,
+		Layout:     output.Layout{Root: cfg.OutputDir, Location: cfg.Report.Location()},
+		URL:        cfg.OutputURL,
+		Health:     d.health,
+		OnPending:  d.metrics.MirrorPending,
+		OnUploaded: d.metrics.MirrorUploaded,
+		Logger:     d.log.With("component", "mirror"),
+	})
+	if err != nil {
+		return err
+	}
+	d.metrics.Problem(health.Mirror, false) // the series exists from the start
+	d.mirror = m
+	return nil
+}
