@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/docuparse/docuparse-ingest/internal/sim"
 	"github.com/docuparse/docuparse-ingest/internal/store"
@@ -119,7 +120,8 @@ func check(in checkInput) []Violation {
 	bySource := map[string][]row{}
 	terminalBySHA := map[string]bool{}
 	for _, r := range in.rows {
-		bySource[r["source"]] = append(bySource[r["source"]], r)
+		src := localPath(r["source"])
+		bySource[src] = append(bySource[src], r)
 		if r["status"] == "completed" || r["status"] == "failed" {
 			terminalBySHA[r["sha256"]] = true
 		}
@@ -128,7 +130,7 @@ func check(in checkInput) []Violation {
 	pendingSHA := map[string]bool{}
 	for _, d := range in.docs {
 		if pendingStates[d.State] {
-			pending[d.Path+"\x00"+d.SHA256] = d
+			pending[localPath(d.Path)+"\x00"+d.SHA256] = d
 			pendingSHA[d.SHA256] = true
 		}
 	}
@@ -158,6 +160,10 @@ func check(in checkInput) []Violation {
 	})
 	return vs
 }
+
+// localPath returns the file a row's or a document's path names: a
+// file:// bucket object's path is its file's with "file://" before it.
+func localPath(p string) string { return strings.TrimPrefix(p, "file://") }
 
 type addFunc func(kind, file, format string, args ...any)
 

@@ -24,7 +24,10 @@ func (e *entry) final() []byte { return e.contents[len(e.contents)-1] }
 // ledger the checker reads.
 type dropper struct {
 	inbox, staging string
-	logf           func(string, ...any)
+	// bucket, when set, is a file:// bucket source's directory: every
+	// third file goes there instead of the inbox (FileBucket).
+	bucket string
+	logf   func(string, ...any)
 
 	mu      sync.Mutex
 	ledger  map[string]*entry // by absolute path
@@ -82,10 +85,15 @@ func (d *dropper) fail(err error) {
 func (d *dropper) target(name string) string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	p := filepath.Join(d.inbox, name)
+	dir := d.inbox
+	if d.bucket != "" && d.seq%3 == 2 {
+		dir = d.bucket
+		d.counts[FileBucket]++
+	}
+	p := filepath.Join(dir, name)
 	for n := 2; d.ledger[p] != nil; n++ {
 		ext := filepath.Ext(name)
-		p = filepath.Join(d.inbox, fmt.Sprintf("%s (%d)%s", strings.TrimSuffix(name, ext), n, ext))
+		p = filepath.Join(dir, fmt.Sprintf("%s (%d)%s", strings.TrimSuffix(name, ext), n, ext))
 	}
 	d.ledger[p] = &entry{} // reserved; record fills it
 	d.seq++

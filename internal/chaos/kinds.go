@@ -41,6 +41,10 @@ const (
 	EmptyFill    Kind = "empty-fill"     // created empty, filled a little later
 	OddNames     Kind = "odd-names"      // spaces, unicode, a leading dash, a new line
 	DupContent   Kind = "dup-content"    // the same bytes dropped under two names
+	// FileBucket drops every third file into a file:// bucket source
+	// (listed, not watched) instead of the folder, so the bucket source
+	// meets every fault and way of arriving too.
+	FileBucket Kind = "file-bucket"
 )
 
 // AllKinds lists every kind, faults first.
@@ -48,7 +52,7 @@ var AllKinds = []Kind{
 	Kill9, SIGTERM, APIDown, HTTP429, HTTP503, ConnReset, SlowUpload, SlowLink,
 	WebhookDrop, WebhookDup, WebhookReorder, WebhookEarly,
 	StateLock, DiskFullState, DiskFullOutput, SecondDaemon,
-	Burst, Trickle, Copy, Move, SaveByRename, TouchOutage, EmptyFill, OddNames, DupContent,
+	Burst, Trickle, Copy, Move, SaveByRename, TouchOutage, EmptyFill, OddNames, DupContent, FileBucket,
 }
 
 // ShortKinds are the kinds TestChaosShort runs: every kind. The disk-full
@@ -67,7 +71,7 @@ var ShortKinds = []Kind{
 	WebhookDrop, WebhookDup, WebhookReorder, WebhookEarly,
 	StateLock, DiskFullState, DiskFullOutput,
 	SecondDaemon,
-	Burst, Trickle, Copy, Move, SaveByRename, TouchOutage, EmptyFill, OddNames, DupContent,
+	Burst, Trickle, Copy, Move, SaveByRename, TouchOutage, EmptyFill, OddNames, DupContent, FileBucket,
 }
 
 // KindSet is a set of kinds.

@@ -23,6 +23,7 @@ type rig struct {
 	o                        Options
 	dir, inbox, staging, bin string
 	stateDir, outDir         string
+	bucket                   string // the file:// bucket source's directory (FileBucket)
 	mounts                   map[Kind]string
 	notes                    []string
 	logf                     func(string, ...any)
@@ -72,7 +73,8 @@ func (r *rig) prepare(ctx context.Context) error {
 	}
 	r.inbox, r.staging = filepath.Join(r.dir, "inbox"), filepath.Join(r.dir, "staging")
 	r.stateDir, r.outDir = filepath.Join(r.dir, "state"), filepath.Join(r.dir, "out")
-	for _, d := range []string{r.inbox, r.staging, r.stateDir, r.outDir} {
+	r.bucket = filepath.Join(r.dir, "bucket")
+	for _, d := range []string{r.inbox, r.staging, r.stateDir, r.outDir, r.bucket} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
 		}
@@ -211,13 +213,32 @@ name   = "inbox"
 path   = %q
 settle = "500ms"
 rescan = "2s"
-`, r.stateDir, r.outDir, r.sim.api, receiver, r.inbox)
+%s`, r.stateDir, r.outDir, r.sim.api, receiver, r.inbox, r.bucketSource())
+}
+
+// bucketSource is the file:// bucket source's table, with FileBucket.
+// Listed every 700 ms, a file is taken once two listings (at least 630 ms
+// apart) saw it unchanged, or its time is 500 ms old.
+func (r *rig) bucketSource() string {
+	if !r.o.Kinds[FileBucket] {
+		return ""
+	}
+	return fmt.Sprintf(`
+[[source]]
+name   = "bucket"
+url    = %q
+settle = "500ms"
+poll_interval = "700ms"
+`, "file://"+r.bucket+"/")
 }
 
 // play runs the scenario, drains, stops everything and checks.
 func (r *rig) play(ctx context.Context) (*Summary, error) {
 	sc := newScenario(r.o)
 	drop := newDropper(r.inbox, r.staging, r.logf)
+	if r.o.Kinds[FileBucket] {
+		drop.bucket = r.bucket
+	}
 	secondPort, err := freePort()
 	if err != nil {
 		return nil, err
