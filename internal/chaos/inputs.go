@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -24,8 +25,8 @@ func (e *entry) final() []byte { return e.contents[len(e.contents)-1] }
 // ledger the checker reads.
 type dropper struct {
 	inbox, staging string
-	// bucket, when set, is a file:// bucket source's directory: every
-	// third file goes there instead of the inbox (FileBucket).
+	// bucket, when set, is a file:// bucket source's directory: files
+	// tagged FileBucket go there instead of the inbox.
 	bucket string
 	logf   func(string, ...any)
 
@@ -81,14 +82,14 @@ func (d *dropper) fail(err error) {
 	d.logf("drop: %v", err)
 }
 
-// target returns a path for name not used yet.
-func (d *dropper) target(name string) string {
+// target returns a path for name not used yet: in the inbox, or in the
+// file:// bucket's directory.
+func (d *dropper) target(name string, inBucket bool) string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	dir := d.inbox
-	if d.bucket != "" && d.seq%3 == 2 {
+	if inBucket && d.bucket != "" {
 		dir = d.bucket
-		d.counts[FileBucket]++
 	}
 	p := filepath.Join(dir, name)
 	for n := 2; d.ledger[p] != nil; n++ {
@@ -102,7 +103,7 @@ func (d *dropper) target(name string) string {
 
 // drop delivers one file the way op says.
 func (d *dropper) drop(op fileOp) {
-	path := d.target(op.Name)
+	path := d.target(op.Name, slices.Contains(op.Tags, FileBucket))
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		d.fail(err)
 		return

@@ -42,8 +42,8 @@ const (
 	OddNames     Kind = "odd-names"      // spaces, unicode, a leading dash, a new line
 	DupContent   Kind = "dup-content"    // the same bytes dropped under two names
 	// FileBucket drops every third file into a file:// bucket source
-	// (listed, not watched) instead of the folder, so the bucket source
-	// meets every fault and way of arriving too.
+	// (listed, not watched) instead of the folder, however it arrives, so
+	// the bucket source meets every fault and way of arriving too.
 	FileBucket Kind = "file-bucket"
 )
 

@@ -117,6 +117,9 @@ func newScenario(o Options) scenario {
 				op.Content = files[rng.IntN(i)].Content
 			}
 		}
+		if o.Kinds[FileBucket] && i%3 == 2 {
+			op.Tags = append(op.Tags, FileBucket)
+		}
 		if o.Kinds[OddNames] && rng.IntN(6) == 0 {
 			op.Name = oddName(rng, op.Name)
 			op.Tags = append(op.Tags, OddNames)
