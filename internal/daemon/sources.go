@@ -89,7 +89,10 @@ func policies(srcs []config.Source) (map[string]ingest.SourcePolicy, map[string]
 	after := map[string]export.SourceAfter{}
 	for _, src := range srcs {
 		intake[src.Name] = ingest.SourcePolicy{Dedupe: src.Dedupe, EmptyWait: src.EmptyWait.D()}
-		after[src.Name] = export.SourceAfter{Action: src.After, Root: src.Path, MoveTo: src.MoveTo, MoveRejectedTo: src.RejectedDir()}
+		// A bucket source's Bucket is its open bucket, set by whoever
+		// opens it (the daemon keeps them); here only where moves go.
+		after[src.Name] = export.SourceAfter{Action: src.After, Root: src.Path, MoveTo: src.MoveTo, MoveRejectedTo: src.RejectedDir(),
+			AfterPrefix: src.ResolvedAfterPrefix()}
 	}
 	return intake, after
 }

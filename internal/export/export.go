@@ -29,6 +29,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/docuparse/docuparse-ingest/internal/bucket"
 	"github.com/docuparse/docuparse-ingest/internal/lifecycle"
 	"github.com/docuparse/docuparse-ingest/internal/output"
 	"github.com/docuparse/docuparse-ingest/internal/safedir"
@@ -50,6 +51,13 @@ type SourceAfter struct {
 	// MoveRejectedTo is where move takes rejected files (never read, or
 	// refused); empty: they stay where they are. Delete never removes them.
 	MoveRejectedTo string
+	// Bucket is a bucket source's open bucket (nil for a folder source):
+	// the after-action acts on the object version each document was taken
+	// in as (see applyBucketAfter), not on a file.
+	Bucket *bucket.Bucket
+	// AfterPrefix is where a bucket source's move puts processed/ and
+	// failed/ (config.Source.ResolvedAfterPrefix).
+	AfterPrefix string
 }
 
 // Config configures an Exporter.
@@ -475,7 +483,17 @@ func (e *Exporter) after(ctx context.Context, d store.Document) {
 		}
 		a.MoveTo = a.MoveRejectedTo
 	}
-	err := applyAfter(e.cfg.Pins, a, d)
+	var err error
+	switch {
+	case a.Bucket != nil:
+		err = applyBucketAfter(ctx, a, d)
+	case !filepath.IsAbs(d.Path):
+		// An object of a source that is a folder now: its bucket is not
+		// open here.
+		err = fmt.Errorf("%s is not a file, and source %q is a folder now", d.Path, d.Source)
+	default:
+		err = applyAfter(e.cfg.Pins, a, d)
+	}
 	switch {
 	case err == nil, errors.Is(err, fs.ErrNotExist):
 	case errors.Is(err, errPutAside):
