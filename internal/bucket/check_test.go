@@ -10,8 +10,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/sas"
-	"gocloud.dev/blob/azureblob"
 	"github.com/docuparse/docuparse-ingest/internal/bucketemu"
+	"gocloud.dev/blob/azureblob"
 )
 
 // TestCheckListsAndProbesWithoutTouchingObjects: on every emulator, Check
