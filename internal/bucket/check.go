@@ -49,7 +49,7 @@ const ProbeName = ".docuparse-permission-check-"
 // S3 the request goes through the driver's own client, as gocloud's Delete
 // asks HEAD first and stops at "not found". A file:// bucket, whose
 // permission is the folder's, gets a probe file written and deleted.
-// Write writes a probe object and deletes it; when that delete is refused
+// Write looks at a missing key there, writes a probe object and deletes it; when that delete is refused
 // (credentials may write there but not delete), the probe stays and
 // Checked.Note says so.
 func (b *Bucket) Check(ctx context.Context, need Need) (Checked, error) {
@@ -70,6 +70,12 @@ func (b *Bucket) Check(ctx context.Context, need Need) (Checked, error) {
 	}
 	if need.WriteUnder != "" {
 		key := need.WriteUnder + ProbeName + randomHex()
+		// A move looks at its destination before and after the copy: a
+		// missing key there must read as missing (S3 says 403 instead
+		// without s3:ListBucket on that prefix).
+		if _, err := b.b.Attributes(ctx, key); !IsNotFound(err) {
+			return c, fmt.Errorf("look at %s: %w", b.PathOf(key), describedError{err})
+		}
 		if err := b.b.WriteAll(ctx, key, []byte("docuparse-ingest check-config: permission probe, safe to delete\n"), nil); err != nil {
 			return c, fmt.Errorf("write %s: %w", b.PathOf(key), describedError{err})
 		}
