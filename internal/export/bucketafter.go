@@ -38,7 +38,7 @@ func applyBucketAfter(ctx context.Context, a SourceAfter, d store.Document) erro
 	b := a.Bucket
 	key, ok := b.KeyOf(d.Path)
 	if !ok {
-		return fmt.Errorf("%s is not in the source's bucket %s (its url changed?)", d.Path, b.Location)
+		return permanentError{fmt.Errorf("%s is not in the source's bucket %s (its url changed?)", d.Path, b.Location)}
 	}
 	o := bucket.Object{Key: key, Size: d.SizeBytes, ModTime: d.ModTime, Version: d.FileID.Version}
 	if a.Action == AfterMove {
@@ -85,7 +85,21 @@ func archive(ctx context.Context, b *bucket.Bucket, o bucket.Object, sum, dst st
 			return err
 		}
 	}
-	return fmt.Errorf("move %s: no free name for %s", b.PathOf(o.Key), b.PathOf(dst))
+	return permanentError{fmt.Errorf("move %s: no free name for %s", b.PathOf(o.Key), b.PathOf(dst))}
+}
+
+// permanentError is an after-action's own error that trying again cannot
+// mend (bucket.IsTemporary takes any error it does not know for one that
+// may pass).
+type permanentError struct{ error }
+
+func (e permanentError) Unwrap() error { return e.error }
+
+// temporary reports whether a bucket after-action's err may pass by
+// itself (see bucket.IsTemporary), so it is worth trying again.
+func temporary(err error) bool {
+	var p permanentError
+	return bucket.IsTemporary(err) && !errors.As(err, &p)
 }
 
 // bucketAfterError turns a bucket error into what applyBucketAfter

@@ -4,10 +4,18 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"path"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/docuparse/docuparse-ingest/internal/bucket"
 	"github.com/docuparse/docuparse-ingest/internal/bucketemu"
@@ -26,13 +34,13 @@ type bucketRig struct {
 
 func newBucketRig(t *testing.T, s bucketemu.Store, prefix string) *bucketRig {
 	t.Helper()
-	url := s.URL(prefix)
-	b, err := bucket.Open(context.Background(), url)
+	u := s.URL(prefix)
+	b, err := bucket.Open(context.Background(), u)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close() })
-	return &bucketRig{rig: newRig(t), b: b, url: url}
+	return &bucketRig{rig: newRig(t), b: b, url: u}
 }
 
 // put writes an object (key relative to the bucket's root).
@@ -202,5 +210,52 @@ func TestBucketMoveKilledBetweenCopyAndDeleteIsFinishedOnce(t *testing.T) {
 				t.Errorf("%d rows in the documents CSV; want 1", len(rows))
 			}
 		})
+	}
+}
+
+// TestBucketAfterActionFailingForATemporaryReasonIsTriedAgain: while the
+// bucket answers 503, the exported document's move fails and its object
+// stays; once the bucket answers again, the next pass finishes the move
+// (HoldRetry is a nanosecond here, so the retry is due at once).
+func TestBucketAfterActionFailingForATemporaryReasonIsTriedAgain(t *testing.T) {
+	backend := s3mem.New()
+	var failing atomic.Bool
+	fake := gofakes3.New(backend).Server()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if failing.Load() {
+			http.Error(w, "<Error><Code>ServiceUnavailable</Code></Error>", http.StatusServiceUnavailable)
+			return
+		}
+		fake.ServeHTTP(w, req)
+	}))
+	t.Cleanup(srv.Close)
+	if err := backend.CreateBucket("retry"); err != nil {
+		t.Fatal(err)
+	}
+	_ = bucketemu.S3(t) // for its credentials in the environment; its server is not used
+	q := url.Values{"endpoint": {srv.URL}, "use_path_style": {"true"}, "disable_https": {"true"}, "region": {"us-east-1"}}
+	u := "s3://retry/in/?" + q.Encode()
+	b, err := bucket.Open(context.Background(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	r := &bucketRig{rig: newRig(t), b: b, url: u}
+	content := r.sample().Content
+	r.completed(t, "in/a.pdf", content)
+
+	e := r.exporter(func(c *Config) { c.After = r.after(AfterMove); c.HoldRetry = time.Nanosecond })
+	failing.Store(true)
+	r.runOnce(t, e, 1)
+	failing.Store(false)
+	if got := r.contents(t); len(got) != 1 || got["in/a.pdf"] != string(content) {
+		t.Fatalf("after the failed move:\n%s", show(got))
+	}
+	if !strings.Contains(r.logs.String(), "failed for a temporary reason") {
+		t.Fatalf("the failure was not logged as temporary:\n%s", r.logs.String())
+	}
+	r.runOnce(t, e, 0)
+	if got := r.contents(t); len(got) != 1 || got["processed/a.pdf"] != string(content) {
+		t.Errorf("after the next pass:\n%s\nwant only processed/a.pdf", show(got))
 	}
 }
