@@ -50,6 +50,7 @@ func (m *Main) runCheckConfig(ctx context.Context, args []string) error {
 		checks = append(checks, check{ok: true, warn: true, what: w.String()})
 	}
 	checks = append(checks, checkDirs(cfg)...)
+	checks = append(checks, checkBuckets(ctx, cfg)...)
 	checks = append(checks, checkWatches(cfg, "/proc/sys/fs/inotify/max_user_watches"))
 	sysctl := m.SysctlDir
 	if sysctl == "" {
@@ -84,7 +85,9 @@ func (m *Main) runCheckConfig(ctx context.Context, args []string) error {
 func checkDirs(cfg *config.Config) []check {
 	out := []check{writableDir("state_dir", cfg.StateDir), writableDir("output_dir", cfg.OutputDir)}
 	for i, src := range cfg.Sources {
-		out = append(out, checkSource(i, src))
+		if src.URL == "" { // bucket sources: checkBuckets
+			out = append(out, checkSource(i, src))
+		}
 	}
 	return out
 }

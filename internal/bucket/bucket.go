@@ -344,19 +344,6 @@ func (b *Bucket) Copy(ctx context.Context, dst, src string) error {
 
 // Stat returns the object at key as a listing would.
 func (b *Bucket) Stat(ctx context.Context, key string) (Object, error) {
-	a, err := b.b.Attributes(ctx, key)
-	if err != nil {
-		return Object{}, fmt.Errorf("look at %s: %w", b.PathOf(key), describedError{err})
-	}
-	o := Object{Key: key, Size: a.Size, ModTime: a.ModTime}
-	var gcs storage.ObjectAttrs
-	switch {
-	case a.As(&gcs) && gcs.Generation != 0:
-		o.Version = "gen:" + strconv.FormatInt(gcs.Generation, 10)
-	case a.ETag != "" && b.Scheme != "file" && b.Scheme != "mem":
-		o.Version = "etag:" + strings.Trim(a.ETag, `"`)
-	case len(a.MD5) > 0:
-		o.Version = "md5:" + hex.EncodeToString(a.MD5)
-	}
-	return o, nil
+	o, _, err := b.attributes(ctx, key)
+	return o, err
 }

@@ -149,7 +149,8 @@ func policies(srcs []config.Source, buckets map[string]*bucket.Bucket) (map[stri
 	after := map[string]export.SourceAfter{}
 	for _, src := range srcs {
 		intake[src.Name] = ingest.SourcePolicy{Dedupe: src.Dedupe, EmptyWait: src.EmptyWait.D()}
-		after[src.Name] = export.SourceAfter{Action: src.After, Root: src.Path, MoveTo: src.MoveTo, MoveRejectedTo: src.RejectedDir()}
+		after[src.Name] = export.SourceAfter{Action: src.After, Root: src.Path, MoveTo: src.MoveTo, MoveRejectedTo: src.RejectedDir(),
+			Bucket: buckets[src.Name], AfterPrefix: src.ResolvedAfterPrefix()}
 	}
 	return intake, after
 }

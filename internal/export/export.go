@@ -29,6 +29,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/docuparse/docuparse-ingest/internal/bucket"
 	"github.com/docuparse/docuparse-ingest/internal/lifecycle"
 	"github.com/docuparse/docuparse-ingest/internal/output"
 	"github.com/docuparse/docuparse-ingest/internal/safedir"
@@ -50,6 +51,13 @@ type SourceAfter struct {
 	// MoveRejectedTo is where move takes rejected files (never read, or
 	// refused); empty: they stay where they are. Delete never removes them.
 	MoveRejectedTo string
+	// Bucket is a bucket source's open bucket (nil for a folder source):
+	// the after-action acts on the object version each document was taken
+	// in as (see applyBucketAfter), not on a file.
+	Bucket *bucket.Bucket
+	// AfterPrefix is where a bucket source's move puts processed/ and
+	// failed/ (config.Source.ResolvedAfterPrefix).
+	AfterPrefix string
 }
 
 // Config configures an Exporter.
@@ -97,6 +105,7 @@ type Exporter struct {
 	mu      sync.Mutex
 	actions map[string]SourceAfter // cfg.After, replaced by SetAfter
 	held    map[string]error       // output files whose rows are held, and why
+	pending map[int64]pendingAfter // bucket after-actions to try again, by document
 }
 
 // SetAfter replaces the per-source after-actions (a reload).
@@ -129,7 +138,8 @@ func New(cfg Config) *Exporter {
 	if cfg.Pins == nil {
 		cfg.Pins = safedir.NewSet(cfg.Logger)
 	}
-	return &Exporter{cfg: cfg, poke: lifecycle.NewPoke(), actions: cfg.After, held: map[string]error{}}
+	return &Exporter{cfg: cfg, poke: lifecycle.NewPoke(), actions: cfg.After, held: map[string]error{},
+		pending: map[int64]pendingAfter{}}
 }
 
 // Notify wakes the exporter: documents reached a terminal outcome.
@@ -160,6 +170,7 @@ func (e *Exporter) Stop() { e.group.Stop() }
 
 // RunOnce exports every ready document and returns how many it exported.
 func (e *Exporter) RunOnce(ctx context.Context) (int, error) {
+	e.retryAfters(ctx)
 	total := 0
 	for ctx.Err() == nil {
 		docs, err := e.cfg.Store.ExportCandidates(ctx, e.cfg.Chunk)
@@ -451,6 +462,8 @@ func (e *Exporter) rel(path string) string {
 func (e *Exporter) after(ctx context.Context, d store.Document) {
 	e.mu.Lock()
 	a, ok := e.actions[d.Source]
+	wait := e.pending[d.ID].wait // a retry's last wait (see retryAfter)
+	delete(e.pending, d.ID)
 	e.mu.Unlock()
 	if !ok || a.Action == AfterKeep || a.Action == "" {
 		return
@@ -475,7 +488,7 @@ func (e *Exporter) after(ctx context.Context, d store.Document) {
 		}
 		a.MoveTo = a.MoveRejectedTo
 	}
-	err := applyAfter(e.cfg.Pins, a, d)
+	err := e.act(ctx, a, d)
 	switch {
 	case err == nil, errors.Is(err, fs.ErrNotExist):
 	case errors.Is(err, errPutAside):
@@ -483,6 +496,10 @@ func (e *Exporter) after(ctx context.Context, d store.Document) {
 			"action", a.Action, "path", d.Path, "err", err)
 	case errors.Is(err, errChangedSince):
 		e.cfg.Logger.Info("input file changed since it was taken in; left in place", "action", a.Action, "path", d.Path)
+	case a.Bucket != nil && temporary(err):
+		e.retryAfter(d, wait)
+		e.cfg.Logger.Warn("after-export action failed for a temporary reason; tried again with backoff while the daemon runs",
+			"action", a.Action, "path", d.Path, "err", err)
 	default:
 		e.cfg.Logger.Warn("after-export action failed; the input file stays", "action", a.Action, "path", d.Path, "err", err)
 	}

@@ -119,10 +119,16 @@ func (r *rig) write(t *testing.T, rel string, content []byte, dedupe bool) store
 // submit takes a file in and records it submitted under a fresh API id.
 func (r *rig) submit(t *testing.T, rel string, content []byte) (int64, string) {
 	t.Helper()
+	return r.submitFile(t, r.write(t, rel, content, false))
+}
+
+// submitFile takes f in and records it submitted under a fresh API id.
+func (r *rig) submitFile(t *testing.T, f store.NewFile) (int64, string) {
+	t.Helper()
 	ctx := t.Context()
-	res, err := r.st.Intake(ctx, r.write(t, rel, content, false))
+	res, err := r.st.Intake(ctx, f)
 	if err != nil || res.State != store.StateQueued {
-		t.Fatalf("intake %s: %+v, %v", rel, res, err)
+		t.Fatalf("intake %s: %+v, %v", f.Path, res, err)
 	}
 	b, err := r.st.CreateBatch(ctx, store.ModeBatch, []int64{res.ID})
 	if err != nil {

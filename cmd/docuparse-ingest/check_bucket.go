@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/bucket"
+	"github.com/docuparse/docuparse-ingest/internal/config"
+)
+
+// bucketCheckTimeout bounds each bucket source's check: some clients
+// retry an unreachable endpoint until their context ends.
+const bucketCheckTimeout = 20 * time.Second
+
+// checkBuckets checks every bucket source (see checkBucketSource).
+func checkBuckets(ctx context.Context, cfg *config.Config) []check {
+	var out []check
+	for i, src := range cfg.Sources {
+		if src.URL != "" {
+			out = append(out, checkBucketSource(ctx, i, src))
+		}
+	}
+	return out
+}
+
+// checkBucketSource opens source i's bucket, lists one page under its
+// prefix and, for after = "delete" or "move", checks that the credentials
+// may delete there (and for move write under <after_prefix>processed/),
+// with probes that touch no real object (bucket.Check). One line: ok with
+// the first page's count, or what is wrong (bucket missing, access denied,
+// region wrong, unreachable) and the fix.
+func checkBucketSource(ctx context.Context, i int, src config.Source) check {
+	key := fmt.Sprintf("source[%d].url", i)
+	loc, err := bucket.Parse(src.URL)
+	if err != nil { // validation refused it already
+		return check{what: fmt.Sprintf("source[%d] %q: %v", i, src.Name, err), fix: "correct " + key}
+	}
+	name := fmt.Sprintf("source[%d] %q: %s", i, src.Name, loc)
+	ctx, cancel := context.WithTimeout(ctx, bucketCheckTimeout)
+	defer cancel()
+	b, err := loc.Open(ctx)
+	if err != nil {
+		return check{what: name + " cannot be opened: " + err.Error(), fix: "correct " + key + " or the cloud's credentials"}
+	}
+	defer b.Close()
+	var need bucket.Need
+	switch src.After {
+	case config.AfterDelete:
+		need.Delete = true
+	case config.AfterMove:
+		need = bucket.Need{Delete: true, WriteUnder: src.ResolvedAfterPrefix() + "processed/"}
+	}
+	c, err := b.Check(ctx, need)
+	if err != nil {
+		return check{what: name + ": " + err.Error(), fix: bucketFix(i, src, err)}
+	}
+	what := fmt.Sprintf("%s lists (%d object(s) on the first page", name, c.Objects)
+	if c.More {
+		what += ", more after it"
+	}
+	what += ")"
+	switch src.After {
+	case config.AfterDelete:
+		what += "; the credentials may delete there (after = delete)"
+	case config.AfterMove:
+		what += fmt.Sprintf("; the credentials may delete there and write under %s (after = move)", loc.PathOf(need.WriteUnder))
+	}
+	if c.Note != "" {
+		what += "; " + c.Note
+	}
+	return check{ok: true, what: what}
+}
+
+// bucketFix says what to do about a failed bucket check.
+func bucketFix(i int, src config.Source, err error) string {
+	key := fmt.Sprintf("source[%d]", i)
+	switch {
+	case bucket.IsNotFound(err):
+		return "create the bucket, or correct " + key + ".url"
+	// The probes' own S3 requests bypass gocloud's error codes; Describe
+	// says "access denied" for them too.
+	case bucket.IsDenied(err) || strings.Contains(err.Error(), "access denied"):
+		if src.After == config.AfterKeep {
+			return "let the credentials list and read " + key + ".url (docs/operations.md, \"Bucket sources: permissions\")"
+		}
+		return fmt.Sprintf("give the credentials what after = %q needs (docs/operations.md, \"Bucket sources: permissions\"), or set %s.after = \"keep\"", src.After, key)
+	}
+	return "check " + key + ".url (bucket name, ?region=, endpoint), the network and the cloud's credentials"
+}
