@@ -164,3 +164,45 @@ func TestReloadChangesAndRemovesABucketSource(t *testing.T) {
 	}
 	e2e.CheckOutputs(t, h.cfg.OutputDir, append(append(first, second...), third...), h.sim.Server)
 }
+
+// after = "move" on a bucket source, through the whole daemon: once its
+// result is exported, each object is copied under processed/ (completed)
+// or failed/ beside the prefix, and the original is deleted.
+func TestABucketSourceMovesEachObjectOnceExported(t *testing.T) {
+	s := bucketemu.S3(t)
+	h, b := newBucketHarness(t, s, sim.Config{Seed: 12})
+	h.cfg.Sources[0].After = config.AfterMove
+	h.start(t)
+	files := e2e.DropObjects(t, b, samples.Generate(12, 3))
+	h.tr.WaitFor(t, "all exported", 60*time.Second, h.tr.AllEnded(files))
+	e2e.CheckOutputs(t, h.cfg.OutputDir, files, h.sim.Server)
+	ctx := context.Background()
+	left := map[string]bool{}
+	if _, err := b.List(ctx, "", true, func(page []bucket.Object) error {
+		for _, o := range page {
+			left[o.Key] = true
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	for _, r := range e2e.ReadCSV(t, h.cfg.OutputDir, "documents-*.csv") {
+		rows[r["source"]] = r["status"]
+	}
+	for _, f := range files {
+		key, _ := b.KeyOf(f.Path)
+		rel := strings.TrimPrefix(key, "in/")
+		want := "processed/" + rel
+		if rows[f.Path] == "failed" {
+			want = "failed/" + rel
+		}
+		if left[key] || !left[want] {
+			t.Errorf("%s (%s): original there %v, %s there %v", key, rows[f.Path], left[key], want, left[want])
+		}
+		delete(left, want)
+	}
+	if len(left) != 0 {
+		t.Errorf("objects nobody expects: %v", left)
+	}
+}
