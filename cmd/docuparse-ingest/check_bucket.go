@@ -14,7 +14,8 @@ import (
 // retry an unreachable endpoint until their context ends.
 const bucketCheckTimeout = 20 * time.Second
 
-// checkBuckets checks every bucket source (see checkBucketSource).
+// checkBuckets checks every bucket source (see checkBucketSource) and
+// output_url (see checkOutputURL).
 func checkBuckets(ctx context.Context, cfg *config.Config) []check {
 	var out []check
 	for i, src := range cfg.Sources {
@@ -22,7 +23,44 @@ func checkBuckets(ctx context.Context, cfg *config.Config) []check {
 			out = append(out, checkBucketSource(ctx, i, src))
 		}
 	}
+	if cfg.OutputURL != "" {
+		out = append(out, checkOutputURL(ctx, cfg.OutputURL))
+	}
 	return out
+}
+
+// checkOutputURL opens output_url's bucket, lists one page under its
+// prefix and checks the credentials may write there (a probe object,
+// written and deleted; the mirror itself never deletes). One line.
+func checkOutputURL(ctx context.Context, raw string) check {
+	loc, err := bucket.Parse(raw)
+	if err != nil { // validation refused it already
+		return check{what: "output_url: " + err.Error(), fix: "correct output_url"}
+	}
+	name := "output_url " + loc.String()
+	ctx, cancel := context.WithTimeout(ctx, bucketCheckTimeout)
+	defer cancel()
+	b, err := loc.Open(ctx)
+	if err != nil {
+		return check{what: name + " cannot be opened: " + err.Error(), fix: "correct output_url or the cloud's credentials"}
+	}
+	defer b.Close()
+	c, err := b.Check(ctx, bucket.Need{WriteUnder: loc.Prefix})
+	if err != nil {
+		fix := "check output_url (bucket name, ?region=, endpoint), the network and the cloud's credentials"
+		switch {
+		case bucket.IsNotFound(err):
+			fix = "create the bucket, or correct output_url"
+		case bucket.IsDenied(err) || strings.Contains(err.Error(), "access denied"):
+			fix = "let the credentials list, read and write under output_url (docs/operations.md, \"Bucket sources: permissions\")"
+		}
+		return check{what: name + ": " + err.Error(), fix: fix}
+	}
+	what := name + " lists and may be written (outputs are mirrored there)"
+	if c.Note != "" {
+		what += "; " + c.Note
+	}
+	return check{ok: true, what: what}
 }
 
 // checkBucketSource opens source i's bucket, lists one page under its

@@ -79,3 +79,36 @@ func TestCheckConfigChecksBucketSources(t *testing.T) {
 		})
 	}
 }
+
+// check-config checks output_url too: one ok line when the bucket lists
+// and takes a probe write (removed again), one FAIL line and a non-zero
+// exit when the bucket is missing.
+func TestCheckConfigChecksOutputURL(t *testing.T) {
+	s := bucketemu.S3(t)
+	for _, tc := range []struct {
+		bucket, want string
+		fails        bool
+	}{
+		{s.Bucket, "ok   output_url s3://" + s.Bucket + "/erp/ lists and may be written (outputs are mirrored there)\n", false},
+		{"no-such-bucket", "FAIL output_url s3://no-such-bucket/erp/: list s3://no-such-bucket/erp/: bucket not found", true},
+	} {
+		dir := t.TempDir()
+		out := s
+		out.Bucket = tc.bucket
+		cfg := bucketConfig(t, dir, s.URL("in/"), "keep")
+		text, err := os.ReadFile(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(cfg, append([]byte("output_url = "+quote(out.URL("erp/"))+"\n"), text...), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := run(t, secretsOf("x"), "", "check-config", "--offline", "--config", cfg)
+		if (err != nil) != tc.fails || !strings.Contains(got, tc.want) || strings.Contains(got, "?") {
+			t.Errorf("output_url %s: err %v\n%s\nwant the line\n%s", tc.bucket, err, got, tc.want)
+		}
+	}
+	if n := s.Requests("put"); n != 1 || s.Requests("delete") != 1 {
+		t.Errorf("%d writes and %d deletes; want the one probe, written and removed", n, s.Requests("delete"))
+	}
+}
