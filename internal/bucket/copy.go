@@ -181,7 +181,7 @@ func copyConditions(v string) func(func(any) bool) error {
 		var az *azblobblob.StartCopyFromURLOptions
 		if as(&az) {
 			none := azcore.ETagAny
-			az.AccessConditions = ifNoneMatch(az.AccessConditions, &none)
+			az.AccessConditions = withModified(az.AccessConditions, func(m *azblobblob.ModifiedAccessConditions) { m.IfNoneMatch = &none })
 			if kind == "etag" {
 				etag := azETag(val)
 				az.SourceModifiedAccessConditions = &azblobblob.SourceModifiedAccessConditions{SourceIfMatch: &etag}
@@ -189,18 +189,6 @@ func copyConditions(v string) func(func(any) bool) error {
 		}
 		return nil
 	}
-}
-
-// ifNoneMatch adds an If-None-Match condition to Azure access conditions.
-func ifNoneMatch(ac *azblobblob.AccessConditions, etag *azcore.ETag) *azblobblob.AccessConditions {
-	if ac == nil {
-		ac = &azblobblob.AccessConditions{}
-	}
-	if ac.ModifiedAccessConditions == nil {
-		ac.ModifiedAccessConditions = &azblobblob.ModifiedAccessConditions{}
-	}
-	ac.ModifiedAccessConditions.IfNoneMatch = etag
-	return ac
 }
 
 // beforeCopy, when set (tests only), is called between the checks of

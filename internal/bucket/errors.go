@@ -132,12 +132,18 @@ func azETag(v string) azcore.ETag { return azcore.ETag(`"` + v + `"`) }
 
 // ifMatch adds an If-Match condition to Azure access conditions.
 func ifMatch(ac *azblobblob.AccessConditions, etag *azcore.ETag) *azblobblob.AccessConditions {
+	return withModified(ac, func(m *azblobblob.ModifiedAccessConditions) { m.IfMatch = etag })
+}
+
+// withModified sets a condition (If-Match, If-None-Match, …) on Azure
+// access conditions, making them where there are none.
+func withModified(ac *azblobblob.AccessConditions, set func(*azblobblob.ModifiedAccessConditions)) *azblobblob.AccessConditions {
 	if ac == nil {
 		ac = &azblobblob.AccessConditions{}
 	}
 	if ac.ModifiedAccessConditions == nil {
 		ac.ModifiedAccessConditions = &azblobblob.ModifiedAccessConditions{}
 	}
-	ac.ModifiedAccessConditions.IfMatch = etag
+	set(ac.ModifiedAccessConditions)
 	return ac
 }

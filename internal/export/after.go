@@ -176,19 +176,27 @@ func putBack(from int, name string, dir int, base string) error {
 // is replaced and no symlink is followed out of either. It returns the
 // name used.
 func renameFree(from int, name string, to int, want string) (string, error) {
-	ext := filepath.Ext(want)
-	stem := strings.TrimSuffix(want, ext)
-	for i := 1; i <= 1000; i++ {
-		got := want
-		if i > 1 {
-			got = fmt.Sprintf("%s (%d)%s", stem, i, ext)
-		}
+	for i := 1; i <= maxNumbered; i++ {
+		got := numbered(want, i)
 		err := unix.Renameat2(from, name, to, got, unix.RENAME_NOREPLACE)
 		if !errors.Is(err, unix.EEXIST) {
 			return got, renameError(name, got, err)
 		}
 	}
 	return "", fmt.Errorf("move %s: no free name for %s", name, want)
+}
+
+// maxNumbered is how many names numbered tries before it gives up.
+const maxNumbered = 1000
+
+// numbered returns the i-th name an archived file may take when name is
+// taken: name itself, then "stem (2).ext", "stem (3).ext", …
+func numbered(name string, i int) string {
+	if i <= 1 {
+		return name
+	}
+	ext := filepath.Ext(name)
+	return fmt.Sprintf("%s (%d)%s", strings.TrimSuffix(name, ext), i, ext)
 }
 
 // renameError turns a renameat2 error into the error applyAfter returns

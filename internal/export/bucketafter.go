@@ -73,13 +73,8 @@ func relKey(b *bucket.Bucket, key string) string {
 // o's content (a copy made by an action cut short).
 func archive(ctx context.Context, b *bucket.Bucket, o bucket.Object, sum, dst string) error {
 	dir, base := path.Split(dst)
-	ext := path.Ext(base)
-	stem := strings.TrimSuffix(base, ext)
-	for i := 1; i <= 1000; i++ {
-		name := base
-		if i > 1 {
-			name = fmt.Sprintf("%s (%d)%s", stem, i, ext)
-		}
+	for i := 1; i <= maxNumbered; i++ {
+		name := numbered(base, i)
 		err := b.CopyVersion(ctx, o, sum, dir+name)
 		if !errors.Is(err, bucket.ErrExists) {
 			return err
