@@ -149,13 +149,14 @@ func (b *Bucket) Rescan() {
 	}
 }
 
-// Healthy reports whether the latest listing succeeded (for /readyz).
+// Healthy reports whether the latest listing succeeded (for /readyz),
+// naming the source and its bucket.
 func (b *Bucket) Healthy() error {
 	if e := b.lastErr.Load(); e != nil {
-		return fmt.Errorf("bucket %s cannot be listed: %s", b.cfg.Bucket, *e)
+		return fmt.Errorf("source %q: bucket %s cannot be listed: %s", b.cfg.Name, b.cfg.Bucket, *e)
 	}
 	if b.lastOK.Load() == nil {
-		return fmt.Errorf("bucket %s has not been listed yet", b.cfg.Bucket)
+		return fmt.Errorf("source %q: bucket %s has not been listed yet", b.cfg.Name, b.cfg.Bucket)
 	}
 	return nil
 }
