@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -14,10 +15,12 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/bucket"
 	"github.com/docuparse/docuparse-ingest/internal/bucketemu"
 	"github.com/docuparse/docuparse-ingest/internal/config"
+	"github.com/docuparse/docuparse-ingest/internal/daemon"
 	"github.com/docuparse/docuparse-ingest/internal/e2e"
 	"github.com/docuparse/docuparse-ingest/internal/samples"
 	"github.com/docuparse/docuparse-ingest/internal/sim"
 	"github.com/docuparse/docuparse-ingest/internal/sourcestate"
+	"github.com/docuparse/docuparse-ingest/internal/testlog"
 )
 
 // outage stands between the daemon and an S3-compatible server: while
@@ -107,7 +110,16 @@ poll_interval = "300ms"
 	}
 	t.Cleanup(func() { direct.Close() })
 	first := e2e.DropObjects(t, direct, samples.Generate(2, 21))
-	d := h.start(t)
+	logger, logs := testlog.Logger(slog.LevelInfo)
+	d, err := daemon.New(context.Background(), h.cfg, daemon.Options{OnTransition: h.tr.Observe, SubmitBackoff: 50 * time.Millisecond, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.sim.SetWebhookURL("http://" + d.ReceiverAddr() + h.cfg.Receiver.Path)
+	if err := d.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Stop)
 	h.tr.WaitFor(t, "the first objects exported", 60*time.Second, h.tr.AllEnded(first))
 	waitListings(t, cfg.StateDir, "both sources listed", func(m map[string]sourcestate.Listing) bool {
 		return m["bucket"].Objects == 2 && m["other"].LastSuccess != nil
@@ -136,6 +148,9 @@ poll_interval = "300ms"
 	others := e2e.DropObjects(t, mustOpen(t, mem.URL("in/")), samples.Generate(3, 22))
 	h.tr.WaitFor(t, "the other source's objects exported during the outage", 60*time.Second, h.tr.AllEnded(others))
 
+	waitListings(t, cfg.StateDir, "a second failed listing", func(m map[string]sourcestate.Listing) bool {
+		return m["bucket"].Errors >= 2
+	})
 	out.down.Store(false)
 	waitListings(t, cfg.StateDir, "the source listed again", func(m map[string]sourcestate.Listing) bool {
 		b := m["bucket"]
@@ -143,6 +158,11 @@ poll_interval = "300ms"
 	})
 	if err := d.CheckSources(context.Background()); err != nil {
 		t.Fatalf("sources check after the outage: %v", err)
+	}
+	// Said once when the failures started and once when they ended, for
+	// all the listings that failed in between.
+	if n, m := logs.Count("cannot list the bucket"), logs.Count("the bucket can be listed again"); n != 1 || m != 1 {
+		t.Fatalf("logged the failure %d times and its end %d times; want once each:\n%s", n, m, logs)
 	}
 }
 
