@@ -48,11 +48,16 @@ func measureDaemon(ctx context.Context, bin binary, seedDB, dir string, srv *s3S
 	var seen float64 // list requests the daemon reported so far
 	lastServer := before.List
 	for i := 0; i <= passes; i++ {
-		m, docs, err := waitListing(ctx, d, seen, 10*time.Minute)
-		if err != nil {
+		if err := waitListing(ctx, d, seen, 10*time.Minute); err != nil {
 			return res, fmt.Errorf("%w (log: %s)", err, d.log.Name())
 		}
-		c, err := srv.counts()
+		c, err := srv.counts() // at once: the next listing is a poll away
+		if err != nil {
+			return res, err
+		}
+		// The listing's series are set one after another: read them again
+		// now that all are.
+		m, docs, err := d.metrics()
 		if err != nil {
 			return res, err
 		}
@@ -74,26 +79,23 @@ func measureDaemon(ctx context.Context, bin binary, seedDB, dir string, srv *s3S
 
 // waitListing scrapes the daemon's /metrics until a listing has ended
 // since the one that brought list_requests_total to seen.
-func waitListing(ctx context.Context, d *daemonRun, seen float64, limit time.Duration) (map[string]float64, map[string]float64, error) {
+func waitListing(ctx context.Context, d *daemonRun, seen float64, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
 		m, _, err := d.metrics()
 		if err == nil && m["list_requests_total"] > seen {
-			// The listing's series are set one after another: read them
-			// again once all are (the next listing is a poll away).
-			time.Sleep(100 * time.Millisecond)
-			return d.metrics()
+			return nil
 		}
 		if d.cmd.ProcessState != nil {
-			return nil, nil, fmt.Errorf("the daemon exited")
+			return fmt.Errorf("the daemon exited")
 		}
 		select {
 		case <-ctx.Done():
-			return nil, nil, ctx.Err()
+			return ctx.Err()
 		case <-time.After(time.Second): // each scrape counts the documents in the store
 		}
 	}
-	return nil, nil, fmt.Errorf("no listing ended within %s", limit)
+	return fmt.Errorf("no listing ended within %s", limit)
 }
 
 func copyFile(from, to string) error {
