@@ -17,6 +17,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/daemon"
 	"github.com/docuparse/docuparse-ingest/internal/health"
 	"github.com/docuparse/docuparse-ingest/internal/safetext"
+	"github.com/docuparse/docuparse-ingest/internal/sourcestate"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 	"github.com/docuparse/docuparse-ingest/reconcile"
 )
@@ -67,10 +68,12 @@ type statusInFlight struct {
 	AwaitingExport int `json:"awaiting_export"`
 }
 
-// statusSource is one source's tallies.
+// statusSource is one source's tallies and, for a bucket source, its
+// listings (see status_sources.go).
 type statusSource struct {
-	Total statusTally `json:"total"`
-	Today statusTally `json:"today"`
+	Total   statusTally          `json:"total"`
+	Today   statusTally          `json:"today"`
+	Listing *sourcestate.Listing `json:"listing,omitempty"`
 }
 
 // newStatusTally converts the store's tally.
@@ -132,6 +135,9 @@ func (m *Main) runStatus(ctx context.Context, args []string) error {
 		return err
 	}
 	if out.Problems, err = readProblems(st); err != nil {
+		return err
+	}
+	if err := readListings(st, &out); err != nil {
 		return err
 	}
 	if !s.OldestPending.IsZero() {
@@ -198,6 +204,7 @@ func problems(ctx context.Context, st *store.Store, out *statusJSON) error {
 func (m *Main) printStatus(s *store.Status, out statusJSON, now time.Time, loc *time.Location) {
 	printOutcomes(m.Stdout, out)
 	printTimes(m.Stdout, s, out, now, loc)
+	printListings(m.Stdout, out, now, loc)
 	if out.BatchMismatches > 0 {
 		fmt.Fprintf(m.Stdout, "batch mismatches: %d (see the reconciliation report)\n", out.BatchMismatches)
 	}

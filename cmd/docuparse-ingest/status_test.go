@@ -2,11 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+	"github.com/docuparse/docuparse-ingest/internal/sourcestate"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
@@ -69,5 +72,46 @@ func TestStatusShowsFilesStuckAtSubmissionAndWhy(t *testing.T) {
 	}
 	if len(st.SubmitStuck) != 1 || st.SubmitStuck[0].ID != id || st.SubmitStuck[0].Reason != reason || st.SubmitStuck[0].Batch != b.ID {
 		t.Errorf("status --json submit_stuck = %+v", st.SubmitStuck)
+	}
+}
+
+// Each bucket source's listings, as the daemon records them in state_dir,
+// are in status: the last successful listing and its objects, the errors,
+// and for a failing source since when and why (control characters in the
+// error made visible), in text and in JSON.
+func TestStatusShowsEachBucketSourcesListings(t *testing.T) {
+	f := newRetryFixture(t)
+	rec := sourcestate.New(sourcestate.Options{Dir: filepath.Dir(f.st.Path())})
+	ok := time.Now().Add(-time.Minute)
+	rec.Listed("scans", "s3://bkt/in/", ok, 1234, nil)
+	rec.Listed("partners", "gs://other/drop/", ok, 7, nil)
+	rec.Listed("partners", "gs://other/drop/", ok.Add(30*time.Second), 0, errors.New("list gs://other/drop/: access denied\x1b[2J"))
+	out, _, err := run(t, nil, "", "status", "--config", f.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"bucket sources:", "scans s3://bkt/in/: last listed ", "ago), 1234 objects; listing errors: 0",
+		"partners gs://other/drop/: last listed ", "ago), 7 objects; listing errors: 1", "FAILING since ", "access denied\\x1b[2J"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "\x1b") {
+		t.Errorf("status prints a raw escape:\n%q", out)
+	}
+	js, _, err := run(t, nil, "", "status", "--json", "--config", f.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st statusJSON
+	if err := json.Unmarshal([]byte(js), &st); err != nil {
+		t.Fatalf("%v\n%s", err, js)
+	}
+	p, s := st.Sources["partners"].Listing, st.Sources["scans"].Listing
+	if s == nil || s.Objects != 1234 || s.Error != "" || s.LastSuccess == nil || s.Bucket != "s3://bkt/in/" {
+		t.Errorf("status --json scans listing = %+v", s)
+	}
+	if p == nil || p.Objects != 7 || p.Errors != 1 || !strings.Contains(p.Error, "access denied") || p.FailingSince == nil {
+		t.Errorf("status --json partners listing = %+v", p)
 	}
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/mirror"
 	"github.com/docuparse/docuparse-ingest/internal/output"
 	"github.com/docuparse/docuparse-ingest/internal/safedir"
+	"github.com/docuparse/docuparse-ingest/internal/sourcestate"
 	"github.com/docuparse/docuparse-ingest/internal/statelock"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 	"github.com/docuparse/docuparse-ingest/receiver"
@@ -97,10 +98,11 @@ type Daemon struct {
 	metrics    *metrics.Metrics
 	admin      *admin.Server
 
-	health          *health.Tracker // current problems, for /readyz and status (see health.go)
-	healthGroup     lifecycle.Group // judges the API's reachability
-	apiMu           sync.Mutex      // guards apiFailingSince
-	apiFailingSince time.Time       // the first of a run of failed API requests; zero after an answer
+	health          *health.Tracker       // current problems, for /readyz and status (see health.go)
+	listings        *sourcestate.Recorder // bucket sources' listings, for status (see buckets.go)
+	healthGroup     lifecycle.Group       // judges the API's reachability
+	apiMu           sync.Mutex            // guards apiFailingSince
+	apiFailingSince time.Time             // the first of a run of failed API requests; zero after an answer
 
 	started  atomic.Bool
 	stopOnce sync.Once
@@ -182,6 +184,7 @@ func (d *Daemon) buildObservers() error {
 		return fmt.Errorf("metrics: %w", err)
 	}
 	d.newHealth()
+	d.listings = sourcestate.New(sourcestate.Options{Dir: cfg.StateDir, Logger: d.log.With("component", "sources")})
 	return nil
 }
 
@@ -500,6 +503,7 @@ func (d *Daemon) Stop() {
 			d.admin.Stop()
 		}
 		d.health.Close() // after the last /readyz, which may judge the API
+		d.listings.Flush()
 		d.closeAll()
 	})
 }

@@ -30,7 +30,7 @@ func (d *Daemon) newSource(src config.Source, buckets map[string]*bucket.Bucket)
 			Skip:         afterKeys(src, b),
 			Store:        d.store,
 			Logger:       d.log,
-			Listed:       d.bucketListed,
+			Listed:       func(l ingest.BucketListing) { d.bucketListed(l, b) },
 		}, d.candidates)
 	}
 	return ingest.NewFolder(ingest.FolderConfig{
@@ -214,6 +214,7 @@ func (d *Daemon) Reload(next *config.Config) (needRestart []string, err error) {
 	d.intake.SetSources(intake)
 	d.exporter.SetAfter(after)
 	d.metrics.AddSources(sourceNames(next.Sources))
+	d.listings.Retain(sourceNames(next.Sources))
 	d.pins.Retain(pinnedPaths(next.Sources))
 	d.submitter.SetLimits(ingest.BatchLimits{
 		MaxFiles: next.Batch.MaxFiles,

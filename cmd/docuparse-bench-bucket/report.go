@@ -1,0 +1,42 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+)
+
+// markdown prints the results as a Markdown table: per size, the
+// baseline's listing and each binary's steady-state passes.
+func markdown(w io.Writer, o options, rs []sizeResult) {
+	fmt.Fprintf(w, "| objects | run | seconds per pass (median of %d) | list requests per pass (daemon / server) | peak RSS |\n", o.Passes)
+	fmt.Fprintln(w, "|---:|---|---:|---:|---:|")
+	for _, r := range rs {
+		fmt.Fprintf(w, "| %d | baseline: paged listing only, no change detection | %.2f | %d / — | %s |\n",
+			r.Objects, median(r.List.Passes), r.List.Requests, mb(r.List.HWM))
+		for _, d := range r.Daemons {
+			secs := make([]float64, 0, len(d.Passes))
+			reqs, server := d.Passes[0].Requests, d.Passes[0].ServerRequests
+			for _, p := range d.Passes {
+				secs = append(secs, p.Seconds)
+				if p.Requests != reqs || p.ServerRequests != server || p.Objects != r.Objects {
+					fmt.Fprintf(w, "| | %s: a pass differs: %+v | | | |\n", d.Name, p)
+				}
+			}
+			fmt.Fprintf(w, "| %d | docuparse-ingest run (%s), all objects known | %.2f | %d / %d | %s |\n",
+				r.Objects, d.Name, median(secs), reqs, server, mb(d.HWM))
+			if d.Queued != 0 {
+				fmt.Fprintf(w, "| | %s queued %.0f documents: the seeded state was not taken as known | | | |\n", d.Name, d.Queued)
+			}
+		}
+	}
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
