@@ -7,10 +7,10 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"time"
 
+	"github.com/docuparse/docuparse-ingest/internal/binrun"
 	"github.com/docuparse/docuparse-ingest/internal/sim"
 )
 
@@ -23,7 +23,7 @@ type options struct {
 }
 
 // binary is a docuparse-ingest build under measurement.
-type binary struct{ Name, Path string }
+type binary = binrun.Binary
 
 // sizeResult is everything measured at one prefix size.
 type sizeResult struct {
@@ -43,7 +43,7 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		k, v, _ := cutEnv(kv)
 		os.Setenv(k, v) // this process seeds the store through the same chain
 	}
-	bins, err := buildAll(ctx, o.Baseline, dir)
+	bins, err := binrun.BuildAll(ctx, o.Baseline, dir)
 	if err != nil {
 		return err
 	}
@@ -109,42 +109,6 @@ func startSim(ctx context.Context) (string, func(), error) {
 	ctx, cancel := context.WithCancel(ctx)
 	s.Start(ctx)
 	return "http://" + ln.Addr().String() + "/api/v1", func() { s.Stop(); cancel(); _ = srv.Close() }, nil
-}
-
-// buildAll builds docuparse-ingest from this tree and, if rev is set,
-// from that git revision first (git archive, as cmd/docuparse-flood).
-func buildAll(ctx context.Context, rev, dir string) ([]binary, error) {
-	var bins []binary
-	if rev != "" {
-		src := filepath.Join(dir, "src-baseline")
-		if err := os.MkdirAll(src, 0o755); err != nil {
-			return nil, err
-		}
-		sh := exec.CommandContext(ctx, "sh", "-c", `git archive "$1" | tar -x -C "$2"`, "sh", rev, src)
-		if out, err := sh.CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("git archive %s: %v: %s", rev, err, out)
-		}
-		bin := filepath.Join(dir, "docuparse-ingest-baseline")
-		if err := goBuild(ctx, src, bin); err != nil {
-			return nil, err
-		}
-		bins = append(bins, binary{Name: rev, Path: bin})
-	}
-	cur := filepath.Join(dir, "docuparse-ingest")
-	if err := goBuild(ctx, ".", cur); err != nil {
-		return nil, err
-	}
-	return append(bins, binary{Name: "this tree", Path: cur}), nil
-}
-
-func goBuild(ctx context.Context, dir, out string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, "./cmd/docuparse-ingest")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build in %s: %v: %s", dir, err, b)
-	}
-	return nil
 }
 
 func cutEnv(kv string) (string, string, bool) {

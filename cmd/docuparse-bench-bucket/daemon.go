@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/binrun"
 )
 
 // Credentials of the benchmark's S3 server (any are accepted) and of the
@@ -43,7 +44,7 @@ type daemonRun struct {
 // one bucket source on url, listed every poll, against the simulator at
 // apiURL, and waits for its admin listener.
 func startDaemon(ctx context.Context, bin, dir, url, apiURL string, poll time.Duration) (*daemonRun, error) {
-	admin, err := freeAddr()
+	admin, err := binrun.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +80,7 @@ after = "keep"
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
 	d := &daemonRun{cmd: cmd, admin: admin, log: logf}
-	if err := waitListening(admin, 30*time.Second); err != nil {
+	if err := binrun.WaitListeningFor(admin, 30*time.Second); err != nil {
 		d.stop()
 		return nil, fmt.Errorf("%w (log: %s)", err, logf.Name())
 	}
@@ -140,26 +141,4 @@ func parseMetrics(r io.Reader) (map[string]float64, map[string]float64, error) {
 		}
 	}
 	return bucket, docs, sc.Err()
-}
-
-func waitListening(addr string, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.Close()
-			return nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return fmt.Errorf("nothing listened on %s within %s", addr, limit)
-}
-
-// freeAddr returns a loopback address no one listens on now.
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }

@@ -15,12 +15,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
+	"github.com/docuparse/docuparse-ingest/internal/binrun"
 	"github.com/docuparse/docuparse-ingest/internal/flood"
 )
 
@@ -52,21 +51,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer os.RemoveAll(dir)
 	o.Dir, o.Log = dir, stderr
-	var bins []flood.Binary
-	if *baseline != "" {
-		b, err := buildRevision(ctx, *baseline, dir)
-		if err != nil {
-			fmt.Fprintln(stderr, "docuparse-flood:", err)
-			return 2
-		}
-		bins = append(bins, b)
-	}
-	cur := filepath.Join(dir, "docuparse-ingest")
-	if err := goBuild(ctx, ".", cur); err != nil {
+	bins, err := binrun.BuildAll(ctx, *baseline, dir)
+	if err != nil {
 		fmt.Fprintln(stderr, "docuparse-flood:", err)
 		return 2
 	}
-	bins = append(bins, flood.Binary{Name: "this tree", Path: cur})
 	rs, err := flood.Run(ctx, bins, o)
 	if err != nil {
 		fmt.Fprintln(stderr, "docuparse-flood:", err)
@@ -74,31 +63,4 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	flood.Markdown(stdout, rs, o)
 	return 0
-}
-
-// buildRevision builds docuparse-ingest from rev (git archive into dir).
-func buildRevision(ctx context.Context, rev, dir string) (flood.Binary, error) {
-	src := filepath.Join(dir, "src-"+filepath.Base(rev))
-	if err := os.MkdirAll(src, 0o755); err != nil {
-		return flood.Binary{}, err
-	}
-	sh := exec.CommandContext(ctx, "sh", "-c", `git archive "$1" | tar -x -C "$2"`, "sh", rev, src)
-	if out, err := sh.CombinedOutput(); err != nil {
-		return flood.Binary{}, fmt.Errorf("git archive %s: %v: %s", rev, err, out)
-	}
-	bin := filepath.Join(dir, "docuparse-ingest-"+filepath.Base(rev))
-	if err := goBuild(ctx, src, bin); err != nil {
-		return flood.Binary{}, err
-	}
-	return flood.Binary{Name: rev, Path: bin}, nil
-}
-
-func goBuild(ctx context.Context, dir, out string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, "./cmd/docuparse-ingest")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build in %s: %v: %s", dir, err, b)
-	}
-	return nil
 }

@@ -5,9 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -44,16 +42,6 @@ func Build(ctx context.Context, dir string) error {
 
 func secretEnv() []string {
 	return append(os.Environ(), "DOCUPARSE_API_KEY="+apiKey, "DOCUPARSE_WEBHOOK_SECRET="+webhookSecret)
-}
-
-// freePort returns a loopback port nothing listens on right now.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // simProc is the docuparse-sim process of a run: one for the whole run,
@@ -304,20 +292,4 @@ func (s *supervisor) shutdown() {
 	s.keep = false
 	s.mu.Unlock()
 	s.end(syscall.SIGTERM, 60*time.Second)
-}
-
-// waitListening waits until addr accepts connections or ctx ends.
-func waitListening(ctx context.Context, addr string) error {
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return errors.Join(ctx.Err(), err)
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
 }

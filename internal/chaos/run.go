@@ -9,11 +9,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/docuparse/docuparse-ingest/internal/binrun"
 	"github.com/docuparse/docuparse-ingest/internal/sim"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
@@ -138,11 +138,10 @@ func (r *rig) unmount() {
 // startProcesses starts the simulator and the daemon and waits until the
 // daemon's receiver listens.
 func (r *rig) startProcesses(ctx context.Context) error {
-	port, err := freePort()
+	receiver, err := binrun.FreeAddr()
 	if err != nil {
 		return err
 	}
-	receiver := "127.0.0.1:" + strconv.Itoa(port)
 	r.sim, err = startSim(filepath.Join(r.bin, "docuparse-sim"), filepath.Join(r.dir, "sim.log"),
 		"http://"+receiver+"/webhooks/docuparse", r.o.Seed)
 	if err != nil {
@@ -159,7 +158,7 @@ func (r *rig) startProcesses(ctx context.Context) error {
 	}
 	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	if err := waitListening(wctx, receiver); err != nil {
+	if err := binrun.WaitListening(wctx, receiver); err != nil {
 		return fmt.Errorf("the daemon did not start listening (see %s): %w", r.sup.logPath, err)
 	}
 	return nil
@@ -239,12 +238,12 @@ func (r *rig) play(ctx context.Context) (*Summary, error) {
 	if r.o.Kinds[FileBucket] {
 		drop.bucket = r.bucket
 	}
-	secondPort, err := freePort()
+	secondAddr, err := binrun.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
 	second := filepath.Join(r.dir, "config-second.toml")
-	if err := os.WriteFile(second, []byte(r.config("127.0.0.1:"+strconv.Itoa(secondPort))), 0o600); err != nil {
+	if err := os.WriteFile(second, []byte(r.config(secondAddr)), 0o600); err != nil {
 		return nil, err
 	}
 	in := &injector{sim: r.sim, sup: r.sup, drop: drop, dbPath: filepath.Join(r.stateDir, "state.db"),

@@ -3,12 +3,13 @@ package flood
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/binrun"
 )
 
 // Secret is the webhook secret the measured daemon is started with; real
@@ -26,7 +27,7 @@ type daemon struct {
 // startDaemon runs bin with a fresh configuration in dir, and waits until
 // its receiver accepts connections.
 func startDaemon(ctx context.Context, bin, dir string) (*daemon, error) {
-	addr, err := freePort()
+	addr, err := binrun.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -63,27 +64,11 @@ path = %q
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
 	d := &daemon{cmd: cmd, addr: addr, url: "http://" + addr + "/webhooks/docuparse", log: logf}
-	if err := d.waitListening(30 * time.Second); err != nil {
+	if err := binrun.WaitListeningFor(addr, 30*time.Second); err != nil {
 		d.stop()
 		return nil, fmt.Errorf("%w (log: %s)", err, logf.Name())
 	}
 	return d, nil
-}
-
-// waitListening dials the receiver until it answers or limit passes.
-func (d *daemon) waitListening(limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		if c, err := net.DialTimeout("tcp", d.addr, time.Second); err == nil {
-			c.Close()
-			return nil
-		}
-		if d.cmd.ProcessState != nil {
-			return fmt.Errorf("the daemon exited")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return fmt.Errorf("the receiver did not listen on %s within %s", d.addr, limit)
 }
 
 func (d *daemon) pid() int { return d.cmd.Process.Pid }
@@ -103,14 +88,4 @@ func (d *daemon) stop() {
 		<-done
 	}
 	d.log.Close()
-}
-
-// freePort returns a loopback address no one listens on now.
-func freePort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }

@@ -9,13 +9,12 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/binrun"
 )
 
 // Binary is one docuparse-ingest build to measure.
-type Binary struct {
-	Name string // a column's title, e.g. "main" or "this tree"
-	Path string
-}
+type Binary = binrun.Binary
 
 // Options are the sizes of the attacks. Zero fields take the issue's
 // numbers, given in brackets.
