@@ -147,7 +147,7 @@ func (b *Bucket) List(ctx context.Context, prefix string, recursive bool, fn fun
 		}
 		page := make([]Object, 0, len(objs))
 		for _, o := range objs {
-			if o.IsDir || b.Scheme == "file" && !b.fileRegular(o.Key) {
+			if o.IsDir || b.Scheme == "file" && !b.fileListed(o) {
 				continue
 			}
 			page = append(page, Object{Key: o.Key, Size: o.Size, ModTime: o.ModTime, Version: versionOf(o)})

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"time"
 
+	"gocloud.dev/blob"
+
 	"github.com/docuparse/docuparse-ingest/internal/safedir"
 )
 
@@ -21,12 +23,21 @@ import (
 // and only a regular file with a single link is read; the listing leaves
 // out everything else.
 
-// fileRegular reports whether the entry at key of a file:// bucket is a
-// regular file (not a link, a directory or a device), looked at without
-// following a link.
-func (l Location) fileRegular(key string) bool {
-	fi, err := os.Lstat(filepath.Join(l.Bucket, filepath.FromSlash(key)))
-	return err == nil && fi.Mode().IsRegular()
+// fileListed reports whether a listed entry of a file:// bucket is to be
+// listed: a regular file (not a link, a directory or a device), looked at
+// without following a link, that is the very file its key names.
+// fileblob unescapes names ("__0x2e__" is ".", "__0x2f__" is "/"), so a
+// name holding such an escape is listed under a key naming another path,
+// perhaps outside the prefix ("in/__0x2e____0x2e__/x.pdf" is
+// "in/../x.pdf"), which the daemon would read instead: such an entry,
+// and a key with an empty, "." or ".." part, is left out.
+func (l Location) fileListed(o *blob.ListObject) bool {
+	var listed os.FileInfo
+	if !o.As(&listed) || hasDotSegment(o.Key) {
+		return false
+	}
+	fi, err := os.Lstat(filepath.Join(l.Bucket, filepath.FromSlash(o.Key)))
+	return err == nil && fi.Mode().IsRegular() && os.SameFile(fi, listed)
 }
 
 // openFile opens the object o of a file:// bucket for reading: beneath
