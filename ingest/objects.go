@@ -35,12 +35,16 @@ func (e errBucket) Error() string { return e.err.Error() }
 func (e errBucket) Unwrap() error { return e.err }
 
 // objectErr maps a bucket error to the terms intake and the submitter
-// decide on: fs.ErrNotExist (gone), errChanged (another version) or
-// errBucket (held).
+// decide on: fs.ErrNotExist (gone), errChanged (another version),
+// errHardlinked (a file:// bucket's file with other names: refused, as in
+// a folder) or errBucket (held).
 func objectErr(err error) error {
+	var linked bucket.HardlinkedError
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &linked):
+		return errHardlinked{path: linked.Key, links: linked.Links}
 	case errors.Is(err, bucket.ErrChanged):
 		return fmt.Errorf("%w: %v", errChanged, err)
 	case bucket.IsNotFound(err):

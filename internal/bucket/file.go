@@ -43,8 +43,8 @@ func (l Location) fileListed(o *blob.ListObject) bool {
 // openFile opens the object o of a file:// bucket for reading: beneath
 // the bucket's directory with no link followed, a regular file with one
 // link, of o's size and modification time. A missing file gives an
-// error for which IsNotFound is true; anything else that is not o,
-// ErrChanged.
+// error for which IsNotFound is true; one with other hard links, a
+// HardlinkedError; anything else that is not o, ErrChanged.
 func (l Location) openFile(o Object) (io.ReadCloser, error) {
 	where := l.PathOf(o.Key)
 	dir, err := safedir.OpenExact(l.Bucket, nil)
@@ -62,9 +62,13 @@ func (l Location) openFile(o Object) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("read %s: %w (%v)", where, ErrChanged, err)
 	}
 	fi, err := f.Stat()
-	if err == nil && (!fi.Mode().IsRegular() || links(fi) != 1 || fi.Size() != o.Size ||
-		!fi.ModTime().Truncate(time.Microsecond).Equal(o.ModTime.Truncate(time.Microsecond))) {
+	switch {
+	case err != nil:
+	case !fi.Mode().IsRegular() || fi.Size() != o.Size ||
+		!fi.ModTime().Truncate(time.Microsecond).Equal(o.ModTime.Truncate(time.Microsecond)):
 		err = ErrChanged
+	case links(fi) != 1:
+		err = HardlinkedError{Key: o.Key, Links: links(fi)}
 	}
 	if err != nil {
 		f.Close()
@@ -72,6 +76,16 @@ func (l Location) openFile(o Object) (io.ReadCloser, error) {
 	}
 	return f, nil
 }
+
+// HardlinkedError: a file:// bucket's file has other names besides its
+// key's, one of which may be a file only the service may read; it is
+// never read, and is refused as a folder's linked file is.
+type HardlinkedError struct {
+	Key   string
+	Links uint64
+}
+
+func (e HardlinkedError) Error() string { return fmt.Sprintf("%s has %d hard links", e.Key, e.Links) }
 
 // links returns a file's number of hard links (1 where unknown).
 func links(fi fs.FileInfo) uint64 {
