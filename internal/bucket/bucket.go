@@ -132,13 +132,17 @@ const ListPageSize = 1000
 // List lists the objects under prefix a page at a time, calling fn with
 // each page's objects (never all of them at once). Recursive false lists
 // only the objects directly under prefix. fn's error stops the listing
-// and is returned; so is the bucket's, described (see Describe).
+// and is returned; so is the bucket's, described (see Describe). A store
+// that hands out a page token it gave before (a broken S3-compatible
+// server) would have the listing go round for ever: it ends it, with
+// ErrTokenRepeated.
 func (b *Bucket) List(ctx context.Context, prefix string, recursive bool, fn func([]Object) error) (requests int, err error) {
 	opts := &blob.ListOptions{Prefix: prefix}
 	if !recursive {
 		opts.Delimiter = "/"
 	}
 	var token = blob.FirstPageToken
+	tokens := map[string]bool{} // one a page: a thousand for a million objects
 	for {
 		objs, next, err := b.b.ListPage(ctx, token, ListPageSize, opts)
 		requests++
@@ -158,9 +162,16 @@ func (b *Bucket) List(ctx context.Context, prefix string, recursive bool, fn fun
 		if len(next) == 0 {
 			return requests, nil
 		}
+		if tokens[string(next)] {
+			return requests, fmt.Errorf("list %s: %w", b.Location, ErrTokenRepeated)
+		}
+		tokens[string(next)] = true
 		token = next
 	}
 }
+
+// ErrTokenRepeated: the store gave a listing's page token a second time.
+var ErrTokenRepeated = errors.New("the storage service gave the same page token twice; the listing was ended, not repeated for ever")
 
 // ErrChanged: the object is no longer the version asked for.
 var ErrChanged = errors.New("object changed since it was listed")

@@ -2,13 +2,19 @@ package bucket_test
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/docuparse/docuparse-ingest/internal/bucket"
 	"github.com/docuparse/docuparse-ingest/internal/bucketemu"
 )
 
@@ -48,5 +54,56 @@ func TestAFileBucketReadsNothingOutsideThePrefixThroughAnEscapedName(t *testing.
 		if string(got) == secret {
 			t.Fatalf("listing in/ read %s, outside the prefix, as %q", real, key)
 		}
+	}
+}
+
+// loopingS3 is an S3-compatible server whose listing never ends: every
+// page, asked for with any token, holds in/a.pdf and says the listing goes
+// on with the token "loop". It counts the listings it answered, and calls
+// enough when it has answered limit of them.
+func loopingS3(t *testing.T, limit int, enough func()) string {
+	t.Helper()
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if int(n.Add(1)) == limit {
+			enough()
+		}
+		w.Header().Set("Content-Type", "application/xml")
+		fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?>
+<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>bkt</Name><Prefix>in/</Prefix>
+<KeyCount>1</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated><NextContinuationToken>loop</NextContinuationToken>
+<Contents><Key>in/a.pdf</Key><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>"abc"</ETag><Size>3</Size></Contents>
+</ListBucketResult>`)
+	}))
+	t.Cleanup(srv.Close)
+	t.Setenv("AWS_ACCESS_KEY_ID", "test-access-key")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test-secret-key")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	q := url.Values{"endpoint": {srv.URL}, "use_path_style": {"true"}, "disable_https": {"true"}, "region": {"us-east-1"}}
+	return "s3://bkt/in/?" + q.Encode()
+}
+
+// A store that answers every page with the same next-page token must not
+// keep a listing going for ever (the source's next listing never comes,
+// and it hands the same objects over again and again): the listing ends
+// with an error saying so.
+func TestListingEndsWhenTheStoreRepeatsAPageToken(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	raw := loopingS3(t, 5000, cancel) // gocloud fills a page of 1,000 one request at a time
+	b, err := bucket.Open(ctx, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	pages := 0
+	reqs, err := b.List(ctx, b.Prefix, true, func([]bucket.Object) error { pages++; return nil })
+	if err == nil || ctx.Err() != nil || reqs > 3 {
+		t.Fatalf("listing a store that repeats its page token: %d requests, %d pages, %v (ended by the test: %v)", reqs, pages, err, ctx.Err() != nil)
+	}
+	if !strings.Contains(err.Error(), "page token") {
+		t.Fatalf("error %q does not say why the listing ended", err)
 	}
 }
