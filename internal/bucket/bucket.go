@@ -143,6 +143,11 @@ func (b *Bucket) List(ctx context.Context, prefix string, recursive bool, fn fun
 	}
 	var token = blob.FirstPageToken
 	tokens := map[string]bool{} // one a page: a thousand for a million objects
+	if b.Scheme == "file" {
+		if err := b.fileDir(); err != nil {
+			return 0, fmt.Errorf("list %s: %w", b.Location, err)
+		}
+	}
 	for {
 		objs, next, err := b.b.ListPage(ctx, token, ListPageSize, opts)
 		requests++

@@ -1,6 +1,7 @@
 package bucket
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -22,6 +23,25 @@ import (
 // internal/safedir, beneath the bucket's directory, following no link,
 // and only a regular file with a single link is read; the listing leaves
 // out everything else.
+
+// fileDir returns why a file:// bucket's directory cannot be listed, or
+// nil: fileblob skips what it cannot read, so a directory removed would
+// list as empty, without an error, for ever.
+func (l Location) fileDir() error {
+	fi, err := os.Stat(l.Bucket)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w: %v", errNoDir, err)
+	case !fi.IsDir():
+		return fmt.Errorf("%w: %s is not a directory", errNoDir, l.Bucket)
+	}
+	return nil
+}
+
+// errNoDir: a file:// bucket's directory is not there (IsNotFound is true
+// for it). Only a listing says so: a read in a directory gone is held and
+// tried again, as one in a cloud that cannot be reached.
+var errNoDir = errors.New("bucket not found (its directory is missing)")
 
 // fileListed reports whether a listed entry of a file:// bucket is to be
 // listed: a regular file (not a link, a directory or a device), looked at

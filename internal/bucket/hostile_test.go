@@ -107,3 +107,20 @@ func TestListingEndsWhenTheStoreRepeatsAPageToken(t *testing.T) {
 		t.Fatalf("error %q does not say why the listing ended", err)
 	}
 }
+
+// A file:// bucket whose directory is removed (or a mount that went
+// away) is a listing error, as a missing bucket is for a cloud: fileblob
+// skips what it cannot read, and so listed nothing, successfully, for
+// ever, and /readyz said all was well.
+func TestAFileBucketWhoseDirectoryIsGoneCannotBeListed(t *testing.T) {
+	s := bucketemu.File(t)
+	b := open(t, s, "in/")
+	put(t, b, "in/a.pdf", "alpha")
+	if err := os.RemoveAll(b.Bucket); err != nil {
+		t.Fatal(err)
+	}
+	_, err := b.List(context.Background(), b.Prefix, true, func(page []bucket.Object) error { return nil })
+	if err == nil || !bucket.IsNotFound(err) || !strings.Contains(err.Error(), b.Bucket) {
+		t.Fatalf("listing a file bucket whose directory is gone: %v; want a not-found error naming it", err)
+	}
+}
