@@ -149,7 +149,7 @@ func (b *Bucket) List(ctx context.Context, prefix string, recursive bool, fn fun
 		}
 	}
 	for {
-		objs, next, err := b.b.ListPage(ctx, token, ListPageSize, opts)
+		objs, next, err := b.listPage(ctx, token, opts)
 		requests++
 		if err != nil {
 			return requests, fmt.Errorf("list %s: %w", b.Location, describedError{err})
@@ -173,6 +173,19 @@ func (b *Bucket) List(ctx context.Context, prefix string, recursive bool, fn fun
 		tokens[string(next)] = true
 		token = next
 	}
+}
+
+// pageTimeout bounds the requests for one page of a listing. The clouds'
+// HTTP clients set no time limit on a request, so one a store or a proxy
+// takes and never answers would hold a listing, and the source, for ever,
+// while /readyz (which judges listings that ended) said all was well.
+var pageTimeout = 2 * time.Minute
+
+// listPage asks for the page at token, within pageTimeout.
+func (b *Bucket) listPage(ctx context.Context, token []byte, opts *blob.ListOptions) ([]*blob.ListObject, []byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, pageTimeout)
+	defer cancel()
+	return b.b.ListPage(ctx, token, ListPageSize, opts)
 }
 
 // ErrTokenRepeated: the store gave a listing's page token a second time.

@@ -124,3 +124,53 @@ func TestAFileBucketWhoseDirectoryIsGoneCannotBeListed(t *testing.T) {
 		t.Fatalf("listing a file bucket whose directory is gone: %v; want a not-found error naming it", err)
 	}
 }
+
+// silentS3 is an S3-compatible server that takes every request and never
+// answers it (a stalled proxy, a half-open connection), until the test
+// ends.
+func silentS3(t *testing.T) string {
+	t.Helper()
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	t.Setenv("AWS_ACCESS_KEY_ID", "test-access-key")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test-secret-key")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	q := url.Values{"endpoint": {srv.URL}, "use_path_style": {"true"}, "disable_https": {"true"}, "region": {"us-east-1"}}
+	return "s3://bkt/in/?" + q.Encode()
+}
+
+// A listing request the store never answers ends with an error after the
+// page timeout: the clouds' HTTP clients have no request timeout of their
+// own, so the source's listing waited for ever, and /readyz, which looks
+// at the last listing that ended, said all was well.
+func TestAListingRequestNeverAnsweredEnds(t *testing.T) {
+	bucket.SetPageTimeout(t, 200*time.Millisecond)
+	b, err := bucket.Open(context.Background(), silentS3(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Not closed: Close waits for a listing in flight, which, on failure,
+	// waits for the server, which waits for the end of the test.
+	done := make(chan error, 1)
+	go func() {
+		_, err := b.List(context.Background(), b.Prefix, true, func([]bucket.Object) error { return nil })
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !bucket.IsTemporary(err) {
+			t.Fatalf("a listing never answered ended with %v; want a temporary error", err)
+		}
+	case <-time.After(30 * time.Second): // a guard, not a measure: the page timeout is 200 ms
+		t.Fatal("a listing request never answered is still waiting after 30 s")
+	}
+}
