@@ -1,9 +1,15 @@
 package ingest
 
 import (
+	"bytes"
+	"compress/gzip"
+	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"gocloud.dev/blob"
 
 	"github.com/docuparse/docuparse-ingest/internal/bucketemu"
 	"github.com/docuparse/docuparse-ingest/internal/store"
@@ -31,5 +37,33 @@ func TestFileBucketHardLinkedObjectIsRejectedNotLost(t *testing.T) {
 		if d.State != store.StateRejected || d.ErrorCode != CodeHardlinked {
 			t.Errorf("%s: %s %q; want rejected %s", d.Path, d.State, d.ErrorCode, CodeHardlinked)
 		}
+	}
+}
+
+// An object whose read never matches its listing, though the bucket says
+// it did not change — here a gzip-encoded object (gsutil cp -Z), which GCS
+// serves decompressed, longer than listed — is refused with a row saying
+// why, not dropped as "changed": the source hands each version over once,
+// so it was never taken, never rejected and never logged.
+func TestBucketObjectWhoseReadNeverMatchesItsListingIsRejected(t *testing.T) {
+	s := bucketemu.GCS(t)
+	r := newBucketRig(t, s, BucketConfig{Recursive: true})
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(bytes.Repeat([]byte("%PDF compressed "), 100)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.b.Blob().WriteAll(context.Background(), "in/z.pdf", buf.Bytes(), &blob.WriterOptions{ContentEncoding: "gzip"}); err != nil {
+		t.Fatal(err)
+	}
+	r.takeAll(t, r.list(t))
+	r.takeAll(t, r.list(t))
+	docs := r.st.all(t)
+	if len(docs) != 1 || docs[0].State != store.StateRejected || docs[0].ErrorCode != CodeUnreadable ||
+		!strings.Contains(docs[0].ErrorMessage, "the bucket lists") {
+		t.Fatalf("recorded %+v; want one rejected row (%s) saying the read and the listing disagree", docs, CodeUnreadable)
 	}
 }

@@ -85,7 +85,9 @@ func object(b *bucket.Bucket, path string, size int64, mtime time.Time, id store
 }
 
 // hashObject returns the hex SHA-256 of the object version c was listed
-// as, streamed from the bucket.
+// as, streamed from the bucket. An object whose read is not what was
+// listed, though the bucket says it did not change, is an error of its
+// own, not errChanged (see readDisagrees).
 func hashObject(b *bucket.Bucket, c Candidate) (string, error) {
 	o, err := object(b, c.Path, c.Size, c.ModTime, c.FileID)
 	if err != nil {
@@ -93,6 +95,16 @@ func hashObject(b *bucket.Bucket, c Candidate) (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), objectTimeout)
 	defer cancel()
+	sum, err := hashVersion(ctx, b, o)
+	if errors.Is(err, errChanged) && readDisagrees(ctx, b, o) {
+		return "", fmt.Errorf("reading the object does not give the %d bytes (version %q) the bucket lists, and the bucket "+
+			"says it has not changed: it is stored transformed (Content-Encoding: gzip, say) and is not taken", o.Size, o.Version)
+	}
+	return sum, err
+}
+
+// hashVersion returns the hex SHA-256 of the object version o.
+func hashVersion(ctx context.Context, b *bucket.Bucket, o bucket.Object) (string, error) {
 	rc, err := b.OpenVersion(ctx, o)
 	if err != nil {
 		return "", objectErr(err)
@@ -103,10 +115,21 @@ func hashObject(b *bucket.Bucket, c Candidate) (string, error) {
 	if err != nil {
 		return "", objectErr(err)
 	}
-	if n != c.Size {
+	if n != o.Size {
 		return "", errChanged
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// readDisagrees reports whether the bucket still says the object is the
+// version o, after a read of it found another: then the read will never
+// match (GCS serves a gzip-encoded object decompressed, say). Intake drops
+// a changed object, as the source hands over its next version; the source
+// hands each version over once, so one that never reads as listed would
+// be taken never, nor rejected, nor logged.
+func readDisagrees(ctx context.Context, b *bucket.Bucket, o bucket.Object) bool {
+	now, err := b.Stat(ctx, o.Key)
+	return err == nil && now.Size == o.Size && now.Version == o.Version && (o.Version != "" || now.ModTime.Equal(o.ModTime))
 }
 
 // statObject returns the settle signature of the object at path now.
