@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,5 +66,23 @@ func TestBucketObjectWhoseReadNeverMatchesItsListingIsRejected(t *testing.T) {
 	if len(docs) != 1 || docs[0].State != store.StateRejected || docs[0].ErrorCode != CodeUnreadable ||
 		!strings.Contains(docs[0].ErrorMessage, "the bucket lists") {
 		t.Fatalf("recorded %+v; want one rejected row (%s) saying the read and the listing disagree", docs, CodeUnreadable)
+	}
+}
+
+// A first listing of a prefix full of new objects does not remember each
+// one it handed over: only the latest emittedMax, enough to cover what
+// intake still has in hand. It remembered them all, so a million new
+// objects held a million entries (some 200 MB) until the next listing.
+func TestBucketListingRemembersABoundedNumberOfHandovers(t *testing.T) {
+	r := newBucketRig(t, bucketemu.Mem(t), BucketConfig{Recursive: true})
+	n := emittedMax + 500
+	for i := range n {
+		r.put(t, fmt.Sprintf("in/%06d.pdf", i), "%PDF")
+	}
+	if got := len(r.list(t)); got != n {
+		t.Fatalf("handed over %d objects; want %d", got, n)
+	}
+	if len(r.src.emitted) > emittedMax {
+		t.Fatalf("the listing remembers %d objects handed over; want at most %d", len(r.src.emitted), emittedMax)
 	}
 }
