@@ -5,6 +5,9 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +15,7 @@ import (
 
 	"gocloud.dev/blob"
 
+	"github.com/docuparse/docuparse-ingest/internal/bucket"
 	"github.com/docuparse/docuparse-ingest/internal/bucketemu"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
@@ -84,5 +88,54 @@ func TestBucketListingRemembersABoundedNumberOfHandovers(t *testing.T) {
 	}
 	if len(r.src.emitted) > emittedMax {
 		t.Fatalf("the listing remembers %d objects handed over; want at most %d", len(r.src.emitted), emittedMax)
+	}
+}
+
+// repeatingS3 is an S3-compatible server whose listing of in/ has two
+// pages that both hold in/a.pdf (a store that repeats a key across
+// pages).
+func repeatingS3(t *testing.T) string {
+	t.Helper()
+	const page = `<?xml version="1.0" encoding="UTF-8"?>
+<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>bkt</Name><Prefix>in/</Prefix>
+<KeyCount>1</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>%s</IsTruncated>%s
+<Contents><Key>in/a.pdf</Key><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>"abc"</ETag><Size>4</Size></Contents>
+</ListBucketResult>`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/xml")
+		if r.URL.Query().Get("continuation-token") == "" {
+			fmt.Fprintf(w, page, "true", "<NextContinuationToken>p2</NextContinuationToken>")
+			return
+		}
+		fmt.Fprintf(w, page, "false", "")
+	}))
+	t.Cleanup(srv.Close)
+	t.Setenv("AWS_ACCESS_KEY_ID", "test-access-key")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test-secret-key")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	q := url.Values{"endpoint": {srv.URL}, "use_path_style": {"true"}, "disable_https": {"true"}, "region": {"us-east-1"}}
+	return "s3://bkt/in/?" + q.Encode()
+}
+
+// A key a store lists twice in one listing is handed to intake once.
+func TestBucketHandsOverAKeyListedTwiceOnce(t *testing.T) {
+	b, err := bucket.Open(context.Background(), repeatingS3(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	st := openIngestStore(t, filepath.Join(t.TempDir(), "state.db"), nil)
+	out := make(chan Candidate, 10)
+	src, err := NewBucket(BucketConfig{Name: "bkt", Bucket: b, Store: st.Store, Recursive: true}, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := src.runOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 1 {
+		t.Fatalf("handed over %d candidates for one object listed twice; want 1", len(out))
 	}
 }

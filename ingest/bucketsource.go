@@ -262,6 +262,9 @@ func (b *Bucket) page(ctx context.Context, page []bucket.Object, next *listingSt
 		if known {
 			continue
 		}
+		if prev, ok := next.emitted[o.Key]; ok && sameObject(prev, sig) {
+			continue // listed twice in this listing (a store that repeats a key)
+		}
 		if prev, ok := b.emitted[o.Key]; ok && sameObject(prev, sig) {
 			next.handedOver(o.Key, sig) // with intake; not recorded yet
 			continue
