@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"gocloud.dev/blob"
 
@@ -137,5 +138,54 @@ func TestBucketHandsOverAKeyListedTwiceOnce(t *testing.T) {
 	}
 	if len(out) != 1 {
 		t.Fatalf("handed over %d candidates for one object listed twice; want 1", len(out))
+	}
+}
+
+// An upload's read of an object the store takes and never answers (no
+// response headers) ends with an error the submitter holds the document
+// for and retries: the upload's stall watchdog watches the body, which
+// never came, so the submitter waited for ever.
+func TestAnUploadReadNeverAnsweredEnds(t *testing.T) {
+	old := openTimeout
+	openTimeout = 200 * time.Millisecond
+	t.Cleanup(func() { openTimeout = old })
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Setenv("AWS_ACCESS_KEY_ID", "test-access-key")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test-secret-key")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	q := url.Values{"endpoint": {srv.URL}, "use_path_style": {"true"}, "disable_https": {"true"}, "region": {"us-east-1"}}
+	b, err := bucket.Open(context.Background(), "s3://bkt/in/?"+q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer close(release)
+	roots := NewRoots(nil, nil)
+	roots.SetBuckets(map[string]*bucket.Bucket{"bkt": b})
+	d := store.Document{Source: "bkt", Path: b.PathOf("in/a.pdf"), SizeBytes: 4, SHA256: sha256Hex([]byte("%PDF")),
+		FileID: store.FileID{Version: "etag:abc"}}
+	done := make(chan error, 1)
+	go func() {
+		rc, err := roots.openDocument(d)
+		if err == nil {
+			rc.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !heldBack(err) {
+			t.Fatalf("an upload read never answered: %v; want an error the document is held for", err)
+		}
+	case <-time.After(30 * time.Second): // a guard, not a measure: the open timeout is 200 ms
+		t.Fatal("an upload read never answered is still waiting after 30 s")
 	}
 }

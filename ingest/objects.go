@@ -24,6 +24,12 @@ import (
 // bounded by the upload's own stall watchdog (api.timeout).
 const objectTimeout = 10 * time.Minute
 
+// openTimeout bounds the opening of an object for upload, until the
+// bucket's answer begins: the upload's stall watchdog watches its body,
+// and the clouds' HTTP clients set no limit, so a read the store takes
+// and never answers held the submitter for ever.
+var openTimeout = 2 * time.Minute
+
 // errBucket: a bucket request failed for a reason that is the bucket's,
 // the network's or the credentials', not the object's (anything but "not
 // found" and "changed"): the object is held and tried again, never
@@ -150,8 +156,9 @@ func statObject(b *bucket.Bucket, path string) (settleSig, error) {
 // openObjectVerified opens the object version of a queued document for
 // upload: the bucket refuses (or the reader's version betrays) another
 // version, and the content streams through the same SHA-256 check as a
-// file's (see openVerified). The request lives as long as the upload
-// reads it: cancel is called by Close.
+// file's (see openVerified). The bucket's answer must begin within
+// openTimeout; then the request lives as long as the upload reads it:
+// cancel is called by Close.
 func openObjectVerified(b *bucket.Bucket, d store.Document) (io.ReadCloser, error) {
 	o, err := object(b, d.Path, d.SizeBytes, d.ModTime, d.FileID)
 	if err != nil {
@@ -162,7 +169,12 @@ func openObjectVerified(b *bucket.Bucket, d store.Document) (io.ReadCloser, erro
 		return nil, fmt.Errorf("open %s: recorded sha256 %q is not a SHA-256", d.Path, d.SHA256)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	late := time.AfterFunc(openTimeout, cancel)
 	rc, err := b.OpenVersion(ctx, o)
+	if !late.Stop() && err == nil {
+		rc.Close() // opened as the time ran out: its request is ended
+		err = fmt.Errorf("open %s: %w", d.Path, context.DeadlineExceeded)
+	}
 	if err != nil {
 		cancel()
 		return nil, objectErr(err)
