@@ -195,7 +195,7 @@ func jitter(d time.Duration) time.Duration {
 func (b *Bucket) runOnce(ctx context.Context) error {
 	start := time.Now()
 	l := BucketListing{Source: b.cfg.Name}
-	next := listingState{seen: make(map[string]settleSig, len(b.seen)), emitted: make(map[string]settleSig, len(b.emitted))}
+	next := &listingState{seen: make(map[string]settleSig, len(b.seen)), emitted: make(map[string]settleSig, len(b.emitted))}
 	reqs, err := b.cfg.Bucket.List(ctx, b.cfg.Bucket.Prefix, b.cfg.Recursive, func(page []bucket.Object) error {
 		return b.page(ctx, page, next, start, &l)
 	})
@@ -216,13 +216,38 @@ func (b *Bucket) runOnce(ctx context.Context) error {
 	return err
 }
 
+// emittedMax bounds how many of the objects it handed over a listing
+// remembers for the next (the latest ones): enough for those intake still
+// has in hand (its queue holds a few hundred). An older one the store does
+// not know yet when the next listing comes (held by intake while it
+// cannot be read) is handed over again, and intake takes it once.
+// Remembering every one made the first listing of a million new objects
+// hold a million entries.
+const emittedMax = 4096
+
 // listingState is what a listing remembers for the next: objects seen
-// once and not settled, and objects handed to intake that the store does
-// not know yet.
-type listingState struct{ seen, emitted map[string]settleSig }
+// once and not settled, and the latest objects handed to intake that the
+// store does not know yet (order lists emitted's keys, oldest first).
+type listingState struct {
+	seen, emitted map[string]settleSig
+	order         []string
+}
+
+// handedOver remembers that the object at key went to intake as sig,
+// forgetting the oldest beyond emittedMax.
+func (s *listingState) handedOver(key string, sig settleSig) {
+	if _, ok := s.emitted[key]; !ok {
+		s.order = append(s.order, key)
+	}
+	s.emitted[key] = sig
+	if len(s.order) > emittedMax {
+		delete(s.emitted, s.order[0])
+		s.order = s.order[1:]
+	}
+}
 
 // page handles one listed page.
-func (b *Bucket) page(ctx context.Context, page []bucket.Object, next listingState, now time.Time, l *BucketListing) error {
+func (b *Bucket) page(ctx context.Context, page []bucket.Object, next *listingState, now time.Time, l *BucketListing) error {
 	objs, files, known, err := b.known(ctx, page)
 	if err != nil {
 		return err
@@ -234,8 +259,11 @@ func (b *Bucket) page(ctx context.Context, page []bucket.Object, next listingSta
 		if known[i] {
 			continue
 		}
+		if prev, ok := next.emitted[o.Key]; ok && sameObject(prev, sig) {
+			continue // listed twice in this listing (a store that repeats a key)
+		}
 		if prev, ok := b.emitted[o.Key]; ok && sameObject(prev, sig) {
-			next.emitted[o.Key] = sig // with intake; not recorded yet
+			next.handedOver(o.Key, sig) // with intake; not recorded yet
 			continue
 		}
 		prev, seenBefore := b.seen[o.Key]
@@ -246,7 +274,7 @@ func (b *Bucket) page(ctx context.Context, page []bucket.Object, next listingSta
 		c := Candidate{Source: b.cfg.Name, Path: p, Name: path.Base(o.Key), Size: o.Size, ModTime: o.ModTime, FileID: sig.id}
 		select {
 		case b.out <- c:
-			next.emitted[o.Key] = sig
+			next.handedOver(o.Key, sig)
 			l.New++
 		case <-ctx.Done():
 			return ctx.Err()

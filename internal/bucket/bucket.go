@@ -132,22 +132,31 @@ const ListPageSize = 1000
 // List lists the objects under prefix a page at a time, calling fn with
 // each page's objects (never all of them at once). Recursive false lists
 // only the objects directly under prefix. fn's error stops the listing
-// and is returned; so is the bucket's, described (see Describe).
+// and is returned; so is the bucket's, described (see Describe). A store
+// that hands out a page token it gave before (a broken S3-compatible
+// server) would have the listing go round for ever: it ends it, with
+// ErrTokenRepeated.
 func (b *Bucket) List(ctx context.Context, prefix string, recursive bool, fn func([]Object) error) (requests int, err error) {
 	opts := &blob.ListOptions{Prefix: prefix}
 	if !recursive {
 		opts.Delimiter = "/"
 	}
 	var token = blob.FirstPageToken
+	tokens := map[string]bool{} // one a page: a thousand for a million objects
+	if b.Scheme == "file" {
+		if err := b.fileDir(); err != nil {
+			return 0, fmt.Errorf("list %s: %w", b.Location, err)
+		}
+	}
 	for {
-		objs, next, err := b.b.ListPage(ctx, token, ListPageSize, opts)
+		objs, next, err := b.listPage(ctx, token, opts)
 		requests++
 		if err != nil {
 			return requests, fmt.Errorf("list %s: %w", b.Location, describedError{err})
 		}
 		page := make([]Object, 0, len(objs))
 		for _, o := range objs {
-			if o.IsDir || b.Scheme == "file" && !b.fileRegular(o.Key) {
+			if o.IsDir || b.Scheme == "file" && !b.fileListed(o) {
 				continue
 			}
 			page = append(page, Object{Key: o.Key, Size: o.Size, ModTime: o.ModTime, Version: versionOf(o)})
@@ -158,9 +167,29 @@ func (b *Bucket) List(ctx context.Context, prefix string, recursive bool, fn fun
 		if len(next) == 0 {
 			return requests, nil
 		}
+		if tokens[string(next)] {
+			return requests, fmt.Errorf("list %s: %w", b.Location, ErrTokenRepeated)
+		}
+		tokens[string(next)] = true
 		token = next
 	}
 }
+
+// pageTimeout bounds the requests for one page of a listing. The clouds'
+// HTTP clients set no time limit on a request, so one a store or a proxy
+// takes and never answers would hold a listing, and the source, for ever,
+// while /readyz (which judges listings that ended) said all was well.
+var pageTimeout = 2 * time.Minute
+
+// listPage asks for the page at token, within pageTimeout.
+func (b *Bucket) listPage(ctx context.Context, token []byte, opts *blob.ListOptions) ([]*blob.ListObject, []byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, pageTimeout)
+	defer cancel()
+	return b.b.ListPage(ctx, token, ListPageSize, opts)
+}
+
+// ErrTokenRepeated: the store gave a listing's page token a second time.
+var ErrTokenRepeated = errors.New("the storage service gave the same page token twice; the listing was ended, not repeated for ever")
 
 // ErrChanged: the object is no longer the version asked for.
 var ErrChanged = errors.New("object changed since it was listed")

@@ -237,7 +237,7 @@ func TestAFileBucketFollowsNoLink(t *testing.T) {
 			t.Fatalf("%s read through a link: %v", key, err)
 		}
 	}
-	if rc, err := b.OpenVersion(context.Background(), got["in/hard.pdf"]); !errors.Is(err, bucket.ErrChanged) {
+	if rc, err := b.OpenVersion(context.Background(), got["in/hard.pdf"]); !errors.As(err, new(bucket.HardlinkedError)) {
 		if rc != nil {
 			rc.Close()
 		}

@@ -34,9 +34,11 @@ type describedError struct{ err error }
 func (e describedError) Error() string { return Describe(e.err) }
 func (e describedError) Unwrap() error { return e.err }
 
-// IsNotFound reports whether err says the object (or the bucket) does not
-// exist.
-func IsNotFound(err error) bool { return errors.Is(err, errGone) || gcerrCode(err) == codeNotFound }
+// IsNotFound reports whether err says the object (or the bucket, or a
+// file:// bucket's directory) does not exist.
+func IsNotFound(err error) bool {
+	return errors.Is(err, errGone) || errors.Is(err, errNoDir) || gcerrCode(err) == codeNotFound
+}
 
 // IsDenied reports whether err says the credentials may not do this.
 func IsDenied(err error) bool { return gcerrCode(err) == gcerrors.PermissionDenied }

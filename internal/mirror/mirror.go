@@ -68,6 +68,9 @@ type Config struct {
 	// the exporter having nothing left for the day, before they are
 	// mirrored. Defaults to 5 minutes.
 	CloseGrace time.Duration
+	// RequestTimeout bounds a request to the bucket, plus the time an
+	// object's bytes take at 64 KiB/s. Defaults to 2 minutes.
+	RequestTimeout time.Duration
 	// Health receives the "mirror" problem while the bucket fails (nil:
 	// none).
 	Health *health.Tracker
@@ -114,6 +117,9 @@ func New(ctx context.Context, cfg Config) (*Mirror, error) {
 	}
 	if cfg.MinGap <= 0 {
 		cfg.MinGap = 2 * time.Second
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 2 * time.Minute
 	}
 	if cfg.CloseGrace <= 0 {
 		cfg.CloseGrace = 5 * time.Minute

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"time"
 
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
@@ -62,6 +63,8 @@ func (m *Mirror) uploadPending(ctx context.Context) error {
 // intention loses the intention (see dropLocal). The error is the
 // bucket's or the store's.
 func (m *Mirror) mirrorOne(ctx context.Context, o store.MirrorObject) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, m.timeoutFor(o.Size))
+	defer cancel()
 	key := m.bucket.Prefix + o.Key
 	_, err := m.bucket.Stat(ctx, key)
 	switch {
@@ -82,6 +85,18 @@ func (m *Mirror) mirrorOne(ctx context.Context, o store.MirrorObject) (bool, err
 	}
 	m.cfg.Logger.Debug("output mirrored", "file", o.LocalPath, "object", m.bucket.PathOf(key))
 	return true, m.cfg.Store.MirrorDone(ctx, o.Key)
+}
+
+// minRate is the slowest transfer an object's time limit allows for.
+const minRate = 64 << 10 // bytes a second
+
+// timeoutFor bounds the requests that mirror one object of size bytes: a
+// look, a write and a read back, each within RequestTimeout plus its bytes
+// at minRate. The clouds' HTTP clients set no limit of their own, so a
+// request a store or a proxy takes and never answers would hold the
+// mirror for ever, its backlog growing with no problem shown.
+func (m *Mirror) timeoutFor(size int64) time.Duration {
+	return 3 * (m.cfg.RequestTimeout + time.Duration(size/minRate)*time.Second)
 }
 
 // write streams the local file to key, creating the object only if the
