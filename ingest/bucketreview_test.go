@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,13 +110,7 @@ func repeatingS3(t *testing.T) string {
 		fmt.Fprintf(w, page, "false", "")
 	}))
 	t.Cleanup(srv.Close)
-	t.Setenv("AWS_ACCESS_KEY_ID", "test-access-key")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test-secret-key")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	q := url.Values{"endpoint": {srv.URL}, "use_path_style": {"true"}, "disable_https": {"true"}, "region": {"us-east-1"}}
-	return "s3://bkt/in/?" + q.Encode()
+	return bucketemu.S3URL(t, srv.URL, "bkt", "in/")
 }
 
 // A key a store lists twice in one listing is handed to intake once.
@@ -157,13 +150,7 @@ func TestAnUploadReadNeverAnsweredEnds(t *testing.T) {
 		}
 	}))
 	t.Cleanup(srv.Close)
-	t.Setenv("AWS_ACCESS_KEY_ID", "test-access-key")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test-secret-key")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	q := url.Values{"endpoint": {srv.URL}, "use_path_style": {"true"}, "disable_https": {"true"}, "region": {"us-east-1"}}
-	b, err := bucket.Open(context.Background(), "s3://bkt/in/?"+q.Encode())
+	b, err := bucket.Open(context.Background(), bucketemu.S3URL(t, srv.URL, "bkt", "in/"))
 	if err != nil {
 		t.Fatal(err)
 	}

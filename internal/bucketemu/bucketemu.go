@@ -137,13 +137,28 @@ func S3(t testing.TB) Store {
 	if err := backend.CreateBucket(name); err != nil {
 		t.Fatal(err)
 	}
+	return Store{Kind: "s3", Bucket: name, query: s3Query(t, srv.URL), Stop: srv.Close, requests: reqs, fail: fail}
+}
+
+// S3URL returns the URL of prefix in bucket on an S3-speaking server at
+// endpoint (a test's own, answering as a hostile or broken store would),
+// with the AWS environment set as for S3: test credentials, no instance
+// metadata, no shared config.
+func S3URL(t testing.TB, endpoint, bucket, prefix string) string {
+	t.Helper()
+	return "s3://" + bucket + "/" + prefix + "?" + s3Query(t, endpoint)
+}
+
+// s3Query sets the AWS environment for a test server at endpoint and
+// returns the URL query that reaches it.
+func s3Query(t testing.TB, endpoint string) string {
+	t.Helper()
 	t.Setenv("AWS_ACCESS_KEY_ID", "test-access-key")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test-secret-key")
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	q := url.Values{"endpoint": {srv.URL}, "use_path_style": {"true"}, "disable_https": {"true"}, "region": {"us-east-1"}}
-	return Store{Kind: "s3", Bucket: name, query: q.Encode(), Stop: srv.Close, requests: reqs, fail: fail}
+	return url.Values{"endpoint": {endpoint}, "use_path_style": {"true"}, "disable_https": {"true"}, "region": {"us-east-1"}}.Encode()
 }
 
 // GCS starts the GCS emulator (fakestorage) on loopback with one bucket,

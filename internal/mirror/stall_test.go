@@ -4,11 +4,10 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/docuparse/docuparse-ingest/internal/bucketemu"
 	"github.com/docuparse/docuparse-ingest/internal/health"
 	"github.com/docuparse/docuparse-ingest/internal/output"
 )
@@ -26,13 +25,7 @@ func TestARequestNeverAnsweredEndsThePass(t *testing.T) {
 		}
 	}))
 	t.Cleanup(srv.Close)
-	t.Setenv("AWS_ACCESS_KEY_ID", "test-access-key")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test-secret-key")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	q := url.Values{"endpoint": {srv.URL}, "use_path_style": {"true"}, "disable_https": {"true"}, "region": {"us-east-1"}}
-	e := newEnv(t, "s3://out-bkt/out/?"+q.Encode())
+	e := newEnv(t, bucketemu.S3URL(t, srv.URL, "out-bkt", "out/"))
 	e.write("results/"+day+"/doc_a.json", "a")
 	e.health = health.New(health.Options{Logger: e.log})
 	m, err := New(context.Background(), Config{Store: e.st, Layout: output.Layout{Root: e.out, Location: zone}, URL: e.url,
