@@ -254,3 +254,19 @@ func TestOpenErrorsShowNoQueryValue(t *testing.T) {
 		}
 	}
 }
+
+// Describe names the usual causes first, from the clouds' own words.
+func TestDescribeNamesTheCause(t *testing.T) {
+	for msg, want := range map[string]string{
+		"operation error S3: ListObjectsV2, https response error StatusCode: 301, api error PermanentRedirect: The bucket you are attempting to access must be addressed using the specified endpoint": "the bucket is in another region",
+		"api error AuthorizationHeaderMalformed: the region 'us-east-1' is wrong; expecting 'eu-west-1'":                                                                                               "the bucket is in another region",
+		"api error NoSuchBucket: The specified bucket does not exist":                                                                                                                                  "bucket not found",
+		"RESPONSE 403: AuthorizationPermissionMismatch":                                                                                                                                                "access denied",
+		"failed to refresh cached credentials, no EC2 IMDS role found":                                                                                                                                 "no credentials found",
+		`Get "http://127.0.0.1:9/bkt": dial tcp 127.0.0.1:9: connect: connection refused`:                                                                                                              "cannot reach the storage endpoint",
+	} {
+		if got := bucket.Describe(errors.New(msg)); !strings.HasPrefix(got, want) {
+			t.Errorf("Describe(%q) = %q; want it to begin %q", msg, got, want)
+		}
+	}
+}
