@@ -23,16 +23,14 @@ func (s *Submitter) sendSingles(ctx context.Context, b *store.Batch) {
 	}
 	var wg sync.WaitGroup
 	for _, d := range b.Documents {
-		select {
-		case s.files <- struct{}{}:
-		case <-ctx.Done():
+		if s.files.Acquire(ctx, 1) != nil { // stopping
 			wg.Wait()
 			return
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() { <-s.files }()
+			defer s.files.Release(1)
 			s.sendOne(ctx, b, d, wasSent)
 		}()
 	}

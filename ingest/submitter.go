@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/docuparse/docuparse-ingest/internal/apiclient"
 	"github.com/docuparse/docuparse-ingest/internal/lifecycle"
 	"github.com/docuparse/docuparse-ingest/internal/store"
@@ -90,7 +92,9 @@ type Submitter struct {
 	draining bool
 	drainCh  chan struct{} // closed when draining starts
 	idle     chan struct{} // closed when draining and no upload is left
-	files    chan struct{}
+	// files bounds the single-file uploads in flight across all
+	// single-mode batches to Concurrency.
+	files *semaphore.Weighted
 	// unreadable holds the documents whose file could not be opened for
 	// upload for a temporary reason, until it opens again (see readLater).
 	unreadable map[int64]bool
@@ -132,7 +136,7 @@ func NewSubmitter(cfg SubmitterConfig) *Submitter {
 		cfg.ResumeEvery = 30 * time.Second
 	}
 	return &Submitter{cfg: cfg, poke: lifecycle.NewPoke(), limits: cfg.Limits, inFlight: map[int64]bool{}, ended: map[int64]bool{},
-		files: make(chan struct{}, cfg.Concurrency), unreadable: map[int64]bool{}, drainCh: make(chan struct{})}
+		files: semaphore.NewWeighted(int64(cfg.Concurrency)), unreadable: map[int64]bool{}, drainCh: make(chan struct{})}
 }
 
 // Notify wakes the batcher: documents were queued.
