@@ -16,6 +16,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/testwait"
 )
 
 // interceptWith makes the rig's API answer through f.
@@ -110,7 +111,7 @@ func TestSubmitterStopsFilesTheAPIsAnswerDoesNotListAndRetryResubmitsThem(t *tes
 	})
 	r.start(t, s)
 	r.waitIn(t, store.StateSubmitted, ids[0], ids[1])
-	waitFor(t, r.wake, "c.pdf stuck", func() bool { return r.st.get(t, ids[2]).ErrorCode == store.CodeSubmitStuck })
+	testwait.OnSignal(t, r.wake, "c.pdf stuck", func() bool { return r.st.get(t, ids[2]).ErrorCode == store.CodeSubmitStuck })
 	r.checkStuck(t, "lists 2 of the 3 files sent", ids[2])
 	key := r.st.get(t, ids[2])
 	r.settle(t, s, "d.pdf")
@@ -156,7 +157,7 @@ func TestSubmitterStopsAFileWhoseReplayIsAnsweredInAnotherShape(t *testing.T) {
 				c.ResumeEvery = 10 * time.Millisecond
 			})
 			r.start(t, s)
-			waitFor(t, r.wake, "a.pdf stuck", func() bool { return r.st.get(t, id).ErrorCode == store.CodeSubmitStuck })
+			testwait.OnSignal(t, r.wake, "a.pdf stuck", func() bool { return r.st.get(t, id).ErrorCode == store.CodeSubmitStuck })
 			r.checkStuck(t, "invalid response body", id)
 			r.settle(t, s, "b.pdf")
 			withFiles, replays := r.uploads()
@@ -199,7 +200,7 @@ func TestSubmitterStopsFilesGoneWhoseKeyReplayIsAnswered404(t *testing.T) {
 				c.ResumeEvery = 10 * time.Millisecond
 			})
 			r.start(t, s)
-			waitFor(t, r.wake, "both files stuck", func() bool {
+			testwait.OnSignal(t, r.wake, "both files stuck", func() bool {
 				return r.st.get(t, ids[0]).ErrorCode == store.CodeSubmitStuck && r.st.get(t, ids[1]).ErrorCode == store.CodeSubmitStuck
 			})
 			r.checkStuck(t, "answered 404", ids...)

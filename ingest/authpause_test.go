@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/testwait"
 )
 
 // A refused API key (401) cannot succeed by waiting: a drain gives up on
@@ -23,7 +24,7 @@ func TestSubmitterDrainGivesUpAtOnceWhenTheKeyIsRefused(t *testing.T) {
 				c.BackoffMin, c.BackoffMax = time.Hour, time.Hour // any wait would outlast the test
 			})
 			r.start(t, s)
-			waitFor(t, r.wake, "a submit refused", func() bool { return len(r.requests()) >= 1 })
+			testwait.OnSignal(t, r.wake, "a submit refused", func() bool { return len(r.requests()) >= 1 })
 			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 			defer cancel()
 			done := make(chan bool, 1)

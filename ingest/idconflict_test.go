@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/testwait"
 )
 
 // sameDocumentID makes the rig's API answer every upload with one
@@ -57,7 +58,7 @@ func TestAnAPIAnsweringOneDocumentIDForTwoFilesRecordsOneConflict(t *testing.T) 
 			}
 			// The submitter logs the conflict after the store committed it:
 			// wait for the line too.
-			waitFor(t, r.wake, "both files recorded and the conflict logged, or the recording failing again and again", func() bool {
+			testwait.OnSignal(t, r.wake, "both files recorded and the conflict logged, or the recording failing again and again", func() bool {
 				return settled() && r.logs.Count(store.CodeDocumentIDConflict) > 0 || r.logs.Count("cannot record") >= 2
 			})
 			if n := r.logs.Count("cannot record"); n > 0 {

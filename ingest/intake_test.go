@@ -17,6 +17,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/storefault"
 	"github.com/docuparse/docuparse-ingest/internal/testpriv"
 	"github.com/docuparse/docuparse-ingest/internal/teststop"
+	"github.com/docuparse/docuparse-ingest/internal/testwait"
 )
 
 // ingestDeadline bounds anything an intake or submitter test waits for.
@@ -101,25 +102,6 @@ func (s *ingestStore) get(t *testing.T, id int64) store.Document {
 		t.Fatalf("get document %d: %v", id, err)
 	}
 	return *d
-}
-
-// waitFor returns once cond holds. It re-checks on every signal of wake and
-// at a short poll interval (for changes that send no signal), and fails the
-// test at the deadline.
-func waitFor(t *testing.T, wake <-chan struct{}, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.NewTimer(ingestDeadline)
-	defer deadline.Stop()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-wake:
-		case <-tick.C:
-		case <-deadline.C:
-			t.Fatalf("timed out after %v waiting for %s", ingestDeadline, what)
-		}
-	}
 }
 
 // writeInput writes content to path and returns the settled candidate a
@@ -531,7 +513,7 @@ func TestIntakeStartTakesCandidatesFromItsChannel(t *testing.T) {
 			t.Fatalf("intake did not take %s", n)
 		}
 	}
-	waitFor(t, r.st.wake, "three documents recorded", func() bool { return len(r.st.all(t)) == 3 })
+	testwait.OnSignal(t, r.st.wake, "three documents recorded", func() bool { return len(r.st.all(t)) == 3 })
 	var got []string
 	for _, d := range r.st.all(t) {
 		got = append(got, d.FileName+"="+string(d.State))
@@ -563,7 +545,7 @@ func TestIntakeHoldsFilesTheStoreCouldNotRecordAndTakesThemOnceItCan(t *testing.
 			t.Fatalf("intake did not take %s", n)
 		}
 	}
-	waitFor(t, r.st.wake, "three files held", func() bool { return r.in.Held() == 3 })
+	testwait.OnSignal(t, r.st.wake, "three files held", func() bool { return r.in.Held() == 3 })
 	if docs := r.st.all(t); len(docs) != 0 {
 		t.Fatalf("%d documents recorded while the store fails, want none", len(docs))
 	}
@@ -572,8 +554,8 @@ func TestIntakeHoldsFilesTheStoreCouldNotRecordAndTakesThemOnceItCan(t *testing.
 	feed <- c
 
 	fault.Heal()
-	waitFor(t, r.st.wake, "three documents recorded", func() bool { return len(r.st.all(t)) == 3 })
-	waitFor(t, r.st.wake, "nothing held", func() bool { return r.in.Held() == 0 })
+	testwait.OnSignal(t, r.st.wake, "three documents recorded", func() bool { return len(r.st.all(t)) == 3 })
+	testwait.OnSignal(t, r.st.wake, "nothing held", func() bool { return r.in.Held() == 0 })
 	got := map[string]string{}
 	for _, d := range r.st.all(t) {
 		got[d.FileName] = string(d.State)
@@ -598,11 +580,11 @@ func TestIntakeAnEmptyPlaceholderFilledLaterIsOneDocument(t *testing.T) {
 	p := filepath.Join(r.dir, "scan.pdf")
 	feed <- writeInput(t, p, nil)
 	feed <- writeInput(t, filepath.Join(r.dir, "other.pdf"), []byte("%PDF-1.4 other")) // a barrier: taken after the empty one
-	waitFor(t, r.st.wake, "other.pdf recorded", func() bool { return len(r.st.all(t)) == 1 })
+	testwait.OnSignal(t, r.st.wake, "other.pdf recorded", func() bool { return len(r.st.all(t)) == 1 })
 
 	content := []byte("%PDF-1.4 the scan, written at last")
 	feed <- writeInput(t, p, content)
-	waitFor(t, r.st.wake, "scan.pdf recorded", func() bool { return len(r.st.all(t)) == 2 })
+	testwait.OnSignal(t, r.st.wake, "scan.pdf recorded", func() bool { return len(r.st.all(t)) == 2 })
 	for _, d := range r.st.all(t) {
 		if d.State != store.StateQueued {
 			t.Errorf("%s recorded %s %s, want queued", d.FileName, d.State, d.ErrorCode)
@@ -628,10 +610,10 @@ func TestIntakeAFileThatStaysEmptyIsRejectedOnceAfterItsWait(t *testing.T) {
 	feed <- stays
 	feed <- removed
 	mustRemove(t, removed.Path)
-	waitFor(t, r.st.wake, "stays.pdf rejected", func() bool { return len(r.st.all(t)) == 1 })
+	testwait.OnSignal(t, r.st.wake, "stays.pdf rejected", func() bool { return len(r.st.all(t)) == 1 })
 	feed <- stays
 	feed <- writeInput(t, filepath.Join(r.dir, "barrier.pdf"), []byte("%PDF-1.4 barrier"))
-	waitFor(t, r.st.wake, "barrier.pdf recorded", func() bool { return len(r.st.all(t)) == 2 })
+	testwait.OnSignal(t, r.st.wake, "barrier.pdf recorded", func() bool { return len(r.st.all(t)) == 2 })
 
 	docs := r.st.all(t)
 	if d := docs[0]; d.Path != stays.Path || d.State != store.StateRejected || d.ErrorCode != CodeEmptyFile {
@@ -660,7 +642,7 @@ func TestIntakeStopIsSafeBeforeStartAndTwice(t *testing.T) {
 	case <-time.After(ingestDeadline):
 		t.Fatal("the started intake did not take a candidate")
 	}
-	waitFor(t, r.st.wake, "a.pdf recorded", func() bool { return len(r.st.all(t)) == 1 })
+	testwait.OnSignal(t, r.st.wake, "a.pdf recorded", func() bool { return len(r.st.all(t)) == 1 })
 	if teststop.Count(frame, before) == 0 {
 		t.Fatal("no intake goroutine found while it runs: the check below could not see one")
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/store"
 	"github.com/docuparse/docuparse-ingest/internal/testlease"
 	"github.com/docuparse/docuparse-ingest/internal/testlog"
+	"github.com/docuparse/docuparse-ingest/internal/testwait"
 )
 
 // swapAway renames dir aside and puts another, empty folder in its place;
@@ -52,13 +53,13 @@ func TestAFileOfferedWhileItsFolderIsSwappedIsHeldAndTakenOnceItIsBack(t *testin
 
 	restore := swapAway(t, r.dir)
 	feed <- c
-	waitFor(t, r.st.wake, "invoice.pdf held", func() bool { return r.in.Held() == 1 })
+	testwait.OnSignal(t, r.st.wake, "invoice.pdf held", func() bool { return r.in.Held() == 1 })
 	if got := r.st.transitionsOf(c.Path); len(got) != 0 {
 		t.Fatalf("invoice.pdf went to %v while its folder was away", got)
 	}
 	restore()
-	waitFor(t, r.st.wake, "invoice.pdf recorded", func() bool { return len(r.st.transitionsOf(c.Path)) > 0 })
-	waitFor(t, r.st.wake, "nothing held", func() bool { return r.in.Held() == 0 })
+	testwait.OnSignal(t, r.st.wake, "invoice.pdf recorded", func() bool { return len(r.st.transitionsOf(c.Path)) > 0 })
+	testwait.OnSignal(t, r.st.wake, "nothing held", func() bool { return r.in.Held() == 0 })
 	if got := r.st.transitionsOf(c.Path); len(got) != 1 || got[0] != store.StateQueued {
 		t.Fatalf("invoice.pdf went to %v, want queued once", got)
 	}
@@ -84,11 +85,11 @@ func TestAFileInFlightWhileItsFolderIsSwappedIsUploadedOnceItIsBack(t *testing.T
 			restore := swapAway(t, r.dir)
 			s := r.submitter(t, c, func(cfg *SubmitterConfig) { cfg.Roots = roots })
 			r.start(t, s)
-			waitFor(t, r.wake, "the upload to meet the swapped folder", func() bool {
+			testwait.OnSignal(t, r.wake, "the upload to meet the swapped folder", func() bool {
 				return strings.Contains(r.logs.String(), "cannot read a file to upload for now")
 			})
 			restore()
-			waitFor(t, r.wake, "invoice.pdf submitted or finished", func() bool {
+			testwait.OnSignal(t, r.wake, "invoice.pdf submitted or finished", func() bool {
 				states := r.st.transitionsOf(path)
 				return len(states) > 0 && states[len(states)-1] != store.StateSubmitting
 			})
@@ -121,15 +122,15 @@ func TestALeasedFileIsHeldAndTakenOnceTheLeaseIsDropped(t *testing.T) {
 	drop := testlease.Take(t, leased.Path)
 
 	feed <- leased
-	waitFor(t, r.st.wake, "leased.pdf held", func() bool { return r.in.Held() == 1 })
+	testwait.OnSignal(t, r.st.wake, "leased.pdf held", func() bool { return r.in.Held() == 1 })
 	feed <- other // intake is not stalled by the leased file
-	waitFor(t, r.st.wake, "other.pdf queued", func() bool { return len(r.st.transitionsOf(other.Path)) == 1 })
+	testwait.OnSignal(t, r.st.wake, "other.pdf queued", func() bool { return len(r.st.transitionsOf(other.Path)) == 1 })
 	if got := r.st.transitionsOf(leased.Path); len(got) != 0 {
 		t.Fatalf("leased.pdf went to %v while leased", got)
 	}
 	drop()
-	waitFor(t, r.st.wake, "leased.pdf recorded", func() bool { return len(r.st.transitionsOf(leased.Path)) > 0 })
-	waitFor(t, r.st.wake, "nothing held", func() bool { return r.in.Held() == 0 })
+	testwait.OnSignal(t, r.st.wake, "leased.pdf recorded", func() bool { return len(r.st.transitionsOf(leased.Path)) > 0 })
+	testwait.OnSignal(t, r.st.wake, "nothing held", func() bool { return r.in.Held() == 0 })
 	if got := r.st.transitionsOf(leased.Path); len(got) != 1 || got[0] != store.StateQueued {
 		t.Fatalf("leased.pdf went to %v, want queued once", got)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/safedir"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 	"github.com/docuparse/docuparse-ingest/internal/testlog"
+	"github.com/docuparse/docuparse-ingest/internal/testwait"
 )
 
 // childEnv names the test a child process of the test binary runs.
@@ -121,16 +122,16 @@ func intakeUnderPressure(t *testing.T, pinned bool) {
 	warm := writeInput(t, filepath.Join(r.dir, "warm.pdf"), []byte("%PDF-1.4 warm"))
 	c := writeInput(t, filepath.Join(r.dir, "invoice.pdf"), []byte("%PDF-1.4 invoice"))
 	feed <- warm // the store's connections are open before the pressure
-	waitFor(t, r.st.wake, "warm.pdf queued", func() bool { return len(r.st.transitionsOf(warm.Path)) == 1 })
+	testwait.OnSignal(t, r.st.wake, "warm.pdf queued", func() bool { return len(r.st.transitionsOf(warm.Path)) == 1 })
 
 	release := exhaustDescriptors(t)
 	feed <- c
-	waitFor(t, r.st.wake, "invoice.pdf held or recorded", func() bool {
+	testwait.OnSignal(t, r.st.wake, "invoice.pdf held or recorded", func() bool {
 		return r.in.Held() == 1 || len(r.st.transitionsOf(c.Path)) > 0
 	})
 	release()
-	waitFor(t, r.st.wake, "invoice.pdf recorded", func() bool { return len(r.st.transitionsOf(c.Path)) > 0 })
-	waitFor(t, r.st.wake, "nothing held", func() bool { return r.in.Held() == 0 })
+	testwait.OnSignal(t, r.st.wake, "invoice.pdf recorded", func() bool { return len(r.st.transitionsOf(c.Path)) > 0 })
+	testwait.OnSignal(t, r.st.wake, "nothing held", func() bool { return r.in.Held() == 0 })
 
 	var got []string
 	for _, d := range r.st.all(t) {
@@ -195,11 +196,11 @@ func uploadUnderPressure(t *testing.T, pinned bool) {
 			release := exhaustDescriptors(t)
 			s2 := r.submitter(t, c, func(cfg *SubmitterConfig) { cfg.Roots = roots })
 			r.start(t, s2)
-			waitFor(t, r.wake, "the upload to meet the pressure", func() bool {
+			testwait.OnSignal(t, r.wake, "the upload to meet the pressure", func() bool {
 				return r.logs.Count("too many open files") > 0
 			})
 			release()
-			waitFor(t, r.wake, "invoice.pdf submitted or refused", func() bool {
+			testwait.OnSignal(t, r.wake, "invoice.pdf submitted or refused", func() bool {
 				states := r.st.transitionsOf(path)
 				return len(states) > 0 && states[len(states)-1] != store.StateSubmitting
 			})
@@ -234,18 +235,18 @@ func TestAnEmptyFileWhoseWaitEndsUnderPressureIsDecidedOnceThePressureEnds(t *te
 	t.Cleanup(r.in.Stop)
 	warm := writeInput(t, filepath.Join(r.dir, "warm.pdf"), []byte("%PDF-1.4 warm"))
 	feed <- warm // the store's connections are open before the pressure
-	waitFor(t, r.st.wake, "warm.pdf queued", func() bool { return len(r.st.transitionsOf(warm.Path)) == 1 })
+	testwait.OnSignal(t, r.st.wake, "warm.pdf queued", func() bool { return len(r.st.transitionsOf(warm.Path)) == 1 })
 
 	// Deciding that a file is empty and must wait opens nothing, so the
 	// pressure can start first: the wait surely ends under it.
 	empty := writeInput(t, filepath.Join(r.dir, "empty.pdf"), nil)
 	release := exhaustDescriptors(t)
 	feed <- empty
-	waitFor(t, r.st.wake, "the empty file's wait to meet the pressure", func() bool {
+	testwait.OnSignal(t, r.st.wake, "the empty file's wait to meet the pressure", func() bool {
 		return logs.Count("cannot look at an empty file for now") == 1
 	})
 	release()
-	waitFor(t, r.st.wake, "empty.pdf rejected", func() bool { return len(r.st.transitionsOf(empty.Path)) > 0 })
+	testwait.OnSignal(t, r.st.wake, "empty.pdf rejected", func() bool { return len(r.st.transitionsOf(empty.Path)) > 0 })
 	if got := r.st.transitionsOf(empty.Path); len(got) != 1 || got[0] != store.StateRejected {
 		t.Fatalf("empty.pdf went to %v, want rejected once", got)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/testwait"
 )
 
 // Batch mode. The crashed run's request reached the API (3 files); the next
@@ -57,7 +58,7 @@ func TestAFileDeletedAfterItsUploadReachedTheAPIIsRecordedSubmitted(t *testing.T
 	mustRemove(t, r.st.get(t, ids[0]).Path)
 	r.reopen(t)
 	r.start(t, r.submitter(t, cl, nil))
-	waitFor(t, r.wake, "a terminal or submitted state", func() bool {
+	testwait.OnSignal(t, r.wake, "a terminal or submitted state", func() bool {
 		s := r.st.get(t, ids[0]).State
 		return s == store.StateSubmitted || s == store.StateVanished
 	})
@@ -119,7 +120,7 @@ func TestABatchOfOneWhoseFileWasDeletedAfterUploadIsRecordedSubmitted(t *testing
 	mustRemove(t, r.st.get(t, ids[0]).Path)
 	r.reopen(t)
 	r.start(t, r.submitter(t, cl, nil))
-	waitFor(t, r.wake, "a terminal or submitted state", func() bool {
+	testwait.OnSignal(t, r.wake, "a terminal or submitted state", func() bool {
 		s := r.st.get(t, ids[0]).State
 		return s == store.StateSubmitted || s == store.StateVanished
 	})

@@ -17,6 +17,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/sim"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 	"github.com/docuparse/docuparse-ingest/internal/storefault"
+	"github.com/docuparse/docuparse-ingest/internal/testwait"
 )
 
 func TestSubmitterRejectsWhatTheAPIRefusesAndSubmitsTheRest(t *testing.T) {
@@ -68,7 +69,7 @@ func TestSubmitterRejectsWhatTheAPIRefusesAndSubmitsTheRest(t *testing.T) {
 				r.checkSubmitted(t, cl, a, c)
 				r.checkCreatedOnce(t, "a.pdf", "c.pdf")
 				// OnDone follows the commit that woke waitIn.
-				waitFor(t, r.wake, "OnDone for the rejected file", func() bool { return r.onDone.Load() > 0 })
+				testwait.OnSignal(t, r.wake, "OnDone for the rejected file", func() bool { return r.onDone.Load() > 0 })
 				requeued := map[int64]string{}
 				for _, tr := range r.st.transitions() {
 					if tr.From == store.StateSubmitting && tr.To == store.StateQueued {
@@ -171,7 +172,7 @@ func TestSubmitterFilesThatChangedAfterTheyWereQueued(t *testing.T) {
 				r.checkSubmitted(t, cl, ids[0], ids[2])
 				r.checkCreatedOnce(t, "a.pdf", "c.pdf")
 				// OnDone follows the commit that woke waitIn.
-				waitFor(t, r.wake, "OnDone for the vanished file", func() bool { return r.onDone.Load() > 0 })
+				testwait.OnSignal(t, r.wake, "OnDone for the vanished file", func() bool { return r.onDone.Load() > 0 })
 			})
 		}
 	}
@@ -277,7 +278,7 @@ func TestSubmitterMisconfiguredKeepsFilesWaitingAndRetries(t *testing.T) {
 				ids := r.queue(t, "a.pdf", "b.pdf")
 				s := r.submitter(t, r.clientAt(t, row.base(r), row.key, 2), func(c *SubmitterConfig) { c.AuthRetry = 10 * time.Millisecond })
 				r.start(t, s)
-				waitFor(t, r.wake, "two failed attempts", func() bool {
+				testwait.OnSignal(t, r.wake, "two failed attempts", func() bool {
 					bs, err := r.st.SubmittingBatches(t.Context())
 					if err != nil {
 						t.Fatal(err)
@@ -452,7 +453,7 @@ func TestSubmitterAFileTouchedWhileItsUploadWaitsIsSubmittedOnce(t *testing.T) {
 			ids := r.queue(t, "a.pdf", "b.pdf")
 			r.outage.Store(true)
 			r.start(t, r.submitter(t, r.client(t, subAPIKey, -1), nil))
-			waitFor(t, r.wake, "a failed attempt during the outage", func() bool {
+			testwait.OnSignal(t, r.wake, "a failed attempt during the outage", func() bool {
 				bs, err := r.st.SubmittingBatches(t.Context())
 				if err != nil {
 					t.Fatal(err)
@@ -543,7 +544,7 @@ func TestSubmitterRecordsOutcomesTheStoreFailedToRecordAtFirst(t *testing.T) {
 				ids, odd, want := row.setup(t, r)
 				fault := storefault.Break(t, r.dbPath, "documents", "UPDATE OF state", row.when)
 				r.start(t, r.submitter(t, r.client(t, subAPIKey, 2), nil))
-				waitFor(t, r.wake, "a failed write", func() bool { return strings.Contains(r.logs.String(), storefault.Message) })
+				testwait.OnSignal(t, r.wake, "a failed write", func() bool { return strings.Contains(r.logs.String(), storefault.Message) })
 
 				fault.Heal()
 				r.waitIn(t, want, odd)
@@ -554,7 +555,7 @@ func TestSubmitterRecordsOutcomesTheStoreFailedToRecordAtFirst(t *testing.T) {
 					}
 				}
 				r.waitIn(t, store.StateSubmitted, rest...)
-				waitFor(t, r.wake, "no batch left submitting", func() bool {
+				testwait.OnSignal(t, r.wake, "no batch left submitting", func() bool {
 					bs, err := r.st.SubmittingBatches(t.Context())
 					if err != nil {
 						t.Fatal(err)

@@ -23,6 +23,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/store"
 	"github.com/docuparse/docuparse-ingest/internal/testclock"
 	"github.com/docuparse/docuparse-ingest/internal/teststop"
+	"github.com/docuparse/docuparse-ingest/internal/testwait"
 )
 
 const subAPIKey = "dex_submitter_test_key"
@@ -290,7 +291,7 @@ func (r *subRig) in(t *testing.T, st store.State, ids ...int64) bool {
 
 func (r *subRig) waitIn(t *testing.T, st store.State, ids ...int64) {
 	t.Helper()
-	waitFor(t, r.wake, fmt.Sprintf("documents %v to be %s", ids, st), func() bool { return r.in(t, st, ids...) })
+	testwait.OnSignal(t, r.wake, fmt.Sprintf("documents %v to be %s", ids, st), func() bool { return r.in(t, st, ids...) })
 }
 
 // checkCreatedOnce fails unless the simulator created exactly the given
@@ -496,7 +497,7 @@ func TestSubmitterKeepsUploadsInFlightWithinItsConcurrency(t *testing.T) {
 			}))
 			for done := range total {
 				want := int32(min(concurrency, total-done))
-				waitFor(t, gate.wake, fmt.Sprintf("%d uploads in flight after %d ended", want, done),
+				testwait.OnSignal(t, gate.wake, fmt.Sprintf("%d uploads in flight after %d ended", want, done),
 					func() bool { return gate.held() >= want })
 				// A file upload holds its slot while sendOne runs, so this
 				// count never exceeds the slots taken.

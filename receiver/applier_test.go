@@ -12,6 +12,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/testwait"
 	"github.com/docuparse/docuparse-ingest/receiver"
 )
 
@@ -204,7 +205,7 @@ func TestApplierStartAppliesWhatAPreviousRunJournaled(t *testing.T) {
 	receiver.SetApplierInterval(a, time.Hour) // only the first pass at Start can apply it
 	a.Start(ctx)
 	t.Cleanup(a.Stop)
-	waitFor(t, "the journaled event to be applied at start", func() bool {
+	testwait.For(t, "the journaled event to be applied at start", func() bool {
 		return documentState(t, st2, "doc_restart001").State == store.StateCompleted
 	})
 }
@@ -233,7 +234,7 @@ func TestNotifyWakesTheApplierForANewWebhook(t *testing.T) {
 	// The applier now waits for a tick an hour away: only Notify, called by
 	// the handler after journaling, can make it apply this one.
 	deliver(t, url, completedEvent("doc_notify0001"))
-	waitFor(t, "the notified applier to complete the document", func() bool {
+	testwait.For(t, "the notified applier to complete the document", func() bool {
 		return documentState(t, st, "doc_notify0001").State == store.StateCompleted
 	})
 	if d := documentState(t, st, "doc_notify0001"); d.ResultVia != store.ViaWebhook {

@@ -144,18 +144,6 @@ func applyPending(t *testing.T, st *store.Store) int {
 	return n
 }
 
-// waitFor polls cond until it holds or a generous deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // completedEvent is a document.completed body as the article shows it.
 func completedEvent(documentID string) []byte {
 	return []byte(`{"event":"document.completed","document_id":"` + documentID + `","timestamp":"2026-05-19T14:00:00Z",` +

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/testwait"
 )
 
 func testJournal(t *testing.T) *journal {
@@ -52,11 +53,11 @@ func TestConcurrentDeliveriesShareOneTransaction(t *testing.T) {
 		results <- err
 	}
 	go write(0)
-	waitUntil(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(groups) == 1 })
+	testwait.For(t, "the journal's state", func() bool { mu.Lock(); defer mu.Unlock(); return len(groups) == 1 })
 	for i := 1; i <= 10; i++ {
 		go write(i)
 	}
-	waitUntil(t, func() bool { return len(j.reqs) == 10 })
+	testwait.For(t, "the journal's state", func() bool { return len(j.reqs) == 10 })
 	close(release)
 	for range 11 {
 		if err := <-results; err != nil {
@@ -90,17 +91,6 @@ func TestAJournalNeverStartedWritesDirectly(t *testing.T) {
 	}
 	if ok, _ := j.write(context.Background(), incoming(1)); ok {
 		t.Fatal("a repeat must not be stored twice")
-	}
-}
-
-func waitUntil(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached")
-		}
-		time.Sleep(time.Millisecond)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+	"github.com/docuparse/docuparse-ingest/internal/testwait"
 	"github.com/docuparse/docuparse-ingest/receiver"
 )
 
@@ -128,7 +129,7 @@ func TestWhenTheUnverifiedBudgetIsSpentRequestsAreRefused503AtOnce(t *testing.T)
 		conns = append(conns, c)
 	}
 	// A body takes budget as its bytes are read.
-	waitFor(t, "the two bodies to be read", func() bool { return receiver.UnverifiedBytes(h) == 2*maxBody })
+	testwait.For(t, "the two bodies to be read", func() bool { return receiver.UnverifiedBytes(h) == 2*maxBody })
 	if _, err := slowUpload(hostOf(url), maxBody); err == nil || !strings.Contains(err.Error(), "503") {
 		t.Errorf("a third body with the budget spent: %v, want an immediate 503", err)
 	}
@@ -141,7 +142,7 @@ func TestWhenTheUnverifiedBudgetIsSpentRequestsAreRefused503AtOnce(t *testing.T)
 		c.Close()
 	}
 	// Bodies cut short give their share back.
-	waitFor(t, "the budget to be given back", func() bool {
+	testwait.For(t, "the budget to be given back", func() bool {
 		status, _, err := postSigned(url, body, signed(secretA, body))
 		return err == nil && status == http.StatusOK
 	})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+	"github.com/docuparse/docuparse-ingest/internal/testwait"
 	"github.com/docuparse/docuparse-ingest/receiver"
 )
 
@@ -146,7 +147,7 @@ func TestServerStopLetsARequestInFlightFinish(t *testing.T) {
 	}()
 	// Shutdown closes the listener first: once new connections are refused,
 	// Stop is under way while the request is still in the handler.
-	waitFor(t, "the listener to close", func() bool {
+	testwait.For(t, "the listener to close", func() bool {
 		c, err := net.Dial("tcp", srv.Addr())
 		if err == nil {
 			c.Close()

@@ -9,18 +9,6 @@ import (
 	"time"
 )
 
-// waitFor polls cond until it holds or a deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // start builds and starts a server on a free loopback port; it is stopped
 // when the test ends.
 func start(t *testing.T, cfg Config) *Server {

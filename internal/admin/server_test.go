@@ -11,6 +11,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/metrics"
 	"github.com/docuparse/docuparse-ingest/internal/teststop"
+	"github.com/docuparse/docuparse-ingest/internal/testwait"
 )
 
 func TestHealthz(t *testing.T) {
@@ -172,7 +173,7 @@ func TestContextEndStopsServing(t *testing.T) {
 		t.Fatal("not serving after Start")
 	}
 	cancel()
-	waitFor(t, "the listener to close", func() bool { return !reachable(s) })
+	testwait.For(t, "the listener to close", func() bool { return !reachable(s) })
 	s.Stop() // returns: everything already ended
 }
 
@@ -209,7 +210,7 @@ func TestStopWaitsForRequestsInFlight(t *testing.T) {
 	stopped := make(chan struct{})
 	go func() { s.Stop(); close(stopped) }()
 	// Stop has begun once new connections are refused.
-	waitFor(t, "the listener to close", func() bool { return !reachable(s) })
+	testwait.For(t, "the listener to close", func() bool { return !reachable(s) })
 	select {
 	case <-stopped:
 		t.Fatal("Stop returned while a request was in flight")

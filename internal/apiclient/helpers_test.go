@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+	"github.com/docuparse/docuparse-ingest/internal/testwait"
 )
 
 const testKey = "dex_test_S3CR3T_k3y_0123456789"
@@ -238,7 +239,7 @@ func newClient(t *testing.T, baseURL string, mod func(*Config)) (*Client, *obser
 	}
 	t.Cleanup(func() {
 		// Every attempt's writer goroutine must end once its call returned.
-		waitFor(t, "multipart writers to end", func() bool { return c.writers.Load() == 0 })
+		testwait.For(t, "multipart writers to end", func() bool { return c.writers.Load() == 0 })
 	})
 	return c, obs
 }
@@ -269,18 +270,6 @@ func uploads(files ...testFile) []Upload {
 		out = append(out, f.upload)
 	}
 	return out
-}
-
-// waitFor polls cond until it holds or a generous deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
 }
 
 // recv waits for a value on ch with a generous deadline.

@@ -13,6 +13,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/samples"
 	"github.com/docuparse/docuparse-ingest/internal/sim"
+	"github.com/docuparse/docuparse-ingest/internal/testwait"
 )
 
 // The client against the project's simulator, with dropped connections: the
@@ -63,7 +64,7 @@ func TestAgainstTheSimulator(t *testing.T) {
 	check := func(id, name string, content []byte) {
 		t.Helper()
 		var doc *docuparse.Document
-		waitFor(t, "document "+id+" to finish", func() bool {
+		testwait.For(t, "document "+id+" to finish", func() bool {
 			var err error
 			doc, err = c.GetDocument(ctx, id)
 			if err != nil {

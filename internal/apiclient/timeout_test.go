@@ -16,6 +16,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/sim"
+	"github.com/docuparse/docuparse-ingest/internal/testwait"
 )
 
 // smallSendBuffer gives c's connections a send buffer of a real uplink. On
@@ -160,7 +161,7 @@ func TestAnUnansweredSubmitTimesOutAfterTheBodyWasSent(t *testing.T) {
 	if !errors.As(err, &te) || te.Stage != StageAwait {
 		t.Fatalf("err = %v, want a *TimeoutError of stage await", err)
 	}
-	waitFor(t, "the simulator to see the client gone", func() bool {
+	testwait.For(t, "the simulator to see the client gone", func() bool {
 		return s.Stats().Requests["POST /batches"][0] == 1
 	})
 	if n := s.Stats().DocumentsCreated; n != 0 {

@@ -18,6 +18,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/sim"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 	"github.com/docuparse/docuparse-ingest/internal/testlog"
+	"github.com/docuparse/docuparse-ingest/internal/testwait"
 )
 
 // startLogged runs a daemon on the harness with its log in a buffer.
@@ -34,19 +35,6 @@ func (h *harness) startLogged(t *testing.T) (*daemon.Daemon, *testlog.Buffer) {
 	}
 	t.Cleanup(d.Stop)
 	return d, buf
-}
-
-// waitUntil polls cond (a state of files or of the daemon that no hook
-// announces) until it holds, for at most 30 seconds.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // Attack 1a: an inbox user plants done/sub → out/csv and drops a file in
@@ -120,7 +108,7 @@ func TestASwappedInboxIsRefusedNotReadMovedOrDeleted(t *testing.T) {
 				t.Fatal(err)
 			}
 			swap(t, h.inbox, aside)
-			waitUntil(t, "the swapped source refused (or the report taken)", func() bool {
+			testwait.For(t, "the swapped source refused (or the report taken)", func() bool {
 				_, err := os.Stat(report)
 				return d.CheckSources(context.Background()) != nil || err != nil || h.sim.Stats().DocumentsCreated > 1
 			})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/samples"
+	"github.com/docuparse/docuparse-ingest/internal/testwait"
 )
 
 // postFaults posts body to /_sim/faults and returns the status and the
@@ -116,7 +117,7 @@ func TestResponseDelayLetsWebhooksArriveFirst(t *testing.T) {
 		}
 		done <- err
 	}()
-	waitFor(t, "the webhook", func() bool { return len(rc.got()) > 0 })
+	testwait.For(t, "the webhook", func() bool { return len(rc.got()) > 0 })
 	select {
 	case err := <-done:
 		t.Fatalf("answered (%v) before the webhook", err)

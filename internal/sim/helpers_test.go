@@ -17,6 +17,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/samples"
+	"github.com/docuparse/docuparse-ingest/internal/testwait"
 )
 
 const testKey = "dex_test_0123456789"
@@ -51,18 +52,6 @@ func setup(t *testing.T, cfg Config) *bundle {
 		srv.Close()
 	})
 	return &bundle{sim: s, srv: srv, api: srv.URL + "/api/v1"}
-}
-
-// waitFor polls cond until it holds, failing the test after 10 seconds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
 }
 
 // form is a multipart body under construction.
@@ -193,7 +182,7 @@ func (b *bundle) batch(t *testing.T, id string) docuparse.Batch {
 func (b *bundle) waitDone(t *testing.T, id string) docuparse.Document {
 	t.Helper()
 	var d docuparse.Document
-	waitFor(t, "document "+id+" to finish", func() bool {
+	testwait.For(t, "document "+id+" to finish", func() bool {
 		d = b.document(t, id)
 		return d.Status != docuparse.StatusProcessing
 	})

@@ -15,6 +15,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/samples"
+	"github.com/docuparse/docuparse-ingest/internal/testwait"
 )
 
 func TestExtractCreatesADocumentThatCompletesWithTheFilesData(t *testing.T) {
@@ -103,7 +104,7 @@ func TestBatchCreatesDocumentsInPartOrderAndCompletes(t *testing.T) {
 		}
 	}
 	var got docuparse.Batch
-	waitFor(t, "batch to complete", func() bool {
+	testwait.For(t, "batch to complete", func() bool {
 		got = b.batch(t, br.BatchID)
 		return got.Status == docuparse.StatusCompleted
 	})
@@ -426,7 +427,7 @@ func TestDroppedConnectionThenReplayGetsTheOriginalResponse(t *testing.T) {
 	}
 	// The dropped request is counted when its handler returns, which may be
 	// after the client saw the connection close.
-	waitFor(t, "the dropped request to be counted", func() bool { return b.sim.Stats().Requests["POST /batches"][0] == 1 })
+	testwait.For(t, "the dropped request to be counted", func() bool { return b.sim.Stats().Requests["POST /batches"][0] == 1 })
 	st := b.sim.Stats()
 	if st.ConnectionsDropped != 1 || st.DocumentsCreated != 3 || st.IdempotentReplays != 1 {
 		t.Errorf("stats %+v", st)

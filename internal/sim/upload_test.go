@@ -11,6 +11,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/samples"
+	"github.com/docuparse/docuparse-ingest/internal/testwait"
 )
 
 // The pace is kept on a fake clock: reading 1000 bytes at 100 bytes/s takes
@@ -111,7 +112,7 @@ func TestAStalledUploadThatTheClientAbandonsCreatesNothing(t *testing.T) {
 	if err := <-done; err == nil {
 		t.Fatal("the abandoned request got an answer")
 	}
-	waitFor(t, "the abandoned submit to end", func() bool {
+	testwait.For(t, "the abandoned submit to end", func() bool {
 		n := 0
 		for _, c := range b.sim.Stats().Requests["POST /batches"] {
 			n += c

@@ -12,6 +12,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/samples"
+	"github.com/docuparse/docuparse-ingest/internal/testwait"
 )
 
 // webhookSetup builds a simulator whose webhooks go to rc, setting the URL
@@ -31,7 +32,7 @@ func TestWebhooksAreSignedAndShapedLikeTheArticle(t *testing.T) {
 	var br docuparse.BatchResponse
 	b.submit(t, "batches", form{files: files, refs: []string{"ref-0"}}).decode(t, &br)
 
-	waitFor(t, "9 deliveries", func() bool { return len(rc.got()) == 9 })
+	testwait.For(t, "9 deliveries", func() bool { return len(rc.got()) == 9 })
 	byDoc := map[string]docuparse.Event{}
 	for i, h := range rc.got() {
 		if !docuparse.Verify([][]byte{testSecret}, h.body, h.header.Get(docuparse.HeaderSignature)) {
@@ -92,7 +93,7 @@ func TestWebhooksAreSignedAndShapedLikeTheArticle(t *testing.T) {
 		}
 	}
 	// The receiver records a hit before the simulator reads the answer.
-	waitFor(t, "9 acknowledgements", func() bool { return b.sim.Stats().WebhooksAcknowledged == 9 })
+	testwait.For(t, "9 acknowledgements", func() bool { return b.sim.Stats().WebhooksAcknowledged == 9 })
 	st := b.sim.Stats()
 	if st.WebhooksAttempted != 9 || st.WebhooksAcknowledged != 9 || st.WebhooksPending != 0 || st.WebhooksFailedAttempts != 0 {
 		t.Errorf("stats %+v", st)
@@ -128,7 +129,7 @@ func TestRetriesFollowTheScheduleUntilExactly200(t *testing.T) {
 	b := webhookSetup(t, Config{TimeScale: scale}, rc)
 	b.submit(t, "extract", form{files: samples.Demo()[:1]})
 
-	waitFor(t, "the third attempt to be acknowledged", func() bool { return b.sim.Stats().WebhooksAcknowledged == 1 })
+	testwait.For(t, "the third attempt to be acknowledged", func() bool { return b.sim.Stats().WebhooksAcknowledged == 1 })
 	hits := rc.got()
 	if len(hits) != 3 {
 		t.Fatalf("%d attempts, want 3", len(hits))
@@ -157,7 +158,7 @@ func TestDeliveryIsGivenUpAfterTheLastRetry(t *testing.T) {
 	rc := newReceiver(t, func(int, *http.Request) int { return http.StatusServiceUnavailable })
 	b := webhookSetup(t, Config{TimeScale: 1e-7}, rc) // the whole schedule in about 12 ms
 	b.submit(t, "extract", form{files: samples.Demo()[:1]})
-	waitFor(t, "the delivery to be given up", func() bool { return b.sim.Stats().WebhooksGivenUp == 1 })
+	testwait.For(t, "the delivery to be given up", func() bool { return b.sim.Stats().WebhooksGivenUp == 1 })
 	st := b.sim.Stats()
 	if len(rc.got()) != 7 || st.WebhooksAttempted != 7 || st.WebhooksFailedAttempts != 7 || st.WebhooksPending != 0 {
 		t.Errorf("%d hits, stats %+v", len(rc.got()), st)
@@ -174,7 +175,7 @@ func TestSlowReceiverTimesOutAndGetsTheEventAgain(t *testing.T) {
 	})
 	b := webhookSetup(t, Config{DeliveryTimeout: 250 * time.Millisecond, TimeScale: 1e-4}, rc)
 	b.submit(t, "extract", form{files: samples.Demo()[:1]})
-	waitFor(t, "acknowledgement", func() bool { return b.sim.Stats().WebhooksAcknowledged == 1 })
+	testwait.For(t, "acknowledgement", func() bool { return b.sim.Stats().WebhooksAcknowledged == 1 })
 	if st := b.sim.Stats(); st.WebhooksFailedAttempts != 1 || st.WebhooksAttempted != 2 {
 		t.Errorf("stats %+v", st)
 	}
@@ -186,7 +187,7 @@ func TestDroppedWebhooksAreNeverSent(t *testing.T) {
 	b := webhookSetup(t, Config{WebhookDropRate: 1}, rc)
 	var br docuparse.BatchResponse
 	b.submit(t, "batches", form{files: samples.Demo()[:3]}).decode(t, &br)
-	waitFor(t, "4 events dropped", func() bool { return b.sim.Stats().WebhooksDropped == 4 })
+	testwait.For(t, "4 events dropped", func() bool { return b.sim.Stats().WebhooksDropped == 4 })
 	// The batch is complete and pollable even though nothing was delivered.
 	if got := b.batch(t, br.BatchID); got.Status != docuparse.StatusCompleted {
 		t.Errorf("batch %+v", got)
@@ -201,12 +202,12 @@ func TestDuplicatedWebhooksArriveTwiceWithTheSameDeliveryID(t *testing.T) {
 	rc := newReceiver(t, nil)
 	b := webhookSetup(t, Config{WebhookDuplicateRate: 1, WebhookReorder: 20 * time.Millisecond}, rc)
 	b.submit(t, "extract", form{files: samples.Demo()[:1]})
-	waitFor(t, "two deliveries", func() bool { return len(rc.got()) == 2 })
+	testwait.For(t, "two deliveries", func() bool { return len(rc.got()) == 2 })
 	h := rc.got()
 	if h[0].header.Get(docuparse.HeaderDelivery) != h[1].header.Get(docuparse.HeaderDelivery) || !bytes.Equal(h[0].body, h[1].body) {
 		t.Errorf("copies differ")
 	}
-	waitFor(t, "both acknowledged", func() bool { return b.sim.Stats().WebhooksAcknowledged == 2 })
+	testwait.For(t, "both acknowledged", func() bool { return b.sim.Stats().WebhooksAcknowledged == 2 })
 	if st := b.sim.Stats(); st.WebhooksDuplicated != 1 || st.WebhooksPending != 0 {
 		t.Errorf("stats %+v", st)
 	}
@@ -242,12 +243,12 @@ func TestEventsWaitForStart(t *testing.T) {
 	if w.Code != http.StatusAccepted {
 		t.Fatalf("status %d", w.Code)
 	}
-	waitFor(t, "the event to be queued", func() bool { return s.Stats().WebhooksPending == 1 })
+	testwait.For(t, "the event to be queued", func() bool { return s.Stats().WebhooksPending == 1 })
 	if len(rc.got()) != 0 {
 		t.Fatal("delivered before Start")
 	}
 	s.Start(context.Background())
-	waitFor(t, "delivery after Start", func() bool { return s.Stats().WebhooksAcknowledged == 1 })
+	testwait.For(t, "delivery after Start", func() bool { return s.Stats().WebhooksAcknowledged == 1 })
 }
 
 func TestStopAbandonsPendingDeliveries(t *testing.T) {
@@ -255,7 +256,7 @@ func TestStopAbandonsPendingDeliveries(t *testing.T) {
 	rc := newReceiver(t, func(int, *http.Request) int { return http.StatusInternalServerError })
 	b := webhookSetup(t, Config{}, rc) // real schedule: the retry is a minute away
 	b.submit(t, "extract", form{files: samples.Demo()[:1]})
-	waitFor(t, "the first failed attempt", func() bool { return b.sim.Stats().WebhooksFailedAttempts == 1 })
+	testwait.For(t, "the first failed attempt", func() bool { return b.sim.Stats().WebhooksFailedAttempts == 1 })
 	done := make(chan struct{})
 	go func() {
 		b.sim.Stop()
