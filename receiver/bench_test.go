@@ -17,6 +17,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/cputime"
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+	"github.com/docuparse/docuparse-ingest/internal/procs"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 	"github.com/docuparse/docuparse-ingest/receiver"
 )
@@ -33,7 +34,7 @@ const benchRounds = 5
 // checks the HMAC. Each iteration is one delivery to each of the two; they
 // take turns in slices and pct-of-ceiling is the ratio of their rates.
 //
-// Both run with GOMAXPROCS as the daemon sets it (store.WriterProcs: one
+// Both run with GOMAXPROCS as the daemon sets it (procs.WriterProcs: one
 // more than the CPUs, reported as gomaxprocs); set GOMAXPROCS in the
 // environment to measure another value.
 //
@@ -52,7 +53,7 @@ func BenchmarkDelivery(b *testing.B) {
 		b.Run(fmt.Sprintf("senders=%d", senders), func(b *testing.B) {
 			// testing sets GOMAXPROCS (-cpu) before each benchmark and
 			// wants it back as it was afterwards.
-			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(store.WriterProcs(runtime.GOMAXPROCS(0))))
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs.WriterProcs(runtime.GOMAXPROCS(0))))
 			st, err := store.Open(context.Background(), filepath.Join(b.TempDir(), "state.db"), store.Options{})
 			if err != nil {
 				b.Fatal(err)

@@ -19,6 +19,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/config"
 	"github.com/docuparse/docuparse-ingest/internal/daemon"
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+	"github.com/docuparse/docuparse-ingest/internal/procs"
 	"github.com/docuparse/docuparse-ingest/internal/safetext"
 	"github.com/docuparse/docuparse-ingest/internal/samples"
 	"github.com/docuparse/docuparse-ingest/internal/sim"
@@ -103,7 +104,7 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 		p.samples[filepath.Join(cfg.Sources[0].Path, f.Name)] = true
 	}
 	p.left = len(files)
-	store.ReserveWriterProc()
+	procs.ReserveWriterProc()
 	d, err := daemon.New(ctx, cfg, daemon.Options{Logger: log, OnTransition: p.transition, StateLock: lock})
 	if err != nil {
 		return err

@@ -14,7 +14,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/config"
 	"github.com/docuparse/docuparse-ingest/internal/daemon"
-	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/procs"
 )
 
 // runDaemon runs the daemon until SIGTERM or SIGINT. The first signal
@@ -49,8 +49,8 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 	defer cancelRun()
 
 	version, commit := buildLabels()
-	procs := store.ReserveWriterProc()
-	log.Info("docuparse-ingest starting", "version", version, "commit", commit, "config", *path, "gomaxprocs", procs)
+	gomaxprocs := procs.ReserveWriterProc()
+	log.Info("docuparse-ingest starting", "version", version, "commit", commit, "config", *path, "gomaxprocs", gomaxprocs)
 	d, err := daemon.New(runCtx, cfg, daemon.Options{Logger: log, Version: version, Commit: commit})
 	if err != nil {
 		return err

@@ -1,4 +1,7 @@
-package store
+// Package procs owns the process's GOMAXPROCS: one more P than Go's own
+// choice, so that the state store's writer blocking in fsync does not leave
+// a CPU idle. cmd calls it once, before the daemon starts.
+package procs
 
 import (
 	"os"
@@ -29,7 +32,7 @@ func WriterProcs(procs int) int {
 // and like any explicit setting it stops Go from following later changes
 // of the CPU quota.
 //
-// The reason is the store's writer, which spends part of every commit
+// The reason is the state store's writer, which spends part of every commit
 // blocked in fsync (synchronous=FULL: an acknowledged webhook must survive
 // power loss). A goroutine blocked in a system call keeps its P, Go's slot
 // for running goroutines. sysmon takes the P back only once it has seen
