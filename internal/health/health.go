@@ -25,6 +25,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/docuparse/docuparse-ingest/internal/output"
 )
 
 // FileName is the problems file's name inside state_dir.
@@ -212,12 +214,7 @@ func (t *Tracker) save() {
 		return
 	}
 	data, _ := json.Marshal(Snapshot{PID: os.Getpid(), Problems: t.list()})
-	tmp := t.path + ".tmp"
-	err := os.WriteFile(tmp, append(data, '\n'), 0o640)
-	if err == nil {
-		err = os.Rename(tmp, t.path)
-	}
-	if err != nil {
+	if err := output.WriteFileAtomic(t.path, append(data, '\n'), 0o640); err != nil {
 		t.log.Warn("cannot write the problems file for `status`", "err", err)
 	}
 }

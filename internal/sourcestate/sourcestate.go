@@ -23,6 +23,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/output"
 )
 
 // FileName is the file's name inside state_dir.
@@ -175,12 +177,7 @@ func (r *Recorder) save() {
 		return
 	}
 	data, _ := json.Marshal(Snapshot{PID: os.Getpid(), Written: r.written.UTC(), Sources: r.cur})
-	tmp := r.path + ".tmp"
-	err := os.WriteFile(tmp, append(data, '\n'), 0o640)
-	if err == nil {
-		err = os.Rename(tmp, r.path)
-	}
-	if err != nil {
+	if err := output.WriteFileAtomic(r.path, append(data, '\n'), 0o640); err != nil {
 		r.log.Warn("cannot write the bucket sources file for `status`", "err", err)
 	}
 }
