@@ -1,0 +1,214 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/docuparse/docuparse-ingest/ingest"
+	"github.com/docuparse/docuparse-ingest/internal/admin"
+	"github.com/docuparse/docuparse-ingest/internal/apiclient"
+	"github.com/docuparse/docuparse-ingest/internal/config"
+	"github.com/docuparse/docuparse-ingest/internal/counters"
+	"github.com/docuparse/docuparse-ingest/internal/export"
+	"github.com/docuparse/docuparse-ingest/internal/health"
+	"github.com/docuparse/docuparse-ingest/internal/metrics"
+	"github.com/docuparse/docuparse-ingest/internal/output"
+	"github.com/docuparse/docuparse-ingest/internal/sourcestate"
+	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/receiver"
+	"github.com/docuparse/docuparse-ingest/reconcile"
+)
+
+// The constructors of the daemon's parts, called in order by build
+// (daemon.go).
+
+// buildObservers builds the daily counters, the metrics and the problem
+// tracker.
+func (d *Daemon) buildObservers() error {
+	cfg, st := d.cfg, d.store
+	d.counters = counters.New(st.AddCounters, cfg.Report.Location(), 0, d.log.With("component", "counters"))
+	var err error
+	d.metrics, err = metrics.New(metrics.Options{Status: st.Status, Version: d.opts.Version, Commit: d.opts.Commit,
+		Sources: sourceNames(cfg.Sources), Logger: d.log.With("component", "metrics")})
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	d.newHealth()
+	d.listings = sourcestate.New(sourcestate.Options{Dir: cfg.StateDir, Logger: d.log.With("component", "sources")})
+	return nil
+}
+
+// buildSources pins the source folders and builds their watchers, the
+// roots files are opened through, and intake.
+func (d *Daemon) buildSources(intakePolicies map[string]ingest.SourcePolicy) error {
+	cfg := d.cfg
+	if err := d.pinFolders(cfg.Sources); err != nil {
+		return err
+	}
+	for i, src := range cfg.Sources {
+		f, err := d.newSource(src, d.buckets)
+		if err != nil {
+			return fmt.Errorf("source[%d] %q: %w", i, src.Name, err)
+		}
+		d.folders = append(d.folders, f)
+	}
+	d.roots = ingest.NewRoots(rootsOf(cfg.Sources), d.pins)
+	d.roots.SetBuckets(d.buckets)
+	d.intake = ingest.NewIntake(ingest.IntakeConfig{
+		Store:       d.store,
+		Sources:     intakePolicies,
+		MaxFileSize: cfg.API.MaxFileSize.Bytes(),
+		Roots:       d.roots,
+		Logger:      d.log.With("component", "intake"),
+	}, d.candidates)
+	return nil
+}
+
+// buildExporter builds the exporter and its after-actions.
+func (d *Daemon) buildExporter(after map[string]export.SourceAfter) {
+	cfg := d.cfg
+	d.exporter = export.New(export.Config{
+		Store:  d.store,
+		Layout: output.Layout{Root: cfg.OutputDir, Location: cfg.Report.Location()},
+		After:  after,
+		Pins:   d.pins,
+		Logger: d.log.With("component", "export"),
+		OnWritten: func(jsonFiles, rows, items int) {
+			d.metrics.OutputsWritten(metrics.OutputJSON, jsonFiles)
+			d.metrics.OutputsWritten(metrics.OutputDocumentRows, rows)
+			d.metrics.OutputsWritten(metrics.OutputLineItemRows, items)
+		},
+		// A file keeps how it began; the options shape new files only.
+		CSVBOM:           cfg.Output.CSVBOM,
+		LineItemsContext: cfg.Output.LineItemsContext,
+		OnPass:           d.exportPass,
+		HoldRetry:        d.opts.ExportHoldRetry,
+	})
+}
+
+// buildSubmitter builds the submitter (batches and uploads).
+func (d *Daemon) buildSubmitter() {
+	cfg := d.cfg
+	d.submitter = ingest.NewSubmitter(ingest.SubmitterConfig{
+		Store:  d.store,
+		Client: d.client,
+		Limits: ingest.BatchLimits{
+			MaxFiles: cfg.Batch.MaxFiles,
+			MaxBytes: cfg.Batch.MaxBytes.Bytes(),
+			MaxWait:  cfg.Batch.MaxWait.D(),
+		},
+		BatchUpload:        cfg.API.BatchUpload,
+		Roots:              d.roots,
+		Concurrency:        cfg.API.Concurrency,
+		DocumentType:       cfg.API.DocumentType,
+		MaxUnusableAnswers: cfg.API.MaxUnusableAnswers,
+		BackoffMin:         d.opts.SubmitBackoff,
+		AuthRetry:          d.opts.AuthRetry,
+		Logger:             d.log.With("component", "submit"),
+		OnBatchSubmitted: func(mode string, files int) {
+			d.metrics.BatchSubmitted(mode, files)
+			d.metrics.Submitted(time.Now())
+		},
+	})
+}
+
+// buildReconcile builds the poller and the nightly reporter.
+func (d *Daemon) buildReconcile() {
+	cfg := d.cfg
+	grace := cfg.Reconcile.WebhookGrace.D()
+	if !cfg.Receiver.Enabled {
+		grace = 0 // poll-only: no webhook will come
+	}
+	d.poller = reconcile.New(reconcile.Config{
+		Store:        d.store,
+		Client:       d.client,
+		WebhookGrace: grace,
+		PollInterval: cfg.Reconcile.PollInterval.D(),
+		Logger:       d.log.With("component", "reconcile"),
+		OnPass: func(p reconcile.Pass) {
+			d.metrics.Polls(p.Polled, p.BatchPolls, p.Errors+p.VerifyErrors)
+		},
+	})
+	hour, minute := cfg.Report.Clock()
+	d.reporter = reconcile.NewReporter(reconcile.ReporterConfig{
+		Store:      d.store,
+		Layout:     output.Layout{Root: cfg.OutputDir, Location: cfg.Report.Location()},
+		Hour:       hour,
+		Minute:     minute,
+		StuckAfter: cfg.Reconcile.StuckAfter.D(),
+		Logger:     d.log.With("component", "report"),
+		OnReport:   func(ok bool) { d.metrics.ReportRun(ok); d.mirror.Notify() },
+	})
+}
+
+// buildAdmin builds the admin listener, when admin.listen is set: its
+// readiness checks and /metrics.
+func (d *Daemon) buildAdmin(cfg *config.Config, st *store.Store) error {
+	if cfg.Admin.Listen == "" {
+		return nil
+	}
+	var err error
+	d.admin, err = admin.New(cfg.Admin.Listen, admin.Config{
+		Metrics: d.metrics.Handler(),
+		Checks: map[string]func(context.Context) error{
+			"store":   st.Ping,
+			"sources": d.sourcesHealthy,
+			"api":     d.apiHealthy,
+			"outputs": d.exporter.Held,
+			"api_key": d.health.Check(health.APIKey),
+			"export":  d.health.Check(health.Export),
+			"mirror":  d.health.Check(health.Mirror),
+		},
+		Redact: secretsOf(cfg),
+		Logger: d.log.With("component", "admin"),
+	})
+	if err != nil {
+		return fmt.Errorf("admin listener: %w", err)
+	}
+	return nil
+}
+
+// buildReceiver assembles the webhook handler and its HTTP server.
+func (d *Daemon) buildReceiver(cfg *config.Config, st *store.Store) error {
+	secrets := make([][]byte, 0, len(cfg.Receiver.Secrets))
+	for _, s := range cfg.Receiver.Secrets {
+		secrets = append(secrets, []byte(s.Reveal()))
+	}
+	d.handler = receiver.NewHandler(receiver.HandlerConfig{
+		Secrets:       secrets,
+		AllowUnsigned: cfg.Receiver.AllowUnsigned,
+		MaxBody:       cfg.Receiver.MaxBody.Bytes(),
+		MaxAge:        cfg.Receiver.MaxEventAge.D(),
+		OnJournaled:   d.applier.Notify,
+		OnRefused: func(reason string) {
+			d.counters.Add("webhook_"+reason, 1)
+			d.metrics.Webhook(reason)
+		},
+		OnAccepted: func(duplicate bool) {
+			if duplicate {
+				d.metrics.Webhook(metrics.WebhookDuplicate)
+			} else {
+				d.metrics.Webhook(metrics.WebhookOK)
+			}
+		},
+		Logger: d.log.With("component", "receiver"),
+	}, st)
+	var err error
+	d.server, err = receiver.NewServer(cfg.Receiver.Listen, cfg.Receiver.Path, d.handler, d.log.With("component", "receiver"))
+	return err
+}
+
+// NewClient builds the DocuParse API client of a configuration; observe,
+// when set, sees every request attempt.
+func NewClient(cfg *config.Config, log *slog.Logger, observe func(apiclient.RequestInfo)) (*apiclient.Client, error) {
+	return apiclient.New(apiclient.Config{
+		BaseURL:   cfg.API.BaseURL,
+		APIKey:    cfg.API.APIKey.Reveal(),
+		Timeout:   cfg.API.Timeout.D(),
+		RateLimit: cfg.API.RateLimit,
+		Logger:    log.With("component", "api"),
+		Observe:   observe,
+	})
+}
