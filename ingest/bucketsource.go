@@ -88,9 +88,7 @@ type Bucket struct {
 	emitted map[string]settleSig // handed to intake, not yet known to the store
 	failing bool
 
-	lastOK   atomic.Pointer[time.Time]
-	lastErr  atomic.Pointer[string]
-	listings atomic.Int64
+	lastErr atomic.Pointer[string] // the latest listing's error, for Healthy; nil after a success
 }
 
 // NewBucket returns a bucket source sending candidates on out.
@@ -340,7 +338,6 @@ func (b *Bucket) skipped(key string) bool {
 // record keeps what a listing found and says when listings start and
 // stop failing, once each.
 func (b *Bucket) record(l BucketListing) {
-	b.listings.Add(1)
 	if l.Err != nil {
 		msg := l.Err.Error()
 		b.lastErr.Store(&msg)
@@ -349,8 +346,6 @@ func (b *Bucket) record(l BucketListing) {
 			b.log.Error("cannot list the bucket; retrying with backoff (other sources go on)", "err", l.Err)
 		}
 	} else {
-		at := l.At
-		b.lastOK.Store(&at)
 		b.lastErr.Store(nil)
 		if b.failing {
 			b.failing = false
