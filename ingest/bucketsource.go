@@ -44,7 +44,7 @@ type BucketConfig struct {
 	Skip []string
 	// Store answers whether an object version was taken in already, so an
 	// unchanged object is neither held in memory nor read again.
-	Store  *store.Store
+	Store  ListingStore
 	Logger *slog.Logger
 	// Listed, if set, is called after each listing (for metrics).
 	Listed func(BucketListing)

@@ -35,7 +35,7 @@ var SupportedExtensions = []string{".pdf", ".csv"}
 
 // IntakeConfig configures an Intake.
 type IntakeConfig struct {
-	Store *store.Store
+	Store IntakeStore
 	// Sources holds each source's intake policy, by source name. A source
 	// missing from it has the zero policy with the default EmptyWait.
 	Sources map[string]SourcePolicy

@@ -17,7 +17,7 @@ import (
 
 // SubmitterConfig configures a Submitter.
 type SubmitterConfig struct {
-	Store  *store.Store
+	Store  SubmitStore
 	Client *apiclient.Client
 	Limits BatchLimits
 	// BatchUpload sends each batch as one POST /batches; off, each file of

@@ -37,7 +37,7 @@ func RecordWritten(ctx context.Context, st *store.Store, r *Report) error {
 // LastReport returns the newest day ("2006-01-02") whose complete report
 // was written, and false when none was. A store last used by a version
 // that noted only the nightly schedule's progress answers with that.
-func LastReport(ctx context.Context, st *store.Store) (string, bool, error) {
+func LastReport(ctx context.Context, st MetaReader) (string, bool, error) {
 	for _, key := range []string{lastWrittenKey, lastReportKey} {
 		day, ok, err := st.Meta(ctx, key)
 		if err != nil || ok {
@@ -45,4 +45,9 @@ func LastReport(ctx context.Context, st *store.Store) (string, bool, error) {
 		}
 	}
 	return "", false, nil
+}
+
+// MetaReader reads the store's small named values.
+type MetaReader interface {
+	Meta(ctx context.Context, key string) (string, bool, error)
 }

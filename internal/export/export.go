@@ -62,7 +62,7 @@ type SourceAfter struct {
 
 // Config configures an Exporter.
 type Config struct {
-	Store  *store.Store
+	Store  Store
 	Layout output.Layout
 	// After per source name; sources not listed keep their files.
 	After map[string]SourceAfter

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/docuparse/docuparse-ingest/internal/output"
-	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
 // ErrUnrecordedOutputs is wrapped by CheckOutputs' error.
@@ -24,7 +23,7 @@ var ErrUnrecordedOutputs = errors.New("output_dir holds CSV files the state data
 // refuses to start then rather than decide alone: appending to those files
 // would mix two databases' rows (every document still in an inbox is taken
 // in and sent again), and cutting them would destroy exported rows.
-func CheckOutputs(ctx context.Context, st *store.Store, l output.Layout) error {
+func CheckOutputs(ctx context.Context, st CSVReader, l output.Layout) error {
 	dir := filepath.Join(l.Root, "csv")
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {

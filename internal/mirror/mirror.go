@@ -36,7 +36,6 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/lifecycle"
 	"github.com/docuparse/docuparse-ingest/internal/output"
 	"github.com/docuparse/docuparse-ingest/internal/safedir"
-	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
 // Kinds of mirrored files (the store's mirror.kind, the uploaded counter's
@@ -49,7 +48,7 @@ const (
 
 // Config configures a Mirror.
 type Config struct {
-	Store *store.Store
+	Store Store
 	// Layout is the output directory; its Location is the report time
 	// zone, in which a day is closed.
 	Layout output.Layout
