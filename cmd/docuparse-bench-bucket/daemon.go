@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/binrun"
@@ -35,9 +32,8 @@ func s3Env(dir string) []string {
 
 // daemonRun is one docuparse-ingest run process with a bucket source.
 type daemonRun struct {
-	cmd   *exec.Cmd
+	*binrun.Daemon
 	admin string // host:port of its admin listener
-	log   *os.File
 }
 
 // startDaemon runs bin in dir (whose state/ holds the seeded store) with
@@ -64,41 +60,11 @@ url  = %q
 poll_interval = %q
 after = "keep"
 `, filepath.Join(dir, "state"), filepath.Join(dir, "out"), apiURL, admin, sourceName, url, poll.String())
-	cfgPath := filepath.Join(dir, "config.toml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		return nil, err
-	}
-	logf, err := os.Create(filepath.Join(dir, "daemon.log"))
+	d, err := binrun.StartDaemon(ctx, bin, dir, cfg, append(s3Env(dir), "DOCUPARSE_API_KEY="+apiKey, "DOCUPARSE_WEBHOOK_SECRET="+webhookSecret), admin)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, bin, "run", "--config", cfgPath)
-	cmd.Env = append(append(os.Environ(), s3Env(dir)...), "DOCUPARSE_API_KEY="+apiKey, "DOCUPARSE_WEBHOOK_SECRET="+webhookSecret)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return nil, fmt.Errorf("start %s: %w", bin, err)
-	}
-	d := &daemonRun{cmd: cmd, admin: admin, log: logf}
-	if err := binrun.WaitListeningFor(admin, 30*time.Second); err != nil {
-		d.stop()
-		return nil, fmt.Errorf("%w (log: %s)", err, logf.Name())
-	}
-	return d, nil
-}
-
-// stop sends SIGTERM and waits (SIGKILL after 30 s).
-func (d *daemonRun) stop() {
-	_ = d.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = d.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		_ = d.cmd.Process.Kill()
-		<-done
-	}
-	d.log.Close()
+	return &daemonRun{Daemon: d, admin: admin}, nil
 }
 
 // metrics returns the source's series of the daemon's /metrics (name

@@ -44,12 +44,12 @@ func measureDaemon(ctx context.Context, bin binary, seedDB, dir string, srv *s3S
 	if err != nil {
 		return res, err
 	}
-	defer d.stop()
+	defer d.Stop()
 	var seen float64 // list requests the daemon reported so far
 	lastServer := before.List
 	for i := 0; i <= passes; i++ {
 		if err := waitListing(ctx, d, seen, 10*time.Minute); err != nil {
-			return res, fmt.Errorf("%w (log: %s)", err, d.log.Name())
+			return res, fmt.Errorf("%w (log: %s)", err, d.Log.Name())
 		}
 		c, err := srv.counts() // at once: the next listing is a poll away
 		if err != nil {
@@ -65,7 +65,7 @@ func measureDaemon(ctx context.Context, bin binary, seedDB, dir string, srv *s3S
 			ServerRequests: int(c.List - lastServer), Objects: int(m["objects"])}
 		seen, lastServer, res.Queued = m["list_requests_total"], c.List, docs["queued"]
 		if m["listing_errors_total"] > 0 {
-			return res, fmt.Errorf("a listing failed (log: %s)", d.log.Name())
+			return res, fmt.Errorf("a listing failed (log: %s)", d.Log.Name())
 		}
 		if i == 0 {
 			res.First = p
@@ -73,7 +73,7 @@ func measureDaemon(ctx context.Context, bin binary, seedDB, dir string, srv *s3S
 			res.Passes = append(res.Passes, p)
 		}
 	}
-	res.HWM, err = peakRSS(d.cmd.Process.Pid)
+	res.HWM, err = peakRSS(d.Cmd.Process.Pid)
 	return res, err
 }
 
@@ -86,7 +86,7 @@ func waitListing(ctx context.Context, d *daemonRun, seen float64, limit time.Dur
 		if err == nil && m["list_requests_total"] > seen {
 			return nil
 		}
-		if d.cmd.ProcessState != nil {
+		if d.Cmd.ProcessState != nil {
 			return fmt.Errorf("the daemon exited")
 		}
 		select {

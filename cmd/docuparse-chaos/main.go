@@ -19,21 +19,14 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/docuparse/docuparse-ingest/internal/binrun"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/chaos"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { binrun.Main(run) }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("docuparse-chaos", flag.ContinueOnError)

@@ -88,7 +88,7 @@ func runStep(ctx context.Context, b Binary, r *Result, o Options, step func(cont
 	if err != nil {
 		return err
 	}
-	defer d.stop()
+	defer d.Stop()
 	for i := range 5 {
 		if got := realDelivery(d.url, i); got.Status != 200 {
 			return fmt.Errorf("warm-up delivery %d: %s", i, got)
@@ -100,7 +100,7 @@ func runStep(ctx context.Context, b Binary, r *Result, o Options, step func(cont
 
 func floodStep(_ context.Context, d *daemon, r *Result, o Options) {
 	fmt.Fprintf(o.Log, "%s: %d concurrent %d-byte fake-signed bodies, %d rounds\n", r.Name, o.Bodies, o.BodySize, o.Rounds)
-	r.FloodBefore, _ = readUsage(d.pid())
+	r.FloodBefore, _ = readUsage(d.Pid())
 	done := make(chan struct{})
 	real := make(chan []Delivery)
 	go func() {
@@ -118,7 +118,7 @@ func floodStep(_ context.Context, d *daemon, r *Result, o Options) {
 	r.FloodStatuses = bigBodies(d.addr, o.Bodies, o.BodySize, o.Rounds, o.Hold)
 	close(done)
 	r.FloodReal = <-real
-	r.FloodAfter, _ = readUsage(d.pid())
+	r.FloodAfter, _ = readUsage(d.Pid())
 }
 
 func slowStep(ctx context.Context, d *daemon, r *Result, o Options) {
@@ -131,7 +131,7 @@ func slowStep(ctx context.Context, d *daemon, r *Result, o Options) {
 
 func idleStep(_ context.Context, d *daemon, r *Result, o Options) {
 	fmt.Fprintf(o.Log, "%s: %d idle connections\n", r.Name, o.Idle)
-	r.IdleBefore, _ = readUsage(d.pid())
+	r.IdleBefore, _ = readUsage(d.Pid())
 	conns := idleConns(d.addr, o.Idle)
 	defer func() {
 		for _, c := range conns {
@@ -139,7 +139,7 @@ func idleStep(_ context.Context, d *daemon, r *Result, o Options) {
 		}
 	}()
 	r.IdleOpened = len(conns)
-	r.IdleDuring, _ = readUsage(d.pid())
+	r.IdleDuring, _ = readUsage(d.Pid())
 	r.IdleReal = realDelivery(d.url, 300)
 }
 

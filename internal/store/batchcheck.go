@@ -77,9 +77,19 @@ func (s *Store) BatchChecks(ctx context.Context, mismatches bool) ([]BatchCheck,
 	if mismatches {
 		q += ` AND summary_check <> 'match'`
 	}
-	rows, err := s.r.QueryContext(ctx, q+` ORDER BY id`)
+	out, err := queryBatchChecks(ctx, s.r, q+` ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("batch checks: %w", err)
+	}
+	return out, nil
+}
+
+// queryBatchChecks runs a query selecting id, api_batch_id, summary_check
+// and checked_at from batches.
+func queryBatchChecks(ctx context.Context, q reportQuerier, query string, args ...any) ([]BatchCheck, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []BatchCheck
@@ -87,7 +97,7 @@ func (s *Store) BatchChecks(ctx context.Context, mismatches bool) ([]BatchCheck,
 		var c BatchCheck
 		var api, at sql.NullString
 		if err := rows.Scan(&c.ID, &api, &c.Check, &at); err != nil {
-			return nil, fmt.Errorf("batch checks: %w", err)
+			return nil, err
 		}
 		c.APIBatchID, c.CheckedAt = api.String, parseTime(at)
 		out = append(out, c)

@@ -266,23 +266,8 @@ func reportEvents(ctx context.Context, q reportQuerier, from, to string) ([]Repo
 }
 
 func reportMismatches(ctx context.Context, q reportQuerier, from, to string) ([]BatchCheck, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, api_batch_id, summary_check, checked_at FROM batches
+	return queryBatchChecks(ctx, q, `SELECT id, api_batch_id, summary_check, checked_at FROM batches
 		WHERE summary_check LIKE ? AND checked_at >= ? AND checked_at < ? ORDER BY id`, CheckMismatch+"%", from, to)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []BatchCheck
-	for rows.Next() {
-		var c BatchCheck
-		var api, at sql.NullString
-		if err := rows.Scan(&c.ID, &api, &c.Check, &at); err != nil {
-			return nil, err
-		}
-		c.APIBatchID, c.CheckedAt = api.String, parseTime(at)
-		out = append(out, c)
-	}
-	return out, rows.Err()
 }
 
 // reportMissingSummaries finds batches sent with POST /batches (only those
