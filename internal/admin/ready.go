@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/docuparse/docuparse-ingest/internal/safetext"
 	"log/slog"
 	"slices"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 )
 
 // maxReason caps one check's reason in a /readyz answer, in bytes: room
@@ -92,15 +92,7 @@ func (rd *readiness) runOne(parent context.Context, name string, check func(cont
 // clean makes a reason safe to show: secrets redacted, one line, bounded.
 func (rd *readiness) clean(s string) string {
 	s = rd.redact.Replace(s)
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > maxReason {
-		cut := maxReason
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return strings.ToValidUTF8(s, "?")
+	return strings.ToValidUTF8(safetext.OneLine(s, maxReason), "?")
 }
 
 // record logs a change of verdict: becoming ready, or a change in the set

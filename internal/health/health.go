@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/docuparse/docuparse-ingest/internal/safetext"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -24,7 +25,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/docuparse/docuparse-ingest/internal/output"
 )
@@ -118,14 +118,7 @@ func (t *Tracker) Set(what, detail string) {
 	if t == nil {
 		return
 	}
-	detail = strings.Join(strings.Fields(detail), " ")
-	if len(detail) > maxDetail {
-		cut := maxDetail
-		for cut > 0 && !utf8.RuneStart(detail[cut]) {
-			cut--
-		}
-		detail = detail[:cut] + "…"
-	}
+	detail = safetext.OneLine(detail, maxDetail)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if _, ok := t.cur[what]; ok {

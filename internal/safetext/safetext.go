@@ -56,3 +56,29 @@ func hidden(r rune) bool {
 	return r >= 0x80 && r < 0xa0 || r == 0x2028 || r == 0x2029 || r == 0xfeff ||
 		r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069
 }
+
+// Cut returns s cut to at most n bytes on a character boundary (cutting
+// inside a multi-byte character would leave invalid UTF-8).
+func Cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// Shorten is Cut marking a cut with "…" (which may add its three bytes).
+func Shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return Cut(s, n) + "…"
+}
+
+// OneLine returns s with every run of white space (line breaks included)
+// made one space, shortened to at most n bytes (plus the "…" of a cut).
+func OneLine(s string, n int) string {
+	return Shorten(strings.Join(strings.Fields(s), " "), n)
+}
