@@ -38,7 +38,7 @@ func (m *Main) runReport(ctx context.Context, args []string) error {
 		return fmt.Errorf("report: %s %w: it is now %s in %s (report.timezone); there is nothing to report yet",
 			last.Format(output.DayFormat), reconcile.ErrFutureDay, now.In(loc).Format("2006-01-02 15:04"), loc)
 	}
-	st, err := m.openState(ctx, *path)
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
