@@ -19,7 +19,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/safetext"
 	"github.com/docuparse/docuparse-ingest/internal/sourcestate"
 	"github.com/docuparse/docuparse-ingest/internal/store"
-	"github.com/docuparse/docuparse-ingest/reconcile"
+	"github.com/docuparse/docuparse-ingest/report"
 )
 
 // statusJSON is what `status --json` prints (docs/operations.md, "status
@@ -181,7 +181,7 @@ func outcomes(ctx context.Context, st *store.Store, sources []config.Source, now
 // problems fills what needs an operator's eye: the last report, batch
 // mismatches, documents held from export or stuck at submission.
 func problems(ctx context.Context, st *store.Store, out *statusJSON) error {
-	if day, ok, err := reconcile.LastReport(ctx, st); err != nil {
+	if day, ok, err := report.Last(ctx, st); err != nil {
 		return err
 	} else if ok {
 		out.LastReport = day

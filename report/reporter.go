@@ -1,4 +1,4 @@
-package reconcile
+package report
 
 import (
 	"context"
@@ -209,11 +209,11 @@ func (r *Reporter) Write(ctx context.Context, day, now time.Time) error {
 }
 
 func (r *Reporter) write(ctx context.Context, day, now time.Time) (*Report, error) {
-	rep, err := BuildReport(ctx, r.cfg.Store, day, ReportOptions{Location: r.cfg.Layout.Location, StuckAfter: r.cfg.StuckAfter, Now: now})
+	rep, err := Build(ctx, r.cfg.Store, day, Options{Location: r.cfg.Layout.Location, StuckAfter: r.cfg.StuckAfter, Now: now})
 	if err != nil {
 		return nil, err
 	}
-	if _, err = WriteReport(r.cfg.Layout, rep); err != nil {
+	if _, err = Write(r.cfg.Layout, rep); err != nil {
 		return nil, err
 	}
 	return rep, RecordWritten(ctx, r.cfg.Store, rep)
