@@ -4,7 +4,7 @@
 // would be applied, marked result_via = poll.
 //
 // It also verifies with the API the batches whose batch.completed never
-// came or disagreed.
+// came or disagreed. It reads and writes the store through Store alone.
 //
 // It does not receive webhooks, write CSV and JSON results or write the
 // nightly report (package report).
@@ -26,7 +26,7 @@ import (
 
 // Config configures a Poller.
 type Config struct {
-	Store  *store.Store
+	Store  Store
 	Client *apiclient.Client
 	// WebhookGrace is how long a submitted document waits for its webhook
 	// before it is polled; 0 polls from the first pass (poll-only mode).

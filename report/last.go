@@ -3,8 +3,6 @@ package report
 import (
 	"context"
 	"fmt"
-
-	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
 // lastWrittenKey is the store meta key holding the newest day whose
@@ -17,7 +15,7 @@ const lastWrittenKey = "last_report_written"
 // RecordWritten notes that r's files were written, for Last. A
 // partial report (of the current day) is not a report of the day and is
 // not noted; an older day than the one noted leaves it as it is.
-func RecordWritten(ctx context.Context, st *store.Store, r *Report) error {
+func RecordWritten(ctx context.Context, st Store, r *Report) error {
 	if r == nil || r.Partial {
 		return nil
 	}
@@ -37,7 +35,7 @@ func RecordWritten(ctx context.Context, st *store.Store, r *Report) error {
 // Last returns the newest day ("2006-01-02") whose complete report
 // was written, and false when none was. A store last used by a version
 // that noted only the nightly schedule's progress answers with that.
-func Last(ctx context.Context, st *store.Store) (string, bool, error) {
+func Last(ctx context.Context, st Store) (string, bool, error) {
 	for _, key := range []string{lastWrittenKey, lastReportKey} {
 		day, ok, err := st.Meta(ctx, key)
 		if err != nil || ok {

@@ -9,7 +9,8 @@
 // CSV render; Write writes the three files; RecordWritten and Last keep
 // the newest day reported. Reporter runs it every night once report.at
 // has passed, catching up days missed while the daemon was down; the
-// `report` command runs it by hand. It never changes a document.
+// `report` command runs it by hand. It reads and writes the store through
+// Store alone, and never changes a document.
 package report
 
 import (
@@ -253,7 +254,7 @@ type Report struct {
 // batches checked and counters kept that day. A day that has not begun at
 // o.Now is refused with an error matching ErrFutureDay; the report of the
 // current day is built, marked Partial.
-func Build(ctx context.Context, st *store.Store, day time.Time, o Options) (*Report, error) {
+func Build(ctx context.Context, st Store, day time.Time, o Options) (*Report, error) {
 	if st == nil {
 		return nil, errors.New("build report: no store")
 	}

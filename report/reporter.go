@@ -9,7 +9,6 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/lifecycle"
 	"github.com/docuparse/docuparse-ingest/internal/output"
-	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
 // lastReportKey is the store meta key holding the last day reported.
@@ -24,7 +23,7 @@ const maxCatchUp = 31
 
 // ReporterConfig configures a Reporter.
 type ReporterConfig struct {
-	Store  *store.Store
+	Store  Store
 	Layout output.Layout // Location is the report's time zone
 	// Hour and Minute of the local time at which the previous day's
 	// report is due. Defaults to 02:00 (the zero value is midnight).
