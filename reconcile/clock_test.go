@@ -2,7 +2,6 @@ package reconcile
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -84,36 +83,6 @@ func TestABatchIsVerifiedAfterTheGraceDespiteAClockSteppedBack(t *testing.T) {
 	pass, err := p.RunOnce(ctx)
 	if err != nil || pass.Verified != 1 {
 		t.Fatalf("pass = %+v, %v; want the batch verified once the grace has passed since the clock was stepped back an hour", pass, err)
-	}
-}
-
-// report.at is a wall-clock time and stays one, but a clock stepped back
-// across it must neither write a day's report twice nor skip a day.
-// (A guard: the last day reported is stored, so this held before the
-// monotonic-clock fixes too.)
-func TestAClockSteppedBackAcrossTheReportTimeNeitherRepeatsNorSkipsADay(t *testing.T) {
-	r, st, c, _ := reporterRig(t, time.UTC)
-	ctx := context.Background()
-	if _, err := st.Intake(ctx, store.NewFile{Source: "s", Path: "/in/a.pdf", FileName: "a.pdf", Size: 1, ModTime: c.Now(), SHA256: "a"}); err != nil {
-		t.Fatal(err)
-	}
-	c.Set(time.Date(2026, 11, 21, 2, 30, 0, 0, time.UTC))
-	if days, err := r.RunOnce(ctx); err != nil || fmt.Sprint(days) != "[2026-11-20]" {
-		t.Fatalf("first night = %v, %v", days, err)
-	}
-	for _, step := range []time.Duration{-time.Hour, -3 * time.Hour, -26 * time.Hour} {
-		c.Set(time.Date(2026, 11, 21, 2, 30, 0, 0, time.UTC).Add(step))
-		if days, err := r.RunOnce(ctx); err != nil || len(days) != 0 {
-			t.Fatalf("stepped back %v: wrote %v, %v; want nothing", step, days, err)
-		}
-		c.Set(time.Date(2026, 11, 21, 2, 30, 0, 0, time.UTC))
-		if days, err := r.RunOnce(ctx); err != nil || len(days) != 0 {
-			t.Fatalf("back at 02:30 after a step of %v: wrote %v, %v; want nothing", step, days, err)
-		}
-	}
-	c.Set(time.Date(2026, 11, 22, 2, 0, 0, 0, time.UTC))
-	if days, err := r.RunOnce(ctx); err != nil || fmt.Sprint(days) != "[2026-11-21]" {
-		t.Fatalf("next night = %v, %v", days, err)
 	}
 }
 

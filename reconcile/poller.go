@@ -4,12 +4,10 @@
 // would be applied, marked result_via = poll.
 //
 // It also verifies with the API the batches whose batch.completed never
-// came or disagreed, and writes the nightly reconciliation report (stuck
-// and lost documents, results via webhook versus polling, refused and dead
-// deliveries, failures by code, money totals, and an accounting line that
-// proves every file discovered that day is in exactly one bucket).
+// came or disagreed. It reads and writes the store through Store alone.
 //
-// It does not receive webhooks or write CSV and JSON results.
+// It does not receive webhooks, write CSV and JSON results or write the
+// nightly report (package report).
 package reconcile
 
 import (
@@ -28,7 +26,7 @@ import (
 
 // Config configures a Poller.
 type Config struct {
-	Store  *store.Store
+	Store  Store
 	Client *apiclient.Client
 	// WebhookGrace is how long a submitted document waits for its webhook
 	// before it is polled; 0 polls from the first pass (poll-only mode).

@@ -27,7 +27,7 @@ func (m *Main) runReconcile(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := m.openState(ctx, *path)
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}

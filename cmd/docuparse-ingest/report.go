@@ -8,7 +8,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/config"
 	"github.com/docuparse/docuparse-ingest/internal/output"
 	"github.com/docuparse/docuparse-ingest/internal/safetext"
-	"github.com/docuparse/docuparse-ingest/reconcile"
+	"github.com/docuparse/docuparse-ingest/report"
 )
 
 // runReport writes the reconciliation report of one day (default
@@ -36,9 +36,9 @@ func (m *Main) runReport(ctx context.Context, args []string) error {
 	}
 	if now.Before(last) { // last is the first instant of its day
 		return fmt.Errorf("report: %s %w: it is now %s in %s (report.timezone); there is nothing to report yet",
-			last.Format(output.DayFormat), reconcile.ErrFutureDay, now.In(loc).Format("2006-01-02 15:04"), loc)
+			last.Format(output.DayFormat), report.ErrFutureDay, now.In(loc).Format("2006-01-02 15:04"), loc)
 	}
-	st, err := m.openState(ctx, *path)
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -55,15 +55,15 @@ func (m *Main) runReport(ctx context.Context, args []string) error {
 		if total > 1 && isTerminal(m.Stderr) {
 			fmt.Fprintf(m.Stderr, "… report %d of %d: %s\n", n, total, day.Format(output.DayFormat))
 		}
-		rep, err := reconcile.BuildReport(ctx, st, day, reconcile.ReportOptions{Location: loc, StuckAfter: cfg.Reconcile.StuckAfter.D(), Now: now})
+		rep, err := report.Build(ctx, st, day, report.Options{Location: loc, StuckAfter: cfg.Reconcile.StuckAfter.D(), Now: now})
 		if err != nil {
 			return err
 		}
-		paths, err := reconcile.WriteReport(layout, rep)
+		paths, err := report.Write(layout, rep)
 		if err != nil {
 			return err
 		}
-		if err := reconcile.RecordWritten(ctx, st, rep); err != nil {
+		if err := report.RecordWritten(ctx, st, rep); err != nil {
 			return err
 		}
 		m.Stdout.Write(rep.Markdown())
@@ -79,7 +79,7 @@ const maxReportDays = 366
 
 func reportRange(date, from, to string, now time.Time, loc *time.Location) (time.Time, time.Time, error) {
 	parse := func(flag, v string) (time.Time, error) {
-		t, err := reconcile.ParseDay(v, loc)
+		t, err := report.ParseDay(v, loc)
 		if err != nil {
 			return time.Time{}, usageError{fmt.Sprintf("report: --%s %q is not a date (YYYY-MM-DD)", flag, v)}
 		}

@@ -70,7 +70,7 @@ func (m *Main) runRetry(ctx context.Context, args []string) error {
 	if err := knownSource(cfg, *source); err != nil {
 		return err
 	}
-	st, err := m.openState(ctx, *path)
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}

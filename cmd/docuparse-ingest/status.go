@@ -19,7 +19,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/safetext"
 	"github.com/docuparse/docuparse-ingest/internal/sourcestate"
 	"github.com/docuparse/docuparse-ingest/internal/store"
-	"github.com/docuparse/docuparse-ingest/reconcile"
+	"github.com/docuparse/docuparse-ingest/report"
 )
 
 // statusJSON is what `status --json` prints (docs/operations.md, "status
@@ -181,7 +181,7 @@ func outcomes(ctx context.Context, st *store.Store, sources []config.Source, now
 // problems fills what needs an operator's eye: the last report, batch
 // mismatches, documents held from export or stuck at submission.
 func problems(ctx context.Context, st *store.Store, out *statusJSON) error {
-	if day, ok, err := reconcile.LastReport(ctx, st); err != nil {
+	if day, ok, err := report.Last(ctx, st); err != nil {
 		return err
 	} else if ok {
 		out.LastReport = day
@@ -390,13 +390,20 @@ func (m *Main) loadState(ctx context.Context, path string) (*config.Config, *sto
 	if err != nil {
 		return nil, nil, err
 	}
-	dbPath := filepath.Join(cfg.StateDir, daemon.StateFile)
-	if _, err := os.Stat(dbPath); err != nil {
-		return nil, nil, fmt.Errorf("no state at %s (has the daemon run yet?): %w", dbPath, err)
-	}
-	st, err := store.Open(ctx, dbPath, store.Options{})
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
 	return cfg, st, nil
+}
+
+// openStore opens the store of a configuration the command has loaded
+// already: a command reads its configuration once, so the store it opens
+// and the folders it writes are those of one configuration.
+func openStore(ctx context.Context, cfg *config.Config) (*store.Store, error) {
+	dbPath := filepath.Join(cfg.StateDir, daemon.StateFile)
+	if _, err := os.Stat(dbPath); err != nil {
+		return nil, fmt.Errorf("no state at %s (has the daemon run yet?): %w", dbPath, err)
+	}
+	return store.Open(ctx, dbPath, store.Options{})
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/store"
 	"github.com/docuparse/docuparse-ingest/receiver"
 	"github.com/docuparse/docuparse-ingest/reconcile"
+	"github.com/docuparse/docuparse-ingest/report"
 )
 
 // The constructors of the daemon's parts, called in order by build
@@ -132,7 +133,7 @@ func (d *Daemon) buildReconcile() {
 		},
 	})
 	hour, minute := cfg.Report.Clock()
-	d.reporter = reconcile.NewReporter(reconcile.ReporterConfig{
+	d.reporter = report.NewReporter(report.ReporterConfig{
 		Store:      d.store,
 		Layout:     output.Layout{Root: cfg.OutputDir, Location: cfg.Report.Location()},
 		Hour:       hour,

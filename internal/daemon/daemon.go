@@ -33,6 +33,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/store"
 	"github.com/docuparse/docuparse-ingest/receiver"
 	"github.com/docuparse/docuparse-ingest/reconcile"
+	"github.com/docuparse/docuparse-ingest/report"
 )
 
 // StateFile is the database's name inside state_dir.
@@ -92,7 +93,7 @@ type Daemon struct {
 	handler    *receiver.Handler
 	exporter   *export.Exporter
 	poller     *reconcile.Poller
-	reporter   *reconcile.Reporter
+	reporter   *report.Reporter
 	mirror     *mirror.Mirror // nil without output_url
 	counters   *counters.Counters
 	metrics    *metrics.Metrics

@@ -19,7 +19,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/output"
 	"github.com/docuparse/docuparse-ingest/internal/safedir"
 	"github.com/docuparse/docuparse-ingest/internal/store"
-	"github.com/docuparse/docuparse-ingest/reconcile"
+	"github.com/docuparse/docuparse-ingest/report"
 )
 
 // The output directory's folders the mirror reads (see output.Layout).
@@ -213,7 +213,7 @@ func (m *Mirror) committed(ctx context.Context, rel string) bool {
 // under a name with its hash (see versionKey). A partial report, of a day
 // not over when it was written, is not mirrored.
 func (m *Mirror) discoverReports(ctx context.Context) error {
-	last, ok, err := reconcile.LastReport(ctx, m.cfg.Store)
+	last, ok, err := report.Last(ctx, m.cfg.Store)
 	if err != nil || !ok {
 		return err
 	}

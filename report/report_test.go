@@ -1,4 +1,4 @@
-package reconcile
+package report
 
 import (
 	"bytes"
@@ -21,7 +21,7 @@ func TestReportOfADayWithNothingIsEmptyAndBalanced(t *testing.T) {
 	// Files on the days around it only.
 	f.at(time.Date(2026, 11, 26, 23, 59, 0, 0, time.UTC)).intake("/in/before.pdf")
 	f.at(time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)).intake("/in/after.pdf")
-	r := f.report(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC), ReportOptions{Now: time.Date(2026, 11, 28, 2, 0, 0, 0, time.UTC)})
+	r := f.report(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC), Options{Now: time.Date(2026, 11, 28, 2, 0, 0, 0, time.UTC)})
 	if r.Accounting != (Accounting{Balanced: true}) {
 		t.Fatalf("accounting = %+v, want all zero and balanced", r.Accounting)
 	}
@@ -73,7 +73,7 @@ func TestReportWithOddFileNamesMatchesTheGoldenFiles(t *testing.T) {
 	f.webhookFailed("=doc_3", "=EVIL()", "")
 	f.webhookCompleted("doc_1", "EUR|X", "1.00", "0.10")
 	f.finish(store.StateRejected, "UNREADABLE", "permission denied: `x`", ids[4], ids[5])
-	r := f.report(day, ReportOptions{Now: day.Add(3 * time.Hour)})
+	r := f.report(day, Options{Now: day.Add(3 * time.Hour)})
 	if !r.Accounting.Balanced || r.Accounting.Discovered != len(oddNames)+1 {
 		t.Fatalf("accounting = %+v", r.Accounting)
 	}
@@ -100,7 +100,7 @@ func TestReportWithOddFileNamesMatchesTheGoldenFiles(t *testing.T) {
 		t.Fatalf("%d CSV rows, want a header and %d files", len(rows), len(r.Files))
 	}
 	for _, row := range rows[1:] {
-		if len(row) != len(ReportCSVHeader) {
+		if len(row) != len(CSVHeader) {
 			t.Fatalf("row %q has %d cells", row, len(row))
 		}
 		for _, cell := range row {
@@ -161,7 +161,7 @@ func TestReportDaysFollowTheTimeZoneAcrossDSTChanges(t *testing.T) {
 			for i, at := range append(append([]time.Time{}, tc.in...), tc.out...) {
 				f.at(at).intake("/in/" + at.Format(time.RFC3339) + "-" + string(rune('a'+i)) + ".pdf")
 			}
-			r := f.report(tc.day, ReportOptions{Location: berlin, Now: tc.to.Add(time.Hour)})
+			r := f.report(tc.day, Options{Location: berlin, Now: tc.to.Add(time.Hour)})
 			if r.Day != tc.day.Format(output.DayFormat) || !r.From.Equal(tc.from) || !r.To.Equal(tc.to) {
 				t.Fatalf("day %s [%s, %s), want %s [%s, %s)", r.Day, r.From.UTC(), r.To.UTC(), tc.day.Format(output.DayFormat), tc.from, tc.to)
 			}
@@ -244,7 +244,7 @@ func TestWriteReportWritesTheThreeFilesAtomically(t *testing.T) {
 	f, day, o := busyDay(t)
 	r := f.report(day, o)
 	layout := output.Layout{Root: filepath.Join(t.TempDir(), "out")}
-	paths, err := WriteReport(layout, r)
+	paths, err := Write(layout, r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,21 +266,21 @@ func TestWriteReportWritesTheThreeFilesAtomically(t *testing.T) {
 	// Writing again (a re-run the next morning) replaces the files and
 	// leaves no temporary file behind.
 	f.at(o.Now).intake("/in/late.pdf")
-	if _, err := WriteReport(layout, f.report(day, o)); err != nil {
+	if _, err := Write(layout, f.report(day, o)); err != nil {
 		t.Fatal(err)
 	}
 	entries, err := os.ReadDir(filepath.Dir(paths[0]))
 	if err != nil || len(entries) != 3 {
 		t.Fatalf("reports directory has %d entries (%v), want 3", len(entries), err)
 	}
-	if _, err := WriteReport(layout, nil); err == nil {
-		t.Error("WriteReport(nil) succeeded")
+	if _, err := Write(layout, nil); err == nil {
+		t.Error("Write(nil) succeeded")
 	}
 }
 
 func TestBuildReportRefusesNoStore(t *testing.T) {
-	if _, err := BuildReport(t.Context(), nil, time.Now(), ReportOptions{}); err == nil {
-		t.Fatal("BuildReport without a store succeeded")
+	if _, err := Build(t.Context(), nil, time.Now(), Options{}); err == nil {
+		t.Fatal("Build without a store succeeded")
 	}
 }
 
@@ -296,7 +296,7 @@ func TestTheReportListsFilesStuckAtSubmission(t *testing.T) {
 	const reason = "batch batch_x: the API's answer lists 0 of the 1 files sent"
 	f.fatal(f.st.StopSubmitting(f.ctx, b.ID, []int64{id}, reason))
 
-	r, err := BuildReport(f.ctx, f.st, day, ReportOptions{Location: time.UTC, Now: day.Add(20 * time.Hour)})
+	r, err := Build(f.ctx, f.st, day, Options{Location: time.UTC, Now: day.Add(20 * time.Hour)})
 	f.fatal(err)
 	if len(r.Stuck) != 1 || r.Stuck[0].Path != "/in/unlisted.pdf" || r.Stuck[0].ErrorMessage != reason {
 		t.Fatalf("stuck = %+v, want /in/unlisted.pdf with the reason", r.Stuck)
@@ -314,7 +314,7 @@ func TestReportFilesHonourTheServiceUmask(t *testing.T) {
 	t.Cleanup(func() { syscall.Umask(old) })
 	f, day, o := busyDay(t)
 	layout := output.Layout{Root: filepath.Join(t.TempDir(), "out")}
-	paths, err := WriteReport(layout, f.report(day, o))
+	paths, err := Write(layout, f.report(day, o))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package reconcile
+package report
 
 import (
 	"encoding/json"
@@ -54,7 +54,7 @@ func retriedDay(t *testing.T) *repFixture {
 func TestReportCountsFilesNotAttemptsAndListsRetries(t *testing.T) {
 	f := retriedDay(t)
 	now := time.Date(2026, 11, 29, 2, 0, 0, 0, time.UTC)
-	r := f.report(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC), ReportOptions{Location: time.UTC, Now: now})
+	r := f.report(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC), Options{Location: time.UTC, Now: now})
 	want := Accounting{Discovered: 5, Completed: 3, Failed: 1, Pending: 1, Balanced: true}
 	if r.Accounting != want {
 		t.Errorf("accounting = %+v\nwant %+v", r.Accounting, want)
@@ -93,7 +93,7 @@ func TestReportCountsFilesNotAttemptsAndListsRetries(t *testing.T) {
 		t.Errorf("CSV marks %d rows counted as retry, want 4:\n%s", n, cs)
 	}
 
-	next := f.report(time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC), ReportOptions{Location: time.UTC, Now: now})
+	next := f.report(time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC), Options{Location: time.UTC, Now: now})
 	if next.Accounting.Discovered != 0 || !next.Accounting.Balanced || len(next.Retries) != 1 {
 		t.Errorf("the next day: accounting %+v, %d retries; want 0 files and 1 retry", next.Accounting, len(next.Retries))
 	}

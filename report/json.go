@@ -1,4 +1,4 @@
-package reconcile
+package report
 
 // The report's JSON form, for machines. Its shape is fixed by the wire
 // types below, not by the Go model, so that the model can change without
@@ -13,14 +13,14 @@ import (
 	"time"
 )
 
-// ReportSchemaVersion is the JSON form's schema_version. It changes only
+// SchemaVersion is the JSON form's schema_version. It changes only
 // when a field changes meaning or disappears; new fields may be added.
 //
 // Version 2: accounting counts files, not attempts (a retry is no longer a
 // file discovered; a retried file counts by its latest attempt), and so do
 // pending, stuck, unclassified, failures and results_via; the retries
 // made that day are in "retries".
-const ReportSchemaVersion = 2
+const SchemaVersion = 2
 
 type jsonReport struct {
 	SchemaVersion     int              `json:"schema_version"`
@@ -179,7 +179,7 @@ type jsonMoney struct {
 // same report.
 func (r *Report) JSON() ([]byte, error) {
 	j := jsonReport{
-		SchemaVersion:     ReportSchemaVersion,
+		SchemaVersion:     SchemaVersion,
 		Day:               r.Day,
 		TimeZone:          locationName(r.Location),
 		From:              jsonTime(r.From),

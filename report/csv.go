@@ -1,4 +1,4 @@
-package reconcile
+package report
 
 // The report's CSV form: one row per file discovered that day.
 
@@ -8,14 +8,14 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/output"
 )
 
-// ReportCSVHeader is the header of reconciliation-<day>.csv. The first
+// CSVHeader is the header of reconciliation-<day>.csv. The first
 // nine columns keep their place and meaning; id, retry_of and counted_as
 // were added after them (see CSV).
-var ReportCSVHeader = []string{"path", "file_name", "document_id", "bucket", "state", "error_code", "result_via",
+var CSVHeader = []string{"path", "file_name", "document_id", "bucket", "state", "error_code", "result_via",
 	"discovered_at", "completed_at", "id", "retry_of", "counted_as"}
 
 // CSV renders one row per document discovered that day, retries
-// included, in discovery order, under ReportCSVHeader: each with its own
+// included, in discovery order, under CSVHeader: each with its own
 // bucket and state; id is its local id, retry_of the local id of the
 // document a retry retries (empty otherwise), and counted_as what it counts
 // as in the accounting line: its file's bucket, by the file's latest
@@ -33,7 +33,7 @@ func (r *Report) CSV() ([]byte, error) {
 			f.ErrorCode, f.ResultVia, reportTime(f.DiscoveredAt), reportTime(f.CompletedAt),
 			idCell(f.ID), idCell(f.RetryOf), f.CountedAs})
 	}
-	return output.EncodeCSV(ReportCSVHeader, recs), nil
+	return output.EncodeCSV(CSVHeader, recs), nil
 }
 
 // idCell is a local document id, or "" for none (0).

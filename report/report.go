@@ -1,11 +1,17 @@
-package reconcile
-
-// The nightly reconciliation report: for one calendar day, every file
-// discovered that day and where it ended up, plus the day's webhook
-// activity, batch cross-checks and money totals. BuildReport reads the
-// store (one snapshot) and classifies; Markdown, JSON and CSV render;
-// WriteReport writes the three files. Scheduling it every night and the
-// `report` command are the caller's.
+// Package report writes the nightly reconciliation report: for one
+// calendar day, every file discovered that day and where it ended up
+// (stuck and lost documents included), results via webhook versus
+// polling, refused and dead deliveries, failures by code, batch
+// cross-checks, money totals, and an accounting line that proves every
+// file discovered that day is in exactly one bucket.
+//
+// Build reads the store (one snapshot) and classifies; Markdown, JSON and
+// CSV render; Write writes the three files; RecordWritten and Last keep
+// the newest day reported. Reporter runs it every night once report.at
+// has passed, catching up days missed while the daemon was down; the
+// `report` command runs it by hand. It reads and writes the store through
+// Store alone, and never changes a document.
+package report
 
 import (
 	"context"
@@ -18,8 +24,8 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
-// ReportOptions tune BuildReport. The zero value is ready to use.
-type ReportOptions struct {
+// Options tune Build. The zero value is ready to use.
+type Options struct {
 	// Location is the time zone whose calendar days are reported
 	// (config report.timezone). Defaults to UTC, as output.Layout does.
 	Location *time.Location
@@ -32,7 +38,7 @@ type ReportOptions struct {
 	Now time.Time
 }
 
-// DefaultStuckAfter is ReportOptions.StuckAfter's default.
+// DefaultStuckAfter is Options.StuckAfter's default.
 const DefaultStuckAfter = 24 * time.Hour
 
 // Bucket is where a discovered file stands in the accounting line.
@@ -192,7 +198,7 @@ type Counter struct {
 	Count int64
 }
 
-// ErrFutureDay is returned by BuildReport for a day that has not begun at
+// ErrFutureDay is returned by Build for a day that has not begun at
 // the report time: there is nothing to report yet.
 var ErrFutureDay = errors.New("that day has not begun")
 
@@ -242,13 +248,13 @@ type Report struct {
 	Uploads Uploads
 }
 
-// BuildReport builds the report of the calendar day, in o.Location, that
+// Build builds the report of the calendar day, in o.Location, that
 // contains day, from the store alone. It covers the files discovered in
 // that day (whatever happened to them since) and the deliveries received,
 // batches checked and counters kept that day. A day that has not begun at
 // o.Now is refused with an error matching ErrFutureDay; the report of the
 // current day is built, marked Partial.
-func BuildReport(ctx context.Context, st *store.Store, day time.Time, o ReportOptions) (*Report, error) {
+func Build(ctx context.Context, st Store, day time.Time, o Options) (*Report, error) {
 	if st == nil {
 		return nil, errors.New("build report: no store")
 	}
@@ -288,7 +294,7 @@ func BuildReport(ctx context.Context, st *store.Store, day time.Time, o ReportOp
 }
 
 // ParseDay parses a "2006-01-02" day (the `report --date` flag) as the
-// first instant of that day in loc (UTC when nil), for BuildReport.
+// first instant of that day in loc (UTC when nil), for Build.
 func ParseDay(s string, loc *time.Location) (time.Time, error) {
 	if loc == nil {
 		loc = time.UTC
@@ -340,7 +346,7 @@ func dateKey(t time.Time) int {
 // once, by the outcome of its latest attempt (its newest retry, whenever
 // it was made); the retries made that day are listed apart. It returns the
 // latest attempt of each file, whose amounts the totals sum.
-func (r *Report) addFiles(data *store.ReportData, o ReportOptions) []store.ReportDocument {
+func (r *Report) addFiles(data *store.ReportData, o Options) []store.ReportDocument {
 	r.Files = make([]FileLine, 0, len(data.Documents))
 	latest := make([]store.ReportDocument, 0, len(data.Documents))
 	failures := map[string][]FileLine{}
@@ -370,7 +376,7 @@ func (r *Report) addFiles(data *store.ReportData, o ReportOptions) []store.Repor
 }
 
 // fileLine is document d as the report shows it, at o.Now.
-func fileLine(d store.ReportDocument, o ReportOptions) FileLine {
+func fileLine(d store.ReportDocument, o Options) FileLine {
 	f := FileLine{
 		ID: d.ID, Path: d.Path, FileName: d.FileName, DocumentID: d.DocumentID,
 		Bucket: BucketOf(d.State, d.Outcome), State: d.State,
@@ -478,11 +484,11 @@ func (r *Report) addWebhooks(data *store.ReportData) {
 	}
 }
 
-// WriteReport writes r as reconciliation-<day>.md, .json and .csv under
+// Write writes r as reconciliation-<day>.md, .json and .csv under
 // layout's reports directory, each atomically (a reader sees the old file
 // or the new one, never a part), and returns the three paths. Everything is
 // rendered before the first file is written.
-func WriteReport(layout output.Layout, r *Report) ([]string, error) {
+func Write(layout output.Layout, r *Report) ([]string, error) {
 	if r == nil {
 		return nil, errors.New("write report: no report")
 	}

@@ -1,4 +1,4 @@
-package reconcile
+package report
 
 import (
 	"context"
@@ -9,7 +9,6 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/lifecycle"
 	"github.com/docuparse/docuparse-ingest/internal/output"
-	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
 // lastReportKey is the store meta key holding the last day reported.
@@ -24,7 +23,7 @@ const maxCatchUp = 31
 
 // ReporterConfig configures a Reporter.
 type ReporterConfig struct {
-	Store  *store.Store
+	Store  Store
 	Layout output.Layout // Location is the report's time zone
 	// Hour and Minute of the local time at which the previous day's
 	// report is due. Defaults to 02:00 (the zero value is midnight).
@@ -209,11 +208,11 @@ func (r *Reporter) Write(ctx context.Context, day, now time.Time) error {
 }
 
 func (r *Reporter) write(ctx context.Context, day, now time.Time) (*Report, error) {
-	rep, err := BuildReport(ctx, r.cfg.Store, day, ReportOptions{Location: r.cfg.Layout.Location, StuckAfter: r.cfg.StuckAfter, Now: now})
+	rep, err := Build(ctx, r.cfg.Store, day, Options{Location: r.cfg.Layout.Location, StuckAfter: r.cfg.StuckAfter, Now: now})
 	if err != nil {
 		return nil, err
 	}
-	if _, err = WriteReport(r.cfg.Layout, rep); err != nil {
+	if _, err = Write(r.cfg.Layout, rep); err != nil {
 		return nil, err
 	}
 	return rep, RecordWritten(ctx, r.cfg.Store, rep)

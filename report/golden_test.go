@@ -1,4 +1,4 @@
-package reconcile
+package report
 
 import (
 	"encoding/json"
@@ -13,7 +13,7 @@ import (
 // busyDay fills a store with one day, 2026-11-27 in Europe/Berlin (UTC+1,
 // so 2026-11-26T23:00Z to 2026-11-27T23:00Z), that has a bit of
 // everything, and files just outside it on both sides.
-func busyDay(t *testing.T) (*repFixture, time.Time, ReportOptions) {
+func busyDay(t *testing.T) (*repFixture, time.Time, Options) {
 	t.Helper()
 	f := newRepFixture(t)
 	utc := func(day, h, m int) time.Time { return time.Date(2026, 11, day, h, m, 0, 0, time.UTC) }
@@ -83,7 +83,7 @@ func busyDay(t *testing.T) (*repFixture, time.Time, ReportOptions) {
 	f.fatal(f.st.AddCounters(f.ctx, "2026-11-27", map[string]int64{counters.APICallsPrefix + "get_document": 12, counters.APICallsPrefix + "submit_batch": 3}))
 	f.fatal(f.st.AddCounters(f.ctx, "2026-11-26", map[string]int64{counters.WebhookBadRequest: 7}))
 
-	o := ReportOptions{Location: mustLocation(t, "Europe/Berlin"), Now: utc(28, 1, 0)}
+	o := Options{Location: mustLocation(t, "Europe/Berlin"), Now: utc(28, 1, 0)}
 	return f, utc(27, 12, 0), o
 }
 

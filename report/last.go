@@ -1,10 +1,8 @@
-package reconcile
+package report
 
 import (
 	"context"
 	"fmt"
-
-	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
 // lastWrittenKey is the store meta key holding the newest day whose
@@ -14,14 +12,14 @@ import (
 // a day.
 const lastWrittenKey = "last_report_written"
 
-// RecordWritten notes that r's files were written, for LastReport. A
+// RecordWritten notes that r's files were written, for Last. A
 // partial report (of the current day) is not a report of the day and is
 // not noted; an older day than the one noted leaves it as it is.
-func RecordWritten(ctx context.Context, st *store.Store, r *Report) error {
+func RecordWritten(ctx context.Context, st Store, r *Report) error {
 	if r == nil || r.Partial {
 		return nil
 	}
-	last, _, err := LastReport(ctx, st)
+	last, _, err := Last(ctx, st)
 	if err != nil {
 		return err
 	}
@@ -34,10 +32,10 @@ func RecordWritten(ctx context.Context, st *store.Store, r *Report) error {
 	return nil
 }
 
-// LastReport returns the newest day ("2006-01-02") whose complete report
+// Last returns the newest day ("2006-01-02") whose complete report
 // was written, and false when none was. A store last used by a version
 // that noted only the nightly schedule's progress answers with that.
-func LastReport(ctx context.Context, st MetaReader) (string, bool, error) {
+func Last(ctx context.Context, st MetaReader) (string, bool, error) {
 	for _, key := range []string{lastWrittenKey, lastReportKey} {
 		day, ok, err := st.Meta(ctx, key)
 		if err != nil || ok {
@@ -45,9 +43,4 @@ func LastReport(ctx context.Context, st MetaReader) (string, bool, error) {
 		}
 	}
 	return "", false, nil
-}
-
-// MetaReader reads the store's small named values.
-type MetaReader interface {
-	Meta(ctx context.Context, key string) (string, bool, error)
 }

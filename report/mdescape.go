@@ -1,4 +1,4 @@
-package reconcile
+package report
 
 // Escaping for the Markdown form. Names come from the file system and text
 // from the API: neither may break the report's layout or inject markup.

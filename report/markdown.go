@@ -1,4 +1,4 @@
-package reconcile
+package report
 
 // The report's Markdown form, for people: it is mailed, so it must read
 // well as plain text too. A headline and what needs attention first, then

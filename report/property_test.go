@@ -1,4 +1,4 @@
-package reconcile
+package report
 
 import (
 	"fmt"
@@ -198,7 +198,7 @@ func TestReportAccountingBalancesForRandomHistories(t *testing.T) {
 			for _, day := range []string{"2026-10-24", "2026-10-25", "2026-10-26"} {
 				start, err := ParseDay(day, berlin)
 				f.fatal(err)
-				r := f.report(start, ReportOptions{Location: berlin, Now: now, StuckAfter: time.Hour})
+				r := f.report(start, Options{Location: berlin, Now: now, StuckAfter: time.Hour})
 				checkAccounting(t, day, r, docs, berlin)
 				a := r.Accounting
 				seen.Discovered += a.Discovered

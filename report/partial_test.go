@@ -1,4 +1,4 @@
-package reconcile
+package report
 
 import (
 	"errors"
@@ -13,7 +13,7 @@ func TestAReportForADayThatHasNotBegunIsRefused(t *testing.T) {
 	f := newRepFixture(t)
 	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
 	for _, day := range []time.Time{time.Date(2027, 1, 1, 12, 0, 0, 0, time.UTC), time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC)} {
-		r, err := BuildReport(f.ctx, f.st, day, ReportOptions{Now: now})
+		r, err := Build(f.ctx, f.st, day, Options{Now: now})
 		if !errors.Is(err, ErrFutureDay) || r != nil {
 			t.Errorf("report for %s at %s = %v, %v; want ErrFutureDay", day, now, r, err)
 			continue
@@ -29,7 +29,7 @@ func TestAReportForTodayIsMarkedPartial(t *testing.T) {
 	f := newRepFixture(t)
 	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
 	f.at(now.Add(-time.Hour)).intake("/in/a.pdf")
-	r := f.report(now, ReportOptions{Now: now})
+	r := f.report(now, Options{Now: now})
 	if !r.Partial {
 		t.Fatal("today's report is not marked partial")
 	}
@@ -41,7 +41,7 @@ func TestAReportForTodayIsMarkedPartial(t *testing.T) {
 	if err != nil || !strings.Contains(string(js), `"partial": true`) {
 		t.Errorf("JSON does not say partial: %v\n%s", err, js)
 	}
-	if y := f.report(now.AddDate(0, 0, -1), ReportOptions{Now: now}); y.Partial {
+	if y := f.report(now.AddDate(0, 0, -1), Options{Now: now}); y.Partial {
 		t.Error("yesterday's report is marked partial")
 	}
 }

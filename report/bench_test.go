@@ -1,4 +1,4 @@
-package reconcile
+package report
 
 import (
 	"crypto/sha256"
@@ -84,15 +84,15 @@ func benchDay(b *testing.B, n int) (*repFixture, time.Time) {
 // 10,000 documents.
 func BenchmarkBuildReport10k(b *testing.B) {
 	f, day := benchDay(b, 10_000)
-	o := ReportOptions{Now: day.Add(26 * time.Hour)}
+	o := Options{Now: day.Add(26 * time.Hour)}
 	b.Run("build", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := BuildReport(f.ctx, f.st, day, o); err != nil {
+			if _, err := Build(f.ctx, f.st, day, o); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
-	r, err := BuildReport(f.ctx, f.st, day, o)
+	r, err := Build(f.ctx, f.st, day, o)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package reconcile
+package report
 
 import (
 	"fmt"
@@ -80,7 +80,7 @@ func TestReportMoneyTotalsPerCurrency(t *testing.T) {
 	// A copy of inv1: a duplicate, which must not count again.
 	f.intake("/in/copy.pdf", "sha-inv1")
 
-	r := f.report(day, ReportOptions{Now: day.Add(3 * time.Hour)})
+	r := f.report(day, Options{Now: day.Add(3 * time.Hour)})
 	if r.Accounting.Duplicate != 1 || r.Accounting.Completed != 9 {
 		t.Fatalf("accounting = %+v, want 9 completed and the copy a duplicate", r.Accounting)
 	}

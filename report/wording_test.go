@@ -1,4 +1,4 @@
-package reconcile
+package report
 
 import (
 	"os"
@@ -27,7 +27,7 @@ func TestReportWordingIsPlainForAFinanceReader(t *testing.T) {
 	f.webhookCompleted("doc_c", "EUR", "1.00", "0")
 	f.fatal(f.st.AddCounters(f.ctx, "2026-11-27", map[string]int64{counters.APICallsPrefix + "submit_batch": 3,
 		counters.APICallsPrefix + "get_document": 2}))
-	md := string(f.report(utc(12, 0), ReportOptions{Location: time.UTC, Now: utc(23, 0).Add(2 * time.Hour)}).Markdown())
+	md := string(f.report(utc(12, 0), Options{Location: time.UTC, Now: utc(23, 0).Add(2 * time.Hour)}).Markdown())
 	for _, bad := range []string{"webhook missed", "api_calls_", "(UTC)", " UTC."} {
 		if strings.Contains(md, bad) {
 			t.Errorf("the report says %q:\n%s", bad, md)
@@ -53,7 +53,7 @@ func TestReportInTheLocalZoneNamesOneZone(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := newRepFixture(t)
-	md := string(f.report(time.Date(2026, 11, 27, 12, 0, 0, 0, local), ReportOptions{Location: local,
+	md := string(f.report(time.Date(2026, 11, 27, 12, 0, 0, 0, local), Options{Location: local,
 		Now: time.Date(2026, 11, 28, 2, 0, 0, 0, local)}).Markdown())
 	if strings.Contains(md, "(Local)") || strings.Contains(md, " CET") || !strings.Contains(md, "All times are in ") {
 		t.Errorf("the report mixes zones:\n%s", md)

@@ -1,4 +1,4 @@
-package reconcile
+package report
 
 import (
 	"bytes"
@@ -185,8 +185,8 @@ func (f *repFixture) finish(to store.State, code, msg string, ids ...int64) {
 	f.fatal(f.st.Finish(f.ctx, ids, to, code, msg))
 }
 
-func (f *repFixture) report(day time.Time, o ReportOptions) *Report {
-	r, err := BuildReport(f.ctx, f.st, day, o)
+func (f *repFixture) report(day time.Time, o Options) *Report {
+	r, err := Build(f.ctx, f.st, day, o)
 	f.fatal(err)
 	return r
 }

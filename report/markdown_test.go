@@ -1,4 +1,4 @@
-package reconcile
+package report
 
 import (
 	"bytes"
@@ -76,7 +76,7 @@ func TestMarkdownCapsLongListsButJSONAndCSVDoNot(t *testing.T) {
 	for i := 0; i < n; i++ {
 		f.at(day.Add(time.Duration(i) * time.Minute)).intake(fmt.Sprintf("/in/f%03d.pdf", i))
 	}
-	r := f.report(day, ReportOptions{Now: day.Add(12 * time.Hour)})
+	r := f.report(day, Options{Now: day.Add(12 * time.Hour)})
 	md := r.Markdown()
 	if got := bytes.Count(md, []byte("— queued, waiting")); got != maxListed {
 		t.Errorf("%d pending files listed, want %d", got, maxListed)

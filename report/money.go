@@ -1,4 +1,4 @@
-package reconcile
+package report
 
 // Money totals of the day's completed files, per currency, in exact decimal
 // arithmetic: amounts are the API's decimal strings, summed as integers
