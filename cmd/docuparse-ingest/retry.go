@@ -23,6 +23,16 @@ import (
 // progressEvery is how many documents pass between progress lines.
 const progressEvery = 1000
 
+// retryStore is what the retry command needs from the state store: the
+// documents chosen (by id or by a query), and the retry itself, which
+// checks and creates the new queued attempt in one transaction.
+type retryStore interface {
+	GetByDocumentID(ctx context.Context, documentID string) (*store.Document, error)
+	SelectForRetry(ctx context.Context, q store.RetryQuery) ([]store.Document, error)
+	CheckRetry(ctx context.Context, id int64, opts store.RetryOptions) (*store.Document, error)
+	Retry(ctx context.Context, id int64, opts store.RetryOptions) (int64, error)
+}
+
 // retryTarget is one document the retry command was asked about: by the
 // user's id (arg) and, once resolved, its local id.
 type retryTarget struct {
@@ -115,7 +125,7 @@ func (m *Main) runRetry(ctx context.Context, args []string) error {
 
 // retryAll retries (or, dry, checks) each target in turn, showing progress
 // on a terminal, and returns how many were (or would be) retried.
-func (m *Main) retryAll(ctx context.Context, st *store.Store, roots *ingest.Roots, targets []retryTarget,
+func (m *Main) retryAll(ctx context.Context, st retryStore, roots *ingest.Roots, targets []retryTarget,
 	opts store.RetryOptions, dry bool) (int, error) {
 	var prog *progress
 	if isTerminal(m.Stdout) {
@@ -146,7 +156,7 @@ func (m *Main) nothingToRetry(q store.RetryQuery, stuckAfter time.Duration) erro
 }
 
 // addSelected appends the documents q selects to targets, each once.
-func addSelected(ctx context.Context, st *store.Store, q store.RetryQuery, targets []retryTarget) ([]retryTarget, error) {
+func addSelected(ctx context.Context, st retryStore, q store.RetryQuery, targets []retryTarget) ([]retryTarget, error) {
 	docs, err := st.SelectForRetry(ctx, q)
 	if err != nil {
 		return nil, err
@@ -213,7 +223,7 @@ func sourceRoots(ctx context.Context, cfg *config.Config) (*ingest.Roots, func()
 // retryOne retries (or, dry, checks) one target and prints its line. It
 // reports whether the document was (or would be) retried; an error is one
 // the next document would run into too.
-func (m *Main) retryOne(ctx context.Context, st *store.Store, roots *ingest.Roots, t retryTarget, opts store.RetryOptions, dry bool) (bool, error) {
+func (m *Main) retryOne(ctx context.Context, st retryStore, roots *ingest.Roots, t retryTarget, opts store.RetryOptions, dry bool) (bool, error) {
 	if t.id == 0 {
 		fmt.Fprintf(m.Stdout, "skip %s: no such document\n", safetext.Visible(t.arg))
 		return false, nil
@@ -297,7 +307,7 @@ func validDocumentRef(a string) bool {
 
 // resolveTargets turns the user's ids into local ids, in the order given,
 // each document once. An id that names no document stays, with id 0.
-func resolveTargets(ctx context.Context, st *store.Store, args []string) ([]retryTarget, error) {
+func resolveTargets(ctx context.Context, st retryStore, args []string) ([]retryTarget, error) {
 	out := make([]retryTarget, 0, len(args))
 	seen := map[int64]bool{}
 	for _, a := range args {
