@@ -13,7 +13,6 @@ package health
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/docuparse/docuparse-ingest/internal/safetext"
@@ -206,8 +205,7 @@ func (t *Tracker) save() {
 	if t.path == "" {
 		return
 	}
-	data, _ := json.Marshal(Snapshot{PID: os.Getpid(), Problems: t.list()})
-	if err := output.WriteFileAtomic(t.path, append(data, '\n'), 0o640); err != nil {
+	if err := output.WriteStatusFile(t.path, Snapshot{PID: os.Getpid(), Problems: t.list()}); err != nil {
 		t.log.Warn("cannot write the problems file for `status`", "err", err)
 	}
 }
@@ -227,16 +225,9 @@ func (t *Tracker) Close() {
 // Read returns the problems the daemon last wrote in stateDir; an absent
 // file is an empty snapshot.
 func Read(stateDir string) (Snapshot, error) {
-	data, err := os.ReadFile(filepath.Join(stateDir, FileName))
-	if errors.Is(err, fs.ErrNotExist) {
-		return Snapshot{}, nil
-	}
-	if err != nil {
-		return Snapshot{}, err
-	}
 	var s Snapshot
-	if err := json.Unmarshal(data, &s); err != nil {
-		return Snapshot{}, fmt.Errorf("%s: %w", FileName, err)
+	if _, err := output.ReadStatusFile(filepath.Join(stateDir, FileName), &s); err != nil {
+		return Snapshot{}, err
 	}
 	return s, nil
 }

@@ -12,10 +12,6 @@
 package sourcestate
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io/fs"
 	"log/slog"
 	"maps"
 	"os"
@@ -176,8 +172,7 @@ func (r *Recorder) save() {
 	if r.path == "" {
 		return
 	}
-	data, _ := json.Marshal(Snapshot{PID: os.Getpid(), Written: r.written.UTC(), Sources: r.cur})
-	if err := output.WriteFileAtomic(r.path, append(data, '\n'), 0o640); err != nil {
+	if err := output.WriteStatusFile(r.path, Snapshot{PID: os.Getpid(), Written: r.written.UTC(), Sources: r.cur}); err != nil {
 		r.log.Warn("cannot write the bucket sources file for `status`", "err", err)
 	}
 }
@@ -185,16 +180,9 @@ func (r *Recorder) save() {
 // Read returns the listings the daemon last wrote in stateDir; an absent
 // file (no bucket source has run) is an empty snapshot.
 func Read(stateDir string) (Snapshot, error) {
-	data, err := os.ReadFile(filepath.Join(stateDir, FileName))
-	if errors.Is(err, fs.ErrNotExist) {
-		return Snapshot{Sources: map[string]Listing{}}, nil
-	}
-	if err != nil {
-		return Snapshot{}, err
-	}
 	var s Snapshot
-	if err := json.Unmarshal(data, &s); err != nil {
-		return Snapshot{}, fmt.Errorf("%s: %w", FileName, err)
+	if _, err := output.ReadStatusFile(filepath.Join(stateDir, FileName), &s); err != nil {
+		return Snapshot{}, err
 	}
 	if s.Sources == nil {
 		s.Sources = map[string]Listing{}
