@@ -11,6 +11,7 @@ var exportCases = []testCase{
 	{"MarkExportedTakesOnlyDocumentsWithAnOutcome", markExportedOnlyEnded},
 	{"HoldExportBacksOffAndReportsANewHoldOnce", holdExport},
 	{"ExportCandidatesNameARetrysPredecessor", exportCandidatesRetry},
+	{"ADuplicateWaitsForItsOriginalsIDOrRefusal", duplicateWaitsForOriginal},
 }
 
 // Moved from internal/store TestExportMarksDocumentsAndCommitsCSVSizes.
@@ -174,5 +175,26 @@ func exportCandidatesRetry(h *harness) {
 	o := h.get(orig)
 	if len(c) != 1 || c[0].ID != retry || c[0].RetryOf != orig || c[0].RetryOfReference != o.ClientReference || c[0].RetryOfDocumentID != docID(orig) {
 		h.t.Fatalf("candidates = %+v", c)
+	}
+}
+
+// A duplicate is exported once its original has an API id or was refused,
+// naming it; until then it waits.
+func duplicateWaitsForOriginal(h *harness) {
+	orig := h.queued(1)
+	dup := h.intake(file(2, sha(1))).ID
+	b := h.batch(store.ModeBatch, orig)
+	if c, _ := h.b.ExportCandidates(h.ctx, 10); len(c) != 0 {
+		h.t.Fatalf("candidates while the original is submitting = %+v", c)
+	}
+	h.must(h.b.Finish(h.ctx, []int64{orig}, store.StateRejected, "FILE_TOO_LARGE", "too big"))
+	c, err := h.b.ExportCandidates(h.ctx, 10)
+	h.must(err)
+	if len(c) != 2 || c[0].ID != orig || c[1].ID != dup || c[1].OriginalOutcome != store.StateRejected || c[1].OriginalPath != "/in/f1.pdf" ||
+		c[1].OriginalDocumentID != "" || c[1].DuplicateOf != orig {
+		h.t.Fatalf("candidates once the original was refused = %+v", c)
+	}
+	if pending, _ := h.b.SubmittingBatches(h.ctx); len(pending) != 0 || b.ID == 0 {
+		h.t.Fatalf("the batch of a refused file is still submitting: %+v", pending)
 	}
 }

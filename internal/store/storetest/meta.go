@@ -1,6 +1,9 @@
 package storetest
 
 import (
+	"fmt"
+	"sync"
+
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
@@ -8,6 +11,7 @@ var metaCases = []testCase{
 	{"MetaKeepsTheLastValueSet", metaValues},
 	{"StatusOfAnEmptyAndABusyStore", statusCounts},
 	{"PingAnswersAndCloseIsSafeTwice", pingAndClose},
+	{"TransitionsAreAnnouncedAfterTheirCommit", announcedAfterCommit},
 }
 
 func metaValues(h *harness) {
@@ -59,4 +63,37 @@ func pingAndClose(h *harness) {
 	}
 	h.b = h.openStore()
 	h.must(h.b.Ping(h.ctx))
+}
+
+// OnTransition is called after the commit: a part woken by it (the
+// submitter, the exporter) reads the state the transition announced.
+func announcedAfterCommit(h *harness) {
+	var (
+		mu     sync.Mutex
+		b      Backend
+		wrong  []string
+		called int
+	)
+	opened, err := h.open(store.Options{Now: h.clock.Now, OnTransition: func(tr store.Transition) {
+		mu.Lock()
+		defer mu.Unlock()
+		called++
+		if d, err := b.Get(h.ctx, tr.DocID); err != nil || d.State != tr.To {
+			wrong = append(wrong, fmt.Sprintf("%s→%s of %d read as %v (%v)", tr.From, tr.To, tr.DocID, d, err))
+		}
+	}})
+	h.must(err)
+	h.t.Cleanup(func() { opened.Close() })
+	mu.Lock()
+	b = opened
+	mu.Unlock()
+	h.b = b
+	h.docIn(1, "exported completed")
+	h.docIn(2, "exported rejected")
+	h.docIn(3, "duplicate")
+	mu.Lock()
+	defer mu.Unlock()
+	if called != 9 || len(wrong) != 0 {
+		h.t.Fatalf("%d transitions announced, want 9; read before their commit: %v", called, wrong)
+	}
 }

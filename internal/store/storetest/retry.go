@@ -88,7 +88,7 @@ func retryMade(h *harness, id int64, situation string) {
 		nd.SizeBytes != before.SizeBytes || !nd.ModTime.Equal(before.ModTime) || nd.SHA256 != before.SHA256 || nd.RetryOf != id {
 		h.t.Fatalf("%s: retry %+v does not carry the file of %+v", situation, nd, before)
 	}
-	if nd.ClientReference == before.ClientReference || nd.DocumentID != "" || nd.BatchID != 0 || nd.Outcome != "" ||
+	if nd.ClientReference == before.ClientReference || !strings.HasSuffix(nd.ClientReference, fmt.Sprintf("-%d", newID)) || nd.DocumentID != "" || nd.BatchID != 0 || nd.Outcome != "" ||
 		nd.ErrorCode != "" || nd.DuplicateOf != 0 {
 		h.t.Fatalf("%s: retry is not a fresh queued document: %+v", situation, nd)
 	}

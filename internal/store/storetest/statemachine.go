@@ -16,6 +16,7 @@ var stateMachineCases = []testCase{
 	{"AResultNeedsADocumentWaitingForIt", resultRefusals},
 	{"RequeueTakesOnlySubmittingDocuments", requeueRefusals},
 	{"ADuplicateTakesItsOriginalsPlaceOnlyWhenItWasNeverExtracted", duplicatePromotion},
+	{"AnAnswerForAFileMarkedVanishedMeanwhileIsRecorded", vanishedThenAnswered},
 }
 
 // The allowed paths, each announced one transition at a time.
@@ -242,4 +243,20 @@ func duplicatePromotion(h *harness) {
 			h.t.Fatalf("%s: transitions of the heir = %s", tc.name, got)
 		}
 	}
+}
+
+// A file marked vanished while its request was out was uploaded all the
+// same: the API's answer is the truth and the document is submitted.
+func vanishedThenAnswered(h *harness) {
+	id := h.queued(1)
+	b := h.batch(store.ModeBatch, id)
+	h.must(h.b.Finish(h.ctx, []int64{id}, store.StateVanished, "", "gone during the upload"))
+	h.submit(b, "batch_1", id)
+	if d := h.get(id); d.State != store.StateSubmitted || d.Outcome != "" || d.DocumentID != docID(id) {
+		h.t.Fatalf("answered after vanishing = %+v, want submitted", d)
+	}
+	if got := fmt.Sprint(h.path(id)); got != "[queued submitting vanished submitted]" {
+		h.t.Fatalf("transitions = %s", got)
+	}
+	h.apply(completed(id))
 }
