@@ -182,7 +182,6 @@ func requeueRefusals(h *harness) {
 	a, c := h.queued(1), h.queued(2)
 	b := h.batch(store.ModeBatch, a, c)
 	h.submit(b, "batch_1", a)
-	h.must(h.b.RequeueUnsent(h.ctx, b.ID, []int64{a}, "not listed"))
 	before, seen := h.snapshot(a, c), len(h.transitions())
 	h.must(h.b.RequeueUnsent(h.ctx, b.ID, []int64{a}, "not listed"))
 	h.unchanged("requeueing a submitted document", before, seen)
