@@ -181,7 +181,7 @@ func concurrentJournals(h *harness) {
 // A reader during a long write (one transaction over many documents) sees
 // the state before it or after it, never a part, and never an error.
 func readerDuringWrite(h *harness) {
-	const n = 2000
+	const n = 400
 	files := make([]store.NewFile, n)
 	for i := range files {
 		files[i] = file(i, sha(i))
