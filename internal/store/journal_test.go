@@ -67,25 +67,6 @@ func TestMigration009KeepsOldDedupeKeysRecognisable(t *testing.T) {
 	}
 }
 
-// A group that fails part-way stores none of it, and the journal goes on
-// working: the transaction on the raw connection is rolled back.
-func TestJournalEventsFailedGroupStoresNothing(t *testing.T) {
-	s, _ := setup(t)
-	ctx := context.Background()
-	ok := IncomingEvent{DedupeKey: "a", Type: docuparse.EventDocumentCompleted, DocumentID: "doc_a", Body: []byte(`{}`)}
-	broken := IncomingEvent{DedupeKey: "b", Type: docuparse.EventDocumentCompleted, DocumentID: "doc_b"} // body NULL: refused by the schema
-	if _, err := s.JournalEvents(ctx, []IncomingEvent{ok, broken}); err == nil {
-		t.Fatal("a group with a row the schema refuses was journaled")
-	}
-	if c, err := s.EventCounts(ctx); err != nil || len(c) != 0 {
-		t.Fatalf("journal after the failed group = %v, %v; want empty", c, err)
-	}
-	got, err := s.JournalEvents(ctx, []IncomingEvent{ok})
-	if err != nil || !got[0] {
-		t.Fatalf("journal after a failed group: %v, %v", got, err)
-	}
-}
-
 // The journal remembers the last keys it stored: a repeat inside the
 // window is not stored, one older than the window is — and applying it
 // changes nothing, because the document's first outcome wins.
