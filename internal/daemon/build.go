@@ -181,7 +181,6 @@ func (d *Daemon) buildReceiver(cfg *config.Config, st *store.Store) error {
 		AllowUnsigned: cfg.Receiver.AllowUnsigned,
 		MaxBody:       cfg.Receiver.MaxBody.Bytes(),
 		MaxAge:        cfg.Receiver.MaxEventAge.D(),
-		OnJournaled:   d.applier.Notify,
 		OnRefused: func(reason string) {
 			d.counters.Add("webhook_"+reason, 1)
 			d.metrics.Webhook(reason)

@@ -158,7 +158,7 @@ func (d *Daemon) build(ctx context.Context) error {
 		return err
 	}
 	d.buildExporter(after)
-	d.applier = receiver.NewApplier(d.store, nil, d.log.With("component", "applier"))
+	d.applier = receiver.NewApplier(d.store, d.log.With("component", "applier"))
 	d.buildSubmitter()
 	d.buildReconcile()
 	if err := d.buildMirror(ctx); err != nil {
@@ -212,6 +212,9 @@ func (d *Daemon) transition(t store.Transition) {
 		d.opts.OnTransition(t)
 	}
 }
+
+// journaled wakes the applier: the store committed new webhook events.
+func (d *Daemon) journaled(int) { d.applier.Notify() }
 
 // sourceNames lists the sources' names, in configuration order.
 func sourceNames(srcs []config.Source) []string {
@@ -348,6 +351,7 @@ func (d *Daemon) closeAll() {
 func (d *Daemon) openStore(ctx context.Context) error {
 	st, err := store.Open(ctx, filepath.Join(d.cfg.StateDir, StateFile), store.Options{
 		OnTransition: d.transition,
+		OnJournaled:  d.journaled,
 		OnEvent:      func(status string) { d.metrics.WebhookApplied(status) },
 	})
 	if err != nil {
