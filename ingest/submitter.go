@@ -399,12 +399,9 @@ func (s *Submitter) refused(ctx context.Context, b *store.Batch, docs []store.Do
 // reject records the API's refusal of one file. It reports whether the
 // refusal was recorded (false only when ctx ended first).
 func (s *Submitter) reject(ctx context.Context, log *slog.Logger, docID int64, code, msg string) bool {
-	if !s.persist(ctx, log, "the refusal", func(ctx context.Context) error {
+	return s.persist(ctx, log, "the refusal", func(ctx context.Context) error {
 		return s.cfg.Store.Finish(ctx, []int64{docID}, store.StateRejected, code, msg)
-	}) {
-		return false
-	}
-	return true
+	})
 }
 
 // recordSubmission records the API's answer (store.RecordSubmission) until
