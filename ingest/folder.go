@@ -15,6 +15,7 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
+	"github.com/docuparse/docuparse-ingest/internal/lifecycle"
 	"github.com/docuparse/docuparse-ingest/internal/safedir"
 )
 
@@ -88,10 +89,10 @@ type Folder struct {
 	hooks   folderHooks // set by tests before Start
 
 	mu      sync.Mutex
-	started bool
-	cancel  context.CancelFunc
+	started bool // Start succeeded, or Stop was called
+	running bool // Start succeeded
 	stopped bool
-	done    chan struct{}
+	group   lifecycle.Group // the watcher goroutine
 
 	// Owned by the watcher goroutine once started.
 	quit    <-chan struct{}
@@ -116,6 +117,7 @@ type folderHooks struct {
 	sending      func(Candidate)  // just before a Candidate is sent
 	watching     func(dir string) // just before a directory's watch is set up
 	ignoreEvents bool             // drop fsnotify events, as if they were missed
+	ended        func()           // after the watcher goroutine has cleaned up
 }
 
 // folderWarnKey names one problem already logged, so it is logged once.
@@ -223,9 +225,14 @@ func (f *Folder) Start(ctx context.Context) error {
 	f.watcher, f.pin = w, pin
 	f.watched[root] = fi
 
-	ctx, cancel := context.WithCancel(ctx)
-	f.started, f.cancel, f.done, f.quit = true, cancel, make(chan struct{}), ctx.Done()
-	go f.run(ctx)
+	f.started, f.running = true, true
+	f.group.Go(ctx, func(ctx context.Context) {
+		f.quit = ctx.Done()
+		f.run(ctx)
+		if f.hooks.ended != nil {
+			f.hooks.ended()
+		}
+	})
 	return nil
 }
 
@@ -236,13 +243,8 @@ func (f *Folder) Stop() {
 	f.mu.Lock()
 	f.started = true // a stopped source cannot be started
 	f.stopped = true
-	cancel, done := f.cancel, f.done
 	f.mu.Unlock()
-	if cancel == nil {
-		return
-	}
-	cancel()
-	<-done
+	f.group.Stop()
 }
 
 // Running reports whether Start succeeded and Stop was not called; a
@@ -250,7 +252,7 @@ func (f *Folder) Stop() {
 func (f *Folder) Running() bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.cancel != nil && !f.stopped
+	return f.running && !f.stopped
 }
 
 // Healthy reports whether the source is being watched: its folder was
@@ -279,7 +281,6 @@ func (f *Folder) closePin(pin *safedir.Dir) {
 }
 
 func (f *Folder) run(ctx context.Context) {
-	defer close(f.done)
 	defer f.closePin(f.pin)
 	defer f.watcher.Close()
 

@@ -536,12 +536,14 @@ func TestFolderStopsWhenItsContextEnds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	done := make(chan struct{})
+	f.hooks.ended = func() { close(done) }
 	if err := f.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	cancel()
 	select {
-	case <-f.done:
+	case <-done:
 	case <-time.After(folderWait):
 		t.Fatal("still running after its context ended")
 	}

@@ -45,11 +45,6 @@ type IntakeConfig struct {
 	// Roots confines reading to each source's folder. Nil confines each
 	// file to its own directory.
 	Roots *Roots
-	// OnQueued is called after a document is queued (to wake the batcher).
-	OnQueued func()
-	// OnDone is called after a document reaches a terminal outcome at intake
-	// (duplicate or rejected: ready to export).
-	OnDone func()
 	// RetryMin and RetryMax bound the wait before a file whose recording
 	// failed (the state store locked, full or failing) is taken again; the
 	// wait doubles with each failure of the same file. Default to 1 second
@@ -387,34 +382,17 @@ func (in *Intake) take(ctx context.Context, c Candidate, emptyDue bool) error {
 		return in.reject(ctx, f, unreadableCode(err), err.Error())
 	}
 	f.SHA256 = sum
-	res, err := st.Intake(ctx, f)
-	if err != nil {
-		return err
-	}
 	// The store's transition says what became of the file (the daemon
-	// logs it, once, with the hash and the original of a duplicate).
-	switch res.State {
-	case store.StateQueued:
-		if in.cfg.OnQueued != nil {
-			in.cfg.OnQueued()
-		}
-	case store.StateDuplicate:
-		if in.cfg.OnDone != nil {
-			in.cfg.OnDone()
-		}
-	}
-	return nil
+	// logs it, once, with the hash and the original of a duplicate, and
+	// wakes the submitter or the exporter from it).
+	_, err = st.Intake(ctx, f)
+	return err
 }
 
 func (in *Intake) reject(ctx context.Context, f store.NewFile, code, msg string) error {
 	// Logged once, by the store's transition, with code and message.
-	if _, err := in.cfg.Store.Reject(ctx, f, code, msg); err != nil {
-		return err
-	}
-	if in.cfg.OnDone != nil {
-		in.cfg.OnDone()
-	}
-	return nil
+	_, err := in.cfg.Store.Reject(ctx, f, code, msg)
+	return err
 }
 
 // refuse returns the code and reason for a file the API would refuse.

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -53,6 +52,20 @@ func openIngestStore(t *testing.T, path string, wake chan struct{}) *ingestStore
 	s.Store = st
 	t.Cleanup(func() { st.Close() })
 	return s
+}
+
+// announced counts the committed transitions that match: the store's
+// OnTransition, from which the daemon wakes the part that acts next.
+func (s *ingestStore) announced(match func(store.Transition) bool) int32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := int32(0)
+	for _, tr := range s.trs {
+		if match(tr) {
+			n++
+		}
+	}
+	return n
 }
 
 // poke signals ch without blocking.
@@ -131,12 +144,25 @@ func sha256Hex(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// intakeRig is an Intake on a real store, counting its callbacks.
+// intakeRig is an Intake on a real store, whose transitions it counts.
 type intakeRig struct {
-	st             *ingestStore
-	in             *Intake
-	dir            string
-	queued, doneCt atomic.Int32
+	st  *ingestStore
+	in  *Intake
+	dir string
+}
+
+// queued counts the transitions to queued: those the daemon wakes the
+// submitter on.
+func (r *intakeRig) queued() int32 {
+	return r.st.announced(func(tr store.Transition) bool { return tr.To == store.StateQueued })
+}
+
+// done counts the transitions to an end at intake (duplicate or
+// rejected): those the daemon wakes the exporter on.
+func (r *intakeRig) done() int32 {
+	return r.st.announced(func(tr store.Transition) bool {
+		return tr.To == store.StateDuplicate || tr.To == store.StateRejected
+	})
 }
 
 func newIntakeRig(t *testing.T, dedupe map[string]bool, maxFileSize int64, feed <-chan Candidate) *intakeRig {
@@ -152,8 +178,6 @@ func newIntakeRig(t *testing.T, dedupe map[string]bool, maxFileSize int64, feed 
 	}
 	r.in = NewIntake(IntakeConfig{
 		Store: r.st.Store, Sources: sources, MaxFileSize: maxFileSize,
-		OnQueued: func() { r.queued.Add(1) },
-		OnDone:   func() { r.doneCt.Add(1) },
 		RetryMin: 5 * time.Millisecond, RetryMax: 20 * time.Millisecond,
 	}, feed)
 	return r
@@ -307,8 +331,8 @@ func TestIntakeTake(t *testing.T) {
 			r.take(t, c)
 			docs := r.st.all(t)
 			if tt.want == "" {
-				if len(docs) != 0 || r.queued.Load() != 0 || r.doneCt.Load() != 0 {
-					t.Fatalf("recorded %+v (queued calls %d, done calls %d), want nothing", docs, r.queued.Load(), r.doneCt.Load())
+				if len(docs) != 0 || r.queued() != 0 || r.done() != 0 {
+					t.Fatalf("recorded %+v (queued calls %d, done calls %d), want nothing", docs, r.queued(), r.done())
 				}
 				return
 			}
@@ -330,15 +354,15 @@ func TestIntakeTake(t *testing.T) {
 				if d.SHA256 != sha256Hex(b) {
 					t.Errorf("sha256 = %s, want %s", d.SHA256, sha256Hex(b))
 				}
-				if r.queued.Load() != 1 || r.doneCt.Load() != 0 {
-					t.Errorf("OnQueued called %d times and OnDone %d, want 1 and 0", r.queued.Load(), r.doneCt.Load())
+				if r.queued() != 1 || r.done() != 0 {
+					t.Errorf("%d transitions to queued and %d to an end, want 1 and 0", r.queued(), r.done())
 				}
 			case store.StateRejected:
 				if d.Outcome != store.StateRejected || d.ErrorMessage == "" || d.CompletedAt.IsZero() {
 					t.Errorf("rejected row has outcome %q, message %q, completed_at %v", d.Outcome, d.ErrorMessage, d.CompletedAt)
 				}
-				if r.queued.Load() != 0 || r.doneCt.Load() != 1 {
-					t.Errorf("OnQueued called %d times and OnDone %d, want 0 and 1", r.queued.Load(), r.doneCt.Load())
+				if r.queued() != 0 || r.done() != 1 {
+					t.Errorf("%d transitions to queued and %d to an end, want 0 and 1", r.queued(), r.done())
 				}
 			}
 		})
@@ -367,8 +391,8 @@ func TestUnprivilegedIntakeRejectsAFileWithoutReadPermission(t *testing.T) {
 		t.Fatalf("recorded %s %q %q (outcome %q, completed_at %v, %s), want rejected %s for %s",
 			d.State, d.ErrorCode, d.ErrorMessage, d.Outcome, d.CompletedAt, d.Path, CodeUnreadable, c.Path)
 	}
-	if r.queued.Load() != 0 || r.doneCt.Load() != 1 {
-		t.Errorf("OnQueued called %d times and OnDone %d, want 0 and 1", r.queued.Load(), r.doneCt.Load())
+	if r.queued() != 0 || r.done() != 1 {
+		t.Errorf("%d transitions to queued and %d to an end, want 0 and 1", r.queued(), r.done())
 	}
 }
 
@@ -386,8 +410,8 @@ func TestIntakeSkipsAKnownFileWithoutReadingIt(t *testing.T) {
 	}
 	r.take(t, statCandidate(t, "inbox", c.Path))
 	docs := r.st.all(t)
-	if len(docs) != 1 || docs[0].SHA256 != sha256Hex([]byte("%PDF first content")) || r.queued.Load() != 1 {
-		t.Fatalf("after a rescan of an unchanged stat: %d documents, OnQueued %d times; want the first one only", len(docs), r.queued.Load())
+	if len(docs) != 1 || docs[0].SHA256 != sha256Hex([]byte("%PDF first content")) || r.queued() != 1 {
+		t.Fatalf("after a rescan of an unchanged stat: %d documents, %d transitions to queued; want the first one only", len(docs), r.queued())
 	}
 
 	// A new modification time makes it a new file again: read, new content.
@@ -422,8 +446,8 @@ func TestIntakeRecordsAFileOnlyOnceAcrossRescans(t *testing.T) {
 			if len(docs) != 1 || docs[0].State != tt.want {
 				t.Fatalf("recorded %+v, want one %s document", docs, tt.want)
 			}
-			if got := r.queued.Load() + r.doneCt.Load(); got != 1 {
-				t.Fatalf("callbacks fired %d times, want 1", got)
+			if got := r.queued() + r.done(); got != 1 {
+				t.Fatalf("%d transitions announced, want 1", got)
 			}
 		})
 	}
@@ -440,8 +464,8 @@ func TestIntakeTouchedFileWithTheSameContentIsNotNew(t *testing.T) {
 	c2 := statCandidate(t, "inbox", c.Path)
 	r.take(t, c2)
 	docs := r.st.all(t)
-	if len(docs) != 1 || r.queued.Load() != 1 {
-		t.Fatalf("recorded %d documents (OnQueued %d times), want the first one only", len(docs), r.queued.Load())
+	if len(docs) != 1 || r.queued() != 1 {
+		t.Fatalf("recorded %d documents (%d transitions to queued), want the first one only", len(docs), r.queued())
 	}
 	// Its stat was refreshed, so the next rescan skips it without reading.
 	known, err := r.st.Known(t.Context(), "inbox", c.Path, c2.Size, c2.ModTime, c2.FileID)
@@ -491,8 +515,8 @@ func TestIntakeDedupe(t *testing.T) {
 			if tt.wantSecond != store.StateDuplicate && d.DuplicateOf != 0 {
 				t.Errorf("duplicate_of = %d, want none", d.DuplicateOf)
 			}
-			if r.doneCt.Load() != tt.wantOnDone || r.queued.Load() != tt.wantOnQueue {
-				t.Errorf("OnDone %d, OnQueued %d times; want %d and %d", r.doneCt.Load(), r.queued.Load(), tt.wantOnDone, tt.wantOnQueue)
+			if r.done() != tt.wantOnDone || r.queued() != tt.wantOnQueue {
+				t.Errorf("%d transitions to an end, %d to queued; want %d and %d", r.done(), r.queued(), tt.wantOnDone, tt.wantOnQueue)
 			}
 		})
 	}

@@ -41,7 +41,7 @@ func TestIntakeRefusesAFileWithMoreThanOneLink(t *testing.T) {
 			t.Errorf("message %q does not say %q", d.ErrorMessage, want)
 		}
 	}
-	if r.queued.Load() != 0 {
+	if r.queued() != 0 {
 		t.Errorf("the linked file was queued")
 	}
 }

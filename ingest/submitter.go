@@ -47,9 +47,6 @@ type SubmitterConfig struct {
 	// default to time.Now, whose readings carry the monotonic clock.
 	Now, Mono func() time.Time
 	Logger    *slog.Logger
-	// OnDone is called when documents reach a terminal outcome here
-	// (rejected or vanished), to wake the exporter.
-	OnDone func()
 	// OnBatchSubmitted, when set, is told of each batch the API accepted
 	// (for metrics): its mode and how many files it had.
 	OnBatchSubmitted func(mode string, files int)
@@ -402,13 +399,9 @@ func (s *Submitter) refused(ctx context.Context, b *store.Batch, docs []store.Do
 // reject records the API's refusal of one file. It reports whether the
 // refusal was recorded (false only when ctx ended first).
 func (s *Submitter) reject(ctx context.Context, log *slog.Logger, docID int64, code, msg string) bool {
-	if !s.persist(ctx, log, "the refusal", func(ctx context.Context) error {
+	return s.persist(ctx, log, "the refusal", func(ctx context.Context) error {
 		return s.cfg.Store.Finish(ctx, []int64{docID}, store.StateRejected, code, msg)
-	}) {
-		return false
-	}
-	s.done()
-	return true
+	})
 }
 
 // recordSubmission records the API's answer (store.RecordSubmission) until
@@ -431,9 +424,6 @@ func (s *Submitter) recordSubmission(ctx context.Context, log *slog.Logger, what
 			"left in place, and `docuparse-ingest retry` submits it again",
 			"code", store.CodeDocumentIDConflict, "path", c.Path, "failed_doc", c.DocID, "document_id", c.DocumentID,
 			"holder_path", c.HolderPath, "holder_doc", c.HolderID)
-	}
-	if len(conflicts) > 0 {
-		s.done()
 	}
 	return true
 }
@@ -529,12 +519,6 @@ func (s *Submitter) sleep(ctx context.Context, backoff *time.Duration) {
 	case <-t.C:
 	}
 	*backoff = min(*backoff*2, s.cfg.BackoffMax)
-}
-
-func (s *Submitter) done() {
-	if s.cfg.OnDone != nil {
-		s.cfg.OnDone()
-	}
 }
 
 // authError: a wrong API key, or a base URL or upload mode the server does

@@ -68,8 +68,8 @@ func TestSubmitterRejectsWhatTheAPIRefusesAndSubmitsTheRest(t *testing.T) {
 				}
 				r.checkSubmitted(t, cl, a, c)
 				r.checkCreatedOnce(t, "a.pdf", "c.pdf")
-				// OnDone follows the commit that woke waitIn.
-				testwait.OnSignal(t, r.wake, "OnDone for the rejected file", func() bool { return r.onDone.Load() > 0 })
+				// The store announced the end (the daemon wakes the exporter on it).
+				testwait.OnSignal(t, r.wake, "the rejected file's transition", func() bool { return r.endedHere() > 0 })
 				requeued := map[int64]string{}
 				for _, tr := range r.st.transitions() {
 					if tr.From == store.StateSubmitting && tr.To == store.StateQueued {
@@ -171,8 +171,8 @@ func TestSubmitterFilesThatChangedAfterTheyWereQueued(t *testing.T) {
 				}
 				r.checkSubmitted(t, cl, ids[0], ids[2])
 				r.checkCreatedOnce(t, "a.pdf", "c.pdf")
-				// OnDone follows the commit that woke waitIn.
-				testwait.OnSignal(t, r.wake, "OnDone for the vanished file", func() bool { return r.onDone.Load() > 0 })
+				// The store announced the end (the daemon wakes the exporter on it).
+				testwait.OnSignal(t, r.wake, "the vanished file's transition", func() bool { return r.endedHere() > 0 })
 			})
 		}
 	}
@@ -301,8 +301,8 @@ func TestSubmitterMisconfiguredKeepsFilesWaitingAndRetries(t *testing.T) {
 				if !strings.Contains(r.logs.String(), row.status) {
 					t.Errorf("the log does not say why submissions fail (%s):\n%s", row.status, r.logs.String())
 				}
-				if r.onDone.Load() != 0 {
-					t.Error("OnDone was called: nothing reached a terminal state")
+				if r.endedHere() != 0 {
+					t.Error("an upload ended at the submitter: nothing reached a terminal state")
 				}
 
 				// The operator fixes the configuration and restarts: the same batch goes through.
@@ -483,8 +483,8 @@ func TestSubmitterAFileTouchedWhileItsUploadWaitsIsSubmittedOnce(t *testing.T) {
 			}
 			r.checkSubmitted(t, nil, ids...)
 			r.checkCreatedOnce(t, "a.pdf", "b.pdf")
-			if r.onDone.Load() != 0 {
-				t.Error("OnDone was called: nothing should have ended at the submitter")
+			if r.endedHere() != 0 {
+				t.Error("an upload ended at the submitter: nothing should have")
 			}
 		})
 	}

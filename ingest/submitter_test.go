@@ -60,8 +60,7 @@ type subRig struct {
 	mu   sync.Mutex
 	reqs []subRequest
 
-	gate   atomic.Pointer[uploadGate] // when set, holds every submit request
-	onDone atomic.Int32
+	gate atomic.Pointer[uploadGate] // when set, holds every submit request
 	// outage, while set, answers every submit 503 before the simulator
 	// sees it: the API is down and nothing is created.
 	outage atomic.Bool
@@ -210,6 +209,16 @@ func (r *subRig) clientAt(t *testing.T, base, key string, maxRetries int) *apicl
 	return c
 }
 
+// endedHere counts the transitions of uploads to an end at the submitter
+// (rejected, failed by an id conflict, vanished), as the store announces
+// them to the daemon.
+func (r *subRig) endedHere() int32 {
+	return r.st.announced(func(tr store.Transition) bool {
+		from := tr.From == store.StateQueued || tr.From == store.StateSubmitting
+		return from && (tr.To == store.StateRejected || tr.To == store.StateFailed || tr.To == store.StateVanished)
+	})
+}
+
 // submitter builds a Submitter with fast backoff; mod adjusts its config.
 func (r *subRig) submitter(t *testing.T, c *apiclient.Client, mod func(*SubmitterConfig)) *Submitter {
 	t.Helper()
@@ -218,7 +227,6 @@ func (r *subRig) submitter(t *testing.T, c *apiclient.Client, mod func(*Submitte
 		Limits:      BatchLimits{MaxFiles: 10, MaxWait: 10 * time.Millisecond},
 		Concurrency: 2, BackoffMin: 10 * time.Millisecond, BackoffMax: 40 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		OnDone: func() { r.onDone.Add(1); poke(r.wake) },
 	}
 	if mod != nil {
 		mod(&cfg)

@@ -35,7 +35,6 @@ func (s *Submitter) finishUnopenable(ctx context.Context, d store.Document, caus
 		return
 	}
 	log.Warn("document not uploaded", "path", d.Path, "outcome", to, "reason", msg)
-	s.done()
 }
 
 func (s *Submitter) upload(d store.Document) apiclient.Upload {

@@ -10,25 +10,25 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
-// Applier applies journaled events to document state. The handler wakes it
-// after each new event; a ticker is the safety net (and applies what a
-// previous run journaled but never applied).
+// Applier applies journaled events to document state. The daemon wakes it
+// (Notify) from the store's OnJournaled hook after each journal commit that
+// stored a new event; a ticker is the safety net (and applies what a
+// previous run journaled but never applied). What the events change, the
+// store announces as transitions (store.Options.OnTransition).
 type Applier struct {
 	store    *store.Store
 	interval time.Duration
-	onDone   func()
 	log      *slog.Logger
 	poke     lifecycle.Poke
 	group    lifecycle.Group
 }
 
-// NewApplier returns an Applier. onApplied, when set, is called after a
-// pass applied at least one event (to wake the exporter).
-func NewApplier(st *store.Store, onApplied func(), log *slog.Logger) *Applier {
+// NewApplier returns an Applier.
+func NewApplier(st *store.Store, log *slog.Logger) *Applier {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Applier{store: st, interval: 5 * time.Second, onDone: onApplied, log: log, poke: lifecycle.NewPoke()}
+	return &Applier{store: st, interval: 5 * time.Second, log: log, poke: lifecycle.NewPoke()}
 }
 
 // Notify wakes the applier.
@@ -61,9 +61,6 @@ func (a *Applier) RunOnce(ctx context.Context) (int, error) {
 		if n == 0 {
 			break
 		}
-	}
-	if total > 0 && a.onDone != nil {
-		a.onDone()
 	}
 	return total, nil
 }

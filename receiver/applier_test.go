@@ -4,9 +4,9 @@ import (
 	"context"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,14 +71,24 @@ func TestRunOnceAppliesJournaledEventsToDocuments(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			st := openStore(t)
+			// The store announces what the events changed (the daemon wakes
+			// the exporter from there).
+			var mu sync.Mutex
+			var announced []store.State
+			st := openStoreWith(t, store.Options{OnTransition: func(tr store.Transition) {
+				mu.Lock()
+				announced = append(announced, tr.To)
+				mu.Unlock()
+			}})
 			submitted(t, st, "a.pdf", id)
 			url := receiverURL(t, receiver.HandlerConfig{Secrets: [][]byte{secretA}}, st)
 			for _, b := range tc.bodies {
 				deliver(t, url, b)
 			}
-			var passes atomic.Int32
-			a := receiver.NewApplier(st, func() { passes.Add(1) }, nil)
+			a := receiver.NewApplier(st, nil)
+			mu.Lock()
+			before := len(announced)
+			mu.Unlock()
 
 			n, err := a.RunOnce(ctx)
 			if err != nil || n != len(tc.bodies) {
@@ -87,8 +97,15 @@ func TestRunOnceAppliesJournaledEventsToDocuments(t *testing.T) {
 			if n, err := a.RunOnce(ctx); err != nil || n != 0 {
 				t.Fatalf("second RunOnce = %d, %v; want 0, nil", n, err)
 			}
-			if passes.Load() != 1 {
-				t.Errorf("onApplied called %d times, want once (only for the pass that applied something)", passes.Load())
+			var want []store.State // one transition, by the pass that applied the outcome
+			if tc.wantState != store.StateSubmitted {
+				want = []store.State{tc.wantState}
+			}
+			mu.Lock()
+			got := slices.Clone(announced[before:])
+			mu.Unlock()
+			if !slices.Equal(got, want) {
+				t.Errorf("the passes announced transitions to %v, want %v (only the pass that applied an outcome)", got, want)
 			}
 			d := documentState(t, st, id)
 			if d.State != tc.wantState {
@@ -122,7 +139,7 @@ func TestAWebhookThatBeatsTheSubmitAnswerIsAppliedWhenTheAnswerIsRecorded(t *tes
 	doc, batch := submitting(t, st, "early.pdf")
 	url := receiverURL(t, receiver.HandlerConfig{Secrets: [][]byte{secretA}}, st)
 	deliver(t, url, completedEvent("doc_early00001"))
-	if n, err := receiver.NewApplier(st, nil, nil).RunOnce(ctx); err != nil || n != 1 {
+	if n, err := receiver.NewApplier(st, nil).RunOnce(ctx); err != nil || n != 1 {
 		t.Fatalf("RunOnce = %d, %v; want 1, nil", n, err)
 	}
 	if got := eventCounts(t, st); got["orphan"] != 1 {
@@ -151,14 +168,14 @@ func stopWithin(t *testing.T, stop func()) {
 
 func TestApplierStartReturnsAtOnceAndStopIsSafeTwice(t *testing.T) {
 	st := openStore(t)
-	a := receiver.NewApplier(st, nil, nil)
+	a := receiver.NewApplier(st, nil)
 	receiver.SetApplierInterval(a, time.Hour) // Stop must not wait for a tick
 	a.Start(context.Background())
 	stopWithin(t, a.Stop)
 	stopWithin(t, a.Stop)
 
 	// Concurrent Stops of a running applier all return.
-	b := receiver.NewApplier(st, nil, nil)
+	b := receiver.NewApplier(st, nil)
 	b.Start(context.Background())
 	var wg sync.WaitGroup
 	for range 3 {
@@ -171,12 +188,12 @@ func TestApplierStartReturnsAtOnceAndStopIsSafeTwice(t *testing.T) {
 	stopWithin(t, wg.Wait)
 
 	// Stop of an applier never started returns too.
-	stopWithin(t, receiver.NewApplier(st, nil, nil).Stop)
+	stopWithin(t, receiver.NewApplier(st, nil).Stop)
 }
 
 func TestApplierStopsWhenItsContextIsCancelled(t *testing.T) {
 	st := openStore(t)
-	a := receiver.NewApplier(st, nil, nil)
+	a := receiver.NewApplier(st, nil)
 	receiver.SetApplierInterval(a, time.Hour)
 	ctx, cancel := context.WithCancel(context.Background())
 	a.Start(ctx)
@@ -201,7 +218,7 @@ func TestApplierStartAppliesWhatAPreviousRunJournaled(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st2.Close() })
-	a := receiver.NewApplier(st2, nil, nil)
+	a := receiver.NewApplier(st2, nil)
 	receiver.SetApplierInterval(a, time.Hour) // only the first pass at Start can apply it
 	a.Start(ctx)
 	t.Cleanup(a.Stop)
@@ -212,27 +229,26 @@ func TestApplierStartAppliesWhatAPreviousRunJournaled(t *testing.T) {
 
 func TestNotifyWakesTheApplierForANewWebhook(t *testing.T) {
 	ctx := context.Background()
-	st := openStore(t)
+	var a *receiver.Applier // set before anything is journaled
+	st := openStoreWith(t, store.Options{OnJournaled: func(int) { a.Notify() }})
 	submitted(t, st, "invoice.pdf", "doc_notify0001")
-
-	passes := make(chan struct{}, 8)
-	a := receiver.NewApplier(st, func() { passes <- struct{}{} }, nil)
+	a = receiver.NewApplier(st, nil)
 	receiver.SetApplierInterval(a, time.Hour) // the ticker cannot be what wakes it
-	url := receiverURL(t, receiver.HandlerConfig{Secrets: [][]byte{secretA}, OnJournaled: a.Notify}, st)
+
+	url := receiverURL(t, receiver.HandlerConfig{Secrets: [][]byte{secretA}}, st)
 
 	// A first event, journaled before Start, tells us when the first pass
-	// (the one at Start) is over.
+	// (the one at Start) is over: it leaves it an orphan.
 	deliver(t, url, completedEvent("doc_sentinel01"))
 	a.Start(ctx)
 	t.Cleanup(a.Stop)
-	select {
-	case <-passes:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the first pass never applied the journaled event")
-	}
+	testwait.For(t, "the first pass to apply the journaled event", func() bool {
+		return eventCounts(t, st)["orphan"] == 1
+	})
 
-	// The applier now waits for a tick an hour away: only Notify, called by
-	// the handler after journaling, can make it apply this one.
+	// The applier now waits for a tick an hour away: only Notify, called
+	// from the store's OnJournaled after the journal commit (the daemon's
+	// wake path), can make it apply this one.
 	deliver(t, url, completedEvent("doc_notify0001"))
 	testwait.For(t, "the notified applier to complete the document", func() bool {
 		return documentState(t, st, "doc_notify0001").State == store.StateCompleted
@@ -243,7 +259,7 @@ func TestNotifyWakesTheApplierForANewWebhook(t *testing.T) {
 }
 
 func TestNotifyNeverBlocks(t *testing.T) {
-	a := receiver.NewApplier(openStore(t), nil, nil)
+	a := receiver.NewApplier(openStore(t), nil)
 	// Not started: nobody drains the wake-up channel, yet Notify returns.
 	for range 100 {
 		a.Notify()

@@ -59,9 +59,6 @@ type HandlerConfig struct {
 	// others in an interval make one summary line. Defaults to
 	// DefaultRefusalLogInterval.
 	RefusalLogInterval time.Duration
-	// OnJournaled is called after a new event is stored (to wake the
-	// applier).
-	OnJournaled func()
 	// OnRefused, when set, is told why a request was refused before
 	// anything was stored: one of the Refused… reasons (for counters and
 	// the nightly report). It sees every refusal, logged or not.
@@ -257,9 +254,6 @@ func (h *Handler) journalDelivery(w http.ResponseWriter, r *http.Request, body [
 	}
 	if inserted {
 		h.cfg.Logger.Debug("webhook journaled", "event", ev.Type, "document_id", ev.DocumentID, "batch_id", ev.BatchID, "delivery", ev.DeliveryID)
-		if h.cfg.OnJournaled != nil {
-			h.cfg.OnJournaled()
-		}
 	} else {
 		h.cfg.Logger.Debug("duplicate webhook acknowledged", "event", ev.Type, "document_id", ev.DocumentID, "delivery", ev.DeliveryID)
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+	"github.com/docuparse/docuparse-ingest/internal/store"
 	"github.com/docuparse/docuparse-ingest/receiver"
 )
 
@@ -83,13 +84,13 @@ func TestAcceptedDeliveriesAreJournaledBeforeAnExact200(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			st := openStore(t)
+			var woken atomic.Int32
+			st := openStoreWith(t, store.Options{OnJournaled: func(int) { woken.Add(1) }})
 			if tc.secrets == nil {
 				tc.secrets = [][]byte{secretA}
 			}
-			var woken atomic.Int32
 			url := receiverURL(t, receiver.HandlerConfig{Secrets: tc.secrets, AllowUnsigned: tc.allowUnsigned,
-				MaxBody: testMaxBody, OnJournaled: func() { woken.Add(1) }}, st)
+				MaxBody: testMaxBody}, st)
 
 			a := send(t, url, tc.d)
 			if a.status != http.StatusOK {
@@ -101,7 +102,7 @@ func TestAcceptedDeliveriesAreJournaledBeforeAnExact200(t *testing.T) {
 			}
 			wantWoken := int32(1)
 			if woken.Load() != wantWoken {
-				t.Errorf("OnJournaled called %d times, want %d", woken.Load(), wantWoken)
+				t.Errorf("the store announced %d journal commits, want %d", woken.Load(), wantWoken)
 			}
 			wantApplied := 0
 			if tc.journaled == "pending" {
@@ -181,14 +182,13 @@ func TestRefusedDeliveriesStoreNothingAndRevealNoSecret(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			st := openStore(t)
+			var woken atomic.Int32
+			st := openStoreWith(t, store.Options{OnJournaled: func(int) { woken.Add(1) }})
 			if tc.secrets == nil {
 				tc.secrets = [][]byte{secretA, secretB}
 			}
 			log, logs := debugLogger()
-			var woken atomic.Int32
-			url := receiverURL(t, receiver.HandlerConfig{Secrets: tc.secrets, MaxBody: testMaxBody, Logger: log,
-				OnJournaled: func() { woken.Add(1) }}, st)
+			url := receiverURL(t, receiver.HandlerConfig{Secrets: tc.secrets, MaxBody: testMaxBody, Logger: log}, st)
 
 			a := send(t, url, tc.d)
 			if a.status != tc.wantStatus {
@@ -201,7 +201,7 @@ func TestRefusedDeliveriesStoreNothingAndRevealNoSecret(t *testing.T) {
 				t.Errorf("%d events stored, want none", n)
 			}
 			if woken.Load() != 0 {
-				t.Error("OnJournaled was called for a refused delivery")
+				t.Error("the store announced a journal commit for a refused delivery")
 			}
 			var answer strings.Builder
 			answer.WriteString(a.body)
@@ -229,9 +229,9 @@ func assertNoSecret(t *testing.T, where, text string, body []byte) {
 }
 
 func TestTheSameDeliveryFiveTimesAtOnceIsAcknowledgedEachTimeAndStoredOnce(t *testing.T) {
-	st := openStore(t)
 	var woken atomic.Int32
-	url := receiverURL(t, receiver.HandlerConfig{Secrets: [][]byte{secretA}, OnJournaled: func() { woken.Add(1) }}, st)
+	st := openStoreWith(t, store.Options{OnJournaled: func(int) { woken.Add(1) }})
+	url := receiverURL(t, receiver.HandlerConfig{Secrets: [][]byte{secretA}}, st)
 	body := completedEvent("doc_concurrent")
 
 	const copies = 5
@@ -273,7 +273,7 @@ func TestTheSameDeliveryFiveTimesAtOnceIsAcknowledgedEachTimeAndStoredOnce(t *te
 		t.Fatalf("journal = %v, want one pending event", got)
 	}
 	if woken.Load() != 1 {
-		t.Errorf("OnJournaled called %d times, want once (duplicates wake nothing)", woken.Load())
+		t.Errorf("the store announced %d journal commits, want one (duplicates wake nothing)", woken.Load())
 	}
 	if n := applyPending(t, st); n != 1 {
 		t.Errorf("ApplyPendingEvents processed %d, want 1", n)

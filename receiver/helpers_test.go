@@ -34,7 +34,14 @@ func debugLogger() (*slog.Logger, *lockedBuffer) { return testlog.Logger(slog.Le
 
 func openStore(t *testing.T) *store.Store {
 	t.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "state.db"), store.Options{})
+	return openStoreWith(t, store.Options{})
+}
+
+// openStoreWith is openStore with the store's hooks set (OnJournaled,
+// OnTransition: the daemon's one wake path).
+func openStoreWith(t *testing.T, opts store.Options) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "state.db"), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

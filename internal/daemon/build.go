@@ -14,6 +14,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/export"
 	"github.com/docuparse/docuparse-ingest/internal/health"
 	"github.com/docuparse/docuparse-ingest/internal/metrics"
+	"github.com/docuparse/docuparse-ingest/internal/mirror"
 	"github.com/docuparse/docuparse-ingest/internal/output"
 	"github.com/docuparse/docuparse-ingest/internal/sourcestate"
 	"github.com/docuparse/docuparse-ingest/internal/store"
@@ -22,53 +23,67 @@ import (
 	"github.com/docuparse/docuparse-ingest/report"
 )
 
-// The constructors of the daemon's parts, called in order by build
-// (daemon.go).
+// The constructors of the daemon's parts, called by build (daemon.go) in
+// the order they depend on each other. Each returns the service that runs
+// its part (services.go), or nil when the part is not configured; build
+// puts it in its slot of the start order.
 
-// buildObservers builds the daily counters, the metrics and the problem
-// tracker.
-func (d *Daemon) buildObservers() error {
-	cfg, st := d.cfg, d.store
-	d.counters = counters.New(st.AddCounters, cfg.Report.Location(), 0, d.log.With("component", "counters"))
+// buildCounters builds the daily counters.
+func (d *Daemon) buildCounters() service {
+	d.counters = counters.New(d.store.AddCounters, d.cfg.Report.Location(), 0, d.log.With("component", "counters"))
+	return part{d.counters}
+}
+
+// buildMetrics builds the metrics.
+func (d *Daemon) buildMetrics() error {
 	var err error
-	d.metrics, err = metrics.New(metrics.Options{Status: st.Status, Version: d.opts.Version, Commit: d.opts.Commit,
-		Sources: sourceNames(cfg.Sources), Logger: d.log.With("component", "metrics")})
+	d.metrics, err = metrics.New(metrics.Options{Status: d.store.Status, Version: d.opts.Version, Commit: d.opts.Commit,
+		Sources: sourceNames(d.cfg.Sources), Logger: d.log.With("component", "metrics")})
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
-	d.newHealth()
-	d.listings = sourcestate.New(sourcestate.Options{Dir: cfg.StateDir, Logger: d.log.With("component", "sources")})
 	return nil
 }
 
-// buildSources pins the source folders and builds their watchers, the
-// roots files are opened through, and intake.
-func (d *Daemon) buildSources(intakePolicies map[string]ingest.SourcePolicy) error {
+// buildListings builds the record of the bucket sources' listings.
+func (d *Daemon) buildListings() service {
+	d.listings = sourcestate.New(sourcestate.Options{Dir: d.cfg.StateDir, Logger: d.log.With("component", "sources")})
+	return listingsService{d.listings}
+}
+
+// buildSources pins the source folders and builds their watchers and the
+// roots files are opened through.
+func (d *Daemon) buildSources() (service, error) {
 	cfg := d.cfg
 	if err := d.pinFolders(cfg.Sources); err != nil {
-		return err
+		return nil, err
 	}
 	for i, src := range cfg.Sources {
 		f, err := d.newSource(src, d.buckets)
 		if err != nil {
-			return fmt.Errorf("source[%d] %q: %w", i, src.Name, err)
+			return nil, fmt.Errorf("source[%d] %q: %w", i, src.Name, err)
 		}
 		d.folders = append(d.folders, f)
 	}
 	d.roots = ingest.NewRoots(rootsOf(cfg.Sources), d.pins)
 	d.roots.SetBuckets(d.buckets)
+	return sourcesService{d}, nil
+}
+
+// buildIntake builds intake, which records what the sources find.
+func (d *Daemon) buildIntake(intakePolicies map[string]ingest.SourcePolicy) service {
 	d.intake = ingest.NewIntake(ingest.IntakeConfig{
 		Store:       d.store,
 		Sources:     intakePolicies,
-		MaxFileSize: cfg.API.MaxFileSize.Bytes(),
+		MaxFileSize: d.cfg.API.MaxFileSize.Bytes(),
 		Roots:       d.roots,
 		Logger:      d.log.With("component", "intake"),
 	}, d.candidates)
-	return nil
+	return part{d.intake}
 }
 
 // buildExporter builds the exporter and its after-actions.
-func (d *Daemon) buildExporter(after map[string]export.SourceAfter) {
+func (d *Daemon) buildExporter(after map[string]export.SourceAfter) service {
 	cfg := d.cfg
 	d.exporter = export.New(export.Config{
 		Store:  d.store,
@@ -87,10 +102,17 @@ func (d *Daemon) buildExporter(after map[string]export.SourceAfter) {
 		OnPass:           d.exportPass,
 		HoldRetry:        d.opts.ExportHoldRetry,
 	})
+	return &withLastPass{p: d.exporter, what: "export", log: d.log}
+}
+
+// buildApplier builds the applier of journaled webhook events.
+func (d *Daemon) buildApplier() service {
+	d.applier = receiver.NewApplier(d.store, d.log.With("component", "applier"))
+	return &withLastPass{p: d.applier, what: "apply", log: d.log}
 }
 
 // buildSubmitter builds the submitter (batches and uploads).
-func (d *Daemon) buildSubmitter() {
+func (d *Daemon) buildSubmitter() service {
 	cfg := d.cfg
 	d.submitter = ingest.NewSubmitter(ingest.SubmitterConfig{
 		Store:  d.store,
@@ -113,10 +135,11 @@ func (d *Daemon) buildSubmitter() {
 			d.metrics.Submitted(time.Now())
 		},
 	})
+	return part{d.submitter}
 }
 
-// buildReconcile builds the poller and the nightly reporter.
-func (d *Daemon) buildReconcile() {
+// buildPoller builds the poller of the results webhooks missed.
+func (d *Daemon) buildPoller() service {
 	cfg := d.cfg
 	grace := cfg.Reconcile.WebhookGrace.D()
 	if !cfg.Receiver.Enabled {
@@ -132,6 +155,13 @@ func (d *Daemon) buildReconcile() {
 			d.metrics.Polls(p.Polled, p.BatchPolls, p.Errors+p.VerifyErrors)
 		},
 	})
+	return part{d.poller}
+}
+
+// buildReporter builds the nightly reporter; each report written wakes
+// the mirror m (nil without output_url, which Notify allows).
+func (d *Daemon) buildReporter(m *mirror.Mirror) service {
+	cfg := d.cfg
 	hour, minute := cfg.Report.Clock()
 	d.reporter = report.NewReporter(report.ReporterConfig{
 		Store:      d.store,
@@ -140,15 +170,16 @@ func (d *Daemon) buildReconcile() {
 		Minute:     minute,
 		StuckAfter: cfg.Reconcile.StuckAfter.D(),
 		Logger:     d.log.With("component", "report"),
-		OnReport:   func(ok bool) { d.metrics.ReportRun(ok); d.mirror.Notify() },
+		OnReport:   func(ok bool) { d.metrics.ReportRun(ok); m.Notify() },
 	})
+	return part{d.reporter}
 }
 
 // buildAdmin builds the admin listener, when admin.listen is set: its
 // readiness checks and /metrics.
-func (d *Daemon) buildAdmin(cfg *config.Config, st *store.Store) error {
+func (d *Daemon) buildAdmin(cfg *config.Config, st *store.Store) (service, error) {
 	if cfg.Admin.Listen == "" {
-		return nil
+		return nil, nil
 	}
 	var err error
 	d.admin, err = admin.New(cfg.Admin.Listen, admin.Config{
@@ -166,13 +197,18 @@ func (d *Daemon) buildAdmin(cfg *config.Config, st *store.Store) error {
 		Logger: d.log.With("component", "admin"),
 	})
 	if err != nil {
-		return fmt.Errorf("admin listener: %w", err)
+		return nil, fmt.Errorf("admin listener: %w", err)
 	}
-	return nil
+	return adminService{d.admin, d.log}, nil
 }
 
-// buildReceiver assembles the webhook handler and its HTTP server.
-func (d *Daemon) buildReceiver(cfg *config.Config, st *store.Store) error {
+// buildReceiver assembles the webhook handler and its HTTP server; with
+// receiver.enabled off, its service only says so at start.
+func (d *Daemon) buildReceiver(cfg *config.Config, st *store.Store) (service, error) {
+	svc := receiverService{path: cfg.Receiver.Path, poll: cfg.Reconcile.PollInterval.D(), log: d.log}
+	if !cfg.Receiver.Enabled {
+		return svc, nil
+	}
 	secrets := make([][]byte, 0, len(cfg.Receiver.Secrets))
 	for _, s := range cfg.Receiver.Secrets {
 		secrets = append(secrets, []byte(s.Reveal()))
@@ -182,7 +218,6 @@ func (d *Daemon) buildReceiver(cfg *config.Config, st *store.Store) error {
 		AllowUnsigned: cfg.Receiver.AllowUnsigned,
 		MaxBody:       cfg.Receiver.MaxBody.Bytes(),
 		MaxAge:        cfg.Receiver.MaxEventAge.D(),
-		OnJournaled:   d.applier.Notify,
 		OnRefused: func(reason string) {
 			d.counters.Add("webhook_"+reason, 1)
 			d.metrics.Webhook(reason)
@@ -198,7 +233,11 @@ func (d *Daemon) buildReceiver(cfg *config.Config, st *store.Store) error {
 	}, st)
 	var err error
 	d.server, err = receiver.NewServer(cfg.Receiver.Listen, cfg.Receiver.Path, d.handler, d.log.With("component", "receiver"))
-	return err
+	if err != nil {
+		return nil, err
+	}
+	svc.handler, svc.server = d.handler, d.server
+	return svc, nil
 }
 
 // NewClient builds the DocuParse API client of a configuration; observe,

@@ -1,18 +1,17 @@
 // Package daemon owns the assembly of a running docuparse-ingest: it builds
-// every long-lived part from a validated configuration, starts them in
-// dependency order and stops them in reverse. It holds no pipeline logic of
+// every long-lived part from a validated configuration as a service, starts
+// the services in one ordered list (services.go) and stops them in
+// reverse. It holds no pipeline logic of
 // its own; cmd/docuparse-ingest (run, demo) and the end-to-end tests use it.
 package daemon
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/ingest"
@@ -85,7 +84,6 @@ type Daemon struct {
 	roots      *ingest.Roots
 	pins       *safedir.Set    // source folders and move_to, pinned at start
 	runCtx     context.Context // the context Start was given, for sources added by Reload
-	startedAt  time.Time
 	intake     *ingest.Intake
 	submitter  *ingest.Submitter
 	applier    *receiver.Applier
@@ -105,7 +103,7 @@ type Daemon struct {
 	apiMu           sync.Mutex            // guards apiFailingSince
 	apiFailingSince time.Time             // the first of a run of failed API requests; zero after an answer
 
-	started  atomic.Bool
+	services []service // in start order, by slot (services.go); nil where not configured
 	stopOnce sync.Once
 }
 
@@ -120,9 +118,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Daemon, error)
 		opts.APIUnreachableAfter = DefaultAPIUnreachableAfter
 	}
 	d := &Daemon{cfg: cfg, opts: opts, log: opts.Logger, candidates: make(chan ingest.Candidate, 256), lock: opts.StateLock,
-		pins: safedir.NewSet(opts.Logger.With("component", "folders"))}
+		pins: safedir.NewSet(opts.Logger.With("component", "folders")), services: make([]service, numSlots)}
 	if err := d.build(ctx); err != nil {
-		d.closeAll()
+		d.Stop() // what was built, never started
 		return nil, err
 	}
 	return d, nil
@@ -130,18 +128,22 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Daemon, error)
 
 // build assembles every part from the configuration, in dependency order:
 // the store and what observes it, the API client, the sources, the
-// pipeline after them, and the listeners.
+// pipeline after them, and the listeners. Each part's service goes in its
+// slot of the start order (services.go).
 func (d *Daemon) build(ctx context.Context) error {
-	cfg := d.cfg
+	cfg, svc := d.cfg, d.services
+	svc[slotState] = stateService{d} // releases the lock even if the rest fails
 	if err := d.prepareDirs(); err != nil {
 		return err
 	}
 	if err := d.openStore(ctx); err != nil {
 		return err
 	}
-	if err := d.buildObservers(); err != nil {
+	svc[slotCounters] = d.buildCounters()
+	if err := d.buildMetrics(); err != nil {
 		return err
 	}
+	svc[slotHealth], svc[slotListings] = d.buildHealth(), d.buildListings()
 	var err error
 	d.client, err = NewClient(cfg, d.log, func(ri apiclient.RequestInfo) {
 		d.counters.Add(counters.APICallsPrefix+ri.Endpoint, 1)
@@ -155,22 +157,23 @@ func (d *Daemon) build(ctx context.Context) error {
 		return err
 	}
 	intakePolicies, after := policies(cfg.Sources, d.buckets)
-	if err := d.buildSources(intakePolicies); err != nil {
+	if svc[slotSources], err = d.buildSources(); err != nil {
 		return err
 	}
-	d.buildExporter(after)
-	d.applier = receiver.NewApplier(d.store, nil, d.log.With("component", "applier"))
-	d.buildSubmitter()
-	d.buildReconcile()
-	if err := d.buildMirror(ctx); err != nil {
+	svc[slotIntake] = d.buildIntake(intakePolicies)
+	svc[slotExporter] = d.buildExporter(after)
+	svc[slotApplier] = d.buildApplier()
+	svc[slotSubmitter] = d.buildSubmitter()
+	svc[slotPoller] = d.buildPoller()
+	if svc[slotMirror], err = d.buildMirror(ctx); err != nil {
 		return err
 	}
-	if cfg.Receiver.Enabled {
-		if err := d.buildReceiver(cfg, d.store); err != nil {
-			return err
-		}
+	svc[slotReporter] = d.buildReporter(d.mirror)
+	if svc[slotReceiver], err = d.buildReceiver(cfg, d.store); err != nil {
+		return err
 	}
-	return d.buildAdmin(cfg, d.store)
+	svc[slotAdmin], err = d.buildAdmin(cfg, d.store)
+	return err
 }
 
 // transition logs each document transition, one line with all it knows
@@ -214,6 +217,9 @@ func (d *Daemon) transition(t store.Transition) {
 	}
 }
 
+// journaled wakes the applier: the store committed new webhook events.
+func (d *Daemon) journaled(int) { d.applier.Notify() }
+
 // sourceNames lists the sources' names, in configuration order.
 func sourceNames(srcs []config.Source) []string {
 	out := make([]string, len(srcs))
@@ -225,123 +231,39 @@ func sourceNames(srcs []config.Source) []string {
 
 // Start logs a warning for each risky setting (config.Warnings) and each
 // of the kernel's link protections that is off (ingest.LinkProtections),
-// then starts every part, consumers before producers, and returns at once.
+// then starts every service in order (consumers before producers; see
+// services.go) and returns at once.
 func (d *Daemon) Start(ctx context.Context) error {
-	d.started.Store(true)
-	d.runCtx, d.startedAt = ctx, time.Now()
+	d.runCtx = ctx
 	for _, w := range d.cfg.Warnings() {
 		d.log.Warn(w.String())
 	}
 	d.warnLinkProtections()
-	d.counters.Start(ctx)
-	d.startHealth(ctx)
-	if d.admin != nil {
-		d.admin.Start(ctx)
-		d.log.Info("admin listening", "addr", d.admin.Addr())
-	}
-	d.exporter.Start(ctx)
-	d.applier.Start(ctx)
-	if d.server != nil {
-		d.handler.Start(ctx)
-		d.server.Start(ctx)
-		d.log.Info("webhook receiver listening", "addr", d.server.Addr(), "path", d.cfg.Receiver.Path)
-	} else {
-		d.log.Warn("webhook receiver disabled: results arrive only by polling", "poll_interval", d.cfg.Reconcile.PollInterval.D())
-	}
-	d.poller.Start(ctx)
-	d.reporter.Start(ctx)
-	if d.mirror != nil {
-		d.mirror.Start(ctx)
-	}
-	d.submitter.Start(ctx)
-	d.intake.Start(ctx)
-	for i, f := range d.folders {
-		if err := f.Start(ctx); err != nil {
-			return fmt.Errorf("source %q: %w", d.cfg.Sources[i].Name, err)
+	for _, s := range d.services {
+		if s == nil {
+			continue
+		}
+		if err := s.Start(ctx); err != nil {
+			return err
 		}
 	}
 	d.log.Info("docuparse-ingest running", "sources", len(d.folders), "state", d.store.Path(), "output", d.cfg.OutputDir)
 	return nil
 }
 
-// Stop stops producers first, then uploads, then the receiver (letting
-// requests in flight finish), then applies and exports what arrived, and
-// closes the store. Interrupted work resumes from the store on the next
-// start. Safe to call twice.
+// Stop stops every service in reverse order: producers first, then
+// uploads, then the receiver (letting requests in flight finish), then it
+// applies and exports what arrived, and closes the store last (see
+// services.go). Interrupted work resumes from the store on the next start.
+// Safe to call twice, and without Start.
 func (d *Daemon) Stop() {
 	d.stopOnce.Do(func() {
-		for _, f := range d.folders {
-			f.Stop()
-		}
-		if d.intake != nil {
-			d.intake.Stop()
-		}
-		if d.submitter != nil {
-			d.submitter.Stop()
-		}
-		if d.poller != nil {
-			d.poller.Stop()
-		}
-		if d.reporter != nil {
-			d.reporter.Stop()
-		}
-		if d.server != nil {
-			d.server.Stop()
-			d.handler.Stop()
-		}
-		if d.applier != nil {
-			d.applier.Stop()
-		}
-		if d.exporter != nil {
-			d.exporter.Stop()
-		}
-		if d.started.Load() {
-			// Flush: apply what was journaled and export what is ready,
-			// so a clean stop leaves nothing for the next start.
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			if _, err := d.applier.RunOnce(ctx); err != nil {
-				d.log.Warn("final apply incomplete; resumes on next start", "err", err)
+		for i := len(d.services) - 1; i >= 0; i-- {
+			if s := d.services[i]; s != nil {
+				s.Stop()
 			}
-			if _, err := d.exporter.RunOnce(ctx); err != nil {
-				d.log.Warn("final export incomplete; resumes on next start", "err", err)
-			}
-			cancel()
 		}
-		if d.counters != nil {
-			d.counters.Stop()
-		}
-		d.healthGroup.Stop()
-		if d.admin != nil {
-			d.admin.Stop()
-		}
-		d.health.Close() // after the last /readyz, which may judge the API
-		d.listings.Flush()
-		d.closeAll()
 	})
-}
-
-func (d *Daemon) closeAll() {
-	if d.mirror != nil {
-		d.mirror.Stop() // before the store it records in is closed
-	}
-	if d.server != nil && !d.started.Load() {
-		d.server.Stop()
-	}
-	if d.admin != nil && !d.started.Load() {
-		d.admin.Stop()
-	}
-	if d.store != nil {
-		if err := d.store.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
-			d.log.Warn("closing the store", "err", err)
-		}
-	}
-	if d.pins != nil {
-		d.pins.Close()
-	}
-	closeBuckets(d.buckets, nil)
-	if err := d.lock.Release(); err != nil {
-		d.log.Warn("releasing the state_dir lock", "err", err)
-	}
 }
 
 // openStore opens the state database and checks that it knows every CSV
@@ -349,6 +271,7 @@ func (d *Daemon) closeAll() {
 func (d *Daemon) openStore(ctx context.Context) error {
 	st, err := store.Open(ctx, filepath.Join(d.cfg.StateDir, StateFile), store.Options{
 		OnTransition: d.transition,
+		OnJournaled:  d.journaled,
 		OnEvent:      func(status string) { d.metrics.WebhookApplied(status) },
 	})
 	if err != nil {

@@ -20,13 +20,15 @@ const DefaultAPIUnreachableAfter = 30 * time.Second
 // /readyz probe, so that `status` shows it too.
 const healthInterval = 5 * time.Second
 
-// newHealth builds the problem tracker, writing its file in state_dir.
-func (d *Daemon) newHealth() {
+// buildHealth builds the problem tracker, writing its file in state_dir,
+// and the service that judges the API's reachability.
+func (d *Daemon) buildHealth() service {
 	d.health = health.New(health.Options{Dir: d.cfg.StateDir, Logger: d.log.With("component", "health"),
 		OnChange: d.metrics.Problem})
 	for _, what := range []string{health.APIUnreachable, health.APIKey, health.Export} {
 		d.metrics.Problem(what, false) // every series exists from the start
 	}
+	return healthService{d}
 }
 
 // observeAPI judges each API request attempt: 401/403 starts the api_key

@@ -11,10 +11,10 @@ import (
 // buildMirror builds the mirror of the outputs into output_url's bucket,
 // when it is set. It is woken by each document exported (transition) and
 // each report written, and sweeps on its own ticker too.
-func (d *Daemon) buildMirror(ctx context.Context) error {
+func (d *Daemon) buildMirror(ctx context.Context) (service, error) {
 	cfg := d.cfg
 	if cfg.OutputURL == "" {
-		return nil
+		return nil, nil
 	}
 	m, err := mirror.New(ctx, mirror.Config{
 		Store:      d.store,
@@ -26,9 +26,9 @@ func (d *Daemon) buildMirror(ctx context.Context) error {
 		Logger:     d.log.With("component", "mirror"),
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	d.metrics.Problem(health.Mirror, false) // the series exists from the start
 	d.mirror = m
-	return nil
+	return part{m}, nil
 }

@@ -272,10 +272,8 @@ func restartKeys(cur, next *config.Config) (keys []string) {
 // finished; those cut short resume from the store at the next start.
 func (d *Daemon) Shutdown(ctx context.Context) bool {
 	start := time.Now()
-	for _, f := range d.folders {
-		f.Stop()
-	}
-	d.intake.Stop()
+	d.services[slotSources].Stop()
+	d.services[slotIntake].Stop()
 	drained := d.submitter.Drain(ctx)
 	d.log.Info("uploads drained", "complete", drained, "took", time.Since(start).Round(time.Millisecond))
 	d.Stop()
@@ -288,13 +286,17 @@ func (d *Daemon) Healthy(ctx context.Context) error {
 	return d.store.Ping(ctx)
 }
 
+// currentSources returns the running sources (Reload replaces them).
+func (d *Daemon) currentSources() []ingest.Source {
+	d.foldersMu.RLock()
+	defer d.foldersMu.RUnlock()
+	return d.folders
+}
+
 // sourcesHealthy reports whether every source is being watched.
 func (d *Daemon) sourcesHealthy(context.Context) error {
-	d.foldersMu.RLock()
-	folders := d.folders
-	d.foldersMu.RUnlock()
 	var errs []error
-	for _, f := range folders {
+	for _, f := range d.currentSources() {
 		if err := f.Healthy(); err != nil {
 			errs = append(errs, err)
 		}

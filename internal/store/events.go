@@ -101,10 +101,15 @@ func (s *Store) JournalEvents(ctx context.Context, evs []IncomingEvent) ([]bool,
 	if err != nil {
 		return nil, fmt.Errorf("journal %d event(s): %w", len(evs), err)
 	}
+	n := 0
 	for i, e := range evs {
 		if inserted[i] {
 			s.recent.add(e.DedupeKey)
+			n++
 		}
+	}
+	if n > 0 && s.opts.OnJournaled != nil {
+		s.opts.OnJournaled(n)
 	}
 	return inserted, nil
 }

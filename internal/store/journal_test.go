@@ -202,3 +202,32 @@ func TestWindowReadBackCountsARepeatOnce(t *testing.T) {
 		t.Fatalf("after c, window = %v, want b and c", r.set)
 	}
 }
+
+// The store announces each JournalEvents commit that stored new rows, with
+// how many: the one hook the daemon wakes the applier from. A group of
+// repeats stores nothing and announces nothing.
+func TestJournalEventsAnnouncesNewRows(t *testing.T) {
+	ctx := context.Background()
+	var got []int
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "state.db"), Options{OnJournaled: func(n int) { got = append(got, n) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ev := func(key string) IncomingEvent {
+		return IncomingEvent{DedupeKey: key, Type: docuparse.EventDocumentCompleted, DocumentID: "doc_" + key,
+			Body: []byte(`{"event":"document.completed","document_id":"doc_` + key + `"}`)}
+	}
+	if _, err := s.JournalEvents(ctx, []IncomingEvent{ev("a"), ev("b"), ev("a")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.JournalEvents(ctx, []IncomingEvent{ev("a"), ev("b")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.JournalEvent(ctx, ev("c")); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != "[2 1]" {
+		t.Fatalf("OnJournaled saw %v, want [2 1] (two new, then none, then one)", got)
+	}
+}

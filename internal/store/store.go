@@ -54,6 +54,10 @@ type Options struct {
 	// took when it was applied (applied, duplicate, conflict, orphan, dead),
 	// after the commit. It must not block for long.
 	OnEvent func(status string)
+	// OnJournaled, when set, is told after each JournalEvents commit that
+	// stored at least one new webhook event how many it stored (to wake
+	// the applier). It must not block for long.
+	OnJournaled func(n int)
 
 	// window, set only by tests, replaces recentWindow.
 	window int
