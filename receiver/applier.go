@@ -51,19 +51,34 @@ func (a *Applier) Stop() { a.group.Stop() }
 
 // RunOnce applies every pending event and returns how many it processed.
 func (a *Applier) RunOnce(ctx context.Context) (int, error) {
-	total := 0
-	for {
-		n, err := a.store.ApplyPendingEvents(ctx, 256)
-		total += n
-		if err != nil {
-			return total, err
-		}
-		if n == 0 {
-			break
-		}
-	}
+	total, err := ApplyPending(ctx, a.store)
 	if total > 0 && a.onDone != nil {
 		a.onDone()
 	}
-	return total, nil
+	return total, err
+}
+
+// applyGroup is how many events one transaction applies.
+const applyGroup = 256
+
+// ApplyPending applies every event pending in st, oldest first, and
+// returns how many it processed: each body is read by ParseEvent and what
+// it means applied by st.ApplyEvents, a group at a time, each group in one
+// transaction. The applier's passes are this.
+func ApplyPending(ctx context.Context, st *store.Store) (int, error) {
+	total := 0
+	for {
+		evs, err := st.PendingEvents(ctx, applyGroup)
+		if err != nil || len(evs) == 0 {
+			return total, err
+		}
+		actions := make([]store.EventAction, len(evs))
+		for i, e := range evs {
+			actions[i] = ParseEvent(e.Body).Action(e.ID)
+		}
+		if _, err := st.ApplyEvents(ctx, actions); err != nil {
+			return total, err
+		}
+		total += len(evs)
+	}
 }

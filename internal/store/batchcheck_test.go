@@ -29,9 +29,7 @@ func TestBatchSummaryIsCheckedOnceItsDocumentsAreDone(t *testing.T) {
 			// batch.completed first: nothing to check against yet.
 			summary := tc.summary
 			event(t, s, "k-batch", docuparse.Event{Event: docuparse.EventBatchCompleted, BatchID: "batch_1", Summary: &summary})
-			if _, err := s.ApplyPendingEvents(ctx, 10); err != nil {
-				t.Fatal(err)
-			}
+			applyPending(t, s)
 			if checks, _ := s.BatchChecks(ctx, false); len(checks) != 0 {
 				t.Fatalf("checked before the documents were done: %+v", checks)
 			}

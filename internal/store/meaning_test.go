@@ -35,9 +35,7 @@ func journalRaw(t *testing.T, s *Store, key, body string) {
 		Body: []byte(body)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ApplyPendingEvents(context.Background(), 100); err != nil {
-		t.Fatal(err)
-	}
+	applyPending(t, s)
 }
 
 // A document's identity is the meaning of its outcome, not the bytes that

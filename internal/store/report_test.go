@@ -117,9 +117,7 @@ func journalAndApply(t *testing.T, s *Store, ev docuparse.Event) {
 		DocumentID: ev.DocumentID, BatchID: ev.BatchID, Body: body}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ApplyPendingEvents(ctx, 100); err != nil {
-		t.Fatal(err)
-	}
+	applyPending(t, s)
 }
 
 func TestReportDataTakesTheWindowHalfOpen(t *testing.T) {

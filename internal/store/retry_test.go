@@ -252,9 +252,7 @@ func TestResubmittingABatchsLastPendingDocumentChecksTheBatch(t *testing.T) {
 	if _, err := s.JournalEvent(ctx, IncomingEvent{DedupeKey: "k1", Type: docuparse.EventBatchCompleted, BatchID: "batch_01", Body: body}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ApplyPendingEvents(ctx, 10); err != nil {
-		t.Fatal(err)
-	}
+	applyPending(t, s)
 	if checks, _ := s.BatchChecks(ctx, false); len(checks) != 0 {
 		t.Fatalf("checked before its document was done: %+v", checks)
 	}
