@@ -174,7 +174,8 @@ func (d *Daemon) build(ctx context.Context) error {
 
 // transition logs each document transition, one line with all it knows
 // (a rejection at WARN), and wakes the part that acts next: the submitter
-// for queued documents, the exporter for terminal ones.
+// for queued documents, the applier for submitted ones, the exporter for
+// terminal ones.
 func (d *Daemon) transition(t store.Transition) {
 	level, attrs := slog.LevelInfo, []any{"doc", t.DocID}
 	if t.Source != "" {
@@ -203,6 +204,10 @@ func (d *Daemon) transition(t store.Transition) {
 	switch t.To {
 	case store.StateQueued:
 		d.submitter.Notify()
+	case store.StateSubmitted:
+		// Recording a submission queues again the webhook events that
+		// beat its answer (orphans): the applier applies them.
+		d.applier.Notify()
 	case store.StateCompleted, store.StateFailed, store.StateRejected, store.StateDuplicate:
 		d.exporter.Notify()
 	case store.StateExported:
