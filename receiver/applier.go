@@ -16,7 +16,7 @@ import (
 // previous run journaled but never applied). What the events change, the
 // store announces as transitions (store.Options.OnTransition).
 type Applier struct {
-	store    *store.Store
+	store    EventStore
 	interval time.Duration
 	log      *slog.Logger
 	poke     lifecycle.Poke
@@ -24,7 +24,7 @@ type Applier struct {
 }
 
 // NewApplier returns an Applier.
-func NewApplier(st *store.Store, log *slog.Logger) *Applier {
+func NewApplier(st EventStore, log *slog.Logger) *Applier {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -51,16 +51,30 @@ func (a *Applier) Stop() { a.group.Stop() }
 
 // RunOnce applies every pending event and returns how many it processed.
 func (a *Applier) RunOnce(ctx context.Context) (int, error) {
+	return ApplyPending(ctx, a.store)
+}
+
+// applyGroup is how many events one transaction applies.
+const applyGroup = 256
+
+// ApplyPending applies every event pending in st, oldest first, and
+// returns how many it processed: each body is read by ParseEvent and what
+// it means applied by st.ApplyEvents, a group at a time, each group in one
+// transaction. The applier's passes are this.
+func ApplyPending(ctx context.Context, st EventStore) (int, error) {
 	total := 0
 	for {
-		n, err := a.store.ApplyPendingEvents(ctx, 256)
-		total += n
-		if err != nil {
+		evs, err := st.PendingEvents(ctx, applyGroup)
+		if err != nil || len(evs) == 0 {
 			return total, err
 		}
-		if n == 0 {
-			break
+		actions := make([]store.EventAction, len(evs))
+		for i, e := range evs {
+			actions[i] = ParseEvent(e.Body).Action(e.ID)
 		}
+		if _, err := st.ApplyEvents(ctx, actions); err != nil {
+			return total, err
+		}
+		total += len(evs)
 	}
-	return total, nil
 }

@@ -145,9 +145,17 @@ func TestAWebhookThatBeatsTheSubmitAnswerIsAppliedWhenTheAnswerIsRecorded(t *tes
 	if got := eventCounts(t, st); got["orphan"] != 1 {
 		t.Fatalf("events = %v, want the event kept as an orphan", got)
 	}
+	// Recording the answer queues the orphan again; the applier's next
+	// pass (the daemon wakes it for each submitted document) applies it.
 	recordSubmitted(t, st, batch, doc, "doc_early00001")
+	if n, err := receiver.NewApplier(st, nil).RunOnce(ctx); err != nil || n != 1 {
+		t.Fatalf("RunOnce after the answer = %d, %v; want 1, nil", n, err)
+	}
 	if d := documentState(t, st, "doc_early00001"); d.State != store.StateCompleted {
 		t.Fatalf("document state = %s, want completed once the submission is recorded", d.State)
+	}
+	if got := eventCounts(t, st); !sameCounts(got, map[string]int{"applied": 1}) {
+		t.Fatalf("events = %v, want the adopted orphan applied", got)
 	}
 }
 

@@ -3,7 +3,6 @@ package receiver
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"mime"
@@ -85,7 +84,6 @@ const (
 // Handler is the webhook endpoint's http.Handler.
 type Handler struct {
 	cfg      HandlerConfig
-	store    *store.Store
 	journal  *journal
 	budget   *byteBudget
 	slots    slots
@@ -94,7 +92,7 @@ type Handler struct {
 }
 
 // NewHandler returns the webhook handler journaling into st.
-func NewHandler(cfg HandlerConfig, st *store.Store) *Handler {
+func NewHandler(cfg HandlerConfig, st Journal) *Handler {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 1_000_000
 	}
@@ -124,7 +122,7 @@ func NewHandler(cfg HandlerConfig, st *store.Store) *Handler {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Handler{
-		cfg: cfg, store: st, journal: newJournal(st),
+		cfg: cfg, journal: newJournal(st),
 		budget:   &byteBudget{max: cfg.MaxUnverifiedBytes},
 		slots:    make(slots, cfg.MaxInFlight),
 		window:   window{maxAge: cfg.MaxAge, skew: cfg.MaxFutureSkew, now: cfg.Now},
@@ -306,7 +304,8 @@ func Identify(body []byte, deliveryID string) store.IncomingEvent {
 }
 
 // identify is Identify that also returns the body's "timestamp" as sent
-// ("" when the body is not a JSON object).
+// ("" when the body is not a JSON object). It reads the body with
+// ParseEvent, as the applier does.
 func identify(body []byte, deliveryID string) (store.IncomingEvent, string) {
 	sum := sha256.Sum256(body)
 	ev := store.IncomingEvent{
@@ -314,16 +313,14 @@ func identify(body []byte, deliveryID string) (store.IncomingEvent, string) {
 		DeliveryID: clip(deliveryID, 255),
 		Body:       body,
 	}
-	var e docuparse.Event
-	if err := json.Unmarshal(body, &e); err != nil {
-		ev.Dead, ev.Note = true, "unparseable: "+clip(err.Error(), 200)
+	e := ParseEvent(body)
+	if e.parseErr != nil {
+		ev.Dead, ev.Note = true, noteUnparseable+clip(e.parseErr.Error(), 200)
 		return ev, ""
 	}
-	ev.Type, ev.DocumentID, ev.BatchID = clip(e.Event, 100), clip(e.DocumentID, 255), clip(e.BatchID, 255)
-	switch e.Event {
-	case docuparse.EventDocumentCompleted, docuparse.EventDocumentFailed, docuparse.EventBatchCompleted:
-	default:
-		ev.Dead, ev.Note = true, "unknown event type"
+	ev.Type, ev.DocumentID, ev.BatchID = clip(e.Type, 100), clip(e.DocumentID, 255), clip(e.BatchID, 255)
+	if e.deadOnArrival() {
+		ev.Dead, ev.Note = true, e.Dead
 	}
 	return ev, e.Timestamp
 }

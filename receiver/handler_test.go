@@ -44,7 +44,7 @@ func TestAcceptedDeliveriesAreJournaledBeforeAnExact200(t *testing.T) {
 		allowUnsigned bool
 		d             delivery
 		journaled     string // status right after the 200
-		applied       string // status after ApplyPendingEvents
+		applied       string // status after ApplyPending
 	}{
 		{name: "a document.completed signed with the secret is journaled pending",
 			d: delivery{body: doc, headers: signed(secretA, doc)}, journaled: "pending", applied: "orphan"},
@@ -109,7 +109,7 @@ func TestAcceptedDeliveriesAreJournaledBeforeAnExact200(t *testing.T) {
 				wantApplied = 1
 			}
 			if n := applyPending(t, st); n != wantApplied {
-				t.Errorf("ApplyPendingEvents processed %d, want %d", n, wantApplied)
+				t.Errorf("ApplyPending processed %d, want %d", n, wantApplied)
 			}
 			if got := eventCounts(t, st); len(got) != 1 || got[tc.applied] != 1 {
 				t.Fatalf("journal after apply = %v, want one %s event", got, tc.applied)
@@ -276,7 +276,7 @@ func TestTheSameDeliveryFiveTimesAtOnceIsAcknowledgedEachTimeAndStoredOnce(t *te
 		t.Errorf("the store announced %d journal commits, want one (duplicates wake nothing)", woken.Load())
 	}
 	if n := applyPending(t, st); n != 1 {
-		t.Errorf("ApplyPendingEvents processed %d, want 1", n)
+		t.Errorf("ApplyPending processed %d, want 1", n)
 	}
 }
 

@@ -144,7 +144,7 @@ func totalEvents(t *testing.T, st *store.Store) int {
 
 func applyPending(t *testing.T, st *store.Store) int {
 	t.Helper()
-	n, err := st.ApplyPendingEvents(context.Background(), 100)
+	n, err := receiver.ApplyPending(context.Background(), st)
 	if err != nil {
 		t.Fatal(err)
 	}

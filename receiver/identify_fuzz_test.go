@@ -131,5 +131,21 @@ func FuzzIdentify(f *testing.F) {
 		if known && ev.Type != e.Event {
 			t.Fatalf("type = %q, want %q", ev.Type, e.Event)
 		}
+
+		// What the applier makes of it is exactly one thing, and an event
+		// journaled dead is dead for the applier too.
+		p := receiver.ParseEvent(body)
+		set := 0
+		for _, ok := range []bool{p.Dead != "", p.Result != nil, p.Summary != nil} {
+			if ok {
+				set++
+			}
+		}
+		if set != 1 {
+			t.Fatalf("ParseEvent = %+v: want exactly one of dead, result, summary", p)
+		}
+		if ev.Dead && (p.Dead == "" || !strings.HasPrefix(p.Dead, strings.SplitN(ev.Note, ": ", 2)[0])) {
+			t.Fatalf("journaled dead (%q), applied as %+v", ev.Note, p)
+		}
 	})
 }

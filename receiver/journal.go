@@ -22,7 +22,7 @@ var errJournalStopped = errors.New("journal stopped")
 // instead of queueing for one each. A lone delivery is written at once —
 // batching never adds a wait.
 type journal struct {
-	store *store.Store
+	store Journal
 	reqs  chan journalReq
 	group lifecycle.Group
 
@@ -52,7 +52,7 @@ type journalReply struct {
 	err      error
 }
 
-func newJournal(st *store.Store) *journal {
+func newJournal(st Journal) *journal {
 	return &journal{store: st, reqs: make(chan journalReq, maxGroup)}
 }
 

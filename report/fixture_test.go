@@ -19,6 +19,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/receiver"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the report golden files under testdata/")
@@ -133,13 +134,8 @@ func (f *repFixture) deliverDead(body, note string) {
 }
 
 func (f *repFixture) apply() {
-	for {
-		n, err := f.st.ApplyPendingEvents(f.ctx, 500)
-		f.fatal(err)
-		if n == 0 {
-			return
-		}
-	}
+	_, err := receiver.ApplyPending(f.ctx, f.st)
+	f.fatal(err)
 }
 
 func (f *repFixture) completedEvent(docID, currency, total, tax string) docuparse.Event {

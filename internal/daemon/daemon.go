@@ -217,7 +217,9 @@ func (d *Daemon) transition(t store.Transition) {
 	}
 }
 
-// journaled wakes the applier: the store committed new webhook events.
+// journaled wakes the applier: the store committed webhook events to
+// apply (new deliveries, or early ones queued again with their
+// submission).
 func (d *Daemon) journaled(int) { d.applier.Notify() }
 
 // sourceNames lists the sources' names, in configuration order.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/receiver"
 )
 
 var t0 = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
@@ -105,7 +106,7 @@ func fill(t *testing.T, s *store.Store) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.ApplyPendingEvents(ctx, 100); err != nil {
+	if _, err := receiver.ApplyPending(ctx, s); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.JournalEvent(ctx, event(t, docuparse.EventDocumentFailed, "doc_2")); err != nil {

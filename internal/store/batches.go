@@ -156,7 +156,8 @@ type Submitted struct {
 // RecordSubmitted records the API's answer to a submit request in one
 // transaction: each listed document becomes submitted with its API id, the
 // batch becomes submitted once none of its documents is still submitting,
-// and webhook events that arrived before this answer (orphans) are applied.
+// and webhook events that arrived before this answer (orphans) are queued
+// again, for the applier to apply now that their document is known.
 // Documents not in state submitting are left alone, so recording the same
 // answer twice changes nothing. See RecordSubmission for an id the API had
 // already given another file.
@@ -186,8 +187,8 @@ type IDConflict struct {
 // left in place and `retry` resubmits it.
 func (s *Store) RecordSubmission(ctx context.Context, batchID int64, apiBatchID string, response []byte, subs []Submitted) ([]IDConflict, error) {
 	var trs []Transition
-	var statuses []string
 	var conflicts []IDConflict
+	var requeued int
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		trs, conflicts = trs[:0], conflicts[:0]
 		var docIDs []string
@@ -214,15 +215,15 @@ func (s *Store) RecordSubmission(ctx context.Context, batchID int64, apiBatchID 
 		if err := s.closeBatchIfDone(ctx, tx, batchID); err != nil {
 			return err
 		}
-		applied, st, err := s.adoptOrphans(ctx, tx, docIDs, apiBatchID)
-		trs, statuses = append(trs, applied...), st
+		var err error
+		requeued, err = s.requeueOrphansTx(ctx, tx, docIDs, apiBatchID)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("record submission of batch %d: %w", batchID, err)
 	}
 	s.notify(trs)
-	s.notifyEvents(statuses)
+	s.announcePending(requeued)
 	return conflicts, nil
 }
 

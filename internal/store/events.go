@@ -108,9 +108,7 @@ func (s *Store) JournalEvents(ctx context.Context, evs []IncomingEvent) ([]bool,
 			n++
 		}
 	}
-	if n > 0 && s.opts.OnJournaled != nil {
-		s.opts.OnJournaled(n)
-	}
+	s.announcePending(n)
 	return inserted, nil
 }
 
@@ -214,48 +212,83 @@ func (s *Store) applyResultTx(ctx context.Context, tx *sql.Tx, r Result) (string
 	return Applied, &Transition{DocID: id, Source: source, Path: path, From: StateSubmitted, To: to, DocumentID: r.DocumentID, Reason: r.ErrorCode}, nil
 }
 
-// ApplyPendingEvents applies up to limit journaled events in arrival order
-// and reports how many it processed. Each event's outcome is recorded on
-// the event in the same transaction as the state change it causes.
-func (s *Store) ApplyPendingEvents(ctx context.Context, limit int) (int, error) {
-	evs, err := queryEventBodies(ctx, s.r, `SELECT id, body FROM events WHERE status = ? ORDER BY id LIMIT ?`, EventPending, limit)
+// PendingEvent is a journaled event waiting to be applied: its id and the
+// raw verified body, for the receiver to read.
+type PendingEvent struct {
+	ID   int64
+	Body []byte
+}
+
+// PendingEvents returns up to limit events waiting to be applied, oldest
+// first.
+func (s *Store) PendingEvents(ctx context.Context, limit int) ([]PendingEvent, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, body FROM events WHERE status = ? ORDER BY id LIMIT ?`, EventPending, limit)
 	if err != nil {
-		return 0, fmt.Errorf("pending events: %w", err)
+		return nil, fmt.Errorf("pending events: %w", err)
 	}
-	if len(evs) == 0 {
+	defer rows.Close()
+	var out []PendingEvent
+	for rows.Next() {
+		var e PendingEvent
+		if err := rows.Scan(&e.ID, &e.Body); err != nil {
+			return nil, fmt.Errorf("pending events: %w", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pending events: %w", err)
+	}
+	return out, nil
+}
+
+// EventAction is what applying one journaled event means, as the receiver
+// read its body. Exactly one of Dead, Result and Summary is set.
+type EventAction struct {
+	EventID int64
+	Dead    string        // why the event cannot be applied: kept dead with this note
+	Result  *Result       // a document's terminal outcome
+	Summary *BatchSummary // a batch's summary
+}
+
+// BatchSummary is what a batch.completed event says about a batch.
+type BatchSummary struct {
+	APIBatchID string // the API's batch id
+	Summary    string // the summary, as JSON
+}
+
+// ApplyEvents applies actions in order in one transaction and reports how
+// many events it applied. Each event's outcome (applied, duplicate,
+// conflict, orphan, dead) is recorded on it in the same transaction as the
+// state change it causes. An event no longer pending (another applier
+// took it) is skipped, so an event is never applied twice.
+func (s *Store) ApplyEvents(ctx context.Context, actions []EventAction) (int, error) {
+	if len(actions) == 0 {
 		return 0, nil
 	}
 	var trs []Transition
 	var statuses []string
-	err = s.tx(ctx, func(tx *sql.Tx) error {
-		var err error
-		trs, statuses, err = s.applyEventsTx(ctx, tx, evs)
-		return err
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		trs, statuses = trs[:0], statuses[:0]
+		for _, a := range actions {
+			tr, status, err := s.applyEventTx(ctx, tx, a)
+			if err != nil {
+				return fmt.Errorf("event %d: %w", a.EventID, err)
+			}
+			if tr != nil {
+				trs = append(trs, *tr)
+			}
+			if status != "" {
+				statuses = append(statuses, status)
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("apply events: %w", err)
 	}
 	s.notify(trs)
 	s.notifyEvents(statuses)
-	return len(evs), nil
-}
-
-// applyEventsTx applies journaled events in order inside tx and returns
-// the document transitions they caused and each event's new status.
-func (s *Store) applyEventsTx(ctx context.Context, tx *sql.Tx, evs []eventBody) ([]Transition, []string, error) {
-	var trs []Transition
-	statuses := make([]string, 0, len(evs))
-	for _, e := range evs {
-		t, status, err := s.applyEventTx(ctx, tx, e.id, e.body)
-		if err != nil {
-			return nil, nil, fmt.Errorf("event %d: %w", e.id, err)
-		}
-		if t != nil {
-			trs = append(trs, *t)
-		}
-		statuses = append(statuses, status)
-	}
-	return trs, statuses, nil
+	return len(statuses), nil
 }
 
 // notifyEvents reports, after commit, the status each applied event took.
@@ -268,79 +301,80 @@ func (s *Store) notifyEvents(statuses []string) {
 	}
 }
 
-// applyEventTx applies one journaled event and records its outcome.
-func (s *Store) applyEventTx(ctx context.Context, tx *sql.Tx, id int64, body []byte) (*Transition, string, error) {
-	set := func(tr *Transition, status, note string) (*Transition, string, error) {
-		return tr, status, s.setEventStatus(ctx, tx, id, status, note)
+// applyEventTx applies one event's action and records its outcome. It
+// returns the status the event took, or "" when it was no longer pending.
+func (s *Store) applyEventTx(ctx context.Context, tx *sql.Tx, a EventAction) (*Transition, string, error) {
+	if ok, err := s.claimEventTx(ctx, tx, a.EventID); err != nil || !ok {
+		return nil, "", err
 	}
-	var e docuparse.Event
-	if err := json.Unmarshal(body, &e); err != nil {
-		return set(nil, EventDead, "unparseable: "+err.Error())
-	}
-	switch e.Event {
-	case docuparse.EventDocumentCompleted, docuparse.EventDocumentFailed:
-		if e.DocumentID == "" {
-			return set(nil, EventDead, "no document_id")
-		}
-		r := Result{DocumentID: e.DocumentID, Via: ViaWebhook, APITimestamp: e.Timestamp}
-		if e.Event == docuparse.EventDocumentCompleted {
-			r.Status, r.Data = docuparse.StatusCompleted, e.Data
-		} else {
-			r.Status = docuparse.StatusFailed
-			if e.Error != nil {
-				r.ErrorCode, r.ErrorMessage = e.Error.Code, e.Error.Message
-			}
-		}
-		outcome, tr, err := s.applyResultTx(ctx, tx, r)
+	var (
+		tr     *Transition
+		status = EventDead
+		err    error
+	)
+	switch {
+	case a.Dead != "":
+	case a.Result != nil:
+		status, tr, err = s.applyResultTx(ctx, tx, *a.Result)
 		if errors.Is(err, ErrNotFound) {
-			return set(nil, EventOrphan, "")
+			status, err = EventOrphan, nil
 		}
-		if err != nil {
-			return nil, "", err
-		}
-		return set(tr, outcome, "")
-	case docuparse.EventBatchCompleted:
-		if e.BatchID == "" || e.Summary == nil {
-			return set(nil, EventDead, "no batch_id or summary")
-		}
-		summary, _ := json.Marshal(e.Summary)
-		r, err := tx.ExecContext(ctx, `UPDATE batches SET summary = ?, summary_at = ? WHERE api_batch_id = ? AND summary IS NULL`,
-			string(summary), s.now(), e.BatchID)
-		if err != nil {
-			return nil, "", err
-		}
-		if n, _ := r.RowsAffected(); n == 1 {
-			var batchID int64
-			if err := tx.QueryRowContext(ctx, `SELECT id FROM batches WHERE api_batch_id = ?`, e.BatchID).Scan(&batchID); err != nil {
-				return nil, "", err
-			}
-			if err := s.checkBatchTx(ctx, tx, batchID); err != nil {
-				return nil, "", err
-			}
-			return set(nil, EventApplied, "")
-		}
-		var known int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM batches WHERE api_batch_id = ?`, e.BatchID).Scan(&known); err != nil {
-			return nil, "", err
-		}
-		if known == 0 {
-			return set(nil, EventOrphan, "")
-		}
-		return set(nil, EventDuplicate, "")
+	case a.Summary != nil:
+		status, err = s.applySummaryTx(ctx, tx, *a.Summary)
 	default:
-		return set(nil, EventDead, "unknown event type")
+		return nil, "", errors.New("no action given")
 	}
+	if err != nil {
+		return nil, "", err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE events SET status = ?, applied_at = ?, note = ? WHERE id = ?`,
+		status, s.now(), nullString(a.Dead), a.EventID)
+	return tr, status, err
 }
 
-func (s *Store) setEventStatus(ctx context.Context, tx *sql.Tx, id int64, status, note string) error {
-	_, err := tx.ExecContext(ctx, `UPDATE events SET status = ?, applied_at = ?, note = ? WHERE id = ?`,
-		status, s.now(), nullString(note), id)
-	return err
+// claimEventTx reports whether event id is still pending, and if it is,
+// locks its row for tx (on a backend with row locks, a second applier
+// waits here and then finds it no longer pending).
+func (s *Store) claimEventTx(ctx context.Context, tx *sql.Tx, id int64) (bool, error) {
+	r, err := tx.ExecContext(ctx, `UPDATE events SET applied_at = ? WHERE id = ? AND status = ?`, s.now(), id, EventPending)
+	if err != nil {
+		return false, err
+	}
+	n, err := r.RowsAffected()
+	return n == 1, err
 }
 
-// adoptOrphans applies, inside a submission's transaction, the events that
-// arrived before the submission was recorded.
-func (s *Store) adoptOrphans(ctx context.Context, tx *sql.Tx, documentIDs []string, apiBatchID string) ([]Transition, []string, error) {
+// applySummaryTx records a batch's summary, the first one only, and checks
+// the batch against it once its documents are done. It returns the
+// event's status: orphan for a batch not recorded yet.
+func (s *Store) applySummaryTx(ctx context.Context, tx *sql.Tx, b BatchSummary) (string, error) {
+	r, err := tx.ExecContext(ctx, `UPDATE batches SET summary = ?, summary_at = ? WHERE api_batch_id = ? AND summary IS NULL`,
+		b.Summary, s.now(), b.APIBatchID)
+	if err != nil {
+		return "", err
+	}
+	if n, _ := r.RowsAffected(); n == 1 {
+		var batchID int64
+		if err := tx.QueryRowContext(ctx, `SELECT id FROM batches WHERE api_batch_id = ?`, b.APIBatchID).Scan(&batchID); err != nil {
+			return "", err
+		}
+		return EventApplied, s.checkBatchTx(ctx, tx, batchID)
+	}
+	var known int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM batches WHERE api_batch_id = ?`, b.APIBatchID).Scan(&known); err != nil {
+		return "", err
+	}
+	if known == 0 {
+		return EventOrphan, nil
+	}
+	return EventDuplicate, nil
+}
+
+// requeueOrphansTx puts back in the queue, inside a submission's
+// transaction, the events that arrived before the submission was recorded
+// and were kept as orphans: the applier applies them next, as it does
+// every pending event. Nothing else in the store reads their bodies.
+func (s *Store) requeueOrphansTx(ctx context.Context, tx *sql.Tx, documentIDs []string, apiBatchID string) (int, error) {
 	args := make([]any, 0, len(documentIDs)+1)
 	for _, id := range documentIDs {
 		args = append(args, id)
@@ -353,11 +387,20 @@ func (s *Store) adoptOrphans(ctx context.Context, tx *sql.Tx, documentIDs []stri
 		where += ` OR batch_id = ?`
 		args = append(args, apiBatchID)
 	}
-	evs, err := queryEventBodies(ctx, tx, `SELECT id, body FROM events WHERE status = 'orphan' AND (`+where+`) ORDER BY id`, args...)
+	r, err := tx.ExecContext(ctx, `UPDATE events SET status = 'pending' WHERE status = 'orphan' AND (`+where+`)`, args...)
 	if err != nil {
-		return nil, nil, err
+		return 0, err
 	}
-	return s.applyEventsTx(ctx, tx, evs)
+	n, err := r.RowsAffected()
+	return int(n), err
+}
+
+// announcePending tells Options.OnJournaled, after a commit, that n events
+// became pending.
+func (s *Store) announcePending(n int) {
+	if n > 0 && s.opts.OnJournaled != nil {
+		s.opts.OnJournaled(n)
+	}
 }
 
 // EventCounts returns journaled events by status.
@@ -465,31 +508,6 @@ func (s *Store) ReplayEvents(ctx context.Context, ids []int64) (int, error) {
 		return 0, fmt.Errorf("replay events: %w", err)
 	}
 	return int(n), nil
-}
-
-// eventBody is a journaled event's id and raw bytes.
-type eventBody struct {
-	id   int64
-	body []byte
-}
-
-func queryEventBodies(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, query string, args ...any) ([]eventBody, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var evs []eventBody
-	for rows.Next() {
-		var e eventBody
-		if err := rows.Scan(&e.id, &e.body); err != nil {
-			return nil, err
-		}
-		evs = append(evs, e)
-	}
-	return evs, rows.Err()
 }
 
 // countBy runs a "SELECT key, COUNT(*) … GROUP BY key" query.

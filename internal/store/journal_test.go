@@ -95,9 +95,7 @@ func TestRepeatOlderThanTheWindowIsStoredAndAppliesAsDuplicate(t *testing.T) {
 	if !event(t, s, "first", completed) {
 		t.Fatal("a repeat older than the window was not stored")
 	}
-	if _, err := s.ApplyPendingEvents(ctx, 100); err != nil {
-		t.Fatal(err)
-	}
+	applyPending(t, s)
 	c, err := s.EventCounts(ctx)
 	if err != nil || c[EventApplied] != 1 || c[EventDuplicate] != 1 {
 		t.Fatalf("events = %v, %v; want the first applied and the old repeat a duplicate", c, err)

@@ -54,9 +54,11 @@ type Options struct {
 	// took when it was applied (applied, duplicate, conflict, orphan, dead),
 	// after the commit. It must not block for long.
 	OnEvent func(status string)
-	// OnJournaled, when set, is told after each JournalEvents commit that
-	// stored at least one new webhook event how many it stored (to wake
-	// the applier). It must not block for long.
+	// OnJournaled, when set, is told after a commit that left webhook
+	// events pending how many: new deliveries stored by JournalEvents, and
+	// early events (orphans) queued again by RecordSubmission once their
+	// document or batch is known. It wakes the applier. It must not block
+	// for long.
 	OnJournaled func(n int)
 
 	// window, set only by tests, replaces recentWindow.

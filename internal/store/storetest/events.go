@@ -9,6 +9,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/receiver"
 )
 
 // Every subtest of the webhook journal and of applying journaled events is
@@ -28,13 +29,18 @@ var eventCases = []testCase{
 	{"EventsListsAndReplayRequeuesOnlyWhatDidNotApply", eventsListAndReplay},
 	{"LastEventAtAndCountsFollowTheJournal", lastEventAndCounts},
 	{"ResubmittingABatchsLastPendingDocumentChecksTheBatch", resubmitChecksTheBatch},
+	{"AnEventReadByTwoAppliersIsAppliedOnce", appliedOnceByTwoAppliers},
+	{"ADeadActionKeepsTheEventWithItsNote", deadActionKeepsItsNote},
+	{"AnEmptyActionIsRefusedWithItsGroup", emptyActionRefused},
 }
 
-// applyPending applies every pending journaled event and returns how many
-// were processed.
+// applyPending applies every pending journaled event as the daemon's
+// applier does (receiver.ApplyPending: each body read by
+// receiver.ParseEvent, the typed actions applied by the backend's
+// ApplyEvents) and returns how many were processed.
 func applyPending(h *harness) int {
 	h.t.Helper()
-	n, err := h.b.ApplyPendingEvents(h.ctx, 1000)
+	n, err := receiver.ApplyPending(h.ctx, h.b)
 	if err != nil {
 		h.t.Fatalf("apply pending events: %v", err)
 	}
@@ -140,7 +146,18 @@ func eventBeforeSubmission(h *harness) {
 	if n := applyPending(h); n != 0 {
 		h.t.Fatalf("an orphan was applied again: %d", n)
 	}
+	if n := h.announcedPending(); n != 1 {
+		h.t.Fatalf("OnJournaled announced %d pending events, want the one stored", n)
+	}
+	// Recording the answer queues the orphan again in its transaction and
+	// announces it (the daemon wakes the applier); the next pass applies it.
 	h.must(h.b.RecordSubmitted(h.ctx, batch.ID, "", nil, []store.Submitted{{DocID: a, DocumentID: "doc_a"}}))
+	if n := h.announcedPending(); n != 2 {
+		h.t.Fatalf("OnJournaled announced %d pending events, want the orphan queued again too", n)
+	}
+	if n := applyPending(h); n != 1 {
+		h.t.Fatalf("applied %d after the answer, want the adopted orphan", n)
+	}
 	if d := h.get(a); d.State != store.StateFailed || d.ErrorCode != "EXTRACTION_FAILED" || d.ResultVia != store.ViaWebhook {
 		h.t.Fatalf("doc = %+v, want failed by the early event", d)
 	}
@@ -184,8 +201,10 @@ func everyEventReportsItsStatus(h *harness) {
 	h.journal("early", docuparse.Event{Event: docuparse.EventDocumentCompleted, DocumentID: "doc_a"})
 	h.journal("odd", docuparse.Event{Event: "document.exploded"})
 	applyPending(h)
-	// The orphan is adopted when the submission is recorded.
+	// The orphan is queued again when the submission is recorded, and
+	// applied by the next pass.
 	h.must(h.b.RecordSubmitted(h.ctx, batch.ID, "", nil, []store.Submitted{{DocID: a, DocumentID: "doc_a"}}))
+	applyPending(h)
 	got := map[string]int{}
 	for _, st := range h.eventStatuses() {
 		got[st]++
@@ -319,7 +338,8 @@ func batchSummaryChecked(h *harness) {
 }
 
 // A batch.completed that arrives before the submit answer is an orphan,
-// applied in the transaction that records the answer.
+// queued again in the transaction that records the answer and applied by
+// the next pass.
 func earlyBatchSummary(h *harness) {
 	a := h.queued(1)
 	b := h.batch(store.ModeBatch, a)
@@ -330,6 +350,7 @@ func earlyBatchSummary(h *harness) {
 		h.t.Fatalf("events = %v, want 2 orphans", c)
 	}
 	h.submit(b, "batch_1", a)
+	applyPending(h)
 	wantStatuses(h, 0, store.EventApplied, store.EventApplied)
 	h.wantState(a, store.StateCompleted)
 	checks, _ := h.b.BatchChecks(h.ctx, false)
@@ -432,5 +453,83 @@ func resubmitChecksTheBatch(h *harness) {
 	checks, err := h.b.BatchChecks(h.ctx, false)
 	if err != nil || len(checks) != 1 || !strings.HasPrefix(checks[0].Check, store.CheckMismatch) {
 		h.t.Fatalf("batch checks = %+v, %v; want a mismatch (the API counted it, the daemon resubmitted it)", checks, err)
+	}
+}
+
+// pendingActions reads the pending events and what each means, as the
+// applier does.
+func (h *harness) pendingActions() []store.EventAction {
+	h.t.Helper()
+	evs, err := h.b.PendingEvents(h.ctx, 1000)
+	h.must(err)
+	actions := make([]store.EventAction, len(evs))
+	for i, e := range evs {
+		actions[i] = receiver.ParseEvent(e.Body).Action(e.ID)
+	}
+	return actions
+}
+
+// Moved from internal/store: two appliers that read the same pending event
+// (two passes racing, or two daemons sharing one database) apply it once:
+// the second finds it no longer pending and changes nothing — not the
+// event's status, not the document — and reports no transition or status.
+func appliedOnceByTwoAppliers(h *harness) {
+	a := h.submitted(1)
+	h.journal("k1", docuparse.Event{Event: docuparse.EventDocumentCompleted, DocumentID: docID(a), Data: json.RawMessage(`{"total":"1"}`)})
+	actions := h.pendingActions()
+	if len(actions) != 1 {
+		h.t.Fatalf("pending = %d, want one event", len(actions))
+	}
+	for i, want := range []int{1, 0} {
+		if n, err := h.b.ApplyEvents(h.ctx, actions); err != nil || n != want {
+			h.t.Fatalf("ApplyEvents #%d = %d, %v; want %d", i+1, n, err, want)
+		}
+	}
+	if c := h.eventCounts(); fmt.Sprint(c) != fmt.Sprint(map[string]int{store.EventApplied: 1}) {
+		h.t.Fatalf("events = %v, want the one event applied (not turned into a duplicate)", c)
+	}
+	completions := 0
+	for _, tr := range h.transitions() {
+		if tr.To == store.StateCompleted {
+			completions++
+		}
+	}
+	if st := h.eventStatuses(); fmt.Sprint(st) != "[applied]" || completions != 1 {
+		h.t.Fatalf("reported statuses %v and %d completions, want [applied] and 1", st, completions)
+	}
+}
+
+// Moved from internal/store: a dead action keeps its event, dead, with the
+// note saying why, and changes nothing else.
+func deadActionKeepsItsNote(h *harness) {
+	h.journal("k1", docuparse.Event{Event: docuparse.EventDocumentCompleted})
+	actions := h.pendingActions()
+	if len(actions) != 1 || actions[0].Dead != "no document_id" {
+		h.t.Fatalf("actions = %+v, want one dead for its missing document_id", actions)
+	}
+	if n, err := h.b.ApplyEvents(h.ctx, actions); err != nil || n != 1 {
+		h.t.Fatalf("ApplyEvents = %d, %v", n, err)
+	}
+	evs, err := h.b.Events(h.ctx, store.EventDead, 10)
+	if err != nil || len(evs) != 1 || evs[0].Note != "no document_id" {
+		h.t.Fatalf("dead events = %+v, %v; want the event with its note", evs, err)
+	}
+}
+
+// Moved from internal/store: an action that says nothing is refused, and
+// nothing of its group is applied.
+func emptyActionRefused(h *harness) {
+	h.journal("k1", docuparse.Event{Event: "document.exploded"})
+	h.journal("k2", docuparse.Event{Event: "document.exploded"})
+	actions := h.pendingActions()
+	if len(actions) != 2 {
+		h.t.Fatalf("pending = %d, want 2", len(actions))
+	}
+	actions[1] = store.EventAction{EventID: actions[1].EventID}
+	if _, err := h.b.ApplyEvents(h.ctx, actions); err == nil {
+		h.t.Fatal("an action with nothing to apply was accepted")
+	}
+	if c := h.eventCounts(); c[store.EventPending] != 2 {
+		h.t.Fatalf("events = %v, want both still pending", c)
 	}
 }

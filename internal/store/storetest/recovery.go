@@ -128,6 +128,7 @@ func orphanSurvivesReopen(h *harness) {
 	applyPending(h)
 	h.reopen()
 	h.submit(b, "", a)
+	applyPending(h)
 	h.wantState(a, store.StateCompleted)
 	if c := h.eventCounts(); c[store.EventApplied] != 1 || c[store.EventOrphan] != 0 {
 		h.t.Fatalf("events = %v, want the orphan applied", c)

@@ -18,7 +18,7 @@
 //	}
 //
 // The backend must honour store.Options: Now (every time it stores),
-// OnTransition and OnEvent (called after the commit). The SQLite store runs
+// OnTransition, OnEvent and OnJournaled (called after the commit). The SQLite store runs
 // the suite in internal/store/conformance_test.go. Only tests import this
 // package.
 package storetest
@@ -91,9 +91,10 @@ type harness struct {
 	clock *testclock.Clock
 	b     Backend
 
-	mu     sync.Mutex
-	trs    []store.Transition
-	events []string
+	mu      sync.Mutex
+	trs     []store.Transition
+	events  []string
+	pending int // events announced pending through OnJournaled
 }
 
 func newHarness(t *testing.T, open Opener) *harness {
@@ -106,7 +107,8 @@ func newHarness(t *testing.T, open Opener) *harness {
 // and closes it when the subtest ends.
 func (h *harness) openStore() Backend {
 	h.t.Helper()
-	b, err := h.open(store.Options{Now: h.clock.Now, OnTransition: h.onTransition, OnEvent: h.onEvent})
+	b, err := h.open(store.Options{Now: h.clock.Now, OnTransition: h.onTransition, OnEvent: h.onEvent,
+		OnJournaled: h.onJournaled})
 	if err != nil {
 		h.t.Fatalf("open store: %v", err)
 	}
@@ -127,6 +129,19 @@ func (h *harness) onTransition(tr store.Transition) {
 	h.mu.Lock()
 	h.trs = append(h.trs, tr)
 	h.mu.Unlock()
+}
+
+func (h *harness) onJournaled(n int) {
+	h.mu.Lock()
+	h.pending += n
+	h.mu.Unlock()
+}
+
+// announcedPending returns how many events OnJournaled announced.
+func (h *harness) announcedPending() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.pending
 }
 
 func (h *harness) onEvent(status string) {
