@@ -17,6 +17,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/output"
 	"github.com/docuparse/docuparse-ingest/internal/sourcestate"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 	"github.com/docuparse/docuparse-ingest/receiver"
 	"github.com/docuparse/docuparse-ingest/reconcile"
 )
@@ -183,7 +184,7 @@ func (d *Daemon) buildReceiver(cfg *config.Config, st *store.Store) error {
 		MaxAge:        cfg.Receiver.MaxEventAge.D(),
 		OnJournaled:   d.applier.Notify,
 		OnRefused: func(reason string) {
-			d.counters.Add("webhook_"+reason, 1)
+			d.counters.Add(vocab.RefusalCounter(reason), 1)
 			d.metrics.Webhook(reason)
 		},
 		OnAccepted: func(duplicate bool) {

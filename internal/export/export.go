@@ -34,13 +34,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/output"
 	"github.com/docuparse/docuparse-ingest/internal/safedir"
 	"github.com/docuparse/docuparse-ingest/internal/store"
-)
-
-// After-actions for an input file once its document is exported.
-const (
-	AfterKeep   = "keep"
-	AfterMove   = "move"
-	AfterDelete = "delete"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // SourceAfter says what to do with a source's input files after export.
@@ -465,7 +459,7 @@ func (e *Exporter) after(ctx context.Context, d store.Document) {
 	wait := e.pending[d.ID].wait // a retry's last wait (see retryAfter)
 	delete(e.pending, d.ID)
 	e.mu.Unlock()
-	if !ok || a.Action == AfterKeep || a.Action == "" {
+	if !ok || a.Action == vocab.AfterKeep || a.Action == "" {
 		return
 	}
 	// Answered with another file's API id: never extracted under one of
@@ -483,7 +477,7 @@ func (e *Exporter) after(ctx context.Context, d store.Document) {
 	}
 	if !reachedResult(d) {
 		// Never read, or refused: it may be the only copy of an invoice.
-		if a.Action != AfterMove || a.MoveRejectedTo == "" {
+		if a.Action != vocab.AfterMove || a.MoveRejectedTo == "" {
 			return
 		}
 		a.MoveTo = a.MoveRejectedTo
