@@ -8,6 +8,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/daemon"
 	"github.com/docuparse/docuparse-ingest/internal/safetext"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 	"github.com/docuparse/docuparse-ingest/reconcile"
 )
 
@@ -75,8 +76,8 @@ func unpolledReason(d store.Document) string {
 	switch {
 	case d.State == store.StateQueued:
 		return "queued, not submitted yet: nothing to poll"
-	case d.ErrorCode == store.CodeSubmitStuck:
-		return fmt.Sprintf("stuck at submission (%s): the API never gave it an id; retry --stuck resubmits it", store.CodeSubmitStuck)
+	case d.ErrorCode == vocab.CodeSubmitStuck:
+		return fmt.Sprintf("stuck at submission (%s): the API never gave it an id; retry --stuck resubmits it", vocab.CodeSubmitStuck)
 	default:
 		return "its upload is under way: no API id to poll yet"
 	}

@@ -121,7 +121,7 @@ func TestAfterActionsLeaveAFileWhoseDocumentIDConflictedInPlace(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(r.inbox, "a.pdf")); !os.IsNotExist(err) {
 				t.Errorf("a.pdf got no after-action (%v)", err)
 			}
-			if d := r.get(t, res.ID); d.Outcome != store.StateFailed || d.ErrorCode != store.CodeDocumentIDConflict {
+			if d := r.get(t, res.ID); d.Outcome != store.StateFailed || d.ErrorCode != vocab.CodeDocumentIDConflict {
 				t.Errorf("b.pdf exported as %s %s", d.Outcome, d.ErrorCode)
 			}
 		})

@@ -309,7 +309,7 @@ func (e *Exporter) writeDocument(sd store.Document) (day string, rec []string, i
 		// money, say). The raw result stays in the store; the row says
 		// what went wrong instead of blocking every later document.
 		e.cfg.Logger.Error("result data unusable; exporting without extracted fields", "doc", sd.ID, "err", err)
-		d.Data, d.ErrorCode, d.ErrorMessage = nil, "INVALID_RESULT", err.Error()
+		d.Data, d.ErrorCode, d.ErrorMessage = nil, vocab.CodeInvalidResult, err.Error()
 		rec, err = output.DocumentRecord(d)
 	}
 	var js []byte
@@ -464,7 +464,7 @@ func (e *Exporter) after(ctx context.Context, d store.Document) {
 	}
 	// Answered with another file's API id: never extracted under one of
 	// its own, and `retry` needs the file where it is.
-	if d.ErrorCode == store.CodeDocumentIDConflict {
+	if d.ErrorCode == vocab.CodeDocumentIDConflict {
 		return
 	}
 	// A document that was retried no longer owns its file: the retry

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // docIn builds document number i in the named situation through the
@@ -182,12 +183,12 @@ func TestRetryDependsOnTheDocumentsState(t *testing.T) {
 				}
 				return
 			}
-			if after.State != StateFailed || after.Outcome != StateFailed || after.ErrorCode != CodeResubmitted ||
+			if after.State != StateFailed || after.Outcome != StateFailed || after.ErrorCode != vocab.CodeResubmitted ||
 				after.ErrorMessage != fmt.Sprintf("resubmitted as document %d", newID) || after.CompletedAt.IsZero() ||
 				after.DocumentID != before.DocumentID {
 				t.Fatalf("stuck document after retry = %+v", after)
 			}
-			if len(trs) != 2 || trs[1].DocID != id || trs[1].From != StateSubmitted || trs[1].To != StateFailed || trs[1].Reason != CodeResubmitted {
+			if len(trs) != 2 || trs[1].DocID != id || trs[1].From != StateSubmitted || trs[1].To != StateFailed || trs[1].Reason != vocab.CodeResubmitted {
 				t.Fatalf("transitions = %+v, want queued retry and failed original", trs)
 			}
 		})
