@@ -519,7 +519,7 @@ func toOutput(d store.Document) output.Document {
 	o := output.Document{
 		LocalRef:     d.ClientReference,
 		DocumentID:   d.DocumentID,
-		Status:       string(d.Outcome),
+		Status:       d.Outcome,
 		Source:       d.Path,
 		SourceName:   d.Source,
 		FileName:     d.FileName,
@@ -535,7 +535,7 @@ func toOutput(d store.Document) output.Document {
 		APITimestamp: d.APITimestamp,
 	}
 	if o.Status == "" {
-		o.Status = string(d.State)
+		o.Status = d.State
 	}
 	if d.RetryOf != 0 {
 		o.RetryOf = &output.RetryLink{ID: d.RetryOf, LocalRef: d.RetryOfReference, DocumentID: d.RetryOfDocumentID}

@@ -94,7 +94,7 @@ func (m *Metrics) Webhook(outcome string) {
 }
 
 // WebhookApplied records one journaled event processed by the applier, by
-// the status it ended in: store.EventApplied, EventDuplicate, EventConflict,
+// the status it ended in: vocab.EventApplied, EventDuplicate, EventConflict,
 // EventOrphan or EventDead.
 func (m *Metrics) WebhookApplied(status string) {
 	if m == nil {

@@ -77,9 +77,9 @@ func TestPipelineHooksMoveCounters(t *testing.T) {
 		vocab.RefusedStaleTimestamp, vocab.RefusedFutureTimestamp, vocab.RefusedStaleTimestamp} {
 		m.Webhook(reason)
 	}
-	m.WebhookApplied(store.EventApplied)
-	m.WebhookApplied(store.EventOrphan)
-	m.WebhookApplied(store.EventDead)
+	m.WebhookApplied(vocab.EventApplied)
+	m.WebhookApplied(vocab.EventOrphan)
+	m.WebhookApplied(vocab.EventDead)
 	m.Polls(5, 2, 1)
 	m.Polls(1, 0, 0)
 	m.OutputWritten(OutputJSON)
@@ -254,7 +254,7 @@ func TestNilMetricsIsANoOp(t *testing.T) {
 	m.Transition("", "queued")
 	m.BatchSubmitted(store.ModeBatch, 1)
 	m.Webhook(WebhookOK)
-	m.WebhookApplied(store.EventApplied)
+	m.WebhookApplied(vocab.EventApplied)
 	m.Polls(1, 1, 1)
 	m.OutputWritten(OutputJSON)
 	m.OutputsWritten(OutputJSON, 2)

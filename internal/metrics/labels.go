@@ -58,8 +58,8 @@ var (
 )
 
 func stateNames() []string {
-	out := make([]string, len(store.States))
-	for i, s := range store.States {
+	out := make([]string, len(vocab.States))
+	for i, s := range vocab.States {
 		out[i] = string(s)
 	}
 	return out
