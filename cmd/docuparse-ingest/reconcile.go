@@ -37,11 +37,7 @@ func (m *Main) runReconcile(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	grace := cfg.Reconcile.WebhookGrace.D()
-	if !cfg.Receiver.Enabled {
-		grace = 0
-	}
-	p := reconcile.New(reconcile.Config{Store: st, Client: client, WebhookGrace: grace,
+	p := reconcile.New(reconcile.Config{Store: st, Client: client, WebhookGrace: cfg.PollGrace(),
 		PollInterval: cfg.Reconcile.PollInterval.D(), Logger: newLogger(m.Stderr, cfg.Log)})
 	pass, err := p.PollAll(ctx, func(d store.Document, found string) {
 		fmt.Fprintf(m.Stdout, "polled %d (%s): %s\n", d.ID, safetext.Visible(d.Path), safetext.Visible(found))

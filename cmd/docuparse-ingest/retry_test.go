@@ -50,7 +50,7 @@ func newRetryFixture(t *testing.T) *retryFixture {
 	if err := os.WriteFile(f.cfgPath, []byte(s.Config(dir, f.inbox, "")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(context.Background(), filepath.Join(dir, "state", daemon.StateFile), store.Options{Now: func() time.Time { return f.clock }})
+	st, err := store.Open(context.Background(), filepath.Join(dir, "state", config.StateFile), store.Options{Now: func() time.Time { return f.clock }})
 	if err != nil {
 		t.Fatal(err)
 	}

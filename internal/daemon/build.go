@@ -14,7 +14,6 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/export"
 	"github.com/docuparse/docuparse-ingest/internal/health"
 	"github.com/docuparse/docuparse-ingest/internal/metrics"
-	"github.com/docuparse/docuparse-ingest/internal/output"
 	"github.com/docuparse/docuparse-ingest/internal/sourcestate"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 	"github.com/docuparse/docuparse-ingest/internal/vocab"
@@ -72,7 +71,7 @@ func (d *Daemon) buildExporter(after map[string]export.SourceAfter) {
 	cfg := d.cfg
 	d.exporter = export.New(export.Config{
 		Store:  d.store,
-		Layout: output.Layout{Root: cfg.OutputDir, Location: cfg.Report.Location()},
+		Layout: cfg.Layout(),
 		After:  after,
 		Pins:   d.pins,
 		Logger: d.log.With("component", "export"),
@@ -93,13 +92,9 @@ func (d *Daemon) buildExporter(after map[string]export.SourceAfter) {
 func (d *Daemon) buildSubmitter() {
 	cfg := d.cfg
 	d.submitter = ingest.NewSubmitter(ingest.SubmitterConfig{
-		Store:  d.store,
-		Client: d.client,
-		Limits: ingest.BatchLimits{
-			MaxFiles: cfg.Batch.MaxFiles,
-			MaxBytes: cfg.Batch.MaxBytes.Bytes(),
-			MaxWait:  cfg.Batch.MaxWait.D(),
-		},
+		Store:              d.store,
+		Client:             d.client,
+		Limits:             batchLimits(cfg.Batch),
 		BatchUpload:        cfg.API.BatchUpload,
 		Roots:              d.roots,
 		Concurrency:        cfg.API.Concurrency,
@@ -118,14 +113,10 @@ func (d *Daemon) buildSubmitter() {
 // buildReconcile builds the poller and the nightly reporter.
 func (d *Daemon) buildReconcile() {
 	cfg := d.cfg
-	grace := cfg.Reconcile.WebhookGrace.D()
-	if !cfg.Receiver.Enabled {
-		grace = 0 // poll-only: no webhook will come
-	}
 	d.poller = reconcile.New(reconcile.Config{
 		Store:        d.store,
 		Client:       d.client,
-		WebhookGrace: grace,
+		WebhookGrace: cfg.PollGrace(),
 		PollInterval: cfg.Reconcile.PollInterval.D(),
 		Logger:       d.log.With("component", "reconcile"),
 		OnPass: func(p reconcile.Pass) {
@@ -135,7 +126,7 @@ func (d *Daemon) buildReconcile() {
 	hour, minute := cfg.Report.Clock()
 	d.reporter = reconcile.NewReporter(reconcile.ReporterConfig{
 		Store:      d.store,
-		Layout:     output.Layout{Root: cfg.OutputDir, Location: cfg.Report.Location()},
+		Layout:     cfg.Layout(),
 		Hour:       hour,
 		Minute:     minute,
 		StuckAfter: cfg.Reconcile.StuckAfter.D(),

@@ -217,11 +217,7 @@ func (d *Daemon) Reload(next *config.Config) (needRestart []string, err error) {
 	d.metrics.AddSources(sourceNames(next.Sources))
 	d.listings.Retain(sourceNames(next.Sources))
 	d.pins.Retain(pinnedPaths(next.Sources))
-	d.submitter.SetLimits(ingest.BatchLimits{
-		MaxFiles: next.Batch.MaxFiles,
-		MaxBytes: next.Batch.MaxBytes.Bytes(),
-		MaxWait:  next.Batch.MaxWait.D(),
-	})
+	d.submitter.SetLimits(batchLimits(next.Batch))
 	for i, f := range folders {
 		if !fresh[i] {
 			continue
