@@ -17,6 +17,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 	"github.com/docuparse/docuparse-ingest/internal/testwait"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // interceptWith makes the rig's API answer through f.
@@ -68,9 +69,9 @@ func (r *subRig) checkStuck(t *testing.T, reason string, ids ...int64) {
 	t.Helper()
 	for _, id := range ids {
 		d := r.st.get(t, id)
-		if d.State != store.StateSubmitting || d.ErrorCode != store.CodeSubmitStuck || !strings.Contains(d.ErrorMessage, reason) {
+		if d.State != store.StateSubmitting || d.ErrorCode != vocab.CodeSubmitStuck || !strings.Contains(d.ErrorMessage, reason) {
 			t.Errorf("document %d (%s): %s %s %q, want submitting %s with %q", id, d.FileName, d.State, d.ErrorCode, d.ErrorMessage,
-				store.CodeSubmitStuck, reason)
+				vocab.CodeSubmitStuck, reason)
 		}
 	}
 	if !strings.Contains(r.logs.String(), "retry --stuck") {
@@ -111,7 +112,7 @@ func TestSubmitterStopsFilesTheAPIsAnswerDoesNotListAndRetryResubmitsThem(t *tes
 	})
 	r.start(t, s)
 	r.waitIn(t, store.StateSubmitted, ids[0], ids[1])
-	testwait.OnSignal(t, r.wake, "c.pdf stuck", func() bool { return r.st.get(t, ids[2]).ErrorCode == store.CodeSubmitStuck })
+	testwait.OnSignal(t, r.wake, "c.pdf stuck", func() bool { return r.st.get(t, ids[2]).ErrorCode == vocab.CodeSubmitStuck })
 	r.checkStuck(t, "lists 2 of the 3 files sent", ids[2])
 	key := r.st.get(t, ids[2])
 	r.settle(t, s, "d.pdf")
@@ -129,8 +130,8 @@ func TestSubmitterStopsFilesTheAPIsAnswerDoesNotListAndRetryResubmitsThem(t *tes
 	}
 	s.Notify()
 	r.waitIn(t, store.StateSubmitted, newID)
-	if d := r.st.get(t, ids[2]); d.State != store.StateFailed || d.ErrorCode != store.CodeResubmitted || d.BatchID != key.BatchID {
-		t.Errorf("the stuck original is %s %s in batch %d, want failed %s", d.State, d.ErrorCode, d.BatchID, store.CodeResubmitted)
+	if d := r.st.get(t, ids[2]); d.State != store.StateFailed || d.ErrorCode != vocab.CodeResubmitted || d.BatchID != key.BatchID {
+		t.Errorf("the stuck original is %s %s in batch %d, want failed %s", d.State, d.ErrorCode, d.BatchID, vocab.CodeResubmitted)
 	}
 }
 
@@ -157,7 +158,7 @@ func TestSubmitterStopsAFileWhoseReplayIsAnsweredInAnotherShape(t *testing.T) {
 				c.ResumeEvery = 10 * time.Millisecond
 			})
 			r.start(t, s)
-			testwait.OnSignal(t, r.wake, "a.pdf stuck", func() bool { return r.st.get(t, id).ErrorCode == store.CodeSubmitStuck })
+			testwait.OnSignal(t, r.wake, "a.pdf stuck", func() bool { return r.st.get(t, id).ErrorCode == vocab.CodeSubmitStuck })
 			r.checkStuck(t, "invalid response body", id)
 			r.settle(t, s, "b.pdf")
 			withFiles, replays := r.uploads()
@@ -201,7 +202,7 @@ func TestSubmitterStopsFilesGoneWhoseKeyReplayIsAnswered404(t *testing.T) {
 			})
 			r.start(t, s)
 			testwait.OnSignal(t, r.wake, "both files stuck", func() bool {
-				return r.st.get(t, ids[0]).ErrorCode == store.CodeSubmitStuck && r.st.get(t, ids[1]).ErrorCode == store.CodeSubmitStuck
+				return r.st.get(t, ids[0]).ErrorCode == vocab.CodeSubmitStuck && r.st.get(t, ids[1]).ErrorCode == vocab.CodeSubmitStuck
 			})
 			r.checkStuck(t, "answered 404", ids...)
 			before := len(r.requests())

@@ -18,10 +18,11 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/bucket"
 	"github.com/docuparse/docuparse-ingest/internal/bucketemu"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // A file with a second hard link in a file:// bucket is refused as in a
-// folder (a rejected row, CodeHardlinked), not dropped as "changed": the
+// folder (a rejected row, vocab.CodeHardlinked), not dropped as "changed": the
 // bucket source hands an object over once per version, so a dropped one
 // would never be taken, nor accounted for.
 func TestFileBucketHardLinkedObjectIsRejectedNotLost(t *testing.T) {
@@ -39,8 +40,8 @@ func TestFileBucketHardLinkedObjectIsRejectedNotLost(t *testing.T) {
 		t.Fatalf("recorded %d documents for 2 hard-linked objects: %+v", len(docs), docs)
 	}
 	for _, d := range docs {
-		if d.State != store.StateRejected || d.ErrorCode != CodeHardlinked {
-			t.Errorf("%s: %s %q; want rejected %s", d.Path, d.State, d.ErrorCode, CodeHardlinked)
+		if d.State != store.StateRejected || d.ErrorCode != vocab.CodeHardlinked {
+			t.Errorf("%s: %s %q; want rejected %s", d.Path, d.State, d.ErrorCode, vocab.CodeHardlinked)
 		}
 	}
 }
@@ -67,9 +68,9 @@ func TestBucketObjectWhoseReadNeverMatchesItsListingIsRejected(t *testing.T) {
 	r.takeAll(t, r.list(t))
 	r.takeAll(t, r.list(t))
 	docs := r.st.all(t)
-	if len(docs) != 1 || docs[0].State != store.StateRejected || docs[0].ErrorCode != CodeUnreadable ||
+	if len(docs) != 1 || docs[0].State != store.StateRejected || docs[0].ErrorCode != vocab.CodeUnreadable ||
 		!strings.Contains(docs[0].ErrorMessage, "the bucket lists") {
-		t.Fatalf("recorded %+v; want one rejected row (%s) saying the read and the listing disagree", docs, CodeUnreadable)
+		t.Fatalf("recorded %+v; want one rejected row (%s) saying the read and the listing disagree", docs, vocab.CodeUnreadable)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/store"
 	"github.com/docuparse/docuparse-ingest/internal/testwait"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // sameDocumentID makes the rig's API answer every upload with one
@@ -59,7 +60,7 @@ func TestAnAPIAnsweringOneDocumentIDForTwoFilesRecordsOneConflict(t *testing.T) 
 			// The submitter logs the conflict after the store committed it:
 			// wait for the line too.
 			testwait.OnSignal(t, r.wake, "both files recorded and the conflict logged, or the recording failing again and again", func() bool {
-				return settled() && r.logs.Count(store.CodeDocumentIDConflict) > 0 || r.logs.Count("cannot record") >= 2
+				return settled() && r.logs.Count(vocab.CodeDocumentIDConflict) > 0 || r.logs.Count("cannot record") >= 2
 			})
 			if n := r.logs.Count("cannot record"); n > 0 {
 				t.Fatalf("recording the answer failed %d times (a loop):\n%s", n, grepLines(r.logs.String(), "cannot record"))
@@ -73,13 +74,13 @@ func TestAnAPIAnsweringOneDocumentIDForTwoFilesRecordsOneConflict(t *testing.T) 
 					loser = d
 				}
 			}
-			if holder.DocumentID != "doc_same" || loser.ID == 0 || loser.ErrorCode != store.CodeDocumentIDConflict ||
+			if holder.DocumentID != "doc_same" || loser.ID == 0 || loser.ErrorCode != vocab.CodeDocumentIDConflict ||
 				!strings.Contains(loser.ErrorMessage, "doc_same") || !strings.Contains(loser.ErrorMessage, holder.FileName) {
 				t.Fatalf("documents: %+v and %+v; want one submitted as doc_same, the other failed %s naming it",
-					r.st.get(t, ids[0]), r.st.get(t, ids[1]), store.CodeDocumentIDConflict)
+					r.st.get(t, ids[0]), r.st.get(t, ids[1]), vocab.CodeDocumentIDConflict)
 			}
-			if n := r.logs.Count("level=ERROR"); n != 1 || r.logs.Count(store.CodeDocumentIDConflict) != 1 {
-				t.Errorf("want one ERROR line naming %s, got:\n%s", store.CodeDocumentIDConflict, r.logs.String())
+			if n := r.logs.Count("level=ERROR"); n != 1 || r.logs.Count(vocab.CodeDocumentIDConflict) != 1 {
+				t.Errorf("want one ERROR line naming %s, got:\n%s", vocab.CodeDocumentIDConflict, r.logs.String())
 			}
 			if docs := r.st.all(t); len(docs) != 2 {
 				t.Errorf("%d documents, want each file once", len(docs))

@@ -19,15 +19,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/lifecycle"
 	"github.com/docuparse/docuparse-ingest/internal/safedir"
 	"github.com/docuparse/docuparse-ingest/internal/store"
-)
-
-// Local refusal codes, used in error_code of rejected rows. They mirror the
-// API's codes where one exists, so a report groups them together.
-const (
-	CodeFileTooLarge     = docuparse.CodeFileTooLarge
-	CodeUnsupportedMedia = docuparse.CodeUnsupportedMedia
-	CodeEmptyFile        = "EMPTY_FILE"
-	CodeUnreadable       = store.CodeUnreadable
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // SupportedExtensions are the file types the API documents (PDF and CSV).
@@ -350,7 +342,7 @@ func (in *Intake) take(ctx context.Context, c Candidate, emptyDue bool) error {
 	}
 	pol := in.policy(c.Source)
 	code, msg := in.refuse(c, pol)
-	if code == CodeEmptyFile && !emptyDue {
+	if code == vocab.CodeEmptyFile && !emptyDue {
 		// Wall-clock age of the file, so that a restart does not start the
 		// wait over; bounded to [0, EmptyWait] against clock steps.
 		if left := pol.EmptyWait - max(time.Since(c.ModTime), 0); left > 0 {
@@ -404,11 +396,11 @@ func (in *Intake) refuse(c Candidate, pol SourcePolicy) (string, string) {
 	}
 	switch {
 	case !supported:
-		return CodeUnsupportedMedia, fmt.Sprintf("file type %q is not supported (PDF and CSV only)", ext)
+		return vocab.CodeUnsupportedMedia, fmt.Sprintf("file type %q is not supported (PDF and CSV only)", ext)
 	case c.Size > in.cfg.MaxFileSize:
-		return CodeFileTooLarge, fmt.Sprintf("file is %d bytes; the limit is %d", c.Size, in.cfg.MaxFileSize)
+		return vocab.CodeFileTooLarge, fmt.Sprintf("file is %d bytes; the limit is %d", c.Size, in.cfg.MaxFileSize)
 	case c.Size == 0:
-		return CodeEmptyFile, fmt.Sprintf("file is empty, and stayed empty for %s", pol.EmptyWait)
+		return vocab.CodeEmptyFile, fmt.Sprintf("file is empty, and stayed empty for %s", pol.EmptyWait)
 	}
 	return "", ""
 }

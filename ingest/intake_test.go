@@ -17,6 +17,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/testpriv"
 	"github.com/docuparse/docuparse-ingest/internal/teststop"
 	"github.com/docuparse/docuparse-ingest/internal/testwait"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // ingestDeadline bounds anything an intake or submitter test waits for.
@@ -236,21 +237,21 @@ func TestIntakeTake(t *testing.T) {
 			setup: func(t *testing.T, dir string) Candidate {
 				return Candidate{Source: "inbox", Path: filepath.Join(dir, "notes.txt"), Name: "notes.txt", Size: 10, ModTime: time.Now()}
 			},
-			want: store.StateRejected, wantCode: CodeUnsupportedMedia,
+			want: store.StateRejected, wantCode: vocab.CodeUnsupportedMedia,
 		},
 		{
 			name: "a file without an extension is rejected UNSUPPORTED_MEDIA_TYPE",
 			setup: func(t *testing.T, dir string) Candidate {
 				return writeInput(t, filepath.Join(dir, "README"), content)
 			},
-			want: store.StateRejected, wantCode: CodeUnsupportedMedia,
+			want: store.StateRejected, wantCode: vocab.CodeUnsupportedMedia,
 		},
 		{
 			name: "a file over the size limit is rejected FILE_TOO_LARGE without reading it",
 			setup: func(t *testing.T, dir string) Candidate {
 				return Candidate{Source: "inbox", Path: filepath.Join(dir, "huge.pdf"), Name: "huge.pdf", Size: limit + 1, ModTime: time.Now()}
 			},
-			want: store.StateRejected, wantCode: CodeFileTooLarge,
+			want: store.StateRejected, wantCode: vocab.CodeFileTooLarge,
 		},
 		{
 			name: "a file empty for longer than its source's empty wait is rejected EMPTY_FILE",
@@ -262,7 +263,7 @@ func TestIntakeTake(t *testing.T) {
 				}
 				return statCandidate(t, "inbox", c.Path)
 			},
-			want: store.StateRejected, wantCode: CodeEmptyFile,
+			want: store.StateRejected, wantCode: vocab.CodeEmptyFile,
 		},
 		{
 			// A symlink to itself cannot be opened by anyone, root included
@@ -275,7 +276,7 @@ func TestIntakeTake(t *testing.T) {
 				}
 				return Candidate{Source: "inbox", Path: p, Name: "loop.pdf", Size: 10, ModTime: time.Now()}
 			},
-			want: store.StateRejected, wantCode: CodeUnreadable,
+			want: store.StateRejected, wantCode: vocab.CodeUnreadable,
 		},
 		{
 			name: "a file that vanished before hashing records nothing",
@@ -386,10 +387,10 @@ func TestUnprivilegedIntakeRejectsAFileWithoutReadPermission(t *testing.T) {
 		t.Fatalf("recorded %d documents, want 1", len(docs))
 	}
 	d := docs[0]
-	if d.State != store.StateRejected || d.ErrorCode != CodeUnreadable || d.Outcome != store.StateRejected ||
+	if d.State != store.StateRejected || d.ErrorCode != vocab.CodeUnreadable || d.Outcome != store.StateRejected ||
 		d.ErrorMessage == "" || d.CompletedAt.IsZero() || d.Path != c.Path {
 		t.Fatalf("recorded %s %q %q (outcome %q, completed_at %v, %s), want rejected %s for %s",
-			d.State, d.ErrorCode, d.ErrorMessage, d.Outcome, d.CompletedAt, d.Path, CodeUnreadable, c.Path)
+			d.State, d.ErrorCode, d.ErrorMessage, d.Outcome, d.CompletedAt, d.Path, vocab.CodeUnreadable, c.Path)
 	}
 	if r.queued() != 0 || r.done() != 1 {
 		t.Errorf("%d transitions to queued and %d to an end, want 0 and 1", r.queued(), r.done())
@@ -640,8 +641,8 @@ func TestIntakeAFileThatStaysEmptyIsRejectedOnceAfterItsWait(t *testing.T) {
 	testwait.OnSignal(t, r.st.wake, "barrier.pdf recorded", func() bool { return len(r.st.all(t)) == 2 })
 
 	docs := r.st.all(t)
-	if d := docs[0]; d.Path != stays.Path || d.State != store.StateRejected || d.ErrorCode != CodeEmptyFile {
-		t.Errorf("first row: %s %s %s, want stays.pdf rejected %s", d.FileName, d.State, d.ErrorCode, CodeEmptyFile)
+	if d := docs[0]; d.Path != stays.Path || d.State != store.StateRejected || d.ErrorCode != vocab.CodeEmptyFile {
+		t.Errorf("first row: %s %s %s, want stays.pdf rejected %s", d.FileName, d.State, d.ErrorCode, vocab.CodeEmptyFile)
 	}
 	if d := docs[1]; d.Path == removed.Path || d.Path == stays.Path {
 		t.Errorf("second row is %s, want barrier.pdf only", d.FileName)

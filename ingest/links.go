@@ -8,11 +8,8 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
-
-// CodeHardlinked refuses a file with more than one hard link, unread.
-const CodeHardlinked = store.CodeHardlinked
 
 // errHardlinked: the file has other names besides the one in the source
 // folder. With the kernel's fs.protected_hardlinks off, an inbox user can
@@ -42,12 +39,12 @@ func singleLink(fi os.FileInfo, path string) error {
 }
 
 // unreadableCode is the refusal code for err, a file's own reason for not
-// being read: CodeHardlinked for a linked file, else CodeUnreadable.
+// being read: vocab.CodeHardlinked for a linked file, else vocab.CodeUnreadable.
 func unreadableCode(err error) string {
 	if errors.As(err, new(errHardlinked)) {
-		return CodeHardlinked
+		return vocab.CodeHardlinked
 	}
-	return CodeUnreadable
+	return vocab.CodeUnreadable
 }
 
 // SysctlDir is where the kernel's link protections are read.
@@ -68,7 +65,7 @@ func (p LinkProtection) On() bool { return p.Value == "1" }
 // and how to turn it on.
 func (p LinkProtection) Warning() string {
 	risk := "any inbox user may hard-link a file of the service's they cannot write (its configuration, its " +
-		"state) into the inbox; such files are refused (" + CodeHardlinked + "), but turn the protection on"
+		"state) into the inbox; such files are refused (" + vocab.CodeHardlinked + "), but turn the protection on"
 	if p.Name == "fs.protected_symlinks" {
 		risk = "a symbolic link an inbox user plants in a folder writable by others is followed by whoever " +
 			"opens it; the service follows none, but other programs on the host do"

@@ -21,6 +21,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/store"
 	"github.com/docuparse/docuparse-ingest/internal/testlog"
 	"github.com/docuparse/docuparse-ingest/internal/testwait"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // childEnv names the test a child process of the test binary runs.
@@ -251,8 +252,8 @@ func TestAnEmptyFileWhoseWaitEndsUnderPressureIsDecidedOnceThePressureEnds(t *te
 		t.Fatalf("empty.pdf went to %v, want rejected once", got)
 	}
 	for _, d := range r.st.all(t) {
-		if d.Path == empty.Path && d.ErrorCode != CodeEmptyFile {
-			t.Errorf("empty.pdf rejected with %s %q, want %s", d.ErrorCode, d.ErrorMessage, CodeEmptyFile)
+		if d.Path == empty.Path && d.ErrorCode != vocab.CodeEmptyFile {
+			t.Errorf("empty.pdf rejected with %s %q, want %s", d.ErrorCode, d.ErrorMessage, vocab.CodeEmptyFile)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/apiclient"
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // batchRun is the upload of one batch with POST /batches, until the API has
@@ -149,7 +150,7 @@ func (r *batchRun) answered(ctx context.Context, resp *docuparse.BatchResponse) 
 			ids[i] = d.ID
 		}
 		if r.s.persist(ctx, r.log, "the files the batch's answer does not list as queued again", func(ctx context.Context) error {
-			return r.s.cfg.Store.RequeueUnsent(ctx, r.b.ID, ids, CodeNotInAnswer)
+			return r.s.cfg.Store.RequeueUnsent(ctx, r.b.ID, ids, vocab.CodeNotInAnswer)
 		}) {
 			r.log.Info("batch submitted without files its original answer does not list; those go in a new batch",
 				"api_batch", resp.BatchID, "files", len(subs), "requeued", len(ids))
@@ -194,7 +195,7 @@ func (r *batchRun) replayFailed(ctx context.Context, err error) bool {
 	// the files that are gone are gone, the others go on one by one.
 	r.s.finishGone(ctx, r.gone, nil)
 	if !r.s.persist(ctx, r.log, "the batch's files as queued again", func(ctx context.Context) error {
-		return r.s.cfg.Store.Requeue(ctx, r.b.ID, true, CodeUploadFailed)
+		return r.s.cfg.Store.Requeue(ctx, r.b.ID, true, vocab.CodeUploadFailed)
 	}) {
 		return true
 	}
@@ -221,7 +222,7 @@ func (r *batchRun) onlyGoneLeft(ctx context.Context, err error) bool {
 
 // unusableAnswer counts an answer that cannot be recorded. Below the limit
 // the key is asked again after a wait; at the limit the batch's files
-// still waiting are stopped as stuck (store.CodeSubmitStuck), for status,
+// still waiting are stopped as stuck (vocab.CodeSubmitStuck), for status,
 // the report and `retry --stuck`.
 func (r *batchRun) unusableAnswer(ctx context.Context, reason string) bool {
 	var ids []int64
@@ -258,14 +259,6 @@ func (s *Submitter) unusableAnswer(ctx context.Context, log *slog.Logger, batchI
 		"reason", reason, "answers", *count, "files", len(ids))
 	return true
 }
-
-// CodeNotInAnswer is the reason recorded when documents are queued again
-// because the original answer under their batch's key does not list them.
-const CodeNotInAnswer = "NOT_IN_ANSWER"
-
-// CodeUploadFailed is the reason recorded on a batch split because its
-// uploads kept failing while the API did not have its key.
-const CodeUploadFailed = "UPLOAD_FAILED"
 
 // fateUnknown reports whether an attempt that failed with err may have
 // reached the API and created something: a network error, a stall, a

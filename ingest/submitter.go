@@ -13,6 +13,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/apiclient"
 	"github.com/docuparse/docuparse-ingest/internal/lifecycle"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // SubmitterConfig configures a Submitter.
@@ -407,7 +408,7 @@ func (s *Submitter) reject(ctx context.Context, log *slog.Logger, docID int64, c
 // recordSubmission records the API's answer (store.RecordSubmission) until
 // it commits, and reports whether it did. A file the API answered with an
 // id another file already holds is recorded failed with
-// store.CodeDocumentIDConflict by that same write: said here once, at
+// vocab.CodeDocumentIDConflict by that same write: said here once, at
 // ERROR, never retried in a loop.
 func (s *Submitter) recordSubmission(ctx context.Context, log *slog.Logger, what string, batchID int64, apiBatchID string,
 	raw []byte, subs []store.Submitted) bool {
@@ -422,7 +423,7 @@ func (s *Submitter) recordSubmission(ctx context.Context, log *slog.Logger, what
 	for _, c := range conflicts {
 		log.Error("the API answered a document_id it had already given another file; this file is recorded failed, "+
 			"left in place, and `docuparse-ingest retry` submits it again",
-			"code", store.CodeDocumentIDConflict, "path", c.Path, "failed_doc", c.DocID, "document_id", c.DocumentID,
+			"code", vocab.CodeDocumentIDConflict, "path", c.Path, "failed_doc", c.DocID, "document_id", c.DocumentID,
 			"holder_path", c.HolderPath, "holder_doc", c.HolderID)
 	}
 	return true

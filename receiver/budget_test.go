@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 	"github.com/docuparse/docuparse-ingest/receiver"
 )
 
@@ -41,7 +42,7 @@ func TestAStalledLargeBodyIsCutOffAtTheMinimumRateAndGivesItsBudgetBack(t *testi
 	if status, _, err := postSigned(url, body, signed(secretA, body)); err != nil || status != http.StatusOK {
 		t.Fatalf("a delivery after the stalled bodies were cut off: %d, %v; want 200", status, err)
 	}
-	if got, want := refusals.String(), fmt.Sprint(map[string]int{receiver.RefusedSlowBody: 2}); got != want {
+	if got, want := refusals.String(), fmt.Sprint(map[string]int{vocab.RefusedSlowBody: 2}); got != want {
 		t.Errorf("refusals = %s, want %s", got, want)
 	}
 }

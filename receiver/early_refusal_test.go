@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 	"github.com/docuparse/docuparse-ingest/receiver"
 )
 
@@ -98,7 +99,7 @@ func TestAnUnsignedOrMalformedSignatureIsRefusedBeforeTheBodyIsRead(t *testing.T
 			if spy.wasRead() {
 				t.Error("the body was read before the signature header was checked")
 			}
-			if got, want := refusals.String(), fmt.Sprint(map[string]int{receiver.RefusedBadSignature: 1}); got != want {
+			if got, want := refusals.String(), fmt.Sprint(map[string]int{vocab.RefusedBadSignature: 1}); got != want {
 				t.Errorf("refusals = %s, want %s", got, want)
 			}
 			if n := totalEvents(t, st); n != 0 {
@@ -133,7 +134,7 @@ func TestAnUnsignedRequestWithAHugeDeclaredBodyIsAnswered401OverTheWire(t *testi
 			t.Errorf("Content-Length %d without a signature: answer %q, want 401", length, got)
 		}
 	}
-	if got, want := refusals.String(), fmt.Sprint(map[string]int{receiver.RefusedBadSignature: 2}); got != want {
+	if got, want := refusals.String(), fmt.Sprint(map[string]int{vocab.RefusedBadSignature: 2}); got != want {
 		t.Errorf("refusals = %s, want %s", got, want)
 	}
 	if n := totalEvents(t, st); n != 0 {

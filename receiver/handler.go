@@ -14,6 +14,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // HandlerConfig configures the webhook handler.
@@ -45,9 +46,9 @@ type HandlerConfig struct {
 	// DefaultMaxInFlight.
 	MaxInFlight int
 	// MaxAge is the replay window: a verified delivery whose signed
-	// timestamp is older than this is refused (400, RefusedStaleTimestamp);
+	// timestamp is older than this is refused (400, vocab.RefusedStaleTimestamp);
 	// one stamped more than MaxFutureSkew ahead of Now is refused too
-	// (RefusedFutureTimestamp). 0 turns the window off.
+	// (vocab.RefusedFutureTimestamp). 0 turns the window off.
 	MaxAge time.Duration
 	// MaxFutureSkew is the clock disagreement allowed for a timestamp ahead
 	// of Now. Defaults to DefaultMaxFutureSkew.
@@ -59,7 +60,7 @@ type HandlerConfig struct {
 	// DefaultRefusalLogInterval.
 	RefusalLogInterval time.Duration
 	// OnRefused, when set, is told why a request was refused before
-	// anything was stored: one of the Refused… reasons (for counters and
+	// anything was stored: one of vocab.Refusals (for counters and
 	// the nightly report). It sees every refusal, logged or not.
 	OnRefused func(reason string)
 	// OnAccepted, when set, is told of each delivery answered 200, and
@@ -67,19 +68,6 @@ type HandlerConfig struct {
 	OnAccepted func(duplicate bool)
 	Logger     *slog.Logger
 }
-
-// Reasons given to HandlerConfig.OnRefused.
-const (
-	RefusedBadSignature    = "bad_signature"
-	RefusedTooLarge        = "too_large"
-	RefusedBadRequest      = "bad_request"
-	RefusedStoreError      = "store_error"      // verified but not stored: answered 503, the API retries
-	RefusedOverloaded      = "overloaded"       // the unverified-body budget is spent: 503
-	RefusedSlowBody        = "slow_body"        // the body did not arrive within BodyTimeout: 408
-	RefusedBusy            = "busy"             // every verified slot is taken: 503
-	RefusedStaleTimestamp  = "stale_timestamp"  // verified, stamped before the replay window: 400
-	RefusedFutureTimestamp = "future_timestamp" // verified, stamped too far ahead of this clock: 400
-)
 
 // Handler is the webhook endpoint's http.Handler.
 type Handler struct {
@@ -167,17 +155,17 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request) bool {
 	switch {
 	case r.Method != http.MethodPost:
 		w.Header().Set("Allow", http.MethodPost)
-		h.refuse(w, r, RefusedBadRequest, http.StatusMethodNotAllowed, "method not allowed", "method", clip(r.Method, 20))
+		h.refuse(w, r, vocab.RefusedBadRequest, http.StatusMethodNotAllowed, "method not allowed", "method", clip(r.Method, 20))
 	case !jsonContentType(r.Header.Get("Content-Type")):
-		h.refuse(w, r, RefusedBadRequest, http.StatusUnsupportedMediaType, "content type must be application/json",
+		h.refuse(w, r, vocab.RefusedBadRequest, http.StatusUnsupportedMediaType, "content type must be application/json",
 			"content_type", clip(r.Header.Get("Content-Type"), 100))
 	// A missing or malformed signature cannot become valid whatever the
 	// body holds: refused before reading a byte, so an unsigned client
 	// cannot hold a connection and memory for the body's deadline.
 	case !h.cfg.AllowUnsigned && !wellFormedSignature(r.Header.Get(docuparse.HeaderSignature)):
-		h.refuse(w, r, RefusedBadSignature, http.StatusUnauthorized, "invalid signature", "declared_bytes", r.ContentLength)
+		h.refuse(w, r, vocab.RefusedBadSignature, http.StatusUnauthorized, "invalid signature", "declared_bytes", r.ContentLength)
 	case r.ContentLength > h.cfg.MaxBody:
-		h.refuse(w, r, RefusedTooLarge, http.StatusRequestEntityTooLarge, "body too large", "declared_bytes", r.ContentLength)
+		h.refuse(w, r, vocab.RefusedTooLarge, http.StatusRequestEntityTooLarge, "body too large", "declared_bytes", r.ContentLength)
 	default:
 		return true
 	}
@@ -201,7 +189,7 @@ func (h *Handler) readVerified(w http.ResponseWriter, r *http.Request) ([]byte, 
 	// deadline holds from here, as it did for the whole body.
 	_ = ub.setDeadline(ub.pace.start.Add(h.cfg.BodyTimeout))
 	if !h.cfg.AllowUnsigned && !docuparse.VerifyParts(h.cfg.Secrets, ub.parts, r.Header.Get(docuparse.HeaderSignature)) {
-		h.refuse(w, r, RefusedBadSignature, http.StatusUnauthorized, "invalid signature", "bytes", ub.n)
+		h.refuse(w, r, vocab.RefusedBadSignature, http.StatusUnauthorized, "invalid signature", "bytes", ub.n)
 		return nil, false
 	}
 	return ub.bytes(), true
@@ -212,15 +200,15 @@ func (h *Handler) bodyError(w http.ResponseWriter, r *http.Request, err error, r
 	var ne net.Error
 	switch {
 	case errors.Is(err, errBodyTooLarge):
-		h.refuse(w, r, RefusedTooLarge, http.StatusRequestEntityTooLarge, "body too large", "bytes", read)
+		h.refuse(w, r, vocab.RefusedTooLarge, http.StatusRequestEntityTooLarge, "body too large", "bytes", read)
 	case errors.Is(err, errBudgetSpent):
-		h.refuse(w, r, RefusedOverloaded, http.StatusServiceUnavailable, "too many unverified bodies in flight",
+		h.refuse(w, r, vocab.RefusedOverloaded, http.StatusServiceUnavailable, "too many unverified bodies in flight",
 			"bytes", read, "budget", h.budget.max)
 	case errors.As(err, &ne) && ne.Timeout():
-		h.refuse(w, r, RefusedSlowBody, http.StatusRequestTimeout, "body not received in time",
+		h.refuse(w, r, vocab.RefusedSlowBody, http.StatusRequestTimeout, "body not received in time",
 			"bytes", read, "timeout", h.cfg.BodyTimeout, "min_rate", h.cfg.MinBodyRate)
 	default:
-		h.refuse(w, r, RefusedBadRequest, http.StatusBadRequest, "cannot read body", "bytes", read)
+		h.refuse(w, r, vocab.RefusedBadRequest, http.StatusBadRequest, "cannot read body", "bytes", read)
 	}
 }
 
@@ -234,14 +222,14 @@ func (h *Handler) journalDelivery(w http.ResponseWriter, r *http.Request, body [
 		return
 	}
 	if !h.slots.take() {
-		h.refuse(w, r, RefusedBusy, http.StatusServiceUnavailable, "too many requests in flight", "limit", cap(h.slots))
+		h.refuse(w, r, vocab.RefusedBusy, http.StatusServiceUnavailable, "too many requests in flight", "limit", cap(h.slots))
 		return
 	}
 	defer h.slots.give()
 	inserted, err := h.journal.write(r.Context(), ev)
 	if err != nil {
 		// Not stored: a non-200 makes the API deliver it again.
-		h.refused(RefusedStoreError)
+		h.refused(vocab.RefusedStoreError)
 		h.cfg.Logger.Error("cannot journal webhook", "event", ev.Type, "err", err)
 		http.Error(w, "cannot store event", http.StatusServiceUnavailable)
 		return
@@ -264,7 +252,7 @@ func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, reason string, 
 	h.refused(reason)
 	h.refusals.refused(reason, "webhook refused: "+text,
 		append([]any{"status", status, "remote", r.RemoteAddr}, attrs...)...)
-	if reason == RefusedSlowBody {
+	if reason == vocab.RefusedSlowBody {
 		// Its read deadline has passed: net/http's drain ends at once.
 		w.Header().Set("Connection", "close")
 	} else {

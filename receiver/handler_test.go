@@ -14,6 +14,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 	"github.com/docuparse/docuparse-ingest/receiver"
 )
 
@@ -376,7 +377,7 @@ func TestRefusedDeliveriesAreCountedByReason(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	want := map[string]int{receiver.RefusedBadSignature: 2, receiver.RefusedTooLarge: 1, receiver.RefusedBadRequest: 2}
+	want := map[string]int{vocab.RefusedBadSignature: 2, vocab.RefusedTooLarge: 1, vocab.RefusedBadRequest: 2}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("refusals = %v, want %v", got, want)
 	}

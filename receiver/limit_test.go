@@ -12,6 +12,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/testwait"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 	"github.com/docuparse/docuparse-ingest/receiver"
 )
 
@@ -95,7 +96,7 @@ func TestVerifiedDeliveriesBeyondTheInFlightLimitAreAnswered503WithRetryAfter(t 
 	if err := recv(t, "the delivery in flight to finish", done); err != nil {
 		t.Error(err)
 	}
-	want := fmt.Sprint(map[string]int{receiver.RefusedBusy: 1, receiver.RefusedBadSignature: 1})
+	want := fmt.Sprint(map[string]int{vocab.RefusedBusy: 1, vocab.RefusedBadSignature: 1})
 	if got := refusals.String(); got != want {
 		t.Errorf("refusals = %s, want %s", got, want)
 	}
@@ -146,8 +147,8 @@ func TestWhenTheUnverifiedBudgetIsSpentRequestsAreRefused503AtOnce(t *testing.T)
 		status, _, err := postSigned(url, body, signed(secretA, body))
 		return err == nil && status == http.StatusOK
 	})
-	if got := refusals.String(); !strings.Contains(got, receiver.RefusedOverloaded+":2") {
-		t.Errorf("refusals = %s, want %s:2", got, receiver.RefusedOverloaded)
+	if got := refusals.String(); !strings.Contains(got, vocab.RefusedOverloaded+":2") {
+		t.Errorf("refusals = %s, want %s:2", got, vocab.RefusedOverloaded)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/testlog"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 func TestRefusalsAreLoggedOncePerIntervalAndSummarised(t *testing.T) {
@@ -15,11 +16,11 @@ func TestRefusalsAreLoggedOncePerIntervalAndSummarised(t *testing.T) {
 	clock := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
 	l.now = func() time.Time { return clock }
 
-	l.refused(RefusedBadSignature, "webhook refused: invalid signature")
+	l.refused(vocab.RefusedBadSignature, "webhook refused: invalid signature")
 	for range 5 {
-		l.refused(RefusedBadSignature, "webhook refused: invalid signature")
+		l.refused(vocab.RefusedBadSignature, "webhook refused: invalid signature")
 	}
-	l.refused(RefusedOverloaded, "webhook refused: too many unverified bodies in flight")
+	l.refused(vocab.RefusedOverloaded, "webhook refused: too many unverified bodies in flight")
 	if n := strings.Count(buf.String(), "\n"); n != 1 {
 		t.Fatalf("%d lines within one interval, want 1:\n%s", n, buf)
 	}
@@ -28,7 +29,7 @@ func TestRefusalsAreLoggedOncePerIntervalAndSummarised(t *testing.T) {
 		t.Fatalf("no summary of the 6 refusals held back:\n%s", buf)
 	}
 	// Held back again until the next interval; stop writes the rest.
-	l.refused(RefusedBadSignature, "webhook refused: invalid signature")
+	l.refused(vocab.RefusedBadSignature, "webhook refused: invalid signature")
 	l.stop()
 	l.stop()
 	if n := strings.Count(buf.String(), "\n"); n != 3 {
@@ -36,7 +37,7 @@ func TestRefusalsAreLoggedOncePerIntervalAndSummarised(t *testing.T) {
 	}
 	// A quiet interval later, a refusal is logged in full again.
 	clock = clock.Add(2 * time.Hour)
-	l.refused(RefusedTooLarge, "webhook refused: body too large")
+	l.refused(vocab.RefusedTooLarge, "webhook refused: body too large")
 	if !strings.Contains(buf.String(), "reason=too_large") {
 		t.Errorf("a refusal after a quiet interval was not logged:\n%s", buf)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/testclock"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 	"github.com/docuparse/docuparse-ingest/receiver"
 )
 
@@ -29,7 +30,7 @@ func TestASignedDeliveryOutsideTheReplayWindowIsRefusedAndNotStored(t *testing.T
 	if n := totalEvents(t, st); n != 0 {
 		t.Errorf("%d events stored, want none", n)
 	}
-	want := fmt.Sprint(map[string]int{receiver.RefusedStaleTimestamp: 1, receiver.RefusedFutureTimestamp: 1})
+	want := fmt.Sprint(map[string]int{vocab.RefusedStaleTimestamp: 1, vocab.RefusedFutureTimestamp: 1})
 	if got := refusals.String(); got != want {
 		t.Errorf("refusals = %s, want %s", got, want)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/testwait"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 	"github.com/docuparse/docuparse-ingest/receiver"
 )
 
@@ -112,7 +113,7 @@ func TestASlowBodyIsCutOffByItsDeadlineAndNotStored(t *testing.T) {
 	if n := totalEvents(t, st); n != 0 {
 		t.Errorf("%d events stored, want none", n)
 	}
-	if got, want := refusals.String(), fmt.Sprint(map[string]int{receiver.RefusedSlowBody: 1}); got != want {
+	if got, want := refusals.String(), fmt.Sprint(map[string]int{vocab.RefusedSlowBody: 1}); got != want {
 		t.Errorf("refusals = %s, want %s", got, want)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 	"github.com/docuparse/docuparse-ingest/receiver"
 )
 
@@ -136,10 +137,10 @@ func TestAFloodOfUnsignedPostsWritesABoundedNumberOfLogLines(t *testing.T) {
 	}
 	// Nothing is hidden: the lines still account for every refusal.
 	joined := strings.Join(warn, "\n")
-	if !strings.Contains(joined, fmt.Sprintf("%s=%d", receiver.RefusedBadSignature, flood-1)) {
+	if !strings.Contains(joined, fmt.Sprintf("%s=%d", vocab.RefusedBadSignature, flood-1)) {
 		t.Errorf("no summary counting the %d refusals held back:\n%s", flood-1, joined)
 	}
-	if got, want := refusals.String(), fmt.Sprint(map[string]int{receiver.RefusedBadSignature: flood}); got != want {
+	if got, want := refusals.String(), fmt.Sprint(map[string]int{vocab.RefusedBadSignature: flood}); got != want {
 		t.Errorf("refusals = %s, want %s", got, want)
 	}
 }

@@ -1,6 +1,7 @@
 package receiver
 
 import (
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 	"time"
 )
 
@@ -18,7 +19,7 @@ type window struct {
 }
 
 // check returns "" when the delivery stamped ts may be journaled, else the
-// refusal reason: RefusedStaleTimestamp or RefusedFutureTimestamp. A
+// refusal reason: vocab.RefusedStaleTimestamp or vocab.RefusedFutureTimestamp. A
 // missing or unparseable timestamp is not refused here: the body is the
 // API's own, and the journal keeps what it cannot read as a dead letter.
 func (w window) check(ts string) (reason string, age time.Duration) {
@@ -32,9 +33,9 @@ func (w window) check(ts string) (reason string, age time.Duration) {
 	age = w.now().Sub(at)
 	switch {
 	case age > w.maxAge:
-		return RefusedStaleTimestamp, age
+		return vocab.RefusedStaleTimestamp, age
 	case -age > w.skew:
-		return RefusedFutureTimestamp, age
+		return vocab.RefusedFutureTimestamp, age
 	}
 	return "", age
 }

@@ -1,6 +1,7 @@
 package receiver
 
 import (
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 	"testing"
 	"time"
 )
@@ -12,16 +13,16 @@ func TestTheReplayWindowRefusesOnlyTimestampsOutsideIt(t *testing.T) {
 		ts   string
 		want string
 	}{
-		{"2026-12-02T12:00:00Z", ""},                     // the API's last retry, 24 h on
-		{"2026-12-02T00:00:00Z", ""},                     // exactly max age
-		{"2026-12-01T23:59:59Z", RefusedStaleTimestamp},  // one second older
-		{"2026-11-19T12:00:00Z", RefusedStaleTimestamp},  // a capture replayed two weeks on
-		{"2026-12-03T12:15:00Z", ""},                     // ahead by the skew allowed
-		{"2026-12-03T12:15:01Z", RefusedFutureTimestamp}, // one second more
-		{"2026-12-03T13:00:00+01:00", ""},                // an offset other than Z
-		{"2026-12-03T12:00:00.123456789Z", ""},           // fractional seconds
-		{"", ""},                                         // no timestamp: kept, the API signed it
-		{"yesterday", ""},                                // unparseable: kept as the API sent it
+		{"2026-12-02T12:00:00Z", ""},                           // the API's last retry, 24 h on
+		{"2026-12-02T00:00:00Z", ""},                           // exactly max age
+		{"2026-12-01T23:59:59Z", vocab.RefusedStaleTimestamp},  // one second older
+		{"2026-11-19T12:00:00Z", vocab.RefusedStaleTimestamp},  // a capture replayed two weeks on
+		{"2026-12-03T12:15:00Z", ""},                           // ahead by the skew allowed
+		{"2026-12-03T12:15:01Z", vocab.RefusedFutureTimestamp}, // one second more
+		{"2026-12-03T13:00:00+01:00", ""},                      // an offset other than Z
+		{"2026-12-03T12:00:00.123456789Z", ""},                 // fractional seconds
+		{"", ""},                                               // no timestamp: kept, the API signed it
+		{"yesterday", ""},                                      // unparseable: kept as the API sent it
 	}
 	for _, tc := range cases {
 		if got, _ := w.check(tc.ts); got != tc.want {

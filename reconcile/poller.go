@@ -22,6 +22,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/lifecycle"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // Config configures a Poller.
@@ -343,7 +344,7 @@ func (p *Poller) poll(ctx context.Context, d store.Document, pass *Pass) (string
 
 // apply records a polled outcome as a webhook's would be recorded.
 func (p *Poller) apply(ctx context.Context, d store.Document, got *docuparse.Document, pass *Pass, log *slog.Logger) (string, error) {
-	r := store.Result{DocumentID: d.DocumentID, Status: got.Status, Data: got.Data, Via: store.ViaPoll}
+	r := store.Result{DocumentID: d.DocumentID, Status: got.Status, Data: got.Data, Via: vocab.ViaPoll}
 	if got.CompletedAt != nil {
 		r.APITimestamp = got.CompletedAt.UTC().Format(time.RFC3339)
 	}

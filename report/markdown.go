@@ -12,6 +12,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/counters"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // maxListed caps every list in the Markdown form; the JSON and CSV forms
@@ -306,7 +307,7 @@ var counterLabels = map[string]string{
 
 // isRefusal tells the counters of refused webhook deliveries (all named
 // "webhook_…") from the others, such as API calls.
-func isRefusal(name string) bool { return strings.HasPrefix(name, "webhook_") }
+func isRefusal(name string) bool { return strings.HasPrefix(name, vocab.RefusalCounterPrefix) }
 
 func (r *Report) refusedTotal() int64 {
 	var n int64

@@ -22,6 +22,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/output"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // Options tune Build. The zero value is ready to use.
@@ -129,7 +130,7 @@ type FileLine struct {
 	State         store.State
 	ErrorCode     string
 	ErrorMessage  string
-	ResultVia     string // store.ViaWebhook, store.ViaPoll or empty
+	ResultVia     string // vocab.ViaWebhook, vocab.ViaPoll or empty
 	DiscoveredAt  time.Time
 	SubmittedAt   time.Time
 	CompletedAt   time.Time
@@ -137,7 +138,7 @@ type FileLine struct {
 	// Age is the time since discovery at report time (pending files).
 	Age time.Duration
 	// Stuck: submitted, and waiting for its result longer than StuckAfter;
-	// or stuck at submission (store.CodeSubmitStuck, reason in
+	// or stuck at submission (vocab.CodeSubmitStuck, reason in
 	// ErrorMessage).
 	Stuck bool
 	// Attempts counts a file's documents: 1 when never retried. For a
@@ -387,7 +388,7 @@ func fileLine(d store.ReportDocument, o Options) FileLine {
 	if f.Bucket == BucketPending {
 		f.Age = nonNegative(o.Now.Sub(f.DiscoveredAt))
 		f.Stuck = f.State == store.StateSubmitted && !f.SubmittedAt.IsZero() && o.Now.Sub(f.SubmittedAt) > o.StuckAfter ||
-			f.State == store.StateSubmitting && f.ErrorCode == store.CodeSubmitStuck
+			f.State == store.StateSubmitting && f.ErrorCode == vocab.CodeSubmitStuck
 	}
 	return f
 }
@@ -408,9 +409,9 @@ func (r *Report) classify(f FileLine, failures map[string][]FileLine) {
 	}
 	if f.Bucket == BucketCompleted || f.Bucket == BucketFailed {
 		switch f.ResultVia {
-		case store.ViaWebhook:
+		case vocab.ViaWebhook:
 			r.ResultsVia.Webhook++
-		case store.ViaPoll:
+		case vocab.ViaPoll:
 			r.ResultsVia.Poll++
 		default:
 			r.ResultsVia.Other++
@@ -454,17 +455,17 @@ func (r *Report) addWebhooks(data *store.ReportData) {
 	for status, n := range data.EventCounts {
 		w.Received += n
 		switch status {
-		case store.EventApplied:
+		case vocab.EventApplied:
 			w.Applied += n
-		case store.EventDuplicate:
+		case vocab.EventDuplicate:
 			w.Duplicate += n
-		case store.EventConflict:
+		case vocab.EventConflict:
 			w.Conflict += n
-		case store.EventOrphan:
+		case vocab.EventOrphan:
 			w.Orphan += n
-		case store.EventDead:
+		case vocab.EventDead:
 			w.Dead += n
-		case store.EventPending:
+		case vocab.EventPending:
 			w.Pending += n
 		default:
 			w.Other += n
@@ -474,11 +475,11 @@ func (r *Report) addWebhooks(data *store.ReportData) {
 		d := Delivery{ID: e.ID, Type: e.Type, DocumentID: e.DocumentID, BatchID: e.BatchID, Path: e.Path,
 			ReceivedAt: e.ReceivedAt, Note: e.Note}
 		switch e.Status {
-		case store.EventDead:
+		case vocab.EventDead:
 			w.DeadLetters = append(w.DeadLetters, d)
-		case store.EventConflict:
+		case vocab.EventConflict:
 			w.Conflicts = append(w.Conflicts, d)
-		case store.EventOrphan:
+		case vocab.EventOrphan:
 			w.Orphans = append(w.Orphans, d)
 		}
 	}

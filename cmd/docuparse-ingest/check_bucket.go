@@ -8,6 +8,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/bucket"
 	"github.com/docuparse/docuparse-ingest/internal/config"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // bucketCheckTimeout bounds each bucket source's check: some clients
@@ -85,9 +86,9 @@ func checkBucketSource(ctx context.Context, i int, src config.Source) check {
 	defer b.Close()
 	var need bucket.Need
 	switch src.After {
-	case config.AfterDelete:
+	case vocab.AfterDelete:
 		need.Delete = true
-	case config.AfterMove:
+	case vocab.AfterMove:
 		need = bucket.Need{Delete: true, WriteUnder: src.ResolvedAfterPrefix() + "processed/"}
 	}
 	c, err := b.Check(ctx, need)
@@ -100,9 +101,9 @@ func checkBucketSource(ctx context.Context, i int, src config.Source) check {
 	}
 	what += ")"
 	switch src.After {
-	case config.AfterDelete:
+	case vocab.AfterDelete:
 		what += "; the credentials may delete there (after = delete)"
-	case config.AfterMove:
+	case vocab.AfterMove:
 		what += fmt.Sprintf("; the credentials may delete there and write under %s (after = move)", loc.PathOf(need.WriteUnder))
 	}
 	if c.Note != "" {
@@ -120,7 +121,7 @@ func bucketFix(i int, src config.Source, err error) string {
 	// The probes' own S3 requests bypass gocloud's error codes; Describe
 	// says "access denied" for them too.
 	case bucket.IsDenied(err) || strings.Contains(err.Error(), "access denied"):
-		if src.After == config.AfterKeep {
+		if src.After == vocab.AfterKeep {
 			return "let the credentials list and read " + key + ".url (docs/operations.md, \"Bucket sources: permissions\")"
 		}
 		return fmt.Sprintf("give the credentials what after = %q needs (docs/operations.md, \"Bucket sources: permissions\"), or set %s.after = \"keep\"", src.After, key)

@@ -17,6 +17,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/ingest"
 	"github.com/docuparse/docuparse-ingest/internal/config"
 	"github.com/docuparse/docuparse-ingest/internal/safetext"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // check is one line of check-config's verdict: ok, a warning (ok, but
@@ -109,7 +110,7 @@ func checkSource(i int, src config.Source) check {
 	if _, err := os.ReadDir(src.Path); err != nil {
 		return check{what: name + " is not readable", fix: "give the service user read access: " + errText(err)}
 	}
-	if src.After == config.AfterKeep {
+	if src.After == vocab.AfterKeep {
 		return check{ok: true, what: name + " is readable"}
 	}
 	if err := unix.Access(src.Path, unix.W_OK); err != nil {

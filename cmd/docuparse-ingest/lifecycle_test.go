@@ -15,7 +15,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/docuparse/docuparse-ingest/internal/daemon"
+	"github.com/docuparse/docuparse-ingest/internal/config"
 	"github.com/docuparse/docuparse-ingest/internal/e2e"
 	"github.com/docuparse/docuparse-ingest/internal/samples"
 	"github.com/docuparse/docuparse-ingest/internal/sim"
@@ -110,7 +110,7 @@ func (r *lifecycleRig) start(t *testing.T, env ...string) *proc {
 // checking the store whenever the daemon logs.
 func (r *lifecycleRig) waitDone(t *testing.T, p *proc, n int) {
 	t.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(r.dir, "state", daemon.StateFile), store.Options{})
+	st, err := store.Open(context.Background(), filepath.Join(r.dir, "state", config.StateFile), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

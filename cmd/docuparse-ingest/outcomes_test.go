@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docuparse/docuparse-ingest/internal/daemon"
+	"github.com/docuparse/docuparse-ingest/internal/config"
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/e2e"
 	"github.com/docuparse/docuparse-ingest/internal/store"
@@ -45,7 +45,7 @@ func newOutcomeFixture(t *testing.T) *outcomeFixture {
 	if err := os.WriteFile(f.cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(context.Background(), filepath.Join(f.dir, "state", daemon.StateFile), store.Options{Now: func() time.Time { return f.clock }})
+	st, err := store.Open(context.Background(), filepath.Join(f.dir, "state", config.StateFile), store.Options{Now: func() time.Time { return f.clock }})
 	if err != nil {
 		t.Fatal(err)
 	}

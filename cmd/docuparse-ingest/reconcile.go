@@ -8,6 +8,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/daemon"
 	"github.com/docuparse/docuparse-ingest/internal/safetext"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 	"github.com/docuparse/docuparse-ingest/reconcile"
 )
 
@@ -36,11 +37,7 @@ func (m *Main) runReconcile(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	grace := cfg.Reconcile.WebhookGrace.D()
-	if !cfg.Receiver.Enabled {
-		grace = 0
-	}
-	p := reconcile.New(reconcile.Config{Store: st, Client: client, WebhookGrace: grace,
+	p := reconcile.New(reconcile.Config{Store: st, Client: client, WebhookGrace: cfg.PollGrace(),
 		PollInterval: cfg.Reconcile.PollInterval.D(), Logger: newLogger(m.Stderr, cfg.Log)})
 	pass, err := p.PollAll(ctx, func(d store.Document, found string) {
 		fmt.Fprintf(m.Stdout, "polled %d (%s): %s\n", d.ID, safetext.Visible(d.Path), safetext.Visible(found))
@@ -75,8 +72,8 @@ func unpolledReason(d store.Document) string {
 	switch {
 	case d.State == store.StateQueued:
 		return "queued, not submitted yet: nothing to poll"
-	case d.ErrorCode == store.CodeSubmitStuck:
-		return fmt.Sprintf("stuck at submission (%s): the API never gave it an id; retry --stuck resubmits it", store.CodeSubmitStuck)
+	case d.ErrorCode == vocab.CodeSubmitStuck:
+		return fmt.Sprintf("stuck at submission (%s): the API never gave it an id; retry --stuck resubmits it", vocab.CodeSubmitStuck)
 	default:
 		return "its upload is under way: no API id to poll yet"
 	}

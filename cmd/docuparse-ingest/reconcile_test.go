@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docuparse/docuparse-ingest/internal/daemon"
+	"github.com/docuparse/docuparse-ingest/internal/config"
 	"github.com/docuparse/docuparse-ingest/internal/e2e"
 	"github.com/docuparse/docuparse-ingest/internal/samples"
 	"github.com/docuparse/docuparse-ingest/internal/sim"
@@ -79,7 +79,7 @@ func queueOne(t *testing.T, dir, inbox, name string, content []byte) (int64, str
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(context.Background(), filepath.Join(dir, "state", daemon.StateFile), store.Options{})
+	st, err := store.Open(context.Background(), filepath.Join(dir, "state", config.StateFile), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

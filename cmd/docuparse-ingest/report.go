@@ -43,7 +43,7 @@ func (m *Main) runReport(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	layout := output.Layout{Root: cfg.OutputDir, Location: loc}
+	layout := cfg.Layout()
 	// Step at noon: adding days to a midnight that does not exist in loc
 	// could skip or repeat a day.
 	first = time.Date(first.Year(), first.Month(), first.Day(), 12, 0, 0, 0, loc)

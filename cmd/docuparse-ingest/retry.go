@@ -18,6 +18,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/safedir"
 	"github.com/docuparse/docuparse-ingest/internal/safetext"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // progressEvery is how many documents pass between progress lines.
@@ -266,7 +267,7 @@ func resubmitNote(d *store.Document) string {
 	if d.State != store.StateSubmitted {
 		return ""
 	}
-	return fmt.Sprintf("; it would end failed as %s", store.CodeResubmitted)
+	return fmt.Sprintf("; it would end failed as %s", vocab.CodeResubmitted)
 }
 
 // fileProblem says why the document's input file cannot be sent again, or

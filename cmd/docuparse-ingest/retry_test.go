@@ -23,6 +23,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/samples"
 	"github.com/docuparse/docuparse-ingest/internal/sim"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // retryFixture is a configuration and a store built through the store's
@@ -49,7 +50,7 @@ func newRetryFixture(t *testing.T) *retryFixture {
 	if err := os.WriteFile(f.cfgPath, []byte(s.Config(dir, f.inbox, "")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(context.Background(), filepath.Join(dir, "state", daemon.StateFile), store.Options{Now: func() time.Time { return f.clock }})
+	st, err := store.Open(context.Background(), filepath.Join(dir, "state", config.StateFile), store.Options{Now: func() time.Time { return f.clock }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +221,7 @@ func TestRetryFailedAndStuckResubmitsThemAndSaysWhyOthersAreSkipped(t *testing.T
 	if d := f.doc("failed.pdf"); d.State != store.StateExported || d.ErrorCode != docuparse.CodeExtractionFailed {
 		t.Errorf("the failed document changed: %+v", d)
 	}
-	if d := f.doc("stuck.pdf"); d.State != store.StateFailed || d.ErrorCode != store.CodeResubmitted ||
+	if d := f.doc("stuck.pdf"); d.State != store.StateFailed || d.ErrorCode != vocab.CodeResubmitted ||
 		d.ErrorMessage != fmt.Sprintf("resubmitted as document %d", newStuck) {
 		t.Errorf("the stuck document = %+v, want failed RESUBMITTED", d)
 	}
@@ -413,7 +414,7 @@ func TestRetriedDocumentsAreSubmittedByTheRunningDaemon(t *testing.T) {
 	if len(rows) != 4 || len(ids) != 4 {
 		t.Fatalf("%d rows with %d document ids, want 4 and 4: %v", len(rows), len(ids), rows)
 	}
-	for path, wantCode := range map[string]string{pathX: docuparse.CodeExtractionFailed, pathY: store.CodeResubmitted} {
+	for path, wantCode := range map[string]string{pathX: docuparse.CodeExtractionFailed, pathY: vocab.CodeResubmitted} {
 		got := byPath[path]
 		if len(got) != 2 || got[0]["status"] != "failed" || got[0]["error_code"] != wantCode || got[1]["status"] != "completed" {
 			t.Errorf("%s: rows %v, want one failed (%s) then one completed", filepath.Base(path), got, wantCode)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/docuparse/docuparse-ingest/internal/config"
-	"github.com/docuparse/docuparse-ingest/internal/daemon"
 	"github.com/docuparse/docuparse-ingest/internal/health"
 	"github.com/docuparse/docuparse-ingest/internal/safetext"
 	"github.com/docuparse/docuparse-ingest/internal/sourcestate"
@@ -401,7 +399,7 @@ func (m *Main) loadState(ctx context.Context, path string) (*config.Config, *sto
 // already: a command reads its configuration once, so the store it opens
 // and the folders it writes are those of one configuration.
 func openStore(ctx context.Context, cfg *config.Config) (*store.Store, error) {
-	dbPath := filepath.Join(cfg.StateDir, daemon.StateFile)
+	dbPath := cfg.StatePath()
 	if _, err := os.Stat(dbPath); err != nil {
 		return nil, fmt.Errorf("no state at %s (has the daemon run yet?): %w", dbPath, err)
 	}

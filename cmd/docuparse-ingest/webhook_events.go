@@ -12,12 +12,12 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/config"
 	"github.com/docuparse/docuparse-ingest/internal/safetext"
-	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // eventStatuses are the values webhook list --status takes.
-var eventStatuses = []string{store.EventDead, store.EventOrphan, store.EventConflict, store.EventDuplicate,
-	store.EventApplied, store.EventPending, "all"}
+var eventStatuses = []string{vocab.EventDead, vocab.EventOrphan, vocab.EventConflict, vocab.EventDuplicate,
+	vocab.EventApplied, vocab.EventPending, "all"}
 
 type eventJSON struct {
 	ID         int64           `json:"id"`
@@ -37,7 +37,7 @@ type eventJSON struct {
 func (m *Main) runWebhookList(ctx context.Context, args []string) error {
 	fs := m.newFlags("webhook list")
 	path := fs.String("config", config.DefaultPath, "configuration file")
-	status := fs.String("status", store.EventDead, strings.Join(eventStatuses, ", "))
+	status := fs.String("status", vocab.EventDead, strings.Join(eventStatuses, ", "))
 	limit := fs.Int("limit", 100, "list the newest N events")
 	asJSON := fs.Bool("json", false, "print JSON, bodies included")
 	if err := parseFlags(fs, args); err != nil {
@@ -145,11 +145,11 @@ func notReplayed(statuses map[int64]string, id int64) string {
 	switch {
 	case !ok:
 		return "no such event (see webhook list --status all)"
-	case status == store.EventApplied:
+	case status == vocab.EventApplied:
 		return "already applied; its outcome is recorded, nothing to replay"
-	case status == store.EventDuplicate:
+	case status == vocab.EventDuplicate:
 		return "a duplicate of an outcome already recorded; nothing to replay"
-	case status == store.EventPending:
+	case status == vocab.EventPending:
 		return "already queued; the running daemon applies it in its next pass"
 	}
 	return ""

@@ -9,6 +9,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/bucket"
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // DefaultPath is where the commands look for the configuration file when
@@ -34,13 +35,6 @@ const MaxReceiverBody = 16 * MB
 // MinEventAge is the shortest receiver.max_event_age accepted: the API's
 // retries of one delivery span 24 hours and carry its original timestamp.
 const MinEventAge = 24 * time.Hour
-
-// Values of Source.After.
-const (
-	AfterKeep   = "keep"
-	AfterMove   = "move"
-	AfterDelete = "delete"
-)
 
 // Config is the whole configuration of the daemon and its commands. The JSON
 // names are the TOML keys, so json.Marshal of a Config shows the effective
@@ -333,7 +327,7 @@ func DefaultSource() Source {
 		Exclude:   append([]string(nil), DefaultExclude...),
 		Recursive: true,
 		Settle:    Duration(2 * time.Second),
-		After:     AfterKeep,
+		After:     vocab.AfterKeep,
 		Dedupe:    true,
 		Rescan:    Duration(60 * time.Second),
 		EmptyWait: Duration(10 * time.Minute),

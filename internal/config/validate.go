@@ -16,6 +16,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/bucket"
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // Validate checks every value and returns one error joining a *FieldError
@@ -253,7 +254,7 @@ func (c *Config) validateAfterPrefix(bad badFunc, key string, s *Source) {
 	if s.AfterPrefix == "" {
 		return
 	}
-	if s.After != AfterMove {
+	if s.After != vocab.AfterMove {
 		bad(key+".after_prefix", "is only used when after = \"move\" (after is %q)", s.After)
 		return
 	}
@@ -324,14 +325,14 @@ func (c *Config) checkNesting(bad badFunc) {
 
 func (c *Config) validateAfter(bad badFunc, key string, s *Source) {
 	switch s.After {
-	case AfterKeep, AfterDelete:
+	case vocab.AfterKeep, vocab.AfterDelete:
 		if s.MoveTo != "" {
 			bad(key+".move_to", "is only used when after = \"move\" (after is %q)", s.After)
 		}
 		if s.MoveRejectedTo != "" {
 			bad(key+".move_rejected_to", "is only used when after = \"move\" (after is %q): rejected files always stay where they are otherwise", s.After)
 		}
-	case AfterMove:
+	case vocab.AfterMove:
 		switch {
 		case s.URL != "" && (s.MoveTo != "" || s.MoveRejectedTo != ""):
 			bad(key+".move_to", "bucket sources move objects under processed/ and failed/ beside the prefix; set after_prefix to choose where, not move_to or move_rejected_to")
@@ -351,7 +352,7 @@ func (c *Config) validateAfter(bad badFunc, key string, s *Source) {
 			c.checkMoveDir(bad, key+".move_rejected_to", s, s.RejectedDir(), shown)
 		}
 	default:
-		bad(key+".after", "%q is not one of \"keep\", \"move\", \"delete\"", s.After)
+		bad(key+".after", "%q is not one of %s", s.After, quoted(vocab.AfterActions))
 	}
 }
 
@@ -569,4 +570,13 @@ func validName(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// quoted lists values as "a", "b", "c".
+func quoted(values []string) string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = strconv.Quote(v)
+	}
+	return strings.Join(out, ", ")
 }

@@ -16,16 +16,17 @@ import (
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/lifecycle"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
-// Counter names used by the daemon.
+// Counter names used by the daemon. Every webhook refusal reason is counted
+// under vocab.RefusalCounter(reason); the three named here are those the
+// nightly report gives words to.
 const (
-	WebhookBadSignature = "webhook_bad_signature"
-	WebhookTooLarge     = "webhook_too_large"
-	WebhookBadRequest   = "webhook_bad_request"
-	// The other refusals are counted under "webhook_" + the receiver's
-	// reason too (webhook_overloaded, webhook_stale_timestamp, …).
-	APICallsPrefix = "api_calls_" // + endpoint, e.g. api_calls_get_document
+	WebhookBadSignature = vocab.RefusalCounterPrefix + vocab.RefusedBadSignature
+	WebhookTooLarge     = vocab.RefusalCounterPrefix + vocab.RefusedTooLarge
+	WebhookBadRequest   = vocab.RefusalCounterPrefix + vocab.RefusedBadRequest
+	APICallsPrefix      = "api_calls_" // + endpoint, e.g. api_calls_get_document
 )
 
 // Sink is where counts go: the store's AddCounters.

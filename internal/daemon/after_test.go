@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docuparse/docuparse-ingest/internal/config"
 	"github.com/docuparse/docuparse-ingest/internal/samples"
 	"github.com/docuparse/docuparse-ingest/internal/sim"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // With after = "move", a file whose content was extracted goes to move_to
@@ -17,15 +17,15 @@ import (
 func TestAfterActionsMoveOrKeepRejectedFiles(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ after, rejectedDir string }{
-		{config.AfterMove, "rejected"},
-		{config.AfterDelete, ""},
+		{vocab.AfterMove, "rejected"},
+		{vocab.AfterDelete, ""},
 	} {
 		t.Run(tc.after, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, sim.Config{}, "")
 			src := &h.cfg.Sources[0]
 			src.After = tc.after
-			if tc.after == config.AfterMove {
+			if tc.after == vocab.AfterMove {
 				src.MoveTo = filepath.Join(h.dir, "done")
 				src.MoveRejectedTo = filepath.Join(h.dir, tc.rejectedDir)
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/samples"
 	"github.com/docuparse/docuparse-ingest/internal/sim"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // newBucketHarness is newHarness with a bucket source at the store's
@@ -171,7 +172,7 @@ func TestReloadChangesAndRemovesABucketSource(t *testing.T) {
 func TestABucketSourceMovesEachObjectOnceExported(t *testing.T) {
 	s := bucketemu.S3(t)
 	h, b := newBucketHarness(t, s, sim.Config{Seed: 12})
-	h.cfg.Sources[0].After = config.AfterMove
+	h.cfg.Sources[0].After = vocab.AfterMove
 	h.start(t)
 	files := e2e.DropObjects(t, b, samples.Generate(12, 3))
 	h.tr.WaitFor(t, "all exported", 60*time.Second, h.tr.AllEnded(files))

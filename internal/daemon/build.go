@@ -15,9 +15,9 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/health"
 	"github.com/docuparse/docuparse-ingest/internal/metrics"
 	"github.com/docuparse/docuparse-ingest/internal/mirror"
-	"github.com/docuparse/docuparse-ingest/internal/output"
 	"github.com/docuparse/docuparse-ingest/internal/sourcestate"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 	"github.com/docuparse/docuparse-ingest/receiver"
 	"github.com/docuparse/docuparse-ingest/reconcile"
 	"github.com/docuparse/docuparse-ingest/report"
@@ -87,7 +87,7 @@ func (d *Daemon) buildExporter(after map[string]export.SourceAfter) service {
 	cfg := d.cfg
 	d.exporter = export.New(export.Config{
 		Store:  d.store,
-		Layout: output.Layout{Root: cfg.OutputDir, Location: cfg.Report.Location()},
+		Layout: cfg.Layout(),
 		After:  after,
 		Pins:   d.pins,
 		Logger: d.log.With("component", "export"),
@@ -115,13 +115,9 @@ func (d *Daemon) buildApplier() service {
 func (d *Daemon) buildSubmitter() service {
 	cfg := d.cfg
 	d.submitter = ingest.NewSubmitter(ingest.SubmitterConfig{
-		Store:  d.store,
-		Client: d.client,
-		Limits: ingest.BatchLimits{
-			MaxFiles: cfg.Batch.MaxFiles,
-			MaxBytes: cfg.Batch.MaxBytes.Bytes(),
-			MaxWait:  cfg.Batch.MaxWait.D(),
-		},
+		Store:              d.store,
+		Client:             d.client,
+		Limits:             batchLimits(cfg.Batch),
 		BatchUpload:        cfg.API.BatchUpload,
 		Roots:              d.roots,
 		Concurrency:        cfg.API.Concurrency,
@@ -141,14 +137,10 @@ func (d *Daemon) buildSubmitter() service {
 // buildPoller builds the poller of the results webhooks missed.
 func (d *Daemon) buildPoller() service {
 	cfg := d.cfg
-	grace := cfg.Reconcile.WebhookGrace.D()
-	if !cfg.Receiver.Enabled {
-		grace = 0 // poll-only: no webhook will come
-	}
 	d.poller = reconcile.New(reconcile.Config{
 		Store:        d.store,
 		Client:       d.client,
-		WebhookGrace: grace,
+		WebhookGrace: cfg.PollGrace(),
 		PollInterval: cfg.Reconcile.PollInterval.D(),
 		Logger:       d.log.With("component", "reconcile"),
 		OnPass: func(p reconcile.Pass) {
@@ -165,7 +157,7 @@ func (d *Daemon) buildReporter(m *mirror.Mirror) service {
 	hour, minute := cfg.Report.Clock()
 	d.reporter = report.NewReporter(report.ReporterConfig{
 		Store:      d.store,
-		Layout:     output.Layout{Root: cfg.OutputDir, Location: cfg.Report.Location()},
+		Layout:     cfg.Layout(),
 		Hour:       hour,
 		Minute:     minute,
 		StuckAfter: cfg.Reconcile.StuckAfter.D(),
@@ -219,7 +211,7 @@ func (d *Daemon) buildReceiver(cfg *config.Config, st *store.Store) (service, er
 		MaxBody:       cfg.Receiver.MaxBody.Bytes(),
 		MaxAge:        cfg.Receiver.MaxEventAge.D(),
 		OnRefused: func(reason string) {
-			d.counters.Add("webhook_"+reason, 1)
+			d.counters.Add(vocab.RefusalCounter(reason), 1)
 			d.metrics.Webhook(reason)
 		},
 		OnAccepted: func(duplicate bool) {

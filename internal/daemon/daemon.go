@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -34,9 +33,6 @@ import (
 	"github.com/docuparse/docuparse-ingest/reconcile"
 	"github.com/docuparse/docuparse-ingest/report"
 )
-
-// StateFile is the database's name inside state_dir.
-const StateFile = "state.db"
 
 // Options are the parts of a daemon that are not configuration.
 type Options struct {
@@ -271,7 +267,7 @@ func (d *Daemon) Stop() {
 // openStore opens the state database and checks that it knows every CSV
 // file in output_dir (see export.CheckOutputs).
 func (d *Daemon) openStore(ctx context.Context) error {
-	st, err := store.Open(ctx, filepath.Join(d.cfg.StateDir, StateFile), store.Options{
+	st, err := store.Open(ctx, d.cfg.StatePath(), store.Options{
 		OnTransition: d.transition,
 		OnJournaled:  d.journaled,
 		OnEvent:      func(status string) { d.metrics.WebhookApplied(status) },
@@ -280,7 +276,7 @@ func (d *Daemon) openStore(ctx context.Context) error {
 		return err
 	}
 	d.store = st
-	return export.CheckOutputs(ctx, st, output.Layout{Root: d.cfg.OutputDir})
+	return export.CheckOutputs(ctx, st, d.cfg.Layout())
 }
 
 // prepareDirs creates state_dir and takes its lock (unless the caller gave

@@ -5,7 +5,6 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/health"
 	"github.com/docuparse/docuparse-ingest/internal/mirror"
-	"github.com/docuparse/docuparse-ingest/internal/output"
 )
 
 // buildMirror builds the mirror of the outputs into output_url's bucket,
@@ -18,7 +17,7 @@ func (d *Daemon) buildMirror(ctx context.Context) (service, error) {
 	}
 	m, err := mirror.New(ctx, mirror.Config{
 		Store:      d.store,
-		Layout:     output.Layout{Root: cfg.OutputDir, Location: cfg.Report.Location()},
+		Layout:     cfg.Layout(),
 		URL:        cfg.OutputURL,
 		Health:     d.health,
 		OnPending:  d.metrics.MirrorPending,

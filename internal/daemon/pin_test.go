@@ -12,13 +12,13 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/docuparse/docuparse-ingest/internal/config"
 	"github.com/docuparse/docuparse-ingest/internal/daemon"
 	"github.com/docuparse/docuparse-ingest/internal/samples"
 	"github.com/docuparse/docuparse-ingest/internal/sim"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 	"github.com/docuparse/docuparse-ingest/internal/testlog"
 	"github.com/docuparse/docuparse-ingest/internal/testwait"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // startLogged runs a daemon on the harness with its log in a buffer.
@@ -44,7 +44,7 @@ func TestAMoveNeverFollowsASymlinkPlantedUnderMoveTo(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, sim.Config{}, "")
 	src := &h.cfg.Sources[0]
-	src.After, src.MoveTo, src.Recursive = config.AfterMove, filepath.Join(h.dir, "done"), true
+	src.After, src.MoveTo, src.Recursive = vocab.AfterMove, filepath.Join(h.dir, "done"), true
 	csvDir := filepath.Join(h.cfg.OutputDir, "csv")
 	for _, d := range []string{csvDir, src.MoveTo, filepath.Join(h.inbox, "sub")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -75,13 +75,13 @@ func TestAMoveNeverFollowsASymlinkPlantedUnderMoveTo(t *testing.T) {
 // again once the original folder is back.
 func TestASwappedInboxIsRefusedNotReadMovedOrDeleted(t *testing.T) {
 	t.Parallel()
-	for _, after := range []string{config.AfterMove, config.AfterDelete} {
+	for _, after := range []string{vocab.AfterMove, vocab.AfterDelete} {
 		t.Run(after, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, sim.Config{}, "")
 			src := &h.cfg.Sources[0]
 			src.After = after
-			if after == config.AfterMove {
+			if after == vocab.AfterMove {
 				src.MoveTo = filepath.Join(h.dir, "done")
 			}
 			reports := filepath.Join(h.cfg.OutputDir, "reports")

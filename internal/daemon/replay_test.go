@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docuparse/docuparse-ingest/internal/daemon"
+	"github.com/docuparse/docuparse-ingest/internal/config"
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/e2e"
 	"github.com/docuparse/docuparse-ingest/internal/sim"
@@ -57,7 +57,7 @@ func TestAReplayedDeliveryOutsideTheTimeWindowIsRefusedAndCounted(t *testing.T) 
 		}
 	}
 	d.Stop() // flushes the day's counters
-	st, err := store.Open(context.Background(), filepath.Join(h.cfg.StateDir, daemon.StateFile), store.Options{})
+	st, err := store.Open(context.Background(), filepath.Join(h.cfg.StateDir, config.StateFile), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

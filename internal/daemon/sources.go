@@ -12,6 +12,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/bucket"
 	"github.com/docuparse/docuparse-ingest/internal/config"
 	"github.com/docuparse/docuparse-ingest/internal/export"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // newSource builds the watcher of one configured folder, or the lister of
@@ -83,7 +84,7 @@ func closeBuckets(m, keep map[string]*bucket.Bucket) {
 // writes to (processed/ and failed/ under after_prefix), which its
 // listing must never take in.
 func afterKeys(src config.Source, b *bucket.Bucket) []string {
-	if src.After != config.AfterMove || b == nil {
+	if src.After != vocab.AfterMove || b == nil {
 		return nil
 	}
 	p := src.ResolvedAfterPrefix()
@@ -103,7 +104,7 @@ func (d *Daemon) pinFolders(srcs []config.Source) error {
 		if _, err := d.pins.Pin(src.Path); err != nil {
 			return fmt.Errorf("source[%d].path: %w", i, err)
 		}
-		if src.After != config.AfterMove {
+		if src.After != vocab.AfterMove {
 			continue
 		}
 		for key, dir := range map[string]string{"move_to": src.MoveTo, "move_rejected_to": src.RejectedDir()} {
@@ -127,7 +128,7 @@ func pinnedPaths(srcs []config.Source) []string {
 			continue
 		}
 		out = append(out, src.Path)
-		if src.After == config.AfterMove {
+		if src.After == vocab.AfterMove {
 			out = append(out, src.MoveTo, src.RejectedDir())
 		}
 	}
@@ -216,11 +217,7 @@ func (d *Daemon) Reload(next *config.Config) (needRestart []string, err error) {
 	d.metrics.AddSources(sourceNames(next.Sources))
 	d.listings.Retain(sourceNames(next.Sources))
 	d.pins.Retain(pinnedPaths(next.Sources))
-	d.submitter.SetLimits(ingest.BatchLimits{
-		MaxFiles: next.Batch.MaxFiles,
-		MaxBytes: next.Batch.MaxBytes.Bytes(),
-		MaxWait:  next.Batch.MaxWait.D(),
-	})
+	d.submitter.SetLimits(batchLimits(next.Batch))
 	for i, f := range folders {
 		if !fresh[i] {
 			continue

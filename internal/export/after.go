@@ -12,6 +12,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/safedir"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // errChangedSince: the path holds another file than the one taken in.
@@ -42,7 +43,7 @@ var errPutAside = errors.New("put back under another name")
 // renamed back (RENAME_NOREPLACE; beside its name if that is taken again),
 // so a file never taken in is never lost or left elsewhere.
 func applyAfter(pins *safedir.Set, a SourceAfter, d store.Document) error {
-	if a.Action != AfterDelete && a.Action != AfterMove {
+	if a.Action != vocab.AfterDelete && a.Action != vocab.AfterMove {
 		return nil
 	}
 	root, release, err := sourceDir(pins, a.Root, d.Path)
@@ -56,7 +57,7 @@ func applyAfter(pins *safedir.Set, a SourceAfter, d store.Document) error {
 	}
 	defer src.Close()
 	dir, base := int(src.Fd()), filepath.Base(d.Path)
-	if err := resolveQuarantine(dir, base, d, a.Action == AfterDelete); err != nil {
+	if err := resolveQuarantine(dir, base, d, a.Action == vocab.AfterDelete); err != nil {
 		return err
 	}
 	pre, err := statAt(dir, base)
@@ -67,7 +68,7 @@ func applyAfter(pins *safedir.Set, a SourceAfter, d store.Document) error {
 		return cmp.Or(err, errChangedSince)
 	}
 	step("checked")
-	if a.Action == AfterDelete {
+	if a.Action == vocab.AfterDelete {
 		return deleteChecked(dir, base, safedir.QuarantineName(d.ID), pre)
 	}
 	dst, err := pins.PinCreate(a.MoveTo, 0o755)

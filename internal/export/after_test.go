@@ -8,6 +8,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // TestAfterActionsLeaveRejectedFilesAlone: a rejected file was never read
@@ -24,12 +25,12 @@ func TestAfterActionsLeaveRejectedFilesAlone(t *testing.T) {
 		// others go ("" = nowhere).
 		rejectedAt, doneAt string
 	}{
-		{"delete", func(r *rig) SourceAfter { return SourceAfter{Action: AfterDelete, Root: r.inbox} }, "", ""},
+		{"delete", func(r *rig) SourceAfter { return SourceAfter{Action: vocab.AfterDelete, Root: r.inbox} }, "", ""},
 		{"move without a folder for rejected files", func(r *rig) SourceAfter {
-			return SourceAfter{Action: AfterMove, Root: r.inbox, MoveTo: filepath.Join(r.inbox, "..", "done")}
+			return SourceAfter{Action: vocab.AfterMove, Root: r.inbox, MoveTo: filepath.Join(r.inbox, "..", "done")}
 		}, "", "done"},
 		{"move with a folder for rejected files", func(r *rig) SourceAfter {
-			return SourceAfter{Action: AfterMove, Root: r.inbox, MoveTo: filepath.Join(r.inbox, "..", "done"),
+			return SourceAfter{Action: vocab.AfterMove, Root: r.inbox, MoveTo: filepath.Join(r.inbox, "..", "done"),
 				MoveRejectedTo: filepath.Join(r.inbox, "..", "rejected")}
 		}, "rejected", "done"},
 	}
@@ -90,7 +91,7 @@ func TestAfterActionsLeaveRejectedFilesAlone(t *testing.T) {
 // away (not even to the folder for rejected files), so `retry` finds it
 // where it was.
 func TestAfterActionsLeaveAFileWhoseDocumentIDConflictedInPlace(t *testing.T) {
-	for _, action := range []string{AfterDelete, AfterMove} {
+	for _, action := range []string{vocab.AfterDelete, vocab.AfterMove} {
 		t.Run(action, func(t *testing.T) {
 			r := newRig(t)
 			ctx := t.Context()
@@ -120,7 +121,7 @@ func TestAfterActionsLeaveAFileWhoseDocumentIDConflictedInPlace(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(r.inbox, "a.pdf")); !os.IsNotExist(err) {
 				t.Errorf("a.pdf got no after-action (%v)", err)
 			}
-			if d := r.get(t, res.ID); d.Outcome != store.StateFailed || d.ErrorCode != store.CodeDocumentIDConflict {
+			if d := r.get(t, res.ID); d.Outcome != store.StateFailed || d.ErrorCode != vocab.CodeDocumentIDConflict {
 				t.Errorf("b.pdf exported as %s %s", d.Outcome, d.ErrorCode)
 			}
 		})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/bucket"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // Folders under SourceAfter.AfterPrefix that a bucket source's move puts
@@ -32,7 +33,7 @@ const (
 // killed between them (it runs before the exported mark) is finished by
 // the next run, without a second copy and without losing the object.
 func applyBucketAfter(ctx context.Context, a SourceAfter, d store.Document) error {
-	if a.Action != AfterDelete && a.Action != AfterMove {
+	if a.Action != vocab.AfterDelete && a.Action != vocab.AfterMove {
 		return nil
 	}
 	b := a.Bucket
@@ -41,7 +42,7 @@ func applyBucketAfter(ctx context.Context, a SourceAfter, d store.Document) erro
 		return permanentError{fmt.Errorf("%s is not in the source's bucket %s (its url changed?)", d.Path, b.Location)}
 	}
 	o := bucket.Object{Key: key, Size: d.SizeBytes, ModTime: d.ModTime, Version: d.FileID.Version}
-	if a.Action == AfterMove {
+	if a.Action == vocab.AfterMove {
 		err := archive(ctx, b, o, d.SHA256, a.AfterPrefix+archiveDir(d)+relKey(b, key))
 		if err != nil {
 			return bucketAfterError(err)

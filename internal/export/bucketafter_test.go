@@ -23,6 +23,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/output"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // bucketRig is a rig whose source is a bucket prefix on an emulator.
@@ -121,7 +122,7 @@ func show(m map[string]string) string {
 // prefix are never touched.
 func TestBucketAfterActionsActOnTheVersionTakenIn(t *testing.T) {
 	for i, start := range bucketemu.All(t) {
-		for _, action := range []string{AfterDelete, AfterMove} {
+		for _, action := range []string{vocab.AfterDelete, vocab.AfterMove} {
 			t.Run(bucketemu.Kinds[i]+"/"+action, func(t *testing.T) {
 				r := newBucketRig(t, start(t), "a/in/")
 				ctx := t.Context()
@@ -154,7 +155,7 @@ func TestBucketAfterActionsActOnTheVersionTakenIn(t *testing.T) {
 					"a/outside.pdf":        "outside the prefix",
 					"b/in/good.pdf":        "another prefix",
 				}
-				if action == AfterMove {
+				if action == vocab.AfterMove {
 					want["a/processed/good (2).pdf"] = string(good)
 					want["a/processed/copy.pdf"] = string(good)
 					want["a/failed/sub/failed.pdf"] = string(other)
@@ -196,13 +197,13 @@ func TestBucketMoveKilledBetweenCopyAndDeleteIsFinishedOnce(t *testing.T) {
 						t.Fatalf("the exporter was not killed after the copy: %v", p)
 					}
 				}()
-				_, _ = r.exporter(func(c *Config) { c.After = r.after(AfterMove) }).RunOnce(t.Context())
+				_, _ = r.exporter(func(c *Config) { c.After = r.after(vocab.AfterMove) }).RunOnce(t.Context())
 			}()
 			if got := r.contents(t); len(got) != 2 || got["processed/x/a.pdf"] != string(content) || got["in/x/a.pdf"] != string(content) {
 				t.Fatalf("after the copy step:\n%s", show(got))
 			}
 			setAfterHook(t, nil)
-			r.runOnce(t, r.exporter(func(c *Config) { c.After = r.after(AfterMove) }), 1)
+			r.runOnce(t, r.exporter(func(c *Config) { c.After = r.after(vocab.AfterMove) }), 1)
 			if got := r.contents(t); len(got) != 1 || got["processed/x/a.pdf"] != string(content) {
 				t.Errorf("after the run that finished the move:\n%s\nwant only processed/x/a.pdf", show(got))
 			}
@@ -244,7 +245,7 @@ func TestBucketAfterActionFailingForATemporaryReasonIsTriedAgain(t *testing.T) {
 	content := r.sample().Content
 	r.completed(t, "in/a.pdf", content)
 
-	e := r.exporter(func(c *Config) { c.After = r.after(AfterMove); c.HoldRetry = time.Nanosecond })
+	e := r.exporter(func(c *Config) { c.After = r.after(vocab.AfterMove); c.HoldRetry = time.Nanosecond })
 	failing.Store(true)
 	r.runOnce(t, e, 1)
 	failing.Store(false)

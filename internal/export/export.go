@@ -34,13 +34,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/output"
 	"github.com/docuparse/docuparse-ingest/internal/safedir"
 	"github.com/docuparse/docuparse-ingest/internal/store"
-)
-
-// After-actions for an input file once its document is exported.
-const (
-	AfterKeep   = "keep"
-	AfterMove   = "move"
-	AfterDelete = "delete"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // SourceAfter says what to do with a source's input files after export.
@@ -315,7 +309,7 @@ func (e *Exporter) writeDocument(sd store.Document) (day string, rec []string, i
 		// money, say). The raw result stays in the store; the row says
 		// what went wrong instead of blocking every later document.
 		e.cfg.Logger.Error("result data unusable; exporting without extracted fields", "doc", sd.ID, "err", err)
-		d.Data, d.ErrorCode, d.ErrorMessage = nil, "INVALID_RESULT", err.Error()
+		d.Data, d.ErrorCode, d.ErrorMessage = nil, vocab.CodeInvalidResult, err.Error()
 		rec, err = output.DocumentRecord(d)
 	}
 	var js []byte
@@ -465,12 +459,12 @@ func (e *Exporter) after(ctx context.Context, d store.Document) {
 	wait := e.pending[d.ID].wait // a retry's last wait (see retryAfter)
 	delete(e.pending, d.ID)
 	e.mu.Unlock()
-	if !ok || a.Action == AfterKeep || a.Action == "" {
+	if !ok || a.Action == vocab.AfterKeep || a.Action == "" {
 		return
 	}
 	// Answered with another file's API id: never extracted under one of
 	// its own, and `retry` needs the file where it is.
-	if d.ErrorCode == store.CodeDocumentIDConflict {
+	if d.ErrorCode == vocab.CodeDocumentIDConflict {
 		return
 	}
 	// A document that was retried no longer owns its file: the retry
@@ -483,7 +477,7 @@ func (e *Exporter) after(ctx context.Context, d store.Document) {
 	}
 	if !reachedResult(d) {
 		// Never read, or refused: it may be the only copy of an invoice.
-		if a.Action != AfterMove || a.MoveRejectedTo == "" {
+		if a.Action != vocab.AfterMove || a.MoveRejectedTo == "" {
 			return
 		}
 		a.MoveTo = a.MoveRejectedTo
@@ -525,7 +519,7 @@ func toOutput(d store.Document) output.Document {
 	o := output.Document{
 		LocalRef:     d.ClientReference,
 		DocumentID:   d.DocumentID,
-		Status:       string(d.Outcome),
+		Status:       d.Outcome,
 		Source:       d.Path,
 		SourceName:   d.Source,
 		FileName:     d.FileName,
@@ -541,7 +535,7 @@ func toOutput(d store.Document) output.Document {
 		APITimestamp: d.APITimestamp,
 	}
 	if o.Status == "" {
-		o.Status = string(d.State)
+		o.Status = d.State
 	}
 	if d.RetryOf != 0 {
 		o.RetryOf = &output.RetryLink{ID: d.RetryOf, LocalRef: d.RetryOfReference, DocumentID: d.RetryOfDocumentID}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/output"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 func TestExportAfterACrashWritesNoRowTwiceAndNoPartialRow(t *testing.T) {
@@ -196,43 +197,49 @@ func TestExportAfterActions(t *testing.T) {
 	}{
 		{
 			name:   "keep leaves the file where it is",
-			after:  func(r *rig) map[string]SourceAfter { return map[string]SourceAfter{"inbox": {Action: AfterKeep}} },
+			after:  func(r *rig) map[string]SourceAfter { return map[string]SourceAfter{"inbox": {Action: vocab.AfterKeep}} },
 			wantAt: func(r *rig) string { return filepath.Join(r.inbox, rel) },
 		},
 		{
-			name:   "a source without an after entry keeps its files",
-			after:  func(r *rig) map[string]SourceAfter { return map[string]SourceAfter{"other": {Action: AfterDelete}} },
+			name: "a source without an after entry keeps its files",
+			after: func(r *rig) map[string]SourceAfter {
+				return map[string]SourceAfter{"other": {Action: vocab.AfterDelete}}
+			},
 			wantAt: func(r *rig) string { return filepath.Join(r.inbox, rel) },
 		},
 		{
-			name:   "delete removes the file",
-			after:  func(r *rig) map[string]SourceAfter { return map[string]SourceAfter{"inbox": {Action: AfterDelete}} },
+			name: "delete removes the file",
+			after: func(r *rig) map[string]SourceAfter {
+				return map[string]SourceAfter{"inbox": {Action: vocab.AfterDelete}}
+			},
 			wantAt: func(r *rig) string { return "" },
 		},
 		{
 			name: "move puts the file under move_to, keeping its path below the source folder",
 			after: func(r *rig) map[string]SourceAfter {
-				return map[string]SourceAfter{"inbox": {Action: AfterMove, Root: r.inbox, MoveTo: filepath.Join(r.out, "..", "done")}}
+				return map[string]SourceAfter{"inbox": {Action: vocab.AfterMove, Root: r.inbox, MoveTo: filepath.Join(r.out, "..", "done")}}
 			},
 			wantAt: func(r *rig) string { return filepath.Join(r.out, "..", "done", rel) },
 		},
 		{
 			name: "move of a file outside the source folder keeps only its name",
 			after: func(r *rig) map[string]SourceAfter {
-				return map[string]SourceAfter{"inbox": {Action: AfterMove, Root: filepath.Join(r.inbox, "elsewhere"), MoveTo: filepath.Join(r.out, "..", "done")}}
+				return map[string]SourceAfter{"inbox": {Action: vocab.AfterMove, Root: filepath.Join(r.inbox, "elsewhere"), MoveTo: filepath.Join(r.out, "..", "done")}}
 			},
 			wantAt: func(r *rig) string { return filepath.Join(r.out, "..", "done", filepath.Base(rel)) },
 		},
 		{
-			name:    "delete of a file already gone is not an error",
-			after:   func(r *rig) map[string]SourceAfter { return map[string]SourceAfter{"inbox": {Action: AfterDelete}} },
+			name: "delete of a file already gone is not an error",
+			after: func(r *rig) map[string]SourceAfter {
+				return map[string]SourceAfter{"inbox": {Action: vocab.AfterDelete}}
+			},
 			prepare: func(t *testing.T, r *rig, path string) { mustRemove(t, path) },
 			wantAt:  func(r *rig) string { return "" },
 		},
 		{
 			name: "move of a file already moved (a crash before the exported mark) is not an error",
 			after: func(r *rig) map[string]SourceAfter {
-				return map[string]SourceAfter{"inbox": {Action: AfterMove, Root: r.inbox, MoveTo: filepath.Join(r.out, "..", "done")}}
+				return map[string]SourceAfter{"inbox": {Action: vocab.AfterMove, Root: r.inbox, MoveTo: filepath.Join(r.out, "..", "done")}}
 			},
 			prepare: func(t *testing.T, r *rig, path string) {
 				dst := filepath.Join(r.out, "..", "done", rel)
@@ -248,8 +255,10 @@ func TestExportAfterActions(t *testing.T) {
 		{
 			// The file now belongs to a new document: deleting it would lose
 			// a file nobody has processed.
-			name:    "delete leaves a file replaced with new content since it was taken in",
-			after:   func(r *rig) map[string]SourceAfter { return map[string]SourceAfter{"inbox": {Action: AfterDelete}} },
+			name: "delete leaves a file replaced with new content since it was taken in",
+			after: func(r *rig) map[string]SourceAfter {
+				return map[string]SourceAfter{"inbox": {Action: vocab.AfterDelete}}
+			},
 			prepare: replaceInput,
 			wantAt:  func(r *rig) string { return filepath.Join(r.inbox, rel) },
 			wantNew: true,
@@ -257,7 +266,7 @@ func TestExportAfterActions(t *testing.T) {
 		{
 			name: "move leaves a file replaced with new content since it was taken in",
 			after: func(r *rig) map[string]SourceAfter {
-				return map[string]SourceAfter{"inbox": {Action: AfterMove, Root: r.inbox, MoveTo: filepath.Join(r.out, "..", "done")}}
+				return map[string]SourceAfter{"inbox": {Action: vocab.AfterMove, Root: r.inbox, MoveTo: filepath.Join(r.out, "..", "done")}}
 			},
 			prepare: replaceInput,
 			wantAt:  func(r *rig) string { return filepath.Join(r.inbox, rel) },

@@ -7,6 +7,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/safedir"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // A document of a source no longer configured (a reload removed or moved
@@ -14,7 +15,7 @@ import (
 // follow no symbolic link on the way either, or a subfolder swapped for a
 // link would let the after-action delete or move a file outside the inbox.
 func TestAfterActionsForAnUnconfiguredSourceFollowNoSymlink(t *testing.T) {
-	for _, action := range []string{AfterDelete, AfterMove} {
+	for _, action := range []string{vocab.AfterDelete, vocab.AfterMove} {
 		t.Run(action, func(t *testing.T) {
 			dir := t.TempDir()
 			inbox, precious := filepath.Join(dir, "inbox"), filepath.Join(dir, "precious")

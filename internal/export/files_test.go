@@ -4,6 +4,7 @@ import (
 	"errors"
 	"github.com/docuparse/docuparse-ingest/internal/safedir"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 	"os"
 	"path/filepath"
 	"testing"
@@ -14,7 +15,7 @@ func TestMoveNeverReplacesAnArchivedFile(t *testing.T) {
 	inbox, done := filepath.Join(dir, "inbox"), filepath.Join(dir, "done")
 	pins := safedir.NewSet(nil)
 	defer pins.Close()
-	a := SourceAfter{Action: AfterMove, Root: inbox, MoveTo: done}
+	a := SourceAfter{Action: vocab.AfterMove, Root: inbox, MoveTo: done}
 	src := filepath.Join(inbox, "inv.pdf")
 	for i, content := range []string{"first", "second", "third"} {
 		d := recordedAs(t, int64(i+1), src, content)
@@ -40,7 +41,7 @@ func TestMoveNeverReplacesAnArchivedFile(t *testing.T) {
 // A folder of the inbox swapped for a symlink after its file was taken in
 // must not lead delete or move to a file outside the inbox.
 func TestAfterActionsNeverFollowAFolderSwappedForASymlink(t *testing.T) {
-	for _, action := range []string{AfterDelete, AfterMove} {
+	for _, action := range []string{vocab.AfterDelete, vocab.AfterMove} {
 		t.Run(action, func(t *testing.T) {
 			dir := t.TempDir()
 			inbox, precious := filepath.Join(dir, "inbox"), filepath.Join(dir, "precious")
@@ -102,7 +103,7 @@ func TestARetriedDocumentLeavesItsFileToTheRetry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := r.exporter(func(c *Config) { c.After = map[string]SourceAfter{"inbox": {Action: AfterDelete}} })
+	e := r.exporter(func(c *Config) { c.After = map[string]SourceAfter{"inbox": {Action: vocab.AfterDelete}} })
 	r.runOnce(t, e, 1) // the old, failed document's row
 	path := filepath.Join(r.inbox, "retry-me.pdf")
 	if _, err := os.Stat(path); err != nil {
@@ -113,7 +114,7 @@ func TestARetriedDocumentLeavesItsFileToTheRetry(t *testing.T) {
 // A different file copied over the taken-in one with the same size and
 // mtime (cp -p) is not the document's: neither deleted nor moved.
 func TestAfterActionsLeaveAFileRewrittenWithTheSameSizeAndMtime(t *testing.T) {
-	for _, action := range []string{AfterDelete, AfterMove} {
+	for _, action := range []string{vocab.AfterDelete, vocab.AfterMove} {
 		t.Run(action, func(t *testing.T) {
 			dir := t.TempDir()
 			inbox := filepath.Join(dir, "inbox")

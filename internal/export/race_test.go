@@ -14,6 +14,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/safedir"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // setAfterHook sets afterHook for one test (such tests do not run in
@@ -90,7 +91,7 @@ func names(t *testing.T, dir string) []string {
 // move or delete (a scanner's atomic save) was never taken in: it is
 // neither moved to done/ nor deleted, and stays under its name.
 func TestAfterActionsNeverTakeAFileSavedOverTheOneTakenIn(t *testing.T) {
-	for _, action := range []string{AfterDelete, AfterMove} {
+	for _, action := range []string{vocab.AfterDelete, vocab.AfterMove} {
 		t.Run(action, func(t *testing.T) {
 			dir := t.TempDir()
 			inbox, done := filepath.Join(dir, "inbox"), filepath.Join(dir, "done")
@@ -122,7 +123,7 @@ func TestAfterActionsNeverTakeAFileSavedOverTheOneTakenIn(t *testing.T) {
 // by mistake can be put back: it goes beside it under a free name (where
 // intake finds it), never over the newcomer, and the error says where.
 func TestAFileTakenByMistakeIsPutBesideANewcomerAtItsName(t *testing.T) {
-	for _, action := range []string{AfterDelete, AfterMove} {
+	for _, action := range []string{vocab.AfterDelete, vocab.AfterMove} {
 		t.Run(action, func(t *testing.T) {
 			dir := t.TempDir()
 			inbox, done := filepath.Join(dir, "inbox"), filepath.Join(dir, "done")
@@ -207,7 +208,7 @@ func TestADeleteKilledMidwayIsResolvedAtTheNextStart(t *testing.T) {
 				t.Fatal(err)
 			}
 			r.runOnce(t, r.exporter(func(c *Config) {
-				c.After = map[string]SourceAfter{"inbox": {Action: AfterDelete, Root: r.inbox}}
+				c.After = map[string]SourceAfter{"inbox": {Action: vocab.AfterDelete, Root: r.inbox}}
 			}), 1)
 			if _, err := os.Lstat(q); !os.IsNotExist(err) {
 				t.Errorf("the quarantine name is still there (%v)", err)
@@ -228,7 +229,7 @@ func TestADeleteKilledMidwayIsResolvedAtTheNextStart(t *testing.T) {
 // are the same file — moved or deleted, not left in place for ever. Other
 // bytes of the same size under the old mtime are not.
 func TestAfterActionsSeeThroughAChangeOfModeOnly(t *testing.T) {
-	for _, action := range []string{AfterDelete, AfterMove} {
+	for _, action := range []string{vocab.AfterDelete, vocab.AfterMove} {
 		for _, rewrite := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/rewritten=%v", action, rewrite), func(t *testing.T) {
 				r := newRig(t)
@@ -252,7 +253,7 @@ func TestAfterActionsSeeThroughAChangeOfModeOnly(t *testing.T) {
 				if rewrite != (err == nil) {
 					t.Fatalf("rewritten %v: a.pdf in the inbox: %v\n%s", rewrite, err, r.logs.String())
 				}
-				if moved := len(names(t, done)) == 1; action == AfterMove && moved == rewrite {
+				if moved := len(names(t, done)) == 1; action == vocab.AfterMove && moved == rewrite {
 					t.Errorf("rewritten %v: done/ holds %q", rewrite, names(t, done))
 				}
 			})

@@ -84,9 +84,7 @@ func (m *Metrics) BatchSubmitted(mode string, files int) {
 }
 
 // Webhook records one webhook delivery by outcome: WebhookOK,
-// WebhookDuplicate, or a refusal (WebhookBadSignature, WebhookTooLarge,
-// WebhookBadRequest, WebhookStoreError, WebhookOverloaded, WebhookSlowBody,
-// WebhookBusy, WebhookStaleTimestamp, WebhookFutureTimestamp). The
+// WebhookDuplicate, or a refusal (one of vocab.Refusals). The
 // receiver's OnRefused reasons are valid outcomes.
 func (m *Metrics) Webhook(outcome string) {
 	if m == nil {
@@ -96,7 +94,7 @@ func (m *Metrics) Webhook(outcome string) {
 }
 
 // WebhookApplied records one journaled event processed by the applier, by
-// the status it ended in: store.EventApplied, EventDuplicate, EventConflict,
+// the status it ended in: vocab.EventApplied, EventDuplicate, EventConflict,
 // EventOrphan or EventDead.
 func (m *Metrics) WebhookApplied(status string) {
 	if m == nil {

@@ -12,7 +12,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/apiclient"
 	"github.com/docuparse/docuparse-ingest/internal/store"
-	"github.com/docuparse/docuparse-ingest/receiver"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 func TestAPIHooksMoveCounters(t *testing.T) {
@@ -69,17 +69,17 @@ func TestPipelineHooksMoveCounters(t *testing.T) {
 	m.Webhook(WebhookOK)
 	m.Webhook(WebhookOK)
 	m.Webhook(WebhookDuplicate)
-	m.Webhook(receiver.RefusedBadSignature) // OnRefused's reasons are outcomes as they are
-	m.Webhook(receiver.RefusedTooLarge)
-	m.Webhook(receiver.RefusedBadRequest)
-	m.Webhook(WebhookStoreError)
-	for _, reason := range []string{receiver.RefusedOverloaded, receiver.RefusedSlowBody, receiver.RefusedBusy,
-		receiver.RefusedStaleTimestamp, receiver.RefusedFutureTimestamp, receiver.RefusedStaleTimestamp} {
+	m.Webhook(vocab.RefusedBadSignature) // OnRefused's reasons are outcomes as they are
+	m.Webhook(vocab.RefusedTooLarge)
+	m.Webhook(vocab.RefusedBadRequest)
+	m.Webhook(vocab.RefusedStoreError)
+	for _, reason := range []string{vocab.RefusedOverloaded, vocab.RefusedSlowBody, vocab.RefusedBusy,
+		vocab.RefusedStaleTimestamp, vocab.RefusedFutureTimestamp, vocab.RefusedStaleTimestamp} {
 		m.Webhook(reason)
 	}
-	m.WebhookApplied(store.EventApplied)
-	m.WebhookApplied(store.EventOrphan)
-	m.WebhookApplied(store.EventDead)
+	m.WebhookApplied(vocab.EventApplied)
+	m.WebhookApplied(vocab.EventOrphan)
+	m.WebhookApplied(vocab.EventDead)
 	m.Polls(5, 2, 1)
 	m.Polls(1, 0, 0)
 	m.OutputWritten(OutputJSON)
@@ -254,7 +254,7 @@ func TestNilMetricsIsANoOp(t *testing.T) {
 	m.Transition("", "queued")
 	m.BatchSubmitted(store.ModeBatch, 1)
 	m.Webhook(WebhookOK)
-	m.WebhookApplied(store.EventApplied)
+	m.WebhookApplied(vocab.EventApplied)
 	m.Polls(1, 1, 1)
 	m.OutputWritten(OutputJSON)
 	m.OutputsWritten(OutputJSON, 2)
@@ -410,5 +410,26 @@ func TestAPIStatusKeepsTheMonotonicReading(t *testing.T) {
 		if !strings.Contains(at.String(), " m=") {
 			t.Errorf("last %s %v has lost its monotonic clock reading", name, at)
 		}
+	}
+}
+
+// TestEveryRefusalIsALabel: each webhook refusal reason the receiver can
+// give is a delivery outcome of its own, never folded into Other, so a
+// reason added to vocab.Refusals is a metrics label without another list
+// to update.
+func TestEveryRefusalIsALabel(t *testing.T) {
+	m, url := newMetrics(t, Options{})
+	for _, reason := range vocab.Refusals {
+		m.Webhook(reason)
+	}
+	fams := scrape(t, url)
+	for _, reason := range vocab.Refusals {
+		s, ok := sample(fams, "docuparse_webhook_deliveries_total", "outcome="+reason)
+		if !ok || s.GetCounter().GetValue() != 1 {
+			t.Errorf("outcome %q: series %v, want a count of 1", reason, s)
+		}
+	}
+	if s, ok := sample(fams, "docuparse_webhook_deliveries_total", "outcome="+Other); ok && s.GetCounter().GetValue() != 0 {
+		t.Errorf("outcome %q counted %v, want 0", Other, s.GetCounter().GetValue())
 	}
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/apiclient"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // Other is the label value counted for any value outside a label's known
@@ -15,21 +16,12 @@ const Other = "other"
 // response (status 0).
 const NetworkError = "network_error"
 
-// Webhook delivery outcomes, for Webhook. The refusals are spelt as the
-// receiver's Refused… reasons, so HandlerConfig.OnRefused can be passed to
-// Webhook as is.
+// Webhook delivery outcomes, for Webhook, besides the refusals
+// (vocab.Refusals), which are outcomes as they are, so that
+// HandlerConfig.OnRefused can be passed to Webhook.
 const (
-	WebhookOK              = "ok"               // a new event journaled, 200
-	WebhookDuplicate       = "duplicate"        // a repeat acknowledged with 200, nothing stored
-	WebhookBadSignature    = "bad_signature"    // 401
-	WebhookTooLarge        = "too_large"        // 413
-	WebhookBadRequest      = "bad_request"      // 405, 415 or an unreadable body
-	WebhookStoreError      = "store_error"      // could not journal: 5xx, the API retries
-	WebhookOverloaded      = "overloaded"       // the budget of unverified bodies was spent: 503
-	WebhookSlowBody        = "slow_body"        // the body did not arrive in time: 408
-	WebhookBusy            = "busy"             // every slot for verified deliveries was taken: 503
-	WebhookStaleTimestamp  = "stale_timestamp"  // verified, but stamped before the replay window: 400
-	WebhookFutureTimestamp = "future_timestamp" // verified, but stamped too far ahead of this clock: 400
+	WebhookOK        = "ok"        // a new event journaled, 200
+	WebhookDuplicate = "duplicate" // a repeat acknowledged with 200, nothing stored
 )
 
 // Output kinds, for OutputWritten and OutputsWritten.
@@ -55,11 +47,10 @@ const (
 var (
 	apiEndpoints = []string{apiclient.EndpointSubmitBatch, apiclient.EndpointExtract,
 		apiclient.EndpointGetDocument, apiclient.EndpointGetBatch}
-	batchModes      = []string{store.ModeBatch, store.ModeSingle}
-	webhookOutcomes = []string{WebhookOK, WebhookDuplicate, WebhookBadSignature, WebhookTooLarge, WebhookBadRequest, WebhookStoreError,
-		WebhookOverloaded, WebhookSlowBody, WebhookBusy, WebhookStaleTimestamp, WebhookFutureTimestamp}
-	eventStatuses    = []string{store.EventPending, store.EventOrphan, store.EventApplied, store.EventDuplicate, store.EventConflict, store.EventDead}
-	appliedStatuses  = []string{store.EventApplied, store.EventDuplicate, store.EventConflict, store.EventOrphan, store.EventDead}
+	batchModes       = []string{store.ModeBatch, store.ModeSingle}
+	webhookOutcomes  = append([]string{WebhookOK, WebhookDuplicate}, vocab.Refusals...)
+	eventStatuses    = vocab.EventStatuses
+	appliedStatuses  = []string{vocab.EventApplied, vocab.EventDuplicate, vocab.EventConflict, vocab.EventOrphan, vocab.EventDead}
 	outputKinds      = []string{OutputJSON, OutputDocumentRows, OutputLineItemRows}
 	pollKinds        = []string{PollDocument, PollBatch, PollError}
 	reportResults    = []string{ReportSuccess, ReportFailure}
@@ -67,8 +58,8 @@ var (
 )
 
 func stateNames() []string {
-	out := make([]string, len(store.States))
-	for i, s := range store.States {
+	out := make([]string, len(vocab.States))
+	for i, s := range vocab.States {
 		out[i] = string(s)
 	}
 	return out

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // namespace prefixes every metric of the daemon.
@@ -178,7 +180,7 @@ func (m *Metrics) newPipeline(sources []string) []prometheus.Collector {
 func (m *Metrics) newResults() []prometheus.Collector {
 	m.deliveries = newCounterFamily(prometheus.CounterOpts{
 		Namespace: namespace, Subsystem: "webhook", Name: "deliveries_total",
-		Help: "Webhook deliveries received, by outcome (ok, duplicate; refused: bad_signature, too_large, bad_request, store_error, overloaded, slow_body, busy, stale_timestamp, future_timestamp).",
+		Help: "Webhook deliveries received, by outcome (ok, duplicate; refused: " + strings.Join(vocab.Refusals, ", ") + ").",
 	}, "outcome", webhookOutcomes)
 	m.applied = newCounterFamily(prometheus.CounterOpts{
 		Namespace: namespace, Subsystem: "webhook", Name: "events_applied_total",

@@ -4,23 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 	"path/filepath"
 	"strings"
 	"time"
-)
-
-// Statuses a Document can have in the outputs.
-const (
-	StatusCompleted = "completed"
-	StatusFailed    = "failed"
-	StatusRejected  = "rejected"
-	StatusDuplicate = "duplicate"
-)
-
-// Result channels for Document.ResultVia.
-const (
-	ViaWebhook = "webhook"
-	ViaPoll    = "poll"
 )
 
 // Document is everything the outputs say about one file. The exporter
@@ -31,8 +18,9 @@ type Document struct {
 	// DocumentID is the API's id. Empty for a rejected file; for a duplicate
 	// it is the id of the ORIGINAL document.
 	DocumentID string
-	// Status is completed, failed, rejected or duplicate.
-	Status string
+	// Status is the document's outcome: vocab.StateCompleted,
+	// StateFailed, StateRejected or StateDuplicate.
+	Status vocab.State
 	// Source is the file's full path or URL.
 	Source string
 	// SourceName is the name of the [[source]] table the file came from.
@@ -51,7 +39,8 @@ type Document struct {
 	// CompletedAt is when the daemon recorded the outcome. It decides the
 	// day (file names) a document belongs to.
 	CompletedAt time.Time
-	// ResultVia is ViaWebhook or ViaPoll; empty for rejected and duplicate.
+	// ResultVia is vocab.ViaWebhook or vocab.ViaPoll; empty for rejected
+	// and duplicate.
 	ResultVia string
 	// Data is the API's `data` object exactly as received; may be nil.
 	Data json.RawMessage
@@ -83,7 +72,7 @@ type RetryLink struct {
 // the original's).
 func (d Document) ownID() string {
 	switch d.Status {
-	case StatusRejected, StatusDuplicate:
+	case vocab.StateRejected, vocab.StateDuplicate:
 		return ""
 	}
 	return d.DocumentID

@@ -1,6 +1,7 @@
 package output
 
 import (
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,8 +34,8 @@ func TestLayoutPaths(t *testing.T) {
 		{"failed: its own id", l.ResultPath(failedDoc()), root + "/results/2026-05-19/doc_clx7abc456.json"},
 		{"rejected: the local reference", l.ResultPath(rejectedDoc()), root + "/results/2026-05-19/dpi_0003.json"},
 		{"duplicate: the local reference, never the original's id", l.ResultPath(duplicateDoc()), root + "/results/2026-05-19/dpi_0004.json"},
-		{"not submitted: the local reference", l.ResultPath(Document{LocalRef: "dpi_9", Status: StatusFailed, CompletedAt: tCompleted}), root + "/results/2026-05-19/dpi_9.json"},
-		{"day in the layout's zone", l.ResultPath(Document{LocalRef: "x", Status: StatusRejected, CompletedAt: time.Date(2026, 5, 19, 22, 0, 0, 0, time.UTC)}), root + "/results/2026-05-20/x.json"},
+		{"not submitted: the local reference", l.ResultPath(Document{LocalRef: "dpi_9", Status: vocab.StateFailed, CompletedAt: tCompleted}), root + "/results/2026-05-19/dpi_9.json"},
+		{"day in the layout's zone", l.ResultPath(Document{LocalRef: "x", Status: vocab.StateRejected, CompletedAt: time.Date(2026, 5, 19, 22, 0, 0, 0, time.UTC)}), root + "/results/2026-05-20/x.json"},
 		{"documents CSV", l.DocumentsCSV(day), root + "/csv/documents-2026-05-19.csv"},
 		{"line items CSV", l.LineItemsCSV(day), root + "/csv/line_items-2026-05-19.csv"},
 		{"report", l.ReportPath(day, "md"), root + "/reports/reconciliation-2026-05-19.md"},
@@ -52,8 +53,8 @@ func TestResultPathStaysInsideTheDayDirectory(t *testing.T) {
 	dayDir := filepath.Join(l.Root, "results", "2026-05-19")
 	for _, id := range []string{"../../etc/passwd", "/abs/path", "..", ".", "", "a\\b", "a\x00b", "doc\n1", strings.Repeat("x", 400)} {
 		for _, d := range []Document{
-			{DocumentID: id, LocalRef: "r", Status: StatusCompleted, CompletedAt: tCompleted},
-			{LocalRef: id, Status: StatusRejected, CompletedAt: tCompleted},
+			{DocumentID: id, LocalRef: "r", Status: vocab.StateCompleted, CompletedAt: tCompleted},
+			{LocalRef: id, Status: vocab.StateRejected, CompletedAt: tCompleted},
 		} {
 			p := l.ResultPath(d)
 			if filepath.Dir(p) != dayDir {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // jsonDocument fixes the key order and the key set of a result file. Every
@@ -51,7 +52,7 @@ func MarshalJSON(d Document) ([]byte, error) {
 	jd := jsonDocument{
 		DocumentID:   d.DocumentID,
 		LocalRef:     d.LocalRef,
-		Status:       d.Status,
+		Status:       string(d.Status),
 		Source:       d.Source,
 		SourceName:   d.SourceName,
 		FileName:     d.FileName,
@@ -68,7 +69,7 @@ func MarshalJSON(d Document) ([]byte, error) {
 	if d.ErrorCode != "" || d.ErrorMessage != "" {
 		jd.Error = &docuparse.Error{Code: d.ErrorCode, Message: d.ErrorMessage}
 	}
-	if raw := bytes.TrimSpace(d.Data); len(raw) > 0 && d.Status != StatusDuplicate {
+	if raw := bytes.TrimSpace(d.Data); len(raw) > 0 && d.Status != vocab.StateDuplicate {
 		if !json.Valid(raw) {
 			return nil, fmt.Errorf("result json for %s (%s): %w: invalid JSON", d.DocumentID, d.LocalRef, ErrBadData)
 		}

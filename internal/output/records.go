@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // DocumentsHeader is the header of documents-<day>.csv, a fixed point of the
@@ -54,7 +55,7 @@ func DocumentRecord(d Document) ([]string, error) {
 	rec := make([]string, 0, len(DocumentsHeader))
 	rec = append(rec,
 		d.DocumentID,
-		d.Status,
+		string(d.Status),
 		d.Source,
 		d.FileName,
 		d.SHA256,
@@ -64,7 +65,7 @@ func DocumentRecord(d Document) ([]string, error) {
 		FormatTime(d.CompletedAt),
 		d.ResultVia,
 	)
-	if d.Status == StatusCompleted {
+	if d.Status == vocab.StateCompleted {
 		data, err := decodeData(d)
 		if err != nil {
 			return nil, err
@@ -106,7 +107,7 @@ func LineItemRecords(d Document) ([][]string, error) {
 // lineItemRecords is LineItemRecords, also returning the data it decoded
 // (for the context columns of LineItemRecordsWithContext).
 func lineItemRecords(d Document) ([][]string, docuparse.Data, error) {
-	if d.Status != StatusCompleted {
+	if d.Status != vocab.StateCompleted {
 		return nil, docuparse.Data{}, nil
 	}
 	data, err := decodeData(d)

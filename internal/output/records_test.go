@@ -3,6 +3,7 @@ package output
 import (
 	"encoding/json"
 	"errors"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 	"reflect"
 	"slices"
 	"testing"
@@ -88,7 +89,7 @@ func TestDocumentRecord(t *testing.T) {
 		},
 		{
 			name: "absent fields are empty and a document without line items counts zero",
-			doc: Document{LocalRef: "r", DocumentID: "doc_t", Status: StatusCompleted,
+			doc: Document{LocalRef: "r", DocumentID: "doc_t", Status: vocab.StateCompleted,
 				Data: json.RawMessage(`{"merchant":"Test Vendor","total":"100.00","currency":"USD","date":"2026-05-19"}`)},
 			want: map[string]string{
 				"merchant": "Test Vendor", "total": "100.00", "subtotal": "", "tax": "",
@@ -98,18 +99,18 @@ func TestDocumentRecord(t *testing.T) {
 		},
 		{
 			name: "a completed document with null data has empty fields",
-			doc:  Document{LocalRef: "r", DocumentID: "doc_n", Status: StatusCompleted, Data: json.RawMessage(" null ")},
+			doc:  Document{LocalRef: "r", DocumentID: "doc_n", Status: vocab.StateCompleted, Data: json.RawMessage(" null ")},
 			want: map[string]string{"merchant": "", "total": "", "line_item_count": "0"},
 		},
 		{
 			name: "times are written in UTC",
-			doc: Document{LocalRef: "r", Status: StatusRejected,
+			doc: Document{LocalRef: "r", Status: vocab.StateRejected,
 				CompletedAt: time.Date(2026, 11, 28, 1, 30, 0, 0, time.FixedZone("CET", 3600))},
 			want: map[string]string{"completed_at": "2026-11-28T00:30:00.000Z"},
 		},
 		{
 			name: "a payment method is kept, money with many decimals too",
-			doc: Document{LocalRef: "r", DocumentID: "doc_p", Status: StatusCompleted,
+			doc: Document{LocalRef: "r", DocumentID: "doc_p", Status: vocab.StateCompleted,
 				Data: json.RawMessage(`{"payment_method":"bank_transfer","total":"0.1000000000000000055511151231257827"}`)},
 			want: map[string]string{"payment_method": "bank_transfer", "total": "0.1000000000000000055511151231257827"},
 		},
@@ -148,9 +149,9 @@ func TestDocumentRecordErrors(t *testing.T) {
 		want error
 	}{
 		{"no status", Document{LocalRef: "r"}, ErrNoStatus},
-		{"data is not JSON", Document{LocalRef: "r", Status: StatusCompleted, Data: json.RawMessage(`{"total":`)}, ErrBadData},
-		{"data is an array", Document{LocalRef: "r", Status: StatusCompleted, Data: json.RawMessage(`[1,2]`)}, ErrBadData},
-		{"money is a float", Document{LocalRef: "r", Status: StatusCompleted, Data: json.RawMessage(`{"total":3850.00}`)}, ErrBadData},
+		{"data is not JSON", Document{LocalRef: "r", Status: vocab.StateCompleted, Data: json.RawMessage(`{"total":`)}, ErrBadData},
+		{"data is an array", Document{LocalRef: "r", Status: vocab.StateCompleted, Data: json.RawMessage(`[1,2]`)}, ErrBadData},
+		{"money is a float", Document{LocalRef: "r", Status: vocab.StateCompleted, Data: json.RawMessage(`{"total":3850.00}`)}, ErrBadData},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

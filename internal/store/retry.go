@@ -5,14 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 	"strings"
 	"time"
 )
-
-// CodeResubmitted is the error_code given to a document that was still
-// waiting for its result when it was retried: it ends as failed, with one
-// failure row, and the retry carries the file on.
-const CodeResubmitted = "RESUBMITTED"
 
 // ErrNotRetryable is the sentinel every refusal of Retry and CheckRetry
 // matches with errors.Is; errors.As with *NotRetryableError gives the reason.
@@ -52,7 +48,7 @@ type RetryQuery struct {
 	// this error_code; rejected documents with the code are chosen too.
 	Code string
 	// Stuck chooses documents still submitted since before StuckBefore,
-	// and documents stuck at submission (CodeSubmitStuck).
+	// and documents stuck at submission (vocab.CodeSubmitStuck).
 	Stuck       bool
 	StuckBefore time.Time
 	// Source, when set, keeps only the documents of this source.
@@ -164,7 +160,7 @@ func (s *Store) CheckRetry(ctx context.Context, id int64, opts RetryOptions) (*D
 //
 // A failed or rejected document (exported or not) is left as it is: its row
 // stands. A document still submitted (stuck) becomes failed in the same
-// transaction with error_code CodeResubmitted, so it has exactly one row,
+// transaction with error_code vocab.CodeResubmitted, so it has exactly one row,
 // and a result that arrives for it later changes nothing. Any other state,
 // a document without a content hash, and a document retried before (unless
 // opts.Again) are refused with a *NotRetryableError and nothing changes.
@@ -200,7 +196,7 @@ func (s *Store) Retry(ctx context.Context, id int64, opts RetryOptions) (int64, 
 		}
 		r, err := tx.ExecContext(ctx, `UPDATE documents SET state = 'failed', outcome = 'failed', completed_at = ?,
 			error_code = ?, error_message = ?, updated_at = ? WHERE id = ? AND state = ?`,
-			now, CodeResubmitted, msg, now, id, d.State)
+			now, vocab.CodeResubmitted, msg, now, id, d.State)
 		if err != nil {
 			return err
 		}
@@ -208,7 +204,7 @@ func (s *Store) Retry(ctx context.Context, id int64, opts RetryOptions) (int64, 
 			return fmt.Errorf("mark document %d resubmitted: %d rows changed (%v)", id, n, err)
 		}
 		trs = append(trs, Transition{DocID: id, Source: d.Source, Path: d.Path, From: d.State, To: StateFailed,
-			DocumentID: d.DocumentID, Reason: CodeResubmitted})
+			DocumentID: d.DocumentID, Reason: vocab.CodeResubmitted})
 		if d.State == StateSubmitting {
 			return nil // its batch stays stuck: the API never answered usably
 		}
@@ -274,7 +270,7 @@ func stateRefusal(d *Document) string {
 	case StateQueued:
 		return "queued documents are not retried: it is still waiting to be submitted"
 	case StateSubmitting:
-		if d.ErrorCode == CodeSubmitStuck {
+		if d.ErrorCode == vocab.CodeSubmitStuck {
 			return ""
 		}
 		return "submitting documents are not retried: its upload is under way"

@@ -4,21 +4,20 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
-// CodeSubmitStuck marks a document still submitting whose upload the
-// submitter stopped: the API kept answering in a way that cannot be
-// recorded (fewer documents than files, another shape, an unknown key). It
-// waits, with the reason in error_message, for `retry --stuck`.
-const CodeSubmitStuck = "SUBMIT_STUCK"
+// CodeSubmitStuck is vocab.CodeSubmitStuck, named here only for the
+// nightly report (reconcile/report.go) until it uses vocab directly.
+const CodeSubmitStuck = vocab.CodeSubmitStuck
 
 // BatchStuck is the state of a batch whose every document still
-// submitting is stuck (CodeSubmitStuck): nothing resumes it.
+// submitting is stuck (vocab.CodeSubmitStuck): nothing resumes it.
 const BatchStuck = "stuck"
 
 // StopSubmitting records in one transaction that the submitter gave up on
 // the given documents of batch batchID: each still submitting keeps its
-// state and gets CodeSubmitStuck with reason; the batch becomes stuck once
+// state and gets vocab.CodeSubmitStuck with reason; the batch becomes stuck once
 // none of its documents is submitting without that code. Safe to call
 // again.
 func (s *Store) StopSubmitting(ctx context.Context, batchID int64, docIDs []int64, reason string) error {
@@ -27,7 +26,7 @@ func (s *Store) StopSubmitting(ctx context.Context, batchID int64, docIDs []int6
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		now := s.now()
-		args := append([]any{CodeSubmitStuck, reason, now, batchID}, int64Args(docIDs)...)
+		args := append([]any{vocab.CodeSubmitStuck, reason, now, batchID}, int64Args(docIDs)...)
 		if _, err := tx.ExecContext(ctx, `UPDATE documents SET error_code = ?, error_message = ?, updated_at = ?
 			WHERE batch_id = ? AND state = 'submitting' AND id IN (`+placeholders(len(docIDs))+`)`, args...); err != nil {
 			return err
@@ -44,11 +43,11 @@ func (s *Store) StopSubmitting(ctx context.Context, batchID int64, docIDs []int6
 }
 
 // SubmitStuck returns up to limit documents stuck at submission
-// (CodeSubmitStuck), oldest first (0 = no limit).
+// (vocab.CodeSubmitStuck), oldest first (0 = no limit).
 func (s *Store) SubmitStuck(ctx context.Context, limit int) ([]Document, error) {
 	return s.oldestWhere(ctx, "documents stuck at submission", stuckAtSubmit, limit)
 }
 
 // stuckAtSubmit is the SQL condition (over documents d) of a document
 // stuck at submission.
-const stuckAtSubmit = `(d.state = 'submitting' AND d.error_code = '` + CodeSubmitStuck + `')`
+const stuckAtSubmit = `(d.state = 'submitting' AND d.error_code = '` + vocab.CodeSubmitStuck + `')`

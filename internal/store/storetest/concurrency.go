@@ -7,6 +7,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // Concurrency: writers at once (on one handle, and on two handles as the
@@ -135,7 +136,7 @@ func sameFileOnce(h *harness) {
 	g := file(2, "")
 	ids := make([]int64, n)
 	together(n, func(i int) {
-		id, err := writers[i%2].Reject(h.ctx, g, store.CodeUnreadable, "EACCES")
+		id, err := writers[i%2].Reject(h.ctx, g, vocab.CodeUnreadable, "EACCES")
 		errs.add(err)
 		ids[i] = id
 	})

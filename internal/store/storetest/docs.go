@@ -8,6 +8,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 // source is the source every document of the suite comes from.
@@ -110,7 +111,7 @@ func (h *harness) docIn(i int, situation string) int64 {
 	case "rejected", "unread":
 		f, code := file(i, sha(i)), docuparse.CodeUnsupportedMedia
 		if situation == "unread" {
-			f.SHA256, code = "", store.CodeUnreadable
+			f.SHA256, code = "", vocab.CodeUnreadable
 		}
 		var err error
 		id, err = h.b.Reject(h.ctx, f, code, "refused")

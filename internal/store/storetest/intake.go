@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 var intakeCases = []testCase{
@@ -77,7 +78,7 @@ func rejectKeepsOneRow(h *harness) {
 		h.t.Fatal("the stat was not refreshed")
 	}
 	// Another reason: a new row.
-	other, err := h.b.Reject(h.ctx, f, store.CodeUnreadable, "unreadable")
+	other, err := h.b.Reject(h.ctx, f, vocab.CodeUnreadable, "unreadable")
 	if err != nil || other == id {
 		h.t.Fatalf("refusal for another reason = %d, %v; want a new document", other, err)
 	}

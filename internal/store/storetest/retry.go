@@ -9,6 +9,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 var retryCases = []testCase{
@@ -105,12 +106,12 @@ func retryMade(h *harness, id int64, situation string) {
 		}
 		return
 	}
-	if after.State != store.StateFailed || after.Outcome != store.StateFailed || after.ErrorCode != store.CodeResubmitted ||
+	if after.State != store.StateFailed || after.Outcome != store.StateFailed || after.ErrorCode != vocab.CodeResubmitted ||
 		!strings.HasSuffix(after.ErrorMessage, fmt.Sprintf("resubmitted as document %d", newID)) || after.CompletedAt.IsZero() ||
 		after.DocumentID != before.DocumentID {
 		h.t.Fatalf("%s: stuck document after retry = %+v", situation, after)
 	}
-	if len(trs) != 2 || trs[1].DocID != id || trs[1].From != before.State || trs[1].To != store.StateFailed || trs[1].Reason != store.CodeResubmitted {
+	if len(trs) != 2 || trs[1].DocID != id || trs[1].From != before.State || trs[1].To != store.StateFailed || trs[1].Reason != vocab.CodeResubmitted {
 		h.t.Fatalf("%s: transitions = %+v, want queued retry and failed original", situation, trs)
 	}
 }

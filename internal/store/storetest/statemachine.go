@@ -7,6 +7,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 var stateMachineCases = []testCase{
@@ -123,7 +124,7 @@ func finishRefusals(h *harness) {
 	}
 	before, seen := h.snapshot(ids...), len(h.transitions())
 	h.must(h.b.Finish(h.ctx, ids, store.StateVanished, "", "gone"))
-	h.must(h.b.Finish(h.ctx, ids, store.StateRejected, store.CodeUnreadable, "unreadable"))
+	h.must(h.b.Finish(h.ctx, ids, store.StateRejected, vocab.CodeUnreadable, "unreadable"))
 	h.must(h.b.Finish(h.ctx, nil, store.StateRejected, "X", "nothing"))
 	h.unchanged("Finish of documents past submission", before, seen)
 	for _, to := range []store.State{store.StateCompleted, store.StateFailed, store.StateExported, store.StateQueued, store.StateDuplicate} {
@@ -207,10 +208,10 @@ func duplicatePromotion(h *harness) {
 	}{
 		{"vanished", func(id int64) { h.must(h.b.Finish(h.ctx, []int64{id}, store.StateVanished, "", "gone")) }, true},
 		{"unreadable", func(id int64) {
-			h.must(h.b.Finish(h.ctx, []int64{id}, store.StateRejected, store.CodeUnreadable, "EACCES"))
+			h.must(h.b.Finish(h.ctx, []int64{id}, store.StateRejected, vocab.CodeUnreadable, "EACCES"))
 		}, true},
 		{"hard-linked", func(id int64) {
-			h.must(h.b.Finish(h.ctx, []int64{id}, store.StateRejected, store.CodeHardlinked, "2 links"))
+			h.must(h.b.Finish(h.ctx, []int64{id}, store.StateRejected, vocab.CodeHardlinked, "2 links"))
 		}, true},
 		{"refused by the API", func(id int64) {
 			h.must(h.b.Finish(h.ctx, []int64{id}, store.StateRejected, docuparse.CodeUnsupportedMedia, "no"))

@@ -8,6 +8,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
 
 var submissionCases = []testCase{
@@ -124,7 +125,7 @@ func idConflict(h *harness) {
 		h.t.Fatalf("conflicts = %+v", conflicts)
 	}
 	h.wantState(a, store.StateSubmitted)
-	if d := h.get(c); d.State != store.StateFailed || d.ErrorCode != store.CodeDocumentIDConflict || d.DocumentID != "" {
+	if d := h.get(c); d.State != store.StateFailed || d.ErrorCode != vocab.CodeDocumentIDConflict || d.DocumentID != "" {
 		h.t.Fatalf("second file = %+v", d)
 	}
 	h.wantState(dupID, store.StateQueued)
