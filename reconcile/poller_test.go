@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/docuparse/docuparse-ingest/internal/testclock"
+	"github.com/docuparse/docuparse-ingest/internal/testwait"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
@@ -169,15 +170,8 @@ func TestADocumentTheAPIDoesNotKnowIsKeptAndRetried(t *testing.T) {
 
 func waitSim(t *testing.T, s *sim.Server, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testwait.For(t, fmt.Sprintf("the simulator to finish %d documents", n), func() bool {
 		st := s.Stats()
-		if st.DocumentsCompleted+st.DocumentsFailed >= n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("simulator finished %d of %d", st.DocumentsCompleted+st.DocumentsFailed, n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return st.DocumentsCompleted+st.DocumentsFailed >= n
+	})
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/docuparse/docuparse-ingest/internal/testwait"
 	"net"
 	"net/http"
 	"os"
@@ -340,14 +341,11 @@ func TestMetricsParseAndMoveAsDocumentsFlow(t *testing.T) {
 	// The counters move right after the store commits: scrape until the
 	// last transition is counted.
 	var after map[string]float64
-	for deadline := time.Now().Add(10 * time.Second); ; {
+	testwait.For(t, "the last transition to be counted", func() bool {
 		after = scrape(t, base)
-		if after[`docuparse_document_transitions_total{to="exported"}`] >= float64(len(files)) &&
-			after[`docuparse_outputs_written_total{kind="documents_csv_rows"}`] >= float64(len(files)) || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return after[`docuparse_document_transitions_total{to="exported"}`] >= float64(len(files)) &&
+			after[`docuparse_outputs_written_total{kind="documents_csv_rows"}`] >= float64(len(files))
+	})
 	for key, want := range map[string]float64{
 		`docuparse_documents{state="exported"}`:                            float64(len(files)),
 		`docuparse_document_transitions_total{to="exported"}`:              float64(len(files)),

@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"context"
+	"github.com/docuparse/docuparse-ingest/internal/testwait"
 	"os"
 	"path/filepath"
 	"strings"
@@ -179,28 +180,21 @@ func TestLostWebhooksAreRecoveredByPolling(t *testing.T) {
 func checkBatches(t *testing.T, d *daemon.Daemon) {
 	t.Helper()
 	ctx := context.Background()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		checks, err := d.Store().BatchChecks(ctx, false)
-		if err != nil {
+	var checks []store.BatchCheck
+	testwait.For(t, "every submitted batch to be checked", func() bool {
+		var err error
+		if checks, err = d.Store().BatchChecks(ctx, false); err != nil {
 			t.Fatal(err)
 		}
 		counts, err := d.Store().BatchCounts(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		submitted := counts[store.BatchSubmitted]
-		if len(checks) == submitted {
-			for _, c := range checks {
-				if c.Check != store.CheckMatch {
-					t.Errorf("batch %s: %s", c.APIBatchID, c.Check)
-				}
-			}
-			return
+		return len(checks) == counts[store.BatchSubmitted]
+	})
+	for _, c := range checks {
+		if c.Check != store.CheckMatch {
+			t.Errorf("batch %s: %s", c.APIBatchID, c.Check)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d batches checked", len(checks), submitted)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }

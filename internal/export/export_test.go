@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/docuparse/docuparse-ingest/internal/testlog"
+	"github.com/docuparse/docuparse-ingest/internal/testwait"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -483,12 +484,7 @@ func TestExporterStopIsSafeBeforeStartAndTwice(t *testing.T) {
 // be exported.
 func waitExported(t *testing.T, r *rig, id int64) {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for r.get(t, id).State != store.StateExported {
-		select {
-		case <-r.wake:
-		case <-deadline:
-			t.Fatalf("document %d was not exported within 10 s", id)
-		}
-	}
+	testwait.OnSignal(t, r.wake, fmt.Sprintf("document %d to be exported", id), func() bool {
+		return r.get(t, id).State == store.StateExported
+	})
 }
