@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/counters"
+	"github.com/docuparse/docuparse-ingest/internal/safetext"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
@@ -194,7 +195,7 @@ func (r *Report) mdFiles(b *bytes.Buffer) {
 				f := g.Files[i]
 				s := fmt.Sprintf("%s (%s)", mdCode(f.Path), f.Bucket)
 				if f.ErrorMessage != "" {
-					s += ": " + mdText(shorten(f.ErrorMessage, 200))
+					s += ": " + mdText(safetext.Shorten(f.ErrorMessage, 200))
 				}
 				return s
 			})
