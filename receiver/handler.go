@@ -10,9 +10,9 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+	"github.com/docuparse/docuparse-ingest/internal/safetext"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
@@ -316,14 +316,7 @@ func identify(body []byte, deliveryID string) (store.IncomingEvent, string) {
 // clip returns s as valid UTF-8, cut to at most n bytes on a rune boundary
 // (cutting inside a multi-byte rune would store invalid UTF-8).
 func clip(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
+	return safetext.Cut(strings.ToValidUTF8(s, "\uFFFD"), n)
 }
 
 // jsonContentType accepts application/json with any parameters, and a

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/counters"
+	"github.com/docuparse/docuparse-ingest/internal/safetext"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
@@ -133,19 +134,30 @@ func (r *Report) mdResultsVia(b *bytes.Buffer) {
 	b.WriteString("\n\n")
 }
 
+// countRow is one row of a Markdown count table: a name and its count.
+type countRow struct {
+	name string
+	n    int
+}
+
+// mdCountRows writes the rows of a two-column count table, every one of
+// rows, then ifAny only when its count is above zero (a catch-all that is
+// news only when it is not empty).
+func mdCountRows(b *bytes.Buffer, rows []countRow, ifAny countRow) {
+	for _, row := range rows {
+		fmt.Fprintf(b, "| %s | %d |\n", row.name, row.n)
+	}
+	if ifAny.n > 0 {
+		fmt.Fprintf(b, "| %s | %d |\n", ifAny.name, ifAny.n)
+	}
+}
+
 func (r *Report) mdFiles(b *bytes.Buffer) {
 	a := r.Accounting
 	b.WriteString("## Files\n\n| outcome | files |\n|---|---:|\n")
-	for _, row := range []struct {
-		name string
-		n    int
-	}{{"completed", a.Completed}, {"failed", a.Failed}, {"rejected", a.Rejected}, {"duplicate", a.Duplicate},
-		{"vanished", a.Vanished}, {"pending", a.Pending}} {
-		fmt.Fprintf(b, "| %s | %d |\n", row.name, row.n)
-	}
-	if a.Unclassified > 0 {
-		fmt.Fprintf(b, "| unclassified | %d |\n", a.Unclassified)
-	}
+	mdCountRows(b, []countRow{{"completed", a.Completed}, {"failed", a.Failed}, {"rejected", a.Rejected},
+		{"duplicate", a.Duplicate}, {"vanished", a.Vanished}, {"pending", a.Pending}},
+		countRow{"unclassified", a.Unclassified})
 	fmt.Fprintf(b, "| **discovered** | **%d** |\n\n", a.Discovered)
 	b.WriteString("Each file is counted once: a file sent again with `retry` counts by the outcome of its latest attempt. Every file and every retry is listed in the CSV file of this report.\n\n")
 	r.mdRetries(b)
@@ -194,7 +206,7 @@ func (r *Report) mdFiles(b *bytes.Buffer) {
 				f := g.Files[i]
 				s := fmt.Sprintf("%s (%s)", mdCode(f.Path), f.Bucket)
 				if f.ErrorMessage != "" {
-					s += ": " + mdText(shorten(f.ErrorMessage, 200))
+					s += ": " + mdText(safetext.Shorten(f.ErrorMessage, 200))
 				}
 				return s
 			})
@@ -223,16 +235,9 @@ func (r *Report) mdWebhooks(b *bytes.Buffer) {
 	fmt.Fprintf(b, "## Webhook deliveries (%d)\n\n", w.Received)
 	if w.Received > 0 {
 		b.WriteString("| status | deliveries |\n|---|---:|\n")
-		for _, row := range []struct {
-			name string
-			n    int
-		}{{"applied", w.Applied}, {"duplicate", w.Duplicate}, {"conflict", w.Conflict}, {"orphan", w.Orphan},
-			{"dead", w.Dead}, {"pending", w.Pending}} {
-			fmt.Fprintf(b, "| %s | %d |\n", row.name, row.n)
-		}
-		if w.Other > 0 {
-			fmt.Fprintf(b, "| other | %d |\n", w.Other)
-		}
+		mdCountRows(b, []countRow{{"applied", w.Applied}, {"duplicate", w.Duplicate}, {"conflict", w.Conflict},
+			{"orphan", w.Orphan}, {"dead", w.Dead}, {"pending", w.Pending}},
+			countRow{"other", w.Other})
 		b.WriteString("\n")
 	} else {
 		b.WriteString("None received.\n\n")

@@ -10,8 +10,8 @@ import (
 	"math/big"
 	"sort"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/docuparse/docuparse-ingest/internal/safetext"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
@@ -86,7 +86,7 @@ func sumMoney(docs []store.ReportDocument) Money {
 		}
 		problem := func(cur, field, value, reason string) {
 			m.Problems = append(m.Problems, AmountProblem{Path: d.Path, FileName: d.FileName, DocumentID: d.DocumentID,
-				Currency: cur, Field: field, Value: shorten(value, maxShownValue), Reason: reason})
+				Currency: cur, Field: field, Value: safetext.Shorten(value, maxShownValue), Reason: reason})
 		}
 		var a amounts
 		switch {
@@ -136,18 +136,6 @@ func sumMoney(docs []store.ReportDocument) Money {
 		return a.Field < b.Field
 	})
 	return m
-}
-
-// shorten cuts s to at most n bytes, on a character boundary, marking the
-// cut with "…".
-func shorten(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }
 
 func isJSONObject(b []byte) bool {

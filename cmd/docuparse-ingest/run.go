@@ -14,6 +14,7 @@ import (
 
 	"github.com/docuparse/docuparse-ingest/internal/config"
 	"github.com/docuparse/docuparse-ingest/internal/daemon"
+	"github.com/docuparse/docuparse-ingest/internal/lifecycle"
 	"github.com/docuparse/docuparse-ingest/internal/procs"
 )
 
@@ -138,29 +139,20 @@ func startWatchdog(ctx context.Context, log *slog.Logger, d *daemon.Daemon) func
 	if err != nil || interval <= 0 {
 		return func() {}
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(interval / 2)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
+	var g lifecycle.Group
+	g.Go(ctx, func(ctx context.Context) {
+		lifecycle.Every(ctx, interval/2, func(ctx context.Context) {
 			hctx, hcancel := context.WithTimeout(ctx, interval/4)
 			err := d.Healthy(hctx)
 			hcancel()
 			if err != nil {
 				log.Error("unhealthy: not pinging the watchdog", "err", err)
-				continue
+				return
 			}
 			notify(log, sdnotify.SdNotifyWatchdog)
-		}
-	}()
-	return func() { cancel(); <-done }
+		})
+	})
+	return g.Stop
 }
 
 func oneLine(err error) string {

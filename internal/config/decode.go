@@ -17,37 +17,35 @@ func (d decoder) wrongType(key string, want string, v any) {
 	d.p.invalid(key, "must be %s, not %s", want, kindOf(v))
 }
 
-func (d decoder) str(r raw, key string, dst *string) {
+// typed returns r's value as a T when its key is present and the value is
+// one; a present value of another type is reported as not want. ok is
+// false in both other cases: the field keeps what it held.
+func typed[T any](d decoder, r raw, key, want string) (v T, ok bool) {
 	if !r.set {
-		return
+		return v, false
 	}
-	s, ok := r.v.(string)
+	v, ok = r.v.(T)
 	if !ok {
-		d.wrongType(key, "a string", r.v)
-		return
+		d.wrongType(key, want, r.v)
 	}
-	*dst = s
+	return v, ok
+}
+
+func (d decoder) str(r raw, key string, dst *string) {
+	if s, ok := typed[string](d, r, key, "a string"); ok {
+		*dst = s
+	}
 }
 
 func (d decoder) boolean(r raw, key string, dst *bool) {
-	if !r.set {
-		return
+	if b, ok := typed[bool](d, r, key, "true or false"); ok {
+		*dst = b
 	}
-	b, ok := r.v.(bool)
-	if !ok {
-		d.wrongType(key, "true or false", r.v)
-		return
-	}
-	*dst = b
 }
 
 func (d decoder) integer(r raw, key string, dst *int) {
-	if !r.set {
-		return
-	}
-	n, ok := r.v.(int64)
+	n, ok := typed[int64](d, r, key, "an integer")
 	if !ok {
-		d.wrongType(key, "an integer", r.v)
 		return
 	}
 	if n < math.MinInt32 || n > math.MaxInt32 {
@@ -112,12 +110,8 @@ func (d decoder) size(r raw, key string, dst *Size) {
 }
 
 func (d decoder) strings(r raw, key string, dst *[]string) {
-	if !r.set {
-		return
-	}
-	arr, ok := r.v.([]any)
+	arr, ok := typed[[]any](d, r, key, "an array of strings")
 	if !ok {
-		d.wrongType(key, "an array of strings", r.v)
 		return
 	}
 	out := make([]string, 0, len(arr))

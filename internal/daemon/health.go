@@ -10,6 +10,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/apiclient"
 	"github.com/docuparse/docuparse-ingest/internal/export"
 	"github.com/docuparse/docuparse-ingest/internal/health"
+	"github.com/docuparse/docuparse-ingest/internal/lifecycle"
 )
 
 // DefaultAPIUnreachableAfter is how long every API request may fail (no
@@ -102,15 +103,6 @@ func (d *Daemon) exportPass(n int, err error) {
 // startHealth judges the API's reachability every healthInterval.
 func (d *Daemon) startHealth(ctx context.Context) {
 	d.healthGroup.Go(ctx, func(ctx context.Context) {
-		t := time.NewTicker(healthInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				d.judgeAPI()
-			}
-		}
+		lifecycle.Every(ctx, healthInterval, func(context.Context) { d.judgeAPI() })
 	})
 }

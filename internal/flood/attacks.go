@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
+	"github.com/docuparse/docuparse-ingest/internal/lifecycle"
 )
 
 // fakeSignature is well-formed, so the receiver must read the body to
@@ -156,18 +157,13 @@ func slowUploads(ctx context.Context, addr string, n, declared int) int {
 		opened++
 		go func() {
 			defer c.Close()
-			tick := time.NewTicker(time.Second)
-			defer tick.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-tick.C:
-					if _, err := c.Write([]byte("a")); err != nil {
-						return
-					}
+			ctx, stop := context.WithCancel(ctx) // a failed write ends this connection's drip
+			defer stop()
+			lifecycle.Every(ctx, time.Second, func(context.Context) {
+				if _, err := c.Write([]byte("a")); err != nil {
+					stop()
 				}
-			}
+			})
 		}()
 	}
 	return opened

@@ -85,3 +85,20 @@ func Loop(ctx context.Context, interval time.Duration, poke Poke, fn func(contex
 		}
 	}
 }
+
+// Every waits the interval, calls fn, and repeats until ctx ends. Unlike
+// Loop it does not call fn at once, and nothing but the ticker wakes it: it
+// is the shape of a periodic check whose first run is due one interval
+// after the start.
+func Every(ctx context.Context, interval time.Duration, fn func(context.Context)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		fn(ctx)
+	}
+}

@@ -192,24 +192,23 @@ func queryDocuments(ctx context.Context, q interface {
 
 // Get returns the document with local id id, or ErrNotFound.
 func (s *Store) Get(ctx context.Context, id int64) (*Document, error) {
-	docs, err := queryDocuments(ctx, s.r, `WHERE d.id = ?`, id)
-	if err != nil {
-		return nil, fmt.Errorf("get document %d: %w", id, err)
-	}
-	if len(docs) == 0 {
-		return nil, fmt.Errorf("get document %d: %w", id, ErrNotFound)
-	}
-	return &docs[0], nil
+	return s.getOne(ctx, `WHERE d.id = ?`, id)
 }
 
 // GetByDocumentID returns the document the API knows as documentID.
 func (s *Store) GetByDocumentID(ctx context.Context, documentID string) (*Document, error) {
-	docs, err := queryDocuments(ctx, s.r, `WHERE d.document_id = ?`, documentID)
+	return s.getOne(ctx, `WHERE d.document_id = ?`, documentID)
+}
+
+// getOne returns the one document where (a "WHERE …" clause on key)
+// selects, or ErrNotFound; its errors name the document by key.
+func (s *Store) getOne(ctx context.Context, where string, key any) (*Document, error) {
+	docs, err := queryDocuments(ctx, s.r, where, key)
 	if err != nil {
-		return nil, fmt.Errorf("get document %s: %w", documentID, err)
+		return nil, fmt.Errorf("get document %v: %w", key, err)
 	}
 	if len(docs) == 0 {
-		return nil, fmt.Errorf("get document %s: %w", documentID, ErrNotFound)
+		return nil, fmt.Errorf("get document %v: %w", key, ErrNotFound)
 	}
 	return &docs[0], nil
 }

@@ -514,15 +514,21 @@ func (s *Store) ReplayEvents(ctx context.Context, ids []int64) (int, error) {
 
 // countBy runs a "SELECT key, COUNT(*) … GROUP BY key" query.
 func (s *Store) countBy(ctx context.Context, query string) (map[string]int, error) {
-	rows, err := s.r.QueryContext(ctx, query)
+	return queryCounts[int](ctx, s.r, query)
+}
+
+// queryCounts runs a query whose rows are (key, count) pairs and returns
+// them as a map: the one reader of every count the store keeps.
+func queryCounts[N int | int64](ctx context.Context, q reportQuerier, query string, args ...any) (map[string]N, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[string]int{}
+	out := map[string]N{}
 	for rows.Next() {
 		var k string
-		var n int
+		var n N
 		if err := rows.Scan(&k, &n); err != nil {
 			return nil, err
 		}

@@ -69,21 +69,7 @@ type reportQuerier interface {
 }
 
 func queryCounters(ctx context.Context, q reportQuerier, day string) (map[string]int64, error) {
-	rows, err := q.QueryContext(ctx, `SELECT name, count FROM daily_counters WHERE day = ?`, day)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var name string
-		var n int64
-		if err := rows.Scan(&name, &n); err != nil {
-			return nil, err
-		}
-		out[name] = n
-	}
-	return out, rows.Err()
+	return queryCounts[int64](ctx, q, `SELECT name, count FROM daily_counters WHERE day = ?`, day)
 }
 
 // ReportWindow selects what one day's report covers.
@@ -222,22 +208,8 @@ func reportDocuments(ctx context.Context, q reportQuerier, from, to string, n in
 }
 
 func reportEventCounts(ctx context.Context, q reportQuerier, from, to string) (map[string]int, error) {
-	rows, err := q.QueryContext(ctx, `SELECT status, COUNT(*) FROM events
+	return queryCounts[int](ctx, q, `SELECT status, COUNT(*) FROM events
 		WHERE received_at >= ? AND received_at < ? GROUP BY status`, from, to)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var status string
-		var n int
-		if err := rows.Scan(&status, &n); err != nil {
-			return nil, err
-		}
-		out[status] = n
-	}
-	return out, rows.Err()
 }
 
 func reportEvents(ctx context.Context, q reportQuerier, from, to string) ([]ReportEvent, error) {
