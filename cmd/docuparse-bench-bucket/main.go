@@ -18,11 +18,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/docuparse/docuparse-ingest/internal/binrun"
 	"io"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/binrun"
 )
 
 func main() { binrun.Main(run) }

@@ -19,10 +19,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/docuparse/docuparse-ingest/internal/binrun"
 	"io"
 	"time"
 
+	"github.com/docuparse/docuparse-ingest/internal/binrun"
 	"github.com/docuparse/docuparse-ingest/internal/chaos"
 )
 
