@@ -55,15 +55,27 @@ func (s *Store) JournalEvent(ctx context.Context, e IncomingEvent) (bool, error)
 // It is the webhook receiver's hot path, so it runs on the driver
 // directly (rawTx) with one prepared statement executed per delivery, and
 // the events table has no index on the key: every row it adds lands at
-// the end of the table and of its indexes.
+// the end of the table and of its indexes. Options.OnJournaled is told
+// after the commit, with no lock held.
 func (s *Store) JournalEvents(ctx context.Context, evs []IncomingEvent) ([]bool, error) {
+	inserted, n, err := s.journalEvents(ctx, evs)
+	if err != nil {
+		return nil, err
+	}
+	s.announcePending(n)
+	return inserted, nil
+}
+
+// journalEvents is JournalEvents under journalMu, without the
+// announcement; it also returns how many events it stored.
+func (s *Store) journalEvents(ctx context.Context, evs []IncomingEvent) ([]bool, int, error) {
 	s.journalMu.Lock()
 	defer s.journalMu.Unlock()
 	if s.recent == nil {
 		// Loaded on first use, not at Open: commands that only read the
 		// store would pay for it (~150 ms for a full window) for nothing.
 		if err := s.loadRecentKeys(ctx, s.opts.recentWindow()); err != nil {
-			return nil, fmt.Errorf("journal: load recent keys: %w", err)
+			return nil, 0, fmt.Errorf("journal: load recent keys: %w", err)
 		}
 	}
 	inserted := make([]bool, len(evs))
@@ -101,7 +113,7 @@ func (s *Store) JournalEvents(ctx context.Context, evs []IncomingEvent) ([]bool,
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("journal %d event(s): %w", len(evs), err)
+		return nil, 0, fmt.Errorf("journal %d event(s): %w", len(evs), err)
 	}
 	n := 0
 	for i, e := range evs {
@@ -110,8 +122,7 @@ func (s *Store) JournalEvents(ctx context.Context, evs []IncomingEvent) ([]bool,
 			n++
 		}
 	}
-	s.announcePending(n)
-	return inserted, nil
+	return inserted, n, nil
 }
 
 // nullValue is nullString for the driver level: NULL for "".
