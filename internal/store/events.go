@@ -273,7 +273,11 @@ type BatchSummary struct {
 // many events it applied. Each event's outcome (applied, duplicate,
 // conflict, orphan, dead) is recorded on it in the same transaction as the
 // state change it causes. An event no longer pending (another applier
-// took it) is skipped, so an event is never applied twice.
+// took it) is skipped, so an event is never applied twice. Events apply in
+// arrival order: when an event older than every one in actions is pending
+// (an orphan queued again by RecordSubmission after the caller read its
+// group), nothing is applied and 0 is returned, for the caller to read the
+// pending events again, oldest first.
 func (s *Store) ApplyEvents(ctx context.Context, actions []EventAction) (int, error) {
 	if len(actions) == 0 {
 		return 0, nil
@@ -282,6 +286,9 @@ func (s *Store) ApplyEvents(ctx context.Context, actions []EventAction) (int, er
 	var statuses []string
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		trs, statuses = trs[:0], statuses[:0]
+		if older, err := s.olderPendingTx(ctx, tx, actions); err != nil || older {
+			return err
+		}
 		for _, a := range actions {
 			tr, status, err := s.applyEventTx(ctx, tx, a)
 			if err != nil {
@@ -302,6 +309,20 @@ func (s *Store) ApplyEvents(ctx context.Context, actions []EventAction) (int, er
 	s.notify(trs)
 	s.notifyEvents(statuses)
 	return len(statuses), nil
+}
+
+// olderPendingTx reports whether an event older than every one in actions
+// is pending: one queued again since the actions' group was read.
+func (s *Store) olderPendingTx(ctx context.Context, tx *sql.Tx, actions []EventAction) (bool, error) {
+	first := actions[0].EventID
+	for _, a := range actions[1:] {
+		first = min(first, a.EventID)
+	}
+	var oldest sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT MIN(id) FROM events WHERE status = ?`, EventPending).Scan(&oldest); err != nil {
+		return false, err
+	}
+	return oldest.Valid && oldest.Int64 < first, nil
 }
 
 // notifyEvents reports, after commit, the status each applied event took.
