@@ -72,9 +72,12 @@ func ApplyPending(ctx context.Context, st EventStore) (int, error) {
 		for i, e := range evs {
 			actions[i] = ParseEvent(e.Body).Action(e.ID)
 		}
-		if _, err := st.ApplyEvents(ctx, actions); err != nil {
+		// 0 applied when an older event was queued again since the read
+		// (an orphan whose document is now known): read again, in order.
+		n, err := st.ApplyEvents(ctx, actions)
+		if err != nil {
 			return total, err
 		}
-		total += len(evs)
+		total += n
 	}
 }

@@ -22,7 +22,9 @@ type Journal interface {
 // pending, oldest first, and what each means (read by ParseEvent) applied
 // in one transaction with the event's new status. ApplyEvents must claim
 // each event (pending → its status) inside that transaction, so that two
-// appliers never apply one event twice.
+// appliers never apply one event twice, and apply nothing (returning 0)
+// when an event older than the group is pending again, so that events
+// apply in arrival order.
 type EventStore interface {
 	PendingEvents(ctx context.Context, limit int) ([]store.PendingEvent, error)
 	ApplyEvents(ctx context.Context, actions []store.EventAction) (int, error)

@@ -55,15 +55,27 @@ func (s *Store) JournalEvent(ctx context.Context, e IncomingEvent) (bool, error)
 // It is the webhook receiver's hot path, so it runs on the driver
 // directly (rawTx) with one prepared statement executed per delivery, and
 // the events table has no index on the key: every row it adds lands at
-// the end of the table and of its indexes.
+// the end of the table and of its indexes. Options.OnJournaled is told
+// after the commit, with no lock held.
 func (s *Store) JournalEvents(ctx context.Context, evs []IncomingEvent) ([]bool, error) {
+	inserted, n, err := s.journalEvents(ctx, evs)
+	if err != nil {
+		return nil, err
+	}
+	s.announcePending(n)
+	return inserted, nil
+}
+
+// journalEvents is JournalEvents under journalMu, without the
+// announcement; it also returns how many events it stored.
+func (s *Store) journalEvents(ctx context.Context, evs []IncomingEvent) ([]bool, int, error) {
 	s.journalMu.Lock()
 	defer s.journalMu.Unlock()
 	if s.recent == nil {
 		// Loaded on first use, not at Open: commands that only read the
 		// store would pay for it (~150 ms for a full window) for nothing.
 		if err := s.loadRecentKeys(ctx, s.opts.recentWindow()); err != nil {
-			return nil, fmt.Errorf("journal: load recent keys: %w", err)
+			return nil, 0, fmt.Errorf("journal: load recent keys: %w", err)
 		}
 	}
 	inserted := make([]bool, len(evs))
@@ -101,7 +113,7 @@ func (s *Store) JournalEvents(ctx context.Context, evs []IncomingEvent) ([]bool,
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("journal %d event(s): %w", len(evs), err)
+		return nil, 0, fmt.Errorf("journal %d event(s): %w", len(evs), err)
 	}
 	n := 0
 	for i, e := range evs {
@@ -110,8 +122,7 @@ func (s *Store) JournalEvents(ctx context.Context, evs []IncomingEvent) ([]bool,
 			n++
 		}
 	}
-	s.announcePending(n)
-	return inserted, nil
+	return inserted, n, nil
 }
 
 // nullValue is nullString for the driver level: NULL for "".
@@ -262,7 +273,11 @@ type BatchSummary struct {
 // many events it applied. Each event's outcome (applied, duplicate,
 // conflict, orphan, dead) is recorded on it in the same transaction as the
 // state change it causes. An event no longer pending (another applier
-// took it) is skipped, so an event is never applied twice.
+// took it) is skipped, so an event is never applied twice. Events apply in
+// arrival order: when an event older than every one in actions is pending
+// (an orphan queued again by RecordSubmission after the caller read its
+// group), nothing is applied and 0 is returned, for the caller to read the
+// pending events again, oldest first.
 func (s *Store) ApplyEvents(ctx context.Context, actions []EventAction) (int, error) {
 	if len(actions) == 0 {
 		return 0, nil
@@ -271,6 +286,9 @@ func (s *Store) ApplyEvents(ctx context.Context, actions []EventAction) (int, er
 	var statuses []string
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		trs, statuses = trs[:0], statuses[:0]
+		if older, err := s.olderPendingTx(ctx, tx, actions); err != nil || older {
+			return err
+		}
 		for _, a := range actions {
 			tr, status, err := s.applyEventTx(ctx, tx, a)
 			if err != nil {
@@ -291,6 +309,20 @@ func (s *Store) ApplyEvents(ctx context.Context, actions []EventAction) (int, er
 	s.notify(trs)
 	s.notifyEvents(statuses)
 	return len(statuses), nil
+}
+
+// olderPendingTx reports whether an event older than every one in actions
+// is pending: one queued again since the actions' group was read.
+func (s *Store) olderPendingTx(ctx context.Context, tx *sql.Tx, actions []EventAction) (bool, error) {
+	first := actions[0].EventID
+	for _, a := range actions[1:] {
+		first = min(first, a.EventID)
+	}
+	var oldest sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT MIN(id) FROM events WHERE status = ?`, EventPending).Scan(&oldest); err != nil {
+		return false, err
+	}
+	return oldest.Valid && oldest.Int64 < first, nil
 }
 
 // notifyEvents reports, after commit, the status each applied event took.

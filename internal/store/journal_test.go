@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -227,5 +228,46 @@ func TestJournalEventsAnnouncesNewRows(t *testing.T) {
 	}
 	if fmt.Sprint(got) != "[2 1]" {
 		t.Fatalf("OnJournaled saw %v, want [2 1] (two new, then none, then one)", got)
+	}
+}
+
+// OnJournaled is called after the commit with no store lock held, as the
+// other hooks are: the hook runs on the receiver's journal writer, and a
+// hook that waits on the journal (here: journals a follow-up itself) must
+// not wedge every later delivery. Before the hook was announced outside
+// journalMu, this call deadlocked.
+func TestOnJournaledIsCalledWithoutTheJournalLock(t *testing.T) {
+	ctx := context.Background()
+	var s *Store
+	followed := make(chan error, 1)
+	var hooked atomic.Bool
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "state.db"), Options{OnJournaled: func(int) {
+		if hooked.Swap(true) {
+			return // the follow-up's own announcement
+		}
+		_, err := s.JournalEvent(ctx, IncomingEvent{DedupeKey: "follow-up", Type: docuparse.EventDocumentCompleted,
+			DocumentID: "doc_b", Body: []byte(`{"event":"document.completed","document_id":"doc_b"}`)})
+		followed <- err
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.JournalEvent(ctx, IncomingEvent{DedupeKey: "first", Type: docuparse.EventDocumentCompleted,
+			DocumentID: "doc_a", Body: []byte(`{"event":"document.completed","document_id":"doc_a"}`)})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second): // a hang guard, not a timing assertion
+		t.Fatal("JournalEvent did not return: OnJournaled was called with journalMu held")
+	}
+	if err := <-followed; err != nil {
+		t.Fatalf("the hook's own JournalEvent: %v", err)
 	}
 }

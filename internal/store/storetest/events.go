@@ -32,6 +32,7 @@ var eventCases = []testCase{
 	{"AnEventReadByTwoAppliersIsAppliedOnce", appliedOnceByTwoAppliers},
 	{"ADeadActionKeepsTheEventWithItsNote", deadActionKeepsItsNote},
 	{"AnEmptyActionIsRefusedWithItsGroup", emptyActionRefused},
+	{"AnOrphanQueuedAgainAppliesBeforeALaterEventReadAheadOfIt", orphanBeforeLaterEvent},
 }
 
 // applyPending applies every pending journaled event as the daemon's
@@ -531,5 +532,39 @@ func emptyActionRefused(h *harness) {
 	}
 	if c := h.eventCounts(); c[store.EventPending] != 2 {
 		h.t.Fatalf("events = %v, want both still pending", c)
+	}
+}
+
+// Events apply in arrival order, whichever pass reads them. An orphan is
+// queued again when its document's answer is recorded; a later event for
+// the same document, read by an applier pass just before that, is not
+// applied ahead of it: ApplyEvents applies nothing while an event older
+// than its group is pending, and the applier reads again. Otherwise the
+// later outcome would win over the first one to arrive.
+func orphanBeforeLaterEvent(h *harness) {
+	a := h.queued(1)
+	batch := h.batch(store.ModeSingle, a)
+	h.journal("k1", docuparse.Event{Event: docuparse.EventDocumentCompleted, DocumentID: "doc_a", Data: json.RawMessage(`{"total":"1"}`)})
+	applyPending(h) // before the answer: an orphan
+	h.journal("k2", docuparse.Event{Event: docuparse.EventDocumentFailed, DocumentID: "doc_a",
+		Error: &docuparse.Error{Code: "EXTRACTION_FAILED", Message: "later, contradicting"}})
+	read := h.pendingActions() // a pass reads the later event…
+	if len(read) != 1 {
+		h.t.Fatalf("pending = %d, want the later event alone", len(read))
+	}
+	// …the answer is recorded meanwhile, queuing the orphan again…
+	h.must(h.b.RecordSubmitted(h.ctx, batch.ID, "", nil, []store.Submitted{{DocID: a, DocumentID: "doc_a"}}))
+	// …and the pass applies what it read: nothing, an older event waits.
+	n, err := h.b.ApplyEvents(h.ctx, read)
+	h.must(err)
+	if n != 0 {
+		h.t.Fatalf("ApplyEvents applied %d ahead of an older pending event, want 0", n)
+	}
+	applyPending(h)
+	if d := h.get(a); d.State != store.StateCompleted {
+		h.t.Fatalf("document = %s, want completed: the first outcome to arrive wins", d.State)
+	}
+	if c := h.eventCounts(); c[store.EventApplied] != 1 || c[store.EventConflict] != 1 {
+		h.t.Fatalf("events = %v, want the first applied and the later one a conflict", c)
 	}
 }
