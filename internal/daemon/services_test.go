@@ -123,6 +123,7 @@ func TestTheStartOrderKeepsTheStopRules(t *testing.T) {
 		{slotExporter, slotApplier, "the exporter's last pass follows the applier's"},
 		{slotApplier, slotReceiver, "the applier's last pass follows the receiver's drain"},
 		{slotApplier, slotPoller, "the applier's last pass follows the poller"},
+		{slotApplier, slotSubmitter, "orphans queued again by the submitter's last answer are applied in the applier's last pass"},
 		{slotExporter, slotSubmitter, "the exporter's last pass follows the submitter's ends"},
 		{slotSubmitter, slotIntake, "intake stops before the submitter drains"},
 		{slotIntake, slotSources, "the sources stop before intake"},
