@@ -4,12 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
 	"github.com/docuparse/docuparse-ingest/internal/vocab"
 )
-
-// CodeSubmitStuck is vocab.CodeSubmitStuck, named here only for the
-// nightly report (reconcile/report.go) until it uses vocab directly.
-const CodeSubmitStuck = vocab.CodeSubmitStuck
 
 // BatchStuck is the state of a batch whose every document still
 // submitting is stuck (vocab.CodeSubmitStuck): nothing resumes it.

@@ -209,7 +209,7 @@ func stopSubmitting(h *harness) {
 		h.t.Fatalf("batch counts = %v, want one stuck", bc)
 	}
 	stuck, err := h.b.SubmitStuck(h.ctx, 0)
-	if err != nil || len(stuck) != 2 || stuck[0].ID != a || stuck[0].ErrorCode != store.CodeSubmitStuck ||
+	if err != nil || len(stuck) != 2 || stuck[0].ID != a || stuck[0].ErrorCode != vocab.CodeSubmitStuck ||
 		stuck[0].ErrorMessage != "fewer documents than files" || stuck[0].State != store.StateSubmitting {
 		h.t.Fatalf("stuck = %+v, %v", stuck, err)
 	}
