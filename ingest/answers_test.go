@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -85,9 +86,19 @@ func (r *subRig) checkStuck(t *testing.T, reason string, ids ...int64) {
 func (r *subRig) settle(t *testing.T, s *Submitter, name string) {
 	t.Helper()
 	r.intercept.Store(nil)
-	id := r.queue(t, name)[0]
+	c := writeInput(t, filepath.Join(r.dir, name), fileContent(name))
+	if err := r.intake.Take(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	// The running submitter may take the file before it is looked at
+	// (its resume ticker plans batches too): queued or further is fine.
+	docs := r.st.all(t)
+	d := docs[len(docs)-1]
+	if d.Path != c.Path || d.State != store.StateQueued && d.State != store.StateSubmitting && d.State != store.StateSubmitted {
+		t.Fatalf("intake of %s recorded %s %s, want it queued (or taken by the submitter)", name, d.Path, d.State)
+	}
 	s.Notify()
-	r.waitIn(t, store.StateSubmitted, id)
+	r.waitIn(t, store.StateSubmitted, d.ID)
 }
 
 func TestSubmitterStopsFilesTheAPIsAnswerDoesNotListAndRetryResubmitsThem(t *testing.T) {
