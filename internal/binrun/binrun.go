@@ -1,7 +1,8 @@
 // Package binrun owns what the measurement and fault-injection tools
-// (cmd/docuparse-flood, cmd/docuparse-bench-bucket, internal/chaos) need to
-// run the built daemon as a user does: building docuparse-ingest from this
-// tree or from an earlier git revision (the baseline measured beside it),
+// (cmd/docuparse-flood, cmd/docuparse-bench-bucket, cmd/docuparse-bench,
+// internal/chaos) need to run the built daemon as a user does: building
+// docuparse-ingest from this tree or from an earlier git revision (the
+// baseline measured beside it) and the other commands they run beside it,
 // a free loopback address for a listener, and waiting until a process
 // listens on it. Only those tools and their tests import it.
 package binrun
@@ -26,7 +27,13 @@ type Binary struct {
 // Build builds ./cmd/docuparse-ingest of the module in srcDir into out,
 // as a release is built (-trimpath, no cgo).
 func Build(ctx context.Context, srcDir, out string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, "./cmd/docuparse-ingest")
+	return BuildCommand(ctx, srcDir, "./cmd/docuparse-ingest", out)
+}
+
+// BuildCommand builds the command pkg (such as "./cmd/docuparse-sim") of
+// the module in srcDir into out, the way Build builds the daemon.
+func BuildCommand(ctx context.Context, srcDir, pkg, out string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, pkg)
 	cmd.Dir = srcDir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/binrun"
+)
+
+// scrapeEvery is how often the driver reads the daemon's /metrics while it
+// works: the resolution of the daemon's time.
+const scrapeEvery = 100 * time.Millisecond
+
+// daemonConfig is the measured daemon's configuration: the inbox as a
+// folder source with a short settle, batch upload of up to 100 files,
+// webhooks to receiver, and /metrics on admin.
+func daemonConfig(dir, inbox, apiURL, receiver, admin string, conc int) string {
+	return fmt.Sprintf(`state_dir  = %q
+output_dir = %q
+[api]
+base_url     = %q
+batch_upload = true
+concurrency  = %d
+rate_limit   = 0
+[batch]
+max_files = 100
+max_wait  = "50ms"
+[receiver]
+listen = %q
+[admin]
+listen = %q
+[report]
+timezone = "UTC"
+[log]
+format = "json"
+[[source]]
+name   = "inbox"
+path   = %q
+settle = "50ms"
+`, filepath.Join(dir, "state"), filepath.Join(dir, "out"), apiURL, conc, receiver, admin, inbox)
+}
+
+// measureDaemon runs bin on a fresh state in dir against a fresh
+// simulator, timed from the process's start until /metrics counts want
+// exported documents; then it reads the process's usage and counts the
+// rows of its documents-*.csv files, which must be want.
+func measureDaemon(ctx context.Context, o e2eOptions, bin binrun.Binary, simBin, inbox, dir string, want int) (result, error) {
+	res := result{Name: "docuparse-ingest run (" + bin.Name + ")"}
+	receiver, err := binrun.FreeAddr()
+	if err != nil {
+		return res, err
+	}
+	admin, err := binrun.FreeAddr()
+	if err != nil {
+		return res, err
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return res, err
+	}
+	s, err := startSim(ctx, simBin, "http://"+receiver+"/webhooks/docuparse", o.WebhookWorkers, filepath.Join(dir, "sim.log"))
+	if err != nil {
+		return res, err
+	}
+	defer s.stop()
+	cfg := daemonConfig(dir, inbox, s.baseURL, receiver, admin, o.Concurrency)
+	start := time.Now()
+	d, err := binrun.StartDaemon(ctx, bin.Path, dir, cfg,
+		[]string{"DOCUPARSE_API_KEY=" + apiKey, "DOCUPARSE_WEBHOOK_SECRET=" + webhookSecret}, admin)
+	if err != nil {
+		return res, err
+	}
+	defer d.Stop()
+	if err := waitExported(ctx, d, admin, want); err != nil {
+		return res, fmt.Errorf("%w (log: %s)", err, d.Log.Name())
+	}
+	res.Seconds = time.Since(start).Seconds()
+	if res.usage, err = readUsage(d.Pid()); err != nil {
+		return res, err
+	}
+	if res.SimCPU, err = cpuTime(s.cmd.Process.Pid); err != nil {
+		return res, err
+	}
+	if res.Docs, err = countRows(filepath.Join(dir, "out", "csv")); err != nil {
+		return res, err
+	}
+	if res.Docs != want {
+		return res, fmt.Errorf("%d exported but %d rows in documents-*.csv (log: %s)", want, res.Docs, d.Log.Name())
+	}
+	return res, nil
+}
+
+// waitExported scrapes admin's /metrics until want documents are
+// exported.
+func waitExported(ctx context.Context, d *binrun.Daemon, admin string, want int) error {
+	tick := time.NewTicker(scrapeEvery)
+	defer tick.Stop()
+	for {
+		n, err := exportedCount(admin)
+		if err == nil && n >= want {
+			return nil
+		}
+		if err != nil && exited(d.Pid()) {
+			return errors.New("the daemon exited")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// exited reports whether pid has ended (a zombie not yet waited for, or
+// gone).
+func exited(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	return i < 0 || strings.HasPrefix(strings.TrimSpace(string(b[i+1:])), "Z")
+}
+
+// exportedCount reads docuparse_documents{state="exported"} from admin's
+// /metrics.
+func exportedCount(admin string) (int, error) {
+	resp, err := http.Get("http://" + admin + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	return parseExported(resp.Body)
+}
+
+// parseExported finds docuparse_documents{state="exported"} in Prometheus
+// text.
+func parseExported(r io.Reader) (int, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), `docuparse_documents{state="exported"} `); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return int(f), err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	return 0, errors.New(`no docuparse_documents{state="exported"} in /metrics`)
+}
+
+// countRows counts the data rows (header excluded) of every
+// documents-*.csv file in dir, parsed as CSV (a quoted field may hold a
+// line break).
+func countRows(dir string) (int, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "documents-*.csv"))
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, p := range paths {
+		rows, err := csvRows(p)
+		if err != nil {
+			return 0, err
+		}
+		n += max(rows-1, 0)
+	}
+	return n, nil
+}
+
+// csvRows counts the records of the CSV file at path.
+func csvRows(path string) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = -1
+	n := 0
+	for {
+		_, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return n, nil
+		}
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", path, err)
+		}
+		n++
+	}
+}

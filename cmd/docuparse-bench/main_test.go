@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/binrun"
+)
+
+// The whole tool, built as a user builds it, measures 200 files: the
+// table has the naive client's row and the daemon's, every number is
+// positive, and the tool itself checked that every file was counted
+// (it fails when a CSV misses a row).
+func TestE2EMeasuresBothSidesAtATinySize(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds three binaries and runs the daemon")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "docuparse-bench")
+	if err := binrun.BuildCommand(ctx, "../..", "./cmd/docuparse-bench", bin); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, bin, "e2e", "-files", "200", "-dir", filepath.Join(dir, "work"))
+	cmd.Dir = "../.." // it builds ./cmd/docuparse-ingest and ./cmd/docuparse-sim of the module
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	}
+	rows := tableRows(t, stdout.String())
+	if len(rows) != 2 {
+		t.Fatalf("want the naive row and the daemon's, got %d rows:\n%s", len(rows), stdout.String())
+	}
+	for i, want := range []string{"naive client", "docuparse-ingest run (this tree)"} {
+		r := rows[i]
+		if r[0] != "200" || !strings.HasPrefix(r[1], want) {
+			t.Errorf("row %d = %q, want 200 files and %q", i, r, want)
+		}
+		for _, col := range []int{2, 3, 4, 5} {
+			if v := number(t, r[col]); v <= 0 {
+				t.Errorf("row %q: column %d is %v, want > 0", r[1], col, v)
+			}
+		}
+	}
+	if v := number(t, rows[1][6]); v <= 0 {
+		t.Errorf("daemon's CPU per 1,000 docs is %v, want > 0", v)
+	}
+}
+
+// tableRows returns the cells of the result table's data rows.
+func tableRows(t *testing.T, out string) [][]string {
+	t.Helper()
+	_, table, ok := strings.Cut(out, tableHeader+"\n")
+	if !ok {
+		t.Fatalf("no table in:\n%s", out)
+	}
+	var rows [][]string
+	for _, line := range strings.Split(strings.TrimSpace(table), "\n")[1:] {
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		for i := range cells {
+			cells[i] = strings.TrimSpace(cells[i])
+		}
+		rows = append(rows, cells)
+	}
+	return rows
+}
+
+// number parses a cell such as "4318" or "60 MiB".
+func number(t *testing.T, cell string) float64 {
+	t.Helper()
+	v, err := strconv.ParseFloat(strings.TrimSuffix(cell, " MiB"), 64)
+	if err != nil {
+		t.Fatalf("cell %q: %v", cell, err)
+	}
+	return v
+}
+
+// CPU time is read after the command name, which may hold spaces and
+// parentheses.
+func TestParseStatSkipsTheCommandName(t *testing.T) {
+	line := "4242 (docuparse (x) y) S 1 4242 4242 0 -1 4194560 500 0 0 0 250 50 0 0 20 0 9 0 100 0 0\n"
+	got, err := parseStat(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != 3*time.Second {
+		t.Errorf("parseStat = %v, want 3s (250 + 50 ticks)", got)
+	}
+	if _, err := parseStat("4242 (short) S 1 2"); err == nil {
+		t.Error("a truncated line parsed")
+	}
+}
+
+// Rows are CSV records: a quoted line break does not count twice, and the
+// header of each file is not a row.
+func TestCountRowsCountsRecordsNotLines(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("documents-2026-12-01.csv", "id,name\n1,\"two\nlines\"\n2,b\n")
+	write("documents-2026-12-02.csv", "id,name\n3,c\n")
+	write("line_items-2026-12-01.csv", "id,n\n1,1\n1,2\n")
+	n, err := countRows(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 {
+		t.Errorf("countRows = %d, want 3", n)
+	}
+}
+
+// The exported count is read from the daemon's own series only.
+func TestParseExportedReadsTheExportedSeries(t *testing.T) {
+	text := "# HELP docuparse_documents Documents by state.\n" +
+		"docuparse_documents{state=\"queued\"} 5\n" +
+		"docuparse_documents{state=\"exported\"} 1.5e+04\n" +
+		"docuparse_documents_ended_total{outcome=\"completed\",source=\"inbox\"} 9\n"
+	n, err := parseExported(strings.NewReader(text))
+	if err != nil || n != 15000 {
+		t.Errorf("parseExported = %d, %v; want 15000", n, err)
+	}
+	if _, err := parseExported(strings.NewReader("docuparse_documents{state=\"queued\"} 5\n")); err == nil {
+		t.Error("no exported series, no error")
+	}
+}
