@@ -148,7 +148,7 @@ func measureNaive(ctx context.Context, o e2eOptions, simBin, inbox, dir string, 
 	if res.usage, err = readUsage(cmd.Process.Pid); err != nil {
 		return res, err
 	}
-	if res.SimCPU, err = cpuTime(s.cmd.Process.Pid); err != nil {
+	if res.SimCPU, _, err = cpuTime(s.cmd.Process.Pid); err != nil {
 		return res, err
 	}
 	if got := strings.TrimSpace(line); got != fmt.Sprint("done ", want) {

@@ -87,7 +87,7 @@ func measureDaemon(ctx context.Context, o e2eOptions, bin binrun.Binary, simBin,
 	if res.usage, err = readUsage(d.Pid()); err != nil {
 		return res, err
 	}
-	if res.SimCPU, err = cpuTime(s.cmd.Process.Pid); err != nil {
+	if res.SimCPU, _, err = cpuTime(s.cmd.Process.Pid); err != nil {
 		return res, err
 	}
 	if res.Docs, err = countRows(filepath.Join(dir, "out", "csv")); err != nil {

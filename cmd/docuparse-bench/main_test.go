@@ -54,6 +54,9 @@ func TestE2EMeasuresBothSidesAtATinySize(t *testing.T) {
 	if v := number(t, rows[1][6]); v <= 0 {
 		t.Errorf("daemon's CPU per 1,000 docs is %v, want > 0", v)
 	}
+	if v := number(t, rows[1][7]); v < 0 || v > 100 {
+		t.Errorf("daemon's system share of CPU is %v %%, want 0 to 100", v)
+	}
 }
 
 // tableRows returns the cells of the result table's data rows.
@@ -74,10 +77,10 @@ func tableRows(t *testing.T, out string) [][]string {
 	return rows
 }
 
-// number parses a cell such as "4318" or "60 MiB".
+// number parses a cell such as "4318", "60 MiB" or "41 %".
 func number(t *testing.T, cell string) float64 {
 	t.Helper()
-	v, err := strconv.ParseFloat(strings.TrimSuffix(cell, " MiB"), 64)
+	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSuffix(cell, " MiB"), " %"), 64)
 	if err != nil {
 		t.Fatalf("cell %q: %v", cell, err)
 	}
@@ -88,14 +91,14 @@ func number(t *testing.T, cell string) float64 {
 // parentheses.
 func TestParseStatSkipsTheCommandName(t *testing.T) {
 	line := "4242 (docuparse (x) y) S 1 4242 4242 0 -1 4194560 500 0 0 0 250 50 0 0 20 0 9 0 100 0 0\n"
-	got, err := parseStat(line)
+	total, sys, err := parseStat(line)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != 3*time.Second {
-		t.Errorf("parseStat = %v, want 3s (250 + 50 ticks)", got)
+	if total != 3*time.Second || sys != 500*time.Millisecond {
+		t.Errorf("parseStat = %v, %v; want 3s (250 + 50 ticks), 500ms", total, sys)
 	}
-	if _, err := parseStat("4242 (short) S 1 2"); err == nil {
+	if _, _, err := parseStat("4242 (short) S 1 2"); err == nil {
 		t.Error("a truncated line parsed")
 	}
 }

@@ -13,6 +13,7 @@ import (
 type usage struct {
 	HWM int64         // peak resident memory since start, bytes (VmHWM)
 	CPU time.Duration // user + system CPU time so far
+	Sys time.Duration // of which system (in the kernel: I/O, fsync, network)
 }
 
 // clockTicks is the unit of /proc/PID/stat's times: USER_HZ, 100 on every
@@ -25,8 +26,8 @@ func readUsage(pid int) (usage, error) {
 	if err != nil {
 		return usage{}, err
 	}
-	cpu, err := cpuTime(pid)
-	return usage{HWM: hwm, CPU: cpu}, err
+	cpu, sys, err := cpuTime(pid)
+	return usage{HWM: hwm, CPU: cpu, Sys: sys}, err
 }
 
 // peakRSS returns pid's peak resident memory (VmHWM), in bytes.
@@ -49,34 +50,34 @@ func peakRSS(pid int) (int64, error) {
 	return 0, fmt.Errorf("/proc/%d/status has no VmHWM", pid)
 }
 
-// cpuTime returns pid's utime + stime from /proc/PID/stat.
-func cpuTime(pid int) (time.Duration, error) {
+// cpuTime returns pid's utime + stime, and stime, from /proc/PID/stat.
+func cpuTime(pid int) (total, sys time.Duration, err error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	return parseStat(string(b))
 }
 
 // parseStat reads utime and stime (fields 14 and 15) of a /proc/PID/stat
-// line; the command name before them is in parentheses and may hold
-// spaces, so fields are counted after the last ')'.
-func parseStat(line string) (time.Duration, error) {
+// line and returns their sum and stime; the command name before them is
+// in parentheses and may hold spaces, so fields are counted after the
+// last ')'.
+func parseStat(line string) (total, sys time.Duration, err error) {
 	i := strings.LastIndexByte(line, ')')
 	if i < 0 {
-		return 0, fmt.Errorf("/proc stat %q: no command name", line)
+		return 0, 0, fmt.Errorf("/proc stat %q: no command name", line)
 	}
 	f := strings.Fields(line[i+1:])
 	if len(f) < 13 {
-		return 0, fmt.Errorf("/proc stat %q: too few fields", line)
+		return 0, 0, fmt.Errorf("/proc stat %q: too few fields", line)
 	}
-	var ticks int64
-	for _, s := range f[11:13] { // fields 14 and 15; f[0] is field 3
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("/proc stat: %w", err)
+	var ticks [2]int64
+	for j, s := range f[11:13] { // fields 14 and 15; f[0] is field 3
+		if ticks[j], err = strconv.ParseInt(s, 10, 64); err != nil {
+			return 0, 0, fmt.Errorf("/proc stat: %w", err)
 		}
-		ticks += n
 	}
-	return time.Duration(ticks) * time.Second / clockTicks, nil
+	tick := time.Second / clockTicks
+	return time.Duration(ticks[0]+ticks[1]) * tick, time.Duration(ticks[1]) * tick, nil
 }
