@@ -101,6 +101,8 @@ func writeInbox(inbox string, n int) error {
 // its line; then it reads the process's usage and counts the lines.
 func measureNaive(ctx context.Context, o e2eOptions, simBin, inbox, dir string, want int) (result, error) {
 	res := result{Name: "naive client: in memory, nothing fsynced"}
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout) // kills the processes
+	defer cancel()
 	listen, err := binrun.FreeAddr()
 	if err != nil {
 		return res, err
@@ -142,6 +144,9 @@ func measureNaive(ctx context.Context, o e2eOptions, simBin, inbox, dir string, 
 	defer stdin.Close()
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {
+		if ctx.Err() != nil {
+			err = ctx.Err() // it was killed at the deadline
+		}
 		return res, fmt.Errorf("no answer (log: %s): %w", logf.Name(), err)
 	}
 	res.Seconds = time.Since(start).Seconds()

@@ -56,6 +56,8 @@ settle = "50ms"
 // rows of its documents-*.csv files, which must be want.
 func measureDaemon(ctx context.Context, o e2eOptions, bin binrun.Binary, simBin, inbox, dir string, want int) (result, error) {
 	res := result{Name: "docuparse-ingest run (" + bin.Name + ")"}
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout) // kills the processes
+	defer cancel()
 	receiver, err := binrun.FreeAddr()
 	if err != nil {
 		return res, err

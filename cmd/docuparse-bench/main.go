@@ -33,6 +33,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/binrun"
 	"github.com/docuparse/docuparse-ingest/internal/safetext"
@@ -41,7 +42,7 @@ import (
 func main() { binrun.Main(run) }
 
 // usageLine is printed for a missing or unknown mode.
-const usageLine = `usage: docuparse-bench e2e [-files N] [-runs K] [-baseline REV] [-concurrency C] [-webhook-workers W]`
+const usageLine = `usage: docuparse-bench e2e [-files N] [-runs K] [-baseline REV] [-concurrency C] [-webhook-workers W] [-dir DIR] [-timeout D]`
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -79,6 +80,7 @@ type e2eOptions struct {
 	Concurrency    int
 	WebhookWorkers int
 	Dir            string
+	Timeout        time.Duration
 }
 
 // parseE2E parses the e2e mode's flags.
@@ -92,6 +94,7 @@ func parseE2E(args []string, stderr io.Writer) (e2eOptions, error) {
 	fs.IntVar(&o.Concurrency, "concurrency", 8, "uploads in flight at once, for the daemon (api.concurrency) and the naive client alike")
 	fs.IntVar(&o.WebhookWorkers, "webhook-workers", 16, "the simulator's concurrent webhook deliveries")
 	fs.StringVar(&o.Dir, "dir", "", "work folder (kept); default: a temporary folder, removed at the end")
+	fs.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "longest a side may take before the command gives up")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -100,8 +103,8 @@ func parseE2E(args []string, stderr io.Writer) (e2eOptions, error) {
 		err := fmt.Errorf("unexpected arguments %q", fs.Args())
 		fmt.Fprintln(stderr, "docuparse-bench e2e:", safetext.Visible(err.Error()))
 		return o, err
-	case o.Files <= 0 || o.Runs <= 0 || o.Concurrency <= 0 || o.Concurrency > 64 || o.WebhookWorkers <= 0:
-		err := fmt.Errorf("-files, -runs and -webhook-workers must be positive, -concurrency 1 to 64")
+	case o.Files <= 0 || o.Runs <= 0 || o.Concurrency <= 0 || o.Concurrency > 64 || o.WebhookWorkers <= 0 || o.Timeout <= 0:
+		err := fmt.Errorf("-files, -runs, -webhook-workers and -timeout must be positive, -concurrency 1 to 64")
 		fmt.Fprintln(stderr, "docuparse-bench e2e:", safetext.Visible(err.Error()))
 		return o, err
 	}

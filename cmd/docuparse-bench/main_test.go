@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -31,6 +32,9 @@ func TestE2EMeasuresBothSidesAtATinySize(t *testing.T) {
 	}
 	cmd := exec.CommandContext(ctx, bin, "e2e", "-files", "200", "-dir", filepath.Join(dir, "work"))
 	cmd.Dir = "../.." // it builds ./cmd/docuparse-ingest and ./cmd/docuparse-sim of the module
+	// On the deadline, SIGTERM: the tool then stops its own children.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = time.Minute
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
