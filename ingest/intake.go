@@ -178,7 +178,7 @@ func (in *Intake) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case c := <-in.in:
-			in.attempt(ctx, c, false)
+			in.attemptGroup(ctx, in.gather(c))
 		case <-due:
 			now := time.Now()
 			for _, h := range in.held {
@@ -196,14 +196,78 @@ func (in *Intake) run(ctx context.Context) {
 	}
 }
 
+// maxIntakeGroup bounds how many files one intake transaction records.
+const maxIntakeGroup = 256
+
+// gather returns first and the candidates already waiting behind it, up to
+// maxIntakeGroup: a folder found full at start is recorded many files per
+// transaction (one fsync for all), while a lone file never waits for
+// company.
+func (in *Intake) gather(first Candidate) []Candidate {
+	group := []Candidate{first}
+	for len(group) < maxIntakeGroup {
+		select {
+		case c := <-in.in:
+			group = append(group, c)
+		default:
+			return group
+		}
+	}
+	return group
+}
+
+// attemptGroup takes the candidates as attempt takes each, recording the
+// files to queue in one transaction (store.IntakeMany). When that
+// transaction fails, each file is recorded alone, so that a failure holds
+// only the files it concerns.
+func (in *Intake) attemptGroup(ctx context.Context, cands []Candidate) {
+	if len(cands) == 1 {
+		in.attempt(ctx, cands[0], false)
+		return
+	}
+	errs := make([]error, len(cands))
+	var files []store.NewFile
+	var at []int
+	for i, c := range cands {
+		in.sighted(c)
+		f, err := in.prepare(ctx, c, false)
+		if err != nil || f == nil {
+			errs[i] = err
+			continue
+		}
+		files, at = append(files, *f), append(at, i)
+	}
+	if len(files) > 0 {
+		if _, err := in.cfg.Store.IntakeMany(ctx, files); err != nil {
+			for k, i := range at {
+				_, errs[i] = in.cfg.Store.Intake(ctx, files[k])
+			}
+		}
+	}
+	for i, c := range cands {
+		in.settle(ctx, c, errs[i])
+	}
+}
+
 // attempt takes c, or holds it for another attempt if the store failed.
 // emptyDue says an empty c has had its time to be filled.
 func (in *Intake) attempt(ctx context.Context, c Candidate, emptyDue bool) {
-	k := heldKey{c.Source, c.Path}
+	in.sighted(c)
+	in.settle(ctx, c, in.take(ctx, c, emptyDue))
+}
+
+// sighted forgets an empty sighting of c's path once c has content: this
+// sighting replaces it.
+func (in *Intake) sighted(c Candidate) {
 	if c.Size > 0 {
-		delete(in.empty, k) // filled: this sighting replaces the empty one
+		delete(in.empty, heldKey{c.Source, c.Path})
 	}
-	err := in.take(ctx, c, emptyDue)
+}
+
+// settle decides after an attempt to take c that ended with err: taken,
+// given time to be filled (empty), or held for another attempt.
+func (in *Intake) settle(ctx context.Context, c Candidate, err error) {
+	k := heldKey{c.Source, c.Path}
 	if ctx.Err() != nil {
 		return // stopping: a restart lists the file again
 	}
@@ -335,10 +399,25 @@ func (in *Intake) Stop() { in.group.Stop() }
 func (in *Intake) Take(ctx context.Context, c Candidate) error { return in.take(ctx, c, false) }
 
 func (in *Intake) take(ctx context.Context, c Candidate, emptyDue bool) error {
-	st := in.cfg.Store
-	known, err := st.Known(ctx, c.Source, c.Path, c.Size, c.ModTime, c.FileID)
-	if err != nil || known {
+	f, err := in.prepare(ctx, c, emptyDue)
+	if err != nil || f == nil {
 		return err
+	}
+	// The store's transition says what became of the file (the daemon
+	// logs it, once, with the hash and the original of a duplicate, and
+	// wakes the submitter or the exporter from it).
+	_, err = in.cfg.Store.Intake(ctx, *f)
+	return err
+}
+
+// prepare does all of taking c but recording it: whether it is known,
+// refused (recorded rejected here), gone or changed, and its hash. It
+// returns the file to record as queued (or duplicate), or nil with nothing
+// left to do, or the error that holds it.
+func (in *Intake) prepare(ctx context.Context, c Candidate, emptyDue bool) (*store.NewFile, error) {
+	known, err := in.cfg.Store.Known(ctx, c.Source, c.Path, c.Size, c.ModTime, c.FileID)
+	if err != nil || known {
+		return nil, err
 	}
 	pol := in.policy(c.Source)
 	code, msg := in.refuse(c, pol)
@@ -346,39 +425,35 @@ func (in *Intake) take(ctx context.Context, c Candidate, emptyDue bool) error {
 		// Wall-clock age of the file, so that a restart does not start the
 		// wait over; bounded to [0, EmptyWait] against clock steps.
 		if left := pol.EmptyWait - max(time.Since(c.ModTime), 0); left > 0 {
-			return errEmptyWait{left: min(left, pol.EmptyWait)}
+			return nil, errEmptyWait{left: min(left, pol.EmptyWait)}
 		}
 	}
 	f := store.NewFile{Source: c.Source, Path: c.Path, FileName: c.Name, Size: c.Size, ModTime: c.ModTime,
 		FileID: c.FileID, Dedupe: pol.Dedupe}
 	if code != "" {
-		return in.reject(ctx, f, code, msg)
+		return nil, in.reject(ctx, f, code, msg)
 	}
 	sum, err := in.cfg.Roots.hashFile(c)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		// Gone before we took responsibility for it: nothing to account for.
 		in.cfg.Logger.Debug("file vanished before intake", "path", c.Path)
-		return nil
+		return nil, nil
 	case errors.Is(err, errChanged):
 		// Still being written; the source emits it again once it settles.
-		return nil
+		return nil, nil
 	case heldBack(err):
 		// Descriptors, memory, an I/O error, or the source folder replaced
 		// (logged once by its pin; nothing is read through it): the host's
 		// state, not the file's. Held and taken again once it passes,
 		// never rejected nor dropped: the source, which has handed the
 		// file over, does not offer it again.
-		return errReadLater{err}
+		return nil, errReadLater{err}
 	case err != nil:
-		return in.reject(ctx, f, unreadableCode(err), err.Error())
+		return nil, in.reject(ctx, f, unreadableCode(err), err.Error())
 	}
 	f.SHA256 = sum
-	// The store's transition says what became of the file (the daemon
-	// logs it, once, with the hash and the original of a duplicate, and
-	// wakes the submitter or the exporter from it).
-	_, err = st.Intake(ctx, f)
-	return err
+	return &f, nil
 }
 
 func (in *Intake) reject(ctx context.Context, f store.NewFile, code, msg string) error {

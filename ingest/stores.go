@@ -12,8 +12,8 @@ import (
 // suite, internal/store/storetest); a second backend implements them too.
 
 // IntakeStore is what Intake needs: whether a file was taken in already,
-// and recording it queued (or a duplicate) or rejected, in one transaction
-// each.
+// and recording it queued (or a duplicate), several in one transaction when
+// they wait together, or rejected.
 type IntakeStore interface {
 	// Known reports whether this very file (same source, path, size,
 	// modification time and identity) has a document already.
@@ -21,6 +21,9 @@ type IntakeStore interface {
 	// Intake records a new file: queued, or a duplicate of a document with
 	// the same content.
 	Intake(ctx context.Context, f store.NewFile) (store.IntakeResult, error)
+	// IntakeMany records several files as Intake would, in order, in one
+	// transaction (one fsync for the group), all or nothing.
+	IntakeMany(ctx context.Context, files []store.NewFile) ([]store.IntakeResult, error)
 	// Reject records a file that will never be submitted, with the reason.
 	Reject(ctx context.Context, f store.NewFile, code, message string) (int64, error)
 }

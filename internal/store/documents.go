@@ -326,51 +326,84 @@ type IntakeResult struct {
 // duplicate when dedupe is on and an original with this content exists,
 // otherwise a queued document.
 func (s *Store) Intake(ctx context.Context, f NewFile) (IntakeResult, error) {
-	var res IntakeResult
+	res, err := s.IntakeMany(ctx, []NewFile{f})
+	if err != nil {
+		return IntakeResult{}, err
+	}
+	return res[0], nil
+}
+
+// IntakeMany records several settled, hashed files in one transaction —
+// one fsync for all of them — each as Intake would, in order: a file sees
+// the ones before it (a second copy of a content in the group is a
+// duplicate of the first; the same path twice is known the second time).
+// All or nothing: on an error no file of the group is recorded.
+func (s *Store) IntakeMany(ctx context.Context, files []NewFile) ([]IntakeResult, error) {
+	if len(files) == 0 {
+		return nil, nil
+	}
+	results := make([]IntakeResult, len(files))
 	var trs []Transition
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		trs = trs[:0]
-		var (
-			id  int64
-			sha string
-		)
-		// A vanished document does not count: the file that is back (or
-		// was only touched) is taken in again.
-		err := tx.QueryRowContext(ctx, `SELECT id, sha256 FROM documents WHERE source = ? AND path = ? AND state <> 'vanished'
-			ORDER BY id DESC LIMIT 1`, f.Source, f.Path).Scan(&id, &sha)
-		switch {
-		case err == nil && sha == f.SHA256 && sha != "":
-			res = IntakeResult{ID: id, Known: true}
-			return s.refreshStat(ctx, tx, id, f)
-		case err != nil && !errors.Is(err, sql.ErrNoRows):
-			return err
-		}
-		state := StateQueued
-		var dupOf sql.NullInt64
-		if f.Dedupe {
-			err := tx.QueryRowContext(ctx, `SELECT id FROM documents
-				WHERE sha256 = ? AND (outcome IS NULL OR outcome IN ('completed', 'failed'))
-				ORDER BY id LIMIT 1`, f.SHA256).Scan(&dupOf)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return err
+		for i, f := range files {
+			res, tr, err := s.intakeTx(ctx, tx, f)
+			if err != nil {
+				return fmt.Errorf("intake %s: %w", f.Path, err)
 			}
-			if dupOf.Valid {
-				state = StateDuplicate
+			results[i] = res
+			if tr != nil {
+				trs = append(trs, *tr)
 			}
 		}
-		id, err = s.insertDocument(ctx, tx, f, state, dupOf, "", "")
-		if err != nil {
-			return err
-		}
-		res = IntakeResult{ID: id, State: state, DuplicateOf: dupOf.Int64}
-		trs = append(trs, Transition{DocID: id, Path: f.Path, To: state, Source: f.Source, SHA256: f.SHA256, DuplicateOf: dupOf.Int64})
 		return nil
 	})
 	if err != nil {
-		return IntakeResult{}, fmt.Errorf("intake %s: %w", f.Path, err)
+		if len(files) > 1 {
+			err = fmt.Errorf("intake of %d files: %w", len(files), err)
+		}
+		return nil, err
 	}
 	s.notify(trs)
-	return res, nil
+	return results, nil
+}
+
+// intakeTx records one file inside tx (see Intake) and returns the
+// transition it made, if any.
+func (s *Store) intakeTx(ctx context.Context, tx *sql.Tx, f NewFile) (IntakeResult, *Transition, error) {
+	var (
+		id  int64
+		sha string
+	)
+	// A vanished document does not count: the file that is back (or
+	// was only touched) is taken in again.
+	err := tx.QueryRowContext(ctx, `SELECT id, sha256 FROM documents WHERE source = ? AND path = ? AND state <> 'vanished'
+		ORDER BY id DESC LIMIT 1`, f.Source, f.Path).Scan(&id, &sha)
+	switch {
+	case err == nil && sha == f.SHA256 && sha != "":
+		return IntakeResult{ID: id, Known: true}, nil, s.refreshStat(ctx, tx, id, f)
+	case err != nil && !errors.Is(err, sql.ErrNoRows):
+		return IntakeResult{}, nil, err
+	}
+	state := StateQueued
+	var dupOf sql.NullInt64
+	if f.Dedupe {
+		err := tx.QueryRowContext(ctx, `SELECT id FROM documents
+			WHERE sha256 = ? AND (outcome IS NULL OR outcome IN ('completed', 'failed'))
+			ORDER BY id LIMIT 1`, f.SHA256).Scan(&dupOf)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return IntakeResult{}, nil, err
+		}
+		if dupOf.Valid {
+			state = StateDuplicate
+		}
+	}
+	id, err = s.insertDocument(ctx, tx, f, state, dupOf, "", "")
+	if err != nil {
+		return IntakeResult{}, nil, err
+	}
+	return IntakeResult{ID: id, State: state, DuplicateOf: dupOf.Int64},
+		&Transition{DocID: id, Path: f.Path, To: state, Source: f.Source, SHA256: f.SHA256, DuplicateOf: dupOf.Int64}, nil
 }
 
 // Reject records a file refused before it was queued (too large, not a

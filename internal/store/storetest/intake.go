@@ -11,6 +11,7 @@ import (
 
 var intakeCases = []testCase{
 	{"IntakeQueuesNewFilesAndSkipsKnownContent", intakeQueuesNewFiles},
+	{"IntakeManyRecordsAGroupInOrderEachAsAlone", intakeManyInOrder},
 	{"RejectKeepsOneRowPerReason", rejectKeepsOneRow},
 	{"KnownTellsAnotherFileOrVersion", knownTellsAnotherFile},
 	{"KnownManyAnswersAsKnownDoes", knownManyAnswersAsKnown},
@@ -246,5 +247,37 @@ func getAndDocuments(h *harness) {
 	q, err := h.b.Documents(h.ctx, store.StateQueued, 1)
 	if err != nil || len(q) != 1 || q[0].ID != a {
 		h.t.Fatalf("first queued = %+v, %v; want %d", q, err, a)
+	}
+}
+
+// IntakeMany records a group in one transaction, each file as Intake
+// would and seeing the ones before it: a second copy of a content is a
+// duplicate of the first, the same path and content again is known. The
+// transitions are announced after the commit, in order, and the group
+// survives a restart.
+func intakeManyInOrder(h *harness) {
+	if res, err := h.b.IntakeMany(h.ctx, nil); err != nil || len(res) != 0 {
+		h.t.Fatalf("IntakeMany(nil) = %v, %v; want nothing", res, err)
+	}
+	a, copyOfA, again, b := file(1, "aa"), file(2, "aa"), file(1, "aa"), file(3, "bb") // dedupe on
+	res, err := h.b.IntakeMany(h.ctx, []store.NewFile{a, copyOfA, again, b})
+	if err != nil || len(res) != 4 {
+		h.t.Fatalf("IntakeMany = %+v, %v; want 4 results", res, err)
+	}
+	if res[0].State != store.StateQueued || res[1].State != store.StateDuplicate || res[1].DuplicateOf != res[0].ID ||
+		!res[2].Known || res[2].ID != res[0].ID || res[3].State != store.StateQueued {
+		h.t.Fatalf("IntakeMany = %+v; want queued, a duplicate of it, known as it, queued", res)
+	}
+	var got []string
+	for _, tr := range h.transitions() {
+		got = append(got, fmt.Sprintf("%d:%s", tr.DocID, tr.To))
+	}
+	want := fmt.Sprintf("[%d:queued %d:duplicate %d:queued]", res[0].ID, res[1].ID, res[3].ID)
+	if fmt.Sprint(got) != want {
+		h.t.Fatalf("transitions %v, want %s", got, want)
+	}
+	h.reopen()
+	if n := h.count(""); n != 3 {
+		h.t.Fatalf("%d documents after a restart, want the group's 3", n)
 	}
 }
