@@ -10,6 +10,7 @@ import (
 	"path"
 	"time"
 
+	"github.com/docuparse/docuparse-ingest/internal/binrun"
 	"github.com/docuparse/docuparse-ingest/internal/bucket"
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
@@ -44,7 +45,7 @@ func listOnly(ctx context.Context, raw string, passes int, w io.Writer) error {
 		r.Passes = append(r.Passes, time.Since(start).Seconds())
 		r.Requests, r.Objects = reqs, n
 	}
-	if r.HWM, err = peakRSS(os.Getpid()); err != nil {
+	if r.HWM, err = binrun.PeakRSS(os.Getpid()); err != nil {
 		return err
 	}
 	return json.NewEncoder(w).Encode(r)

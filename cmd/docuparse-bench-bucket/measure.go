@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/binrun"
 )
 
 // pass is one steady-state listing of the daemon's bucket source.
@@ -73,7 +75,7 @@ func measureDaemon(ctx context.Context, bin binary, seedDB, dir string, srv *s3S
 			res.Passes = append(res.Passes, p)
 		}
 	}
-	res.HWM, err = peakRSS(d.Cmd.Process.Pid)
+	res.HWM, err = binrun.PeakRSS(d.Cmd.Process.Pid)
 	return res, err
 }
 

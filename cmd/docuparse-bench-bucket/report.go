@@ -3,7 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	"slices"
+
+	"github.com/docuparse/docuparse-ingest/internal/binrun"
 )
 
 // markdown prints the results as a Markdown table: per size, the
@@ -13,7 +14,7 @@ func markdown(w io.Writer, o options, rs []sizeResult) {
 	fmt.Fprintln(w, "|---:|---|---:|---:|---:|")
 	for _, r := range rs {
 		fmt.Fprintf(w, "| %d | baseline: paged listing only, no change detection | %.2f | %d / — | %s |\n",
-			r.Objects, median(r.List.Passes), r.List.Requests, mb(r.List.HWM))
+			r.Objects, binrun.Median(r.List.Passes), r.List.Requests, mb(r.List.HWM))
 		for _, d := range r.Daemons {
 			secs := make([]float64, 0, len(d.Passes))
 			reqs, server := d.Passes[0].Requests, d.Passes[0].ServerRequests
@@ -24,19 +25,10 @@ func markdown(w io.Writer, o options, rs []sizeResult) {
 				}
 			}
 			fmt.Fprintf(w, "| %d | docuparse-ingest run (%s), all objects known | %.2f | %d / %d | %s |\n",
-				r.Objects, d.Name, median(secs), reqs, server, mb(d.HWM))
+				r.Objects, d.Name, binrun.Median(secs), reqs, server, mb(d.HWM))
 			if d.Queued != 0 {
 				fmt.Fprintf(w, "| | %s queued %.0f documents: the seeded state was not taken as known | | | |\n", d.Name, d.Queued)
 			}
 		}
 	}
-}
-
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	return s[len(s)/2]
 }

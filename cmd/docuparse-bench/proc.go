@@ -1,12 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/binrun"
 )
 
 // usage is what /proc says about a measured process when it is done.
@@ -22,32 +23,12 @@ const clockTicks = 100
 
 // readUsage reads pid's VmHWM and its CPU time.
 func readUsage(pid int) (usage, error) {
-	hwm, err := peakRSS(pid)
+	hwm, err := binrun.PeakRSS(pid)
 	if err != nil {
 		return usage{}, err
 	}
 	cpu, sys, err := cpuTime(pid)
 	return usage{HWM: hwm, CPU: cpu, Sys: sys}, err
-}
-
-// peakRSS returns pid's peak resident memory (VmHWM), in bytes.
-func peakRSS(pid int) (int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb * 1024, err
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return 0, err
-	}
-	return 0, fmt.Errorf("/proc/%d/status has no VmHWM", pid)
 }
 
 // cpuTime returns pid's utime + stime, and stime, from /proc/PID/stat.

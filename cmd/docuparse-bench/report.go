@@ -3,8 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	"slices"
 
+	"github.com/docuparse/docuparse-ingest/internal/binrun"
 	"github.com/docuparse/docuparse-ingest/internal/safetext"
 )
 
@@ -34,16 +34,6 @@ func markdown(w io.Writer, files int, runs [][]result) {
 			simCPU = append(simCPU, r.SimCPU.Seconds()*1000/float64(r.Docs))
 		}
 		fmt.Fprintf(w, "| %d | %s | %.0f | %.2f | %.2f | %.0f MiB | %.2f | %.0f %% | %.2f |\n", files, safetext.Visible(runs[0][side].Name),
-			median(rate), median(ratio), median(secs), median(hwm)/(1<<20), median(cpu), median(sys), median(simCPU))
+			binrun.Median(rate), binrun.Median(ratio), binrun.Median(secs), binrun.Median(hwm)/(1<<20), binrun.Median(cpu), binrun.Median(sys), binrun.Median(simCPU))
 	}
-}
-
-// median is the middle value of xs (the upper middle for an even count).
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	return s[len(s)/2]
 }
