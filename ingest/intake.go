@@ -196,19 +196,24 @@ func (in *Intake) run(ctx context.Context) {
 	}
 }
 
-// maxIntakeGroup bounds how many files one intake transaction records.
-const maxIntakeGroup = 256
+// maxIntakeGroup bounds how many files one intake transaction records,
+// and maxIntakeGroupBytes how much they hold together: every file of a
+// group is read (hashed) before the first is recorded.
+const (
+	maxIntakeGroup      = 256
+	maxIntakeGroupBytes = 32 << 20
+)
 
 // gather returns first and the candidates already waiting behind it, up to
-// maxIntakeGroup: a folder found full at start is recorded many files per
-// transaction (one fsync for all), while a lone file never waits for
-// company.
+// maxIntakeGroup files and maxIntakeGroupBytes: a folder found full at
+// start is recorded many files per transaction (one fsync for all), while
+// a lone file never waits for company.
 func (in *Intake) gather(first Candidate) []Candidate {
-	group := []Candidate{first}
-	for len(group) < maxIntakeGroup {
+	group, size := []Candidate{first}, first.Size
+	for len(group) < maxIntakeGroup && size < maxIntakeGroupBytes {
 		select {
 		case c := <-in.in:
-			group = append(group, c)
+			group, size = append(group, c), size+c.Size
 		default:
 			return group
 		}
@@ -229,7 +234,6 @@ func (in *Intake) attemptGroup(ctx context.Context, cands []Candidate) {
 	var files []store.NewFile
 	var at []int
 	for i, c := range cands {
-		in.sighted(c)
 		f, err := in.prepare(ctx, c, false)
 		if err != nil || f == nil {
 			errs[i] = err
@@ -239,12 +243,16 @@ func (in *Intake) attemptGroup(ctx context.Context, cands []Candidate) {
 	}
 	if len(files) > 0 {
 		if _, err := in.cfg.Store.IntakeMany(ctx, files); err != nil {
+			in.cfg.Logger.Debug("recording files together failed; recording each alone", "files", len(files), "err", err)
 			for k, i := range at {
 				_, errs[i] = in.cfg.Store.Intake(ctx, files[k])
 			}
 		}
 	}
+	// In candidate order, as one by one: a filled sighting forgets the
+	// empty wait an earlier sighting of its path in the group set.
 	for i, c := range cands {
+		in.sighted(c)
 		in.settle(ctx, c, errs[i])
 	}
 }

@@ -108,3 +108,36 @@ func TestIntakeGroupThatFailsHoldsOnlyTheFileItConcerns(t *testing.T) {
 		}
 	}
 }
+
+// An empty sighting and a filled one of the same path in one group: the
+// filled one replaces the empty, as one by one, and no empty wait is left
+// to come due. (Found by review: sightings were forgotten before settling.)
+func TestIntakeGroupOfAnEmptyThenFilledSightingLeavesNoEmptyWait(t *testing.T) {
+	r := newIntakeRig(t, nil, 0, nil)
+	p := filepath.Join(r.dir, "a.pdf")
+	empty := writeInput(t, p, nil)
+	filled := writeInput(t, p, []byte("%PDF-1.4 filled"))
+	r.in.attemptGroup(t.Context(), []Candidate{empty, filled})
+	if n := len(r.st.all(t)); n != 1 {
+		t.Fatalf("%d documents, want 1", n)
+	}
+	if n := len(r.in.empty); n != 0 {
+		t.Errorf("%d empty waits left for a filled file, want 0", n)
+	}
+}
+
+// A group stops at maxIntakeGroupBytes: every file of a group is read
+// before the first is recorded, so large files make small groups.
+func TestIntakeGroupIsBoundedByBytes(t *testing.T) {
+	feed := make(chan Candidate, 4)
+	in := NewIntake(IntakeConfig{}, feed)
+	big := Candidate{Size: maxIntakeGroupBytes / 2}
+	feed <- big
+	feed <- big
+	if g := in.gather(big); len(g) != 2 {
+		t.Errorf("gathered %d files of half the byte bound each, want 2", len(g))
+	}
+	if g := in.gather(Candidate{Size: 1}); len(g) != 2 {
+		t.Errorf("gathered %d, want the small first file and the one big file left", len(g))
+	}
+}

@@ -349,7 +349,7 @@ func (s *Store) IntakeMany(ctx context.Context, files []NewFile) ([]IntakeResult
 		for i, f := range files {
 			res, tr, err := s.intakeTx(ctx, tx, f)
 			if err != nil {
-				return fmt.Errorf("intake %s: %w", f.Path, err)
+				return &intakeError{path: f.Path, err: err}
 			}
 			results[i] = res
 			if tr != nil {
@@ -359,7 +359,13 @@ func (s *Store) IntakeMany(ctx context.Context, files []NewFile) ([]IntakeResult
 		return nil
 	})
 	if err != nil {
-		if len(files) > 1 {
+		var inner *intakeError
+		switch {
+		case errors.As(err, &inner):
+			// The file named inside says which one failed.
+		case len(files) == 1:
+			err = fmt.Errorf("intake %s: %w", files[0].Path, err)
+		default:
 			err = fmt.Errorf("intake of %d files: %w", len(files), err)
 		}
 		return nil, err
@@ -367,6 +373,15 @@ func (s *Store) IntakeMany(ctx context.Context, files []NewFile) ([]IntakeResult
 	s.notify(trs)
 	return results, nil
 }
+
+// intakeError is the failure of one file of an IntakeMany transaction.
+type intakeError struct {
+	path string
+	err  error
+}
+
+func (e *intakeError) Error() string { return "intake " + e.path + ": " + e.err.Error() }
+func (e *intakeError) Unwrap() error { return e.err }
 
 // intakeTx records one file inside tx (see Intake) and returns the
 // transition it made, if any.
