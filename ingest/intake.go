@@ -178,7 +178,7 @@ func (in *Intake) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case c := <-in.in:
-			in.attemptGroup(ctx, in.gather(c))
+			in.attemptGroup(ctx, in.gather(c), false)
 		case <-due:
 			now := time.Now()
 			for _, h := range in.held {
@@ -221,20 +221,17 @@ func (in *Intake) gather(first Candidate) []Candidate {
 	return group
 }
 
-// attemptGroup takes the candidates as attempt takes each, recording the
-// files to queue in one transaction (store.IntakeMany). When that
-// transaction fails, each file is recorded alone, so that a failure holds
-// only the files it concerns.
-func (in *Intake) attemptGroup(ctx context.Context, cands []Candidate) {
-	if len(cands) == 1 {
-		in.attempt(ctx, cands[0], false)
-		return
-	}
+// attemptGroup takes each candidate, or holds it for another attempt,
+// recording the files to queue in one transaction (store.IntakeMany).
+// When a group's transaction fails, each file is recorded alone, so that a
+// failure holds only the files it concerns. emptyDue says an empty
+// candidate has had its time to be filled.
+func (in *Intake) attemptGroup(ctx context.Context, cands []Candidate, emptyDue bool) {
 	errs := make([]error, len(cands))
 	var files []store.NewFile
 	var at []int
 	for i, c := range cands {
-		f, err := in.prepare(ctx, c, false)
+		f, err := in.prepare(ctx, c, emptyDue)
 		if err != nil || f == nil {
 			errs[i] = err
 			continue
@@ -242,7 +239,12 @@ func (in *Intake) attemptGroup(ctx context.Context, cands []Candidate) {
 		files, at = append(files, *f), append(at, i)
 	}
 	if len(files) > 0 {
-		if _, err := in.cfg.Store.IntakeMany(ctx, files); err != nil {
+		_, err := in.cfg.Store.IntakeMany(ctx, files)
+		switch {
+		case err == nil:
+		case len(files) == 1:
+			errs[at[0]] = err
+		default:
 			in.cfg.Logger.Debug("recording files together failed; recording each alone", "files", len(files), "err", err)
 			for k, i := range at {
 				_, errs[i] = in.cfg.Store.Intake(ctx, files[k])
@@ -257,11 +259,9 @@ func (in *Intake) attemptGroup(ctx context.Context, cands []Candidate) {
 	}
 }
 
-// attempt takes c, or holds it for another attempt if the store failed.
-// emptyDue says an empty c has had its time to be filled.
+// attempt is attemptGroup of c alone.
 func (in *Intake) attempt(ctx context.Context, c Candidate, emptyDue bool) {
-	in.sighted(c)
-	in.settle(ctx, c, in.take(ctx, c, emptyDue))
+	in.attemptGroup(ctx, []Candidate{c}, emptyDue)
 }
 
 // sighted forgets an empty sighting of c's path once c has content: this
@@ -404,10 +404,8 @@ func (in *Intake) Stop() { in.group.Stop() }
 // modification time is more recent than its source's EmptyWait is not
 // recorded yet: Take returns an error saying how long it has left (the
 // running Intake waits that long, then rejects it if it is still empty).
-func (in *Intake) Take(ctx context.Context, c Candidate) error { return in.take(ctx, c, false) }
-
-func (in *Intake) take(ctx context.Context, c Candidate, emptyDue bool) error {
-	f, err := in.prepare(ctx, c, emptyDue)
+func (in *Intake) Take(ctx context.Context, c Candidate) error {
+	f, err := in.prepare(ctx, c, false)
 	if err != nil || f == nil {
 		return err
 	}

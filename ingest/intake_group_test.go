@@ -117,7 +117,7 @@ func TestIntakeGroupOfAnEmptyThenFilledSightingLeavesNoEmptyWait(t *testing.T) {
 	p := filepath.Join(r.dir, "a.pdf")
 	empty := writeInput(t, p, nil)
 	filled := writeInput(t, p, []byte("%PDF-1.4 filled"))
-	r.in.attemptGroup(t.Context(), []Candidate{empty, filled})
+	r.in.attemptGroup(t.Context(), []Candidate{empty, filled}, false)
 	if n := len(r.st.all(t)); n != 1 {
 		t.Fatalf("%d documents, want 1", n)
 	}
