@@ -344,12 +344,14 @@ func (s *Store) IntakeMany(ctx context.Context, files []NewFile) ([]IntakeResult
 	}
 	results := make([]IntakeResult, len(files))
 	var trs []Transition
+	failed := -1 // the file whose recording failed, if one did
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		trs = trs[:0]
 		for i, f := range files {
 			res, tr, err := s.intakeTx(ctx, tx, f)
 			if err != nil {
-				return &intakeError{path: f.Path, err: err}
+				failed = i
+				return err
 			}
 			results[i] = res
 			if tr != nil {
@@ -359,29 +361,14 @@ func (s *Store) IntakeMany(ctx context.Context, files []NewFile) ([]IntakeResult
 		return nil
 	})
 	if err != nil {
-		var inner *intakeError
-		switch {
-		case errors.As(err, &inner):
-			// The file named inside says which one failed.
-		case len(files) == 1:
-			err = fmt.Errorf("intake %s: %w", files[0].Path, err)
-		default:
-			err = fmt.Errorf("intake of %d files: %w", len(files), err)
+		if failed < 0 && len(files) > 1 { // BEGIN or COMMIT
+			return nil, fmt.Errorf("intake of %d files: %w", len(files), err)
 		}
-		return nil, err
+		return nil, fmt.Errorf("intake %s: %w", files[max(failed, 0)].Path, err)
 	}
 	s.notify(trs)
 	return results, nil
 }
-
-// intakeError is the failure of one file of an IntakeMany transaction.
-type intakeError struct {
-	path string
-	err  error
-}
-
-func (e *intakeError) Error() string { return "intake " + e.path + ": " + e.err.Error() }
-func (e *intakeError) Unwrap() error { return e.err }
 
 // intakeTx records one file inside tx (see Intake) and returns the
 // transition it made, if any.
