@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/docuparse/docuparse-ingest/internal/binrun"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 )
@@ -129,12 +130,5 @@ func (s *s3Server) counts() (counts, error) {
 // stop ends the server process.
 func (s *s3Server) stop() {
 	_ = s.stdin.Close()
-	done := make(chan struct{})
-	go func() { _ = s.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-done
-	}
+	binrun.WaitOrKill(s.cmd, 10*time.Second)
 }

@@ -140,7 +140,7 @@ func measureNaive(ctx context.Context, o e2eOptions, simBin, inbox, dir string, 
 	if err := cmd.Start(); err != nil {
 		return res, err
 	}
-	defer stopProcess(cmd, 10*time.Second) // after stdin closes, it exits by itself
+	defer binrun.Terminate(cmd, 10*time.Second) // after stdin closes, it exits by itself
 	defer stdin.Close()
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {

@@ -8,8 +8,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/docuparse/docuparse-ingest/internal/binrun"
 )
 
 // Credentials the simulator, the daemon and the naive client share.
@@ -59,23 +60,6 @@ func startSim(ctx context.Context, bin, hook string, workers int, logPath string
 
 // stop sends SIGTERM and waits (SIGKILL after 10 s), then closes the log.
 func (s *simProc) stop() {
-	stopProcess(s.cmd, 10*time.Second)
+	binrun.Terminate(s.cmd, 10*time.Second)
 	s.log.Close()
-}
-
-// stopProcess sends cmd's process SIGTERM and waits for it, killing it
-// after limit.
-func stopProcess(cmd *exec.Cmd, limit time.Duration) {
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(limit):
-		_ = cmd.Process.Kill()
-		<-done
-	}
 }

@@ -49,17 +49,29 @@ func (d *Daemon) Pid() int { return d.Cmd.Process.Pid }
 
 // Stop sends SIGTERM and waits (SIGKILL after 30 s), then closes the log.
 func (d *Daemon) Stop() {
-	_ = d.Cmd.Process.Signal(syscall.SIGTERM)
+	Terminate(d.Cmd, 30*time.Second)
+	d.Log.Close()
+}
+
+// Terminate sends cmd's process SIGTERM and waits for it to exit, killing
+// it after limit.
+func Terminate(cmd *exec.Cmd, limit time.Duration) {
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	WaitOrKill(cmd, limit)
+}
+
+// WaitOrKill waits for cmd's process to exit (the caller has asked it to),
+// killing it after limit.
+func WaitOrKill(cmd *exec.Cmd, limit time.Duration) {
 	done := make(chan struct{})
 	go func() {
-		_ = d.Cmd.Wait()
+		_ = cmd.Wait()
 		close(done)
 	}()
 	select {
 	case <-done:
-	case <-time.After(30 * time.Second):
-		_ = d.Cmd.Process.Kill()
+	case <-time.After(limit):
+		_ = cmd.Process.Kill()
 		<-done
 	}
-	d.Log.Close()
 }
