@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/report"
 )
 
 // Store is what the mirror needs from the state store: the intention to
@@ -25,6 +26,6 @@ type Store interface {
 	// committed, with no export still pending for that day.
 	CSVState(ctx context.Context, name string) (store.CSVFile, bool, error)
 	ExportPendingBetween(ctx context.Context, from, to time.Time) (int, error)
-	// Meta reads the name of the last report written.
-	Meta(ctx context.Context, key string) (string, bool, error)
+	// report.Last reads through it which day's report was last written.
+	report.MetaReader
 }
