@@ -205,38 +205,34 @@ type dayRows struct {
 // represent even without its data: it is held, never retried in a loop.
 var errUnformattable = errors.New("result cannot be formatted")
 
-// exportChunk exports docs: their JSON files first, then, day by day, their
-// CSV rows, then the after-actions, then the exported mark with the CSV
-// files' new lengths. A document whose own output path is unsafe (see
-// holdable) is held instead, and so is every document of a day whose CSV
-// file is: a held day's appended rows are not committed, so they are cut
-// off before that file's next append and written again once, with its
-// documents, when they are exported. Any other error (a full disk) stops
-// the chunk; nothing of it is committed and the next pass does it again.
+// exportChunk exports docs: their JSON files first, durable together
+// (see writeResults), then, day by day, their CSV rows, then the
+// after-actions, then the exported mark with the CSV files' new lengths. A
+// document whose own output path is unsafe (see holdable) is held instead,
+// and so is every document of a day whose CSV file is: a held day's
+// appended rows are not committed, so they are cut off before that file's
+// next append and written again once, with its documents, when they are
+// exported. Any other error (a full disk) stops the chunk; nothing of it
+// is committed and the next pass does it again.
 func (e *Exporter) exportChunk(ctx context.Context, docs []store.Document) (int, error) {
+	written, holds, err := e.writeResults(docs)
+	if err != nil {
+		return 0, err
+	}
 	var days []*dayRows
 	byDay := map[string]*dayRows{}
-	var holds []store.ExportHold
-	explained := map[int64]bool{} // holds already logged, by document
-	for _, sd := range docs {
-		day, rec, items, err := e.writeDocument(sd)
-		if holdable(err) {
-			holds = append(holds, store.ExportHold{ID: sd.ID, Reason: err.Error()})
-			continue
-		}
-		if err != nil {
-			return 0, fmt.Errorf("export document %d (%s): %w", sd.ID, sd.Path, err)
-		}
-		dr := byDay[day]
+	for _, f := range written {
+		dr := byDay[f.day]
 		if dr == nil {
-			dr = &dayRows{day: day}
-			byDay[day] = dr
+			dr = &dayRows{day: f.day}
+			byDay[f.day] = dr
 			days = append(days, dr)
 		}
-		dr.docs = append(dr.docs, sd)
-		dr.rows = append(dr.rows, rec)
-		dr.items = append(dr.items, items...)
+		dr.docs = append(dr.docs, f.sd)
+		dr.rows = append(dr.rows, f.rec)
+		dr.items = append(dr.items, f.items...)
 	}
+	explained := map[int64]bool{} // holds already logged, by document
 	sizes := map[string]store.CSVFile{}
 	var done []store.Document
 	items := 0
@@ -259,6 +255,57 @@ func (e *Exporter) exportChunk(ctx context.Context, docs []store.Document) (int,
 		items += len(dr.items)
 	}
 	return e.finish(ctx, done, sizes, items, holds, explained)
+}
+
+// formatted is a document's outputs: its result file, its day and its CSV
+// rows.
+type formatted struct {
+	sd    store.Document
+	file  output.AtomicFile
+	day   string
+	rec   []string
+	items [][]string
+}
+
+// writeResults formats docs and writes their JSON files, durable together
+// (output.Layout.WriteFilesAtomic: one fsync per file and one per folder,
+// not two per file), before any of their CSV rows is appended. It returns
+// the documents whose files are written, and holds for those whose result
+// cannot be formatted or whose output path is unsafe. Any other error
+// stops the chunk.
+func (e *Exporter) writeResults(docs []store.Document) ([]formatted, []store.ExportHold, error) {
+	var holds []store.ExportHold
+	var ok []formatted
+	for _, sd := range docs {
+		f, err := e.formatDocument(sd)
+		if holdable(err) {
+			holds = append(holds, store.ExportHold{ID: sd.ID, Reason: err.Error()})
+			continue
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("export document %d (%s): %w", sd.ID, sd.Path, err)
+		}
+		ok = append(ok, f)
+	}
+	files := make([]output.AtomicFile, len(ok))
+	for i, f := range ok {
+		files[i] = f.file
+	}
+	errs, err := e.cfg.Layout.WriteFilesAtomic(files, output.FilePerm)
+	if err != nil {
+		return nil, nil, err
+	}
+	written := ok[:0]
+	for i, f := range ok {
+		if err := errs[i]; holdable(err) {
+			holds = append(holds, store.ExportHold{ID: f.sd.ID, Reason: err.Error()})
+			continue
+		} else if err != nil {
+			return nil, nil, fmt.Errorf("export document %d (%s): %w", f.sd.ID, f.sd.Path, err)
+		}
+		written = append(written, f)
+	}
+	return written, holds, nil
 }
 
 // finish applies the after-actions of the exported documents done, marks
@@ -300,10 +347,10 @@ func (e *Exporter) finish(ctx context.Context, done []store.Document, sizes map[
 	return len(ids), nil
 }
 
-// writeDocument writes sd's JSON file and returns its day and CSV rows.
-func (e *Exporter) writeDocument(sd store.Document) (day string, rec []string, items [][]string, err error) {
+// formatDocument formats sd's result file and CSV rows.
+func (e *Exporter) formatDocument(sd store.Document) (formatted, error) {
 	d := toOutput(sd)
-	rec, err = output.DocumentRecord(d)
+	rec, err := output.DocumentRecord(d)
 	if errors.Is(err, output.ErrBadData) {
 		// The API sent data the outputs cannot represent (a float for
 		// money, say). The raw result stays in the store; the row says
@@ -313,6 +360,7 @@ func (e *Exporter) writeDocument(sd store.Document) (day string, rec []string, i
 		rec, err = output.DocumentRecord(d)
 	}
 	var js []byte
+	var items [][]string
 	if err == nil {
 		items, err = output.LineItemRecordsWithContext(d)
 	}
@@ -320,12 +368,10 @@ func (e *Exporter) writeDocument(sd store.Document) (day string, rec []string, i
 		js, err = output.MarshalJSON(d)
 	}
 	if err != nil {
-		return "", nil, nil, fmt.Errorf("%w: %w", errUnformattable, err)
+		return formatted{}, fmt.Errorf("%w: %w", errUnformattable, err)
 	}
-	if err := e.cfg.Layout.WriteFileAtomic(e.cfg.Layout.ResultPath(d), js, output.FilePerm); err != nil {
-		return "", nil, nil, err
-	}
-	return e.cfg.Layout.Day(d.CompletedAt), rec, items, nil
+	return formatted{sd: sd, file: output.AtomicFile{Path: e.cfg.Layout.ResultPath(d), Data: js},
+		day: e.cfg.Layout.Day(d.CompletedAt), rec: rec, items: items}, nil
 }
 
 // appendDay appends a day's rows to its documents and line items CSV files

@@ -188,7 +188,7 @@ func appendRecords(root, rel, path string, c Committed, format Format, records [
 			return Committed{}, fmt.Errorf("append %s: %w", path, err)
 		}
 	}
-	if err := f.Sync(); err != nil {
+	if err := fsync(f); err != nil {
 		return Committed{}, fmt.Errorf("append %s: fsync: %w", path, err)
 	}
 	if committed == 0 {

@@ -85,7 +85,7 @@ func writeFileAtomic(root, rel, path string, data []byte, perm os.FileMode) (err
 	if _, err := tmp.Write(data); err != nil {
 		return fmt.Errorf("write %s: %w", tmpName, err)
 	}
-	if err := tmp.Sync(); err != nil {
+	if err := fsync(tmp); err != nil {
 		return fmt.Errorf("fsync %s: %w", tmpName, err)
 	}
 	if err := tmp.Close(); err != nil {
@@ -120,7 +120,7 @@ func createTemp(dir *os.File, prefix string, perm os.FileMode) (*os.File, string
 // survives a crash. File systems that cannot fsync a directory (EINVAL) are
 // tolerated.
 func syncDir(d *os.File) error {
-	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
+	if err := fsync(d); err != nil && !errors.Is(err, syscall.EINVAL) {
 		return fmt.Errorf("fsync dir %s: %w", d.Name(), err)
 	}
 	return nil

@@ -145,6 +145,7 @@ func openat(dirfd int, name string, flags int, perm uint32) (int, error) {
 // fsyncFd fsyncs a directory descriptor; file systems that cannot fsync a
 // directory (EINVAL) are tolerated.
 func fsyncFd(fd int) error {
+	syncs.Add(1)
 	err := ignoringEINTR(func() error { return unix.Fsync(fd) })
 	if err != nil && !errors.Is(err, unix.EINVAL) {
 		return err

@@ -1,0 +1,79 @@
+package output
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestWriteFilesAtomicWritesEachFileAndRefusesOnlyTheUnsafeOne: files in
+// two folders and one below a planted symlink. The safe ones are written
+// whole, with one fsync per file and one per folder; the unsafe one gets
+// its own error wrapping ErrUnsafePath, and nothing is written through the
+// link; no temporary file is left anywhere.
+func TestWriteFilesAtomicWritesEachFileAndRefusesOnlyTheUnsafeOne(t *testing.T) {
+	base := t.TempDir()
+	l := Layout{Root: filepath.Join(base, "out")}
+	outside := filepath.Join(base, "outside")
+	mkdirAll(t, outside)
+	mkdirAll(t, filepath.Join(l.Root, "results", "a"))
+	mkdirAll(t, filepath.Join(l.Root, "results", "b"))
+	symlink(t, outside, filepath.Join(l.Root, "results", "planted"))
+	files := []AtomicFile{
+		{Path: filepath.Join(l.Root, "results", "a", "1.json"), Data: []byte("one\n")},
+		{Path: filepath.Join(l.Root, "results", "planted", "2.json"), Data: []byte("two\n")},
+		{Path: filepath.Join(l.Root, "results", "a", "3.json"), Data: []byte("three\n")},
+		{Path: filepath.Join(l.Root, "results", "b", "4.json"), Data: []byte("four\n")},
+	}
+	before := Syncs()
+	errs, err := l.WriteFilesAtomic(files, FilePerm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := Syncs()-before, int64(3+2); got != want {
+		t.Errorf("%d fsyncs, want %d (one per file written, one per folder)", got, want)
+	}
+	for i, f := range files {
+		if i == 1 {
+			if !errors.Is(errs[i], ErrUnsafePath) {
+				t.Errorf("errs[1] = %v, want ErrUnsafePath", errs[i])
+			}
+			continue
+		}
+		if errs[i] != nil {
+			t.Errorf("errs[%d] = %v", i, errs[i])
+		}
+		if got, err := os.ReadFile(f.Path); err != nil || string(got) != string(f.Data) {
+			t.Errorf("%s = %q, %v; want %q", f.Path, got, err, f.Data)
+		}
+	}
+	for _, dir := range []string{outside, filepath.Join(l.Root, "results", "a"), filepath.Join(l.Root, "results", "b")} {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if strings.Contains(e.Name(), ".tmp-") || dir == outside {
+				t.Errorf("left in %s: %s", dir, e.Name())
+			}
+		}
+	}
+}
+
+// TestWriteFilesAtomicReplacesAnOldFileWhole: a file written again is
+// replaced by its new content.
+func TestWriteFilesAtomicReplacesAnOldFileWhole(t *testing.T) {
+	l := Layout{Root: t.TempDir()}
+	p := filepath.Join(l.Root, "results", "x.json")
+	for _, content := range []string{"a much longer first content\n", "short\n"} {
+		errs, err := l.WriteFilesAtomic([]AtomicFile{{Path: p, Data: []byte(content)}}, FilePerm)
+		if err != nil || errs[0] != nil {
+			t.Fatalf("WriteFilesAtomic: %v, %v", err, errs[0])
+		}
+		if got, err := os.ReadFile(p); err != nil || string(got) != content {
+			t.Errorf("%s = %q, %v; want %q", p, got, err, content)
+		}
+	}
+}
