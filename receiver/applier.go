@@ -38,7 +38,12 @@ func (a *Applier) Notify() { a.poke.Notify() }
 func (a *Applier) Start(ctx context.Context) {
 	a.group.Go(ctx, func(ctx context.Context) {
 		lifecycle.Loop(ctx, a.interval, a.poke, func(ctx context.Context) {
-			if _, err := a.RunOnce(ctx); err != nil && ctx.Err() == nil {
+			n, err := a.RunOnce(ctx)
+			if n > 0 {
+				// One line per pass: each document's own step is at debug.
+				a.log.Info("webhook events applied", "count", n)
+			}
+			if err != nil && ctx.Err() == nil {
 				a.log.Error("applying webhook events failed; will retry", "err", err)
 			}
 		})

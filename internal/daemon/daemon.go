@@ -172,11 +172,47 @@ func (d *Daemon) build(ctx context.Context) error {
 	return err
 }
 
-// transition logs each document transition, one line with all it knows
-// (a rejection at WARN), and wakes the part that acts next: the submitter
-// for queued documents, the exporter for terminal ones.
+// transition logs each document transition, one line with all it knows,
+// and wakes the part that acts next: the submitter for queued documents,
+// the exporter for terminal ones. See transitionLevel for the line's level.
 func (d *Daemon) transition(t store.Transition) {
-	level, attrs := slog.LevelInfo, []any{"doc", t.DocID}
+	if level := transitionLevel(t.To); d.log.Enabled(context.Background(), level) {
+		d.logTransition(level, t)
+	}
+	d.metrics.DocumentTransition(t)
+	switch t.To {
+	case store.StateQueued:
+		d.submitter.Notify()
+	case store.StateCompleted, store.StateFailed, store.StateRejected, store.StateDuplicate:
+		d.exporter.Notify()
+	case store.StateExported:
+		d.mirror.Notify()
+	}
+	if d.opts.OnTransition != nil {
+		d.opts.OnTransition(t)
+	}
+}
+
+// transitionLevel is the level of a transition's log line: a rejection at
+// WARN; an outcome that needs a look (failed, duplicate, vanished) at
+// INFO; a document's routine steps (queued, submitting, submitted,
+// completed, exported) at DEBUG — at INFO each batch ("batch created",
+// "batch submitted"), each pass of the applier ("webhook events applied")
+// and of the exporter ("documents exported") says what it did instead of a
+// line per document per step.
+func transitionLevel(to store.State) slog.Level {
+	switch to {
+	case store.StateRejected:
+		return slog.LevelWarn
+	case store.StateFailed, store.StateDuplicate, store.StateVanished:
+		return slog.LevelInfo
+	}
+	return slog.LevelDebug
+}
+
+// logTransition writes t's one log line at level.
+func (d *Daemon) logTransition(level slog.Level, t store.Transition) {
+	attrs := []any{"doc", t.DocID}
 	if t.Source != "" {
 		attrs = append(attrs, "source", t.Source)
 	}
@@ -195,22 +231,7 @@ func (d *Daemon) transition(t store.Transition) {
 	if t.SHA256 != "" && t.To == store.StateQueued {
 		attrs = append(attrs, "sha256", t.SHA256[:min(12, len(t.SHA256))])
 	}
-	if t.To == store.StateRejected {
-		level = slog.LevelWarn
-	}
 	d.log.Log(context.Background(), level, "document "+string(t.To), attrs...)
-	d.metrics.DocumentTransition(t)
-	switch t.To {
-	case store.StateQueued:
-		d.submitter.Notify()
-	case store.StateCompleted, store.StateFailed, store.StateRejected, store.StateDuplicate:
-		d.exporter.Notify()
-	case store.StateExported:
-		d.mirror.Notify()
-	}
-	if d.opts.OnTransition != nil {
-		d.opts.OnTransition(t)
-	}
 }
 
 // journaled wakes the applier: the store committed webhook events to

@@ -60,7 +60,7 @@ func TestLogsSayEachThingOnceOnOneLine(t *testing.T) {
 		path, event string
 		want        []string
 	}{
-		{first, "queued", []string{"level=INFO", "source=inbox", "sha256="}},
+		{first, "queued", []string{"level=DEBUG", "source=inbox", "sha256="}},
 		{copyPath, "duplicate", []string{"level=INFO", "source=inbox", "duplicate_of=1"}},
 		{big, "rejected", []string{"level=WARN", "source=inbox", "reason=FILE_TOO_LARGE", `message="file is`}},
 	} {
@@ -146,4 +146,35 @@ func keys(as []slog.Attr) []string {
 		out[i] = a.Key
 	}
 	return out
+}
+
+// TestRoutineProgressIsSummarisedAtInfo: at info level a document's
+// routine steps (queued, submitting, submitted, completed, exported) are
+// not one line each — they are at debug — while each batch and each export
+// pass says at info what it did, so a large folder does not cost five log
+// lines per document.
+func TestRoutineProgressIsSummarisedAtInfo(t *testing.T) {
+	h := newHarness(t, sim.Config{}, "")
+	d, buf := h.startLogged(t)
+	var paths []string
+	for _, f := range samples.Demo()[:2] {
+		p := filepath.Join(h.inbox, f.Name)
+		if err := os.WriteFile(p, f.Content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	h.tr.WaitFor(t, "both exported", 30*time.Second, func() bool { return h.tr.Ended(paths[0]) && h.tr.Ended(paths[1]) })
+	d.Stop() // the pass that exported them has logged
+	routine := regexp.MustCompile(`msg="document (queued|submitting|submitted|completed|exported)"`)
+	summary := false
+	for _, l := range strings.Split(buf.String(), "\n") {
+		if routine.MatchString(l) {
+			t.Errorf("a routine step at info: %s", l)
+		}
+		summary = summary || strings.Contains(l, `msg="documents exported"`) && strings.Contains(l, "level=INFO")
+	}
+	if !summary {
+		t.Errorf("no export pass summary at info:\n%s", buf.String())
+	}
 }

@@ -326,8 +326,13 @@ func (e *Exporter) finish(ctx context.Context, done []store.Document, sizes map[
 			e.cfg.Logger.Info("held document exported", "doc", sd.ID, "path", sd.Path, "tries", sd.ExportAttempts+1)
 		}
 	}
-	if e.cfg.OnWritten != nil && len(ids) > 0 {
-		e.cfg.OnWritten(len(ids), len(ids), items)
+	if len(ids) > 0 {
+		// One line per pass: a document's own "document exported" line is
+		// at debug (see the daemon's transition).
+		e.cfg.Logger.Info("documents exported", "count", len(ids), "line_items", items, "held", len(holds))
+		if e.cfg.OnWritten != nil {
+			e.cfg.OnWritten(len(ids), len(ids), items)
+		}
 	}
 	if len(holds) == 0 {
 		return len(ids), nil

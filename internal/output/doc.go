@@ -2,9 +2,12 @@
 // result files live (Layout), what a documents-*.csv and line_items-*.csv
 // row says about a document (DocumentRecord, LineItemRecords), the per
 // document JSON file (MarshalJSON), the project's one CSV writer
-// (EncodeCSV), and the two write primitives the exporter and the reporter
-// are built on: WriteFileAtomic (temp file, fsync, rename, fsync directory)
-// and AppendRecords (append CSV rows exactly once, given the length the
+// (EncodeCSV), and the write primitives the exporter and the reporter
+// are built on: WriteFileAtomic (temp file, fsync, rename, fsync directory),
+// its grouped form Layout.WriteFilesAtomic (a pass's files made durable
+// together: one syncfs for the temporaries and one for the renames on
+// ext4, XFS and btrfs, else an fsync per file and per folder) and
+// AppendRecords (append CSV rows exactly once, given the length the
 // state store knows to be complete).
 //
 // The output directory is shared with other users, so its contents are not
