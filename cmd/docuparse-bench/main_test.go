@@ -142,3 +142,34 @@ func TestParseExportedReadsTheExportedSeries(t *testing.T) {
 		t.Error("no exported series, no error")
 	}
 }
+
+// TestLineCounterCountsOnlyWhatIsNew: the driver's cheap progress check
+// counts the rows of the documents CSV files, reading each byte once, and
+// never counts fewer rows than the files hold.
+func TestLineCounterCountsOnlyWhatIsNew(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "documents-2026-12-03.csv")
+	appendTo := func(path, s string) {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if _, err := f.WriteString(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := lineCounter{seen: map[string]int64{}}
+	appendTo(a, "\"h\"\n\"1\"\n\"2\"\n")
+	if got := c.rows(dir); got != 2 {
+		t.Fatalf("rows = %d, want 2", got)
+	}
+	appendTo(a, "\"3\"\n")
+	appendTo(filepath.Join(dir, "documents-2026-12-04.csv"), "\"h\"\n\"4\"\n")
+	if got := c.rows(dir); got != 4 {
+		t.Fatalf("rows = %d, want 4", got)
+	}
+	if got, err := countRows(dir); err != nil || got != 4 {
+		t.Fatalf("countRows = %d, %v; want 4", got, err)
+	}
+}
