@@ -77,7 +77,10 @@ type Store struct {
 	path string
 	w    *sql.DB // the single writer connection
 	r    *sql.DB // read-only pool
-	opts Options
+	// prepared holds the writer's statements of hotQueries, by query
+	// (prepareHot); read-only once Open returns.
+	prepared map[string]*sql.Stmt
+	opts     Options
 	// installID prefixes client references so two installations never
 	// produce the same reference against one API account.
 	installID string
@@ -143,6 +146,7 @@ func open(ctx context.Context, path string, opts Options, upTo int) (*Store, err
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	s.prepareHot(ctx)
 
 	return s, nil
 }
@@ -152,6 +156,7 @@ func (s *Store) Path() string { return s.path }
 
 // Close closes the database. It is safe to call twice.
 func (s *Store) Close() error {
+	s.closePrepared()
 	err := s.r.Close()
 	if werr := s.w.Close(); werr != nil {
 		err = werr
