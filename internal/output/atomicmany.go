@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -160,9 +161,11 @@ func (l Layout) writeTemp(dirs map[string]*os.File, f AtomicFile, perm os.FileMo
 // syncFSFits reports whether d is on a local file system whose syncfs(2)
 // writes back every dirty inode and block and flushes the device, so one
 // syncfs stands for the fsyncs of the files and folders written there:
-// ext4, XFS and btrfs. A network or FUSE file system gets its fsyncs.
+// ext4, XFS and btrfs, on Linux 5.8 or later. A network or FUSE file
+// system gets its fsyncs, and so does an older kernel, whose syncfs does
+// not report write-back errors: a lost write would go unnoticed.
 func syncFSFits(d *os.File) bool {
-	if forceFsync {
+	if forceFsync || !syncFSReportsErrors() {
 		return false
 	}
 	var st unix.Statfs_t
@@ -174,6 +177,26 @@ func syncFSFits(d *os.File) bool {
 		return true
 	}
 	return false
+}
+
+// syncFSReportsErrors reports whether the running kernel's syncfs returns
+// write-back errors (Linux 5.8 and later), read once.
+var syncFSReportsErrors = sync.OnceValue(func() bool {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return false
+	}
+	return kernelAtLeast(unix.ByteSliceToString(u.Release[:]), 5, 8)
+})
+
+// kernelAtLeast reports whether a Linux release string ("6.1.0-13-amd64")
+// is major.minor or later; one it cannot read is not.
+func kernelAtLeast(release string, major, minor int) bool {
+	var ma, mi int
+	if n, _ := fmt.Sscanf(release, "%d.%d", &ma, &mi); n != 2 {
+		return false
+	}
+	return ma > major || ma == major && mi >= minor
 }
 
 // forceFsync makes WriteFilesAtomic fsync file by file everywhere (a test

@@ -97,3 +97,17 @@ func TestWriteFilesAtomicReplacesAnOldFileWhole(t *testing.T) {
 		}
 	}
 }
+
+// TestSyncFSOnlyWhereItReportsWriteBackErrors: syncfs stands for fsyncs
+// only on a kernel whose syncfs returns write-back errors (5.8 and later);
+// an older or unreadable release keeps the fsyncs.
+func TestSyncFSOnlyWhereItReportsWriteBackErrors(t *testing.T) {
+	for release, want := range map[string]bool{
+		"6.18.44-fc-v1147": true, "5.8.0": true, "5.10.0-28-amd64": true, "10.0": true,
+		"5.7.19": false, "4.19.0-26-amd64": false, "3.10.0-1160.el7.x86_64": false, "": false, "linux": false,
+	} {
+		if got := kernelAtLeast(release, 5, 8); got != want {
+			t.Errorf("kernelAtLeast(%q, 5, 8) = %v, want %v", release, got, want)
+		}
+	}
+}
