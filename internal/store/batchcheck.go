@@ -25,7 +25,7 @@ const (
 func (s *Store) checkBatchTx(ctx context.Context, tx *sql.Tx, batchID int64) error {
 	var summary sql.NullString
 	var check sql.NullString
-	err := tx.QueryRowContext(ctx, `SELECT summary, summary_check FROM batches WHERE id = ?`, batchID).Scan(&summary, &check)
+	err := s.hotQueryRow(ctx, tx, sqlBatchSummary, batchID).Scan(&summary, &check)
 	if err != nil || !summary.Valid || check.Valid {
 		return ignoreNoRows(err)
 	}

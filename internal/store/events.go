@@ -185,8 +185,7 @@ func (s *Store) applyResultTx(ctx context.Context, tx *sql.Tx, r Result) (string
 		batchID      sql.NullInt64
 		was          recordedOutcome
 	)
-	err := tx.QueryRowContext(ctx, `SELECT id, path, source, state, outcome, batch_id, result_via, result, error_code, error_message
-		FROM documents WHERE document_id = ?`, r.DocumentID).
+	err := s.hotQueryRow(ctx, tx, sqlResultTarget, r.DocumentID).
 		Scan(&id, &path, &source, &state, &outcome, &batchID, &was.via, &was.data, &was.code, &was.message)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil, ErrNotFound
@@ -211,8 +210,7 @@ func (s *Store) applyResultTx(ctx context.Context, tx *sql.Tx, r Result) (string
 	if len(r.Data) > 0 && string(r.Data) != "null" {
 		data = nullString(string(r.Data))
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE documents SET state = ?, outcome = ?, completed_at = ?, result_via = ?, result = ?,
-		api_timestamp = ?, error_code = ?, error_message = ?, updated_at = ? WHERE id = ?`,
+	_, err = s.hotExec(ctx, tx, sqlSetResult,
 		to, to, now, r.Via, data, nullString(r.APITimestamp), nullString(r.ErrorCode), nullString(r.ErrorMessage), now, id)
 	if err != nil {
 		return "", nil, err
@@ -361,7 +359,7 @@ func (s *Store) applyEventTx(ctx context.Context, tx *sql.Tx, a EventAction) (*T
 	if err != nil {
 		return nil, "", err
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE events SET status = ?, applied_at = ?, note = ? WHERE id = ?`,
+	_, err = s.hotExec(ctx, tx, sqlSettleEvent,
 		status, s.now(), nullString(a.Dead), a.EventID)
 	return tr, status, err
 }
@@ -370,7 +368,7 @@ func (s *Store) applyEventTx(ctx context.Context, tx *sql.Tx, a EventAction) (*T
 // locks its row for tx (on a backend with row locks, a second applier
 // waits here and then finds it no longer pending).
 func (s *Store) claimEventTx(ctx context.Context, tx *sql.Tx, id int64) (bool, error) {
-	r, err := tx.ExecContext(ctx, `UPDATE events SET applied_at = ? WHERE id = ? AND status = ?`, s.now(), id, EventPending)
+	r, err := s.hotExec(ctx, tx, sqlClaimEvent, s.now(), id, EventPending)
 	if err != nil {
 		return false, err
 	}

@@ -84,6 +84,8 @@ type Store struct {
 
 	journalMu sync.Mutex  // one JournalEvents at a time: the check and the insert of a key are one step
 	recent    *recentKeys // guarded by journalMu; loaded by the first JournalEvents
+
+	hot map[string]*sql.Stmt // hotStatements, prepared on the writer by Open; read-only after
 }
 
 // Open opens (creating if needed) the database at path and applies pending
@@ -143,6 +145,7 @@ func open(ctx context.Context, path string, opts Options, upTo int) (*Store, err
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	s.prepareHot(ctx)
 
 	return s, nil
 }
@@ -152,7 +155,10 @@ func (s *Store) Path() string { return s.path }
 
 // Close closes the database. It is safe to call twice.
 func (s *Store) Close() error {
-	err := s.r.Close()
+	err := s.closeHot()
+	if rerr := s.r.Close(); rerr != nil {
+		err = rerr
+	}
 	if werr := s.w.Close(); werr != nil {
 		err = werr
 	}
