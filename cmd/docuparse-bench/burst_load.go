@@ -120,32 +120,52 @@ func (s *loadSide) stats() sideStats {
 // Rate is deliveries per second.
 func (s sideStats) Rate() float64 { return float64(s.Deliveries) / max(s.Seconds, 1e-9) }
 
-// pair is one burst's daemon side beside the ceiling's.
-type pair struct{ Daemon, Ceiling sideStats }
+// pair is one burst's daemon side beside the ceiling's, and how long the
+// daemon took after its slices to apply (and export) what they brought.
+type pair struct {
+	Daemon, Ceiling sideStats
+	Drain           time.Duration
+}
+
+// Processed is the daemon's deliveries per second with their work done:
+// counted from the first delivery of each slice until the daemon was
+// quiet again.
+func (p pair) Processed() float64 {
+	return float64(p.Daemon.Deliveries) / max(p.Daemon.Seconds+p.Drain.Seconds(), 1e-9)
+}
 
 // burst posts every delivery to the daemon's receiver and to the ceiling
-// in burstRounds slices, taking turns (neither always first), and calls
-// afterSlice after each of the daemon's slices.
-func burst(ctx context.Context, senders int, daemonURL, ceilingURL string, ds []delivery, afterSlice func()) (pair, error) {
+// in burstRounds slices, taking turns (neither always first). After each
+// of the daemon's slices it calls settle with the number of deliveries
+// posted to it so far, which waits until the daemon has done what they
+// asked (so that the ceiling's slice never shares the machine with the
+// daemon's backlog) and returns how long that took: the daemon's drain
+// time, added up in pair.Drain.
+func burst(ctx context.Context, senders int, daemonURL, ceilingURL string, ds []delivery, settle func(posted int) (time.Duration, error)) (pair, error) {
 	d, c := newLoadSide(daemonURL, senders), newLoadSide(ceilingURL, senders)
 	defer d.close()
 	defer c.close()
+	var drain time.Duration
 	for round := range burstRounds {
-		slice := ds[round*len(ds)/burstRounds : (round+1)*len(ds)/burstRounds]
+		end := (round + 1) * len(ds) / burstRounds
+		slice := ds[round*len(ds)/burstRounds : end]
+		if round%2 == 1 {
+			c.run(ctx, slice)
+		}
+		d.run(ctx, slice)
+		took, err := settle(end)
+		if err != nil {
+			return pair{}, err
+		}
+		drain += took
 		if round%2 == 0 {
-			d.run(ctx, slice)
-			afterSlice()
 			c.run(ctx, slice)
-		} else {
-			c.run(ctx, slice)
-			d.run(ctx, slice)
-			afterSlice()
 		}
 		if err := ctx.Err(); err != nil {
 			return pair{}, err
 		}
 	}
-	p := pair{Daemon: d.stats(), Ceiling: c.stats()}
+	p := pair{Daemon: d.stats(), Ceiling: c.stats(), Drain: drain}
 	if len(p.Ceiling.Refused) > 0 {
 		return p, fmt.Errorf("the ceiling did not answer 200: %v", p.Ceiling.Refused)
 	}

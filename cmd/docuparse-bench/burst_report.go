@@ -13,7 +13,7 @@ import (
 
 // burstHeader heads the table burstMarkdown prints; the test reads rows by
 // it.
-const burstHeader = "| events | run | burst | daemon deliveries/s | p50 ms | p99 ms | ceiling deliveries/s | ceiling p99 ms | daemon / ceiling |"
+const burstHeader = "| events | run | burst | daemon deliveries/s | p50 ms | p99 ms | ceiling deliveries/s | ceiling p99 ms | daemon / ceiling | processed/s (with drain) |"
 
 // burstMarkdown prints, per binary and burst, the medians over runs of
 // the daemon's rate and latencies, the ceiling's, and their paired ratio;
@@ -22,7 +22,7 @@ const burstHeader = "| events | run | burst | daemon deliveries/s | p50 ms | p99
 func burstMarkdown(w io.Writer, o burstOptions, runs [][]burstResult) {
 	fmt.Fprintf(w, "Median of %d run(s), %d events per burst, %d senders.\n\n", len(runs), o.Events, o.Senders)
 	fmt.Fprintln(w, burstHeader)
-	fmt.Fprintln(w, "|---:|---|---|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|")
 	for side := range runs[0] {
 		for _, b := range []struct {
 			label string
@@ -31,16 +31,16 @@ func burstMarkdown(w io.Writer, o burstOptions, runs [][]burstResult) {
 			{"(a) submitted documents", func(r burstResult) pair { return r.Known }},
 			{"(b) unknown ids", func(r burstResult) pair { return r.Unknown }},
 		} {
-			var rate, p50, p99, ceil, ceilP99, ratio []float64
+			var rate, p50, p99, ceil, ceilP99, ratio, processed []float64
 			for _, run := range runs {
 				p := b.pick(run[side])
 				rate, ceil = append(rate, p.Daemon.Rate()), append(ceil, p.Ceiling.Rate())
 				ratio = append(ratio, p.Daemon.Rate()/p.Ceiling.Rate())
 				p50, p99 = append(p50, ms(p.Daemon.P50)), append(p99, ms(p.Daemon.P99))
-				ceilP99 = append(ceilP99, ms(p.Ceiling.P99))
+				ceilP99, processed = append(ceilP99, ms(p.Ceiling.P99)), append(processed, p.Processed())
 			}
-			fmt.Fprintf(w, "| %d | %s | %s | %.0f | %.1f | %.1f | %.0f | %.1f | %.2f |\n", o.Events, safetext.Visible(runs[0][side].Name), b.label,
-				binrun.Median(rate), binrun.Median(p50), binrun.Median(p99), binrun.Median(ceil), binrun.Median(ceilP99), binrun.Median(ratio))
+			fmt.Fprintf(w, "| %d | %s | %s | %.0f | %.1f | %.1f | %.0f | %.1f | %.2f | %.0f |\n", o.Events, safetext.Visible(runs[0][side].Name), b.label,
+				binrun.Median(rate), binrun.Median(p50), binrun.Median(p99), binrun.Median(ceil), binrun.Median(ceilP99), binrun.Median(ratio), binrun.Median(processed))
 		}
 	}
 	fmt.Fprintln(w)

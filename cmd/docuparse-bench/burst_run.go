@@ -245,16 +245,8 @@ func measureBurst(ctx context.Context, o burstOptions, bin binrun.Binary, simBin
 		return res, err
 	}
 	defer c.stop()
-	rss := func() {
-		if u, err := binrun.ReadUsage(t.daemon.Pid()); err == nil {
-			res.RSS = append(res.RSS, u.RSS)
-		}
-	}
-	if res.Known, err = burst(ctx, o.Senders, t.url, c.url, t.known, rss); err == nil && len(res.Known.Daemon.Refused) > 0 {
+	if res.Known, err = burst(ctx, o.Senders, t.url, c.url, t.known, t.settle(ctx, &res, true)); err == nil && len(res.Known.Daemon.Refused) > 0 {
 		err = fmt.Errorf("the daemon refused deliveries: %v", res.Known.Daemon.Refused)
-	}
-	if err == nil {
-		err = waitExported(ctx, t.daemon, t.admin, o.Events)
 	}
 	if err == nil {
 		res.Exported, err = exportedOnce(filepath.Join(dir, "out", "csv"), t.known)
@@ -264,11 +256,7 @@ func measureBurst(ctx context.Context, o burstOptions, bin binrun.Binary, simBin
 		unknown, err = unknownDeliveries(t.known, run)
 	}
 	if err == nil {
-		res.Unknown, err = burst(ctx, o.Senders, t.url, c.url, unknown, rss)
-	}
-	pending := `docuparse_webhook_events{status="` + vocab.EventPending + `"}`
-	if err == nil {
-		err = waitSample(ctx, t.daemon, t.admin, pending, func(n int) bool { return n == 0 })
+		res.Unknown, err = burst(ctx, o.Senders, t.url, c.url, unknown, t.settle(ctx, &res, false))
 	}
 	if err != nil {
 		return res, fmt.Errorf("%w (log: %s)", err, t.daemon.Log.Name())
@@ -279,4 +267,24 @@ func measureBurst(ctx context.Context, o burstOptions, bin binrun.Binary, simBin
 	}
 	res.Status = statusOf(ctx, bin.Path, dir)
 	return res, nil
+}
+
+// settle returns burst's settle function for t: it waits until no event
+// is pending and, for events of submitted documents (exports), as many
+// documents as deliveries posted are exported; then it samples the
+// daemon's VmRSS into res.
+func (t *burstTarget) settle(ctx context.Context, res *burstResult, exports bool) func(int) (time.Duration, error) {
+	pending := `docuparse_webhook_events{status="` + vocab.EventPending + `"}`
+	return func(posted int) (time.Duration, error) {
+		start := time.Now()
+		err := waitSample(ctx, t.daemon, t.admin, pending, func(n int) bool { return n == 0 })
+		if err == nil && exports {
+			err = waitExported(ctx, t.daemon, t.admin, posted)
+		}
+		took := time.Since(start)
+		if u, uerr := binrun.ReadUsage(t.daemon.Pid()); uerr == nil {
+			res.RSS = append(res.RSS, u.RSS)
+		}
+		return took, err
+	}
 }
