@@ -21,6 +21,7 @@ type burstOptions struct {
 	Baseline string
 	Dir      string
 	Timeout  time.Duration
+	Log      io.Writer // progress lines
 }
 
 // parseBurst parses the burst mode's flags.
@@ -86,6 +87,7 @@ func benchBurst(ctx context.Context, o burstOptions, stdout, stderr io.Writer) e
 	if err := writeInbox(inbox, o.Events); err != nil {
 		return err
 	}
+	o.Log = stderr
 	runs := make([][]burstResult, o.Runs)
 	for k := range o.Runs {
 		for i, b := range bins {

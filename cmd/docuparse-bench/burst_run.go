@@ -245,6 +245,7 @@ func measureBurst(ctx context.Context, o burstOptions, bin binrun.Binary, simBin
 		return res, err
 	}
 	defer c.stop()
+	fmt.Fprintf(o.Log, "  (a) %d events for submitted documents…\n", len(t.known))
 	if res.Known, err = burst(ctx, o.Senders, t.url, c.url, t.known, t.settle(ctx, &res, true)); err == nil && len(res.Known.Daemon.Refused) > 0 {
 		err = fmt.Errorf("the daemon refused deliveries: %v", res.Known.Daemon.Refused)
 	}
@@ -256,6 +257,7 @@ func measureBurst(ctx context.Context, o burstOptions, bin binrun.Binary, simBin
 		unknown, err = unknownDeliveries(t.known, run)
 	}
 	if err == nil {
+		fmt.Fprintf(o.Log, "  (b) %d events for unknown ids…\n", len(unknown))
 		res.Unknown, err = burst(ctx, o.Senders, t.url, c.url, unknown, t.settle(ctx, &res, false))
 	}
 	if err != nil {
