@@ -51,7 +51,7 @@ func compilations(t *testing.T, s *Store) *atomic.Int64 {
 // submittedDocs takes in n files and records them submitted as doc_<i>,
 // and journals one document.completed for each; it returns the actions
 // the receiver's ParseEvent would make of them.
-func submittedDocs(t *testing.T, s *Store, from, n int) []EventAction {
+func submittedDocs(t testing.TB, s *Store, from, n int) []EventAction {
 	t.Helper()
 	ctx := context.Background()
 	var ids []int64
