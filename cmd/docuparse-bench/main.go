@@ -26,6 +26,16 @@
 // table: documents per second, the ratio to the naive client, peak RSS
 // (VmHWM) and CPU seconds (utime + stime) per 1,000 documents, each the
 // median of -runs runs.
+//
+//	go run ./cmd/docuparse-bench burst -events 20000 -runs 3 -baseline main
+//
+// burst measures the running daemon absorbing a webhook burst: once the
+// daemon has submitted -events files to a simulator that holds its
+// webhooks (--hold-webhooks), -senders goroutines post the simulator's
+// own signed events for them, then as many for unknown ids, to the
+// daemon's receiver and to a bare HMAC handler (this program's hidden
+// ceiling mode, a process of its own) in alternating slices; see
+// burst.go and docs/benchmarks.md.
 package main
 
 import (
