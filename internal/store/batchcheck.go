@@ -25,7 +25,7 @@ const (
 func (s *Store) checkBatchTx(ctx context.Context, tx *sql.Tx, batchID int64) error {
 	var summary sql.NullString
 	var check sql.NullString
-	err := s.hotQueryRow(ctx, tx, sqlBatchSummary, batchID).Scan(&summary, &check)
+	err := s.queryRowTx(ctx, tx, qBatchSummary, batchID).Scan(&summary, &check)
 	if err != nil || !summary.Valid || check.Valid {
 		return ignoreNoRows(err)
 	}

@@ -185,7 +185,7 @@ func (s *Store) applyResultTx(ctx context.Context, tx *sql.Tx, r Result) (string
 		batchID      sql.NullInt64
 		was          recordedOutcome
 	)
-	err := s.hotQueryRow(ctx, tx, sqlResultTarget, r.DocumentID).
+	err := s.queryRowTx(ctx, tx, qResultDoc, r.DocumentID).
 		Scan(&id, &path, &source, &state, &outcome, &batchID, &was.via, &was.data, &was.code, &was.message)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil, ErrNotFound
@@ -210,7 +210,7 @@ func (s *Store) applyResultTx(ctx context.Context, tx *sql.Tx, r Result) (string
 	if len(r.Data) > 0 && string(r.Data) != "null" {
 		data = nullString(string(r.Data))
 	}
-	_, err = s.hotExec(ctx, tx, sqlSetResult,
+	_, err = s.execTx(ctx, tx, qApplyResult,
 		to, to, now, r.Via, data, nullString(r.APITimestamp), nullString(r.ErrorCode), nullString(r.ErrorMessage), now, id)
 	if err != nil {
 		return "", nil, err
@@ -359,7 +359,7 @@ func (s *Store) applyEventTx(ctx context.Context, tx *sql.Tx, a EventAction) (*T
 	if err != nil {
 		return nil, "", err
 	}
-	_, err = s.hotExec(ctx, tx, sqlSettleEvent,
+	_, err = s.execTx(ctx, tx, qEventDone,
 		status, s.now(), nullString(a.Dead), a.EventID)
 	return tr, status, err
 }
@@ -368,7 +368,7 @@ func (s *Store) applyEventTx(ctx context.Context, tx *sql.Tx, a EventAction) (*T
 // locks its row for tx (on a backend with row locks, a second applier
 // waits here and then finds it no longer pending).
 func (s *Store) claimEventTx(ctx context.Context, tx *sql.Tx, id int64) (bool, error) {
-	r, err := s.hotExec(ctx, tx, sqlClaimEvent, s.now(), id, EventPending)
+	r, err := s.execTx(ctx, tx, qClaimEvent, s.now(), id, EventPending)
 	if err != nil {
 		return false, err
 	}

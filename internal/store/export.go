@@ -122,8 +122,7 @@ func (s *Store) MarkExported(ctx context.Context, ids []int64, sizes map[string]
 		}
 		now := s.now()
 		for _, d := range docs {
-			if _, err := tx.ExecContext(ctx, `UPDATE documents SET state = 'exported', exported_at = ?, updated_at = ?,
-				export_error = NULL, next_export_at = NULL WHERE id = ?`,
+			if _, err := s.execTx(ctx, tx, qMarkExported,
 				now, now, d.ID); err != nil {
 				return err
 			}

@@ -77,15 +77,16 @@ type Store struct {
 	path string
 	w    *sql.DB // the single writer connection
 	r    *sql.DB // read-only pool
-	opts Options
+	// prepared holds the writer's statements of hotQueries, by query
+	// (prepareHot); read-only once Open returns.
+	prepared map[string]*sql.Stmt
+	opts     Options
 	// installID prefixes client references so two installations never
 	// produce the same reference against one API account.
 	installID string
 
 	journalMu sync.Mutex  // one JournalEvents at a time: the check and the insert of a key are one step
 	recent    *recentKeys // guarded by journalMu; loaded by the first JournalEvents
-
-	hot map[string]*sql.Stmt // hotStatements, prepared on the writer by Open; read-only after
 }
 
 // Open opens (creating if needed) the database at path and applies pending
@@ -155,10 +156,8 @@ func (s *Store) Path() string { return s.path }
 
 // Close closes the database. It is safe to call twice.
 func (s *Store) Close() error {
-	err := s.closeHot()
-	if rerr := s.r.Close(); rerr != nil {
-		err = rerr
-	}
+	s.closePrepared()
+	err := s.r.Close()
 	if werr := s.w.Close(); werr != nil {
 		err = werr
 	}

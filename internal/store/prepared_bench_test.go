@@ -21,7 +21,7 @@ func BenchmarkApplyEvents(b *testing.B) {
 		b.Run(mode, func(b *testing.B) {
 			s, _ := setup(b)
 			if mode == "compiled" {
-				s.hot = nil
+				s.prepared = nil
 			}
 			ctx := context.Background()
 			var wall, cpu time.Duration
