@@ -114,15 +114,28 @@ func measureDaemon(ctx context.Context, o e2eOptions, bin binrun.Binary, simBin,
 // want rows' worth of lines (their new bytes counted from outside), and
 // every scrapeIdle before.
 func waitExported(ctx context.Context, d *binrun.Daemon, admin, csvDir string, want int) error {
-	tick := time.NewTicker(scrapeEvery)
-	defer tick.Stop()
 	lines := lineCounter{seen: map[string]int64{}}
 	var scraped time.Time
+	return waitSample(ctx, d, admin, exportedSeries, func() bool {
+		if lines.rows(csvDir) < want && time.Since(scraped) < scrapeIdle {
+			return false
+		}
+		scraped = time.Now()
+		return true
+	}, func(n int) bool { return n >= want })
+}
+
+// waitSample scrapes admin's /metrics, on every tick that due allows (nil:
+// every tick), until series' value satisfies done.
+func waitSample(ctx context.Context, d *binrun.Daemon, admin, series string, due func() bool, done func(int) bool) error {
+	tick := time.NewTicker(scrapeEvery)
+	defer tick.Stop()
+	n := 0
 	for {
-		if lines.rows(csvDir) >= want || time.Since(scraped) >= scrapeIdle {
-			scraped = time.Now()
-			n, err := exportedCount(admin)
-			if err == nil && n >= want {
+		if due == nil || due() {
+			var err error
+			n, err = sample(admin, series)
+			if err == nil && done(n) {
 				return nil
 			}
 			if err != nil && exited(d.Pid()) {
@@ -131,7 +144,7 @@ func waitExported(ctx context.Context, d *binrun.Daemon, admin, csvDir string, w
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return fmt.Errorf("%s is %d: %w", series, n, ctx.Err())
 		case <-tick.C:
 		}
 	}
@@ -182,24 +195,30 @@ func exited(pid int) bool {
 	return i < 0 || strings.HasPrefix(strings.TrimSpace(string(b[i+1:])), "Z")
 }
 
-// exportedCount reads docuparse_documents{state="exported"} from admin's
-// /metrics.
-func exportedCount(admin string) (int, error) {
+// exportedSeries is the sample of exported documents in /metrics.
+const exportedSeries = `docuparse_documents{state="exported"}`
+
+// sample reads one series (its name and labels as /metrics writes them)
+// from admin's /metrics.
+func sample(admin, series string) (int, error) {
 	resp, err := http.Get("http://" + admin + "/metrics")
 	if err != nil {
 		return 0, err
 	}
 	defer resp.Body.Close()
-	return parseExported(resp.Body)
+	return parseSample(resp.Body, series)
 }
 
 // parseExported finds docuparse_documents{state="exported"} in Prometheus
 // text.
-func parseExported(r io.Reader) (int, error) {
+func parseExported(r io.Reader) (int, error) { return parseSample(r, exportedSeries) }
+
+// parseSample finds series (its name and labels) in Prometheus text.
+func parseSample(r io.Reader, series string) (int, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), `docuparse_documents{state="exported"} `); ok {
+		if v, ok := strings.CutPrefix(sc.Text(), series+" "); ok {
 			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 			return int(f), err
 		}
@@ -207,7 +226,7 @@ func parseExported(r io.Reader) (int, error) {
 	if err := sc.Err(); err != nil {
 		return 0, err
 	}
-	return 0, errors.New(`no docuparse_documents{state="exported"} in /metrics`)
+	return 0, fmt.Errorf("no %s in /metrics", series)
 }
 
 // countRows counts the data rows (header excluded) of every

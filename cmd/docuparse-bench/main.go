@@ -26,6 +26,16 @@
 // table: documents per second, the ratio to the naive client, peak RSS
 // (VmHWM) and CPU seconds (utime + stime) per 1,000 documents, each the
 // median of -runs runs.
+//
+//	go run ./cmd/docuparse-bench burst -events 20000 -runs 3 -baseline main
+//
+// burst measures the running daemon absorbing a webhook burst: once the
+// daemon has submitted -events files to a simulator that holds its
+// webhooks (--hold-webhooks), -senders goroutines post the simulator's
+// own signed events for them, then as many for unknown ids, to the
+// daemon's receiver and to a bare HMAC handler (this program's hidden
+// ceiling mode, a process of its own) in alternating slices; see
+// burst.go and docs/benchmarks.md.
 package main
 
 import (
@@ -42,7 +52,8 @@ import (
 func main() { binrun.Main(run) }
 
 // usageLine is printed for a missing or unknown mode.
-const usageLine = `usage: docuparse-bench e2e [-files N] [-runs K] [-baseline REV] [-concurrency C] [-webhook-workers W] [-dir DIR] [-timeout D]`
+const usageLine = `usage: docuparse-bench e2e [-files N] [-runs K] [-baseline REV] [-concurrency C] [-webhook-workers W] [-dir DIR] [-timeout D]
+       docuparse-bench burst [-senders 128] [-events N] [-runs K] [-baseline REV] [-dir DIR] [-timeout D]`
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -56,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
+	case "burst", "ceiling":
+		return runBurst(ctx, args, stdout, stderr)
 	case "e2e":
 	default:
 		fmt.Fprintln(stderr, usageLine)

@@ -28,15 +28,15 @@ type simProc struct {
 
 // startSim runs the simulator built at bin with no processing delay,
 // webhooks signed with webhookSecret posted to hook by workers concurrent
-// deliveries, its log in logPath, and returns once it has printed its base
-// URL.
-func startSim(ctx context.Context, bin, hook string, workers int, logPath string) (*simProc, error) {
+// deliveries, and extra flags, its log in logPath, and returns once it
+// has printed its base URL.
+func startSim(ctx context.Context, bin, hook string, workers int, logPath string, extra ...string) (*simProc, error) {
 	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, bin, "--listen", "127.0.0.1:0", "--processing-delay", "0",
-		"--webhook-url", hook, "--webhook-workers", fmt.Sprint(workers))
+	cmd := exec.CommandContext(ctx, bin, append([]string{"--listen", "127.0.0.1:0", "--processing-delay", "0",
+		"--webhook-url", hook, "--webhook-workers", fmt.Sprint(workers)}, extra...)...)
 	cmd.Env = append(os.Environ(), "DOCUPARSE_API_KEY="+apiKey, "DOCUPARSE_WEBHOOK_SECRET="+webhookSecret)
 	cmd.Stderr = logf
 	out, err := cmd.StdoutPipe()

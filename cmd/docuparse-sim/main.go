@@ -7,8 +7,9 @@
 //
 // It prints the base URL to use as api.base_url, logs with log/slog to
 // stderr, and stops cleanly on SIGINT or SIGTERM. GET /_sim/stats serves
-// its counters and GET/POST /_sim/faults reads and changes the fault knobs
-// while it runs. This file only parses flags
+// its counters, GET/POST /_sim/faults reads and changes the fault knobs
+// while it runs, and with --hold-webhooks GET /_sim/held-events serves the
+// event bodies it kept instead of delivering them. This file only parses flags
 // and wires the simulator.
 package main
 
@@ -87,6 +88,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.Float64Var(&cfg.TimeScale, "time-scale", 1, "multiplier of the webhook retry schedule (1m, 5m, 30m, 2h, 6h, 24h)")
 	fs.DurationVar(&cfg.DeliveryTimeout, "delivery-timeout", 10*time.Second, "timeout of one webhook delivery")
 	fs.IntVar(&cfg.WebhookWorkers, "webhook-workers", 4, "concurrent webhook deliveries")
+	fs.BoolVar(&cfg.HoldWebhooks, "hold-webhooks", false, "deliver no webhook; keep each event's body for GET /_sim/held-events (a load generator posts them)")
 	fs.Float64Var(&cfg.WebhookDropRate, "webhook-drop-rate", 0, "fault: share of events never delivered")
 	fs.Float64Var(&cfg.WebhookDuplicateRate, "webhook-duplicate-rate", 0, "fault: share of events delivered twice")
 	fs.DurationVar(&cfg.WebhookReorder, "webhook-reorder", 0, "fault: random extra delay up to this before an event's first delivery")

@@ -16,6 +16,9 @@ import (
 // Binary is one docuparse-ingest build to measure.
 type Binary = binrun.Binary
 
+// Usage is what /proc says about the daemon at one moment.
+type Usage = binrun.Usage
+
 // Options are the sizes of the attacks. Zero fields take the issue's
 // numbers, given in brackets.
 type Options struct {
@@ -100,7 +103,7 @@ func runStep(ctx context.Context, b Binary, r *Result, o Options, step func(cont
 
 func floodStep(_ context.Context, d *daemon, r *Result, o Options) {
 	fmt.Fprintf(o.Log, "%s: %d concurrent %d-byte fake-signed bodies, %d rounds\n", r.Name, o.Bodies, o.BodySize, o.Rounds)
-	r.FloodBefore, _ = readUsage(d.Pid())
+	r.FloodBefore, _ = binrun.ReadUsage(d.Pid())
 	done := make(chan struct{})
 	real := make(chan []Delivery)
 	go func() {
@@ -118,7 +121,7 @@ func floodStep(_ context.Context, d *daemon, r *Result, o Options) {
 	r.FloodStatuses = bigBodies(d.addr, o.Bodies, o.BodySize, o.Rounds, o.Hold)
 	close(done)
 	r.FloodReal = <-real
-	r.FloodAfter, _ = readUsage(d.Pid())
+	r.FloodAfter, _ = binrun.ReadUsage(d.Pid())
 }
 
 func slowStep(ctx context.Context, d *daemon, r *Result, o Options) {
@@ -131,7 +134,7 @@ func slowStep(ctx context.Context, d *daemon, r *Result, o Options) {
 
 func idleStep(_ context.Context, d *daemon, r *Result, o Options) {
 	fmt.Fprintf(o.Log, "%s: %d idle connections\n", r.Name, o.Idle)
-	r.IdleBefore, _ = readUsage(d.Pid())
+	r.IdleBefore, _ = binrun.ReadUsage(d.Pid())
 	conns := idleConns(d.addr, o.Idle)
 	defer func() {
 		for _, c := range conns {
@@ -139,7 +142,7 @@ func idleStep(_ context.Context, d *daemon, r *Result, o Options) {
 		}
 	}()
 	r.IdleOpened = len(conns)
-	r.IdleDuring, _ = readUsage(d.Pid())
+	r.IdleDuring, _ = binrun.ReadUsage(d.Pid())
 	r.IdleReal = realDelivery(d.url, 300)
 }
 
@@ -158,10 +161,10 @@ func Markdown(w io.Writer, rs []Result, o Options) {
 		names[i] = r.Name
 	}
 	fmt.Fprintf(w, "| | %s |\n|---|%s\n", strings.Join(names, " | "), strings.Repeat("---|", len(rs)))
-	row("peak RSS (VmHWM) before", func(r Result) string { return MB(r.FloodBefore.HWM) })
+	row("peak RSS (VmHWM) before", func(r Result) string { return binrun.MB(r.FloodBefore.HWM) })
 	row(fmt.Sprintf("peak RSS after %d × %d concurrent %d-byte fake-signed bodies (held %s)", o.Rounds, o.Bodies, o.BodySize, o.Hold),
 		func(r Result) string {
-			return fmt.Sprintf("%s (+%s)", MB(r.FloodAfter.HWM), MB(r.FloodAfter.HWM-r.FloodBefore.HWM))
+			return fmt.Sprintf("%s (+%s)", binrun.MB(r.FloodAfter.HWM), binrun.MB(r.FloodAfter.HWM-r.FloodBefore.HWM))
 		})
 	row("their answers", func(r Result) string { return statuses(r.FloodStatuses) })
 	row("real deliveries meanwhile", func(r Result) string { return deliveries(r.FloodReal) })
@@ -172,7 +175,7 @@ func Markdown(w io.Writer, rs []Result, o Options) {
 		return fmt.Sprintf("%d / %d", r.IdleBefore.FDs, r.IdleDuring.FDs)
 	})
 	row(fmt.Sprintf("RSS, idle / with %d idle connections", o.Idle), func(r Result) string {
-		return fmt.Sprintf("%s / %s (+%s)", MB(r.IdleBefore.RSS), MB(r.IdleDuring.RSS), MB(r.IdleDuring.RSS-r.IdleBefore.RSS))
+		return fmt.Sprintf("%s / %s (+%s)", binrun.MB(r.IdleBefore.RSS), binrun.MB(r.IdleDuring.RSS), binrun.MB(r.IdleDuring.RSS-r.IdleBefore.RSS))
 	})
 	row("a real delivery meanwhile", func(r Result) string { return r.IdleReal.String() })
 }

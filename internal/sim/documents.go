@@ -5,6 +5,7 @@ import (
 	"encoding/base32"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -110,10 +111,10 @@ func (s *Server) complete(id string) {
 }
 
 // queueEventLocked signs nothing yet: it encodes the event once (retries
-// carry the same bytes and timestamp) and hands it to the deliverer. s.mu
-// must be held.
+// carry the same bytes and timestamp) and hands it to the deliverer, or
+// keeps it under Config.HoldWebhooks. s.mu must be held.
 func (s *Server) queueEventLocked(ev docuparse.Event) {
-	if s.webhookURL == "" {
+	if s.webhookURL == "" && !s.cfg.HoldWebhooks {
 		return
 	}
 	body, err := json.Marshal(ev)
@@ -121,7 +122,26 @@ func (s *Server) queueEventLocked(ev docuparse.Event) {
 		s.log.Warn("sim: encode webhook event", "event", ev.Event, "error", err)
 		return
 	}
+	if s.cfg.HoldWebhooks {
+		s.held = append(s.held, body)
+		return
+	}
 	s.deliv.enqueue(ev.Event, body)
+}
+
+// handleHeldEvents serves the events kept under Config.HoldWebhooks, in
+// the order they were created, one encoded body a line (json.Marshal
+// writes no line break inside one).
+func (s *Server) handleHeldEvents(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	held := slices.Clone(s.held)
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.Header().Set("Cache-Control", "no-store")
+	for _, body := range held {
+		_, _ = w.Write(body)
+		_, _ = w.Write([]byte{'\n'})
+	}
 }
 
 func (s *Server) handleGetDocument(w http.ResponseWriter, r *http.Request) {

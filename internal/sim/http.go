@@ -30,6 +30,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle(apiPrefix+"/", notFound)
 	mux.Handle(apiPrefix, notFound)
 	mux.HandleFunc("GET /_sim/stats", s.handleStats)
+	mux.HandleFunc("GET /_sim/held-events", s.handleHeldEvents)
 	mux.HandleFunc("GET /_sim/faults", s.handleFaults)
 	mux.HandleFunc("POST /_sim/faults", s.handleFaults)
 	return mux

@@ -59,6 +59,11 @@ type Config struct {
 	DeliveryTimeout time.Duration
 	// WebhookWorkers is the number of concurrent deliveries. Defaults to 4.
 	WebhookWorkers int
+	// HoldWebhooks keeps every event's encoded body instead of delivering
+	// it (whatever WebhookURL says), for GET /_sim/held-events to serve: a
+	// load generator then posts the very bodies the simulator built, at
+	// the pace it measures, with no delivery of the simulator's competing.
+	HoldWebhooks bool
 
 	// Fault knobs. Probabilities are 0..1, drawn from a math/rand generator
 	// seeded with Seed, so a run with the same sequence of requests and
@@ -142,6 +147,7 @@ type Server struct {
 	idem       map[string]*idemEntry
 	lastSweep  time.Time
 	timers     map[string]*time.Timer
+	held       [][]byte // encoded events kept under Config.HoldWebhooks
 	procWG     sync.WaitGroup
 	stopped    bool
 

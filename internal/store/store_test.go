@@ -18,7 +18,7 @@ type bundle struct {
 	trs  []Transition
 }
 
-func setup(t *testing.T) (*Store, *bundle) {
+func setup(t testing.TB) (*Store, *bundle) {
 	t.Helper()
 	b := &bundle{path: filepath.Join(t.TempDir(), "state.db")}
 	s, err := Open(context.Background(), b.path, Options{OnTransition: func(tr Transition) {
@@ -38,7 +38,7 @@ func newFile(i int, sha string) NewFile {
 		Size: int64(100 + i), ModTime: time.Unix(1700000000, int64(i)), SHA256: sha, Dedupe: true}
 }
 
-func mustIntake(t *testing.T, s *Store, f NewFile) IntakeResult {
+func mustIntake(t testing.TB, s *Store, f NewFile) IntakeResult {
 	t.Helper()
 	r, err := s.Intake(context.Background(), f)
 	if err != nil {
@@ -47,7 +47,7 @@ func mustIntake(t *testing.T, s *Store, f NewFile) IntakeResult {
 	return r
 }
 
-func event(t *testing.T, s *Store, key string, e docuparse.Event) bool {
+func event(t testing.TB, s *Store, key string, e docuparse.Event) bool {
 	t.Helper()
 	body, _ := json.Marshal(e)
 	ok, err := s.JournalEvent(context.Background(), IncomingEvent{DedupeKey: key, Type: e.Event, DocumentID: e.DocumentID, BatchID: e.BatchID, Body: body})

@@ -1,4 +1,4 @@
-package flood
+package binrun
 
 import (
 	"bufio"
@@ -15,8 +15,8 @@ type Usage struct {
 	FDs int   // open descriptors
 }
 
-// readUsage reads pid's VmHWM, VmRSS and descriptor count.
-func readUsage(pid int) (Usage, error) {
+// ReadUsage reads pid's VmHWM, VmRSS and descriptor count.
+func ReadUsage(pid int) (Usage, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return Usage{}, err

@@ -1,4 +1,4 @@
-package flood
+package binrun
 
 import (
 	"os"
@@ -6,7 +6,7 @@ import (
 )
 
 func TestReadUsageReadsThisProcess(t *testing.T) {
-	u, err := readUsage(os.Getpid())
+	u, err := ReadUsage(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
