@@ -185,7 +185,8 @@ func (s *Store) applyResultTx(ctx context.Context, tx *sql.Tx, r Result) (string
 		batchID      sql.NullInt64
 		was          recordedOutcome
 	)
-	err := tx.QueryRowContext(ctx, `SELECT id, path, source, state, outcome, batch_id, result_via, result, error_code, error_message
+	err := tx.QueryRowContext(ctx, `SELECT id, path, source, state, outcome, batch_id, result_via,
+		(SELECT res.data FROM results res WHERE res.doc_id = documents.id), error_code, error_message
 		FROM documents WHERE document_id = ?`, r.DocumentID).
 		Scan(&id, &path, &source, &state, &outcome, &batchID, &was.via, &was.data, &was.code, &was.message)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -211,11 +212,19 @@ func (s *Store) applyResultTx(ctx context.Context, tx *sql.Tx, r Result) (string
 	if len(r.Data) > 0 && string(r.Data) != "null" {
 		data = nullString(string(r.Data))
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE documents SET state = ?, outcome = ?, completed_at = ?, result_via = ?, result = ?,
+	_, err = tx.ExecContext(ctx, `UPDATE documents SET state = ?, outcome = ?, completed_at = ?, result_via = ?,
 		api_timestamp = ?, error_code = ?, error_message = ?, updated_at = ? WHERE id = ?`,
-		to, to, now, r.Via, data, nullString(r.APITimestamp), nullString(r.ErrorCode), nullString(r.ErrorMessage), now, id)
+		to, to, now, r.Via, nullString(r.APITimestamp), nullString(r.ErrorCode), nullString(r.ErrorMessage), now, id)
 	if err != nil {
 		return "", nil, err
+	}
+	if data.Valid {
+		// The result lives in a table of its own, so that pruning it
+		// ([state] retention) frees whole pages for new rows.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO results (doc_id, data) VALUES (?, ?)
+			ON CONFLICT (doc_id) DO UPDATE SET data = excluded.data`, id, data); err != nil {
+			return "", nil, err
+		}
 	}
 	if batchID.Valid {
 		if err := s.checkBatchTx(ctx, tx, batchID.Int64); err != nil {
