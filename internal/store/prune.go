@@ -32,8 +32,9 @@ const pruneChunk = 1000
 // the exported documents not pruned yet (only exporting sets exported_at),
 // by export time; events_received the events by arrival, those before the
 // cutoff being the few a pass keeps. The status test is written as an
-// expression (status || '') so that the planner does not walk
-// events_status instead, which lists every applied event.
+// expression (status concatenated with an empty string) so that the
+// planner does not walk events_status instead, which lists every applied
+// event.
 const (
 	qPrunable = `SELECT id FROM documents
 		WHERE pruned_at IS NULL AND exported_at < ? ORDER BY exported_at LIMIT ?`
