@@ -42,7 +42,8 @@ import (
 func main() { binrun.Main(run) }
 
 // usageLine is printed for a missing or unknown mode.
-const usageLine = `usage: docuparse-bench e2e [-files N] [-runs K] [-baseline REV] [-concurrency C] [-webhook-workers W] [-dir DIR] [-timeout D]`
+const usageLine = `usage: docuparse-bench e2e [-files N] [-runs K] [-baseline REV] [-concurrency C] [-webhook-workers W] [-dir DIR] [-timeout D]
+       docuparse-bench store [-docs N] [-baseline-docs N] [-per-dir N] [-days D] [-dir DIR] [-timeout D]`
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -57,6 +58,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	case "e2e":
+	case "store":
+		return storeMain(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprintln(stderr, usageLine)
 		return 2
