@@ -43,7 +43,7 @@ func main() { binrun.Main(run) }
 
 // usageLine is printed for a missing or unknown mode.
 const usageLine = `usage: docuparse-bench e2e [-files N] [-runs K] [-baseline REV] [-concurrency C] [-webhook-workers W] [-dir DIR] [-timeout D]
-       docuparse-bench store [-docs N] [-baseline-docs N] [-per-dir N] [-days D] [-dir DIR] [-timeout D]`
+       docuparse-bench store [-docs N] [-baseline-docs N] [-per-dir N] [-days D] [-prune=false] [-dir DIR] [-timeout D]`
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {

@@ -42,6 +42,7 @@ type storeOptions struct {
 	Docs, BaselineDocs int
 	PerDir             int
 	Days               int
+	Prune              bool
 	Dir                string
 	Timeout            time.Duration
 }
@@ -55,6 +56,7 @@ func parseStore(args []string, stderr io.Writer) (storeOptions, error) {
 	fs.IntVar(&o.BaselineDocs, "baseline-docs", 10000, "documents in the baseline store, measured first by the same binary")
 	fs.IntVar(&o.PerDir, "per-dir", 1000, "files per subfolder")
 	fs.IntVar(&o.Days, "days", 100, "days before today the documents' times are spread over")
+	fs.BoolVar(&o.Prune, "prune", true, "also prune a copy of each store and measure its size (minutes at a million documents)")
 	fs.StringVar(&o.Dir, "dir", "", "work folder (kept); default: a temporary folder, removed at the end")
 	fs.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "longest a daemon may take to be ready and take in its folder")
 	if err := fs.Parse(args); err != nil {

@@ -116,8 +116,9 @@ func statGroup(inbox string, start, count, perDir int, mtime time.Time) ([]store
 }
 
 // recordGroup takes files in, submits them in batches of batchFiles,
-// journals and applies one document.completed event each and marks them
-// exported, each step through the method the daemon's part calls.
+// journals and applies one document.completed event each (and a
+// batch.completed per batch) and marks them exported, each step through
+// the method the daemon's part calls.
 func recordGroup(ctx context.Context, st *store.Store, files []store.NewFile, start int) error {
 	res, err := st.IntakeMany(ctx, files)
 	if err != nil {
@@ -187,7 +188,20 @@ func submitBatch(ctx context.Context, st *store.Store, ids []int64, files []stor
 	if _, err := st.RecordSubmission(ctx, b.ID, apiBatch, raw, subs); err != nil {
 		return nil, err
 	}
-	return evs, nil
+	summary, err := batchCompleted(apiBatch, len(ids), ts)
+	if err != nil {
+		return nil, err
+	}
+	return append(evs, summary), nil
+}
+
+// batchCompleted is the batch.completed webhook of a batch whose n
+// documents all completed: once applied, the batch's own counts agree
+// with it and the poller never asks the API about it.
+func batchCompleted(apiBatch string, n int, ts string) (store.IncomingEvent, error) {
+	body, err := json.Marshal(docuparse.Event{Event: docuparse.EventBatchCompleted, BatchID: apiBatch, Timestamp: ts,
+		Summary: &docuparse.Summary{Total: n, Succeeded: n}})
+	return receiver.Identify(body, ""), err
 }
 
 // applyPending applies the n pending events as the applier does: read,
@@ -200,10 +214,10 @@ func applyPending(ctx context.Context, st *store.Store, n int) error {
 	actions := make([]store.EventAction, len(pending))
 	for i, p := range pending {
 		ev := receiver.ParseEvent(p.Body)
-		if ev.Result == nil {
-			return fmt.Errorf("event %d: not a document's result (%s)", p.ID, ev.Dead)
+		if ev.Result == nil && ev.Summary == nil {
+			return fmt.Errorf("event %d: not a result nor a batch summary (%s)", p.ID, ev.Dead)
 		}
-		actions[i] = store.EventAction{EventID: p.ID, Result: ev.Result}
+		actions[i] = store.EventAction{EventID: p.ID, Result: ev.Result, Summary: ev.Summary}
 	}
 	applied, err := st.ApplyEvents(ctx, actions)
 	if err != nil {

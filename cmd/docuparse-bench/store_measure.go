@@ -89,7 +89,9 @@ func measureStore(ctx context.Context, o storeOptions, bin, simBin, dir string, 
 	if r.DBBytes, err = fileSizes(statePath, statePath+"-wal"); err != nil {
 		return r, err
 	}
-	r.Prune, err = measurePrune(ctx, statePath)
+	if o.Prune {
+		r.Prune, err = measurePrune(ctx, statePath)
+	}
 	return r, err
 }
 
