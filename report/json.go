@@ -44,6 +44,7 @@ type jsonReport struct {
 	Files             jsonFilesSummary `json:"files"`
 	Uploads           jsonUploads      `json:"uploads"`
 	Retries           []jsonFile       `json:"retries"`
+	Pruned            *jsonPruned      `json:"pruned,omitempty"`
 }
 
 // jsonUploads is Report.Uploads; the attempts are in counters.
@@ -203,6 +204,7 @@ func (r *Report) JSON() ([]byte, error) {
 		Files:    jsonFilesSummary{Count: len(r.Files), CSV: "reconciliation-" + r.Day + ".csv"},
 		Uploads:  jsonUploads(r.Uploads),
 		Retries:  jsonFiles(r.Retries),
+		Pruned:   r.Pruned.json(),
 	}
 	for _, g := range r.Failures {
 		j.Failures = append(j.Failures, jsonFailures{ErrorCode: g.ErrorCode, Count: len(g.Files), Files: jsonFiles(g.Files)})

@@ -57,6 +57,7 @@ func (r *Report) Markdown() []byte {
 	r.mdWebhooks(&b)
 	r.mdBatches(&b)
 	r.mdMoney(&b)
+	r.mdPruned(&b)
 	return b.Bytes()
 }
 

@@ -247,6 +247,8 @@ type Report struct {
 	// attempts it took are the api_calls_submit_batch and
 	// api_calls_extract counters.
 	Uploads Uploads
+	// Pruned is what the retention job had pruned (state.retention).
+	Pruned Pruned
 }
 
 // Build builds the report of the calendar day, in o.Location, that
@@ -287,6 +289,9 @@ func Build(ctx context.Context, st Store, day time.Time, o Options) (*Report, er
 		r.Counters = append(r.Counters, Counter{Name: name, Count: n})
 	}
 	sort.Slice(r.Counters, func(i, j int) bool { return r.Counters[i].Name < r.Counters[j].Name })
+	if err := r.takePruned(ctx, st); err != nil {
+		return nil, fmt.Errorf("build report for %s: %w", r.Day, err)
+	}
 	r.SummaryMismatches, r.SummaryMissing = data.Mismatches, data.MissingSummaries
 	r.Money = sumMoney(latest)
 	b, one := data.Uploads[store.ModeBatch], data.Uploads[store.ModeSingle]

@@ -61,6 +61,7 @@ type Config struct {
 	Output    Output    `json:"output"`
 	Admin     Admin     `json:"admin"`
 	Log       Log       `json:"log"`
+	State     State     `json:"state"`
 	// Sources are the [[source]] tables, in file order. At least one is
 	// required.
 	Sources []Source `json:"source"`
@@ -185,6 +186,22 @@ type Output struct {
 	// after the fixed columns of each new line_items-<day>.csv, so it can be
 	// read alone. Defaults to false.
 	LineItemsContext bool `json:"line_items_context"`
+}
+
+// MinRetention is the shortest state.retention accepted (other than 0):
+// a week keeps a document's detail past the API's 24 hours of webhook
+// retries, the previous day's report, and a daemon stopped over a weekend
+// writing the reports it missed when it starts again.
+const MinRetention = 7 * 24 * time.Hour
+
+// State is the [state] table: what the state database keeps.
+type State struct {
+	// Retention is how long an exported document keeps its detail (its
+	// result JSON, the webhook events applied to it, its batch's submit
+	// answer) in the state database; what dedupe, the known-file check
+	// and the reports count by is kept for ever. 0 keeps everything.
+	// Defaults to 0.
+	Retention Duration `json:"retention"`
 }
 
 // Admin is the [admin] table: health and metrics endpoints.

@@ -213,6 +213,8 @@ func (d decoder) build(f *fileConfig) (*Config, secretRefs) {
 	d.str(f.Log.Format, "log.format", &c.Log.Format)
 	d.str(f.Log.Level, "log.level", &c.Log.Level)
 
+	d.duration(f.State.Retention, "state.retention", &c.State.Retention)
+
 	for i := range f.Source {
 		c.Sources = append(c.Sources, d.source(&f.Source[i], "source["+strconv.Itoa(i)+"]"))
 	}

@@ -35,6 +35,7 @@ type fileConfig struct {
 	Output    fileOutput    `toml:"output"`
 	Admin     fileAdmin     `toml:"admin"`
 	Log       fileLog       `toml:"log"`
+	State     fileState     `toml:"state"`
 	Source    []fileSource  `toml:"source"`
 }
 
@@ -87,6 +88,10 @@ type fileAdmin struct {
 	Listen raw `toml:"listen"`
 }
 
+type fileState struct {
+	Retention raw `toml:"retention"`
+}
+
 type fileLog struct {
 	Format raw `toml:"format"`
 	Level  raw `toml:"level"`
@@ -112,7 +117,7 @@ type fileSource struct {
 }
 
 // tables are the top-level keys that must hold a table.
-var tables = []string{"api", "batch", "receiver", "reconcile", "report", "output", "admin", "log"}
+var tables = []string{"api", "batch", "receiver", "reconcile", "report", "output", "admin", "log", "state"}
 
 // checkShape reports top-level keys whose TOML kind cannot fit the schema
 // (a table written as a value, [source] instead of [[source]]): the struct

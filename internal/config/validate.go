@@ -86,6 +86,16 @@ func (c *Config) validate(p *problems) {
 		bad("log.level", "%q is not one of \"debug\", \"info\", \"warn\", \"error\"", c.Log.Level)
 	}
 
+	if rt := c.State.Retention; rt != 0 {
+		switch {
+		case rt.D() < MinRetention:
+			bad("state.retention", "%s must be 0 (keep everything) or at least 168h (a week); e.g. \"2160h\" keeps 90 days", rt)
+		case c.Receiver.MaxEventAge > rt && !p.reported("receiver.max_event_age"):
+			bad("state.retention", "%s must be at least receiver.max_event_age (%s): a delivery still accepted must find its document's detail",
+				rt, c.Receiver.MaxEventAge)
+		}
+	}
+
 	c.validateSources(p, bad)
 }
 

@@ -165,6 +165,7 @@ func (d *Daemon) build(ctx context.Context) error {
 		return err
 	}
 	svc[slotReporter] = d.buildReporter(d.mirror)
+	svc[slotPruner] = d.buildPruner()
 	if svc[slotReceiver], err = d.buildReceiver(cfg, d.store); err != nil {
 		return err
 	}

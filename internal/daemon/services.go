@@ -46,7 +46,8 @@ type service interface {
 //     start (withLastPass).
 //   - receiver: it stops accepting (requests in flight finish) and its
 //     journal writer drains before the applier's last pass.
-//   - poller, reporter: independent of each other.
+//   - poller, reporter, pruner (state.retention): independent of each
+//     other.
 //   - submitter: Shutdown lets its uploads in flight finish within the
 //     drain timeout before Stop cancels the rest (they resume at the next
 //     start with their keys).
@@ -64,6 +65,7 @@ const (
 	slotReceiver
 	slotPoller
 	slotReporter
+	slotPruner
 	slotSubmitter
 	slotIntake
 	slotSources

@@ -256,6 +256,7 @@ func restartKeys(cur, next *config.Config) (keys []string) {
 		{"output", cur.Output, next.Output},
 		{"admin", cur.Admin, next.Admin},
 		{"log", cur.Log, next.Log},
+		{"state", cur.State, next.State},
 	} {
 		if !reflect.DeepEqual(c.old, c.new) {
 			keys = append(keys, c.key)

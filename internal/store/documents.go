@@ -121,7 +121,7 @@ type Document struct {
 
 const docColumns = `d.id, d.source, d.path, d.file_name, d.size_bytes, d.mtime, d.sha256, d.state,
 	d.outcome, d.client_reference, d.batch_id, b.api_batch_id, d.solo, d.document_id, d.duplicate_of,
-	d.discovered_at, d.submitted_at, d.completed_at, d.result_via, d.result, d.api_timestamp,
+	d.discovered_at, d.submitted_at, d.completed_at, d.result_via, (SELECT res.data FROM results res WHERE res.doc_id = d.id), d.api_timestamp,
 	d.error_code, d.error_message, d.exported_at, d.poll_count,
 	d.export_error, d.export_attempts, d.next_export_at, d.dev, d.inode, d.ctime, d.retry_of, d.version`
 

@@ -211,9 +211,16 @@ func (s *Store) applyResultTx(ctx context.Context, tx *sql.Tx, r Result) (string
 		data = nullString(string(r.Data))
 	}
 	_, err = s.execTx(ctx, tx, qApplyResult,
-		to, to, now, r.Via, data, nullString(r.APITimestamp), nullString(r.ErrorCode), nullString(r.ErrorMessage), now, id)
+		to, to, now, r.Via, nullString(r.APITimestamp), nullString(r.ErrorCode), nullString(r.ErrorMessage), now, id)
 	if err != nil {
 		return "", nil, err
+	}
+	if data.Valid {
+		// The result lives in a table of its own, so that pruning it
+		// ([state] retention) frees whole pages for new rows.
+		if _, err := s.execTx(ctx, tx, qSaveResult, id, data); err != nil {
+			return "", nil, err
+		}
 	}
 	if batchID.Valid {
 		if err := s.checkBatchTx(ctx, tx, batchID.Int64); err != nil {

@@ -128,7 +128,7 @@ func (s *Store) MarkExported(ctx context.Context, ids []int64, sizes map[string]
 			}
 			trs = append(trs, Transition{DocID: d.ID, Source: d.Source, Path: d.Path, From: d.State, To: StateExported, DocumentID: d.DocumentID})
 		}
-		return nil
+		return countExportedTx(ctx, tx, docs)
 	})
 	if err != nil {
 		return fmt.Errorf("mark exported: %w", err)
@@ -225,25 +225,20 @@ type Status struct {
 // document and the last webhook event.
 func (s *Store) Status(ctx context.Context) (*Status, error) {
 	st := &Status{Counts: map[State]int{}}
-	counts, err := s.countBy(ctx, `SELECT state, COUNT(*) FROM documents GROUP BY state`)
+	counts, err := s.CountOutcomes(ctx, time.Time{}, time.Time{})
 	if err != nil {
 		return nil, fmt.Errorf("status: %w", err)
 	}
-	for k, n := range counts {
-		st.Counts[State(k)] = n
-	}
-	if st.Outcomes, err = s.outcomeTotals(ctx); err != nil {
-		return nil, fmt.Errorf("status: %w", err)
-	}
+	st.Counts, st.Outcomes = counts.byState, counts.byOutcome
 	var oldest sql.NullString
-	if err := s.r.QueryRowContext(ctx, `SELECT MIN(discovered_at) FROM documents WHERE state IN ('queued', 'submitting', 'submitted')`).Scan(&oldest); err != nil {
+	if err := s.r.QueryRowContext(ctx, qOldestPending).Scan(&oldest); err != nil {
 		return nil, fmt.Errorf("status: %w", err)
 	}
 	st.OldestPending = parseTime(oldest)
-	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM documents WHERE export_error IS NOT NULL`).Scan(&st.ExportHeld); err != nil {
+	if err := s.r.QueryRowContext(ctx, qExportHeldCount).Scan(&st.ExportHeld); err != nil {
 		return nil, fmt.Errorf("status: %w", err)
 	}
-	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM documents d WHERE `+stuckAtSubmit).Scan(&st.SubmitStuck); err != nil {
+	if err := s.r.QueryRowContext(ctx, qSubmitStuck).Scan(&st.SubmitStuck); err != nil {
 		return nil, fmt.Errorf("status: %w", err)
 	}
 	if st.Events, err = s.EventCounts(ctx); err != nil {
@@ -253,17 +248,4 @@ func (s *Store) Status(ctx context.Context) (*Status, error) {
 		return nil, err
 	}
 	return st, nil
-}
-
-// outcomeTotals counts the documents that have an outcome by it.
-func (s *Store) outcomeTotals(ctx context.Context) (map[State]int, error) {
-	counts, err := s.countBy(ctx, `SELECT outcome, COUNT(*) FROM documents WHERE outcome IS NOT NULL GROUP BY outcome`)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[State]int, len(counts))
-	for k, n := range counts {
-		out[State(k)] = n
-	}
-	return out, nil
 }

@@ -1,12 +1,6 @@
 package store
 
-import (
-	"context"
-	"database/sql"
-	"fmt"
-	"slices"
-	"time"
-)
+import "slices"
 
 // Outcomes lists the ways a document ends, in report order. A document
 // keeps its outcome (the outcome column) once it is exported.
@@ -57,49 +51,10 @@ type DayTallies struct {
 type OutcomeCounts struct {
 	All     DayTallies
 	Sources map[string]*DayTallies
-}
 
-// CountOutcomes counts the documents by how they ended (whether exported
-// since or not) and what is still in flight, in all and per source; "today"
-// is [dayStart, dayEnd): documents whose outcome was recorded then and, in
-// flight, those taken in then.
-func (s *Store) CountOutcomes(ctx context.Context, dayStart, dayEnd time.Time) (*OutcomeCounts, error) {
-	from, to := formatTime(dayStart), formatTime(dayEnd)
-	rows, err := s.r.QueryContext(ctx, `SELECT source, state, outcome,
-		CASE WHEN state IN ('queued', 'submitting', 'submitted')
-		     THEN CASE WHEN discovered_at >= ? AND discovered_at < ? THEN 1 ELSE 0 END
-		     ELSE CASE WHEN completed_at >= ? AND completed_at < ? THEN 1 ELSE 0 END END,
-		COUNT(*)
-		FROM documents GROUP BY 1, 2, 3, 4`, from, to, from, to)
-	if err != nil {
-		return nil, fmt.Errorf("count outcomes: %w", err)
-	}
-	defer rows.Close()
-	out := &OutcomeCounts{All: DayTallies{Total: newTally(), Today: newTally()}, Sources: map[string]*DayTallies{}}
-	for rows.Next() {
-		var (
-			src          string
-			state        State
-			outcome      sql.NullString
-			today, count int
-		)
-		if err := rows.Scan(&src, &state, &outcome, &today, &count); err != nil {
-			return nil, fmt.Errorf("count outcomes: %w", err)
-		}
-		if out.Sources[src] == nil {
-			out.Sources[src] = &DayTallies{Total: newTally(), Today: newTally()}
-		}
-		for _, t := range []*DayTallies{&out.All, out.Sources[src]} {
-			t.Total.add(state, State(outcome.String), count)
-			if today == 1 {
-				t.Today.add(state, State(outcome.String), count)
-			}
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("count outcomes: %w", err)
-	}
-	return out, nil
+	// For Status: the documents by state, and those with an outcome by
+	// it, only the counts above 0.
+	byState, byOutcome map[State]int
 }
 
 // add counts n documents in state with outcome (empty while in flight).

@@ -15,17 +15,22 @@ import (
 const (
 	qClaimEvent = `UPDATE events SET applied_at = ? WHERE id = ? AND status = ?`
 	qEventDone  = `UPDATE events SET status = ?, applied_at = ?, note = ? WHERE id = ?`
-	qResultDoc  = `SELECT id, path, source, state, outcome, batch_id, result_via, result, error_code, error_message
+	qResultDoc  = `SELECT id, path, source, state, outcome, batch_id, result_via,
+		(SELECT res.data FROM results res WHERE res.doc_id = documents.id), error_code, error_message
 		FROM documents WHERE document_id = ?`
-	qApplyResult = `UPDATE documents SET state = ?, outcome = ?, completed_at = ?, result_via = ?, result = ?,
+	qApplyResult = `UPDATE documents SET state = ?, outcome = ?, completed_at = ?, result_via = ?,
 		api_timestamp = ?, error_code = ?, error_message = ?, updated_at = ? WHERE id = ?`
+	// The result lives in a table of its own, so that pruning it ([state]
+	// retention) frees whole pages for new rows.
+	qSaveResult = `INSERT INTO results (doc_id, data) VALUES (?, ?)
+		ON CONFLICT (doc_id) DO UPDATE SET data = excluded.data`
 	qBatchSummary = `SELECT summary, summary_check FROM batches WHERE id = ?`
 	qMarkExported = `UPDATE documents SET state = 'exported', exported_at = ?, updated_at = ?,
 		export_error = NULL, next_export_at = NULL WHERE id = ?`
 )
 
 // hotQueries lists the statements Open prepares.
-var hotQueries = []string{qClaimEvent, qEventDone, qResultDoc, qApplyResult, qBatchSummary, qMarkExported}
+var hotQueries = []string{qClaimEvent, qEventDone, qResultDoc, qApplyResult, qSaveResult, qBatchSummary, qMarkExported}
 
 // prepareHot prepares hotQueries on the writer. A statement that does not
 // prepare (a store opened at an older schema, in a migration test) is run

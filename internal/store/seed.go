@@ -16,6 +16,7 @@ import (
 func (s *Store) SeedExported(ctx context.Context, files []NewFile, code, message string) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		now := s.now()
+		docs := make([]Document, 0, len(files))
 		for _, f := range files {
 			id, err := s.insertDocument(ctx, tx, f, StateRejected, sql.NullInt64{}, code, message)
 			if err != nil {
@@ -24,8 +25,9 @@ func (s *Store) SeedExported(ctx context.Context, files []NewFile, code, message
 			if _, err := tx.ExecContext(ctx, `UPDATE documents SET state = 'exported', exported_at = ? WHERE id = ?`, now, id); err != nil {
 				return err
 			}
+			docs = append(docs, Document{Source: f.Source, Outcome: StateRejected})
 		}
-		return nil
+		return countExportedTx(ctx, tx, docs)
 	})
 	if err != nil {
 		return fmt.Errorf("seed %d documents: %w", len(files), err)

@@ -69,5 +69,8 @@ type Backend interface {
 	CountOutcomes(ctx context.Context, dayStart, dayEnd time.Time) (*store.OutcomeCounts, error)
 	SubmitStuck(ctx context.Context, limit int) ([]store.Document, error)
 	Ping(ctx context.Context) error
+
+	// Pruning: the daemon's retention job ([state] retention).
+	Prune(ctx context.Context, cutoff time.Time, day string) (store.PruneResult, error)
 	Close() error
 }

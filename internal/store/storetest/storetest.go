@@ -58,6 +58,7 @@ func Run(t *testing.T, newBackend NewBackend) {
 		{"Report", reportCases},
 		{"Retry", retryCases},
 		{"Meta", metaCases},
+		{"Prune", pruneCases},
 		{"StateMachine", stateMachineCases},
 		{"Recovery", recoveryCases},
 		{"Concurrency", concurrencyCases},
