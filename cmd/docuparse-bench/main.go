@@ -42,7 +42,8 @@ import (
 func main() { binrun.Main(run) }
 
 // usageLine is printed for a missing or unknown mode.
-const usageLine = `usage: docuparse-bench e2e [-files N] [-runs K] [-baseline REV] [-concurrency C] [-webhook-workers W] [-dir DIR] [-timeout D]`
+const usageLine = `usage: docuparse-bench e2e [-files N] [-runs K] [-baseline REV] [-concurrency C] [-webhook-workers W] [-dir DIR] [-timeout D]
+       docuparse-bench tree [-files N] [-per-dir P] [-baseline REV] [-dir DIR] [-timeout D]`
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -56,6 +57,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
+	case "tree":
+		return runTree(ctx, args[1:], stdout, stderr)
 	case "e2e":
 	default:
 		fmt.Fprintln(stderr, usageLine)
