@@ -7,6 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
 // The folder source's tree: walking it through the pin and keeping one
@@ -32,54 +37,184 @@ func (f *Folder) checkWatches() {
 }
 
 // walk watches dir, then lists it (in that order, so a file created in
-// between is seen one way or the other), observing wanted files and
-// descending into wanted subdirectories when recursive.
+// between is seen one way or the other), offering wanted files as it finds
+// them (see offer) and descending into wanted subdirectories when
+// recursive, once the listing's descriptor is closed.
 func (f *Folder) walk(dir string, fi os.FileInfo) {
 	if f.stopping() {
 		return
 	}
 	werr := f.watchDir(dir, fi)
-	entries, err := f.readDir(dir) // on error, what it could read
+	var subdirs []string
+	err := f.listDir(dir, func(name string, t fs.FileMode, stat func() (settleSig, statResult)) {
+		p := childPath(dir, name)
+		switch {
+		case t.IsDir():
+			if f.cfg.Recursive && f.match.dir(name) {
+				subdirs = append(subdirs, p)
+			}
+		case (t.IsRegular() || t&fs.ModeSymlink != 0) && f.match.file(name):
+			if f.backlog.has(dir) && !f.track.known(p) {
+				// Its directory's listing again looks at it, when the
+				// consumer has room: listed, counted, not looked at now.
+				f.scanFiles++
+				return
+			}
+			f.found(dir, p, stat)
+		}
+	})
 	switch {
 	case errors.Is(err, fs.ErrNotExist) || errors.Is(werr, fs.ErrNotExist):
 		return // gone meanwhile
 	case err != nil:
 		f.warnOnce("list", dir, "cannot list directory; skipping it", err)
-		if len(entries) == 0 {
-			return
-		}
 	case werr != nil:
 		f.clearWarn("list", dir)
-		f.warnOnce("watch", dir, "cannot watch directory; relying on periodic rescans", werr)
+		f.watchFailed(dir, werr)
 	default:
 		f.clearWarn("list", dir)
 		f.clearWarn("watch", dir)
 	}
-	for _, e := range entries {
-		name := e.Name()
-		p := filepath.Join(dir, name)
-		switch t := e.Type(); {
-		case t.IsDir():
-			if !f.cfg.Recursive || !f.match.dir(name) {
-				continue
-			}
-			if sub, err := f.pin.Lstat(p); err == nil && sub.IsDir() {
-				f.walk(p, sub)
-			}
-		case t.IsRegular() || t&fs.ModeSymlink != 0:
-			f.observeFile(p, name)
+	for _, p := range subdirs {
+		if sub, err := f.pin.Lstat(p); err == nil && sub.IsDir() {
+			f.walk(p, sub)
 		}
 	}
 }
 
-// readDir lists dir through the pin, following no symbolic link.
-func (f *Folder) readDir(dir string) ([]os.DirEntry, error) {
+// found handles a wanted file a listing of dir found at p: it is counted,
+// and offered, or tracked like any sighting (see observeFile) when it
+// could not be looked at.
+func (f *Folder) found(dir, p string, stat func() (settleSig, statResult)) {
+	switch sig, res := stat(); res {
+	case statFound:
+		f.scanFiles++
+		if f.offer(dir, p, sig, time.Now()) {
+			f.backlog.add(dir)
+		}
+	case statLater:
+		f.scanFiles++
+		f.track.observe(p, settleSig{}, time.Now())
+	}
+}
+
+// offer hands on at once a file a listing found settled (see
+// settledAtSight) and not tracked yet, if the consumer has room for it
+// now: a folder found full at start goes to intake while it is being
+// listed, never after the whole tree. It reports true when the file waits
+// instead, for its directory to be listed again once the consumer has
+// room (the backlog): nothing is held per file meanwhile. A file already
+// tracked, or not settled, is observed as usual.
+func (f *Folder) offer(dir, p string, sig settleSig, now time.Time) bool {
+	if f.track.known(p) || !f.settledAtSight(sig, now) {
+		f.track.observe(p, sig, f.seenAt(sig, now))
+		return false
+	}
+	if f.backlog.has(dir) {
+		return true // its listing again offers it, in order
+	}
+	select {
+	case f.out <- f.candidate(p, sig):
+		f.track.markEmitted(p, sig)
+		return false
+	default:
+		return true
+	}
+}
+
+// settledAtSight reports whether a file first seen with sig at now has
+// settled already: nothing wrote to it or changed it (its modification and
+// change times) for the settle time.
+func (f *Folder) settledAtSight(sig settleSig, now time.Time) bool {
+	ct := sig.id.ChangeTime
+	return !ct.IsZero() && now.Sub(ct) >= f.cfg.Settle && now.Sub(sig.mtime) >= f.cfg.Settle
+}
+
+// seenAt is when a sighting of sig at now starts its settle time: now, or
+// a settle time earlier for a file settled at sight, so that the next
+// settle check hands it on.
+func (f *Folder) seenAt(sig settleSig, now time.Time) time.Time {
+	if f.settledAtSight(sig, now) {
+		return now.Add(-f.cfg.Settle)
+	}
+	return now
+}
+
+// listDir lists dir through the pin, following no symbolic link, and calls
+// each with every entry's name, type and a func that looks at it: an lstat
+// from the listing's own descriptor (one system call; the name is one
+// component, so no link can be on the way), or settleStat when that fails
+// for another reason than the file being gone, or the path is too long.
+// On a listing error, each still gets what could be read.
+func (f *Folder) listDir(dir string, each func(name string, t fs.FileMode, stat func() (settleSig, statResult))) error {
 	d, err := f.pin.OpenDir(dir)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer d.Close()
-	return d.ReadDir(-1)
+	entries, err := d.ReadDir(-1)
+	raw, rerr := d.SyscallConn()
+	for _, e := range entries {
+		name := e.Name()
+		each(name, e.Type(), func() (settleSig, statResult) {
+			p := childPath(dir, name)
+			if rerr != nil || len(p) >= unix.PathMax {
+				return f.settleStat(p)
+			}
+			var st unix.Stat_t
+			var serr error
+			if cerr := raw.Control(func(fd uintptr) {
+				serr = unix.Fstatat(int(fd), name, &st, unix.AT_SYMLINK_NOFOLLOW)
+			}); cerr != nil || serr != nil && !errors.Is(serr, unix.ENOENT) {
+				return f.settleStat(p)
+			}
+			if serr != nil {
+				return settleSig{}, statGone
+			}
+			if m := st.Mode & unix.S_IFMT; m != unix.S_IFREG && m != unix.S_IFLNK {
+				return settleSig{}, statGone
+			}
+			return sigOfStat(&st), statFound
+		})
+	}
+	return err
+}
+
+// childPath is filepath.Join(dir, name) for a clean dir and a name from
+// its listing (one component), without cleaning again per file.
+func childPath(dir, name string) string {
+	if strings.HasSuffix(dir, string(filepath.Separator)) {
+		return dir + name
+	}
+	return dir + string(filepath.Separator) + name
+}
+
+// sigOfStat returns the signature an lstat gave, as sigOf would from its
+// FileInfo.
+func sigOfStat(st *unix.Stat_t) settleSig {
+	return settleSig{size: st.Size, mtime: time.Unix(st.Mtim.Unix()),
+		id: store.FileID{Dev: uint64(st.Dev), Inode: st.Ino, ChangeTime: time.Unix(st.Ctim.Unix())}}
+}
+
+// watchLimitWarning is the one line logged when the kernel's inotify watch
+// limit is reached.
+const watchLimitWarning = "the inotify watch limit (fs.inotify.max_user_watches) is reached: " +
+	"folders beyond it are not watched, and new files in them are found by the full listing every rescan " +
+	"instead of at once; raise the limit: sysctl -w fs.inotify.max_user_watches=524288, " +
+	"and persist it in /etc/sysctl.d/"
+
+// watchFailed logs a watch that could not be added to dir: the kernel's
+// watch limit once for the whole source (periodic full listings find the
+// files of every folder beyond it, so none is missed), anything else once
+// per folder.
+func (f *Folder) watchFailed(dir string, err error) {
+	if errors.Is(err, unix.ENOSPC) {
+		f.watchLimited = true
+		f.unwatched++
+		f.warnOnce("limit", f.cfg.Root, watchLimitWarning, err)
+		return
+	}
+	f.warnOnce("watch", dir, "cannot watch directory; relying on periodic rescans", err)
 }
 
 // watchDir makes sure dir has a watch. Adding a watch that exists is
@@ -94,6 +229,9 @@ func (f *Folder) watchDir(dir string, fi os.FileInfo) error {
 	}
 	if !f.isListedDir(dir, fi) {
 		return fmt.Errorf("watch %s: no longer the folder listed: %w", dir, fs.ErrNotExist)
+	}
+	if _, ok := f.watched[dir]; !ok && f.watchCap > 0 && len(f.watched) >= f.watchCap {
+		return fmt.Errorf("watch %s: %w", dir, unix.ENOSPC)
 	}
 	if err := f.watcher.Add(dir); err != nil {
 		return err

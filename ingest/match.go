@@ -87,9 +87,31 @@ func (m folderMatcher) dir(name string) bool {
 // The patterns were validated, so path.Match cannot fail here.
 func folderMatchAny(patterns []string, lname string) bool {
 	for _, p := range patterns {
-		if ok, _ := path.Match(p, lname); ok {
+		if ok, simple := simpleMatch(p, lname); simple {
+			if ok {
+				return true
+			}
+		} else if ok, _ := path.Match(p, lname); ok {
 			return true
 		}
 	}
 	return false
+}
+
+// simpleMatch matches the common patterns without path.Match, which a
+// listing of a million files would call several times per name: "*x"
+// (a suffix), "x*" (a prefix) or "x" (the name), x holding no
+// metacharacter. A base name holds no '/', so '*' matches any run of it.
+// simple is false for any other pattern.
+func simpleMatch(p, lname string) (ok, simple bool) {
+	const meta = `*?[\`
+	switch {
+	case len(p) > 0 && p[0] == '*' && !strings.ContainsAny(p[1:], meta):
+		return strings.HasSuffix(lname, p[1:]), true
+	case len(p) > 0 && p[len(p)-1] == '*' && !strings.ContainsAny(p[:len(p)-1], meta):
+		return strings.HasPrefix(lname, p[:len(p)-1]), true
+	case !strings.ContainsAny(p, meta):
+		return p == lname, true
+	}
+	return false, false
 }
