@@ -47,20 +47,19 @@ func (f *Folder) walk(dir string, fi os.FileInfo) {
 	werr := f.watchDir(dir, fi)
 	var subdirs []string
 	err := f.listDir(dir, func(name string, t fs.FileMode, stat func() (settleSig, statResult)) {
-		p := childPath(dir, name)
 		switch {
 		case t.IsDir():
 			if f.cfg.Recursive && f.match.dir(name) {
-				subdirs = append(subdirs, p)
+				subdirs = append(subdirs, childPath(dir, name))
 			}
 		case (t.IsRegular() || t&fs.ModeSymlink != 0) && f.match.file(name):
-			if f.backlog.has(dir) && !f.track.known(p) {
+			if f.backlog.has(dir) && !f.track.knownAt(dir, name) {
 				// Its directory's listing again looks at it, when the
 				// consumer has room: listed, counted, not looked at now.
 				f.scanFiles++
 				return
 			}
-			f.found(dir, p, stat)
+			f.found(dir, childPath(dir, name), stat)
 		}
 	})
 	switch {

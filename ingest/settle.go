@@ -85,6 +85,7 @@ type settleTracker struct {
 	pending map[string]*settlePending
 	emitted map[string]settleEmitted
 	gen     uint64 // current sweep generation
+	scratch []byte // knownAt's path
 }
 
 func newSettleTracker(settle time.Duration) *settleTracker {
@@ -198,6 +199,20 @@ func (t *settleTracker) markEmitted(key string, sig settleSig) {
 func (t *settleTracker) known(key string) bool {
 	_, pending := t.pending[key]
 	_, emitted := t.emitted[key]
+	return pending || emitted
+}
+
+// knownAt is known(childPath(dir, name)) without making the path: a
+// listing asks it of every file of a large tree.
+func (t *settleTracker) knownAt(dir, name string) bool {
+	b := append(t.scratch[:0], dir...)
+	if !strings.HasSuffix(dir, string(filepath.Separator)) {
+		b = append(b, filepath.Separator)
+	}
+	b = append(b, name...)
+	t.scratch = b
+	_, pending := t.pending[string(b)] // no copy: a lookup only
+	_, emitted := t.emitted[string(b)]
 	return pending || emitted
 }
 
