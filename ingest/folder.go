@@ -127,6 +127,7 @@ type folderHooks struct {
 	ticked       func()           // after each settle check
 	sending      func(Candidate)  // just before a Candidate is sent
 	watching     func(dir string) // just before a directory's watch is set up
+	listing      func(dir string) // just before a directory's listing is handled
 	ignoreEvents bool             // drop fsnotify events, as if they were missed
 	ended        func()           // after the watcher goroutine has cleaned up
 }

@@ -106,7 +106,7 @@ func TestFolderHandsFilesOnWhileTheTreeIsListed(t *testing.T) {
 	atLast := make(chan int, 1)
 	startScaleFolder(t, root, time.Hour, out, func(f *Folder) {
 		dirs := 0
-		f.hooks.watching = func(string) {
+		f.hooks.listing = func(string) {
 			if dirs++; dirs == 1+samples.TreeDirs(files, perDir) { // the root, then each folder
 				atLast <- len(out)
 			}

@@ -38,15 +38,95 @@ func (f *Folder) checkWatches() {
 
 // walk watches dir, then lists it (in that order, so a file created in
 // between is seen one way or the other), offering wanted files as it finds
-// them (see offer) and descending into wanted subdirectories when
-// recursive, once the listing's descriptor is closed.
+// them (see offer), and, when recursive, does the same for every wanted
+// directory below it, level by level. The next directories are read by a
+// second goroutine a few ahead of the one whose entries are being handled
+// (see readAhead), each only once it is watched.
 func (f *Folder) walk(dir string, fi os.FileInfo) {
-	if f.stopping() {
-		return
+	level := []walkDir{{path: dir, werr: f.watchDir(dir, fi)}}
+	for len(level) > 0 && !f.stopping() {
+		var next []walkDir
+		listings := f.readAhead(level)
+		for _, wd := range level {
+			l := <-listings
+			if !f.stopping() {
+				next = append(next, f.walkListed(wd, l)...)
+			} else if l.d != nil {
+				l.d.Close()
+			}
+		}
+		for l := range listings { // what a stop left unread
+			if l.d != nil {
+				l.d.Close()
+			}
+		}
+		level = next
 	}
-	werr := f.watchDir(dir, fi)
+}
+
+// walkDir is a directory to list, watched already (werr: how that went).
+type walkDir struct {
+	path string
+	werr error
+}
+
+// dirListing is a directory opened and read, its descriptor still open for
+// looking at its files.
+type dirListing struct {
+	d       *os.File
+	entries []os.DirEntry
+	err     error
+}
+
+// readAheadDirs bounds how many directories readAhead holds open ahead of
+// the walk.
+const readAheadDirs = 8
+
+// readAhead opens and reads each directory of dirs, in order, on a
+// goroutine of its own, and sends each listing on the channel it returns,
+// which it closes after the last or when the source stops (the receiver
+// closes what it receives).
+func (f *Folder) readAhead(dirs []walkDir) <-chan dirListing {
+	ch := make(chan dirListing, readAheadDirs)
+	quit := f.quit
+	go func() {
+		defer close(ch)
+		for _, wd := range dirs {
+			l := f.readListing(wd.path)
+			select {
+			case ch <- l:
+			case <-quit:
+				if l.d != nil {
+					l.d.Close()
+				}
+				return
+			}
+		}
+	}()
+	return ch
+}
+
+// readListing opens dir through the pin, following no symbolic link, and
+// reads its entries. Safe for concurrent use (the pin is).
+func (f *Folder) readListing(dir string) dirListing {
+	d, err := f.pin.OpenDir(dir)
+	if err != nil {
+		return dirListing{err: err}
+	}
+	entries, err := d.ReadDir(-1)
+	return dirListing{d: d, entries: entries, err: err}
+}
+
+// walkListed handles one directory's listing: its wanted files are
+// offered, its wanted subdirectories watched and returned, and problems
+// logged once. It closes the listing.
+func (f *Folder) walkListed(wd walkDir, l dirListing) []walkDir {
+	dir := wd.path
+	if f.hooks.listing != nil {
+		f.hooks.listing(dir)
+	}
 	var subdirs []string
-	err := f.listDir(dir, func(name string, t fs.FileMode, stat func() (settleSig, statResult)) {
+	err := f.eachListed(dir, l, func(name string, t fs.FileMode, stat func() (settleSig, statResult)) {
 		switch {
 		case t.IsDir():
 			if f.cfg.Recursive && f.match.dir(name) {
@@ -63,22 +143,24 @@ func (f *Folder) walk(dir string, fi os.FileInfo) {
 		}
 	})
 	switch {
-	case errors.Is(err, fs.ErrNotExist) || errors.Is(werr, fs.ErrNotExist):
-		return // gone meanwhile
+	case errors.Is(err, fs.ErrNotExist) || errors.Is(wd.werr, fs.ErrNotExist):
+		return nil // gone meanwhile
 	case err != nil:
 		f.warnOnce("list", dir, "cannot list directory; skipping it", err)
-	case werr != nil:
+	case wd.werr != nil:
 		f.clearWarn("list", dir)
-		f.watchFailed(dir, werr)
+		f.watchFailed(dir, wd.werr)
 	default:
 		f.clearWarn("list", dir)
 		f.clearWarn("watch", dir)
 	}
+	var next []walkDir
 	for _, p := range subdirs {
 		if sub, err := f.pin.Lstat(p); err == nil && sub.IsDir() {
-			f.walk(p, sub)
+			next = append(next, walkDir{path: p, werr: f.watchDir(p, sub)})
 		}
 	}
+	return next
 }
 
 // found handles a wanted file a listing of dir found at p: it is counted,
@@ -139,21 +221,25 @@ func (f *Folder) seenAt(sig settleSig, now time.Time) time.Time {
 	return now
 }
 
-// listDir lists dir through the pin, following no symbolic link, and calls
-// each with every entry's name, type and a func that looks at it: an lstat
-// from the listing's own descriptor (one system call; the name is one
-// component, so no link can be on the way), or settleStat when that fails
-// for another reason than the file being gone, or the path is too long.
-// On a listing error, each still gets what could be read.
+// listDir lists dir through the pin, following no symbolic link, and
+// calls each with every entry (see eachListed).
 func (f *Folder) listDir(dir string, each func(name string, t fs.FileMode, stat func() (settleSig, statResult))) error {
-	d, err := f.pin.OpenDir(dir)
-	if err != nil {
-		return err
+	return f.eachListed(dir, f.readListing(dir), each)
+}
+
+// eachListed calls each with every entry of dir's listing l: its name, type
+// and a func that looks at it: an lstat from the listing's own descriptor
+// (one system call; the name is one component, so no link can be on the
+// way), or settleStat when that fails for another reason than the file
+// being gone, or the path is too long. On a listing error, each still gets
+// what could be read. It closes the listing.
+func (f *Folder) eachListed(dir string, l dirListing, each func(name string, t fs.FileMode, stat func() (settleSig, statResult))) error {
+	if l.d == nil {
+		return l.err
 	}
-	defer d.Close()
-	entries, err := d.ReadDir(-1)
-	raw, rerr := d.SyscallConn()
-	for _, e := range entries {
+	defer l.d.Close()
+	raw, rerr := l.d.SyscallConn()
+	for _, e := range l.entries {
 		name := e.Name()
 		each(name, e.Type(), func() (settleSig, statResult) {
 			p := childPath(dir, name)
@@ -176,7 +262,7 @@ func (f *Folder) listDir(dir string, each func(name string, t fs.FileMode, stat 
 			return sigOfStat(&st), statFound
 		})
 	}
-	return err
+	return l.err
 }
 
 // childPath is filepath.Join(dir, name) for a clean dir and a name from
