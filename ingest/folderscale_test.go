@@ -253,7 +253,7 @@ func BenchmarkFolderFirstScan(b *testing.B) {
 // files costs for as long as it stays: under 100 bytes each, path included
 // (a path of this test is 28 bytes).
 func TestSettleTrackerKeepsEmittedFilesCompactly(t *testing.T) {
-	const n = 100_000
+	const n = 200_000
 	keys := make([]string, n)
 	for i := range keys {
 		keys[i] = fmt.Sprintf("/inbox/d%05d/doc-%07d.csv", i/500, i)
@@ -269,7 +269,7 @@ func TestSettleTrackerKeepsEmittedFilesCompactly(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	// The keys were allocated before: what counts is the map.
-	perFile := float64(after.HeapAlloc-before.HeapAlloc)/n + float64(len(keys[0]))
+	perFile := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/n + float64(len(keys[0]))
 	runtime.KeepAlive(tr)
 	if perFile > 100 {
 		t.Fatalf("%.0f bytes per emitted file, want under 100", perFile)
