@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -46,20 +48,16 @@ func (f *Folder) walk(dir string, fi os.FileInfo) {
 	level := []walkDir{{path: dir, werr: f.watchDir(dir, fi)}}
 	for len(level) > 0 && !f.stopping() {
 		var next []walkDir
-		listings := f.readAhead(level)
-		for _, wd := range level {
-			l := <-listings
-			if !f.stopping() {
-				next = append(next, f.walkListed(wd, l)...)
-			} else if l.d != nil {
-				l.d.Close()
+		ra := f.readAhead(level)
+		for i, wd := range level {
+			l, ok := ra.listing(i)
+			if !ok {
+				break // stopping
 			}
+			next = append(next, f.walkListed(wd, l)...)
+			ra.handled()
 		}
-		for l := range listings { // what a stop left unread
-			if l.d != nil {
-				l.d.Close()
-			}
-		}
+		ra.end()
 		level = next
 	}
 }
@@ -78,32 +76,78 @@ type dirListing struct {
 	err     error
 }
 
-// readAheadDirs bounds how many directories readAhead holds open ahead of
-// the walk.
-const readAheadDirs = 8
+// readAheadDirs bounds how many directories the read-ahead holds open
+// ahead of the walk, and readAheadWorkers how many it reads at once.
+const (
+	readAheadDirs    = 8
+	readAheadWorkers = 2
+)
 
-// readAhead opens and reads each directory of dirs, in order, on a
-// goroutine of its own, and sends each listing on the channel it returns,
-// which it closes after the last or when the source stops (the receiver
-// closes what it receives).
-func (f *Folder) readAhead(dirs []walkDir) <-chan dirListing {
-	ch := make(chan dirListing, readAheadDirs)
-	quit := f.quit
-	go func() {
-		defer close(ch)
-		for _, wd := range dirs {
-			l := f.readListing(wd.path)
-			select {
-			case ch <- l:
-			case <-quit:
-				if l.d != nil {
-					l.d.Close()
+// dirReadAhead reads the directories of one level of a walk ahead of it,
+// on goroutines of its own; the walk takes each listing in order.
+type dirReadAhead struct {
+	slots []chan dirListing // one per directory, buffered
+	slot  chan struct{}     // a token per directory taken and not handled yet
+	quit  <-chan struct{}
+	wg    sync.WaitGroup
+}
+
+// readAhead starts reading dirs. A worker takes a token before it takes the
+// next directory (in order), and the walk returns it once it has handled
+// that directory, so the lowest directory not handled is always being read
+// or read: the walk never waits on a directory nobody will read.
+func (f *Folder) readAhead(dirs []walkDir) *dirReadAhead {
+	ra := &dirReadAhead{slots: make([]chan dirListing, len(dirs)), slot: make(chan struct{}, readAheadDirs), quit: f.quit}
+	for i := range ra.slots {
+		ra.slots[i] = make(chan dirListing, 1)
+	}
+	var next atomic.Int64
+	for range min(readAheadWorkers, len(dirs)) {
+		ra.wg.Go(func() {
+			for {
+				select {
+				case ra.slot <- struct{}{}:
+				case <-ra.quit:
+					return
 				}
-				return
+				i := int(next.Add(1)) - 1
+				if i >= len(dirs) {
+					return
+				}
+				ra.slots[i] <- f.readListing(dirs[i].path)
 			}
+		})
+	}
+	return ra
+}
+
+// listing waits for directory i's listing; false if the source stops.
+func (ra *dirReadAhead) listing(i int) (dirListing, bool) {
+	select {
+	case l := <-ra.slots[i]:
+		return l, true
+	case <-ra.quit:
+		return dirListing{}, false
+	}
+}
+
+// handled returns the token of the directory just handled.
+func (ra *dirReadAhead) handled() { <-ra.slot }
+
+// end waits for the workers (at once when every directory was handled; on
+// a stop, for the reads in progress) and closes what was read and not
+// handled.
+func (ra *dirReadAhead) end() {
+	ra.wg.Wait()
+	for _, ch := range ra.slots {
+		select {
+		case l := <-ch:
+			if l.d != nil {
+				l.d.Close()
+			}
+		default:
 		}
-	}()
-	return ch
+	}
 }
 
 // readListing opens dir through the pin, following no symbolic link, and
