@@ -59,7 +59,12 @@ type FolderConfig struct {
 // fsnotify events are treated as hints: a full listing at Start, after any
 // watcher error (such as fsnotify.ErrEventOverflow) and every Rescan interval
 // is the truth. A path is emitted once its size and modification time have
-// been seen unchanged for Settle; it is emitted again only if they change.
+// been seen unchanged for Settle — at once when a listing finds its
+// modification and change times both older than Settle — and emitted again
+// only if they change. A listing hands files on as it finds them while the
+// consumer has room; a directory whose files wait for room is listed again
+// later (the backlog), so that a tree found full at start is listed at the
+// file system's speed and held in memory as directories, not files.
 // A file renamed within the tree is a new path and is emitted again, and
 // after a restart every file present is emitted again: recognising content
 // already processed is the consumer's job. Paths are Root joined with the
@@ -107,6 +112,12 @@ type Folder struct {
 	firstScanDone bool      // owned by the run goroutine
 	startedAt     time.Time // set by Start
 	watchErrs     int       // watcher errors since the last full listing
+
+	backlog      folderBacklog // directories whose settled files wait for room
+	scanFiles    int           // wanted files found by the current full listing
+	unwatched    int           // folders the current full listing could not watch for the limit
+	watchLimited bool          // a watch was refused for the limit since the last full listing began
+	watchCap     int           // tests: above this many watches, Add fails as at the kernel's limit
 }
 
 // folderHooks lets tests in this package wait on signals instead of sleeping.
@@ -116,6 +127,7 @@ type folderHooks struct {
 	ticked       func()           // after each settle check
 	sending      func(Candidate)  // just before a Candidate is sent
 	watching     func(dir string) // just before a directory's watch is set up
+	listing      func(dir string) // just before a directory's listing is handled
 	ignoreEvents bool             // drop fsnotify events, as if they were missed
 	ended        func()           // after the watcher goroutine has cleaned up
 }
@@ -291,9 +303,16 @@ func (f *Folder) run(ctx context.Context) {
 	defer rescan.Stop()
 	events, errs := f.watcher.Events, f.watcher.Errors
 	for {
+		var backlog chan<- Candidate // nil: nothing waits
+		next, ok := f.nextBacklogged()
+		if ok {
+			backlog = f.out
+		}
 		select {
 		case <-ctx.Done():
 			return
+		case backlog <- next:
+			f.sentBacklogged(next)
 		case ev, ok := <-events:
 			if !ok {
 				events = nil // closed only by Close; keep listing periodically
@@ -327,14 +346,7 @@ func (f *Folder) run(ctx context.Context) {
 // a send was waiting for the consumer.
 func (f *Folder) emitSettled(ctx context.Context) bool {
 	for _, r := range f.track.due(time.Now(), f.settleStat) {
-		c := Candidate{
-			Source:  f.cfg.Name,
-			Path:    r.key,
-			Name:    filepath.Base(r.key),
-			Size:    r.sig.size,
-			ModTime: r.sig.mtime,
-			FileID:  r.sig.id,
-		}
+		c := f.candidate(r.key, r.sig)
 		if f.hooks.sending != nil {
 			f.hooks.sending(c)
 		}
@@ -467,7 +479,7 @@ func (f *Folder) settleStat(p string) (settleSig, statResult) {
 // lists every directory, observes every wanted file, and forgets emitted
 // files that no longer exist.
 func (f *Folder) fullScan() {
-	f.watchErrs = 0
+	f.watchErrs, f.scanFiles, f.unwatched, f.watchLimited = 0, 0, 0, false
 	f.checkWatches()
 	f.track.beginSweep()
 	root := f.cfg.Root
@@ -504,8 +516,11 @@ func (f *Folder) fullScan() {
 		// The first listing of a large tree can take a while: say when it
 		// is done and how much it found.
 		f.firstScanDone = true
-		f.log.Info("source listed", "path", root, "folders", len(f.watched),
-			"files", len(f.track.pending)+len(f.track.emitted), "took", time.Since(f.startedAt).Round(time.Millisecond))
+		f.log.Info("source listed", "path", root, "folders", len(f.watched)+f.unwatched,
+			"files", f.scanFiles, "took", time.Since(f.startedAt).Round(time.Millisecond))
+	}
+	if !f.watchLimited {
+		f.clearWarn("limit", root)
 	}
 	for k := range f.warned {
 		if _, err := os.Lstat(k.path); k.what != "root" && errors.Is(err, fs.ErrNotExist) {

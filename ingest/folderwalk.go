@@ -7,6 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/docuparse/docuparse-ingest/internal/store"
 )
 
 // The folder source's tree: walking it through the pin and keeping one
@@ -32,54 +39,311 @@ func (f *Folder) checkWatches() {
 }
 
 // walk watches dir, then lists it (in that order, so a file created in
-// between is seen one way or the other), observing wanted files and
-// descending into wanted subdirectories when recursive.
+// between is seen one way or the other), offering wanted files as it finds
+// them (see offer), and, when recursive, does the same for every wanted
+// directory below it, level by level. The next directories are read by a
+// second goroutine a few ahead of the one whose entries are being handled
+// (see readAhead), each only once it is watched.
 func (f *Folder) walk(dir string, fi os.FileInfo) {
-	if f.stopping() {
-		return
-	}
-	werr := f.watchDir(dir, fi)
-	entries, err := f.readDir(dir) // on error, what it could read
-	switch {
-	case errors.Is(err, fs.ErrNotExist) || errors.Is(werr, fs.ErrNotExist):
-		return // gone meanwhile
-	case err != nil:
-		f.warnOnce("list", dir, "cannot list directory; skipping it", err)
-		if len(entries) == 0 {
-			return
+	level := []walkDir{{path: dir, werr: f.watchDir(dir, fi)}}
+	for len(level) > 0 && !f.stopping() {
+		var next []walkDir
+		ra := f.readAhead(level)
+		for i, wd := range level {
+			l, ok := ra.listing(i)
+			if !ok {
+				break // stopping
+			}
+			next = append(next, f.walkListed(wd, l)...)
+			ra.handled()
 		}
-	case werr != nil:
-		f.clearWarn("list", dir)
-		f.warnOnce("watch", dir, "cannot watch directory; relying on periodic rescans", werr)
-	default:
-		f.clearWarn("list", dir)
-		f.clearWarn("watch", dir)
+		ra.end()
+		level = next
 	}
-	for _, e := range entries {
-		name := e.Name()
-		p := filepath.Join(dir, name)
-		switch t := e.Type(); {
-		case t.IsDir():
-			if !f.cfg.Recursive || !f.match.dir(name) {
-				continue
+}
+
+// walkDir is a directory to list, watched already (werr: how that went).
+type walkDir struct {
+	path string
+	werr error
+}
+
+// dirListing is a directory opened and read, its descriptor still open for
+// looking at its files.
+type dirListing struct {
+	d       *os.File
+	entries []os.DirEntry
+	err     error
+}
+
+// readAheadDirs bounds how many directories the read-ahead holds open
+// ahead of the walk, and readAheadWorkers how many it reads at once.
+const (
+	readAheadDirs    = 8
+	readAheadWorkers = 2
+)
+
+// dirReadAhead reads the directories of one level of a walk ahead of it,
+// on goroutines of its own; the walk takes each listing in order.
+type dirReadAhead struct {
+	slots []chan dirListing // one per directory, buffered
+	slot  chan struct{}     // a token per directory taken and not handled yet
+	quit  <-chan struct{}
+	wg    sync.WaitGroup
+}
+
+// readAhead starts reading dirs. A worker takes a token before it takes the
+// next directory (in order), and the walk returns it once it has handled
+// that directory, so the lowest directory not handled is always being read
+// or read: the walk never waits on a directory nobody will read.
+func (f *Folder) readAhead(dirs []walkDir) *dirReadAhead {
+	ra := &dirReadAhead{slots: make([]chan dirListing, len(dirs)), slot: make(chan struct{}, readAheadDirs), quit: f.quit}
+	for i := range ra.slots {
+		ra.slots[i] = make(chan dirListing, 1)
+	}
+	var next atomic.Int64
+	for range min(readAheadWorkers, len(dirs)) {
+		ra.wg.Go(func() {
+			for {
+				select {
+				case ra.slot <- struct{}{}:
+				case <-ra.quit:
+					return
+				}
+				i := int(next.Add(1)) - 1
+				if i >= len(dirs) {
+					return
+				}
+				ra.slots[i] <- f.readListing(dirs[i].path)
 			}
-			if sub, err := f.pin.Lstat(p); err == nil && sub.IsDir() {
-				f.walk(p, sub)
+		})
+	}
+	return ra
+}
+
+// listing waits for directory i's listing; false if the source stops.
+func (ra *dirReadAhead) listing(i int) (dirListing, bool) {
+	select {
+	case l := <-ra.slots[i]:
+		return l, true
+	case <-ra.quit:
+		return dirListing{}, false
+	}
+}
+
+// handled returns the token of the directory just handled.
+func (ra *dirReadAhead) handled() { <-ra.slot }
+
+// end waits for the workers (at once when every directory was handled; on
+// a stop, for the reads in progress) and closes what was read and not
+// handled.
+func (ra *dirReadAhead) end() {
+	ra.wg.Wait()
+	for _, ch := range ra.slots {
+		select {
+		case l := <-ch:
+			if l.d != nil {
+				l.d.Close()
 			}
-		case t.IsRegular() || t&fs.ModeSymlink != 0:
-			f.observeFile(p, name)
+		default:
 		}
 	}
 }
 
-// readDir lists dir through the pin, following no symbolic link.
-func (f *Folder) readDir(dir string) ([]os.DirEntry, error) {
+// readListing opens dir through the pin, following no symbolic link, and
+// reads its entries. Safe for concurrent use (the pin is).
+func (f *Folder) readListing(dir string) dirListing {
 	d, err := f.pin.OpenDir(dir)
 	if err != nil {
-		return nil, err
+		return dirListing{err: err}
 	}
-	defer d.Close()
-	return d.ReadDir(-1)
+	entries, err := d.ReadDir(-1)
+	return dirListing{d: d, entries: entries, err: err}
+}
+
+// walkListed handles one directory's listing: its wanted files are
+// offered, its wanted subdirectories watched and returned, and problems
+// logged once. It closes the listing.
+func (f *Folder) walkListed(wd walkDir, l dirListing) []walkDir {
+	dir := wd.path
+	if f.hooks.listing != nil {
+		f.hooks.listing(dir)
+	}
+	var subdirs []string
+	err := f.eachListed(dir, l, func(name string, t fs.FileMode, stat func() (settleSig, statResult)) {
+		switch {
+		case t.IsDir():
+			if f.cfg.Recursive && f.match.dir(name) {
+				subdirs = append(subdirs, childPath(dir, name))
+			}
+		case (t.IsRegular() || t&fs.ModeSymlink != 0) && f.match.file(name):
+			if f.backlog.has(dir) && !f.track.knownAt(dir, name) {
+				// Its directory's listing again looks at it, when the
+				// consumer has room: listed, counted, not looked at now.
+				f.scanFiles++
+				return
+			}
+			f.found(dir, childPath(dir, name), stat)
+		}
+	})
+	switch {
+	case errors.Is(err, fs.ErrNotExist) || errors.Is(wd.werr, fs.ErrNotExist):
+		return nil // gone meanwhile
+	case err != nil:
+		f.warnOnce("list", dir, "cannot list directory; skipping it", err)
+	case wd.werr != nil:
+		f.clearWarn("list", dir)
+		f.watchFailed(dir, wd.werr)
+	default:
+		f.clearWarn("list", dir)
+		f.clearWarn("watch", dir)
+	}
+	var next []walkDir
+	for _, p := range subdirs {
+		if sub, err := f.pin.Lstat(p); err == nil && sub.IsDir() {
+			next = append(next, walkDir{path: p, werr: f.watchDir(p, sub)})
+		}
+	}
+	return next
+}
+
+// found handles a wanted file a listing of dir found at p: it is counted,
+// and offered, or tracked like any sighting (see observeFile) when it
+// could not be looked at.
+func (f *Folder) found(dir, p string, stat func() (settleSig, statResult)) {
+	switch sig, res := stat(); res {
+	case statFound:
+		f.scanFiles++
+		if f.offer(dir, p, sig, time.Now()) {
+			f.backlog.add(dir)
+		}
+	case statLater:
+		f.scanFiles++
+		f.track.observe(p, settleSig{}, time.Now())
+	}
+}
+
+// offer hands on at once a file a listing found settled (see
+// settledAtSight) and not tracked yet, if the consumer has room for it
+// now: a folder found full at start goes to intake while it is being
+// listed, never after the whole tree. It reports true when the file waits
+// instead, for its directory to be listed again once the consumer has
+// room (the backlog): nothing is held per file meanwhile. A file already
+// tracked, or not settled, is observed as usual.
+func (f *Folder) offer(dir, p string, sig settleSig, now time.Time) bool {
+	if f.track.known(p) || !f.settledAtSight(sig, now) {
+		f.track.observe(p, sig, f.seenAt(sig, now))
+		return false
+	}
+	if f.backlog.has(dir) {
+		return true // its listing again offers it, in order
+	}
+	select {
+	case f.out <- f.candidate(p, sig):
+		f.track.markEmitted(p, sig)
+		return false
+	default:
+		return true
+	}
+}
+
+// settledAtSight reports whether a file first seen with sig at now has
+// settled already: nothing wrote to it or changed it (its modification and
+// change times) for the settle time.
+func (f *Folder) settledAtSight(sig settleSig, now time.Time) bool {
+	ct := sig.id.ChangeTime
+	return !ct.IsZero() && now.Sub(ct) >= f.cfg.Settle && now.Sub(sig.mtime) >= f.cfg.Settle
+}
+
+// seenAt is when a sighting of sig at now starts its settle time: now, or
+// a settle time earlier for a file settled at sight, so that the next
+// settle check hands it on.
+func (f *Folder) seenAt(sig settleSig, now time.Time) time.Time {
+	if f.settledAtSight(sig, now) {
+		return now.Add(-f.cfg.Settle)
+	}
+	return now
+}
+
+// listDir lists dir through the pin, following no symbolic link, and
+// calls each with every entry (see eachListed).
+func (f *Folder) listDir(dir string, each func(name string, t fs.FileMode, stat func() (settleSig, statResult))) error {
+	return f.eachListed(dir, f.readListing(dir), each)
+}
+
+// eachListed calls each with every entry of dir's listing l: its name, type
+// and a func that looks at it: an lstat from the listing's own descriptor
+// (one system call; the name is one component, so no link can be on the
+// way), or settleStat when that fails for another reason than the file
+// being gone, or the path is too long. On a listing error, each still gets
+// what could be read. It closes the listing.
+func (f *Folder) eachListed(dir string, l dirListing, each func(name string, t fs.FileMode, stat func() (settleSig, statResult))) error {
+	if l.d == nil {
+		return l.err
+	}
+	defer l.d.Close()
+	raw, rerr := l.d.SyscallConn()
+	for _, e := range l.entries {
+		name := e.Name()
+		each(name, e.Type(), func() (settleSig, statResult) {
+			p := childPath(dir, name)
+			if rerr != nil || len(p) >= unix.PathMax {
+				return f.settleStat(p)
+			}
+			var st unix.Stat_t
+			var serr error
+			if cerr := raw.Control(func(fd uintptr) {
+				serr = unix.Fstatat(int(fd), name, &st, unix.AT_SYMLINK_NOFOLLOW)
+			}); cerr != nil || serr != nil && !errors.Is(serr, unix.ENOENT) {
+				return f.settleStat(p)
+			}
+			if serr != nil {
+				return settleSig{}, statGone
+			}
+			if m := st.Mode & unix.S_IFMT; m != unix.S_IFREG && m != unix.S_IFLNK {
+				return settleSig{}, statGone
+			}
+			return sigOfStat(&st), statFound
+		})
+	}
+	return l.err
+}
+
+// childPath is filepath.Join(dir, name) for a clean dir and a name from
+// its listing (one component), without cleaning again per file.
+func childPath(dir, name string) string {
+	if strings.HasSuffix(dir, string(filepath.Separator)) {
+		return dir + name
+	}
+	return dir + string(filepath.Separator) + name
+}
+
+// sigOfStat returns the signature an lstat gave, as sigOf would from its
+// FileInfo.
+func sigOfStat(st *unix.Stat_t) settleSig {
+	return settleSig{size: st.Size, mtime: time.Unix(st.Mtim.Unix()),
+		id: store.FileID{Dev: uint64(st.Dev), Inode: st.Ino, ChangeTime: time.Unix(st.Ctim.Unix())}}
+}
+
+// watchLimitWarning is the one line logged when the kernel's inotify watch
+// limit is reached.
+const watchLimitWarning = "the inotify watch limit (fs.inotify.max_user_watches) is reached: " +
+	"folders beyond it are not watched, and new files in them are found by the full listing every rescan " +
+	"instead of at once; raise the limit: sysctl -w fs.inotify.max_user_watches=524288, " +
+	"and persist it in /etc/sysctl.d/"
+
+// watchFailed logs a watch that could not be added to dir: the kernel's
+// watch limit once for the whole source (periodic full listings find the
+// files of every folder beyond it, so none is missed), anything else once
+// per folder.
+func (f *Folder) watchFailed(dir string, err error) {
+	if errors.Is(err, unix.ENOSPC) {
+		f.watchLimited = true
+		f.unwatched++
+		f.warnOnce("limit", f.cfg.Root, watchLimitWarning, err)
+		return
+	}
+	f.warnOnce("watch", dir, "cannot watch directory; relying on periodic rescans", err)
 }
 
 // watchDir makes sure dir has a watch. Adding a watch that exists is
@@ -94,6 +358,9 @@ func (f *Folder) watchDir(dir string, fi os.FileInfo) error {
 	}
 	if !f.isListedDir(dir, fi) {
 		return fmt.Errorf("watch %s: no longer the folder listed: %w", dir, fs.ErrNotExist)
+	}
+	if _, ok := f.watched[dir]; !ok && f.watchCap > 0 && len(f.watched) >= f.watchCap {
+		return fmt.Errorf("watch %s: %w", dir, unix.ENOSPC)
 	}
 	if err := f.watcher.Add(dir); err != nil {
 		return err

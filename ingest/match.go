@@ -19,8 +19,55 @@ var DefaultExclude = []string{".*", "*.tmp", "*.part", "*~"}
 // use path.Match syntax and are matched case-insensitively: both the pattern
 // and the name are lower-cased before matching.
 type folderMatcher struct {
-	include []string // lower-cased; empty means every file
-	exclude []string // lower-cased
+	include []glob // lower-cased; empty means every file
+	exclude []glob // lower-cased
+}
+
+// glob is one lower-cased pattern, with what a listing of a million files
+// needs to match the common ones without path.Match: "*x" (a suffix), "x*"
+// (a prefix) or "x" (the name), x holding no metacharacter. A base name
+// holds no '/', so '*' matches any run of it.
+type glob struct {
+	pattern string
+	kind    globKind
+	lit     string // the suffix, prefix or name
+}
+
+type globKind uint8
+
+const (
+	globOther  globKind = iota // path.Match
+	globSuffix                 // "*x"
+	globPrefix                 // "x*"
+	globExact                  // "x"
+)
+
+// newGlob classifies the lower-cased pattern p.
+func newGlob(p string) glob {
+	const meta = `*?[\`
+	switch {
+	case len(p) > 0 && p[0] == '*' && !strings.ContainsAny(p[1:], meta):
+		return glob{pattern: p, kind: globSuffix, lit: p[1:]}
+	case len(p) > 0 && p[len(p)-1] == '*' && !strings.ContainsAny(p[:len(p)-1], meta):
+		return glob{pattern: p, kind: globPrefix, lit: p[:len(p)-1]}
+	case !strings.ContainsAny(p, meta):
+		return glob{pattern: p, kind: globExact, lit: p}
+	}
+	return glob{pattern: p}
+}
+
+// match reports whether the lower-cased base name matches.
+func (g glob) match(lname string) bool {
+	switch g.kind {
+	case globSuffix:
+		return strings.HasSuffix(lname, g.lit)
+	case globPrefix:
+		return strings.HasPrefix(lname, g.lit)
+	case globExact:
+		return lname == g.lit
+	}
+	ok, _ := path.Match(g.pattern, lname)
+	return ok
 }
 
 // newFolderMatcher validates and lower-cases the patterns. A nil exclude
@@ -42,8 +89,8 @@ func newFolderMatcher(include, exclude []string) (folderMatcher, error) {
 }
 
 // folderPatterns checks each pattern and returns them lower-cased.
-func folderPatterns(field string, patterns []string) ([]string, error) {
-	out := make([]string, 0, len(patterns))
+func folderPatterns(field string, patterns []string) ([]glob, error) {
+	out := make([]glob, 0, len(patterns))
 	var errs []error
 	for i, p := range patterns {
 		switch {
@@ -59,7 +106,7 @@ func folderPatterns(field string, patterns []string) ([]string, error) {
 			errs = append(errs, fmt.Errorf("%s[%d]: pattern %q: %w", field, i, p, err))
 			continue
 		}
-		out = append(out, lp)
+		out = append(out, newGlob(lp))
 	}
 	return out, errors.Join(errs...)
 }
@@ -85,9 +132,9 @@ func (m folderMatcher) dir(name string) bool {
 
 // folderMatchAny reports whether lname matches one of the lower-cased patterns.
 // The patterns were validated, so path.Match cannot fail here.
-func folderMatchAny(patterns []string, lname string) bool {
-	for _, p := range patterns {
-		if ok, _ := path.Match(p, lname); ok {
+func folderMatchAny(patterns []glob, lname string) bool {
+	for _, g := range patterns {
+		if g.match(lname) {
 			return true
 		}
 	}

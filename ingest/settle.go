@@ -1,6 +1,8 @@
 package ingest
 
 import (
+	"encoding/binary"
+	"hash/maphash"
 	"os"
 	"path/filepath"
 	"slices"
@@ -39,11 +41,28 @@ type settlePending struct {
 	since time.Time
 }
 
-// settleEmitted is a key already handed on, with the signature it had then and
-// the sweep generation that last saw it.
+// settleEmitted is a key already handed on, with the digest of the
+// signature it had then (settleSig.digest) and the sweep generation that
+// last saw it. A tree of a million files keeps a million of these: 16
+// bytes each rather than the signature's 80.
 type settleEmitted struct {
-	sig settleSig
+	sum uint64
 	gen uint64
+}
+
+// sigSeed seeds the signature digests of this process.
+var sigSeed = maphash.MakeSeed()
+
+// digest is a 64-bit hash of the signature: two signatures that differ
+// (a file changed) have the same digest with a chance of 2^-64.
+func (s settleSig) digest() uint64 {
+	var b [40]byte
+	binary.LittleEndian.PutUint64(b[0:], uint64(s.size))
+	binary.LittleEndian.PutUint64(b[8:], uint64(s.mtime.UnixNano()))
+	binary.LittleEndian.PutUint64(b[16:], s.id.Dev)
+	binary.LittleEndian.PutUint64(b[24:], s.id.Inode)
+	binary.LittleEndian.PutUint64(b[32:], uint64(s.id.ChangeTime.UnixNano()))
+	return maphash.Bytes(sigSeed, b[:])
 }
 
 // settleReady is a key whose signature has been stable for the settle time.
@@ -66,6 +85,7 @@ type settleTracker struct {
 	pending map[string]*settlePending
 	emitted map[string]settleEmitted
 	gen     uint64 // current sweep generation
+	scratch []byte // knownAt's path
 }
 
 func newSettleTracker(settle time.Duration) *settleTracker {
@@ -90,7 +110,7 @@ func (t *settleTracker) observe(key string, sig settleSig, now time.Time) {
 		}
 		return
 	}
-	if e, ok := t.emitted[key]; ok && e.sig.equal(sig) {
+	if e, ok := t.emitted[key]; ok && e.sum == sig.digest() {
 		return
 	}
 	t.pending[key] = &settlePending{sig: sig, since: now}
@@ -172,12 +192,33 @@ func (t *settleTracker) due(now time.Time, stat func(key string) (settleSig, sta
 // markEmitted records that key was handed on with sig.
 func (t *settleTracker) markEmitted(key string, sig settleSig) {
 	delete(t.pending, key)
-	t.emitted[key] = settleEmitted{sig: sig, gen: t.gen}
+	t.emitted[key] = settleEmitted{sum: sig.digest(), gen: t.gen}
+}
+
+// known reports whether key is pending or was emitted.
+func (t *settleTracker) known(key string) bool {
+	_, pending := t.pending[key]
+	_, emitted := t.emitted[key]
+	return pending || emitted
+}
+
+// knownAt is known(childPath(dir, name)) without making the path: a
+// listing asks it of every file of a large tree.
+func (t *settleTracker) knownAt(dir, name string) bool {
+	b := append(t.scratch[:0], dir...)
+	if !strings.HasSuffix(dir, string(filepath.Separator)) {
+		b = append(b, filepath.Separator)
+	}
+	b = append(b, name...)
+	t.scratch = b
+	_, pending := t.pending[string(b)] // no copy: a lookup only
+	_, emitted := t.emitted[string(b)]
+	return pending || emitted
 }
 
 func (t *settleTracker) isEmitted(key string, sig settleSig) bool {
 	e, ok := t.emitted[key]
-	return ok && e.sig.equal(sig)
+	return ok && e.sum == sig.digest()
 }
 
 // beginSweep starts a full listing: keys observed from now on are marked as

@@ -54,7 +54,8 @@ func main() { binrun.Main(run) }
 // usageLine is printed for a missing or unknown mode.
 const usageLine = `usage: docuparse-bench e2e [-files N] [-runs K] [-baseline REV] [-concurrency C] [-webhook-workers W] [-dir DIR] [-timeout D]
        docuparse-bench burst [-senders 128] [-events N] [-runs K] [-baseline REV] [-dir DIR] [-timeout D]
-       docuparse-bench store [-docs N] [-baseline-docs N] [-per-dir N] [-days D] [-prune=false] [-dir DIR] [-timeout D]`
+       docuparse-bench store [-docs N] [-baseline-docs N] [-per-dir N] [-days D] [-prune=false] [-dir DIR] [-timeout D]
+       docuparse-bench tree [-files N] [-per-dir P] [-baseline REV] [-dir DIR] [-timeout D]`
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -70,6 +71,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "burst", "ceiling":
 		return runBurst(ctx, args, stdout, stderr)
+	case "tree":
+		return runTree(ctx, args[1:], stdout, stderr)
 	case "e2e":
 	case "store":
 		return storeMain(ctx, args[1:], stdout, stderr)
