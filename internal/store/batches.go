@@ -235,7 +235,7 @@ func (s *Store) RecordSubmission(ctx context.Context, batchID int64, apiBatchID 
 func (s *Store) recordOneTx(ctx context.Context, tx *sql.Tx, batchID int64, sub Submitted) ([]Transition, *IDConflict, error) {
 	var path, source string
 	var state State
-	err := tx.QueryRowContext(ctx, `SELECT path, source, state FROM documents WHERE id = ? AND batch_id = ?`, sub.DocID, batchID).
+	err := s.queryRowTx(ctx, tx, qBatchMember, sub.DocID, batchID).
 		Scan(&path, &source, &state)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, fmt.Errorf("document %d is not in batch %d", sub.DocID, batchID)
@@ -249,7 +249,7 @@ func (s *Store) recordOneTx(ctx context.Context, tx *sql.Tx, batchID int64, sub 
 		return nil, nil, nil
 	}
 	c := IDConflict{DocID: sub.DocID, Path: path, DocumentID: sub.DocumentID}
-	err = tx.QueryRowContext(ctx, `SELECT id, path FROM documents WHERE document_id = ? AND id <> ?`, sub.DocumentID, sub.DocID).
+	err = s.queryRowTx(ctx, tx, qIDHolder, sub.DocumentID, sub.DocID).
 		Scan(&c.HolderID, &c.HolderPath)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -260,8 +260,7 @@ func (s *Store) recordOneTx(ctx context.Context, tx *sql.Tx, batchID int64, sub 
 		return trs, &c, err
 	}
 	now := s.now()
-	if _, err := tx.ExecContext(ctx, `UPDATE documents SET state = 'submitted', outcome = NULL, document_id = ?,
-		submitted_at = ?, updated_at = ? WHERE id = ?`, sub.DocumentID, now, now, sub.DocID); err != nil {
+	if _, err := s.execTx(ctx, tx, qMarkSubmitted, sub.DocumentID, now, now, sub.DocID); err != nil {
 		return nil, nil, fmt.Errorf("record %s: %w", sub.DocumentID, err)
 	}
 	return []Transition{{DocID: sub.DocID, Source: source, Path: path, From: state, To: StateSubmitted, DocumentID: sub.DocumentID}}, nil, nil

@@ -379,8 +379,7 @@ func (s *Store) intakeTx(ctx context.Context, tx *sql.Tx, f NewFile) (IntakeResu
 	)
 	// A vanished document does not count: the file that is back (or
 	// was only touched) is taken in again.
-	err := tx.QueryRowContext(ctx, `SELECT id, sha256 FROM documents WHERE source = ? AND path = ? AND state <> 'vanished'
-		ORDER BY id DESC LIMIT 1`, f.Source, f.Path).Scan(&id, &sha)
+	err := s.queryRowTx(ctx, tx, qLatestAtPath, f.Source, f.Path).Scan(&id, &sha)
 	switch {
 	case err == nil && sha == f.SHA256 && sha != "":
 		return IntakeResult{ID: id, Known: true}, nil, s.refreshStat(ctx, tx, id, f)
@@ -390,9 +389,7 @@ func (s *Store) intakeTx(ctx context.Context, tx *sql.Tx, f NewFile) (IntakeResu
 	state := StateQueued
 	var dupOf sql.NullInt64
 	if f.Dedupe {
-		err := tx.QueryRowContext(ctx, `SELECT id FROM documents
-			WHERE sha256 = ? AND (outcome IS NULL OR outcome IN ('completed', 'failed'))
-			ORDER BY id LIMIT 1`, f.SHA256).Scan(&dupOf)
+		err := s.queryRowTx(ctx, tx, qDuplicateOf, f.SHA256).Scan(&dupOf)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return IntakeResult{}, nil, err
 		}
@@ -445,7 +442,7 @@ func (s *Store) Reject(ctx context.Context, f NewFile, code, message string) (in
 // with the same content) on its document.
 func (s *Store) refreshStat(ctx context.Context, tx *sql.Tx, id int64, f NewFile) error {
 	dev, inode, ctime, version := fileIDArgs(f.FileID)
-	_, err := tx.ExecContext(ctx, `UPDATE documents SET size_bytes = ?, mtime = ?, dev = ?, inode = ?, ctime = ?, version = ?, updated_at = ? WHERE id = ?`,
+	_, err := s.execTx(ctx, tx, qRefreshStat,
 		f.Size, formatTime(f.ModTime), dev, inode, ctime, version, s.now(), id)
 	return err
 }
@@ -461,10 +458,7 @@ func (s *Store) insertDocument(ctx context.Context, tx *sql.Tx, f NewFile, state
 	// carry the row id once the id is known, in the same transaction.
 	tmpRef := "tmp-" + randomHex(12)
 	dev, inode, ctime, version := fileIDArgs(f.FileID)
-	r, err := tx.ExecContext(ctx, `INSERT INTO documents
-		(source, path, file_name, size_bytes, mtime, sha256, state, outcome, client_reference,
-		 duplicate_of, discovered_at, completed_at, error_code, error_message, updated_at, dev, inode, ctime, version)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	r, err := s.execTx(ctx, tx, qInsertDocument,
 		f.Source, f.Path, f.FileName, f.Size, formatTime(f.ModTime), f.SHA256, state, outcome, tmpRef,
 		dupOf, now, completed, nullString(code), nullString(msg), now, dev, inode, ctime, version)
 	if err != nil {
@@ -474,7 +468,7 @@ func (s *Store) insertDocument(ctx context.Context, tx *sql.Tx, f NewFile, state
 	if err != nil {
 		return 0, err
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE documents SET client_reference = ? WHERE id = ?`,
+	_, err = s.execTx(ctx, tx, qSetReference,
 		fmt.Sprintf("dpi-%s-%d", s.installID, id), id)
 	return id, err
 }

@@ -5,9 +5,9 @@ import (
 	"database/sql"
 )
 
-// The writer's statements run once per event or document in the grouped
-// transactions: applying webhook events and marking an export pass
-// exported. Open prepares them once on the writer's one connection and
+// The writer's statements run once per file, event or document in the
+// grouped transactions: taking files in, recording a batch's answer,
+// applying webhook events and marking an export pass exported. Open prepares them once on the writer's one connection and
 // every transaction runs them from there (see execTx): with this SQLite
 // driver, preparing a one-row statement costs about as much as running it,
 // and sqlite3_prepare_v2 was 17 % of the daemon's CPU samples in an
@@ -29,8 +29,33 @@ const (
 		export_error = NULL, next_export_at = NULL WHERE id = ?`
 )
 
+// Intake's statements, run once or twice per file taken in.
+const (
+	qLatestAtPath = `SELECT id, sha256 FROM documents WHERE source = ? AND path = ? AND state <> 'vanished'
+		ORDER BY id DESC LIMIT 1`
+	qDuplicateOf = `SELECT id FROM documents
+		WHERE sha256 = ? AND (outcome IS NULL OR outcome IN ('completed', 'failed'))
+		ORDER BY id LIMIT 1`
+	qRefreshStat    = `UPDATE documents SET size_bytes = ?, mtime = ?, dev = ?, inode = ?, ctime = ?, version = ?, updated_at = ? WHERE id = ?`
+	qInsertDocument = `INSERT INTO documents
+		(source, path, file_name, size_bytes, mtime, sha256, state, outcome, client_reference,
+		 duplicate_of, discovered_at, completed_at, error_code, error_message, updated_at, dev, inode, ctime, version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qSetReference = `UPDATE documents SET client_reference = ? WHERE id = ?`
+)
+
+// A submit answer's statements, run per document it lists.
+const (
+	qBatchMember   = `SELECT path, source, state FROM documents WHERE id = ? AND batch_id = ?`
+	qIDHolder      = `SELECT id, path FROM documents WHERE document_id = ? AND id <> ?`
+	qMarkSubmitted = `UPDATE documents SET state = 'submitted', outcome = NULL, document_id = ?,
+		submitted_at = ?, updated_at = ? WHERE id = ?`
+)
+
 // hotQueries lists the statements Open prepares.
-var hotQueries = []string{qClaimEvent, qEventDone, qResultDoc, qApplyResult, qSaveResult, qBatchSummary, qMarkExported}
+var hotQueries = []string{qClaimEvent, qEventDone, qResultDoc, qApplyResult, qSaveResult, qBatchSummary, qMarkExported,
+	qLatestAtPath, qDuplicateOf, qRefreshStat, qInsertDocument, qSetReference,
+	qBatchMember, qIDHolder, qMarkSubmitted}
 
 // prepareHot prepares hotQueries on the writer. A statement that does not
 // prepare (a store opened at an older schema, in a migration test) is run

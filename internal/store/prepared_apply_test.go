@@ -113,3 +113,50 @@ func TestApplyEventsCompilesNoStatementPerEvent(t *testing.T) {
 		t.Errorf("events = %v, %v; want 101 applied", c, err)
 	}
 }
+
+// TestIntakeAndSubmissionCompileNoStatementPerFile: taking in a group of
+// files and recording a batch's answer compile as many SQL statements for
+// 100 files as for one. Intake and the submit answer run a few statements
+// per file inside their grouped transactions; compiled afresh for every
+// file, they were the largest share of the daemon's SQLite CPU in an
+// end-to-end run once the applier's and exporter's were prepared.
+func TestIntakeAndSubmissionCompileNoStatementPerFile(t *testing.T) {
+	s, _ := setup(t)
+	ctx := context.Background()
+	n := compilations(t, s)
+	cost := func(from, count int) (intake, submit int64) {
+		files := make([]NewFile, count)
+		for i := range files {
+			files[i] = newFile(from+i, fmt.Sprintf("sha%d", from+i))
+			files[i].Dedupe = true
+		}
+		n.Store(0)
+		rs, err := s.IntakeMany(ctx, files)
+		if err != nil {
+			t.Fatal(err)
+		}
+		intake = n.Load()
+		ids := make([]int64, count)
+		subs := make([]Submitted, count)
+		for i, r := range rs {
+			ids[i], subs[i] = r.ID, Submitted{r.ID, fmt.Sprintf("doc_%d", from+i)}
+		}
+		b, err := s.CreateBatch(ctx, ModeBatch, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.Store(0)
+		if err := s.RecordSubmitted(ctx, b.ID, fmt.Sprintf("batch_%d", from), nil, subs); err != nil {
+			t.Fatal(err)
+		}
+		return intake, n.Load()
+	}
+	intakeOne, submitOne := cost(0, 1)
+	intakeMany, submitMany := cost(1, 100)
+	if intakeMany > intakeOne {
+		t.Errorf("taking in 100 files compiled %d statements, one file %d: want no more for 100", intakeMany, intakeOne)
+	}
+	if submitMany > submitOne {
+		t.Errorf("recording 100 submitted documents compiled %d statements, one %d: want no more for 100", submitMany, submitOne)
+	}
+}
