@@ -186,7 +186,7 @@ func (s *Store) applyResultTx(ctx context.Context, tx *sql.Tx, r Result) (string
 		was          recordedOutcome
 	)
 	err := s.queryRowTx(ctx, tx, qResultDoc, r.DocumentID).
-		Scan(&id, &path, &source, &state, &outcome, &batchID, &was.via, &was.data, &was.code, &was.message)
+		Scan(&id, &path, &source, &state, &outcome, &batchID, &was.via, &was.data, &was.code, &was.message, &was.pruned)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil, ErrNotFound
 	}

@@ -12,6 +12,7 @@ import (
 // stored: where it came from, the completed result or the failure.
 type recordedOutcome struct {
 	via, data, code, message sql.NullString
+	pruned                   sql.NullString // when [state] retention dropped the result data
 }
 
 // means reports whether r, an outcome of the same kind (to) as the one
@@ -24,8 +25,11 @@ type recordedOutcome struct {
 // An outcome the daemon set itself (a document resubmitted by `retry`,
 // recorded failed with RESUBMITTED, has no result_via) carries nothing from
 // the API to compare with: the same kind of outcome repeats it, as before.
+// Nor does a completed document whose result data was pruned ([state]
+// retention): a late repeat of its document.completed is a duplicate, not
+// a contradiction of data the store no longer has.
 func (o recordedOutcome) means(to State, r Result) bool {
-	if !o.via.Valid {
+	if !o.via.Valid || to == StateCompleted && o.pruned.Valid {
 		return true
 	}
 	if to == StateFailed {

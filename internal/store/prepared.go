@@ -16,7 +16,7 @@ const (
 	qClaimEvent = `UPDATE events SET applied_at = ? WHERE id = ? AND status = ?`
 	qEventDone  = `UPDATE events SET status = ?, applied_at = ?, note = ? WHERE id = ?`
 	qResultDoc  = `SELECT id, path, source, state, outcome, batch_id, result_via,
-		(SELECT res.data FROM results res WHERE res.doc_id = documents.id), error_code, error_message
+		(SELECT res.data FROM results res WHERE res.doc_id = documents.id), error_code, error_message, pruned_at
 		FROM documents WHERE document_id = ?`
 	qApplyResult = `UPDATE documents SET state = ?, outcome = ?, completed_at = ?, result_via = ?,
 		api_timestamp = ?, error_code = ?, error_message = ?, updated_at = ? WHERE id = ?`

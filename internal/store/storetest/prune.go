@@ -14,6 +14,7 @@ var pruneCases = []testCase{
 	{"PruneKeepsWhatDedupeKnownAndTheCountsRead", pruneKeepsTheRest},
 	{"PruneTwiceAndAfterAReopenChangesNothing", pruneIdempotent},
 	{"PruneGoesOnPastAChunk", pruneManyChunks},
+	{"ALateRepeatOfAPrunedDocumentsResultIsADuplicate", pruneThenRepeat},
 }
 
 // pruneDay is the day the suite's passes count their pruned documents in.
@@ -154,5 +155,32 @@ func pruneManyChunks(h *harness) {
 	h.must(err)
 	if res.Documents != n || total != strconv.Itoa(n) {
 		h.t.Errorf("pruned %+v, total %q; want %d", res, total, n)
+	}
+}
+
+// A pruned document has no result data left to compare with: a late
+// repeat of its document.completed (another delivery of the same event,
+// or one whose key the journal no longer holds) is a duplicate, as before
+// the pruning, never a conflict; and a contradicting failure is still a
+// conflict.
+func pruneThenRepeat(h *harness) {
+	old, _, _, _, cutoff := pruneSetup(h)
+	_, err := h.b.Prune(h.ctx, cutoff, pruneDay)
+	h.must(err)
+	before := h.eventCounts()
+	repeat := docuparse.Event{Event: docuparse.EventDocumentCompleted, DocumentID: docID(old),
+		Timestamp: "2026-11-27T09:00:00Z", Data: []byte(`{"total":"1.00"}`)}
+	h.journal("late-repeat", repeat)
+	applyPending(h)
+	failed := docuparse.Event{Event: docuparse.EventDocumentFailed, DocumentID: docID(old), Timestamp: "2026-11-27T09:00:00Z",
+		Error: &docuparse.Error{Code: docuparse.CodeExtractionFailed, Message: "no"}}
+	h.journal("late-contradiction", failed)
+	applyPending(h)
+	after := h.eventCounts()
+	if after[store.EventDuplicate] != before[store.EventDuplicate]+1 || after[store.EventConflict] != before[store.EventConflict]+1 {
+		h.t.Errorf("events %v after a repeat and a contradiction of a pruned document (before %v): want one more duplicate and one more conflict", after, before)
+	}
+	if d := h.get(old); d.State != store.StateExported || d.Outcome != store.StateCompleted {
+		h.t.Errorf("pruned document is %s/%s, want exported/completed", d.State, d.Outcome)
 	}
 }
