@@ -81,7 +81,11 @@ func (l Layout) writeGroup(files []AtomicFile, errs []error, perm os.FileMode) e
 		p.i = i
 		pending = append(pending, p)
 	}
-	wholeFS := len(pending) > 0 && syncFSFits(pending[0].dir)
+	dirList := make([]*os.File, len(pending))
+	for i, p := range pending {
+		dirList[i] = p.dir
+	}
+	wholeFS := oneSyncFS(dirList)
 	if wholeFS {
 		if err := syncFS(pending[0].dir); err != nil {
 			return err
@@ -197,6 +201,29 @@ func kernelAtLeast(release string, major, minor int) bool {
 		return false
 	}
 	return ma > major || ma == major && mi >= minor
+}
+
+// oneSyncFS reports whether one syncfs of the first of dirs makes
+// everything written in all of them durable: syncfs fits there
+// (syncFSFits) and every one is on that same file system. A folder on
+// another mount below the output root (a disk of its own, NFS, tmpfs)
+// would not be written back by it; then the files and folders get their
+// fsyncs.
+func oneSyncFS(dirs []*os.File) bool {
+	if len(dirs) == 0 || !syncFSFits(dirs[0]) {
+		return false
+	}
+	var first unix.Stat_t
+	if err := unix.Fstat(int(dirs[0].Fd()), &first); err != nil {
+		return false
+	}
+	for _, d := range dirs[1:] {
+		var st unix.Stat_t
+		if err := unix.Fstat(int(d.Fd()), &st); err != nil || st.Dev != first.Dev {
+			return false
+		}
+	}
+	return true
 }
 
 // forceFsync makes WriteFilesAtomic fsync file by file everywhere (a test

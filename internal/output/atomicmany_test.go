@@ -2,6 +2,7 @@ package output
 
 import (
 	"errors"
+	"golang.org/x/sys/unix"
 	"os"
 	"path/filepath"
 	"strings"
@@ -109,5 +110,46 @@ func TestSyncFSOnlyWhereItReportsWriteBackErrors(t *testing.T) {
 		if got := kernelAtLeast(release, 5, 8); got != want {
 			t.Errorf("kernelAtLeast(%q, 5, 8) = %v, want %v", release, got, want)
 		}
+	}
+}
+
+// TestOneSyncFSOnlyForFoldersOnOneFileSystem: a group's folders are made
+// durable by one syncfs only when all of them are on the file system that
+// syncfs writes back; a folder on another mount (here /dev/shm, a tmpfs)
+// gets the fsyncs, whichever comes first.
+func TestOneSyncFSOnlyForFoldersOnOneFileSystem(t *testing.T) {
+	open := func(p string) *os.File {
+		t.Helper()
+		d, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { d.Close() })
+		return d
+	}
+	a, b := t.TempDir(), t.TempDir()
+	same := []*os.File{open(a), open(b)}
+	if !syncFSFits(same[0]) {
+		t.Skipf("syncfs does not stand for fsyncs on %s's file system here; nothing to compare", a)
+	}
+	if !oneSyncFS(same) {
+		t.Errorf("two folders on one file system: want one syncfs")
+	}
+	other, err := os.MkdirTemp("/dev/shm", "atomicmany-")
+	if err != nil {
+		t.Skipf("no /dev/shm for a second file system: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(other) })
+	var st1, st2 unix.Stat_t
+	if unix.Stat(a, &st1) != nil || unix.Stat(other, &st2) != nil || st1.Dev == st2.Dev {
+		t.Skipf("/dev/shm is on the same file system as %s here", a)
+	}
+	for _, dirs := range [][]*os.File{{open(a), open(other)}, {open(a), open(b), open(other)}} {
+		if oneSyncFS(dirs) {
+			t.Errorf("folders on two file systems (%s and %s): one syncfs would leave the second's files unsynced", a, other)
+		}
+	}
+	if oneSyncFS([]*os.File{open(other), open(a)}) {
+		t.Errorf("a tmpfs folder first: want fsyncs")
 	}
 }
