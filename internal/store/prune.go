@@ -38,7 +38,8 @@ const pruneChunk = 1000
 const (
 	qPrunable = `SELECT id FROM documents
 		WHERE pruned_at IS NULL AND exported_at < ? ORDER BY exported_at LIMIT ?`
-	qPruneEvents = `DELETE FROM events WHERE received_at < ? AND status || '' IN (?, ?)`
+	qPruneEvents = `DELETE FROM events WHERE id IN
+		(SELECT id FROM events WHERE received_at < ? AND status || '' IN (?, ?) LIMIT ?)`
 )
 
 // PruneResult says what one Prune did.
@@ -149,20 +150,29 @@ func (s *Store) pruneIDsTx(ctx context.Context, tx *sql.Tx, ids []int64, cutoff,
 // a repeat that old is refused at the door (receiver.max_event_age, which
 // state.retention is never shorter than) or harmless to the state machine.
 // Pending, orphan, conflicting and dead events stay (`webhook list` shows
-// them). One transaction; events_received bounds the read to the events
-// before cutoff, and those left there are the few that stay.
+// them). events_received bounds the read to the events before cutoff, and
+// those left there are the few that stay. At most pruneChunk events a
+// transaction, as for documents: the first pass over a store that has
+// journaled a million events must not hold the one writer — and every
+// webhook's 200 behind it — for the whole delete.
 func (s *Store) pruneEvents(ctx context.Context, cutoff time.Time) (int, error) {
-	n := 0
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, qPruneEvents, formatTime(cutoff), EventApplied, EventDuplicate)
-		if err != nil {
+	total := 0
+	for {
+		n := 0
+		err := s.tx(ctx, func(tx *sql.Tx) error {
+			r, err := tx.ExecContext(ctx, qPruneEvents, formatTime(cutoff), EventApplied, EventDuplicate, pruneChunk)
+			if err != nil {
+				return err
+			}
+			c, err := r.RowsAffected()
+			n = int(c)
 			return err
+		})
+		total += n
+		if err != nil || n < pruneChunk {
+			return total, err
 		}
-		c, err := r.RowsAffected()
-		n = int(c)
-		return err
-	})
-	return n, err
+	}
 }
 
 // pruneBatches drops the raw submit answer of every submitted batch whose
