@@ -181,11 +181,14 @@ func (s *Store) migrate(ctx context.Context, upTo int) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	sort.Strings(names)
+	if err := s.refuseNewerSchema(ctx, names); err != nil {
+		return err
+	}
 	for _, name := range names {
 		base := filepath.Base(name)
-		v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		v, err := migrationVersion(base)
 		if err != nil {
-			return fmt.Errorf("migrate: bad migration name %s", base)
+			return err
 		}
 		if v > upTo {
 			break
@@ -211,6 +214,39 @@ func (s *Store) migrate(ctx context.Context, upTo int) error {
 		if err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
+	}
+	return nil
+}
+
+// migrationVersion reads a migration file's version from its name.
+func migrationVersion(base string) (int, error) {
+	v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+	if err != nil {
+		return 0, fmt.Errorf("migrate: bad migration name %s", base)
+	}
+	return v, nil
+}
+
+// refuseNewerSchema refuses a database a newer docuparse-ingest has
+// migrated past this binary's last migration (names, sorted): an older
+// binary would read columns the newer schema no longer fills (a
+// completed document's result, moved to its own table, would be exported
+// empty, once and for good) and leave its counts behind.
+func (s *Store) refuseNewerSchema(ctx context.Context, names []string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	known, err := migrationVersion(filepath.Base(names[len(names)-1]))
+	if err != nil {
+		return err
+	}
+	var have sql.NullInt64
+	if err := s.w.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&have); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if have.Int64 > int64(known) {
+		return fmt.Errorf("the state database is at schema version %d, newer than this docuparse-ingest knows (%d): "+
+			"a newer version wrote it; run that version again (going back to an older one is not supported)", have.Int64, known)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -100,5 +101,26 @@ func TestKnownComparesARowFromBeforeMigration012OnSizeAndMtime(t *testing.T) {
 	}
 	if ok, err := s.Known(ctx, f.Source, f.Path, f.Size, f.ModTime, FileID{Dev: 9, Inode: 9}); err != nil || !ok {
 		t.Fatalf("a row from before migration 012: Known = %v, %v; want true (size and mtime decide)", ok, err)
+	}
+}
+
+// TestOpenRefusesASchemaNewerThanItKnows: a state database a newer
+// docuparse-ingest migrated is refused with an error that says so, and is
+// left as it was, rather than read by an older binary that would export
+// documents without their results.
+func TestOpenRefusesASchemaNewerThanItKnows(t *testing.T) {
+	s, b := setup(t)
+	ctx := context.Background()
+	if _, err := s.w.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (9999, 'later')`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s2, err := Open(ctx, b.path, Options{})
+	if err == nil {
+		s2.Close()
+		t.Fatal("opened a database at a newer schema")
+	}
+	if !strings.Contains(err.Error(), "schema version 9999, newer than") {
+		t.Errorf("error %q does not say the schema is newer", err)
 	}
 }
