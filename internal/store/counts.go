@@ -73,8 +73,15 @@ func (s *Store) CountOutcomes(ctx context.Context, dayStart, dayEnd time.Time) (
 		from, to := formatTime(dayStart), formatTime(dayEnd)
 		qs = append(qs, query{qInFlightToday, true, []any{from, to}}, query{qEndedToday, true, []any{from, to}})
 	}
+	// One read transaction: one snapshot for every query, so documents
+	// exported between two of them are counted once, not missed.
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("count outcomes: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
 	for _, q := range qs {
-		if err := s.tallyRows(ctx, out, q.today, q.sql, q.args...); err != nil {
+		if err := tallyRows(ctx, tx, out, q.today, q.sql, q.args...); err != nil {
 			return nil, fmt.Errorf("count outcomes: %w", err)
 		}
 	}
@@ -83,8 +90,8 @@ func (s *Store) CountOutcomes(ctx context.Context, dayStart, dayEnd time.Time) (
 
 // tallyRows adds the (source, state, outcome, count) rows of query to
 // out's totals, or to its day's tallies when today is set.
-func (s *Store) tallyRows(ctx context.Context, out *OutcomeCounts, today bool, query string, args ...any) error {
-	rows, err := s.r.QueryContext(ctx, query, args...)
+func tallyRows(ctx context.Context, tx *sql.Tx, out *OutcomeCounts, today bool, query string, args ...any) error {
+	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}
