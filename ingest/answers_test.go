@@ -75,9 +75,11 @@ func (r *subRig) checkStuck(t *testing.T, reason string, ids ...int64) {
 				vocab.CodeSubmitStuck, reason)
 		}
 	}
-	if !strings.Contains(r.logs.String(), "retry --stuck") {
-		t.Errorf("the log does not say how to resubmit stuck files:\n%s", r.logs.String())
-	}
+	// The line is written once the files are recorded stuck, so it may
+	// follow the state the caller waited for by a moment.
+	testwait.For(t, "the log saying how to resubmit stuck files", func() bool {
+		return strings.Contains(r.logs.String(), "retry --stuck")
+	})
 }
 
 // settle waits until the submitter has been through several resume sweeps
