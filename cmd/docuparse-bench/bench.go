@@ -31,21 +31,13 @@ type result struct {
 // benchE2E builds the binaries, writes the inbox, and measures every side
 // o.Runs times.
 func benchE2E(ctx context.Context, o e2eOptions, stdout, stderr io.Writer) error {
-	dir := o.Dir
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "docuparse-bench-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
-	}
-	bins, err := binrun.BuildAll(ctx, o.Baseline, dir)
+	dir, done, err := workDir(o.Dir)
 	if err != nil {
 		return err
 	}
-	simBin := filepath.Join(dir, "docuparse-sim")
-	if err := binrun.BuildCommand(ctx, ".", "./cmd/docuparse-sim", simBin); err != nil {
+	defer done()
+	bins, simBin, err := buildBinaries(ctx, o.Baseline, dir)
+	if err != nil {
 		return err
 	}
 	inbox := filepath.Join(dir, "inbox")
@@ -166,4 +158,32 @@ func measureNaive(ctx context.Context, o e2eOptions, simBin, inbox, dir string, 
 		return res, fmt.Errorf("%d lines in %s, want %d", res.Docs, out, want)
 	}
 	return res, nil
+}
+
+// workDir returns dir, or, when dir is empty, a new temporary folder; done
+// removes what workDir made (nothing for a folder it was given, which is
+// kept).
+func workDir(dir string) (work string, done func(), err error) {
+	if dir != "" {
+		return dir, func() {}, nil
+	}
+	tmp, err := os.MkdirTemp("", "docuparse-bench-")
+	if err != nil {
+		return "", nil, err
+	}
+	return tmp, func() { os.RemoveAll(tmp) }, nil
+}
+
+// buildBinaries builds, into dir, docuparse-ingest from this tree (and
+// first, when baseline is set, from that git revision) and docuparse-sim.
+func buildBinaries(ctx context.Context, baseline, dir string) ([]binrun.Binary, string, error) {
+	bins, err := binrun.BuildAll(ctx, baseline, dir)
+	if err != nil {
+		return nil, "", err
+	}
+	simBin := filepath.Join(dir, "docuparse-sim")
+	if err := binrun.BuildCommand(ctx, ".", "./cmd/docuparse-sim", simBin); err != nil {
+		return nil, "", err
+	}
+	return bins, simBin, nil
 }

@@ -5,11 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 
-	"github.com/docuparse/docuparse-ingest/internal/binrun"
 	"github.com/docuparse/docuparse-ingest/internal/safetext"
 )
 
@@ -66,21 +64,13 @@ type burstResult struct {
 // benchBurst builds the binaries, writes the inbox and measures each
 // binary o.Runs times.
 func benchBurst(ctx context.Context, o burstOptions, stdout, stderr io.Writer) error {
-	dir := o.Dir
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "docuparse-bench-burst-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
-	}
-	bins, err := binrun.BuildAll(ctx, o.Baseline, dir)
+	dir, done, err := workDir(o.Dir)
 	if err != nil {
 		return err
 	}
-	simBin := filepath.Join(dir, "docuparse-sim")
-	if err := binrun.BuildCommand(ctx, ".", "./cmd/docuparse-sim", simBin); err != nil {
+	defer done()
+	bins, simBin, err := buildBinaries(ctx, o.Baseline, dir)
+	if err != nil {
 		return err
 	}
 	inbox := filepath.Join(dir, "inbox")

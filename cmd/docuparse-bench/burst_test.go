@@ -1,16 +1,9 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-
-	"github.com/docuparse/docuparse-ingest/internal/binrun"
 )
 
 // The burst mode, built as a user builds it, at a tiny size: the daemon
@@ -19,28 +12,10 @@ import (
 // itself checked that each document has exactly one CSV row (it fails
 // otherwise) and printed what `status` said.
 func TestBurstMeasuresBothSidesAtATinySize(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds three binaries and runs the daemon")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "docuparse-bench")
-	if err := binrun.BuildCommand(ctx, "../..", "./cmd/docuparse-bench", bin); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.CommandContext(ctx, bin, "burst", "-events", "40", "-senders", "8", "-dir", filepath.Join(dir, "work"))
-	cmd.Dir = "../.."
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = time.Minute
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
-	}
-	_, table, ok := strings.Cut(stdout.String(), burstHeader+"\n")
+	stdout := runBench(t, 3*time.Minute, "builds three binaries and runs the daemon", "burst", "-events", "40", "-senders", "8")
+	_, table, ok := strings.Cut(stdout, burstHeader+"\n")
 	if !ok {
-		t.Fatalf("no table in:\n%s", stdout.String())
+		t.Fatalf("no table in:\n%s", stdout)
 	}
 	lines := strings.Split(strings.TrimSpace(table), "\n")
 	for i, want := range []string{"(a) submitted documents", "(b) unknown ids"} {
@@ -58,8 +33,8 @@ func TestBurstMeasuresBothSidesAtATinySize(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"40 documents with exactly one CSV row", "applied 40, orphan 40", "`status` afterwards", "completed"} {
-		if !strings.Contains(stdout.String(), want) {
-			t.Errorf("output lacks %q:\n%s", want, stdout.String())
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}
 	}
 }

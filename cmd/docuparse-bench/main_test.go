@@ -20,29 +20,10 @@ import (
 // positive, and the tool itself checked that every file was counted
 // (it fails when a CSV misses a row).
 func TestE2EMeasuresBothSidesAtATinySize(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds three binaries and runs the daemon")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "docuparse-bench")
-	if err := binrun.BuildCommand(ctx, "../..", "./cmd/docuparse-bench", bin); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.CommandContext(ctx, bin, "e2e", "-files", "200", "-dir", filepath.Join(dir, "work"))
-	cmd.Dir = "../.." // it builds ./cmd/docuparse-ingest and ./cmd/docuparse-sim of the module
-	// On the deadline, SIGTERM: the tool then stops its own children.
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = time.Minute
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
-	}
-	rows := tableRows(t, stdout.String())
+	stdout := runBench(t, 3*time.Minute, "builds three binaries and runs the daemon", "e2e", "-files", "200")
+	rows := tableRows(t, stdout)
 	if len(rows) != 2 {
-		t.Fatalf("want the naive row and the daemon's, got %d rows:\n%s", len(rows), stdout.String())
+		t.Fatalf("want the naive row and the daemon's, got %d rows:\n%s", len(rows), stdout)
 	}
 	for i, want := range []string{"naive client", "docuparse-ingest run (this tree)"} {
 		r := rows[i]
@@ -172,4 +153,33 @@ func TestLineCounterCountsOnlyWhatIsNew(t *testing.T) {
 	if got, err := countRows(dir); err != nil || got != 4 {
 		t.Fatalf("countRows = %d, %v; want 4", got, err)
 	}
+}
+
+// runBench builds this tool as a user builds it and runs it from the
+// module root with args and a work folder of its own, at most timeout (then
+// SIGTERM, on which the tool stops its own children), and returns what it
+// printed; it fails t with both outputs if the tool fails. Under -short it
+// skips, saying why (skip: what the run costs).
+func runBench(t *testing.T, timeout time.Duration, skip string, args ...string) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip(skip)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "docuparse-bench")
+	if err := binrun.BuildCommand(ctx, "../..", "./cmd/docuparse-bench", bin); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, bin, append(args, "-dir", filepath.Join(dir, "work"))...)
+	cmd.Dir = "../.." // it builds ./cmd/docuparse-ingest and ./cmd/docuparse-sim of the module
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = time.Minute
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	}
+	return stdout.String()
 }

@@ -29,11 +29,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 
-	"github.com/docuparse/docuparse-ingest/internal/binrun"
 	"github.com/docuparse/docuparse-ingest/internal/safetext"
 )
 
@@ -91,23 +89,16 @@ func storeMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 // benchStore builds the binaries, then builds and measures the baseline
 // store and the large one, and prints the table.
 func benchStore(ctx context.Context, o storeOptions, stdout, stderr io.Writer) error {
-	dir := o.Dir
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "docuparse-bench-store-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
-	}
-	bin := filepath.Join(dir, "docuparse-ingest")
-	if err := binrun.Build(ctx, ".", bin); err != nil {
+	dir, done, err := workDir(o.Dir)
+	if err != nil {
 		return err
 	}
-	simBin := filepath.Join(dir, "docuparse-sim")
-	if err := binrun.BuildCommand(ctx, ".", "./cmd/docuparse-sim", simBin); err != nil {
+	defer done()
+	bins, simBin, err := buildBinaries(ctx, "", dir)
+	if err != nil {
 		return err
 	}
+	bin := bins[0].Path
 	var rows []storeResult
 	for _, n := range []int{o.BaselineDocs, o.Docs} {
 		sub := filepath.Join(dir, fmt.Sprint("store-", n))

@@ -1,16 +1,9 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-
-	"github.com/docuparse/docuparse-ingest/internal/binrun"
 )
 
 // The store mode, built as a user builds it, builds a store of 300
@@ -19,29 +12,11 @@ import (
 // positive, no file was read again, and pruning shrank what the database
 // uses.
 func TestStoreMeasuresBothSizesAtATinySize(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds three binaries and runs the daemon twice")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "docuparse-bench")
-	if err := binrun.BuildCommand(ctx, "../..", "./cmd/docuparse-bench", bin); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.CommandContext(ctx, bin, "store", "-docs", "300", "-baseline-docs", "100", "-per-dir", "40", "-days", "3",
-		"-dir", filepath.Join(dir, "work"))
-	cmd.Dir = "../.."
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = time.Minute
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
-	}
-	_, table, ok := strings.Cut(stdout.String(), storeTableHeader+"\n")
+	stdout := runBench(t, 4*time.Minute, "builds three binaries and runs the daemon twice",
+		"store", "-docs", "300", "-baseline-docs", "100", "-per-dir", "40", "-days", "3")
+	_, table, ok := strings.Cut(stdout, storeTableHeader+"\n")
 	if !ok {
-		t.Fatalf("no table in:\n%s", stdout.String())
+		t.Fatalf("no table in:\n%s", stdout)
 	}
 	lines := strings.Split(strings.TrimSpace(table), "\n")[1:]
 	if len(lines) != 2 {

@@ -91,21 +91,13 @@ type treeResult struct {
 // benchTree builds the binaries and the tree, times find, and measures
 // each binary once.
 func benchTree(ctx context.Context, o treeOptions, stdout, stderr io.Writer) error {
-	dir := o.Dir
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "docuparse-bench-tree-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
-	}
-	bins, err := binrun.BuildAll(ctx, o.Baseline, dir)
+	dir, done, err := workDir(o.Dir)
 	if err != nil {
 		return err
 	}
-	simBin := filepath.Join(dir, "docuparse-sim")
-	if err := binrun.BuildCommand(ctx, ".", "./cmd/docuparse-sim", simBin); err != nil {
+	defer done()
+	bins, simBin, err := buildBinaries(ctx, o.Baseline, dir)
+	if err != nil {
 		return err
 	}
 	tree, err := ensureTree(dir, o.Files, o.PerDir, stderr)
