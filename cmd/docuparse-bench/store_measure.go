@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -124,7 +122,7 @@ func restartDaemon(ctx context.Context, o storeOptions, bin, simBin, dir, inbox 
 		return fmt.Errorf("%w (log: %s)", err, d.Log.Name())
 	}
 	r.ReadySeconds = time.Since(start).Seconds()
-	if r.RSSReady, err = procStatus(d.Pid(), "VmRSS:"); err != nil {
+	if r.RSSReady, err = binrun.ProcStatus(d.Pid(), "VmRSS"); err != nil {
 		return err
 	}
 	if r.StatusSecs, err = timeStatus(ctx, bin, filepath.Join(dir, "config.toml"), env); err != nil {
@@ -134,10 +132,10 @@ func restartDaemon(ctx context.Context, o storeOptions, bin, simBin, dir, inbox 
 		return fmt.Errorf("%w (log: %s)", err, d.Log.Name())
 	}
 	r.ListedSecs = time.Since(start).Seconds()
-	if r.RSSListed, err = procStatus(d.Pid(), "VmRSS:"); err != nil {
+	if r.RSSListed, err = binrun.ProcStatus(d.Pid(), "VmRSS"); err != nil {
 		return err
 	}
-	r.HWM, err = procStatus(d.Pid(), "VmHWM:")
+	r.HWM, err = binrun.ProcStatus(d.Pid(), "VmHWM")
 	return err
 }
 
@@ -216,23 +214,6 @@ func timeStatus(ctx context.Context, bin, cfg string, env []string) (float64, er
 		secs = append(secs, time.Since(start).Seconds())
 	}
 	return binrun.Median(secs), nil
-}
-
-// procStatus returns a "kB" field of /proc/PID/status, in bytes.
-func procStatus(pid int, field string) (int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), field); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb * 1024, err
-		}
-	}
-	return 0, fmt.Errorf("/proc/%d/status has no %s", pid, field)
 }
 
 // countReread counts the files under inbox whose access time is later

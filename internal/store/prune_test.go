@@ -23,20 +23,7 @@ func TestPruneReadsOnlyWhatItPrunes(t *testing.T) {
 		{qPruneEvents, "USING INDEX events_received (received_at<?)", []any{"a", "b", "c", 1}},
 	} {
 		q, want := c.q, c.want
-		rows, err := s.r.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+q, c.args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
+		plan := queryPlan(t, s, q, c.args...)
 		if !strings.Contains(strings.Join(plan, "\n"), want) || strings.Contains(strings.Join(plan, "\n"), "SCAN") {
 			t.Errorf("%s\nplan %q, want %q", q, plan, want)
 		}

@@ -31,22 +31,8 @@ var partialIndexes = []string{"documents_export_held", "documents_retry_of"}
 // it took 0.5 s at 50,000 documents and grew with them).
 func TestStatusQueriesReadNoDocumentScan(t *testing.T) {
 	s, _ := setup(t)
-	ctx := context.Background()
 	for _, q := range statusQueries {
-		rows, err := s.r.QueryContext(ctx, `EXPLAIN QUERY PLAN `+q.query, q.args...)
-		if err != nil {
-			t.Fatalf("%s: %v", q.query, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
+		plan := queryPlan(t, s, q.query, q.args...)
 		for _, step := range plan {
 			if fullDocumentScan(step) {
 				t.Errorf("%s\nscans every document: %q (plan %q)", q.query, step, plan)
@@ -67,4 +53,28 @@ func fullDocumentScan(step string) bool {
 		}
 	}
 	return true
+}
+
+// queryPlan returns the steps of SQLite's plan for query (EXPLAIN QUERY
+// PLAN), as it words them.
+func queryPlan(t *testing.T, s *Store, query string, args ...any) []string {
+	t.Helper()
+	rows, err := s.r.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+query, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan
 }
