@@ -2,8 +2,10 @@ package export
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -241,3 +243,69 @@ func step(name string) {
 // after-action: "checked" after the identity check, "acted" after the
 // rename. Nil in production.
 var afterHook func(step string)
+
+// after applies the source's after-action to an input file whose content
+// reached a result (see reachedResult); a rejected file stays, or goes to
+// MoveRejectedTo under move. It runs before the exported mark, so a crash
+// repeats it; a file already moved or deleted (or vanished) is fine, and a
+// delete killed midway is resolved then (see applyAfter).
+func (e *Exporter) after(ctx context.Context, d store.Document) {
+	e.mu.Lock()
+	a, ok := e.actions[d.Source]
+	wait := e.pending[d.ID].wait // a retry's last wait (see retryAfter)
+	delete(e.pending, d.ID)
+	e.mu.Unlock()
+	if !ok || a.Action == vocab.AfterKeep || a.Action == "" {
+		return
+	}
+	// Answered with another file's API id: never extracted under one of
+	// its own, and `retry` needs the file where it is.
+	if d.ErrorCode == vocab.CodeDocumentIDConflict {
+		return
+	}
+	// A document that was retried no longer owns its file: the retry
+	// needs it, and applies the after-action when it is exported.
+	if newer, err := e.cfg.Store.RetriedAs(ctx, d.ID); err != nil || newer != 0 {
+		if err != nil {
+			e.cfg.Logger.Warn("after-export action skipped", "path", d.Path, "err", err)
+		}
+		return
+	}
+	if !reachedResult(d) {
+		// Never read, or refused: it may be the only copy of an invoice.
+		if a.Action != vocab.AfterMove || a.MoveRejectedTo == "" {
+			return
+		}
+		a.MoveTo = a.MoveRejectedTo
+	}
+	err := e.act(ctx, a, d)
+	switch {
+	case err == nil, errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, errPutAside):
+		e.cfg.Logger.Warn("a file saved over the input file while it was acted on was put back beside its name",
+			"action", a.Action, "path", d.Path, "err", err)
+	case errors.Is(err, errChangedSince):
+		e.cfg.Logger.Info("input file changed since it was taken in; left in place", "action", a.Action, "path", d.Path)
+	case a.Bucket != nil && temporary(err):
+		e.retryAfter(d, wait)
+		e.cfg.Logger.Warn("after-export action failed for a temporary reason; tried again with backoff while the daemon runs",
+			"action", a.Action, "path", d.Path, "err", err)
+	default:
+		e.cfg.Logger.Warn("after-export action failed; the input file stays", "action", a.Action, "path", d.Path, "err", err)
+	}
+}
+
+// reachedResult reports whether d's content reached a result: extracted
+// (completed) or tried and failed by the API, or a duplicate of such a
+// document. A rejected file — unreadable, too large, of a wrong type, or
+// refused by the API — and a duplicate of one did not: the after-action
+// leaves it where it is (or moves it to MoveRejectedTo).
+func reachedResult(d store.Document) bool {
+	switch d.State {
+	case store.StateCompleted, store.StateFailed:
+		return true
+	case store.StateDuplicate:
+		return d.OriginalOutcome != store.StateRejected
+	}
+	return false
+}

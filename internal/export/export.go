@@ -21,9 +21,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"maps"
-	"os"
-	"path/filepath"
-	"slices"
 	"sync"
 	"time"
 
@@ -181,15 +178,6 @@ func (e *Exporter) RunOnce(ctx context.Context) (int, error) {
 		}
 	}
 	return total, ctx.Err()
-}
-
-type csvBatch struct {
-	rel    string
-	format output.Format
-	// lineItems: records carry output.LineItemsContextHeader's columns and
-	// are cut to the width of the file's header (see lineItemsFormat).
-	lineItems bool
-	records   [][]string
 }
 
 // dayRows are a chunk's documents of one day (the day of their CSV files)
@@ -379,27 +367,6 @@ func (e *Exporter) formatDocument(sd store.Document) (formatted, error) {
 		day: e.cfg.Layout.Day(d.CompletedAt), rec: rec, items: items}, nil
 }
 
-// appendDay appends a day's rows to its documents and line items CSV files
-// and returns their new sizes, to be committed with the exported mark.
-func (e *Exporter) appendDay(ctx context.Context, dr *dayRows) (map[string]store.CSVFile, error) {
-	sizes := map[string]store.CSVFile{}
-	for _, b := range []*csvBatch{
-		{rel: e.rel(e.cfg.Layout.DocumentsCSV(dr.day)), format: output.Format{Header: output.DocumentsHeader, BOM: e.cfg.CSVBOM},
-			records: dr.rows},
-		{rel: e.rel(e.cfg.Layout.LineItemsCSV(dr.day)), lineItems: true, records: dr.items},
-	} {
-		if len(b.records) == 0 {
-			continue
-		}
-		size, err := e.append(ctx, b)
-		if err != nil {
-			return nil, err
-		}
-		sizes[b.rel] = size
-	}
-	return sizes, nil
-}
-
 // holdable reports whether err concerns one output path rather than the
 // output directory as a whole: a symbolic link or a non-regular file where
 // a file or folder of the layout belongs, a folder where a file belongs, a
@@ -412,157 +379,6 @@ func holdable(err error) bool {
 	return err != nil && (errors.Is(err, output.ErrUnsafePath) || errors.Is(err, errUnformattable) || errors.Is(err, ErrHeld) ||
 		errors.Is(err, fs.ErrPermission) || errors.Is(err, unix.EISDIR) || errors.Is(err, unix.ENOTDIR) ||
 		errors.Is(err, unix.ENOTEMPTY) || errors.Is(err, unix.ENAMETOOLONG))
-}
-
-// append appends a chunk's rows to one CSV file and returns what the store
-// records of the file once they are marked exported. A file the store has
-// no record of is started only if it is missing or empty; one with content
-// (a lost state database), or one changed outside the daemon, is held.
-func (e *Exporter) append(ctx context.Context, b *csvBatch) (store.CSVFile, error) {
-	path := filepath.Join(e.cfg.Layout.Root, b.rel)
-	rec, known, err := e.cfg.Store.CSVState(ctx, b.rel)
-	if err != nil {
-		return store.CSVFile{}, err
-	}
-	if !known {
-		if err := e.cfg.Layout.CheckUnrecorded(path); errors.Is(err, output.ErrUnrecorded) {
-			return store.CSVFile{}, e.hold(b.rel, err)
-		} else if err != nil {
-			return store.CSVFile{}, err // an unsafe path (a planted link): held as such, or an I/O error
-		}
-		// The record comes first, so a crash during the first append
-		// leaves a file recovery knows as the daemon's own.
-		if err := e.cfg.Store.BeginCSV(ctx, b.rel); err != nil {
-			return store.CSVFile{}, err
-		}
-	}
-	format, records := e.format(path, rec.Size, b)
-	c, err := e.cfg.Layout.AppendCSV(path, output.Committed{Size: rec.Size, Tail: rec.TailSHA256}, format, records)
-	if errors.Is(err, output.ErrShrunk) {
-		// Someone shortened or removed the file. Never cut into what is
-		// there: append after its current end (or start it anew).
-		cur := int64(0)
-		if fi, statErr := os.Lstat(path); statErr == nil && fi.Mode().IsRegular() {
-			cur = fi.Size()
-		}
-		e.cfg.Logger.Warn("output file shrank outside the daemon; appending after its current end",
-			"file", path, "expected_bytes", rec.Size, "found_bytes", cur)
-		if cur, err = endWithNewline(path, cur); err == nil {
-			format, records = e.format(path, cur, b)
-			c, err = e.cfg.Layout.AppendCSV(path, output.Committed{Size: cur}, format, records)
-		}
-	}
-	if errors.Is(err, output.ErrNotOurs) {
-		return store.CSVFile{}, e.hold(b.rel, err)
-	}
-	if err != nil {
-		return store.CSVFile{}, err // output's errors name the file ("append <path>: …")
-	}
-	e.release(b.rel)
-	return store.CSVFile{Size: c.Size, TailSHA256: c.Tail}, nil
-}
-
-// format returns how b's file at path, with size bytes committed, begins
-// and the records to append to it. A line items file begins with the
-// context columns when output.line_items_context is set, but one already
-// begun keeps the header it has, and its rows are cut to that width: a
-// change of the setting applies from the next new file (the next day's),
-// never to a file that has rows of the other width. Either header is
-// recognised in a crash's leftover of a first append.
-func (e *Exporter) format(path string, size int64, b *csvBatch) (output.Format, [][]string) {
-	if !b.lineItems {
-		return b.format, b.records
-	}
-	header, other := output.LineItemsHeader, output.LineItemsContextHeader
-	if e.cfg.LineItemsContext {
-		header, other = other, header
-	}
-	if size > 0 {
-		// An unsafe path or a read error is met again, and reported, by
-		// the append itself.
-		if begun, err := e.cfg.Layout.BegunHeader(path); err == nil && slices.Equal(begun, other) {
-			header, other = other, header
-		}
-	}
-	records := make([][]string, len(b.records))
-	for i, r := range b.records {
-		records[i] = r[:min(len(r), len(header))]
-	}
-	return output.Format{Header: header, BOM: e.cfg.CSVBOM, Also: [][]string{other}}, records
-}
-
-func (e *Exporter) rel(path string) string {
-	r, err := filepath.Rel(e.cfg.Layout.Root, path)
-	if err != nil {
-		return path
-	}
-	return filepath.ToSlash(r)
-}
-
-// after applies the source's after-action to an input file whose content
-// reached a result (see reachedResult); a rejected file stays, or goes to
-// MoveRejectedTo under move. It runs before the exported mark, so a crash
-// repeats it; a file already moved or deleted (or vanished) is fine, and a
-// delete killed midway is resolved then (see applyAfter).
-func (e *Exporter) after(ctx context.Context, d store.Document) {
-	e.mu.Lock()
-	a, ok := e.actions[d.Source]
-	wait := e.pending[d.ID].wait // a retry's last wait (see retryAfter)
-	delete(e.pending, d.ID)
-	e.mu.Unlock()
-	if !ok || a.Action == vocab.AfterKeep || a.Action == "" {
-		return
-	}
-	// Answered with another file's API id: never extracted under one of
-	// its own, and `retry` needs the file where it is.
-	if d.ErrorCode == vocab.CodeDocumentIDConflict {
-		return
-	}
-	// A document that was retried no longer owns its file: the retry
-	// needs it, and applies the after-action when it is exported.
-	if newer, err := e.cfg.Store.RetriedAs(ctx, d.ID); err != nil || newer != 0 {
-		if err != nil {
-			e.cfg.Logger.Warn("after-export action skipped", "path", d.Path, "err", err)
-		}
-		return
-	}
-	if !reachedResult(d) {
-		// Never read, or refused: it may be the only copy of an invoice.
-		if a.Action != vocab.AfterMove || a.MoveRejectedTo == "" {
-			return
-		}
-		a.MoveTo = a.MoveRejectedTo
-	}
-	err := e.act(ctx, a, d)
-	switch {
-	case err == nil, errors.Is(err, fs.ErrNotExist):
-	case errors.Is(err, errPutAside):
-		e.cfg.Logger.Warn("a file saved over the input file while it was acted on was put back beside its name",
-			"action", a.Action, "path", d.Path, "err", err)
-	case errors.Is(err, errChangedSince):
-		e.cfg.Logger.Info("input file changed since it was taken in; left in place", "action", a.Action, "path", d.Path)
-	case a.Bucket != nil && temporary(err):
-		e.retryAfter(d, wait)
-		e.cfg.Logger.Warn("after-export action failed for a temporary reason; tried again with backoff while the daemon runs",
-			"action", a.Action, "path", d.Path, "err", err)
-	default:
-		e.cfg.Logger.Warn("after-export action failed; the input file stays", "action", a.Action, "path", d.Path, "err", err)
-	}
-}
-
-// reachedResult reports whether d's content reached a result: extracted
-// (completed) or tried and failed by the API, or a duplicate of such a
-// document. A rejected file — unreadable, too large, of a wrong type, or
-// refused by the API — and a duplicate of one did not: the after-action
-// leaves it where it is (or moves it to MoveRejectedTo).
-func reachedResult(d store.Document) bool {
-	switch d.State {
-	case store.StateCompleted, store.StateFailed:
-		return true
-	case store.StateDuplicate:
-		return d.OriginalOutcome != store.StateRejected
-	}
-	return false
 }
 
 // toOutput maps a store document to what the outputs say about it.
@@ -596,33 +412,4 @@ func toOutput(d store.Document) output.Document {
 		o.DuplicateOf = d.OriginalPath
 	}
 	return o
-}
-
-// endWithNewline makes sure a file cut short outside the daemon ends with a
-// line break, so new rows never run on from a half row someone left; it
-// returns the file's new size.
-func endWithNewline(path string, size int64) (int64, error) {
-	if size == 0 {
-		return 0, nil
-	}
-	// No symlink followed, nothing but a regular file written to.
-	f, err := os.OpenFile(path, os.O_RDWR|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return 0, fmt.Errorf("%s is not a regular file", path)
-	}
-	last := make([]byte, 1)
-	if _, err := f.ReadAt(last, size-1); err != nil {
-		return 0, err
-	}
-	if last[0] == '\n' {
-		return size, nil
-	}
-	if _, err := f.WriteAt([]byte{'\n'}, size); err != nil {
-		return 0, err
-	}
-	return size + 1, f.Sync()
 }
