@@ -51,11 +51,7 @@ func (t *burstTarget) stop() {
 // daemon has submitted want documents, and reads the events the
 // simulator made for them.
 func startBurstTarget(ctx context.Context, bin, simBin, inbox, dir string, want int) (*burstTarget, error) {
-	receiver, err := binrun.FreeAddr()
-	if err != nil {
-		return nil, err
-	}
-	admin, err := binrun.FreeAddr()
+	receiver, admin, err := daemonAddrs()
 	if err != nil {
 		return nil, err
 	}

@@ -64,11 +64,7 @@ func measureDaemon(ctx context.Context, o e2eOptions, bin binrun.Binary, simBin,
 	res := result{Name: "docuparse-ingest run (" + bin.Name + ")"}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout) // kills the processes
 	defer cancel()
-	receiver, err := binrun.FreeAddr()
-	if err != nil {
-		return res, err
-	}
-	admin, err := binrun.FreeAddr()
+	receiver, admin, err := daemonAddrs()
 	if err != nil {
 		return res, err
 	}
@@ -268,4 +264,14 @@ func csvRows(path string) (int, error) {
 		}
 		n++
 	}
+}
+
+// daemonAddrs returns two free loopback addresses for a measured daemon:
+// its webhook receiver's and its admin listener's.
+func daemonAddrs() (receiver, admin string, err error) {
+	if receiver, err = binrun.FreeAddr(); err != nil {
+		return "", "", err
+	}
+	admin, err = binrun.FreeAddr()
+	return receiver, admin, err
 }

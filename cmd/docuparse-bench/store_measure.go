@@ -98,11 +98,7 @@ func measureStore(ctx context.Context, o storeOptions, bin, simBin, dir string, 
 func restartDaemon(ctx context.Context, o storeOptions, bin, simBin, dir, inbox string, r *storeResult) error {
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	receiver, err := binrun.FreeAddr()
-	if err != nil {
-		return err
-	}
-	admin, err := binrun.FreeAddr()
+	receiver, admin, err := daemonAddrs()
 	if err != nil {
 		return err
 	}

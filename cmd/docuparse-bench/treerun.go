@@ -27,11 +27,7 @@ func measureTreeDaemon(ctx context.Context, o treeOptions, bin binrun.Binary, si
 	res := treeResult{Name: "docuparse-ingest run (" + bin.Name + ")"}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout) // kills the processes
 	defer cancel()
-	receiver, err := binrun.FreeAddr()
-	if err != nil {
-		return res, err
-	}
-	admin, err := binrun.FreeAddr()
+	receiver, admin, err := daemonAddrs()
 	if err != nil {
 		return res, err
 	}
