@@ -266,9 +266,9 @@ func TestSubmitterMisconfiguredKeepsFilesWaitingAndRetries(t *testing.T) {
 		status string // what the log must say
 	}{
 		{"a wrong API key (401) keeps the files submitting, not rejected", wrongKey,
-			func(r *subRig) string { return r.url }, "401"},
+			func(r *subRig) string { return r.url }, "HTTP 401"},
 		{"a wrong base URL (404) keeps the files submitting, not rejected", subAPIKey,
-			func(r *subRig) string { return strings.TrimSuffix(r.url, "/v1") }, "404"},
+			func(r *subRig) string { return strings.TrimSuffix(r.url, "/v1") }, "HTTP 404"},
 	}
 	for _, row := range rows {
 		for _, mode := range uploadModes {
@@ -278,13 +278,16 @@ func TestSubmitterMisconfiguredKeepsFilesWaitingAndRetries(t *testing.T) {
 				ids := r.queue(t, "a.pdf", "b.pdf")
 				s := r.submitter(t, r.clientAt(t, row.base(r), row.key, 2), func(c *SubmitterConfig) { c.AuthRetry = 10 * time.Millisecond })
 				r.start(t, s)
-				testwait.OnSignal(t, r.wake, "two failed attempts", func() bool {
+				testwait.OnSignal(t, r.wake, "two failed attempts, logged", func() bool {
 					bs, err := r.st.SubmittingBatches(t.Context())
 					if err != nil {
 						t.Fatal(err)
 					}
 					// A refused key is not the batch's failure: it is not counted on it.
-					return len(bs) == 1 && len(r.requests()) >= 2 && (bs[0].Attempts >= 2 || row.status == "401")
+					// Its answer reaches the log after the server saw the request:
+					// wait for the line rather than stop the submitter before it.
+					return len(bs) == 1 && len(r.requests()) >= 2 && (bs[0].Attempts >= 2 || row.status == "HTTP 401") &&
+						strings.Contains(r.logs.String(), row.status)
 				})
 				s.Stop()
 				for _, id := range ids {
