@@ -17,6 +17,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/safetext"
 	"github.com/docuparse/docuparse-ingest/internal/sourcestate"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/internal/vocab"
 	"github.com/docuparse/docuparse-ingest/report"
 )
 
@@ -208,7 +209,30 @@ func (m *Main) printStatus(s *store.Status, out statusJSON, now time.Time, loc *
 	}
 	printHeld(m.Stdout, s.ExportHeld, out.ExportHeld, loc)
 	printStuck(m.Stdout, s.SubmitStuck, out.SubmitStuck)
+	printEvents(m.Stdout, s.Events)
 	printProblems(m.Stdout, out.Problems)
+}
+
+// eventLooks are the journal's statuses that an operator may need to look
+// at, as status names them.
+var eventLooks = []struct{ status, label string }{
+	{vocab.EventDead, "dead (unknown type or unreadable body)"},
+	{vocab.EventConflict, "conflicting (contradict a first outcome)"},
+	{vocab.EventOrphan, "orphaned (for documents or batches this daemon has not recorded)"},
+}
+
+// printEvents prints the journaled webhook events still to be applied,
+// and those an operator may need to look at, with the command that lists
+// them; nothing when there are none.
+func printEvents(w io.Writer, events map[string]int) {
+	if n := events[vocab.EventPending]; n > 0 {
+		fmt.Fprintf(w, "webhook events not yet applied: %d\n", n)
+	}
+	for _, l := range eventLooks {
+		if n := events[l.status]; n > 0 {
+			fmt.Fprintf(w, "webhook events %s: %d (docuparse-ingest webhook list --status %s)\n", l.label, n, l.status)
+		}
+	}
 }
 
 // tallyRow is one line of the outcome table: its label and its number in

@@ -11,6 +11,7 @@ import (
 	"github.com/docuparse/docuparse-ingest/internal/docuparse"
 	"github.com/docuparse/docuparse-ingest/internal/sourcestate"
 	"github.com/docuparse/docuparse-ingest/internal/store"
+	"github.com/docuparse/docuparse-ingest/receiver"
 )
 
 // A document the exporter holds (its output path is unsafe) is named in
@@ -113,5 +114,52 @@ func TestStatusShowsEachBucketSourcesListings(t *testing.T) {
 	}
 	if p == nil || p.Objects != 7 || p.Errors != 1 || !strings.Contains(p.Error, "access denied") || p.FailingSince == nil {
 		t.Errorf("status --json partners listing = %+v", p)
+	}
+}
+
+// Webhook events not yet applied, and those an operator may need to look
+// at (orphaned, dead), are counted in status with the command that lists
+// them; an applied event is not mentioned.
+func TestStatusCountsWebhookEventsToLookAt(t *testing.T) {
+	f := newRetryFixture(t)
+	ctx := t.Context()
+	journal := func(key string, e store.IncomingEvent) {
+		t.Helper()
+		e.DedupeKey, e.DeliveryID = key, "dlv-"+key
+		if e.Body == nil {
+			e.Body = []byte(`{"event":"document.completed","document_id":"` + e.DocumentID + `"}`)
+		}
+		if _, err := f.st.JournalEvent(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, _, err := run(t, nil, "", "status", "--config", f.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, "webhook events") {
+		t.Errorf("status of an empty journal mentions webhook events:\n%s", out)
+	}
+	journal("ghost", store.IncomingEvent{Type: docuparse.EventDocumentCompleted, DocumentID: "doc_ghost"})
+	journal("broken", store.IncomingEvent{Type: "document.exploded", Body: []byte("{"), Dead: true})
+	if _, err := receiver.ApplyPending(ctx, f.st); err != nil {
+		t.Fatal(err)
+	}
+	journal("later", store.IncomingEvent{Type: docuparse.EventDocumentCompleted, DocumentID: "doc_later"})
+	out, _, err = run(t, nil, "", "status", "--config", f.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"webhook events not yet applied: 1\n",
+		"webhook events orphaned (for documents or batches this daemon has not recorded): 1 (docuparse-ingest webhook list --status orphan)\n",
+		"webhook events dead (unknown type or unreadable body): 1 (docuparse-ingest webhook list --status dead)\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "conflicting") {
+		t.Errorf("status mentions conflicting events, there are none:\n%s", out)
 	}
 }
