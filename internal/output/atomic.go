@@ -83,13 +83,13 @@ func writeFileAtomic(root, rel, path string, data []byte, perm os.FileMode) (err
 		}
 	}()
 	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", tmpName, err)
+		return opErr("write", path, err)
 	}
 	if err := fsync(tmp); err != nil {
 		return fmt.Errorf("fsync %s: %w", tmpName, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", tmpName, err)
+		return opErr("write", path, err)
 	}
 	dirfd := int(dir.Fd())
 	if err := ignoringEINTR(func() error { return unix.Renameat(dirfd, tmpBase, dirfd, base) }); err != nil {
@@ -114,6 +114,18 @@ func createTemp(dir *os.File, prefix string, perm os.FileMode) (*os.File, string
 		return f, name, err
 	}
 	return nil, "", fmt.Errorf("create a temporary file in %s: %w", dir.Name(), fs.ErrExist)
+}
+
+// opErr reports a failed operation on the file at path (written through a
+// temporary of its own) once: the *fs.PathError the os package returns
+// names the temporary and the operation again, so only its cause is kept
+// ("write out/x.json: no space left on device").
+func opErr(op, path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("%s %s: %w", op, path, err)
 }
 
 // syncDir fsyncs an open directory so that a file created or renamed in it

@@ -101,7 +101,7 @@ func (l Layout) writeGroup(files []AtomicFile, errs []error, perm os.FileMode) e
 		tmp := pending[i].tmp
 		pending[i].tmp = nil
 		if err := tmp.Close(); err != nil {
-			return fmt.Errorf("close %s: %w", tmp.Name(), err)
+			return opErr("write", files[pending[i].i].Path, err)
 		}
 	}
 	return renameGroup(files, errs, &pending, wholeFS)
@@ -157,7 +157,7 @@ func (l Layout) writeTemp(dirs map[string]*os.File, f AtomicFile, perm os.FileMo
 	if _, err := tmp.Write(f.Data); err != nil {
 		_ = tmp.Close()
 		_ = unix.Unlinkat(int(dir.Fd()), tmpBase, 0)
-		return pendingFile{}, fmt.Errorf("write %s: %w", tmp.Name(), err)
+		return pendingFile{}, opErr("write", f.Path, err)
 	}
 	return pendingFile{dir: dir, tmp: tmp, tmpBase: tmpBase}, nil
 }

@@ -153,3 +153,43 @@ func TestOneSyncFSOnlyForFoldersOnOneFileSystem(t *testing.T) {
 		t.Errorf("a tmpfs folder first: want fsyncs")
 	}
 }
+
+// TestWriteFailureNamesTheFileOnceAndLeavesNoTemporary: a write the file
+// system refuses (here the file size limit, RLIMIT_FSIZE, standing for a
+// full disk: both fail write(2) the same way) is reported once per file
+// — its path once, the system's reason — and leaves no temporary file.
+// Not parallel: the limit is the whole process's while it is set, and no
+// parallel test runs beside a sequential one.
+func TestWriteFailureNamesTheFileOnceAndLeavesNoTemporary(t *testing.T) {
+	l := Layout{Root: t.TempDir()}
+	p := filepath.Join(l.Root, "results", "big.json")
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var old unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_FSIZE, &old); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Setrlimit(unix.RLIMIT_FSIZE, &unix.Rlimit{Cur: 16, Max: old.Max}); err != nil {
+		t.Fatal(err)
+	}
+	errs, err := l.WriteFilesAtomic([]AtomicFile{{Path: p, Data: []byte(strings.Repeat("x", 64))}}, FilePerm)
+	if rerr := unix.Setrlimit(unix.RLIMIT_FSIZE, &old); rerr != nil {
+		t.Fatal(rerr)
+	}
+	werr := err
+	if werr == nil {
+		werr = errs[0]
+	}
+	if werr == nil {
+		t.Fatal("a write over the file size limit succeeded")
+	}
+	msg := werr.Error()
+	if !errors.Is(werr, unix.EFBIG) || strings.Count(msg, "big.json") != 1 {
+		t.Errorf("error = %q: want the file named once and EFBIG", msg)
+	}
+	ents, _ := os.ReadDir(filepath.Dir(p))
+	if len(ents) != 0 {
+		t.Errorf("left in the folder: %v", ents)
+	}
+}
