@@ -20,3 +20,15 @@ type Candidate struct {
 	// with size and mtime, what "unchanged" compares.
 	store.FileID
 }
+
+// emptySince is when an empty file is known to have been empty since: its
+// modification time, or its change time when later. A file moved or
+// linked into the inbox keeps its old modification time, but the move
+// sets its change time: the wait for its content starts there, not years
+// ago. A bucket object has no change time.
+func (c Candidate) emptySince() time.Time {
+	if c.ChangeTime.After(c.ModTime) {
+		return c.ChangeTime
+	}
+	return c.ModTime
+}

@@ -430,7 +430,7 @@ func (in *Intake) prepare(ctx context.Context, c Candidate, emptyDue bool) (*sto
 	if code == vocab.CodeEmptyFile && !emptyDue {
 		// Wall-clock age of the file, so that a restart does not start the
 		// wait over; bounded to [0, EmptyWait] against clock steps.
-		if left := pol.EmptyWait - max(time.Since(c.ModTime), 0); left > 0 {
+		if left := pol.EmptyWait - max(time.Since(c.emptySince()), 0); left > 0 {
 			return nil, errEmptyWait{left: min(left, pol.EmptyWait)}
 		}
 	}
