@@ -153,8 +153,11 @@ func TestLostWebhooksAreRecoveredByPolling(t *testing.T) {
 			if !tc.receiver {
 				want = len(files)
 			}
-			if polled != want {
-				t.Fatalf("%d results came by polling, want %d (the webhooks lost)", polled, want)
+			// Every lost webhook's result comes by polling. A delivered one may
+			// too: on a loaded machine it can arrive after webhook_grace, when
+			// the poll has already recorded the result (it is then a duplicate).
+			if polled < want || (tc.receiver && polled == len(files)) {
+				t.Fatalf("%d of %d results came by polling, want the %d whose webhooks were lost, and (receiver on) not all", polled, len(files), want)
 			}
 			if want == 0 {
 				t.Fatal("the fault injection dropped nothing; the test proves nothing")
