@@ -90,7 +90,7 @@ func New(addr string, cfg Config) (*Server, error) {
 	to := withDefaults(cfg.Timeouts, cfg.CheckTimeout)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("admin listener: listen on %s: %w", addr, err)
+		return nil, fmt.Errorf("admin listener: %w", err) // names the address
 	}
 	s := &Server{cfg: cfg, ln: ln}
 	s.ready = readiness{checks: cfg.Checks, timeout: cfg.CheckTimeout, redact: newRedactor(cfg.Redact), log: cfg.Logger}

@@ -189,7 +189,7 @@ func (d *Daemon) buildAdmin(cfg *config.Config, st *store.Store) (service, error
 		Logger: d.log.With("component", "admin"),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("admin listener: %w", err)
+		return nil, fmt.Errorf("admin.listen: %w", err)
 	}
 	return adminService{d.admin, d.log}, nil
 }

@@ -7,7 +7,9 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"sync"
@@ -307,7 +309,7 @@ func (d *Daemon) openStore(ctx context.Context) error {
 // creates output_dir.
 func (d *Daemon) prepareDirs() error {
 	if err := os.MkdirAll(d.cfg.StateDir, 0o750); err != nil {
-		return fmt.Errorf("create %s: %w", d.cfg.StateDir, err)
+		return mkdirErr("state_dir", d.cfg.StateDir, err)
 	}
 	if d.lock == nil {
 		l, err := statelock.Acquire(d.cfg.StateDir)
@@ -317,9 +319,20 @@ func (d *Daemon) prepareDirs() error {
 		d.lock = l
 	}
 	if err := os.MkdirAll(d.cfg.OutputDir, output.DirPerm); err != nil {
-		return fmt.Errorf("create %s: %w", d.cfg.OutputDir, err)
+		return mkdirErr("output_dir", d.cfg.OutputDir, err)
 	}
 	return nil
+}
+
+// mkdirErr reports that the folder of the configuration key could not be
+// created, naming the key and the path once, and where it failed when
+// that is a parent ("output_dir /a/b: cannot create /a: not a directory").
+func mkdirErr(key, dir string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s %s: cannot create %s: %w", key, dir, pe.Path, pe.Err)
+	}
+	return fmt.Errorf("%s %s: %w", key, dir, err)
 }
 
 // AdminAddr returns the admin listener's address, or "" when disabled.

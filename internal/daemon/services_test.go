@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -132,4 +133,55 @@ func TestTheStartOrderKeepsTheStopRules(t *testing.T) {
 			t.Errorf("slot %d is not before slot %d: %s", r.first, r.then, r.rule)
 		}
 	}
+}
+
+// A daemon that cannot start names the configuration key at fault, once:
+// an admin.listen address in use, an output_dir below a file.
+func TestAStartFailureNamesTheKeyOnce(t *testing.T) {
+	base := func(t *testing.T) *config.Config {
+		dir := t.TempDir()
+		inbox := filepath.Join(dir, "inbox")
+		if err := os.MkdirAll(inbox, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		s := e2e.StartSim(t, sim.Config{})
+		cfg, err := config.Parse(strings.NewReader(s.Config(dir, inbox, "")), "services.toml", e2e.Getenv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	t.Run("admin.listen in use", func(t *testing.T) {
+		busy, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer busy.Close()
+		cfg := base(t)
+		cfg.Admin.Listen = busy.Addr().String()
+		d, err := New(context.Background(), cfg, Options{})
+		if err == nil {
+			d.Stop()
+			t.Fatal("a daemon started on an admin address in use")
+		}
+		if msg := err.Error(); strings.Count(msg, "admin.listen") != 1 || strings.Count(msg, "admin listener") > 1 || !strings.Contains(msg, busy.Addr().String()) {
+			t.Errorf("error = %q: want admin.listen named once, the address, and no repeated prefix", msg)
+		}
+	})
+	t.Run("output_dir below a file", func(t *testing.T) {
+		cfg := base(t)
+		file := filepath.Join(t.TempDir(), "a-file")
+		if err := os.WriteFile(file, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg.OutputDir = filepath.Join(file, "out")
+		d, err := New(context.Background(), cfg, Options{})
+		if err == nil {
+			d.Stop()
+			t.Fatal("a daemon started with output_dir below a file")
+		}
+		if msg := err.Error(); !strings.HasPrefix(msg, "output_dir ") || strings.Count(msg, cfg.OutputDir) != 1 {
+			t.Errorf("error = %q: want it to start with output_dir and name the path once", msg)
+		}
+	})
 }
