@@ -21,6 +21,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"maps"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -97,6 +98,11 @@ type Exporter struct {
 	actions map[string]SourceAfter // cfg.After, replaced by SetAfter
 	held    map[string]error       // output files whose rows are held, and why
 	pending map[int64]pendingAfter // bucket after-actions to try again, by document
+
+	// The pass's own (one goroutine's): when this exporter was made, and
+	// the result folders swept of an interrupted export's temporaries.
+	born  time.Time
+	swept map[string]bool
 }
 
 // SetAfter replaces the per-source after-actions (a reload).
@@ -130,7 +136,7 @@ func New(cfg Config) *Exporter {
 		cfg.Pins = safedir.NewSet(cfg.Logger)
 	}
 	return &Exporter{cfg: cfg, poke: lifecycle.NewPoke(), actions: cfg.After, held: map[string]error{},
-		pending: map[int64]pendingAfter{}}
+		pending: map[int64]pendingAfter{}, born: time.Now(), swept: map[string]bool{}}
 }
 
 // Notify wakes the exporter: documents reached a terminal outcome.
@@ -278,6 +284,7 @@ func (e *Exporter) writeResults(docs []store.Document) ([]formatted, []store.Exp
 	files := make([]output.AtomicFile, len(ok))
 	for i, f := range ok {
 		files[i] = f.file
+		e.sweep(filepath.Dir(f.file.Path))
 	}
 	errs, err := e.cfg.Layout.WriteFilesAtomic(files, output.FilePerm)
 	if err != nil {
@@ -294,6 +301,26 @@ func (e *Exporter) writeResults(docs []store.Document) ([]formatted, []store.Exp
 		written = append(written, f)
 	}
 	return written, holds, nil
+}
+
+// sweep removes, the first time this exporter writes into the result
+// folder dir, the temporaries an export interrupted before this exporter
+// was made left there (a kill -9 between writing a result and renaming
+// it). Every document such an export was writing is still awaiting
+// export, so its folder is swept before it is written again. A folder
+// that is unsafe to write is left to the write, which holds it.
+func (e *Exporter) sweep(dir string) {
+	if e.swept[dir] {
+		return
+	}
+	e.swept[dir] = true
+	n, err := e.cfg.Layout.SweepTemporaries(dir, e.born)
+	if n > 0 {
+		e.cfg.Logger.Info("removed temporary files an interrupted export left", "folder", dir, "count", n)
+	}
+	if err != nil && !errors.Is(err, output.ErrUnsafePath) {
+		e.cfg.Logger.Warn("cannot remove the temporary files an interrupted export left", "folder", dir, "err", err)
+	}
 }
 
 // finish applies the after-actions of the exported documents done, marks

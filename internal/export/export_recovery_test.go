@@ -6,6 +6,7 @@ package export
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -346,5 +347,54 @@ func (r *rig) tearTails(t *testing.T, d store.Document) {
 			t.Fatal(err)
 		}
 		f.Close()
+	}
+}
+
+// A kill -9 between writing a result's temporary file and renaming it
+// leaves the temporary behind, and the document awaiting export. The next
+// exporter sweeps the temporaries of the folders it writes into, once,
+// and writes the result; a temporary newer than the exporter (another
+// writer's) and anything else in the folder are left alone.
+func TestExportAfterACrashSweepsTheInterruptedWritesTemporaries(t *testing.T) {
+	r := newRig(t)
+	f := r.sample()
+	id, _ := r.completed(t, f.Name, f)
+	result := output.Layout{Root: r.out, Location: time.UTC}.ResultPath(toOutput(r.get(t, id)))
+	dir := filepath.Dir(result)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	crashed := filepath.Join(dir, "."+filepath.Base(result)+".tmp-2718281828")
+	if err := os.WriteFile(crashed, []byte(`{"half": `), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now().Add(-time.Second)
+	if err := os.Chtimes(crashed, before, before); err != nil {
+		t.Fatal(err)
+	}
+	e := r.exporter(nil)
+	other := filepath.Join(dir, ".someone-else.json.tmp-31415")
+	if err := os.WriteFile(other, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(time.Minute)
+	if err := os.Chtimes(other, later, later); err != nil {
+		t.Fatal(err)
+	}
+	r.runOnce(t, e, 1)
+
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if want := []string{filepath.Base(other), filepath.Base(result)}; fmt.Sprint(names) != fmt.Sprint(want) {
+		t.Errorf("the result folder holds %v, want %v", names, want)
+	}
+	if !strings.Contains(r.logs.String(), "removed temporary files an interrupted export left") {
+		t.Errorf("the sweep is not logged:\n%s", r.logs.String())
 	}
 }
