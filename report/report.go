@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"time"
 
@@ -490,6 +491,11 @@ func (r *Report) addWebhooks(data *store.ReportData) {
 	}
 }
 
+// staleTemporary is how old a temporary file in the reports folder must
+// be for Write to remove it: a report's write takes well under a second,
+// so one this old was left by a write that was killed.
+const staleTemporary = 10 * time.Minute
+
 // Write writes r as reconciliation-<day>.md, .json and .csv under
 // layout's reports directory, each atomically (a reader sees the old file
 // or the new one, never a part), and returns the three paths. Everything is
@@ -511,6 +517,9 @@ func Write(layout output.Layout, r *Report) ([]string, error) {
 		data []byte
 	}{{"md", r.Markdown()}, {"json", js}, {"csv", cs}}
 	paths := make([]string, 0, len(files))
+	// A write killed between its temporary and its rename left the
+	// temporary: remove those older than any write still under way.
+	_, _ = layout.SweepTemporaries(filepath.Dir(layout.ReportPath(r.Day, "md")), time.Now().Add(-staleTemporary))
 	for _, f := range files {
 		p := layout.ReportPath(r.Day, f.ext)
 		if err := layout.WriteFileAtomic(p, f.data, output.FilePerm); err != nil {

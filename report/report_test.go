@@ -264,7 +264,15 @@ func TestWriteReportWritesTheThreeFilesAtomically(t *testing.T) {
 		}
 	}
 	// Writing again (a re-run the next morning) replaces the files and
-	// leaves no temporary file behind.
+	// leaves no temporary file behind, nor one a killed write left.
+	killed := filepath.Join(filepath.Dir(paths[0]), ".reconciliation-2026-11-26.md.tmp-42")
+	if err := os.WriteFile(killed, []byte("# half a rep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	long := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(killed, long, long); err != nil {
+		t.Fatal(err)
+	}
 	f.at(o.Now).intake("/in/late.pdf")
 	if _, err := Write(layout, f.report(day, o)); err != nil {
 		t.Fatal(err)
