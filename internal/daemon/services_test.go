@@ -37,6 +37,19 @@ func (r *recorded) Stop()                           { r.note("stop"); r.service.
 // mirror: the webhook receiver and the admin listener.
 func newServicesDaemon(t *testing.T) *Daemon {
 	t.Helper()
+	cfg := servicesConfig(t)
+	cfg.Admin.Listen = "127.0.0.1:0"
+	d, err := New(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// servicesConfig returns the configuration of a daemon on a fresh inbox
+// and the simulator.
+func servicesConfig(t *testing.T) *config.Config {
+	t.Helper()
 	dir := t.TempDir()
 	inbox := filepath.Join(dir, "inbox")
 	if err := os.MkdirAll(inbox, 0o755); err != nil {
@@ -47,12 +60,7 @@ func newServicesDaemon(t *testing.T) *Daemon {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Admin.Listen = "127.0.0.1:0"
-	d, err := New(context.Background(), cfg, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
+	return cfg
 }
 
 // The daemon starts its services in slot order and stops them in reverse,
@@ -138,26 +146,13 @@ func TestTheStartOrderKeepsTheStopRules(t *testing.T) {
 // A daemon that cannot start names the configuration key at fault, once:
 // an admin.listen address in use, an output_dir below a file.
 func TestAStartFailureNamesTheKeyOnce(t *testing.T) {
-	base := func(t *testing.T) *config.Config {
-		dir := t.TempDir()
-		inbox := filepath.Join(dir, "inbox")
-		if err := os.MkdirAll(inbox, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		s := e2e.StartSim(t, sim.Config{})
-		cfg, err := config.Parse(strings.NewReader(s.Config(dir, inbox, "")), "services.toml", e2e.Getenv)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cfg
-	}
 	t.Run("admin.listen in use", func(t *testing.T) {
 		busy, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer busy.Close()
-		cfg := base(t)
+		cfg := servicesConfig(t)
 		cfg.Admin.Listen = busy.Addr().String()
 		d, err := New(context.Background(), cfg, Options{})
 		if err == nil {
@@ -169,7 +164,7 @@ func TestAStartFailureNamesTheKeyOnce(t *testing.T) {
 		}
 	})
 	t.Run("output_dir below a file", func(t *testing.T) {
-		cfg := base(t)
+		cfg := servicesConfig(t)
 		file := filepath.Join(t.TempDir(), "a-file")
 		if err := os.WriteFile(file, nil, 0o644); err != nil {
 			t.Fatal(err)
