@@ -3,6 +3,7 @@ package chaos
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -165,5 +166,24 @@ func TestCheckFindsEveryViolation(t *testing.T) {
 		if strings.HasSuffix(k, " "+p0) {
 			t.Errorf("a good file was reported: %s: %s", k, got[k])
 		}
+	}
+}
+
+// A temporary file of an interrupted write left in the output after the
+// drain is a violation; a result and a look-alike are not.
+func TestLeftTemporariesAreViolations(t *testing.T) {
+	out := t.TempDir()
+	day := filepath.Join(out, "results", "2026-12-04")
+	if err := os.MkdirAll(day, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"doc_a.json", ".doc_b.json.tmp-12345", "doc_c.json.tmp-1"} {
+		if err := os.WriteFile(filepath.Join(day, name), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	vs := leftTemporaries(out)
+	if len(vs) != 1 || vs[0].Kind != VTemporary || filepath.Base(vs[0].File) != ".doc_b.json.tmp-12345" {
+		t.Errorf("violations = %+v, want the one temporary", vs)
 	}
 }

@@ -38,6 +38,7 @@ const (
 	VDupNoOrig   = "duplicate-without-original"
 	VDaemon      = "daemon"      // the daemon hung on SIGTERM
 	VCSVCorrupt  = "csv-corrupt" // a documents CSV record does not parse
+	VTemporary   = "temporary"   // an interrupted write's temporary file left in the output after the drain
 )
 
 // row is one documents-*.csv row by column name.

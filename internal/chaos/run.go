@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/docuparse/docuparse-ingest/internal/output"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -363,7 +365,24 @@ func (r *rig) summarize(sc scenario, drop *dropper, in *injector, drained bool, 
 	if r.sup.hung > 0 {
 		vs = append(vs, Violation{Kind: VDaemon, Detail: fmt.Sprintf("%d SIGTERM(s) did not stop the daemon within 60s", r.sup.hung)})
 	}
+	if drained {
+		vs = append(vs, leftTemporaries(r.outDir)...)
+	}
 	return newSummary(r, sc, drop, in, stats, len(rows), drained, drainTook, vs), nil
+}
+
+// leftTemporaries reports every temporary file of an atomic write left in
+// the output once the daemon has drained: a killed write's temporary is
+// swept when its document is exported, so none may stay.
+func leftTemporaries(outDir string) []Violation {
+	var vs []Violation
+	_ = filepath.WalkDir(outDir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && output.IsTemporary(d.Name()) {
+			vs = append(vs, Violation{Kind: VTemporary, File: p, Detail: "a temporary file of an interrupted write is still in the output"})
+		}
+		return nil
+	})
+	return vs
 }
 
 // lastStats is the simulator's record, read once it has stopped taking

@@ -14,8 +14,8 @@ import (
 // createTemp names a temporary of "x.json" ".x.json.tmp-<digits>".
 const tempMarker = ".tmp-"
 
-// isTemporary reports whether name is one of createTemp's temporaries.
-func isTemporary(name string) bool {
+// IsTemporary reports whether name is one of createTemp's temporaries.
+func IsTemporary(name string) bool {
 	i := strings.LastIndex(name, tempMarker)
 	if !strings.HasPrefix(name, ".") || i < 1 {
 		return false
@@ -53,7 +53,7 @@ func (l Layout) SweepTemporaries(dir string, before time.Time) (int, error) {
 	for {
 		names, err := d.Readdirnames(1024)
 		for _, name := range names {
-			if !isTemporary(name) {
+			if !IsTemporary(name) {
 				continue
 			}
 			var st unix.Stat_t
