@@ -372,11 +372,12 @@ func (r *rig) summarize(sc scenario, drop *dropper, in *injector, drained bool, 
 }
 
 // leftTemporaries reports every temporary file of an atomic write left in
-// the output once the daemon has drained: a killed write's temporary is
-// swept when its document is exported, so none may stay.
+// the output's results once the daemon has drained: a killed write's
+// temporary is swept when its document is exported, so none may stay.
+// (A report's is swept only when over ten minutes old: not checked.)
 func leftTemporaries(outDir string) []Violation {
 	var vs []Violation
-	_ = filepath.WalkDir(outDir, func(p string, d fs.DirEntry, err error) error {
+	_ = filepath.WalkDir(filepath.Join(outDir, "results"), func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && output.IsTemporary(d.Name()) {
 			vs = append(vs, Violation{Kind: VTemporary, File: p, Detail: "a temporary file of an interrupted write is still in the output"})
 		}
