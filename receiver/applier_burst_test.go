@@ -30,22 +30,40 @@ type burstRig struct {
 }
 
 func newBurstRig(t *testing.T) *burstRig {
-	r := &burstRig{t: t, timers: make(chan timerReq), passes: make(chan int, 16)}
+	r := &burstRig{t: t}
 	r.st = openStoreWith(t, store.Options{OnJournaled: func(int) { r.a.Notify() }})
+	r.start(time.Hour) // no tick interferes
+	return r
+}
+
+// start starts the applier over r.st with the safety net's interval and
+// waits for its pass at Start.
+func (r *burstRig) start(interval time.Duration) {
+	t := r.t
+	r.timers, r.passes = make(chan timerReq), make(chan int, 16)
+	stopped := make(chan struct{})
 	r.a = receiver.NewApplier(r.st, nil)
-	receiver.SetApplierInterval(r.a, time.Hour) // no tick interferes
+	receiver.SetApplierInterval(r.a, interval)
 	receiver.SetApplierTimers(r.a, func(d time.Duration) <-chan time.Time {
 		c := make(chan time.Time, 1)
-		r.timers <- timerReq{d, c}
+		select {
+		case r.timers <- timerReq{d, c}:
+		case <-stopped: // the test is over: nobody fires it
+		}
 		return c
-	}, func(n int) { r.passes <- n })
+	}, func(n int) {
+		select {
+		case r.passes <- n:
+		case <-stopped:
+		}
+	})
 	r.url = receiverURL(t, receiver.HandlerConfig{Secrets: [][]byte{secretA}}, r.st)
 	r.a.Start(context.Background())
 	t.Cleanup(r.a.Stop)
+	t.Cleanup(func() { close(stopped) }) // runs before Stop
 	if n := r.pass(); n != 0 {
 		t.Fatalf("the first pass applied %d events, want 0", n)
 	}
-	return r
 }
 
 // timer returns the next timer the applier asks for, which must last d.
@@ -150,4 +168,13 @@ func TestStopEndsTheApplierWaitAndTheLastPassAppliesWhatWaited(t *testing.T) {
 	if d := documentState(t, r.st, "doc_stopwait01"); d.State != store.StateCompleted {
 		t.Fatalf("document %s after the last pass, want completed", d.State)
 	}
+}
+
+func TestTheSafetyNetTickWaitsForTheBurstToPauseToo(t *testing.T) {
+	r := &burstRig{t: t, st: openStore(t)} // no journal commit wakes it: only the tick can
+	r.start(time.Millisecond)
+	// A tick during a burst must not apply in the middle of it either.
+	r.timer(receiver.ApplyBound)
+	r.timer(receiver.ApplyPause).fire <- time.Now()
+	r.pass()
 }

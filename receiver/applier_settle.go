@@ -28,8 +28,9 @@ const (
 )
 
 // loop is the applier's life: a pass at once (what a previous run
-// journaled), then a pass after each burst settles (settle) or on each
-// tick of the safety net, until ctx ends.
+// journaled), then one each time a poke or a tick of the safety net wakes
+// it and what woke it has settled (settle: a tick may land in a burst
+// too), until ctx ends.
 func (a *Applier) loop(ctx context.Context) {
 	t := time.NewTicker(a.interval)
 	defer t.Stop()
@@ -40,9 +41,9 @@ func (a *Applier) loop(ctx context.Context) {
 			return
 		case <-t.C:
 		case <-a.poke:
-			if !a.settle(ctx) {
-				return
-			}
+		}
+		if !a.settle(ctx) {
+			return
 		}
 	}
 }
