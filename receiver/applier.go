@@ -12,15 +12,23 @@ import (
 
 // Applier applies journaled events to document state. The daemon wakes it
 // (Notify) from the store's OnJournaled hook after each journal commit that
-// stored a new event; a ticker is the safety net (and applies what a
-// previous run journaled but never applied). What the events change, the
-// store announces as transitions (store.Options.OnTransition).
+// stored a new event; once woken it lets a burst of deliveries land in the
+// journal first (see settle: it applies when they pause, or when the
+// oldest has waited applyBound). A ticker is the safety net, and the pass
+// at Start applies what a previous run journaled but never applied. What
+// the events change, the store announces as transitions
+// (store.Options.OnTransition).
 type Applier struct {
 	store    EventStore
 	interval time.Duration
 	log      *slog.Logger
 	poke     lifecycle.Poke
 	group    lifecycle.Group
+
+	// after is time.After; passed, when set, sees each pass's count.
+	// Tests set both, to fire the burst timers by hand and see the passes.
+	after  func(time.Duration) <-chan time.Time
+	passed func(n int)
 }
 
 // NewApplier returns an Applier.
@@ -28,7 +36,7 @@ func NewApplier(st EventStore, log *slog.Logger) *Applier {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Applier{store: st, interval: 5 * time.Second, log: log, poke: lifecycle.NewPoke()}
+	return &Applier{store: st, interval: 5 * time.Second, log: log, poke: lifecycle.NewPoke(), after: time.After}
 }
 
 // Notify wakes the applier.
@@ -36,18 +44,22 @@ func (a *Applier) Notify() { a.poke.Notify() }
 
 // Start runs the applier until Stop. It returns at once.
 func (a *Applier) Start(ctx context.Context) {
-	a.group.Go(ctx, func(ctx context.Context) {
-		lifecycle.Loop(ctx, a.interval, a.poke, func(ctx context.Context) {
-			n, err := a.RunOnce(ctx)
-			if n > 0 {
-				// One line per pass: each document's own step is at debug.
-				a.log.Info("webhook events applied", "count", n)
-			}
-			if err != nil && ctx.Err() == nil {
-				a.log.Error("applying webhook events failed; will retry", "err", err)
-			}
-		})
-	})
+	a.group.Go(ctx, a.loop)
+}
+
+// pass applies what is pending and logs it.
+func (a *Applier) pass(ctx context.Context) {
+	n, err := a.RunOnce(ctx)
+	if n > 0 {
+		// One line per pass: each document's own step is at debug.
+		a.log.Info("webhook events applied", "count", n)
+	}
+	if err != nil && ctx.Err() == nil {
+		a.log.Error("applying webhook events failed; will retry", "err", err)
+	}
+	if a.passed != nil {
+		a.passed(n)
+	}
 }
 
 // Stop waits for the current pass to finish. Safe to call twice, and

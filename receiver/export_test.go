@@ -16,3 +16,12 @@ func OnAcceptWait(s *Server, f func()) { s.ln.(*limitListener).waiting = f }
 
 // UnverifiedBytes is what unverified bodies hold of h's budget now.
 func UnverifiedBytes(h *Handler) int64 { return h.budget.used.Load() }
+
+// ApplyPause and ApplyBound are the applier's burst timers.
+const ApplyPause, ApplyBound = applyPause, applyBound
+
+// SetApplierTimers makes a ask after for its burst timers and call passed
+// with the count of each pass. Call before Start.
+func SetApplierTimers(a *Applier, after func(time.Duration) <-chan time.Time, passed func(n int)) {
+	a.after, a.passed = after, passed
+}
