@@ -71,9 +71,17 @@ type walkDir struct {
 // dirListing is a directory opened and read, its descriptor still open for
 // looking at its files.
 type dirListing struct {
-	d       *os.File
-	entries []os.DirEntry
-	err     error
+	d   *os.File
+	buf *[]byte // its linux_dirent64 records (see readDirents), from direntPool
+	err error
+}
+
+// close closes the directory and gives its buffer back for reuse.
+func (l dirListing) close() {
+	if l.d != nil {
+		l.d.Close()
+	}
+	putDirentBuf(l.buf)
 }
 
 // readAheadDirs bounds how many directories the read-ahead holds open
@@ -142,23 +150,26 @@ func (ra *dirReadAhead) end() {
 	for _, ch := range ra.slots {
 		select {
 		case l := <-ch:
-			if l.d != nil {
-				l.d.Close()
-			}
+			l.close()
 		default:
 		}
 	}
 }
 
 // readListing opens dir through the pin, following no symbolic link, and
-// reads its entries. Safe for concurrent use (the pin is).
+// reads its records with getdents64 on that descriptor (see readDirents).
+// Safe for concurrent use (the pin and the pool are).
 func (f *Folder) readListing(dir string) dirListing {
 	d, err := f.pin.OpenDir(dir)
 	if err != nil {
 		return dirListing{err: err}
 	}
-	entries, err := d.ReadDir(-1)
-	return dirListing{d: d, entries: entries, err: err}
+	buf := getDirentBuf()
+	*buf, err = readDirents(int(d.Fd()), *buf)
+	if err != nil {
+		err = &os.PathError{Op: "list", Path: dir, Err: err}
+	}
+	return dirListing{d: d, buf: buf, err: err}
 }
 
 // walkListed handles one directory's listing: its wanted files are
@@ -170,20 +181,20 @@ func (f *Folder) walkListed(wd walkDir, l dirListing) []walkDir {
 		f.hooks.listing(dir)
 	}
 	var subdirs []string
-	err := f.eachListed(dir, l, func(name string, t fs.FileMode, stat func() (settleSig, statResult)) {
+	err := f.eachListed(dir, l, func(e *listedEntry) {
 		switch {
-		case t.IsDir():
-			if f.cfg.Recursive && f.match.dir(name) {
-				subdirs = append(subdirs, childPath(dir, name))
+		case e.typ == fs.ModeDir:
+			if f.cfg.Recursive && f.match.dir(e.name) {
+				subdirs = append(subdirs, childPath(dir, e.name))
 			}
-		case (t.IsRegular() || t&fs.ModeSymlink != 0) && f.match.file(name):
-			if f.backlog.has(dir) && !f.track.knownAt(dir, name) {
+		case e.isFile() && f.match.file(e.name):
+			if f.backlog.has(dir) && !f.track.knownAt(dir, e.name) {
 				// Its directory's listing again looks at it, when the
 				// consumer has room: listed, counted, not looked at now.
 				f.scanFiles++
 				return
 			}
-			f.found(dir, childPath(dir, name), stat)
+			f.found(dir, childPath(dir, e.name), e)
 		}
 	})
 	switch {
@@ -210,8 +221,8 @@ func (f *Folder) walkListed(wd walkDir, l dirListing) []walkDir {
 // found handles a wanted file a listing of dir found at p: it is counted,
 // and offered, or tracked like any sighting (see observeFile) when it
 // could not be looked at.
-func (f *Folder) found(dir, p string, stat func() (settleSig, statResult)) {
-	switch sig, res := stat(); res {
+func (f *Folder) found(dir, p string, e *listedEntry) {
+	switch sig, res := e.stat(); res {
 	case statFound:
 		f.scanFiles++
 		if f.offer(dir, p, sig, time.Now()) {
@@ -267,46 +278,8 @@ func (f *Folder) seenAt(sig settleSig, now time.Time) time.Time {
 
 // listDir lists dir through the pin, following no symbolic link, and
 // calls each with every entry (see eachListed).
-func (f *Folder) listDir(dir string, each func(name string, t fs.FileMode, stat func() (settleSig, statResult))) error {
+func (f *Folder) listDir(dir string, each func(e *listedEntry)) error {
 	return f.eachListed(dir, f.readListing(dir), each)
-}
-
-// eachListed calls each with every entry of dir's listing l: its name, type
-// and a func that looks at it: an lstat from the listing's own descriptor
-// (one system call; the name is one component, so no link can be on the
-// way), or settleStat when that fails for another reason than the file
-// being gone, or the path is too long. On a listing error, each still gets
-// what could be read. It closes the listing.
-func (f *Folder) eachListed(dir string, l dirListing, each func(name string, t fs.FileMode, stat func() (settleSig, statResult))) error {
-	if l.d == nil {
-		return l.err
-	}
-	defer l.d.Close()
-	raw, rerr := l.d.SyscallConn()
-	for _, e := range l.entries {
-		name := e.Name()
-		each(name, e.Type(), func() (settleSig, statResult) {
-			p := childPath(dir, name)
-			if rerr != nil || len(p) >= unix.PathMax {
-				return f.settleStat(p)
-			}
-			var st unix.Stat_t
-			var serr error
-			if cerr := raw.Control(func(fd uintptr) {
-				serr = unix.Fstatat(int(fd), name, &st, unix.AT_SYMLINK_NOFOLLOW)
-			}); cerr != nil || serr != nil && !errors.Is(serr, unix.ENOENT) {
-				return f.settleStat(p)
-			}
-			if serr != nil {
-				return settleSig{}, statGone
-			}
-			if m := st.Mode & unix.S_IFMT; m != unix.S_IFREG && m != unix.S_IFLNK {
-				return settleSig{}, statGone
-			}
-			return sigOfStat(&st), statFound
-		})
-	}
-	return l.err
 }
 
 // childPath is filepath.Join(dir, name) for a clean dir and a name from
