@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -41,31 +40,37 @@ func (f *Folder) checkWatches() {
 // walk watches dir, then lists it (in that order, so a file created in
 // between is seen one way or the other), offering wanted files as it finds
 // them (see offer), and, when recursive, does the same for every wanted
-// directory below it, level by level. The next directories are read by a
-// second goroutine a few ahead of the one whose entries are being handled
-// (see readAhead), each only once it is watched.
+// directory below it, level by level. The walk watches each directory a
+// few ahead of the one whose entries it is handling and hands it to
+// goroutines that read it meanwhile (see readAhead), so that watching,
+// reading and handling overlap.
 func (f *Folder) walk(dir string, fi os.FileInfo) {
-	level := []walkDir{{path: dir, werr: f.watchDir(dir, fi)}}
+	level := []walkDir{{path: dir, fi: fi}}
 	for len(level) > 0 && !f.stopping() {
 		var next []walkDir
-		ra := f.readAhead(level)
-		for i, wd := range level {
+		ra := f.readAhead(len(level))
+		for i := range level {
+			ra.release(f, level, i+readAheadDirs)
+			if level[i].gone {
+				continue
+			}
 			l, ok := ra.listing(i)
 			if !ok {
 				break // stopping
 			}
-			next = append(next, f.walkListed(wd, l)...)
-			ra.handled()
+			next = append(next, f.walkListed(level[i], l)...)
 		}
 		ra.end()
 		level = next
 	}
 }
 
-// walkDir is a directory to list, watched already (werr: how that went).
+// walkDir is a directory to watch and list.
 type walkDir struct {
 	path string
-	werr error
+	fi   os.FileInfo // what it was when found; nil: looked at when its watch is set up
+	werr error       // how setting up its watch went
+	gone bool        // not a directory any more when looked at: not listed
 }
 
 // dirListing is a directory opened and read, its descriptor still open for
@@ -84,8 +89,9 @@ func (l dirListing) close() {
 	putDirentBuf(l.buf)
 }
 
-// readAheadDirs bounds how many directories the read-ahead holds open
-// ahead of the walk, and readAheadWorkers how many it reads at once.
+// readAheadDirs bounds how many directories the walk watches and hands to
+// the read-ahead ahead of the one it handles (each held open once read),
+// and readAheadWorkers how many are read at once.
 const (
 	readAheadDirs    = 8
 	readAheadWorkers = 2
@@ -94,39 +100,63 @@ const (
 // dirReadAhead reads the directories of one level of a walk ahead of it,
 // on goroutines of its own; the walk takes each listing in order.
 type dirReadAhead struct {
-	slots []chan dirListing // one per directory, buffered
-	slot  chan struct{}     // a token per directory taken and not handled yet
-	quit  <-chan struct{}
-	wg    sync.WaitGroup
+	slots    []chan dirListing // one per directory, buffered
+	todo     chan readJob      // directories watched, to read
+	released int               // directories of the level watched and handed on (or gone)
+	quit     <-chan struct{}
+	wg       sync.WaitGroup
 }
 
-// readAhead starts reading dirs. A worker takes a token before it takes the
-// next directory (in order), and the walk returns it once it has handled
-// that directory, so the lowest directory not handled is always being read
-// or read: the walk never waits on a directory nobody will read.
-func (f *Folder) readAhead(dirs []walkDir) *dirReadAhead {
-	ra := &dirReadAhead{slots: make([]chan dirListing, len(dirs)), slot: make(chan struct{}, readAheadDirs), quit: f.quit}
+// readJob is one directory for the read-ahead: its index in the level and
+// its path.
+type readJob struct {
+	i    int
+	path string
+}
+
+// readAhead starts the goroutines that read the n directories of a level
+// as release hands them on. The walk hands on at most readAheadDirs beyond
+// the one it waits for, in order, so that one is always read or being
+// read: the walk never waits on a directory nobody will read.
+func (f *Folder) readAhead(n int) *dirReadAhead {
+	ra := &dirReadAhead{slots: make([]chan dirListing, n), todo: make(chan readJob, readAheadDirs), quit: f.quit}
 	for i := range ra.slots {
 		ra.slots[i] = make(chan dirListing, 1)
 	}
-	var next atomic.Int64
-	for range min(readAheadWorkers, len(dirs)) {
+	for range min(readAheadWorkers, n) {
 		ra.wg.Go(func() {
-			for {
+			for job := range ra.todo {
 				select {
-				case ra.slot <- struct{}{}:
 				case <-ra.quit:
-					return
+					continue // stopping: the rest is dropped
+				default:
 				}
-				i := int(next.Add(1)) - 1
-				if i >= len(dirs) {
-					return
-				}
-				ra.slots[i] <- f.readListing(dirs[i].path)
+				ra.slots[job.i] <- f.readListing(job.path)
 			}
 		})
 	}
 	return ra
+}
+
+// release watches the level's directories up to (not including) upTo not
+// watched yet, in order, and hands each to the read-ahead: watched first,
+// then read. A directory found through its parent's listing is looked at
+// first, through the pin; one that is no longer a directory is marked
+// gone and not read.
+func (ra *dirReadAhead) release(f *Folder, level []walkDir, upTo int) {
+	for ; ra.released < min(upTo, len(level)); ra.released++ {
+		wd := &level[ra.released]
+		if wd.fi == nil {
+			fi, err := f.pin.Lstat(wd.path)
+			if err != nil || !fi.IsDir() {
+				wd.gone = true
+				continue
+			}
+			wd.fi = fi
+		}
+		wd.werr = f.watchDir(wd.path, wd.fi)
+		ra.todo <- readJob{i: ra.released, path: wd.path} // never blocks: at most readAheadDirs wait
+	}
 }
 
 // listing waits for directory i's listing; false if the source stops.
@@ -139,13 +169,11 @@ func (ra *dirReadAhead) listing(i int) (dirListing, bool) {
 	}
 }
 
-// handled returns the token of the directory just handled.
-func (ra *dirReadAhead) handled() { <-ra.slot }
-
-// end waits for the workers (at once when every directory was handled; on
-// a stop, for the reads in progress) and closes what was read and not
-// handled.
+// end lets the workers go and waits for them (at once when every
+// directory was handled; on a stop, for the reads in progress), and closes
+// what was read and not handled.
 func (ra *dirReadAhead) end() {
+	close(ra.todo)
 	ra.wg.Wait()
 	for _, ch := range ra.slots {
 		select {
@@ -173,28 +201,29 @@ func (f *Folder) readListing(dir string) dirListing {
 }
 
 // walkListed handles one directory's listing: its wanted files are
-// offered, its wanted subdirectories watched and returned, and problems
-// logged once. It closes the listing.
+// offered, its wanted subdirectories returned (for the walk to watch and
+// list next), and problems logged once. It closes the listing.
 func (f *Folder) walkListed(wd walkDir, l dirListing) []walkDir {
 	dir := wd.path
 	if f.hooks.listing != nil {
 		f.hooks.listing(dir)
 	}
-	var subdirs []string
+	var next []walkDir
+	backlogged := f.backlog.has(dir)
 	err := f.eachListed(dir, l, func(e *listedEntry) {
 		switch {
 		case e.typ == fs.ModeDir:
 			if f.cfg.Recursive && f.match.dir(e.name) {
-				subdirs = append(subdirs, childPath(dir, e.name))
+				next = append(next, walkDir{path: childPath(dir, e.name)})
 			}
 		case e.isFile() && f.match.file(e.name):
-			if f.backlog.has(dir) && !f.track.knownAt(dir, e.name) {
+			if backlogged && !f.track.knownAt(dir, e.name) {
 				// Its directory's listing again looks at it, when the
 				// consumer has room: listed, counted, not looked at now.
 				f.scanFiles++
 				return
 			}
-			f.found(dir, childPath(dir, e.name), e)
+			backlogged = f.found(dir, childPath(dir, e.name), e) || backlogged
 		}
 	})
 	switch {
@@ -209,29 +238,26 @@ func (f *Folder) walkListed(wd walkDir, l dirListing) []walkDir {
 		f.clearWarn("list", dir)
 		f.clearWarn("watch", dir)
 	}
-	var next []walkDir
-	for _, p := range subdirs {
-		if sub, err := f.pin.Lstat(p); err == nil && sub.IsDir() {
-			next = append(next, walkDir{path: p, werr: f.watchDir(p, sub)})
-		}
-	}
 	return next
 }
 
 // found handles a wanted file a listing of dir found at p: it is counted,
 // and offered, or tracked like any sighting (see observeFile) when it
-// could not be looked at.
-func (f *Folder) found(dir, p string, e *listedEntry) {
+// could not be looked at. It reports true when the file waits in dir's
+// backlog entry (see offer).
+func (f *Folder) found(dir, p string, e *listedEntry) bool {
 	switch sig, res := e.stat(); res {
 	case statFound:
 		f.scanFiles++
 		if f.offer(dir, p, sig, time.Now()) {
 			f.backlog.add(dir)
+			return true
 		}
 	case statLater:
 		f.scanFiles++
 		f.track.observe(p, settleSig{}, time.Now())
 	}
+	return false
 }
 
 // offer hands on at once a file a listing found settled (see
