@@ -40,10 +40,10 @@ func (f *Folder) checkWatches() {
 // walk watches dir, then lists it (in that order, so a file created in
 // between is seen one way or the other), offering wanted files as it finds
 // them (see offer), and, when recursive, does the same for every wanted
-// directory below it, level by level. The walk watches each directory a
-// few ahead of the one whose entries it is handling and hands it to
-// goroutines that read it meanwhile (see readAhead), so that watching,
-// reading and handling overlap.
+// directory below it, level by level. The walk takes each directory a few
+// ahead of the one whose entries it is handling and hands it to goroutines
+// that add its watch and then read it meanwhile (see readAhead), so that
+// watching, reading and handling overlap.
 func (f *Folder) walk(dir string, fi os.FileInfo) {
 	level := []walkDir{{path: dir, fi: fi}}
 	for len(level) > 0 && !f.stopping() {
@@ -58,6 +58,10 @@ func (f *Folder) walk(dir string, fi os.FileInfo) {
 			if !ok {
 				break // stopping
 			}
+			if wd := &level[i]; wd.watching {
+				wd.werr = l.werr
+				f.settleWatch(wd.path, wd.fresh, wd.werr)
+			}
 			next = append(next, f.walkListed(level[i], l)...)
 		}
 		ra.end()
@@ -67,18 +71,21 @@ func (f *Folder) walk(dir string, fi os.FileInfo) {
 
 // walkDir is a directory to watch and list.
 type walkDir struct {
-	path string
-	fi   os.FileInfo // what it was when found; nil: looked at when its watch is set up
-	werr error       // how setting up its watch went
-	gone bool        // not a directory any more when looked at: not listed
+	path     string
+	fi       os.FileInfo // what it was when found; nil: looked at when its watch is set up
+	werr     error       // how setting up its watch went
+	watching bool        // the read-ahead adds its watch (see prepareWatch)
+	fresh    bool        // it was not watched before
+	gone     bool        // not a directory any more when looked at: not listed
 }
 
 // dirListing is a directory opened and read, its descriptor still open for
 // looking at its files.
 type dirListing struct {
-	d   *os.File
-	buf *[]byte // its linux_dirent64 records (see readDirents), from direntPool
-	err error
+	d    *os.File
+	buf  *[]byte // its linux_dirent64 records (see readDirents), from direntPool
+	err  error
+	werr error // how adding its watch went, just before it was read
 }
 
 // close closes the directory and gives its buffer back for reuse.
@@ -107,11 +114,12 @@ type dirReadAhead struct {
 	wg       sync.WaitGroup
 }
 
-// readJob is one directory for the read-ahead: its index in the level and
-// its path.
+// readJob is one directory for the read-ahead: its index in the level,
+// its path and, when it is to be watched first, what it was when found.
 type readJob struct {
-	i    int
-	path string
+	i     int
+	path  string
+	watch os.FileInfo
 }
 
 // readAhead starts the goroutines that read the n directories of a level
@@ -131,16 +139,22 @@ func (f *Folder) readAhead(n int) *dirReadAhead {
 					continue // stopping: the rest is dropped
 				default:
 				}
-				ra.slots[job.i] <- f.readListing(job.path)
+				var werr error
+				if job.watch != nil {
+					werr = f.addWatch(job.path, job.watch)
+				}
+				l := f.readListing(job.path)
+				l.werr = werr
+				ra.slots[job.i] <- l
 			}
 		})
 	}
 	return ra
 }
 
-// release watches the level's directories up to (not including) upTo not
-// watched yet, in order, and hands each to the read-ahead: watched first,
-// then read. A directory found through its parent's listing is looked at
+// release hands the level's directories up to (not including) upTo not
+// handed on yet, in order, to the read-ahead, which watches each first
+// (prepareWatch, addWatch), then reads it. A directory found through its parent's listing is looked at
 // first, through the pin; one that is no longer a directory is marked
 // gone and not read.
 func (ra *dirReadAhead) release(f *Folder, level []walkDir, upTo int) {
@@ -154,8 +168,11 @@ func (ra *dirReadAhead) release(f *Folder, level []walkDir, upTo int) {
 			}
 			wd.fi = fi
 		}
-		wd.werr = f.watchDir(wd.path, wd.fi)
-		ra.todo <- readJob{i: ra.released, path: wd.path} // never blocks: at most readAheadDirs wait
+		job := readJob{i: ra.released, path: wd.path}
+		if wd.fresh, wd.werr = f.prepareWatch(wd.path, wd.fi); wd.werr == nil {
+			job.watch, wd.watching = wd.fi, true
+		}
+		ra.todo <- job // never blocks: at most readAheadDirs wait
 	}
 }
 
@@ -345,21 +362,36 @@ func (f *Folder) watchFailed(dir string, err error) {
 	f.warnOnce("watch", dir, "cannot watch directory; relying on periodic rescans", err)
 }
 
-// watchDir makes sure dir has a watch. Adding a watch that exists is
-// harmless and repairs one fsnotify dropped by itself; the watches on a
-// directory that was replaced, and below it, are dropped first.
-func (f *Folder) watchDir(dir string, fi os.FileInfo) error {
+// prepareWatch is the walk's part of making sure dir has a watch, before
+// the read-ahead adds it (addWatch) and the walk settles it (settleWatch):
+// the watches on a directory that was replaced, and below it, are dropped,
+// and dir's place among the watched is taken (so that the test's cap counts
+// it). fresh: dir was not watched yet. An error means no watch is added.
+func (f *Folder) prepareWatch(dir string, fi os.FileInfo) (fresh bool, err error) {
 	if old, ok := f.watched[dir]; ok && !os.SameFile(old, fi) {
 		f.unwatch(dir)
 	}
 	if f.hooks.watching != nil {
 		f.hooks.watching(dir)
 	}
+	if _, ok := f.watched[dir]; ok {
+		return false, nil
+	}
+	if f.watchCap > 0 && len(f.watched) >= f.watchCap {
+		return false, fmt.Errorf("watch %s: %w", dir, unix.ENOSPC)
+	}
+	f.watched[dir] = fi
+	return true, nil
+}
+
+// addWatch adds a watch on dir, which must be the real directory fi
+// describes just before and just after (see isListedDir). Adding a watch
+// that exists is harmless and repairs one fsnotify dropped by itself. Safe
+// for concurrent use (the pin and the watcher are): the read-ahead's
+// goroutines call it, each for the directory it is about to read.
+func (f *Folder) addWatch(dir string, fi os.FileInfo) error {
 	if !f.isListedDir(dir, fi) {
 		return fmt.Errorf("watch %s: no longer the folder listed: %w", dir, fs.ErrNotExist)
-	}
-	if _, ok := f.watched[dir]; !ok && f.watchCap > 0 && len(f.watched) >= f.watchCap {
-		return fmt.Errorf("watch %s: %w", dir, unix.ENOSPC)
 	}
 	if err := f.watcher.Add(dir); err != nil {
 		return err
@@ -368,8 +400,15 @@ func (f *Folder) watchDir(dir string, fi os.FileInfo) error {
 		_ = f.watcher.Remove(dir)
 		return fmt.Errorf("watch %s: no longer the folder listed: %w", dir, fs.ErrNotExist)
 	}
-	f.watched[dir] = fi
 	return nil
+}
+
+// settleWatch records how adding dir's watch went: a place prepareWatch
+// took for a directory not watched before is given back if it failed.
+func (f *Folder) settleWatch(dir string, fresh bool, err error) {
+	if err != nil && fresh {
+		delete(f.watched, dir)
+	}
 }
 
 // isListedDir reports whether dir, looked at through the pin (following no
