@@ -255,7 +255,7 @@ func sameID(c Candidate, fi os.FileInfo) bool {
 // allocations per folder, not per file: no entry, name or closure is made
 // for a file it only counts. (os.ReadDir made two or more per file.)
 func TestFirstListingAllocatesPerFolderNotPerFile(t *testing.T) {
-	const files, perDir = 20_000, 500
+	const files, perDir = 10_000, 500
 	root := settledTree(t, files, perDir)
 	scanned := make(chan struct{}, 1)
 	var before, after runtime.MemStats
