@@ -51,6 +51,9 @@ type FolderConfig struct {
 	// after-actions (see internal/safedir). Nil: the source pins its Root
 	// on its own at Start.
 	Pins *safedir.Set
+	// FirstListings, when set, is told when the source's first full
+	// listing is done (or the source stopped), for intake to wait for.
+	FirstListings *FirstListings
 }
 
 // Folder watches a directory tree and sends each settled file on its output
@@ -113,6 +116,7 @@ type Folder struct {
 	startedAt     time.Time // set by Start
 	watchErrs     int       // watcher errors since the last full listing
 
+	firstListed  func()        // says the first full listing is done (FirstListings)
 	backlog      folderBacklog // directories whose settled files wait for room
 	scanFiles    int           // wanted files found by the current full listing
 	unwatched    int           // folders the current full listing could not watch for the limit
@@ -196,6 +200,8 @@ func NewFolder(cfg FolderConfig, out chan<- Candidate) (*Folder, error) {
 		watched: make(map[string]os.FileInfo),
 		track:   newSettleTracker(cfg.Settle),
 		warned:  make(map[folderWarnKey]struct{}),
+
+		firstListed: cfg.FirstListings.add(),
 	}, nil
 }
 
@@ -252,6 +258,7 @@ func (f *Folder) Start(ctx context.Context) error {
 // includes abandoning a send the consumer is not reading. Safe to call more
 // than once, and before Start.
 func (f *Folder) Stop() {
+	defer f.firstListed()
 	f.mu.Lock()
 	f.started = true // a stopped source cannot be started
 	f.stopped = true
@@ -297,6 +304,7 @@ func (f *Folder) run(ctx context.Context) {
 	defer f.watcher.Close()
 
 	f.fullScan()
+	f.firstListed()
 	settle := time.NewTicker(f.tick)
 	defer settle.Stop()
 	rescan := time.NewTicker(f.cfg.Rescan)

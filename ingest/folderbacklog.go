@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"io/fs"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -79,15 +78,15 @@ func (f *Folder) sentBacklogged(c Candidate) {
 func (f *Folder) relist(dir string) []Candidate {
 	var cands []Candidate
 	now := time.Now()
-	_ = f.listDir(dir, func(name string, t fs.FileMode, stat func() (settleSig, statResult)) {
-		if !(t.IsRegular() || t&fs.ModeSymlink != 0) || !f.match.file(name) {
+	_ = f.listDir(dir, func(e *listedEntry) {
+		if !e.isFile() || !f.match.file(e.name) {
 			return
 		}
-		p := childPath(dir, name)
+		p := childPath(dir, e.name)
 		if f.track.known(p) {
 			return
 		}
-		switch sig, res := stat(); {
+		switch sig, res := e.stat(); {
 		case res == statFound && f.settledAtSight(sig, now):
 			cands = append(cands, f.candidate(p, sig))
 		case res == statFound:

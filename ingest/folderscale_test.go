@@ -276,3 +276,42 @@ func TestSettleTrackerKeepsEmittedFilesCompactly(t *testing.T) {
 	}
 	t.Logf("%.0f bytes per emitted file", perFile)
 }
+
+// The walk watches each folder before it lists it, and does not watch
+// every folder of a level before listing the first: watching (an inotify
+// watch and two looks through the pin a folder) overlaps the reading and
+// handling of the folders before it.
+func TestTheWalkListsFoldersWhileItWatchesTheRest(t *testing.T) {
+	t.Parallel()
+	const dirs = 4 * readAheadDirs
+	root := filepath.Join(t.TempDir(), "inbox")
+	for i := range dirs {
+		if err := os.MkdirAll(filepath.Join(root, fmt.Sprintf("d%02d", i)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var order []string // appended on the source's goroutine, read once scanned
+	scanned := make(chan struct{}, 1)
+	startScaleFolder(t, root, time.Hour, make(chan Candidate), func(f *Folder) {
+		f.hooks.watching = func(dir string) { order = append(order, "watch "+filepath.Base(dir)) }
+		f.hooks.listing = func(dir string) { order = append(order, "list "+filepath.Base(dir)) }
+		f.hooks.scanned = folderNotify(scanned)
+	})
+	<-scanned
+	at := make(map[string]int, len(order))
+	for i, ev := range order {
+		at[ev] = i
+	}
+	last := fmt.Sprintf("d%02d", dirs-1)
+	for i := range dirs {
+		d := fmt.Sprintf("d%02d", i)
+		w, okw := at["watch "+d]
+		l, okl := at["list "+d]
+		if !okw || !okl || w > l {
+			t.Fatalf("%s: watched at %d (%v), listed at %d (%v): want watched, then listed\n%q", d, w, okw, l, okl, order)
+		}
+	}
+	if at["list d00"] > at["watch "+last] {
+		t.Fatalf("the first folder was listed only after the last was watched:\n%q", order)
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -41,43 +40,65 @@ func (f *Folder) checkWatches() {
 // walk watches dir, then lists it (in that order, so a file created in
 // between is seen one way or the other), offering wanted files as it finds
 // them (see offer), and, when recursive, does the same for every wanted
-// directory below it, level by level. The next directories are read by a
-// second goroutine a few ahead of the one whose entries are being handled
-// (see readAhead), each only once it is watched.
+// directory below it, level by level. The walk takes each directory a few
+// ahead of the one whose entries it is handling and hands it to goroutines
+// that add its watch and then read it meanwhile (see readAhead), so that
+// watching, reading and handling overlap.
 func (f *Folder) walk(dir string, fi os.FileInfo) {
-	level := []walkDir{{path: dir, werr: f.watchDir(dir, fi)}}
+	level := []walkDir{{path: dir, fi: fi}}
 	for len(level) > 0 && !f.stopping() {
 		var next []walkDir
-		ra := f.readAhead(level)
-		for i, wd := range level {
+		ra := f.readAhead(len(level))
+		for i := range level {
+			ra.release(f, level, i+readAheadDirs)
+			if level[i].gone {
+				continue
+			}
 			l, ok := ra.listing(i)
 			if !ok {
 				break // stopping
 			}
-			next = append(next, f.walkListed(wd, l)...)
-			ra.handled()
+			if wd := &level[i]; wd.watching {
+				wd.werr = l.werr
+				f.settleWatch(wd.path, wd.fresh, wd.werr)
+			}
+			next = append(next, f.walkListed(level[i], l)...)
 		}
 		ra.end()
 		level = next
 	}
 }
 
-// walkDir is a directory to list, watched already (werr: how that went).
+// walkDir is a directory to watch and list.
 type walkDir struct {
-	path string
-	werr error
+	path     string
+	fi       os.FileInfo // what it was when found; nil: looked at when its watch is set up
+	werr     error       // how setting up its watch went
+	watching bool        // the read-ahead adds its watch (see prepareWatch)
+	fresh    bool        // it was not watched before
+	gone     bool        // not a directory any more when looked at: not listed
 }
 
 // dirListing is a directory opened and read, its descriptor still open for
 // looking at its files.
 type dirListing struct {
-	d       *os.File
-	entries []os.DirEntry
-	err     error
+	d    *os.File
+	buf  *[]byte // its linux_dirent64 records (see readDirents), from direntPool
+	err  error
+	werr error // how adding its watch went, just before it was read
 }
 
-// readAheadDirs bounds how many directories the read-ahead holds open
-// ahead of the walk, and readAheadWorkers how many it reads at once.
+// close closes the directory and gives its buffer back for reuse.
+func (l dirListing) close() {
+	if l.d != nil {
+		l.d.Close()
+	}
+	putDirentBuf(l.buf)
+}
+
+// readAheadDirs bounds how many directories the walk watches and hands to
+// the read-ahead ahead of the one it handles (each held open once read),
+// and readAheadWorkers how many are read at once.
 const (
 	readAheadDirs    = 8
 	readAheadWorkers = 2
@@ -86,39 +107,73 @@ const (
 // dirReadAhead reads the directories of one level of a walk ahead of it,
 // on goroutines of its own; the walk takes each listing in order.
 type dirReadAhead struct {
-	slots []chan dirListing // one per directory, buffered
-	slot  chan struct{}     // a token per directory taken and not handled yet
-	quit  <-chan struct{}
-	wg    sync.WaitGroup
+	slots    []chan dirListing // one per directory, buffered
+	todo     chan readJob      // directories watched, to read
+	released int               // directories of the level watched and handed on (or gone)
+	quit     <-chan struct{}
+	wg       sync.WaitGroup
 }
 
-// readAhead starts reading dirs. A worker takes a token before it takes the
-// next directory (in order), and the walk returns it once it has handled
-// that directory, so the lowest directory not handled is always being read
-// or read: the walk never waits on a directory nobody will read.
-func (f *Folder) readAhead(dirs []walkDir) *dirReadAhead {
-	ra := &dirReadAhead{slots: make([]chan dirListing, len(dirs)), slot: make(chan struct{}, readAheadDirs), quit: f.quit}
+// readJob is one directory for the read-ahead: its index in the level,
+// its path and, when it is to be watched first, what it was when found.
+type readJob struct {
+	i     int
+	path  string
+	watch os.FileInfo
+}
+
+// readAhead starts the goroutines that read the n directories of a level
+// as release hands them on. The walk hands on at most readAheadDirs beyond
+// the one it waits for, in order, so that one is always read or being
+// read: the walk never waits on a directory nobody will read.
+func (f *Folder) readAhead(n int) *dirReadAhead {
+	ra := &dirReadAhead{slots: make([]chan dirListing, n), todo: make(chan readJob, readAheadDirs), quit: f.quit}
 	for i := range ra.slots {
 		ra.slots[i] = make(chan dirListing, 1)
 	}
-	var next atomic.Int64
-	for range min(readAheadWorkers, len(dirs)) {
+	for range min(readAheadWorkers, n) {
 		ra.wg.Go(func() {
-			for {
+			for job := range ra.todo {
 				select {
-				case ra.slot <- struct{}{}:
 				case <-ra.quit:
-					return
+					continue // stopping: the rest is dropped
+				default:
 				}
-				i := int(next.Add(1)) - 1
-				if i >= len(dirs) {
-					return
+				var werr error
+				if job.watch != nil {
+					werr = f.addWatch(job.path, job.watch)
 				}
-				ra.slots[i] <- f.readListing(dirs[i].path)
+				l := f.readListing(job.path)
+				l.werr = werr
+				ra.slots[job.i] <- l
 			}
 		})
 	}
 	return ra
+}
+
+// release hands the level's directories up to (not including) upTo not
+// handed on yet, in order, to the read-ahead, which watches each first
+// (prepareWatch, addWatch), then reads it. A directory found through its parent's listing is looked at
+// first, through the pin; one that is no longer a directory is marked
+// gone and not read.
+func (ra *dirReadAhead) release(f *Folder, level []walkDir, upTo int) {
+	for ; ra.released < min(upTo, len(level)); ra.released++ {
+		wd := &level[ra.released]
+		if wd.fi == nil {
+			fi, err := f.pin.Lstat(wd.path)
+			if err != nil || !fi.IsDir() {
+				wd.gone = true
+				continue
+			}
+			wd.fi = fi
+		}
+		job := readJob{i: ra.released, path: wd.path}
+		if wd.fresh, wd.werr = f.prepareWatch(wd.path, wd.fi); wd.werr == nil {
+			job.watch, wd.watching = wd.fi, true
+		}
+		ra.todo <- job // never blocks: at most readAheadDirs wait
+	}
 }
 
 // listing waits for directory i's listing; false if the source stops.
@@ -131,59 +186,61 @@ func (ra *dirReadAhead) listing(i int) (dirListing, bool) {
 	}
 }
 
-// handled returns the token of the directory just handled.
-func (ra *dirReadAhead) handled() { <-ra.slot }
-
-// end waits for the workers (at once when every directory was handled; on
-// a stop, for the reads in progress) and closes what was read and not
-// handled.
+// end lets the workers go and waits for them (at once when every
+// directory was handled; on a stop, for the reads in progress), and closes
+// what was read and not handled.
 func (ra *dirReadAhead) end() {
+	close(ra.todo)
 	ra.wg.Wait()
 	for _, ch := range ra.slots {
 		select {
 		case l := <-ch:
-			if l.d != nil {
-				l.d.Close()
-			}
+			l.close()
 		default:
 		}
 	}
 }
 
 // readListing opens dir through the pin, following no symbolic link, and
-// reads its entries. Safe for concurrent use (the pin is).
+// reads its records with getdents64 on that descriptor (see readDirents).
+// Safe for concurrent use (the pin and the pool are).
 func (f *Folder) readListing(dir string) dirListing {
 	d, err := f.pin.OpenDir(dir)
 	if err != nil {
 		return dirListing{err: err}
 	}
-	entries, err := d.ReadDir(-1)
-	return dirListing{d: d, entries: entries, err: err}
+	buf := getDirentBuf()
+	*buf, err = readDirents(int(d.Fd()), *buf)
+	if err != nil {
+		err = &os.PathError{Op: "list", Path: dir, Err: err}
+	}
+	return dirListing{d: d, buf: buf, err: err}
 }
 
 // walkListed handles one directory's listing: its wanted files are
-// offered, its wanted subdirectories watched and returned, and problems
-// logged once. It closes the listing.
+// offered, its wanted subdirectories returned (for the walk to watch and
+// list next), and problems logged once. It closes the listing.
 func (f *Folder) walkListed(wd walkDir, l dirListing) []walkDir {
 	dir := wd.path
 	if f.hooks.listing != nil {
 		f.hooks.listing(dir)
 	}
-	var subdirs []string
-	err := f.eachListed(dir, l, func(name string, t fs.FileMode, stat func() (settleSig, statResult)) {
+	var next []walkDir
+	backlogged := f.backlog.has(dir)
+	err := f.eachListed(dir, l, func(e *listedEntry) {
 		switch {
-		case t.IsDir():
-			if f.cfg.Recursive && f.match.dir(name) {
-				subdirs = append(subdirs, childPath(dir, name))
+		case e.typ == fs.ModeDir:
+			if f.cfg.Recursive && f.match.dir(e.name) {
+				next = append(next, walkDir{path: childPath(dir, e.name)})
 			}
-		case (t.IsRegular() || t&fs.ModeSymlink != 0) && f.match.file(name):
-			if f.backlog.has(dir) && !f.track.knownAt(dir, name) {
+		case e.isFile() && f.match.file(e.name):
+			if backlogged && !f.track.knownAt(dir, e.name) {
 				// Its directory's listing again looks at it, when the
 				// consumer has room: listed, counted, not looked at now.
 				f.scanFiles++
 				return
 			}
-			f.found(dir, childPath(dir, name), stat)
+			backlogged = f.found(dir, childPath(dir, e.name), e) || backlogged
 		}
 	})
 	switch {
@@ -198,29 +255,26 @@ func (f *Folder) walkListed(wd walkDir, l dirListing) []walkDir {
 		f.clearWarn("list", dir)
 		f.clearWarn("watch", dir)
 	}
-	var next []walkDir
-	for _, p := range subdirs {
-		if sub, err := f.pin.Lstat(p); err == nil && sub.IsDir() {
-			next = append(next, walkDir{path: p, werr: f.watchDir(p, sub)})
-		}
-	}
 	return next
 }
 
 // found handles a wanted file a listing of dir found at p: it is counted,
 // and offered, or tracked like any sighting (see observeFile) when it
-// could not be looked at.
-func (f *Folder) found(dir, p string, stat func() (settleSig, statResult)) {
-	switch sig, res := stat(); res {
+// could not be looked at. It reports true when the file waits in dir's
+// backlog entry (see offer).
+func (f *Folder) found(dir, p string, e *listedEntry) bool {
+	switch sig, res := e.stat(); res {
 	case statFound:
 		f.scanFiles++
 		if f.offer(dir, p, sig, time.Now()) {
 			f.backlog.add(dir)
+			return true
 		}
 	case statLater:
 		f.scanFiles++
 		f.track.observe(p, settleSig{}, time.Now())
 	}
+	return false
 }
 
 // offer hands on at once a file a listing found settled (see
@@ -267,46 +321,8 @@ func (f *Folder) seenAt(sig settleSig, now time.Time) time.Time {
 
 // listDir lists dir through the pin, following no symbolic link, and
 // calls each with every entry (see eachListed).
-func (f *Folder) listDir(dir string, each func(name string, t fs.FileMode, stat func() (settleSig, statResult))) error {
+func (f *Folder) listDir(dir string, each func(e *listedEntry)) error {
 	return f.eachListed(dir, f.readListing(dir), each)
-}
-
-// eachListed calls each with every entry of dir's listing l: its name, type
-// and a func that looks at it: an lstat from the listing's own descriptor
-// (one system call; the name is one component, so no link can be on the
-// way), or settleStat when that fails for another reason than the file
-// being gone, or the path is too long. On a listing error, each still gets
-// what could be read. It closes the listing.
-func (f *Folder) eachListed(dir string, l dirListing, each func(name string, t fs.FileMode, stat func() (settleSig, statResult))) error {
-	if l.d == nil {
-		return l.err
-	}
-	defer l.d.Close()
-	raw, rerr := l.d.SyscallConn()
-	for _, e := range l.entries {
-		name := e.Name()
-		each(name, e.Type(), func() (settleSig, statResult) {
-			p := childPath(dir, name)
-			if rerr != nil || len(p) >= unix.PathMax {
-				return f.settleStat(p)
-			}
-			var st unix.Stat_t
-			var serr error
-			if cerr := raw.Control(func(fd uintptr) {
-				serr = unix.Fstatat(int(fd), name, &st, unix.AT_SYMLINK_NOFOLLOW)
-			}); cerr != nil || serr != nil && !errors.Is(serr, unix.ENOENT) {
-				return f.settleStat(p)
-			}
-			if serr != nil {
-				return settleSig{}, statGone
-			}
-			if m := st.Mode & unix.S_IFMT; m != unix.S_IFREG && m != unix.S_IFLNK {
-				return settleSig{}, statGone
-			}
-			return sigOfStat(&st), statFound
-		})
-	}
-	return l.err
 }
 
 // childPath is filepath.Join(dir, name) for a clean dir and a name from
@@ -346,21 +362,36 @@ func (f *Folder) watchFailed(dir string, err error) {
 	f.warnOnce("watch", dir, "cannot watch directory; relying on periodic rescans", err)
 }
 
-// watchDir makes sure dir has a watch. Adding a watch that exists is
-// harmless and repairs one fsnotify dropped by itself; the watches on a
-// directory that was replaced, and below it, are dropped first.
-func (f *Folder) watchDir(dir string, fi os.FileInfo) error {
+// prepareWatch is the walk's part of making sure dir has a watch, before
+// the read-ahead adds it (addWatch) and the walk settles it (settleWatch):
+// the watches on a directory that was replaced, and below it, are dropped,
+// and dir's place among the watched is taken (so that the test's cap counts
+// it). fresh: dir was not watched yet. An error means no watch is added.
+func (f *Folder) prepareWatch(dir string, fi os.FileInfo) (fresh bool, err error) {
 	if old, ok := f.watched[dir]; ok && !os.SameFile(old, fi) {
 		f.unwatch(dir)
 	}
 	if f.hooks.watching != nil {
 		f.hooks.watching(dir)
 	}
+	if _, ok := f.watched[dir]; ok {
+		return false, nil
+	}
+	if f.watchCap > 0 && len(f.watched) >= f.watchCap {
+		return false, fmt.Errorf("watch %s: %w", dir, unix.ENOSPC)
+	}
+	f.watched[dir] = fi
+	return true, nil
+}
+
+// addWatch adds a watch on dir, which must be the real directory fi
+// describes just before and just after (see isListedDir). Adding a watch
+// that exists is harmless and repairs one fsnotify dropped by itself. Safe
+// for concurrent use (the pin and the watcher are): the read-ahead's
+// goroutines call it, each for the directory it is about to read.
+func (f *Folder) addWatch(dir string, fi os.FileInfo) error {
 	if !f.isListedDir(dir, fi) {
 		return fmt.Errorf("watch %s: no longer the folder listed: %w", dir, fs.ErrNotExist)
-	}
-	if _, ok := f.watched[dir]; !ok && f.watchCap > 0 && len(f.watched) >= f.watchCap {
-		return fmt.Errorf("watch %s: %w", dir, unix.ENOSPC)
 	}
 	if err := f.watcher.Add(dir); err != nil {
 		return err
@@ -369,8 +400,15 @@ func (f *Folder) watchDir(dir string, fi os.FileInfo) error {
 		_ = f.watcher.Remove(dir)
 		return fmt.Errorf("watch %s: no longer the folder listed: %w", dir, fs.ErrNotExist)
 	}
-	f.watched[dir] = fi
 	return nil
+}
+
+// settleWatch records how adding dir's watch went: a place prepareWatch
+// took for a directory not watched before is given back if it failed.
+func (f *Folder) settleWatch(dir string, fresh bool, err error) {
+	if err != nil && fresh {
+		delete(f.watched, dir)
+	}
 }
 
 // isListedDir reports whether dir, looked at through the pin (following no

@@ -43,6 +43,9 @@ type IntakeConfig struct {
 	// and 30 seconds.
 	RetryMin, RetryMax time.Duration
 	Logger             *slog.Logger
+	// FirstListings, when set, is waited for once, after intake's first
+	// full group (see FirstListings). Nil: intake never waits.
+	FirstListings *FirstListings
 }
 
 // DefaultEmptyWait is how long an empty file is given to receive content
@@ -82,6 +85,9 @@ type Intake struct {
 	empty   map[heldKey]*heldFile // empty files given time to be filled
 	nheld   atomic.Int64          // len(held), for Held
 	reasons [3]int                // held files by holdReason
+
+	heldForListings bool   // holdForFirstListings ran
+	holding         func() // tests: called when intake starts waiting for the first listings
 }
 
 // heldKey names a file held for another attempt.
@@ -178,7 +184,11 @@ func (in *Intake) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case c := <-in.in:
-			in.attemptGroup(ctx, in.gather(c), false)
+			group := in.gather(c)
+			in.attemptGroup(ctx, group, false)
+			if len(group) == maxIntakeGroup {
+				in.holdForFirstListings(ctx)
+			}
 		case <-due:
 			now := time.Now()
 			for _, h := range in.held {

@@ -58,6 +58,7 @@ func (d *Daemon) buildSources() (service, error) {
 	if err := d.pinFolders(cfg.Sources); err != nil {
 		return nil, err
 	}
+	d.firstLists = ingest.NewFirstListings()
 	for i, src := range cfg.Sources {
 		f, err := d.newSource(src, d.buckets)
 		if err != nil {
@@ -78,6 +79,9 @@ func (d *Daemon) buildIntake(intakePolicies map[string]ingest.SourcePolicy) serv
 		MaxFileSize: d.cfg.API.MaxFileSize.Bytes(),
 		Roots:       d.roots,
 		Logger:      d.log.With("component", "intake"),
+		// A tree found full at start is listed before intake takes
+		// more than its first group (see ingest.FirstListings).
+		FirstListings: d.firstLists,
 	}, d.candidates)
 	return part{d.intake}
 }

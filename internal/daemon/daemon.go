@@ -76,6 +76,7 @@ type Daemon struct {
 	store      *store.Store
 	client     *apiclient.Client
 	candidates chan ingest.Candidate
+	firstLists *ingest.FirstListings     // the folder sources' first listings, which intake waits for once
 	foldersMu  sync.RWMutex              // guards folders, buckets and cfg against Reload
 	folders    []ingest.Source           // in the order of cfg.Sources
 	buckets    map[string]*bucket.Bucket // bucket sources' open buckets, by source name

@@ -44,6 +44,8 @@ func (d *Daemon) newSource(src config.Source, buckets map[string]*bucket.Bucket)
 		Rescan:    src.Rescan.D(),
 		Logger:    d.log, // the folder adds source=<name> itself
 		Pins:      d.pins,
+
+		FirstListings: d.firstLists,
 	}, d.candidates)
 }
 
