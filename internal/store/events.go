@@ -240,7 +240,7 @@ type PendingEvent struct {
 // PendingEvents returns up to limit events waiting to be applied, oldest
 // first.
 func (s *Store) PendingEvents(ctx context.Context, limit int) ([]PendingEvent, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, body FROM events WHERE status = ? ORDER BY id LIMIT ?`, EventPending, limit)
+	rows, err := s.readQuery(ctx, qPendingEvents, limit)
 	if err != nil {
 		return nil, fmt.Errorf("pending events: %w", err)
 	}
@@ -324,7 +324,7 @@ func (s *Store) olderPendingTx(ctx context.Context, tx *sql.Tx, actions []EventA
 		first = min(first, a.EventID)
 	}
 	var oldest sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT MIN(id) FROM events WHERE status = ?`, EventPending).Scan(&oldest); err != nil {
+	if err := s.queryRowTx(ctx, tx, qOldestPendingEvent).Scan(&oldest); err != nil {
 		return false, err
 	}
 	return oldest.Valid && oldest.Int64 < first, nil

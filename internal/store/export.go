@@ -15,7 +15,7 @@ import (
 // original that vanished hands its place to a duplicate (see Finish). A
 // document held by HoldExport waits until its next try is due.
 func (s *Store) ExportCandidates(ctx context.Context, limit int) ([]Document, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+docColumns+`, o.document_id, o.path, o.outcome,
+	rows, err := s.readQuery(ctx, `SELECT `+docColumns+`, o.document_id, o.path, o.outcome,
 		ro.client_reference, ro.document_id`+docFrom+`
 		LEFT JOIN documents o ON o.id = d.duplicate_of
 		LEFT JOIN documents ro ON ro.id = d.retry_of
@@ -65,7 +65,7 @@ func (s *Store) CSVCommitted(ctx context.Context, name string) (int64, error) {
 // with no record is not the daemon's, and is never cut or appended to.
 func (s *Store) CSVState(ctx context.Context, name string) (CSVFile, bool, error) {
 	var f CSVFile
-	err := s.r.QueryRowContext(ctx, `SELECT committed_size, tail_sha256 FROM csv_files WHERE name = ?`, name).Scan(&f.Size, &f.TailSHA256)
+	err := s.readQueryRow(ctx, `SELECT committed_size, tail_sha256 FROM csv_files WHERE name = ?`, name).Scan(&f.Size, &f.TailSHA256)
 	if errors.Is(err, sql.ErrNoRows) {
 		return CSVFile{}, false, nil
 	}
@@ -203,7 +203,7 @@ func (s *Store) oldestWhere(ctx context.Context, what, cond string, limit int) (
 	if limit > 0 {
 		where += fmt.Sprintf(` LIMIT %d`, limit)
 	}
-	docs, err := queryDocuments(ctx, s.r, where)
+	docs, err := queryDocuments(ctx, preparedReads{s}, where)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}

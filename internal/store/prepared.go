@@ -44,6 +44,16 @@ const (
 	qSetReference = `UPDATE documents SET client_reference = ? WHERE id = ?`
 )
 
+// The applier's queries of pending events, once per group: the group, and
+// the check that no older event is pending. The status is written in the
+// text, not bound: the events table has partial indexes on a status
+// (events_orphan_*), and SQLite compiles a statement again at every run
+// whose bound value decides whether such an index applies.
+const (
+	qPendingEvents      = `SELECT id, body FROM events WHERE status = '` + EventPending + `' ORDER BY id LIMIT ?`
+	qOldestPendingEvent = `SELECT MIN(id) FROM events WHERE status = '` + EventPending + `'`
+)
+
 // A submit answer's statements, run per document it lists.
 const (
 	qBatchMember   = `SELECT path, source, state FROM documents WHERE id = ? AND batch_id = ?`
@@ -55,7 +65,7 @@ const (
 // hotQueries lists the statements Open prepares.
 var hotQueries = []string{qClaimEvent, qEventDone, qResultDoc, qApplyResult, qSaveResult, qBatchSummary, qMarkExported,
 	qLatestAtPath, qDuplicateOf, qRefreshStat, qInsertDocument, qSetReference,
-	qBatchMember, qIDHolder, qMarkSubmitted}
+	qBatchMember, qIDHolder, qMarkSubmitted, qOldestPendingEvent}
 
 // prepareHot prepares hotQueries on the writer. A statement that does not
 // prepare (a store opened at an older schema, in a migration test) is run
