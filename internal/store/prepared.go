@@ -25,8 +25,18 @@ const (
 	qSaveResult = `INSERT INTO results (doc_id, data) VALUES (?, ?)
 		ON CONFLICT (doc_id) DO UPDATE SET data = excluded.data`
 	qBatchSummary = `SELECT summary, summary_check FROM batches WHERE id = ?`
+	// An export pass's statements, each run once for the pass: its
+	// documents as they were, and then marked exported (the ids as a JSON
+	// array), its CSV files' committed lengths and the exported counts.
+	qExportedBefore = `SELECT id, source, path, state, outcome, document_id FROM documents
+		WHERE id IN (SELECT value FROM json_each(?)) AND state IN ('completed', 'failed', 'rejected', 'duplicate') ORDER BY id`
 	qMarkExported = `UPDATE documents SET state = 'exported', exported_at = ?, updated_at = ?,
-		export_error = NULL, next_export_at = NULL WHERE id = ?`
+		export_error = NULL, next_export_at = NULL
+		WHERE id IN (SELECT value FROM json_each(?)) AND state IN ('completed', 'failed', 'rejected', 'duplicate')`
+	qCommitCSV = `INSERT INTO csv_files (name, committed_size, tail_sha256) VALUES (?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET committed_size = excluded.committed_size, tail_sha256 = excluded.tail_sha256`
+	qCountExported = `INSERT INTO exported_counts (source, outcome, count) VALUES (?, ?, ?)
+		ON CONFLICT (source, outcome) DO UPDATE SET count = exported_counts.count + excluded.count`
 )
 
 // Intake's statements, run once or twice per file taken in.
@@ -63,7 +73,7 @@ const (
 )
 
 // hotQueries lists the statements Open prepares.
-var hotQueries = []string{qClaimEvent, qEventDone, qResultDoc, qApplyResult, qSaveResult, qBatchSummary, qMarkExported,
+var hotQueries = []string{qClaimEvent, qEventDone, qResultDoc, qApplyResult, qSaveResult, qBatchSummary, qMarkExported, qExportedBefore, qCommitCSV, qCountExported,
 	qLatestAtPath, qDuplicateOf, qRefreshStat, qInsertDocument, qSetReference,
 	qBatchMember, qIDHolder, qMarkSubmitted, qOldestPendingEvent}
 
@@ -103,4 +113,12 @@ func (s *Store) queryRowTx(ctx context.Context, tx *sql.Tx, query string, args .
 		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
 	return tx.QueryRowContext(ctx, query, args...)
+}
+
+// queryTx is execTx for a query of rows.
+func (s *Store) queryTx(ctx context.Context, tx *sql.Tx, query string, args ...any) (*sql.Rows, error) {
+	if st := s.prepared[query]; st != nil {
+		return tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return tx.QueryContext(ctx, query, args...)
 }
