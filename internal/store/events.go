@@ -294,7 +294,16 @@ func (s *Store) ApplyEvents(ctx context.Context, actions []EventAction) (int, er
 		if older, err := s.olderPendingTx(ctx, tx, actions); err != nil || older {
 			return err
 		}
+		claimed, err := s.claimEventsTx(ctx, tx, actions)
+		if err != nil {
+			return err
+		}
+		var done []eventDone
 		for _, a := range actions {
+			if !claimed[a.EventID] {
+				continue // no longer pending, or twice in actions
+			}
+			delete(claimed, a.EventID)
 			tr, status, err := s.applyEventTx(ctx, tx, a)
 			if err != nil {
 				return fmt.Errorf("event %d: %w", a.EventID, err)
@@ -302,11 +311,10 @@ func (s *Store) ApplyEvents(ctx context.Context, actions []EventAction) (int, er
 			if tr != nil {
 				trs = append(trs, *tr)
 			}
-			if status != "" {
-				statuses = append(statuses, status)
-			}
+			statuses = append(statuses, status)
+			done = append(done, eventDone{a.EventID, status, a.Dead})
 		}
-		return nil
+		return s.eventsDoneTx(ctx, tx, done)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("apply events: %w", err)
@@ -340,12 +348,9 @@ func (s *Store) notifyEvents(statuses []string) {
 	}
 }
 
-// applyEventTx applies one event's action and records its outcome. It
-// returns the status the event took, or "" when it was no longer pending.
+// applyEventTx applies the action of one event claimed by claimEventsTx.
+// It returns the status the event takes (recorded by eventsDoneTx).
 func (s *Store) applyEventTx(ctx context.Context, tx *sql.Tx, a EventAction) (*Transition, string, error) {
-	if ok, err := s.claimEventTx(ctx, tx, a.EventID); err != nil || !ok {
-		return nil, "", err
-	}
 	var (
 		tr     *Transition
 		status = EventDead
@@ -366,21 +371,7 @@ func (s *Store) applyEventTx(ctx context.Context, tx *sql.Tx, a EventAction) (*T
 	if err != nil {
 		return nil, "", err
 	}
-	_, err = s.execTx(ctx, tx, qEventDone,
-		status, s.now(), nullString(a.Dead), a.EventID)
-	return tr, status, err
-}
-
-// claimEventTx reports whether event id is still pending, and if it is,
-// locks its row for tx (on a backend with row locks, a second applier
-// waits here and then finds it no longer pending).
-func (s *Store) claimEventTx(ctx context.Context, tx *sql.Tx, id int64) (bool, error) {
-	r, err := s.execTx(ctx, tx, qClaimEvent, s.now(), id, EventPending)
-	if err != nil {
-		return false, err
-	}
-	n, err := r.RowsAffected()
-	return n == 1, err
+	return tr, status, nil
 }
 
 // applySummaryTx records a batch's summary, the first one only, and checks

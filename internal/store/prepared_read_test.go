@@ -86,3 +86,28 @@ func TestMarkExportedCompilesNothingPerPass(t *testing.T) {
 		t.Errorf("CSV state = %+v, %v; want its last committed length 1000", f, err)
 	}
 }
+
+// TestApplyEventsClaimsAGroupOnce: the group's events are claimed and
+// given their status with one statement each for the group; an event
+// listed twice in a group, or no longer pending, is still applied once.
+func TestApplyEventsClaimsAGroupOnce(t *testing.T) {
+	s, _ := setup(t)
+	ctx := context.Background()
+	actions := submittedDocs(t, s, 0, 3)
+	if got, err := s.ApplyEvents(ctx, actions[:1]); err != nil || got != 1 {
+		t.Fatalf("ApplyEvents(first) = %d, %v", got, err)
+	}
+	dead := EventAction{EventID: actions[2].EventID, Dead: "unreadable body"}
+	twice := []EventAction{actions[0], actions[1], actions[1], dead}
+	if got, err := s.ApplyEvents(ctx, twice); err != nil || got != 2 {
+		t.Fatalf("ApplyEvents = %d, %v; want 2 (the first already applied, the second once)", got, err)
+	}
+	c, err := s.EventCounts(ctx)
+	if err != nil || c[EventApplied] != 2 || c[EventDead] != 1 || c[EventPending] != 0 {
+		t.Errorf("events = %v, %v; want 2 applied, 1 dead", c, err)
+	}
+	var note string
+	if err := s.r.QueryRow(`SELECT note FROM events WHERE id = ?`, dead.EventID).Scan(&note); err != nil || note != dead.Dead {
+		t.Errorf("dead event's note = %q, %v; want %q", note, err, dead.Dead)
+	}
+}
