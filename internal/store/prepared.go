@@ -69,10 +69,8 @@ const (
 	qOldestPendingEvent = `SELECT MIN(id) FROM events WHERE status = '` + EventPending + `'`
 )
 
-// A submit answer's statements, run per document it lists.
+// A submit answer's marking one document at a time (see markAnsweredTx).
 const (
-	qBatchMember   = `SELECT path, source, state FROM documents WHERE id = ? AND batch_id = ?`
-	qIDHolder      = `SELECT id, path FROM documents WHERE document_id = ? AND id <> ?`
 	qMarkSubmitted = `UPDATE documents SET state = 'submitted', outcome = NULL, document_id = ?,
 		submitted_at = ?, updated_at = ? WHERE id = ?`
 )
@@ -80,7 +78,7 @@ const (
 // hotQueries lists the statements Open prepares.
 var hotQueries = []string{qClaimEvents, qEventsDone, qResultDoc, qApplyResult, qSaveResult, qBatchSummary, qMarkExported, qExportedBefore, qCommitCSV, qCountExported,
 	qLatestAtPath, qDuplicateOf, qRefreshStat, qInsertDocument, qSetReference,
-	qBatchMember, qIDHolder, qMarkSubmitted, qOldestPendingEvent}
+	qAnswerMembers, qAnswerHolders, qMarkAnswered, qMarkSubmitted, qOldestPendingEvent}
 
 // prepareHot prepares hotQueries on the writer. A statement that does not
 // prepare (a store opened at an older schema, in a migration test) is run
