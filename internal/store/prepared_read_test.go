@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -109,5 +110,41 @@ func TestApplyEventsClaimsAGroupOnce(t *testing.T) {
 	var note string
 	if err := s.r.QueryRow(`SELECT note FROM events WHERE id = ?`, dead.EventID).Scan(&note); err != nil || note != dead.Dead {
 		t.Errorf("dead event's note = %q, %v; want %q", note, err, dead.Dead)
+	}
+}
+
+// TestApplyEventsChecksABatchOncePerGroup: when a batch's summary came
+// before its documents' events, applying a group of them checks the batch
+// against its summary once, with the group's outcomes in, not once per
+// document: the per-document check compiled its count query every time.
+// The check still records its verdict.
+func TestApplyEventsChecksABatchOncePerGroup(t *testing.T) {
+	s, _ := setup(t)
+	ctx := context.Background()
+	summarised := func(from, count int) []EventAction {
+		actions := submittedDocs(t, s, from, count)
+		summary := fmt.Sprintf(`{"total":%d,"succeeded":%d,"failed":0}`, count, count)
+		if _, err := s.w.Exec(`UPDATE batches SET summary = ? WHERE api_batch_id = ?`, summary, fmt.Sprintf("batch_%d", from)); err != nil {
+			t.Fatal(err)
+		}
+		return actions
+	}
+	one := summarised(0, 1)
+	n := compilations(t, s)
+	if got, err := s.ApplyEvents(ctx, one); err != nil || got != 1 {
+		t.Fatalf("ApplyEvents(1) = %d, %v", got, err)
+	}
+	forOne := n.Load()
+	many := summarised(1, 100)
+	n.Store(0)
+	if got, err := s.ApplyEvents(ctx, many); err != nil || got != 100 {
+		t.Fatalf("ApplyEvents(100) = %d, %v", got, err)
+	}
+	if forMany := n.Load(); forMany > forOne {
+		t.Errorf("applying 100 events of a summarised batch compiled %d statements, one %d: want no more for 100", forMany, forOne)
+	}
+	checks, err := s.BatchChecks(ctx, false)
+	if err != nil || len(checks) != 2 || checks[0].Check != CheckMatch || checks[1].Check != CheckMatch {
+		t.Errorf("batch checks = %+v, %v; want both batches matching their summary", checks, err)
 	}
 }
