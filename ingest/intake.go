@@ -237,10 +237,13 @@ func (in *Intake) gather(first Candidate) []Candidate {
 // failure holds only the files it concerns. emptyDue says an empty
 // candidate has had its time to be filled.
 func (in *Intake) attemptGroup(ctx context.Context, cands []Candidate, emptyDue bool) {
-	errs := make([]error, len(cands))
+	known, errs := in.lookUp(ctx, cands)
 	var files []store.NewFile
 	var at []int
 	for i, c := range cands {
+		if errs[i] != nil || known[i] {
+			continue
+		}
 		f, err := in.prepare(ctx, c, emptyDue)
 		if err != nil || f == nil {
 			errs[i] = err
@@ -415,6 +418,9 @@ func (in *Intake) Stop() { in.group.Stop() }
 // recorded yet: Take returns an error saying how long it has left (the
 // running Intake waits that long, then rejects it if it is still empty).
 func (in *Intake) Take(ctx context.Context, c Candidate) error {
+	if known, errs := in.lookUp(ctx, []Candidate{c}); errs[0] != nil || known[0] {
+		return errs[0]
+	}
 	f, err := in.prepare(ctx, c, false)
 	if err != nil || f == nil {
 		return err
@@ -426,15 +432,38 @@ func (in *Intake) Take(ctx context.Context, c Candidate) error {
 	return err
 }
 
-// prepare does all of taking c but recording it: whether it is known,
-// refused (recorded rejected here), gone or changed, and its hash. It
-// returns the file to record as queued (or duplicate), or nil with nothing
-// left to do, or the error that holds it.
-func (in *Intake) prepare(ctx context.Context, c Candidate, emptyDue bool) (*store.NewFile, error) {
-	known, err := in.cfg.Store.Known(ctx, c.Source, c.Path, c.Size, c.ModTime, c.FileID)
-	if err != nil || known {
-		return nil, err
+// lookUp reports, in known, each candidate already taken in (same source, path,
+// size, modification time and identity, see store.Known), asking the store
+// once per source of the group (store.KnownMany) rather than once per file:
+// at start, a folder found full is looked up 256 files per query. errs[i]
+// is the lookup's error for cands[i], which holds the file like any store
+// error.
+func (in *Intake) lookUp(ctx context.Context, cands []Candidate) (known []bool, errs []error) {
+	known, errs = make([]bool, len(cands)), make([]error, len(cands))
+	bySource := map[string][]int{}
+	for i, c := range cands {
+		bySource[c.Source] = append(bySource[c.Source], i)
 	}
+	for source, at := range bySource {
+		files := make([]store.KnownFile, len(at))
+		for k, i := range at {
+			c := cands[i]
+			files[k] = store.KnownFile{Path: c.Path, Size: c.Size, ModTime: c.ModTime, FileID: c.FileID}
+		}
+		got, err := in.cfg.Store.KnownMany(ctx, source, files)
+		for k, i := range at {
+			errs[i] = err
+			known[i] = err == nil && got[k]
+		}
+	}
+	return known, errs
+}
+
+// prepare does all of taking c, a candidate not known (see lookUp), but
+// recording it: whether it is refused (recorded rejected here), gone or
+// changed, and its hash. It returns the file to record as queued (or
+// duplicate), or nil with nothing left to do, or the error that holds it.
+func (in *Intake) prepare(ctx context.Context, c Candidate, emptyDue bool) (*store.NewFile, error) {
 	pol := in.policy(c.Source)
 	code, msg := in.refuse(c, pol)
 	if code == vocab.CodeEmptyFile && !emptyDue {

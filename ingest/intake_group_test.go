@@ -141,3 +141,70 @@ func TestIntakeGroupIsBoundedByBytes(t *testing.T) {
 		t.Errorf("gathered %d, want the small first file and the one big file left", len(g))
 	}
 }
+
+// lookupCounter is the real store, counting the queries intake makes to
+// learn whether files were taken in already.
+type lookupCounter struct {
+	*store.Store
+	mu      sync.Mutex
+	lookups int
+}
+
+func (l *lookupCounter) Known(ctx context.Context, source, path string, size int64, mtime time.Time, id store.FileID) (bool, error) {
+	l.count()
+	return l.Store.Known(ctx, source, path, size, mtime, id)
+}
+
+func (l *lookupCounter) KnownMany(ctx context.Context, source string, files []store.KnownFile) ([]bool, error) {
+	l.count()
+	return l.Store.KnownMany(ctx, source, files)
+}
+
+func (l *lookupCounter) count() {
+	l.mu.Lock()
+	l.lookups++
+	l.mu.Unlock()
+}
+
+func (l *lookupCounter) n() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lookups
+}
+
+// Files waiting together are looked up in the store with one query for the
+// group, not one per file: at start, with a folder found full, the query
+// per file was a tenth of intake's CPU (docs/benchmarks.md, "Second
+// session"). The files already taken in are still skipped, the new ones
+// recorded.
+func TestIntakeLooksUpFilesWaitingTogetherInOneQuery(t *testing.T) {
+	var names []string
+	for i := range 40 {
+		names = append(names, fmt.Sprintf("f%02d.pdf", i))
+	}
+	r := newIntakeRig(t, map[string]bool{"inbox": true}, 0, nil)
+	feed := feedAll(t, r, names, nil)
+	for _, c := range []Candidate{<-feed, <-feed} { // two taken in already, sighted again
+		if err := r.in.Take(t.Context(), c); err != nil {
+			t.Fatal(err)
+		}
+		feed <- c
+	}
+	counter := &lookupCounter{Store: r.st.Store}
+	in := NewIntake(IntakeConfig{Store: counter, Sources: map[string]SourcePolicy{"inbox": {}}}, feed)
+	in.Start(t.Context())
+	t.Cleanup(in.Stop)
+
+	testwait.OnSignal(t, r.st.wake, "every file recorded", func() bool { return len(r.st.all(t)) == len(names) })
+	in.Stop() // the group is settled: no query is left to count
+	if n := counter.n(); n != 1 {
+		t.Errorf("intake asked the store %d times whether a file was known, want once for the group of %d", n, len(names))
+	}
+	seen := map[string]bool{}
+	for _, d := range r.st.all(t) {
+		if seen[d.FileName] || d.State != store.StateQueued {
+			t.Errorf("%s: %s (twice: %v), want each file queued once", d.FileName, d.State, seen[d.FileName])
+		}
+		seen[d.FileName] = true
+	}
+}

@@ -191,21 +191,11 @@ func (s *Store) RecordSubmission(ctx context.Context, batchID int64, apiBatchID 
 	var conflicts []IDConflict
 	var requeued int
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		trs, conflicts = trs[:0], conflicts[:0]
 		var docIDs []string
-		for _, sub := range subs {
-			tr, conflict, err := s.recordOneTx(ctx, tx, batchID, sub)
-			if err != nil {
-				return err
-			}
-			if conflict != nil {
-				conflicts = append(conflicts, *conflict)
-			} else if tr != nil {
-				docIDs = append(docIDs, sub.DocumentID)
-			}
-			if tr != nil {
-				trs = append(trs, tr...)
-			}
+		var err error
+		trs, conflicts, docIDs, err = s.recordAnswerTx(ctx, tx, batchID, subs)
+		if err != nil {
+			return err
 		}
 		if apiBatchID != "" {
 			if _, err := tx.ExecContext(ctx, `UPDATE batches SET api_batch_id = ?, response = ? WHERE id = ? AND api_batch_id IS NULL`,
@@ -216,7 +206,6 @@ func (s *Store) RecordSubmission(ctx context.Context, batchID int64, apiBatchID 
 		if err := s.closeBatchIfDone(ctx, tx, batchID); err != nil {
 			return err
 		}
-		var err error
 		requeued, err = s.requeueOrphansTx(ctx, tx, docIDs, apiBatchID)
 		return err
 	})
@@ -226,44 +215,6 @@ func (s *Store) RecordSubmission(ctx context.Context, batchID int64, apiBatchID 
 	s.notify(trs)
 	s.announcePending(requeued)
 	return conflicts, nil
-}
-
-// recordOneTx records one document of a submit answer as submitted under
-// its API id, or, when another document holds that id, as failed with
-// vocab.CodeDocumentIDConflict. It returns the transitions made (none for a
-// document no longer waiting for its answer) and the conflict, if any.
-func (s *Store) recordOneTx(ctx context.Context, tx *sql.Tx, batchID int64, sub Submitted) ([]Transition, *IDConflict, error) {
-	var path, source string
-	var state State
-	err := s.queryRowTx(ctx, tx, qBatchMember, sub.DocID, batchID).
-		Scan(&path, &source, &state)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil, fmt.Errorf("document %d is not in batch %d", sub.DocID, batchID)
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	// A file marked vanished after the request went out was uploaded all
-	// the same: the API's answer is the truth.
-	if state != StateSubmitting && state != StateVanished {
-		return nil, nil, nil
-	}
-	c := IDConflict{DocID: sub.DocID, Path: path, DocumentID: sub.DocumentID}
-	err = s.queryRowTx(ctx, tx, qIDHolder, sub.DocumentID, sub.DocID).
-		Scan(&c.HolderID, &c.HolderPath)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-	case err != nil:
-		return nil, nil, err
-	default:
-		trs, err := s.failIDConflictTx(ctx, tx, c, source, state)
-		return trs, &c, err
-	}
-	now := s.now()
-	if _, err := s.execTx(ctx, tx, qMarkSubmitted, sub.DocumentID, now, now, sub.DocID); err != nil {
-		return nil, nil, fmt.Errorf("record %s: %w", sub.DocumentID, err)
-	}
-	return []Transition{{DocID: sub.DocID, Source: source, Path: path, From: state, To: StateSubmitted, DocumentID: sub.DocumentID}}, nil, nil
 }
 
 // failIDConflictTx records c's document as failed with

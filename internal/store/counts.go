@@ -41,15 +41,14 @@ var (
 )
 
 // countExportedTx adds docs, just exported inside tx, to exported_counts.
-func countExportedTx(ctx context.Context, tx *sql.Tx, docs []Document) error {
+func (s *Store) countExportedTx(ctx context.Context, tx *sql.Tx, docs []Document) error {
 	type key struct{ source, outcome string }
 	add := map[key]int{}
 	for _, d := range docs {
 		add[key{d.Source, string(d.Outcome)}]++
 	}
 	for k, n := range add {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO exported_counts (source, outcome, count) VALUES (?, ?, ?)
-			ON CONFLICT (source, outcome) DO UPDATE SET count = exported_counts.count + excluded.count`, k.source, k.outcome, n); err != nil {
+		if _, err := s.execTx(ctx, tx, qCountExported, k.source, k.outcome, n); err != nil {
 			return err
 		}
 	}

@@ -224,7 +224,7 @@ func (s *Store) Documents(ctx context.Context, st State, limit int) ([]Document,
 	if limit > 0 {
 		where += fmt.Sprintf(` LIMIT %d`, limit)
 	}
-	docs, err := queryDocuments(ctx, s.r, where, args...)
+	docs, err := queryDocuments(ctx, preparedReads{s}, where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list %s documents: %w", st, err)
 	}

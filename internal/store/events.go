@@ -164,8 +164,11 @@ func (s *Store) ApplyResult(ctx context.Context, r Result) (string, error) {
 	var tr *Transition
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		outcome, tr, err = s.applyResultTx(ctx, tx, r)
-		return err
+		var batchID int64
+		if outcome, tr, batchID, err = s.applyResultTx(ctx, tx, r); err != nil || batchID == 0 {
+			return err
+		}
+		return s.checkBatchTx(ctx, tx, batchID)
 	})
 	if err != nil {
 		return "", fmt.Errorf("apply result for %s: %w", r.DocumentID, err)
@@ -176,7 +179,11 @@ func (s *Store) ApplyResult(ctx context.Context, r Result) (string, error) {
 	return outcome, nil
 }
 
-func (s *Store) applyResultTx(ctx context.Context, tx *sql.Tx, r Result) (string, *Transition, error) {
+// applyResultTx records r's outcome (see ApplyResult) and returns, besides
+// the outcome and the transition, the batch of the document that took it
+// (0 for none), for the caller to check against its summary
+// (checkBatchTx): an applier group checks each batch once.
+func (s *Store) applyResultTx(ctx context.Context, tx *sql.Tx, r Result) (string, *Transition, int64, error) {
 	var (
 		id           int64
 		path, source string
@@ -188,22 +195,22 @@ func (s *Store) applyResultTx(ctx context.Context, tx *sql.Tx, r Result) (string
 	err := s.queryRowTx(ctx, tx, qResultDoc, r.DocumentID).
 		Scan(&id, &path, &source, &state, &outcome, &batchID, &was.via, &was.data, &was.code, &was.message, &was.pruned)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil, ErrNotFound
+		return "", nil, 0, ErrNotFound
 	}
 	if err != nil {
-		return "", nil, err
+		return "", nil, 0, err
 	}
 	to := StateCompleted
 	if r.Status == docuparse.StatusFailed {
 		to = StateFailed
 	} else if r.Status != docuparse.StatusCompleted {
-		return "", nil, fmt.Errorf("status %q is not terminal", r.Status)
+		return "", nil, 0, fmt.Errorf("status %q is not terminal", r.Status)
 	}
 	if state != StateSubmitted {
 		if State(outcome.String) == to && was.means(to, r) {
-			return Duplicate, nil, nil
+			return Duplicate, nil, 0, nil
 		}
-		return Conflict, nil, nil
+		return Conflict, nil, 0, nil
 	}
 	now := s.now()
 	var data sql.NullString
@@ -213,21 +220,17 @@ func (s *Store) applyResultTx(ctx context.Context, tx *sql.Tx, r Result) (string
 	_, err = s.execTx(ctx, tx, qApplyResult,
 		to, to, now, r.Via, nullString(r.APITimestamp), nullString(r.ErrorCode), nullString(r.ErrorMessage), now, id)
 	if err != nil {
-		return "", nil, err
+		return "", nil, 0, err
 	}
 	if data.Valid {
 		// The result lives in a table of its own, so that pruning it
 		// ([state] retention) frees whole pages for new rows.
 		if _, err := s.execTx(ctx, tx, qSaveResult, id, data); err != nil {
-			return "", nil, err
+			return "", nil, 0, err
 		}
 	}
-	if batchID.Valid {
-		if err := s.checkBatchTx(ctx, tx, batchID.Int64); err != nil {
-			return "", nil, err
-		}
-	}
-	return Applied, &Transition{DocID: id, Source: source, Path: path, From: StateSubmitted, To: to, DocumentID: r.DocumentID, Reason: r.ErrorCode}, nil
+	return Applied, &Transition{DocID: id, Source: source, Path: path, From: StateSubmitted, To: to, DocumentID: r.DocumentID, Reason: r.ErrorCode},
+		batchID.Int64, nil
 }
 
 // PendingEvent is a journaled event waiting to be applied: its id and the
@@ -240,7 +243,7 @@ type PendingEvent struct {
 // PendingEvents returns up to limit events waiting to be applied, oldest
 // first.
 func (s *Store) PendingEvents(ctx context.Context, limit int) ([]PendingEvent, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, body FROM events WHERE status = ? ORDER BY id LIMIT ?`, EventPending, limit)
+	rows, err := s.readQuery(ctx, qPendingEvents, limit)
 	if err != nil {
 		return nil, fmt.Errorf("pending events: %w", err)
 	}
@@ -294,19 +297,9 @@ func (s *Store) ApplyEvents(ctx context.Context, actions []EventAction) (int, er
 		if older, err := s.olderPendingTx(ctx, tx, actions); err != nil || older {
 			return err
 		}
-		for _, a := range actions {
-			tr, status, err := s.applyEventTx(ctx, tx, a)
-			if err != nil {
-				return fmt.Errorf("event %d: %w", a.EventID, err)
-			}
-			if tr != nil {
-				trs = append(trs, *tr)
-			}
-			if status != "" {
-				statuses = append(statuses, status)
-			}
-		}
-		return nil
+		var err error
+		trs, statuses, err = s.applyGroupTx(ctx, tx, actions)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("apply events: %w", err)
@@ -324,7 +317,7 @@ func (s *Store) olderPendingTx(ctx context.Context, tx *sql.Tx, actions []EventA
 		first = min(first, a.EventID)
 	}
 	var oldest sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT MIN(id) FROM events WHERE status = ?`, EventPending).Scan(&oldest); err != nil {
+	if err := s.queryRowTx(ctx, tx, qOldestPendingEvent).Scan(&oldest); err != nil {
 		return false, err
 	}
 	return oldest.Valid && oldest.Int64 < first, nil
@@ -340,12 +333,10 @@ func (s *Store) notifyEvents(statuses []string) {
 	}
 }
 
-// applyEventTx applies one event's action and records its outcome. It
-// returns the status the event took, or "" when it was no longer pending.
-func (s *Store) applyEventTx(ctx context.Context, tx *sql.Tx, a EventAction) (*Transition, string, error) {
-	if ok, err := s.claimEventTx(ctx, tx, a.EventID); err != nil || !ok {
-		return nil, "", err
-	}
+// applyEventTx applies the action of one event claimed by claimEventsTx.
+// It returns the status the event takes (recorded by eventsDoneTx), and
+// adds to checks the batch to check against its summary afterwards.
+func (s *Store) applyEventTx(ctx context.Context, tx *sql.Tx, a EventAction, checks map[int64]bool) (*Transition, string, error) {
 	var (
 		tr     *Transition
 		status = EventDead
@@ -354,7 +345,11 @@ func (s *Store) applyEventTx(ctx context.Context, tx *sql.Tx, a EventAction) (*T
 	switch {
 	case a.Dead != "":
 	case a.Result != nil:
-		status, tr, err = s.applyResultTx(ctx, tx, *a.Result)
+		var batchID int64
+		status, tr, batchID, err = s.applyResultTx(ctx, tx, *a.Result)
+		if batchID != 0 {
+			checks[batchID] = true
+		}
 		if errors.Is(err, ErrNotFound) {
 			status, err = EventOrphan, nil
 		}
@@ -366,21 +361,7 @@ func (s *Store) applyEventTx(ctx context.Context, tx *sql.Tx, a EventAction) (*T
 	if err != nil {
 		return nil, "", err
 	}
-	_, err = s.execTx(ctx, tx, qEventDone,
-		status, s.now(), nullString(a.Dead), a.EventID)
-	return tr, status, err
-}
-
-// claimEventTx reports whether event id is still pending, and if it is,
-// locks its row for tx (on a backend with row locks, a second applier
-// waits here and then finds it no longer pending).
-func (s *Store) claimEventTx(ctx context.Context, tx *sql.Tx, id int64) (bool, error) {
-	r, err := s.execTx(ctx, tx, qClaimEvent, s.now(), id, EventPending)
-	if err != nil {
-		return false, err
-	}
-	n, err := r.RowsAffected()
-	return n == 1, err
+	return tr, status, nil
 }
 
 // applySummaryTx records a batch's summary, the first one only, and checks

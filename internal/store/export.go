@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -15,7 +16,7 @@ import (
 // original that vanished hands its place to a duplicate (see Finish). A
 // document held by HoldExport waits until its next try is due.
 func (s *Store) ExportCandidates(ctx context.Context, limit int) ([]Document, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+docColumns+`, o.document_id, o.path, o.outcome,
+	rows, err := s.readQuery(ctx, `SELECT `+docColumns+`, o.document_id, o.path, o.outcome,
 		ro.client_reference, ro.document_id`+docFrom+`
 		LEFT JOIN documents o ON o.id = d.duplicate_of
 		LEFT JOIN documents ro ON ro.id = d.retry_of
@@ -65,7 +66,7 @@ func (s *Store) CSVCommitted(ctx context.Context, name string) (int64, error) {
 // with no record is not the daemon's, and is never cut or appended to.
 func (s *Store) CSVState(ctx context.Context, name string) (CSVFile, bool, error) {
 	var f CSVFile
-	err := s.r.QueryRowContext(ctx, `SELECT committed_size, tail_sha256 FROM csv_files WHERE name = ?`, name).Scan(&f.Size, &f.TailSHA256)
+	err := s.readQueryRow(ctx, `SELECT committed_size, tail_sha256 FROM csv_files WHERE name = ?`, name).Scan(&f.Size, &f.TailSHA256)
 	if errors.Is(err, sql.ErrNoRows) {
 		return CSVFile{}, false, nil
 	}
@@ -106,35 +107,58 @@ func (s *Store) MarkExported(ctx context.Context, ids []int64, sizes map[string]
 		}
 		sort.Strings(names)
 		for _, n := range names {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO csv_files (name, committed_size, tail_sha256) VALUES (?, ?, ?)
-				ON CONFLICT (name) DO UPDATE SET committed_size = excluded.committed_size, tail_sha256 = excluded.tail_sha256`,
-				n, sizes[n].Size, sizes[n].TailSHA256); err != nil {
+			if _, err := s.execTx(ctx, tx, qCommitCSV, n, sizes[n].Size, sizes[n].TailSHA256); err != nil {
 				return err
 			}
 		}
 		if len(ids) == 0 {
 			return nil
 		}
-		docs, err := queryDocuments(ctx, tx, `WHERE d.id IN (`+placeholders(len(ids))+`)
-			AND d.state IN ('completed', 'failed', 'rejected', 'duplicate')`, int64Args(ids)...)
+		docs, err := s.markExportedTx(ctx, tx, ids)
 		if err != nil {
 			return err
 		}
-		now := s.now()
 		for _, d := range docs {
-			if _, err := s.execTx(ctx, tx, qMarkExported,
-				now, now, d.ID); err != nil {
-				return err
-			}
 			trs = append(trs, Transition{DocID: d.ID, Source: d.Source, Path: d.Path, From: d.State, To: StateExported, DocumentID: d.DocumentID})
 		}
-		return countExportedTx(ctx, tx, docs)
+		return s.countExportedTx(ctx, tx, docs)
 	})
 	if err != nil {
 		return fmt.Errorf("mark exported: %w", err)
 	}
 	s.notify(trs)
 	return nil
+}
+
+// markExportedTx marks the documents of ids that have a terminal outcome
+// exported, with one statement for the whole pass, and returns them as they
+// were (id, source, path, state, outcome and API id only).
+func (s *Store) markExportedTx(ctx context.Context, tx *sql.Tx, ids []int64) ([]Document, error) {
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.queryTx(ctx, tx, qExportedBefore, string(list))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var docs []Document
+	for rows.Next() {
+		var d Document
+		var outcome, docID sql.NullString
+		if err := rows.Scan(&d.ID, &d.Source, &d.Path, &d.State, &outcome, &docID); err != nil {
+			return nil, err
+		}
+		d.Outcome, d.DocumentID = State(outcome.String), docID.String
+		docs = append(docs, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	_, err = s.execTx(ctx, tx, qMarkExported, now, now, string(list))
+	return docs, err
 }
 
 // ExportHold is a document the exporter could not write, and why.
@@ -203,7 +227,7 @@ func (s *Store) oldestWhere(ctx context.Context, what, cond string, limit int) (
 	if limit > 0 {
 		where += fmt.Sprintf(` LIMIT %d`, limit)
 	}
-	docs, err := queryDocuments(ctx, s.r, where)
+	docs, err := queryDocuments(ctx, preparedReads{s}, where)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}

@@ -13,9 +13,14 @@ import (
 // and sqlite3_prepare_v2 was 17 % of the daemon's CPU samples in an
 // end-to-end run.
 const (
-	qClaimEvent = `UPDATE events SET applied_at = ? WHERE id = ? AND status = ?`
-	qEventDone  = `UPDATE events SET status = ?, applied_at = ?, note = ? WHERE id = ?`
-	qResultDoc  = `SELECT id, path, source, state, outcome, batch_id, result_via,
+	// A group's events, claimed and then given their status with one
+	// statement each for the whole group (the ids, and the id, status and
+	// note of each, as JSON arrays: json_each).
+	qClaimEvents = `UPDATE events SET applied_at = ? WHERE id IN (SELECT value FROM json_each(?)) AND status = '` + EventPending + `'
+		RETURNING id`
+	qEventsDone = `UPDATE events SET status = j.value ->> 1, applied_at = ?, note = j.value ->> 2
+		FROM json_each(?) j WHERE events.id = j.value ->> 0`
+	qResultDoc = `SELECT id, path, source, state, outcome, batch_id, result_via,
 		(SELECT res.data FROM results res WHERE res.doc_id = documents.id), error_code, error_message, pruned_at
 		FROM documents WHERE document_id = ?`
 	qApplyResult = `UPDATE documents SET state = ?, outcome = ?, completed_at = ?, result_via = ?,
@@ -25,8 +30,18 @@ const (
 	qSaveResult = `INSERT INTO results (doc_id, data) VALUES (?, ?)
 		ON CONFLICT (doc_id) DO UPDATE SET data = excluded.data`
 	qBatchSummary = `SELECT summary, summary_check FROM batches WHERE id = ?`
+	// An export pass's statements, each run once for the pass: its
+	// documents as they were, and then marked exported (the ids as a JSON
+	// array), its CSV files' committed lengths and the exported counts.
+	qExportedBefore = `SELECT id, source, path, state, outcome, document_id FROM documents
+		WHERE id IN (SELECT value FROM json_each(?)) AND state IN ('completed', 'failed', 'rejected', 'duplicate') ORDER BY id`
 	qMarkExported = `UPDATE documents SET state = 'exported', exported_at = ?, updated_at = ?,
-		export_error = NULL, next_export_at = NULL WHERE id = ?`
+		export_error = NULL, next_export_at = NULL
+		WHERE id IN (SELECT value FROM json_each(?)) AND state IN ('completed', 'failed', 'rejected', 'duplicate')`
+	qCommitCSV = `INSERT INTO csv_files (name, committed_size, tail_sha256) VALUES (?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET committed_size = excluded.committed_size, tail_sha256 = excluded.tail_sha256`
+	qCountExported = `INSERT INTO exported_counts (source, outcome, count) VALUES (?, ?, ?)
+		ON CONFLICT (source, outcome) DO UPDATE SET count = exported_counts.count + excluded.count`
 )
 
 // Intake's statements, run once or twice per file taken in.
@@ -44,18 +59,26 @@ const (
 	qSetReference = `UPDATE documents SET client_reference = ? WHERE id = ?`
 )
 
-// A submit answer's statements, run per document it lists.
+// The applier's queries of pending events, once per group: the group, and
+// the check that no older event is pending. The status is written in the
+// text, not bound: the events table has partial indexes on a status
+// (events_orphan_*), and SQLite compiles a statement again at every run
+// whose bound value decides whether such an index applies.
 const (
-	qBatchMember   = `SELECT path, source, state FROM documents WHERE id = ? AND batch_id = ?`
-	qIDHolder      = `SELECT id, path FROM documents WHERE document_id = ? AND id <> ?`
+	qPendingEvents      = `SELECT id, body FROM events WHERE status = '` + EventPending + `' ORDER BY id LIMIT ?`
+	qOldestPendingEvent = `SELECT MIN(id) FROM events WHERE status = '` + EventPending + `'`
+)
+
+// A submit answer's marking one document at a time (see markAnsweredTx).
+const (
 	qMarkSubmitted = `UPDATE documents SET state = 'submitted', outcome = NULL, document_id = ?,
 		submitted_at = ?, updated_at = ? WHERE id = ?`
 )
 
 // hotQueries lists the statements Open prepares.
-var hotQueries = []string{qClaimEvent, qEventDone, qResultDoc, qApplyResult, qSaveResult, qBatchSummary, qMarkExported,
+var hotQueries = []string{qClaimEvents, qEventsDone, qResultDoc, qApplyResult, qSaveResult, qBatchSummary, qMarkExported, qExportedBefore, qCommitCSV, qCountExported,
 	qLatestAtPath, qDuplicateOf, qRefreshStat, qInsertDocument, qSetReference,
-	qBatchMember, qIDHolder, qMarkSubmitted}
+	qAnswerMembers, qAnswerHolders, qMarkAnswered, qMarkSubmitted, qOldestPendingEvent}
 
 // prepareHot prepares hotQueries on the writer. A statement that does not
 // prepare (a store opened at an older schema, in a migration test) is run
@@ -93,4 +116,12 @@ func (s *Store) queryRowTx(ctx context.Context, tx *sql.Tx, query string, args .
 		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
 	return tx.QueryRowContext(ctx, query, args...)
+}
+
+// queryTx is execTx for a query of rows.
+func (s *Store) queryTx(ctx context.Context, tx *sql.Tx, query string, args ...any) (*sql.Rows, error) {
+	if st := s.prepared[query]; st != nil {
+		return tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return tx.QueryContext(ctx, query, args...)
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"sync/atomic"
@@ -17,9 +18,15 @@ import (
 // (and about nothing else).
 func compilations(t *testing.T, s *Store) *atomic.Int64 {
 	t.Helper()
+	return compilationsOn(t, s.w)
+}
+
+// compilationsOn is compilations on db's connection (a pool of one).
+func compilationsOn(t *testing.T, db *sql.DB) *atomic.Int64 {
+	t.Helper()
 	var n atomic.Int64
 	set := func(fn sqlite.AuthorizerFn) {
-		conn, err := s.w.Conn(context.Background())
+		conn, err := db.Conn(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -27,7 +27,7 @@ func (s *Store) SeedExported(ctx context.Context, files []NewFile, code, message
 			}
 			docs = append(docs, Document{Source: f.Source, Outcome: StateRejected})
 		}
-		return countExportedTx(ctx, tx, docs)
+		return s.countExportedTx(ctx, tx, docs)
 	})
 	if err != nil {
 		return fmt.Errorf("seed %d documents: %w", len(files), err)

@@ -80,6 +80,7 @@ type Store struct {
 	// prepared holds the writer's statements of hotQueries, by query
 	// (prepareHot); read-only once Open returns.
 	prepared map[string]*sql.Stmt
+	reads    readStmts // the read pool's per-pass statements (readQuery)
 	opts     Options
 	// installID prefixes client references so two installations never
 	// produce the same reference against one API account.
@@ -157,6 +158,7 @@ func (s *Store) Path() string { return s.path }
 // Close closes the database. It is safe to call twice.
 func (s *Store) Close() error {
 	s.closePrepared()
+	s.closeReads()
 	err := s.r.Close()
 	if werr := s.w.Close(); werr != nil {
 		err = werr
