@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -92,5 +93,29 @@ func TestFolderSaysWhenItsFirstListingIsDone(t *testing.T) {
 	case <-done:
 	case <-time.After(folderWait):
 		t.Fatal("the first listings were not said done")
+	}
+}
+
+// A folder source whose Start fails (its folder is missing) will not list
+// anything: it must not keep intake's one wait for the first listings
+// going until intakeHoldMax (a source a reload could not start stays
+// registered until a later reload stops it).
+func TestAFolderThatFailsToStartIsNotWaitedFor(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "inbox")
+	folderWrite(t, filepath.Join(root, "a.pdf"), "a")
+	listings := NewFirstListings()
+	f, err := NewFolder(FolderConfig{Name: "inbox", Root: root, FirstListings: listings}, make(chan Candidate))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Stop)
+	if err := os.RemoveAll(root); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Start(t.Context()); err == nil {
+		t.Fatal("a folder source started on a missing folder")
+	}
+	if _, pending := listings.waiting(); pending {
+		t.Fatal("intake would wait for the first listing of a source that failed to start")
 	}
 }

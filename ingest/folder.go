@@ -209,12 +209,19 @@ func NewFolder(cfg FolderConfig, out chan<- Candidate) (*Folder, error) {
 // the events and the periodic listings run on a goroutine until ctx is done
 // or Stop is called. It fails if Root cannot be watched, or if the source
 // was already started or stopped.
-func (f *Folder) Start(ctx context.Context) error {
+func (f *Folder) Start(ctx context.Context) (err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.started {
 		return fmt.Errorf("folder source %q: already started or stopped", f.cfg.Name)
 	}
+	defer func() {
+		if err != nil {
+			// It lists nothing: intake is not kept waiting for it (a
+			// later Start that succeeds is not waited for either).
+			f.firstListed()
+		}
+	}()
 	root := f.cfg.Root
 	pins := f.cfg.Pins
 	if pins == nil {
