@@ -69,20 +69,14 @@ func (s *Store) claimEventsTx(ctx context.Context, tx *sql.Tx, actions []EventAc
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.queryTx(ctx, tx, qClaimEvents, s.now(), string(list))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	claimed := make(map[int64]bool, len(actions))
-	for rows.Next() {
+	err = s.eachRowTx(ctx, tx, func(sc rowScanner) error {
 		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
+		err := sc.Scan(&id)
 		claimed[id] = true
-	}
-	return claimed, rows.Err()
+		return err
+	}, qClaimEvents, s.now(), string(list))
+	return claimed, err
 }
 
 // eventDone is the status an applied event takes, and its note (why a

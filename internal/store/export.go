@@ -138,22 +138,18 @@ func (s *Store) markExportedTx(ctx context.Context, tx *sql.Tx, ids []int64) ([]
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.queryTx(ctx, tx, qExportedBefore, string(list))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	var docs []Document
-	for rows.Next() {
+	err = s.eachRowTx(ctx, tx, func(sc rowScanner) error {
 		var d Document
 		var outcome, docID sql.NullString
-		if err := rows.Scan(&d.ID, &d.Source, &d.Path, &d.State, &outcome, &docID); err != nil {
-			return nil, err
+		if err := sc.Scan(&d.ID, &d.Source, &d.Path, &d.State, &outcome, &docID); err != nil {
+			return err
 		}
 		d.Outcome, d.DocumentID = State(outcome.String), docID.String
 		docs = append(docs, d)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}, qExportedBefore, string(list))
+	if err != nil {
 		return nil, err
 	}
 	now := s.now()

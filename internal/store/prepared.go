@@ -125,3 +125,19 @@ func (s *Store) queryTx(ctx context.Context, tx *sql.Tx, query string, args ...a
 	}
 	return tx.QueryContext(ctx, query, args...)
 }
+
+// eachRowTx runs query in tx (prepared, see queryTx) and calls scan for
+// each row.
+func (s *Store) eachRowTx(ctx context.Context, tx *sql.Tx, scan func(rowScanner) error, query string, args ...any) error {
+	rows, err := s.queryTx(ctx, tx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

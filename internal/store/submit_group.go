@@ -122,22 +122,6 @@ func (s *Store) answerStateTx(ctx context.Context, tx *sql.Tx, batchID int64, su
 	return members, holders, err
 }
 
-// eachRowTx runs query in tx (prepared, see queryTx) and calls scan for
-// each row.
-func (s *Store) eachRowTx(ctx context.Context, tx *sql.Tx, scan func(rowScanner) error, query string, args ...any) error {
-	rows, err := s.queryTx(ctx, tx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
 // markAnsweredTx marks the documents of marks (id, API id) submitted: with
 // one statement, or one per document in the answer's order when a
 // document gives up an id another takes (the ids are unique, and one
