@@ -150,11 +150,6 @@ type lookupCounter struct {
 	lookups int
 }
 
-func (l *lookupCounter) Known(ctx context.Context, source, path string, size int64, mtime time.Time, id store.FileID) (bool, error) {
-	l.count()
-	return l.Store.Known(ctx, source, path, size, mtime, id)
-}
-
 func (l *lookupCounter) KnownMany(ctx context.Context, source string, files []store.KnownFile) ([]bool, error) {
 	l.count()
 	return l.Store.KnownMany(ctx, source, files)

@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"time"
 
 	"github.com/docuparse/docuparse-ingest/internal/store"
 )
@@ -15,11 +14,10 @@ import (
 // and recording it queued (or a duplicate), several in one transaction when
 // they wait together, or rejected.
 type IntakeStore interface {
-	// Known reports whether this very file (same source, path, size,
-	// modification time and identity) has a document already.
-	Known(ctx context.Context, source, path string, size int64, mtime time.Time, id store.FileID) (bool, error)
-	// KnownMany is Known for many files of one source in one query:
-	// known[i] answers for files[i]. Intake asks it once per group.
+	// KnownMany reports, for many files of one source in one query,
+	// whether each very file (same path, size, modification time and
+	// identity) has a document already: known[i] answers for files[i].
+	// Intake asks it once per group.
 	KnownMany(ctx context.Context, source string, files []store.KnownFile) (known []bool, err error)
 	// Intake records a new file: queued, or a duplicate of a document with
 	// the same content.

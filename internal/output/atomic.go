@@ -71,7 +71,7 @@ func writeFileAtomic(root, rel, path string, data []byte, perm os.FileMode) (err
 	}
 	defer dir.Close()
 	base := filepath.Base(rel)
-	tmp, tmpBase, err := createTemp(dir, "."+base+".tmp-", perm)
+	tmp, tmpBase, err := createTemp(dir, "."+base+tempMarker, perm)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}

@@ -150,7 +150,7 @@ func (l Layout) writeTemp(dirs map[string]*os.File, f AtomicFile, perm os.FileMo
 		}
 		dirs[dirRel] = dir
 	}
-	tmp, tmpBase, err := createTemp(dir, "."+filepath.Base(rel)+".tmp-", perm)
+	tmp, tmpBase, err := createTemp(dir, "."+filepath.Base(rel)+tempMarker, perm)
 	if err != nil {
 		return pendingFile{}, fmt.Errorf("write %s: %w", f.Path, err)
 	}
