@@ -30,6 +30,10 @@ type Backend interface {
 	mirror.Store        // mirror.Mirror: upload intentions and results
 	report.Store        // report.Reporter: one snapshot of a day, schedule notes
 
+	// One file's look-up, as KnownMany answers it for a group (the
+	// suite's checks of what a file's identity makes known).
+	Known(ctx context.Context, source, path string, size int64, mtime time.Time, id store.FileID) (bool, error)
+
 	// Intake seeding (`seed` of a folder's existing files) and a
 	// submission recorded whole (tests and the simulator's tools).
 	SeedExported(ctx context.Context, files []store.NewFile, code, message string) error
