@@ -526,7 +526,7 @@ func (f *Folder) fullScan() {
 	if f.stopping() {
 		return // the listing is incomplete: do not reconcile from it
 	}
-	f.track.endSweep(f.stillThere)
+	f.track.endSweep(f.dirStillThere)
 	if !f.firstScanDone {
 		// The first listing of a large tree can take a while: say when it
 		// is done and how much it found.
@@ -547,14 +547,18 @@ func (f *Folder) fullScan() {
 	}
 }
 
-// stillThere tells a full listing whether an emitted file it did not see
-// still exists (it may sit in a directory that could not be listed).
-func (f *Folder) stillThere(p string) bool {
-	fi, err := f.pin.Lstat(p)
-	if err != nil {
-		return errors.Is(err, fs.ErrPermission)
+// dirStillThere tells a full listing whether a directory it could not read
+// whole still exists, so that the files handed on from it are kept: it may
+// not be readable for now, or denied to this user, and still hold them.
+func (f *Folder) dirStillThere(dir string) bool {
+	fi, err := f.pin.Lstat(dir)
+	switch {
+	case errors.Is(err, fs.ErrPermission), temporary(err), errors.Is(err, safedir.ErrReplaced):
+		return true
+	case err != nil:
+		return false
 	}
-	return fi.Mode().IsRegular() || fi.Mode()&fs.ModeSymlink != 0
+	return fi.IsDir()
 }
 
 func (f *Folder) stopping() bool {

@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"encoding/binary"
 	"hash/maphash"
 	"os"
 	"path/filepath"
@@ -41,30 +40,6 @@ type settlePending struct {
 	since time.Time
 }
 
-// settleEmitted is a key already handed on, with the digest of the
-// signature it had then (settleSig.digest) and the sweep generation that
-// last saw it. A tree of a million files keeps a million of these: 16
-// bytes each rather than the signature's 80.
-type settleEmitted struct {
-	sum uint64
-	gen uint64
-}
-
-// sigSeed seeds the signature digests of this process.
-var sigSeed = maphash.MakeSeed()
-
-// digest is a 64-bit hash of the signature: two signatures that differ
-// (a file changed) have the same digest with a chance of 2^-64.
-func (s settleSig) digest() uint64 {
-	var b [40]byte
-	binary.LittleEndian.PutUint64(b[0:], uint64(s.size))
-	binary.LittleEndian.PutUint64(b[8:], uint64(s.mtime.UnixNano()))
-	binary.LittleEndian.PutUint64(b[16:], s.id.Dev)
-	binary.LittleEndian.PutUint64(b[24:], s.id.Inode)
-	binary.LittleEndian.PutUint64(b[32:], uint64(s.id.ChangeTime.UnixNano()))
-	return maphash.Bytes(sigSeed, b[:])
-}
-
 // settleReady is a key whose signature has been stable for the settle time.
 type settleReady struct {
 	key string
@@ -83,8 +58,8 @@ type settleReady struct {
 type settleTracker struct {
 	settle  time.Duration
 	pending map[string]*settlePending
-	emitted map[string]settleEmitted
-	gen     uint64 // current sweep generation
+	emitted *emittedSet
+	gen     uint32 // current sweep generation
 	scratch []byte // knownAt's path
 }
 
@@ -92,7 +67,7 @@ func newSettleTracker(settle time.Duration) *settleTracker {
 	return &settleTracker{
 		settle:  settle,
 		pending: make(map[string]*settlePending),
-		emitted: make(map[string]settleEmitted),
+		emitted: newEmittedSet(),
 	}
 }
 
@@ -100,17 +75,14 @@ func newSettleTracker(settle time.Duration) *settleTracker {
 // (re)starts its settle time; a key emitted with the same signature is left
 // alone.
 func (t *settleTracker) observe(key string, sig settleSig, now time.Time) {
-	if e, ok := t.emitted[key]; ok {
-		e.gen = t.gen
-		t.emitted[key] = e
-	}
+	t.emitted.seen(key, t.gen)
 	if p, ok := t.pending[key]; ok {
 		if !p.sig.equal(sig) {
 			p.sig, p.since = sig, now
 		}
 		return
 	}
-	if e, ok := t.emitted[key]; ok && e.sum == sig.digest() {
+	if t.emitted.same(key, sig) {
 		return
 	}
 	t.pending[key] = &settlePending{sig: sig, since: now}
@@ -131,7 +103,7 @@ func (t *settleTracker) touch(key string, now time.Time) bool {
 // forget drops everything known about key (the file is gone).
 func (t *settleTracker) forget(key string) {
 	delete(t.pending, key)
-	delete(t.emitted, key)
+	t.emitted.remove(key)
 }
 
 // forgetUnder drops every key inside directory dir (the directory is gone).
@@ -143,11 +115,7 @@ func (t *settleTracker) forgetUnder(dir string) {
 			delete(t.pending, k)
 		}
 	}
-	for k := range t.emitted {
-		if strings.HasPrefix(k, prefix) {
-			delete(t.emitted, k)
-		}
-	}
+	t.emitted.removeUnder(dir)
 }
 
 // statResult is what looking at a key found.
@@ -177,7 +145,7 @@ func (t *settleTracker) due(now time.Time, stat func(key string) (settleSig, sta
 			// Not looked at (a temporary error): asked again next time.
 		case res == statGone:
 			t.forget(k)
-		case t.isEmitted(k, sig):
+		case t.emitted.same(k, sig):
 			delete(t.pending, k)
 		case !sig.equal(p.sig):
 			p.sig, p.since = sig, now
@@ -192,14 +160,13 @@ func (t *settleTracker) due(now time.Time, stat func(key string) (settleSig, sta
 // markEmitted records that key was handed on with sig.
 func (t *settleTracker) markEmitted(key string, sig settleSig) {
 	delete(t.pending, key)
-	t.emitted[key] = settleEmitted{sum: sig.digest(), gen: t.gen}
+	t.emitted.add(key, sig, t.gen)
 }
 
 // known reports whether key is pending or was emitted.
 func (t *settleTracker) known(key string) bool {
 	_, pending := t.pending[key]
-	_, emitted := t.emitted[key]
-	return pending || emitted
+	return pending || t.emitted.has(pathKey(key))
 }
 
 // knownAt is known(childPath(dir, name)) without making the path: a
@@ -212,26 +179,20 @@ func (t *settleTracker) knownAt(dir, name string) bool {
 	b = append(b, name...)
 	t.scratch = b
 	_, pending := t.pending[string(b)] // no copy: a lookup only
-	_, emitted := t.emitted[string(b)]
-	return pending || emitted
-}
-
-func (t *settleTracker) isEmitted(key string, sig settleSig) bool {
-	e, ok := t.emitted[key]
-	return ok && e.sum == sig.digest()
+	return pending || t.emitted.has(maphash.Bytes(pathSeed, b))
 }
 
 // beginSweep starts a full listing: keys observed from now on are marked as
 // seen by it.
 func (t *settleTracker) beginSweep() { t.gen++ }
 
+// listed records that the listing in progress read directory dir whole.
+func (t *settleTracker) listed(dir string) { t.emitted.listed(dir, t.gen) }
+
 // endSweep ends a full listing: each emitted key the listing did not observe
-// is forgotten unless keep says it still exists (for example in a directory
-// that could not be listed this time).
-func (t *settleTracker) endSweep(keep func(key string) bool) {
-	for k, e := range t.emitted {
-		if e.gen != t.gen && !keep(k) {
-			delete(t.emitted, k)
-		}
-	}
+// is forgotten, unless its directory was not read whole (see listed) and
+// keepDir says the directory is still there: one that could not be listed
+// this time keeps what it had.
+func (t *settleTracker) endSweep(keepDir func(dir string) bool) {
+	t.emitted.endSweep(t.gen, keepDir)
 }

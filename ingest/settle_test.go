@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -130,7 +131,7 @@ func TestSettleTracker(t *testing.T) {
 		if got := tr.due(at(100), files.stat); len(got) != 0 {
 			t.Fatalf("due = %v", got)
 		}
-		if len(tr.pending)+len(tr.emitted) != 0 {
+		if len(tr.pending)+tr.emitted.len() != 0 {
 			t.Fatal("state kept for a vanished file")
 		}
 	})
@@ -155,29 +156,40 @@ func TestSettleTracker(t *testing.T) {
 		if _, ok := tr.pending["/in/sub/a"]; ok {
 			t.Error("pending key under the directory kept")
 		}
-		if _, ok := tr.emitted["/in/sub/deep/b"]; ok {
+		if tr.known("/in/sub/deep/b") {
 			t.Error("emitted key under the directory kept")
 		}
 		if _, ok := tr.pending["/in/subway"]; !ok {
 			t.Error("sibling with the same prefix dropped")
 		}
-		if _, ok := tr.emitted["/in/c"]; !ok {
+		if !tr.known("/in/c") {
 			t.Error("unrelated key dropped")
 		}
 	})
 
-	t.Run("a sweep forgets emitted files it did not see unless they still exist", func(t *testing.T) {
+	t.Run("a sweep forgets emitted files it did not see unless their folder could not be read", func(t *testing.T) {
 		tr := newSettleTracker(settle)
-		for _, k := range []string{"/seen", "/gone", "/unlisted"} {
+		for _, k := range []string{"/in/seen", "/in/gone", "/in/unlisted/a", "/in/unlisted/b", "/in/removed/c"} {
 			tr.markEmitted(k, sig(1, 0))
 		}
 		tr.beginSweep()
-		tr.observe("/seen", sig(1, 0), at(0))
-		tr.endSweep(func(k string) bool { return k == "/unlisted" })
-		for k, want := range map[string]bool{"/seen": true, "/gone": false, "/unlisted": true} {
-			if _, ok := tr.emitted[k]; ok != want {
-				t.Errorf("emitted[%s] kept = %v, want %v", k, ok, want)
+		tr.listed("/in")
+		tr.observe("/in/seen", sig(1, 0), at(0))
+		var asked []string
+		tr.endSweep(func(dir string) bool {
+			asked = append(asked, dir)
+			return dir == "/in/unlisted"
+		})
+		for k, want := range map[string]bool{
+			"/in/seen": true, "/in/gone": false, "/in/unlisted/a": true, "/in/unlisted/b": true, "/in/removed/c": false,
+		} {
+			if tr.known(k) != want {
+				t.Errorf("%s kept = %v, want %v", k, !want, want)
 			}
+		}
+		slices.Sort(asked)
+		if !slices.Equal(asked, []string{"/in/removed", "/in/unlisted"}) {
+			t.Errorf("asked about folders %q: want each folder not listed, once", asked)
 		}
 		if len(tr.pending) != 0 {
 			t.Errorf("an unchanged emitted file became pending: %v", tr.pending)
