@@ -84,7 +84,11 @@ func buildStore(ctx context.Context, statePath, inbox string, n, perDir, days in
 		if err != nil {
 			return err
 		}
-		if err := recordGroup(ctx, st, files, start); err != nil {
+		plan, err := planGroup(files, start)
+		if err != nil {
+			return err
+		}
+		if err := recordGroup(ctx, st, files, plan); err != nil {
 			return err
 		}
 	}
@@ -115,11 +119,66 @@ func statGroup(inbox string, start, count, perDir int, mtime time.Time) ([]store
 	return out, nil
 }
 
-// recordGroup takes files in, submits them in batches of batchFiles,
-// journals and applies one document.completed event each (and a
-// batch.completed per batch) and marks them exported, each step through
-// the method the daemon's part calls.
-func recordGroup(ctx context.Context, st *store.Store, files []store.NewFile, start int) error {
+// groupPlan is what the API answers for a group of files, made before the
+// store records any of it: per batch of batchFiles, its answer to the
+// upload and the webhooks that follow.
+type groupPlan struct {
+	batches []batchPlan
+}
+
+type batchPlan struct {
+	apiBatch string
+	answer   json.RawMessage       // the API's answer to the upload
+	docIDs   []string              // the API's document ids, in the batch's order
+	events   []store.IncomingEvent // a document.completed each, then the batch.completed
+}
+
+// planGroup makes the API's side of files start … start+len(files)-1: ids,
+// upload answers, one document.completed webhook each and a
+// batch.completed per batch.
+func planGroup(files []store.NewFile, start int) (groupPlan, error) {
+	var g groupPlan
+	ts := time.Now().UTC().Format(time.RFC3339) // the API's clock, not the store's
+	for b := 0; b < len(files); b += batchFiles {
+		first, part := start+b, files[b:min(b+batchFiles, len(files))]
+		bp := batchPlan{apiBatch: fmt.Sprintf("bat_bench_%08d", first/batchFiles)}
+		resp := docuparse.BatchResponse{BatchID: bp.apiBatch, Status: "processing"}
+		for i, f := range part {
+			docID := fmt.Sprintf("doc_bench_%08d", first+i)
+			bp.docIDs = append(bp.docIDs, docID)
+			resp.Documents = append(resp.Documents, docuparse.BatchDocument{DocumentID: docID, Filename: f.FileName,
+				ClientReference: fmt.Sprint("ref-", first+i), Status: "queued"})
+			data, err := resultData(first + i)
+			if err != nil {
+				return g, err
+			}
+			body, err := json.Marshal(docuparse.Event{Event: docuparse.EventDocumentCompleted, DocumentID: docID,
+				BatchID: bp.apiBatch, Timestamp: ts, Data: data})
+			if err != nil {
+				return g, err
+			}
+			bp.events = append(bp.events, receiver.Identify(body, ""))
+		}
+		raw, err := json.Marshal(resp)
+		if err != nil {
+			return g, err
+		}
+		summary, err := batchCompleted(bp.apiBatch, len(part), ts)
+		if err != nil {
+			return g, err
+		}
+		bp.answer, bp.events = raw, append(bp.events, summary)
+		g.batches = append(g.batches, bp)
+	}
+	return g, nil
+}
+
+// recordGroup records files as the daemon's parts do, each step through
+// the method that part calls: intake takes them in, the submitter records
+// each batch of plan (CreateBatch, MarkSent, RecordSubmission with the
+// API's answer), the receiver journals the webhooks, the applier applies
+// them, the exporter marks the documents exported.
+func recordGroup(ctx context.Context, st *store.Store, files []store.NewFile, plan groupPlan) error {
 	res, err := st.IntakeMany(ctx, files)
 	if err != nil {
 		return err
@@ -132,13 +191,23 @@ func recordGroup(ctx context.Context, st *store.Store, files []store.NewFile, st
 		ids[i] = r.ID
 	}
 	var events []store.IncomingEvent
-	for b := 0; b < len(ids); b += batchFiles {
-		part := ids[b:min(b+batchFiles, len(ids))]
-		evs, err := submitBatch(ctx, st, part, files[b:b+len(part)], start+b)
+	for i, bp := range plan.batches {
+		part := ids[i*batchFiles : min((i+1)*batchFiles, len(ids))]
+		b, err := st.CreateBatch(ctx, store.ModeBatch, part)
 		if err != nil {
 			return err
 		}
-		events = append(events, evs...)
+		if err := st.MarkSent(ctx, b.ID); err != nil {
+			return err
+		}
+		subs := make([]store.Submitted, len(part))
+		for j, id := range part {
+			subs[j] = store.Submitted{DocID: id, DocumentID: bp.docIDs[j]}
+		}
+		if _, err := st.RecordSubmission(ctx, b.ID, bp.apiBatch, bp.answer, subs); err != nil {
+			return err
+		}
+		events = append(events, bp.events...)
 	}
 	if _, err := st.JournalEvents(ctx, events); err != nil {
 		return err
@@ -147,52 +216,6 @@ func recordGroup(ctx context.Context, st *store.Store, files []store.NewFile, st
 		return err
 	}
 	return st.MarkExported(ctx, ids, nil)
-}
-
-// submitBatch records one batch of ids as the submitter does (CreateBatch,
-// MarkSent, RecordSubmission with the API's answer) and returns the
-// document.completed webhook each document then gets.
-func submitBatch(ctx context.Context, st *store.Store, ids []int64, files []store.NewFile, first int) ([]store.IncomingEvent, error) {
-	b, err := st.CreateBatch(ctx, store.ModeBatch, ids)
-	if err != nil {
-		return nil, err
-	}
-	if err := st.MarkSent(ctx, b.ID); err != nil {
-		return nil, err
-	}
-	apiBatch := fmt.Sprintf("bat_bench_%08d", first/batchFiles)
-	resp := docuparse.BatchResponse{BatchID: apiBatch, Status: "processing"}
-	subs := make([]store.Submitted, len(ids))
-	evs := make([]store.IncomingEvent, len(ids))
-	ts := time.Now().UTC().Format(time.RFC3339) // the API's clock, not the store's
-	for i, id := range ids {
-		docID := fmt.Sprintf("doc_bench_%08d", first+i)
-		subs[i] = store.Submitted{DocID: id, DocumentID: docID}
-		resp.Documents = append(resp.Documents, docuparse.BatchDocument{DocumentID: docID, Filename: files[i].FileName,
-			ClientReference: fmt.Sprint("ref-", id), Status: "queued"})
-		data, err := resultData(first + i)
-		if err != nil {
-			return nil, err
-		}
-		body, err := json.Marshal(docuparse.Event{Event: docuparse.EventDocumentCompleted, DocumentID: docID,
-			BatchID: apiBatch, Timestamp: ts, Data: data})
-		if err != nil {
-			return nil, err
-		}
-		evs[i] = receiver.Identify(body, "")
-	}
-	raw, err := json.Marshal(resp)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := st.RecordSubmission(ctx, b.ID, apiBatch, raw, subs); err != nil {
-		return nil, err
-	}
-	summary, err := batchCompleted(apiBatch, len(ids), ts)
-	if err != nil {
-		return nil, err
-	}
-	return append(evs, summary), nil
 }
 
 // batchCompleted is the batch.completed webhook of a batch whose n
