@@ -465,6 +465,30 @@ func TestUnprivilegedFolderSkipsUnreadableSubdirectoriesAndSaysSoOnce(t *testing
 	}
 }
 
+// A subfolder that cannot be listed for a while keeps what was handed on
+// from it (a full listing that cannot read a folder does not know its
+// files are gone): listed again, its unchanged file is not offered again.
+func TestUnprivilegedFolderKeepsWhatItHandedOnFromASubfolderItCannotListForAWhile(t *testing.T) {
+	testpriv.Require(t)
+	b := setupFolder(t, nil)
+	sub := filepath.Join(b.root, "sub")
+	folderWrite(t, filepath.Join(sub, "a.pdf"), "x")
+	b.expect(t, "sub/a.pdf")
+	if err := os.Chmod(sub, 0); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.Chmod(sub, 0o755) })
+	b.rescan(t)
+	if err := os.Chmod(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b.rescan(t)
+	b.noneUntilTick(t)
+	b.noneUntilTick(t)
+	folderWrite(t, filepath.Join(b.root, "marker.pdf"), "x")
+	b.expect(t, "marker.pdf")
+}
+
 // Stop returns, twice and before Start; a stopped source has no goroutine
 // left, is not running and cannot be started again. Not parallel (unlike
 // setupFolder): the goroutine check must not see other tests' folders.
