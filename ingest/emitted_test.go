@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -72,5 +73,23 @@ func TestEmittedSetDropsDirectoriesWithTheirLastFile(t *testing.T) {
 	}
 	if n := len(tr.emitted.dirs); n > 5 {
 		t.Fatalf("%d folder slots for at most 5 folders at a time", n)
+	}
+}
+
+// The sweep generation skips 0 when it wraps: 0 is a folder's "never
+// listed whole", so a folder never listed must not pass for listed then.
+func TestSweepGenerationSkipsZeroWhenItWraps(t *testing.T) {
+	t.Parallel()
+	tr := newSettleTracker(time.Second)
+	tr.gen = math.MaxUint32
+	tr.markEmitted("/in/unlisted/a", settleSig{size: 1})
+	tr.beginSweep()
+	if tr.gen != 1 {
+		t.Fatalf("generation %d after wrapping, want 1", tr.gen)
+	}
+	asked := false
+	tr.endSweep(func(string) bool { asked = true; return true })
+	if !asked || !tr.known("/in/unlisted/a") {
+		t.Fatalf("asked about the folder never listed: %v; file kept: %v", asked, tr.known("/in/unlisted/a"))
 	}
 }

@@ -489,6 +489,30 @@ func TestUnprivilegedFolderKeepsWhatItHandedOnFromASubfolderItCannotListForAWhil
 	b.expect(t, "marker.pdf")
 }
 
+// A subfolder readable but not searchable for a while (its files listed,
+// not looked at: mode r--, or a security policy) keeps what was handed on
+// from it, like one that cannot be listed at all.
+func TestUnprivilegedFolderKeepsWhatItHandedOnFromASubfolderItCannotSearchForAWhile(t *testing.T) {
+	testpriv.Require(t)
+	b := setupFolder(t, nil)
+	sub := filepath.Join(b.root, "sub")
+	folderWrite(t, filepath.Join(sub, "a.pdf"), "x")
+	b.expect(t, "sub/a.pdf")
+	if err := os.Chmod(sub, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.Chmod(sub, 0o755) })
+	b.rescan(t)
+	if err := os.Chmod(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b.rescan(t)
+	b.noneUntilTick(t)
+	b.noneUntilTick(t)
+	folderWrite(t, filepath.Join(b.root, "marker.pdf"), "x")
+	b.expect(t, "marker.pdf")
+}
+
 // Stop returns, twice and before Start; a stopped source has no goroutine
 // left, is not running and cannot be started again. Not parallel (unlike
 // setupFolder): the goroutine check must not see other tests' folders.

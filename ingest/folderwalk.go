@@ -275,6 +275,13 @@ func (f *Folder) found(dir, p string, e *listedEntry) bool {
 	case statLater:
 		f.scanFiles++
 		f.track.observe(p, settleSig{}, time.Now())
+	case statGone:
+		// Listed, but not to be looked at: not a file any more, gone
+		// meanwhile, or denied (a folder readable but not searchable,
+		// a security policy). What was handed on under the name is kept
+		// while a listing shows the name, so that it is not handed on
+		// again once the file can be looked at.
+		f.track.listedName(p)
 	}
 	return false
 }

@@ -184,7 +184,15 @@ func (t *settleTracker) knownAt(dir, name string) bool {
 
 // beginSweep starts a full listing: keys observed from now on are marked as
 // seen by it.
-func (t *settleTracker) beginSweep() { t.gen++ }
+func (t *settleTracker) beginSweep() {
+	if t.gen++; t.gen == 0 {
+		t.gen = 1 // 0 is a folder's "never listed whole" (emittedDir.listed)
+	}
+}
+
+// listedName records that the listing in progress showed the name key
+// without looking at the file: what was handed on under it is kept.
+func (t *settleTracker) listedName(key string) { t.emitted.seen(key, t.gen) }
 
 // listed records that the listing in progress read directory dir whole.
 func (t *settleTracker) listed(dir string) { t.emitted.listed(dir, t.gen) }
