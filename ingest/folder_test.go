@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"github.com/docuparse/docuparse-ingest/internal/testlog"
-	"github.com/docuparse/docuparse-ingest/internal/testpriv"
 	"github.com/docuparse/docuparse-ingest/internal/teststop"
 	"io"
 	"log/slog"
@@ -435,82 +434,6 @@ func (b *folderBundle) noneUntilTick(t *testing.T) {
 	case <-time.After(folderWait):
 		t.Fatal("settle check did not finish within the deadline")
 	}
-}
-
-// Root lists every directory, so .ci/run runs this test as nobody (see
-// internal/testpriv).
-func TestUnprivilegedFolderSkipsUnreadableSubdirectoriesAndSaysSoOnce(t *testing.T) {
-	testpriv.Require(t)
-	b := setupFolder(t, nil)
-	locked := filepath.Join(b.root, "locked")
-	folderWrite(t, filepath.Join(locked, "secret.pdf"), "x")
-	if err := os.Chmod(locked, 0); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.Chmod(locked, 0o755) })
-	b.rescan(t)
-	b.rescan(t)
-	folderWrite(t, filepath.Join(b.root, "fine.pdf"), "x")
-	b.expect(t, "fine.pdf")
-	if n := b.logs.Count("level=WARN"); n != 1 || b.logs.Count("cannot list directory") != 1 {
-		t.Fatalf("logged %d warnings, want one:\n%s", n, b.logs.String())
-	}
-	if err := os.Chmod(locked, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	b.rescan(t)
-	b.expect(t, "locked/secret.pdf")
-	if n := b.logs.Count("problem resolved"); n != 1 {
-		t.Fatalf("logged %d recoveries, want one", n)
-	}
-}
-
-// A subfolder that cannot be listed for a while keeps what was handed on
-// from it (a full listing that cannot read a folder does not know its
-// files are gone): listed again, its unchanged file is not offered again.
-func TestUnprivilegedFolderKeepsWhatItHandedOnFromASubfolderItCannotListForAWhile(t *testing.T) {
-	testpriv.Require(t)
-	b := setupFolder(t, nil)
-	sub := filepath.Join(b.root, "sub")
-	folderWrite(t, filepath.Join(sub, "a.pdf"), "x")
-	b.expect(t, "sub/a.pdf")
-	if err := os.Chmod(sub, 0); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.Chmod(sub, 0o755) })
-	b.rescan(t)
-	if err := os.Chmod(sub, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	b.rescan(t)
-	b.noneUntilTick(t)
-	b.noneUntilTick(t)
-	folderWrite(t, filepath.Join(b.root, "marker.pdf"), "x")
-	b.expect(t, "marker.pdf")
-}
-
-// A subfolder readable but not searchable for a while (its files listed,
-// not looked at: mode r--, or a security policy) keeps what was handed on
-// from it, like one that cannot be listed at all.
-func TestUnprivilegedFolderKeepsWhatItHandedOnFromASubfolderItCannotSearchForAWhile(t *testing.T) {
-	testpriv.Require(t)
-	b := setupFolder(t, nil)
-	sub := filepath.Join(b.root, "sub")
-	folderWrite(t, filepath.Join(sub, "a.pdf"), "x")
-	b.expect(t, "sub/a.pdf")
-	if err := os.Chmod(sub, 0o444); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.Chmod(sub, 0o755) })
-	b.rescan(t)
-	if err := os.Chmod(sub, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	b.rescan(t)
-	b.noneUntilTick(t)
-	b.noneUntilTick(t)
-	folderWrite(t, filepath.Join(b.root, "marker.pdf"), "x")
-	b.expect(t, "marker.pdf")
 }
 
 // Stop returns, twice and before Start; a stopped source has no goroutine
