@@ -68,11 +68,15 @@ func newEmittedSet() *emittedSet {
 	return &emittedSet{files: make(map[uint64]emittedFile), dirIndex: make(map[string]uint32)}
 }
 
-func (s *emittedSet) len() int { return len(s.files) }
+// has reports whether p was handed on.
+func (s *emittedSet) has(p string) bool {
+	_, ok := s.files[pathKey(p)]
+	return ok
+}
 
-// has reports whether a file with path key k (pathKey) was handed on.
-func (s *emittedSet) has(k uint64) bool {
-	_, ok := s.files[k]
+// hasBytes is has for a path being built, without making it a string.
+func (s *emittedSet) hasBytes(p []byte) bool {
+	_, ok := s.files[maphash.Bytes(pathSeed, p)]
 	return ok
 }
 
@@ -82,19 +86,23 @@ func (s *emittedSet) same(p string, sig settleSig) bool {
 	return ok && f.sum == emittedSum(p, sig)
 }
 
-// seen marks p as seen by the sweep of generation gen, if it was handed on.
-func (s *emittedSet) seen(p string, gen uint32) {
+// seen marks p as seen by the sweep of generation gen, if it was handed
+// on, and returns its emittedSum then (ok false if it was not): one look-up
+// for what a listing asks of every file.
+func (s *emittedSet) seen(p string, gen uint32) (sum uint64, ok bool) {
 	k := pathKey(p)
-	if f, ok := s.files[k]; ok {
+	f, ok := s.files[k]
+	if ok {
 		f.gen = gen
 		s.files[k] = f
 	}
+	return f.sum, ok
 }
 
 // add records that p was handed on with sig, seen by sweep gen.
 func (s *emittedSet) add(p string, sig settleSig, gen uint32) {
 	k := pathKey(p)
-	dir := s.dirOf(parentDir(p))
+	dir := s.dirOf(filepath.Dir(p)) // p is clean: no allocation
 	if old, ok := s.files[k]; ok {
 		s.release(old.dir)
 	}
@@ -110,10 +118,10 @@ func (s *emittedSet) remove(p string) {
 	}
 }
 
-// removeUnder forgets every file inside directory dir, at any depth.
-func (s *emittedSet) removeUnder(dir string) {
-	dir = strings.TrimSuffix(dir, string(filepath.Separator))
-	prefix := dir + string(filepath.Separator)
+// removeUnder forgets every file inside the directory whose path is
+// prefix less its trailing separator (dirPrefix), at any depth.
+func (s *emittedSet) removeUnder(prefix string) {
+	dir := prefix[:len(prefix)-1]
 	under := make(map[uint32]bool)
 	for p, i := range s.dirIndex {
 		if p == dir || strings.HasPrefix(p, prefix) {
@@ -191,16 +199,4 @@ func (s *emittedSet) release(i uint32) {
 	delete(s.dirIndex, d.path)
 	*d = emittedDir{}
 	s.free = append(s.free, i)
-}
-
-// parentDir is filepath.Dir of a clean path, without allocating.
-func parentDir(p string) string {
-	i := strings.LastIndexByte(p, filepath.Separator)
-	switch {
-	case i < 0:
-		return "."
-	case i == 0:
-		return string(filepath.Separator)
-	}
-	return p[:i]
 }

@@ -553,7 +553,7 @@ func (f *Folder) fullScan() {
 func (f *Folder) dirStillThere(dir string) bool {
 	fi, err := f.pin.Lstat(dir)
 	switch {
-	case errors.Is(err, fs.ErrPermission), temporary(err), errors.Is(err, safedir.ErrReplaced):
+	case errors.Is(err, fs.ErrPermission), heldBack(err):
 		return true
 	case err != nil:
 		return false

@@ -267,8 +267,8 @@ func TestSettleTrackerKeepsEmittedFilesCompactly(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	runtime.KeepAlive(tr)
 	perFile := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / n
-	if tr.emitted.len() != n || perFile > 64 {
-		t.Fatalf("%d files kept, %.0f bytes per emitted file: want %d, under 64", tr.emitted.len(), perFile, n)
+	if len(tr.emitted.files) != n || perFile > 64 {
+		t.Fatalf("%d files kept, %.0f bytes per emitted file: want %d, under 64", len(tr.emitted.files), perFile, n)
 	}
 	t.Logf("%.0f bytes per emitted file", perFile)
 }

@@ -249,13 +249,14 @@ func (f *Folder) walkListed(wd walkDir, l dirListing) []walkDir {
 	case err != nil:
 		f.warnOnce("list", dir, "cannot list directory; skipping it", err)
 	case wd.werr != nil:
-		f.track.listed(dir)
 		f.clearWarn("list", dir)
 		f.watchFailed(dir, wd.werr)
 	default:
-		f.track.listed(dir)
 		f.clearWarn("list", dir)
 		f.clearWarn("watch", dir)
+	}
+	if err == nil {
+		f.track.listed(dir) // read whole (see endSweep)
 	}
 	return next
 }

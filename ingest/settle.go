@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"hash/maphash"
 	"os"
 	"path/filepath"
 	"slices"
@@ -75,14 +74,14 @@ func newSettleTracker(settle time.Duration) *settleTracker {
 // (re)starts its settle time; a key emitted with the same signature is left
 // alone.
 func (t *settleTracker) observe(key string, sig settleSig, now time.Time) {
-	t.emitted.seen(key, t.gen)
+	sum, emitted := t.emitted.seen(key, t.gen)
 	if p, ok := t.pending[key]; ok {
 		if !p.sig.equal(sig) {
 			p.sig, p.since = sig, now
 		}
 		return
 	}
-	if t.emitted.same(key, sig) {
+	if emitted && sum == emittedSum(key, sig) {
 		return
 	}
 	t.pending[key] = &settlePending{sig: sig, since: now}
@@ -115,7 +114,7 @@ func (t *settleTracker) forgetUnder(dir string) {
 			delete(t.pending, k)
 		}
 	}
-	t.emitted.removeUnder(dir)
+	t.emitted.removeUnder(prefix)
 }
 
 // statResult is what looking at a key found.
@@ -166,7 +165,7 @@ func (t *settleTracker) markEmitted(key string, sig settleSig) {
 // known reports whether key is pending or was emitted.
 func (t *settleTracker) known(key string) bool {
 	_, pending := t.pending[key]
-	return pending || t.emitted.has(pathKey(key))
+	return pending || t.emitted.has(key)
 }
 
 // knownAt is known(childPath(dir, name)) without making the path: a
@@ -179,7 +178,7 @@ func (t *settleTracker) knownAt(dir, name string) bool {
 	b = append(b, name...)
 	t.scratch = b
 	_, pending := t.pending[string(b)] // no copy: a lookup only
-	return pending || t.emitted.has(maphash.Bytes(pathSeed, b))
+	return pending || t.emitted.hasBytes(b)
 }
 
 // beginSweep starts a full listing: keys observed from now on are marked as

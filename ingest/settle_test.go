@@ -131,7 +131,7 @@ func TestSettleTracker(t *testing.T) {
 		if got := tr.due(at(100), files.stat); len(got) != 0 {
 			t.Fatalf("due = %v", got)
 		}
-		if len(tr.pending)+tr.emitted.len() != 0 {
+		if len(tr.pending)+len(tr.emitted.files) != 0 {
 			t.Fatal("state kept for a vanished file")
 		}
 	})

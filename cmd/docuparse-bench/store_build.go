@@ -119,13 +119,9 @@ func statGroup(inbox string, start, count, perDir int, mtime time.Time) ([]store
 	return out, nil
 }
 
-// groupPlan is what the API answers for a group of files, made before the
-// store records any of it: per batch of batchFiles, its answer to the
-// upload and the webhooks that follow.
-type groupPlan struct {
-	batches []batchPlan
-}
-
+// batchPlan is what the API answers for one batch of a group of files,
+// made before the store records any of it: its answer to the upload and
+// the webhooks that follow.
 type batchPlan struct {
 	apiBatch string
 	answer   json.RawMessage       // the API's answer to the upload
@@ -136,8 +132,8 @@ type batchPlan struct {
 // planGroup makes the API's side of files start … start+len(files)-1: ids,
 // upload answers, one document.completed webhook each and a
 // batch.completed per batch.
-func planGroup(files []store.NewFile, start int) (groupPlan, error) {
-	var g groupPlan
+func planGroup(files []store.NewFile, start int) ([]batchPlan, error) {
+	var plan []batchPlan
 	ts := time.Now().UTC().Format(time.RFC3339) // the API's clock, not the store's
 	for b := 0; b < len(files); b += batchFiles {
 		first, part := start+b, files[b:min(b+batchFiles, len(files))]
@@ -150,27 +146,27 @@ func planGroup(files []store.NewFile, start int) (groupPlan, error) {
 				ClientReference: fmt.Sprint("ref-", first+i), Status: "queued"})
 			data, err := resultData(first + i)
 			if err != nil {
-				return g, err
+				return nil, err
 			}
 			body, err := json.Marshal(docuparse.Event{Event: docuparse.EventDocumentCompleted, DocumentID: docID,
 				BatchID: bp.apiBatch, Timestamp: ts, Data: data})
 			if err != nil {
-				return g, err
+				return nil, err
 			}
 			bp.events = append(bp.events, receiver.Identify(body, ""))
 		}
 		raw, err := json.Marshal(resp)
 		if err != nil {
-			return g, err
+			return nil, err
 		}
 		summary, err := batchCompleted(bp.apiBatch, len(part), ts)
 		if err != nil {
-			return g, err
+			return nil, err
 		}
 		bp.answer, bp.events = raw, append(bp.events, summary)
-		g.batches = append(g.batches, bp)
+		plan = append(plan, bp)
 	}
-	return g, nil
+	return plan, nil
 }
 
 // recordGroup records files as the daemon's parts do, each step through
@@ -178,7 +174,7 @@ func planGroup(files []store.NewFile, start int) (groupPlan, error) {
 // each batch of plan (CreateBatch, MarkSent, RecordSubmission with the
 // API's answer), the receiver journals the webhooks, the applier applies
 // them, the exporter marks the documents exported.
-func recordGroup(ctx context.Context, st *store.Store, files []store.NewFile, plan groupPlan) error {
+func recordGroup(ctx context.Context, st *store.Store, files []store.NewFile, plan []batchPlan) error {
 	res, err := st.IntakeMany(ctx, files)
 	if err != nil {
 		return err
@@ -191,7 +187,7 @@ func recordGroup(ctx context.Context, st *store.Store, files []store.NewFile, pl
 		ids[i] = r.ID
 	}
 	var events []store.IncomingEvent
-	for i, bp := range plan.batches {
+	for i, bp := range plan {
 		part := ids[i*batchFiles : min((i+1)*batchFiles, len(ids))]
 		b, err := st.CreateBatch(ctx, store.ModeBatch, part)
 		if err != nil {
