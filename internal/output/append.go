@@ -165,7 +165,7 @@ func appendRecords(root, rel, path string, c Committed, format Format, records [
 
 	st, err := f.Stat()
 	if err != nil {
-		return Committed{}, fmt.Errorf("append %s: %w", path, err)
+		return Committed{}, opErr("append", path, err)
 	}
 	if !st.Mode().IsRegular() {
 		return Committed{}, fmt.Errorf("append %s: not a regular file (%s): %w", path, st.Mode().Type(), ErrUnsafePath)
@@ -185,7 +185,7 @@ func appendRecords(root, rel, path string, c Committed, format Format, records [
 	}
 	if len(buf) > 0 {
 		if _, err := f.WriteAt(buf, committed); err != nil {
-			return Committed{}, fmt.Errorf("append %s: %w", path, err)
+			return Committed{}, opErr("append", path, err)
 		}
 	}
 	if err := fsync(f); err != nil {

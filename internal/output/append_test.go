@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -228,5 +229,21 @@ func TestAppendRecordsNeutralisesAndQuotes(t *testing.T) {
 	}
 	if recs[0][0] != "=1+1" {
 		t.Error("AppendRecords modified the caller's records")
+	}
+}
+
+// A CSV append the file system refuses (the file size limit standing for
+// a full disk, as in TestWriteFailureNamesTheFileOnceAndLeavesNoTemporary)
+// names the file once, with the system's reason: status shows this error
+// to the operator. Not parallel (withFileSizeLimit).
+func TestAppendFailureNamesTheFileOnce(t *testing.T) {
+	l := Layout{Root: t.TempDir()}
+	path := filepath.Join(l.Root, "csv", "documents-2026-05-19.csv")
+	var err error
+	withFileSizeLimit(t, 16, func() {
+		_, err = l.AppendCSV(path, Committed{}, Format{Header: testHeader}, rowsA)
+	})
+	if err == nil || !errors.Is(err, syscall.EFBIG) || strings.Count(err.Error(), "documents-2026-05-19.csv") != 1 {
+		t.Fatalf("error = %v: want the file named once and EFBIG", err)
 	}
 }

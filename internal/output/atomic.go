@@ -116,9 +116,9 @@ func createTemp(dir *os.File, prefix string, perm os.FileMode) (*os.File, string
 	return nil, "", fmt.Errorf("create a temporary file in %s: %w", dir.Name(), fs.ErrExist)
 }
 
-// opErr reports a failed operation on the file at path (written through a
-// temporary of its own) once: the *fs.PathError the os package returns
-// names the temporary and the operation again, so only its cause is kept
+// opErr reports a failed operation on the file at path once: the
+// *fs.PathError the os package returns names the file (or the temporary it
+// is written through) and the operation again, so only its cause is kept
 // ("write out/x.json: no space left on device").
 func opErr(op, path string, err error) error {
 	var pe *fs.PathError

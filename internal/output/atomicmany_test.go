@@ -166,17 +166,11 @@ func TestWriteFailureNamesTheFileOnceAndLeavesNoTemporary(t *testing.T) {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	var old unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_FSIZE, &old); err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.Setrlimit(unix.RLIMIT_FSIZE, &unix.Rlimit{Cur: 16, Max: old.Max}); err != nil {
-		t.Fatal(err)
-	}
-	errs, err := l.WriteFilesAtomic([]AtomicFile{{Path: p, Data: []byte(strings.Repeat("x", 64))}}, FilePerm)
-	if rerr := unix.Setrlimit(unix.RLIMIT_FSIZE, &old); rerr != nil {
-		t.Fatal(rerr)
-	}
+	var errs []error
+	var err error
+	withFileSizeLimit(t, 16, func() {
+		errs, err = l.WriteFilesAtomic([]AtomicFile{{Path: p, Data: []byte(strings.Repeat("x", 64))}}, FilePerm)
+	})
 	werr := err
 	if werr == nil {
 		werr = errs[0]
@@ -191,5 +185,24 @@ func TestWriteFailureNamesTheFileOnceAndLeavesNoTemporary(t *testing.T) {
 	ents, _ := os.ReadDir(filepath.Dir(p))
 	if len(ents) != 0 {
 		t.Errorf("left in the folder: %v", ents)
+	}
+}
+
+// withFileSizeLimit runs fn with the process's file size limit
+// (RLIMIT_FSIZE) at n bytes: a write past it fails with EFBIG, as a full
+// disk fails it with ENOSPC. Its callers are not parallel: the limit is
+// the whole process's while it is set.
+func withFileSizeLimit(t *testing.T, n uint64, fn func()) {
+	t.Helper()
+	var old unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_FSIZE, &old); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Setrlimit(unix.RLIMIT_FSIZE, &unix.Rlimit{Cur: n, Max: old.Max}); err != nil {
+		t.Fatal(err)
+	}
+	fn()
+	if err := unix.Setrlimit(unix.RLIMIT_FSIZE, &old); err != nil {
+		t.Fatal(err)
 	}
 }
